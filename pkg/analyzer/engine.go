@@ -1,0 +1,300 @@
+package analyzer
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// Version identifies the analyzer's rules and scoring. It is part of every result's key: bump it when
+// a rule, a message or the scoring changes, so stored results computed by older code are not reused.
+const Version = "1.0.0"
+
+// Severities, from most to least serious.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+	SeverityInfo    = "info"
+)
+
+// SeverityRank orders severities: error 3, warning 2, info 1, anything else 0.
+func SeverityRank(s string) int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// Data a rule needs, as rules.md names it.
+const (
+	NeedsWorkflow = "WF"
+	NeedsLocation = "LOC"
+	NeedsContext  = "CTX"
+)
+
+// RuleDoc documents one rule: what it finds, why it matters and how to fix it.
+type RuleDoc struct {
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	// Severity is the rule's usual severity; a finding may raise or lower it as the rule's doc says.
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	// Summary is the one-line description of what the rule detects.
+	Summary string `json:"summary"`
+	Why     string `json:"why"`
+	Fix     string `json:"fix"`
+	// Example is a short description of a workflow that triggers the rule.
+	Example string   `json:"example"`
+	Needs   []string `json:"needs"`
+}
+
+// Finding is one problem the analyzer found.
+type Finding struct {
+	RuleID       string `json:"ruleId"`
+	Category     string `json:"category"`
+	Severity     string `json:"severity"`
+	Title        string `json:"title"`
+	WorkflowID   string `json:"workflowId,omitempty"`
+	WorkflowName string `json:"workflowName,omitempty"`
+	StepID       string `json:"stepId,omitempty"`
+	StepName     string `json:"stepName,omitempty"`
+	Message      string `json:"message"`
+	Why          string `json:"why"`
+	Fix          string `json:"fix"`
+	// Related names the other workflows or steps involved, such as every workflow of a cycle.
+	Related []string `json:"related,omitempty"`
+}
+
+// NotAssessed records a rule that could not run for lack of data. An empty WorkflowID means the whole
+// location.
+type NotAssessed struct {
+	RuleID     string `json:"ruleId"`
+	WorkflowID string `json:"workflowId,omitempty"`
+	Reason     string `json:"reason"`
+}
+
+// rule is a catalogue entry: its doc and exactly one check, per workflow or per location.
+type rule struct {
+	doc      RuleDoc
+	workflow func(p *pass)
+	location func(p *pass)
+}
+
+var catalogue []*rule
+
+// register adds rules to the catalogue; rule files call it from init.
+func register(rs ...*rule) {
+	catalogue = append(catalogue, rs...)
+	sort.Slice(catalogue, func(i, j int) bool { return catalogue[i].doc.ID < catalogue[j].doc.ID })
+}
+
+// Rules returns the documentation of every rule, ordered by id.
+func Rules() []RuleDoc {
+	docs := make([]RuleDoc, len(catalogue))
+	for i, r := range catalogue {
+		docs[i] = r.doc
+	}
+	return docs
+}
+
+// Rule returns the documentation of one rule.
+func Rule(id string) (RuleDoc, bool) {
+	for _, r := range catalogue {
+		if r.doc.ID == id {
+			return r.doc, true
+		}
+	}
+	return RuleDoc{}, false
+}
+
+// pass is what a rule's check sees: the location, its index and, for workflow rules, one workflow
+// and its graph. Checks report through it.
+type pass struct {
+	loc  *Location
+	idx  *locIndex
+	wf   *Workflow
+	g    *graph
+	rule *rule
+	res  *result
+}
+
+type result struct {
+	findings    []Finding
+	notAssessed []NotAssessed
+}
+
+// report records a finding at the rule's usual severity. stepID may be empty.
+func (p *pass) report(stepID, format string, args ...any) {
+	p.reportAt(p.rule.doc.Severity, stepID, format, args...)
+}
+
+// reportAt records a finding with an explicit severity.
+func (p *pass) reportAt(severity, stepID, format string, args ...any) {
+	f := Finding{
+		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
+		StepID: stepID, Message: fmt.Sprintf(format, args...), Why: p.rule.doc.Why, Fix: p.rule.doc.Fix,
+	}
+	if p.wf != nil {
+		f.WorkflowID, f.WorkflowName = p.wf.ID, p.wf.Name
+		if s := p.g.step(stepID); s != nil {
+			f.StepName = s.Name
+		}
+	}
+	p.res.findings = append(p.res.findings, f)
+}
+
+// reportWorkflow records a finding about another workflow than the pass's own (location rules).
+func (p *pass) reportWorkflow(wf *Workflow, severity, stepID string, related []string, format string, args ...any) {
+	f := Finding{
+		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
+		WorkflowID: wf.ID, WorkflowName: wf.Name, StepID: stepID, Message: fmt.Sprintf(format, args...),
+		Why: p.rule.doc.Why, Fix: p.rule.doc.Fix, Related: related,
+	}
+	if s := p.idx.graph(wf).step(stepID); s != nil {
+		f.StepName = s.Name
+	}
+	p.res.findings = append(p.res.findings, f)
+}
+
+// notAssessed records that the rule could not judge the pass's workflow (or the location) and why.
+func (p *pass) notAssessed(reason string) {
+	na := NotAssessed{RuleID: p.rule.doc.ID, Reason: reason}
+	if p.wf != nil {
+		na.WorkflowID = p.wf.ID
+	}
+	p.res.notAssessed = append(p.res.notAssessed, na)
+}
+
+// stepLabel names a step for a message: its name in quotes, or its id.
+func stepLabel(s *Step) string {
+	if s == nil {
+		return "an unknown step"
+	}
+	if s.Name != "" {
+		return fmt.Sprintf("%q", s.Name)
+	}
+	return fmt.Sprintf("step %s", s.ID)
+}
+
+// Counts counts findings by severity.
+type Counts struct {
+	Error   int `json:"error"`
+	Warning int `json:"warning"`
+	Info    int `json:"info"`
+}
+
+func (c *Counts) add(severity string) {
+	switch severity {
+	case SeverityError:
+		c.Error++
+	case SeverityWarning:
+		c.Warning++
+	case SeverityInfo:
+		c.Info++
+	}
+}
+
+// WorkflowSummary is one workflow's result.
+type WorkflowSummary struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Steps  int    `json:"steps"`
+	Score  int    `json:"score"`
+	Grade  string `json:"grade"`
+	Counts Counts `json:"counts"`
+	// UnknownTypes lists step and trigger types the importer did not recognise.
+	UnknownTypes []string `json:"unknownTypes,omitempty"`
+}
+
+// Report is the result of analysing a location. The same input and Version give a byte-identical
+// report when marshalled.
+type Report struct {
+	AnalyzerVersion string `json:"analyzerVersion"`
+	// ContentHash identifies the analysed input: sha256 of the normalized model and the analyzer version.
+	ContentHash string            `json:"contentHash"`
+	LocationID  string            `json:"locationId,omitempty"`
+	Score       int               `json:"score"`
+	Grade       string            `json:"grade"`
+	Counts      Counts            `json:"counts"`
+	Workflows   []WorkflowSummary `json:"workflows"`
+	Findings    []Finding         `json:"findings"`
+	NotAssessed []NotAssessed     `json:"notAssessed"`
+}
+
+// Analyze runs every rule on the location and scores the result.
+func Analyze(loc *Location) *Report {
+	idx := newLocIndex(loc)
+	res := &result{}
+	for _, r := range catalogue {
+		if r.location != nil {
+			r.location(&pass{loc: loc, idx: idx, rule: r, res: res})
+			continue
+		}
+		for i := range loc.Workflows {
+			wf := &loc.Workflows[i]
+			r.workflow(&pass{loc: loc, idx: idx, wf: wf, g: idx.graph(wf), rule: r, res: res})
+		}
+	}
+	rep := &Report{
+		AnalyzerVersion: Version, ContentHash: ContentHash(loc), LocationID: loc.ID,
+		Findings: res.findings, NotAssessed: res.notAssessed,
+	}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	if rep.NotAssessed == nil {
+		rep.NotAssessed = []NotAssessed{}
+	}
+	slices.SortStableFunc(rep.Findings, compareFindings)
+	rep.Findings = slices.CompactFunc(rep.Findings, func(a, b Finding) bool { return compareFindings(a, b) == 0 })
+	slices.SortFunc(rep.NotAssessed, func(a, b NotAssessed) int {
+		return cmp.Or(cmp.Compare(a.RuleID, b.RuleID), cmp.Compare(a.WorkflowID, b.WorkflowID), cmp.Compare(a.Reason, b.Reason))
+	})
+	rep.NotAssessed = slices.Compact(rep.NotAssessed)
+	score(loc, rep)
+	return rep
+}
+
+func compareFindings(a, b Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.WorkflowID, b.WorkflowID),
+		cmp.Compare(SeverityRank(b.Severity), SeverityRank(a.Severity)),
+		cmp.Compare(a.RuleID, b.RuleID),
+		cmp.Compare(a.StepID, b.StepID),
+		cmp.Compare(a.Message, b.Message),
+	)
+}
+
+// ContentHash returns the hex sha256 of the normalized location (without the raw input kept beside each
+// step, which no rule reads) and the analyzer version.
+func ContentHash(loc *Location) string {
+	c := *loc
+	c.Workflows = make([]Workflow, len(loc.Workflows))
+	for i, wf := range loc.Workflows {
+		wf.Steps = slices.Clone(wf.Steps)
+		for j := range wf.Steps {
+			wf.Steps[j].Raw = nil
+		}
+		c.Workflows[i] = wf
+	}
+	b, err := json.Marshal(&c)
+	if err != nil {
+		// The model holds only strings, numbers, booleans and slices of them; Marshal cannot fail.
+		panic(fmt.Sprintf("analyzer: marshal model: %v", err))
+	}
+	h := sha256.New()
+	h.Write([]byte(Version))
+	h.Write([]byte{0})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
