@@ -287,14 +287,12 @@ func ContentHash(loc *Location) string {
 		}
 		c.Workflows[i] = wf
 	}
-	b, err := json.Marshal(&c)
-	if err != nil {
-		// The model holds only strings, numbers, booleans and slices of them; Marshal cannot fail.
-		panic(fmt.Sprintf("analyzer: marshal model: %v", err))
-	}
 	h := sha256.New()
 	h.Write([]byte(Version))
 	h.Write([]byte{0})
-	h.Write(b)
+	if err := json.NewEncoder(h).Encode(&c); err != nil {
+		// The model holds only strings, numbers, booleans and slices of them; encoding cannot fail.
+		panic(fmt.Sprintf("analyzer: encode model: %v", err))
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
