@@ -113,11 +113,11 @@ type Workflow struct {
 
 // Settings are the workflow-level settings.
 type Settings struct {
-	AllowReEntry             bool   `json:"allowReEntry"`
-	AllowMultipleOpportunity bool   `json:"allowMultipleOpportunity"`
-	StopOnResponse           bool   `json:"stopOnResponse"`
-	RemoveContactFromLastStep bool  `json:"removeContactFromLastStep"`
-	AutoMarkAsRead           bool   `json:"autoMarkAsRead"`
+	AllowReEntry              bool `json:"allowReEntry"`
+	AllowMultipleOpportunity  bool `json:"allowMultipleOpportunity"`
+	StopOnResponse            bool `json:"stopOnResponse"`
+	RemoveContactFromLastStep bool `json:"removeContactFromLastStep"`
+	AutoMarkAsRead            bool `json:"autoMarkAsRead"`
 	// Timezone is "contact", "account", an IANA name, or empty (the account's).
 	Timezone string `json:"timezone,omitempty"`
 	// TimeWindow is a workflow-wide window for outbound steps, when the input has one.
@@ -163,9 +163,9 @@ type Trigger struct {
 	// RawType is the type as the input spelled it.
 	RawType string `json:"rawType,omitempty"`
 	// Known is false when the importer did not recognise the type (WD039).
-	Known  bool     `json:"known"`
-	Name   string   `json:"name,omitempty"`
-	Active bool     `json:"active"`
+	Known  bool   `json:"known"`
+	Name   string `json:"name,omitempty"`
+	Active bool   `json:"active"`
 	// EntryStepID is the first step the trigger runs; empty means the workflow's root.
 	EntryStepID string   `json:"entryStepId,omitempty"`
 	Filters     []Filter `json:"filters"`
@@ -182,28 +182,28 @@ type Filter struct {
 // Step kinds. Importers map GHL's action types onto these; KindAction is a known action with no
 // behaviour the rules need, KindUnknown a type the importer does not know (WD039).
 const (
-	KindMessage         = "message"
-	KindNotification    = "notification"
-	KindWait            = "wait"
-	KindCondition       = "condition"
-	KindSplit           = "split"
-	KindGoto            = "goto"
-	KindEnroll          = "enroll"
-	KindUnenroll        = "unenroll"
-	KindTagAdd          = "tag_add"
-	KindTagRemove       = "tag_remove"
-	KindFieldUpdate     = "field_update"
-	KindCustomValue     = "custom_value_update"
-	KindOpportunity     = "opportunity"
-	KindContact         = "contact"
-	KindAssignUser      = "assign_user"
-	KindWebhook         = "webhook"
-	KindGoal            = "goal"
-	KindDND             = "dnd"
-	KindEventStartDate  = "event_start_date"
-	KindAppointment     = "appointment_update"
-	KindAction          = "action"
-	KindUnknown         = "unknown"
+	KindMessage        = "message"
+	KindNotification   = "notification"
+	KindWait           = "wait"
+	KindCondition      = "condition"
+	KindSplit          = "split"
+	KindGoto           = "goto"
+	KindEnroll         = "enroll"
+	KindUnenroll       = "unenroll"
+	KindTagAdd         = "tag_add"
+	KindTagRemove      = "tag_remove"
+	KindFieldUpdate    = "field_update"
+	KindCustomValue    = "custom_value_update"
+	KindOpportunity    = "opportunity"
+	KindContact        = "contact"
+	KindAssignUser     = "assign_user"
+	KindWebhook        = "webhook"
+	KindGoal           = "goal"
+	KindDND            = "dnd"
+	KindEventStartDate = "event_start_date"
+	KindAppointment    = "appointment_update"
+	KindAction         = "action"
+	KindUnknown        = "unknown"
 )
 
 // Step is one action of a workflow. Kind selects which of the optional parts is set.
@@ -239,13 +239,13 @@ type Step struct {
 
 // Message channels.
 const (
-	ChannelSMS      = "sms"
-	ChannelEmail    = "email"
-	ChannelCall     = "call"
+	ChannelSMS       = "sms"
+	ChannelEmail     = "email"
+	ChannelCall      = "call"
 	ChannelVoicemail = "voicemail"
-	ChannelWhatsApp = "whatsapp"
-	ChannelSocial   = "social"
-	ChannelReview   = "review"
+	ChannelWhatsApp  = "whatsapp"
+	ChannelSocial    = "social"
+	ChannelReview    = "review"
 )
 
 // Message is an outbound message to the contact.
