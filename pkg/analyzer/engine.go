@@ -296,3 +296,9 @@ func ContentHash(loc *Location) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// scopedHash derives the key of a narrowed result from the location's content hash and the scope.
+func scopedHash(locationHash, scope string) string {
+	h := sha256.Sum256([]byte(locationHash + "\x00" + scope))
+	return hex.EncodeToString(h[:])
+}

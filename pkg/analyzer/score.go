@@ -92,3 +92,32 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// Only narrows a location report to one workflow: its findings, its not-assessed rules (and the
+// location-wide ones), its summary, and a score of its own. The content hash is derived from the
+// location's and the workflow id, so the narrowed result has a key of its own. ok is false when the
+// report has no such workflow.
+func (r *Report) Only(workflowID string) (narrowed *Report, ok bool) {
+	i := slices.IndexFunc(r.Workflows, func(s WorkflowSummary) bool { return s.ID == workflowID })
+	if i < 0 {
+		return nil, false
+	}
+	out := &Report{
+		AnalyzerVersion: r.AnalyzerVersion, ContentHash: scopedHash(r.ContentHash, "workflow:"+workflowID),
+		LocationID: r.LocationID, Workflows: []WorkflowSummary{r.Workflows[i]},
+		Findings: []Finding{}, NotAssessed: []NotAssessed{},
+	}
+	for _, f := range r.Findings {
+		if f.WorkflowID == workflowID {
+			out.Findings = append(out.Findings, f)
+			out.Counts.add(f.Severity)
+		}
+	}
+	for _, n := range r.NotAssessed {
+		if n.WorkflowID == workflowID || n.WorkflowID == "" {
+			out.NotAssessed = append(out.NotAssessed, n)
+		}
+	}
+	out.Score, out.Grade = out.Workflows[0].Score, out.Workflows[0].Grade
+	return out, true
+}
