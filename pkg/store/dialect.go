@@ -1,0 +1,227 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+func init() {
+	// sqlx v1.4.0 knows modernc's driver only as "sqlite3", so without this it leaves ? placeholders
+	// alone on "sqlite" by accident rather than by design, and its named queries fail. Packages that
+	// use DB.SQL() rely on this too.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// dialect is what differs between the engines. The queries themselves do not: they are written once
+// with ? placeholders and rebound.
+type dialect struct {
+	engine string
+	// bind is the sqlx placeholder style.
+	bind int
+	// goose is the migration dialect.
+	goose goose.Dialect
+	// mapError turns the driver's constraint violations into the store's errors. It is the one place
+	// per engine that knows the driver's error type.
+	mapError func(error) error
+}
+
+var (
+	postgresDialect = &dialect{
+		engine:   EnginePostgres,
+		bind:     sqlx.DOLLAR,
+		goose:    goose.DialectPostgres,
+		mapError: postgresError,
+	}
+	sqliteDialect = &dialect{
+		engine:   EngineSQLite,
+		bind:     sqlx.QUESTION,
+		goose:    goose.DialectSQLite3,
+		mapError: sqliteError,
+	}
+)
+
+// postgresError maps lib/pq's errors by SQLSTATE.
+func postgresError(err error) error {
+	pqErr := pq.As(err)
+	if pqErr == nil {
+		return err
+	}
+	switch pqErr.Code {
+	case pqerror.UniqueViolation:
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case pqerror.ForeignKeyViolation:
+		// Every foreign key points at the owning account, and accounts cascade their rows away, so
+		// the only way to violate one is to name an account that does not exist.
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case pqerror.CheckViolation, pqerror.NotNullViolation, pqerror.StringDataRightTruncation:
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	default:
+		return err
+	}
+}
+
+// sqliteError maps modernc's errors by extended result code.
+func sqliteError(err error) error {
+	var sqliteErr *sqlite.Error
+	if !errors.As(err, &sqliteErr) {
+		return err
+	}
+	switch sqliteErr.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	default:
+		return err
+	}
+}
+
+// defaultMaxOpenConns is the PostgreSQL pool size when Config.MaxOpenConns is 0.
+const defaultMaxOpenConns = 10
+
+// configurePool sizes the pool for the engine.
+func (d *dialect) configurePool(db *sql.DB, cfg Config) {
+	if d.engine == EngineSQLite {
+		// SQLite allows one writer at a time. One connection serializes the process's writes in Go
+		// instead of in SQLITE_BUSY retries, and keeps the connection (with its pragmas) open forever.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		return
+	}
+	n := cfg.MaxOpenConns
+	if n <= 0 {
+		n = defaultMaxOpenConns
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	// Recycling connections lets a pool follow a failover or a changed DNS name, and frees server
+	// memory that long-lived backends accumulate.
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// target is what Open needs to reach a database.
+type target struct {
+	dialect *dialect
+	driver  string
+	dsn     string
+}
+
+// sqliteFile is the database file's name inside Config.DataDir.
+const sqliteFile = "ghl-debugger.db"
+
+// parseConfig picks the engine from cfg and builds the driver's data source name.
+func parseConfig(cfg Config) (target, error) {
+	u := cfg.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		// lib/pq reads the URL itself, including run-time parameters such as search_path. Its
+		// session time zone does not matter: every time read is converted to UTC.
+		return target{dialect: postgresDialect, driver: "postgres", dsn: u}, nil
+	case u == "":
+		if cfg.DataDir == "" {
+			return target{}, errors.New("neither a database URL nor a data directory is configured")
+		}
+		return sqliteFileTarget(filepath.Join(cfg.DataDir, sqliteFile), "")
+	case strings.HasPrefix(u, "sqlite://"):
+		path, query, _ := strings.Cut(strings.TrimPrefix(u, "sqlite://"), "?")
+		if path == "" {
+			return target{}, errors.New("sqlite database URL has no path")
+		}
+		return sqliteFileTarget(path, query)
+	case strings.HasPrefix(u, "file:"):
+		parsed, err := url.Parse(u)
+		if err != nil {
+			return target{}, fmt.Errorf("parse sqlite database URL: %w", err)
+		}
+		return sqliteTarget(parsed)
+	default:
+		scheme, _, _ := strings.Cut(u, ":")
+		return target{}, fmt.Errorf("database URL scheme %q is not supported: use postgres://, sqlite:// or file:", scheme)
+	}
+}
+
+// sqliteParams are the DSN parameters every SQLite connection needs, whatever the URL says:
+//   - _time_format=sqlite writes times as "2006-01-02 15:04:05.999999999-07:00" and _timezone=UTC
+//     writes and reads them in UTC. The fraction drops trailing zeros, and the "+" after it sorts
+//     before "." and every digit, so text order is time order: the keyset comparisons rely on it.
+//     (The driver's default writes time.Time.String(), monotonic clock included, which does not.)
+//   - _txlock=immediate starts every transaction with BEGIN IMMEDIATE, so a transaction that reads
+//     and then writes takes the write lock up front and cannot fail halfway on SQLITE_BUSY when
+//     another process wrote in between.
+var sqliteParams = map[string]string{
+	"_time_format": "sqlite",
+	"_timezone":    "UTC",
+	"_txlock":      "immediate",
+}
+
+// sqlitePragmas run on every new connection. busy_timeout makes a connection wait for another
+// process's write lock instead of failing at once; WAL lets readers run during a write; foreign_keys
+// turns on the cascades and references that the schema declares (SQLite ignores them by default).
+var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}
+
+// sqliteFileTarget returns the target for the SQLite file at path, creating its directory if
+// missing so that the default setup needs no preparation. The path is made absolute because
+// a file: URL has no form for a relative path with an empty authority ("file://data/x.db" names the
+// host "data").
+func sqliteFileTarget(path, query string) (target, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return target{}, fmt.Errorf("resolve sqlite database path: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return target{}, fmt.Errorf("create sqlite database directory: %w", err)
+	}
+	return sqliteTarget(&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query})
+}
+
+// sqliteTarget adds the required parameters to a file: URL, keeping the caller's other parameters.
+func sqliteTarget(u *url.URL) (target, error) {
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return target{}, fmt.Errorf("parse sqlite database URL parameters: %w", err)
+	}
+	for k, v := range sqliteParams {
+		q.Set(k, v)
+	}
+	// A pragma of the caller's that sets one of ours is dropped: the store depends on these values.
+	var pragmas []string
+	for _, p := range q["_pragma"] {
+		if !overridden(p) {
+			pragmas = append(pragmas, p)
+		}
+	}
+	q["_pragma"] = append(pragmas, sqlitePragmas...)
+	u.RawQuery = q.Encode()
+	return target{dialect: sqliteDialect, driver: "sqlite", dsn: u.String()}, nil
+}
+
+// overridden reports whether pragma sets one of sqlitePragmas.
+func overridden(pragma string) bool {
+	name, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(pragma)), "(")
+	name, _, _ = strings.Cut(name, "=")
+	name = strings.TrimSpace(name)
+	for _, p := range sqlitePragmas {
+		if ours, _, _ := strings.Cut(p, "("); ours == name {
+			return true
+		}
+	}
+	return false
+}
