@@ -6,6 +6,8 @@ type locIndex struct {
 	// byID maps a workflow id to the workflow; duplicated ids keep the first.
 	byID   map[string]*Workflow
 	graphs map[*Workflow]*graph
+	// lg is the location graph (locgraph.go), built on first use by locGraph.
+	lg *locGraph
 }
 
 func newLocIndex(loc *Location) *locIndex {

@@ -1,0 +1,606 @@
+package analyzer
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The location graph links workflows through the contact: what each workflow's active triggers
+// listen to (a tag being added, a contact field changing, an opportunity reaching a stage, a form, a
+// reply...) and what each workflow's steps do to the contact (add or remove tags, write fields, move
+// opportunities, add the contact to or remove it from workflows). Workflow A enrolls workflow B when a
+// step of A produces something a trigger of B listens to, or adds the contact to B directly. Rules read
+// it through the small API below; it is built once per analysis, on first use, in time linear in the
+// location's steps, triggers and resulting edges.
+
+// Signal kinds: what a step does to the contact that another workflow can react to. A listen of a
+// trigger type that no step can cause (a form submission, a reply, an appointment) uses the trigger's
+// type as its kind instead.
+const (
+	// signalTag is a tag added to the contact; Value is the tag in tagKey form.
+	signalTag = "tag"
+	// signalTagRemove is a tag removed from the contact; no trigger of ours listens to it.
+	signalTagRemove = "tag_remove"
+	// signalField is a contact field written; Value is its key in fieldKey form ("contact.email").
+	signalField = "field"
+	// signalStage is an opportunity created in or moved to a stage; Value is the stage id and Scope
+	// the pipeline id when the step names it.
+	signalStage = "stage"
+	// signalEnroll is an add-to-workflow step; Value is the target workflow id.
+	signalEnroll = "enroll"
+	// signalUnenroll is a remove-from-workflow step; Value is the target workflow id, or "*" when the
+	// step removes the contact from every workflow.
+	signalUnenroll = "unenroll"
+)
+
+// signal is one thing a step does to the contact.
+type signal struct {
+	Kind  string
+	Value string
+	// Scope narrows Value: the pipeline of a stage. Empty when unknown.
+	Scope string
+}
+
+// write is a signal produced by one step of a workflow.
+type write struct {
+	signal
+	// Step is the id of the step that produces it.
+	Step string
+}
+
+// listen is what one active trigger of a workflow reacts to.
+type listen struct {
+	// Trigger is the trigger's index in the workflow's Triggers.
+	Trigger int
+	// Kind is signalTag, signalField or signalStage for tag, contact-changed and stage triggers, or the
+	// trigger's type for every other trigger.
+	Kind string
+	// Accept lists the values the trigger fires for; nil means any value of its kind.
+	Accept []string
+	// Reject lists values a negated filter (neq, not_in, not_contains) excludes.
+	Reject []string
+	// Scope lists the pipelines a stage trigger is limited to; nil means any.
+	Scope []string
+}
+
+// accepts reports whether the trigger fires for s.
+func (l listen) accepts(s signal) bool {
+	if l.Kind != s.Kind {
+		return false
+	}
+	if l.Accept != nil && !slices.Contains(l.Accept, s.Value) {
+		return false
+	}
+	if slices.Contains(l.Reject, s.Value) {
+		return false
+	}
+	return l.Scope == nil || s.Scope == "" || slices.Contains(l.Scope, s.Scope)
+}
+
+// listener is one active trigger of one workflow and what it listens to.
+type listener struct {
+	listen
+	WF *Workflow
+	// pos is the workflow's position in the location, for ordering.
+	pos int
+}
+
+// enrollEdge says that a step of From starts the contact into To.
+type enrollEdge struct {
+	From *Workflow
+	To   *Workflow
+	// Step is the id of the step of From that causes it.
+	Step string
+	// Via is what the step does: signalTag, signalField, signalStage or signalEnroll.
+	Via string
+	// Value is the tag, field key, stage id or workflow id the step writes.
+	Value string
+	// Trigger is the index of To's trigger that fires, or -1 for an add-to-workflow step.
+	Trigger int
+}
+
+// workflowLinks is one workflow's side of the location graph.
+type workflowLinks struct {
+	listens []listen
+	writes  []write
+	out     []enrollEdge
+	in      []enrollEdge
+}
+
+// locGraph is the location graph. Edges start only at live workflows, because a draft's steps never
+// run; they may end at a draft (whose triggers would fire once it is published), so callers that care
+// about what runs today check live(e.To).
+type locGraph struct {
+	idx   *locIndex
+	links map[*Workflow]*workflowLinks
+	// exact indexes listeners by kind and accepted value; any holds those that accept every value of
+	// their kind (and those that only reject some).
+	exact map[string]map[string][]listener
+	any   map[string][]listener
+	// tagAdders maps a tag to the live workflows that add it, in location order.
+	tagAdders map[string][]*Workflow
+	// fieldIDs maps a custom field id to its key, from the location context, so a step that writes a
+	// field by id meets a trigger that watches it by key.
+	fieldIDs map[string]string
+}
+
+// live reports whether a workflow runs: anything not a draft. Importers set published or draft; a
+// workflow of unknown status is treated as running so that nothing is silently excused.
+func live(wf *Workflow) bool { return wf.Status != StatusDraft }
+
+// locGraph returns the location graph, building it on first use.
+func (idx *locIndex) locGraph() *locGraph {
+	if idx.lg == nil {
+		idx.lg = newLocGraph(idx)
+	}
+	return idx.lg
+}
+
+func newLocGraph(idx *locIndex) *locGraph {
+	loc := idx.loc
+	lg := &locGraph{
+		idx: idx, links: make(map[*Workflow]*workflowLinks, len(loc.Workflows)),
+		exact: map[string]map[string][]listener{}, any: map[string][]listener{},
+		tagAdders: map[string][]*Workflow{}, fieldIDs: map[string]string{},
+	}
+	if loc.Context != nil {
+		for _, f := range loc.Context.CustomFields {
+			if f.ID != "" && f.Key != "" {
+				lg.fieldIDs[f.ID] = f.Key
+			}
+		}
+	}
+	for i := range loc.Workflows {
+		wf := &loc.Workflows[i]
+		wl := &workflowLinks{listens: lg.triggerListens(wf), writes: lg.stepWrites(wf)}
+		lg.links[wf] = wl
+		for _, l := range wl.listens {
+			ref := listener{listen: l, WF: wf, pos: i}
+			if l.Accept == nil {
+				lg.any[l.Kind] = append(lg.any[l.Kind], ref)
+				continue
+			}
+			byValue := lg.exact[l.Kind]
+			if byValue == nil {
+				byValue = map[string][]listener{}
+				lg.exact[l.Kind] = byValue
+			}
+			for _, v := range l.Accept {
+				byValue[v] = append(byValue[v], ref)
+			}
+		}
+		if live(wf) {
+			for _, w := range wl.writes {
+				if w.Kind == signalTag {
+					if ws := lg.tagAdders[w.Value]; len(ws) == 0 || ws[len(ws)-1] != wf {
+						lg.tagAdders[w.Value] = append(ws, wf)
+					}
+				}
+			}
+		}
+	}
+	for i := range loc.Workflows {
+		if wf := &loc.Workflows[i]; live(wf) {
+			lg.addEdges(wf)
+		}
+	}
+	return lg
+}
+
+// addEdges records the enrollment edges leaving wf: one per step, target workflow and value written,
+// however many of the target's triggers that value fires.
+func (lg *locGraph) addEdges(wf *Workflow) {
+	for _, w := range lg.links[wf].writes {
+		switch w.Kind {
+		case signalEnroll:
+			if to, ok := lg.idx.byID[w.Value]; ok {
+				lg.addEdge(enrollEdge{From: wf, To: to, Step: w.Step, Via: w.Kind, Value: w.Value, Trigger: -1})
+			}
+		case signalTag, signalField, signalStage:
+			for _, l := range lg.listeners(w.signal) {
+				lg.addEdge(enrollEdge{From: wf, To: l.WF, Step: w.Step, Via: w.Kind, Value: w.Value, Trigger: l.Trigger})
+			}
+		}
+	}
+}
+
+func (lg *locGraph) addEdge(e enrollEdge) {
+	from, to := lg.links[e.From], lg.links[e.To]
+	// A step that fires two triggers of the same workflow enrolls it once.
+	if n := len(from.out); n > 0 && from.out[n-1].Step == e.Step && from.out[n-1].To == e.To && from.out[n-1].Value == e.Value {
+		return
+	}
+	from.out = append(from.out, e)
+	to.in = append(to.in, e)
+}
+
+// listens returns what wf's active triggers listen to, in trigger order.
+func (lg *locGraph) listens(wf *Workflow) []listen { return lg.links[wf].listens }
+
+// writes returns what wf's reachable steps do to the contact, in step order. Unreachable steps never
+// run, so they write nothing.
+func (lg *locGraph) writes(wf *Workflow) []write { return lg.links[wf].writes }
+
+// listeners returns the active triggers, of any workflow live or draft, that fire for s, in location
+// order.
+func (lg *locGraph) listeners(s signal) []listener {
+	var out []listener
+	for _, l := range lg.exact[s.Kind][s.Value] {
+		if l.accepts(s) {
+			out = append(out, l)
+		}
+	}
+	for _, l := range lg.any[s.Kind] {
+		if l.accepts(s) {
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b listener) int { return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.Trigger, b.Trigger)) })
+	return out
+}
+
+// tagWriters returns the live workflows whose reachable steps add tag (any spelling; see tagKey), in
+// location order.
+func (lg *locGraph) tagWriters(tag string) []*Workflow { return lg.tagAdders[tagKey(tag)] }
+
+// enrollers returns the edges by which live workflows start contacts into wf, in location order.
+func (lg *locGraph) enrollers(wf *Workflow) []enrollEdge { return lg.links[wf].in }
+
+// enrollees returns the edges by which wf, when live, starts contacts into other workflows (or into
+// itself), in step order.
+func (lg *locGraph) enrollees(wf *Workflow) []enrollEdge { return lg.links[wf].out }
+
+// enrollmentLoop is a strongly connected group of live workflows that enroll each other.
+type enrollmentLoop struct {
+	// Path is the shortest cycle through the member with the lowest id, starting there: each edge's
+	// To is the next edge's From, and the last edge returns to the first workflow.
+	Path []enrollEdge
+	// Members are every workflow of the group, sorted by id.
+	Members []*Workflow
+}
+
+// enrollmentLoops finds the groups of two or more live workflows that enroll each other, ordered by
+// their lowest member id. A workflow that only enrolls itself is not a loop here: WD015 (its own
+// trigger) and WD021 (add-to-workflow of itself) report that.
+func (lg *locGraph) enrollmentLoops() []enrollmentLoop {
+	var nodes []*Workflow
+	for i := range lg.idx.loc.Workflows {
+		if wf := &lg.idx.loc.Workflows[i]; live(wf) {
+			nodes = append(nodes, wf)
+		}
+	}
+	node := make(map[*Workflow]int, len(nodes))
+	for i, wf := range nodes {
+		node[wf] = i
+	}
+	adj := make([][]int, len(nodes))
+	for i, wf := range nodes {
+		for _, e := range lg.links[wf].out {
+			if j, ok := node[e.To]; ok && j != i {
+				adj[i] = append(adj[i], j)
+			}
+		}
+	}
+	var loops []enrollmentLoop
+	for _, comp := range strongComponents(adj) {
+		if len(comp) < 2 {
+			continue
+		}
+		members := make([]*Workflow, len(comp))
+		for k, v := range comp {
+			members[k] = nodes[v]
+		}
+		slices.SortFunc(members, func(a, b *Workflow) int { return cmp.Compare(a.ID, b.ID) })
+		loops = append(loops, enrollmentLoop{Path: lg.shortestLoop(members), Members: members})
+	}
+	slices.SortFunc(loops, func(a, b enrollmentLoop) int { return cmp.Compare(a.Members[0].ID, b.Members[0].ID) })
+	return loops
+}
+
+// shortestLoop finds, by breadth-first search inside the group, the shortest cycle through its first
+// member. Edges are tried in step order, so the answer is deterministic.
+func (lg *locGraph) shortestLoop(members []*Workflow) []enrollEdge {
+	start := members[0]
+	in := make(map[*Workflow]bool, len(members))
+	for _, wf := range members {
+		in[wf] = true
+	}
+	via := map[*Workflow]enrollEdge{}
+	queue := []*Workflow{start}
+	for len(queue) > 0 {
+		wf := queue[0]
+		queue = queue[1:]
+		for _, e := range lg.links[wf].out {
+			if !in[e.To] || e.To == wf {
+				continue
+			}
+			if e.To == start {
+				path := []enrollEdge{e}
+				for at := wf; at != start; at = via[at].From {
+					path = append(path, via[at])
+				}
+				slices.Reverse(path)
+				return path
+			}
+			if _, seen := via[e.To]; !seen {
+				via[e.To] = e
+				queue = append(queue, e.To)
+			}
+		}
+	}
+	// Unreachable: every member of a strongly connected group lies on a cycle through the others.
+	panic("analyzer: enrollment group without a cycle through its first member")
+}
+
+// describe says in words what the edge's step does, for messages: `adds tag "vip" (step "Tag it")`.
+func (lg *locGraph) describe(e enrollEdge) string {
+	step := lg.idx.graph(e.From).step(e.Step)
+	var what string
+	switch e.Via {
+	case signalTag:
+		what = fmt.Sprintf("adds tag %q", e.Value)
+	case signalField:
+		what = "writes " + e.Value
+	case signalStage:
+		what = "moves an opportunity to stage " + lg.stageName(e.Value)
+	case signalEnroll:
+		what = "adds the contact to " + workflowLabel(e.To)
+	}
+	return fmt.Sprintf("%s (step %s)", what, strings.TrimPrefix(stepLabel(step), "step "))
+}
+
+// stageName names a stage by the location context when it knows it, else by id.
+func (lg *locGraph) stageName(id string) string {
+	if ctx := lg.idx.loc.Context; ctx != nil {
+		for _, p := range ctx.Pipelines {
+			for _, s := range p.Stages {
+				if s.ID == id && s.Name != "" {
+					return fmt.Sprintf("%q", s.Name)
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%q", id)
+}
+
+// triggerListens turns wf's active triggers into listens.
+func (lg *locGraph) triggerListens(wf *Workflow) []listen {
+	var out []listen
+	for i, t := range wf.Triggers {
+		if !t.Active {
+			continue
+		}
+		l := listen{Trigger: i, Kind: t.Type}
+		switch t.Type {
+		case TriggerContactTag:
+			l.Kind = signalTag
+			l.Accept, l.Reject = filterValues(t.Filters, func(f string) bool { return f == "tag" }, tagKey)
+		case TriggerContactChanged:
+			l.Kind = signalField
+			for _, f := range t.Filters {
+				if key, ok := lg.watchedField(f.Field); ok && !slices.Contains(l.Accept, key) {
+					l.Accept = append(l.Accept, key)
+				}
+			}
+		case TriggerPipelineStage:
+			l.Kind = signalStage
+			l.Accept, l.Reject = filterValues(t.Filters, func(f string) bool { return f == "pipeline.stage.id" }, strings.TrimSpace)
+			l.Scope, _ = filterValues(t.Filters, func(f string) bool { return f == "pipeline.id" }, strings.TrimSpace)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// filterValues collects the values of the filters whose field matches, normalized by norm: those of
+// positive filters into accept (nil when there is none), those of negated filters into reject.
+func filterValues(filters []Filter, field func(string) bool, norm func(string) string) (accept, reject []string) {
+	for _, f := range filters {
+		if !field(f.Field) {
+			continue
+		}
+		negated := f.Operator == "neq" || f.Operator == "not_in" || f.Operator == "not_contains"
+		for _, v := range f.Values {
+			v = norm(v)
+			if v == "" {
+				continue
+			}
+			switch {
+			case negated && !slices.Contains(reject, v):
+				reject = append(reject, v)
+			case !negated && !slices.Contains(accept, v):
+				accept = append(accept, v)
+			}
+		}
+	}
+	return accept, reject
+}
+
+// watchedField returns the key of the contact field a contact-changed filter field names
+// ("contact.<key or field id>"), and false for any other filter field.
+func (lg *locGraph) watchedField(field string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(field), "contact.")
+	if !ok || strings.TrimSpace(rest) == "" {
+		return "", false
+	}
+	return lg.fieldKey(rest), true
+}
+
+// fieldKey normalizes a written or watched contact field to "contact.<key>" in lower case: a custom
+// field id becomes its key through the location context, merge-field braces and a "contact." prefix
+// are accepted.
+func (lg *locGraph) fieldKey(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if key, ok := lg.fieldIDs[raw]; ok {
+		raw = key
+	}
+	k := strings.ToLower(raw)
+	k = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(k, "{{"), "}}"))
+	if !strings.HasPrefix(k, "contact.") {
+		k = "contact." + k
+	}
+	return k
+}
+
+// stepWrites lists what wf's reachable steps do to the contact, in step order.
+func (lg *locGraph) stepWrites(wf *Workflow) []write {
+	g := lg.idx.graph(wf)
+	var out []write
+	add := func(s *Step, kind, value, scope string) {
+		if value != "" {
+			out = append(out, write{signal: signal{Kind: kind, Value: value, Scope: scope}, Step: s.ID})
+		}
+	}
+	for i := range wf.Steps {
+		if !g.reachable[i] {
+			continue
+		}
+		s := &wf.Steps[i]
+		switch s.Kind {
+		case KindTagAdd, KindTagRemove:
+			kind := signalTag
+			if s.Kind == KindTagRemove {
+				kind = signalTagRemove
+			}
+			for _, t := range s.Tags {
+				add(s, kind, tagKey(t), "")
+			}
+		case KindFieldUpdate:
+			for _, f := range s.Fields {
+				if strings.TrimSpace(f.Field) != "" {
+					add(s, signalField, lg.fieldKey(f.Field), "")
+				}
+			}
+		case KindOpportunity:
+			// Creating an opportunity in a stage and moving one there both land it in the stage; a
+			// find or remove step does neither.
+			if o := s.Opportunity; o != nil && o.Op != "find" && o.Op != "remove" {
+				add(s, signalStage, strings.TrimSpace(o.StageID), strings.TrimSpace(o.PipelineID))
+			}
+		case KindEnroll, KindUnenroll:
+			e := s.Enrollment
+			if e == nil {
+				continue
+			}
+			kind := signalEnroll
+			if s.Kind == KindUnenroll {
+				kind = signalUnenroll
+				if e.All {
+					add(s, kind, "*", "")
+				}
+			}
+			for _, id := range e.WorkflowIDs {
+				add(s, kind, strings.TrimSpace(id), "")
+			}
+		}
+	}
+	return out
+}
+
+// tagKey is the form tags are compared in: GHL stores tags lower-case, and spaces around a tag are
+// not part of it.
+func tagKey(tag string) string { return strings.ToLower(strings.TrimSpace(tag)) }
+
+// triggerSignature identifies what a trigger fires on: its type and its filters, each with its values
+// sorted and normalized, the filters sorted, so two triggers with the same signature fire for the same
+// events whatever order the builder wrote them in. A single-value eq is the same test as in.
+func triggerSignature(t *Trigger) string {
+	parts := make([]string, 0, len(t.Filters))
+	for _, f := range t.Filters {
+		norm := strings.TrimSpace
+		if f.Field == "tag" {
+			norm = tagKey
+		}
+		vals := make([]string, 0, len(f.Values))
+		for _, v := range f.Values {
+			vals = append(vals, norm(v))
+		}
+		slices.Sort(vals)
+		vals = slices.Compact(vals)
+		op := f.Operator
+		if op == "eq" || op == "" {
+			op = "in"
+		}
+		parts = append(parts, fmt.Sprintf("%q %q %q", f.Field, op, vals))
+	}
+	slices.Sort(parts)
+	parts = slices.Compact(parts)
+	return t.Type + "\n" + strings.Join(parts, "\n")
+}
+
+// workflowLabel names a workflow in a message: its name in quotes, or its id.
+func workflowLabel(wf *Workflow) string {
+	if wf.Name != "" {
+		return fmt.Sprintf("%q", wf.Name)
+	}
+	return "workflow " + wf.ID
+}
+
+// strongComponents returns the strongly connected components of the graph whose adjacency lists adj
+// gives, each component's nodes in increasing order, the components in the order Tarjan's algorithm
+// completes them (successors first). It is iterative, so deep graphs cannot overflow the stack, and
+// runs in time linear in nodes plus edges.
+func strongComponents(adj [][]int) [][]int {
+	n := len(adj)
+	index := make([]int, n)
+	low := make([]int, n)
+	onStack := make([]bool, n)
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
+	var comps [][]int
+	next := 0
+	type frame struct{ v, edge int }
+	for root := range n {
+		if index[root] >= 0 {
+			continue
+		}
+		call := []frame{{root, 0}}
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			v := f.v
+			if f.edge < len(adj[v]) {
+				w := adj[v][f.edge]
+				f.edge++
+				if index[w] < 0 {
+					index[w], low[w] = next, next
+					next++
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{w, 0})
+				} else if onStack[w] && index[w] < low[v] {
+					low[v] = index[w]
+				}
+				continue
+			}
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				if p := call[len(call)-1].v; low[v] < low[p] {
+					low[p] = low[v]
+				}
+			}
+			if low[v] == index[v] {
+				var comp []int
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp = append(comp, w)
+					if w == v {
+						break
+					}
+				}
+				slices.Sort(comp)
+				comps = append(comps, comp)
+			}
+		}
+	}
+	return comps
+}
