@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/store"
+	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
+)
+
+// runAdmin dispatches the admin subcommands. They work on the database directly, so an operator
+// can create accounts and keys without an API key of their own.
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("admin: name a subcommand: create-account or create-key")
+	}
+	switch args[0] {
+	case "create-account":
+		return runCreateAccount(ctx, args[1:], getenv, stdout, stderr)
+	case "create-key":
+		return runCreateKey(ctx, args[1:], getenv, stdout, stderr)
+	default:
+		return usagef("admin: unknown subcommand %q (want create-account or create-key)", args[0])
+	}
+}
+
+// accountOutput is what create-account prints.
+type accountOutput struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Tier    string `json:"tier"`
+	IsAdmin bool   `json:"isAdmin"`
+}
+
+// keyOutput is what create-key prints; Key is the secret, shown this once.
+type keyOutput struct {
+	ID        string `json:"id"`
+	AccountID string `json:"accountId"`
+	Name      string `json:"name"`
+	Prefix    string `json:"prefix"`
+	Key       string `json:"key"`
+}
+
+func runCreateAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin create-account",
+		"ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]", stdout)
+	name := fs.String("name", "", "the account's name, such as the agency's (required)")
+	tierName := fs.String("tier", string(tier.Free), "the account's plan: "+tierList())
+	isAdmin := fs.Bool("admin", false, "let the account use operator routes")
+	dataDir := fs.String("data-dir", "", "directory of the SQLite database (default $GHLD_DATA_DIR or ./data)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usagef("admin create-account: --name is required")
+	}
+	if !tier.Name(*tierName).Valid() {
+		return usagef("admin create-account: --tier %q is not a plan (want %s)", *tierName, tierList())
+	}
+	return withStore(ctx, getenv, *dataDir, stderr, func(db *store.DB) error {
+		acc, err := db.CreateAccount(ctx, strings.TrimSpace(*name), store.Tier(*tierName), *isAdmin)
+		if err != nil {
+			return fmt.Errorf("create account: %w", err)
+		}
+		return writeJSON(stdout, accountOutput{ID: acc.ID, Name: acc.Name, Tier: string(acc.Tier), IsAdmin: acc.IsAdmin})
+	})
+}
+
+func runCreateKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin create-key", "ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]", stdout)
+	accountID := fs.String("account", "", "id of the account the key is for, acc_... (required)")
+	name := fs.String("name", "admin-cli", "what the key is for, shown in the key list")
+	dataDir := fs.String("data-dir", "", "directory of the SQLite database (default $GHLD_DATA_DIR or ./data)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *accountID == "" {
+		return usagef("admin create-key: --account is required")
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usagef("admin create-key: --name must not be empty")
+	}
+	return withStore(ctx, getenv, *dataDir, stderr, func(db *store.DB) error {
+		key, err := apikey.New()
+		if err != nil {
+			return fmt.Errorf("make API key: %w", err)
+		}
+		k, err := db.CreateAPIKey(ctx, *accountID, strings.TrimSpace(*name), key.Hash, key.Display)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("create API key: no account %q", *accountID)
+		}
+		if err != nil {
+			return fmt.Errorf("create API key: %w", err)
+		}
+		return writeJSON(stdout, keyOutput{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Key: key.Secret})
+	})
+}
+
+// withStore opens the configured database (migrating it unless GHLD_AUTO_MIGRATE=false), runs fn
+// and closes it.
+func withStore(ctx context.Context, getenv func(string) string, dataDir string, stderr io.Writer, fn func(db *store.DB) error) error {
+	cfg, err := configFor(getenv, "", dataDir)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	err = fn(db)
+	if cerr := db.Close(); cerr != nil {
+		logger.Error("close database", slog.String("error", cerr.Error()))
+	}
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	return enc.Encode(v)
+}
+
+func tierList() string {
+	names := make([]string, 0, len(tier.Names()))
+	for _, n := range tier.Names() {
+		names = append(names, string(n))
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the whole configuration of the binary. It comes from the environment (settings below)
+// with --addr and --data-dir flags on top, and is validated once, before anything starts.
+type config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	RedisURL        string
+	LogLevel        slog.Level
+	LogFormat       string
+	MaxBodyBytes    int64
+	GzipMinBytes    int
+	AutoMigrate     bool
+	ShutdownTimeout time.Duration
+	DBMaxConns      int
+}
+
+// setting is one environment variable: its name, its default (as it would be written in the
+// environment), what it means, and how it lands in the config.
+type setting struct {
+	env   string
+	def   string
+	help  string
+	apply func(c *config, v string) error
+}
+
+// settings lists every variable the binary reads. The help text and the README's table are written
+// from it, and a test holds the README to it.
+var settings = []setting{
+	{env: "GHLD_ADDR", def: ":8080", help: "address to serve HTTP on, HOST:PORT (port 0 picks a free one); --addr overrides",
+		apply: func(c *config, v string) error { c.Addr = v; return nil }},
+	{env: "GHLD_DATA_DIR", def: "./data", help: "directory of the embedded SQLite database, created if missing; --data-dir overrides",
+		apply: func(c *config, v string) error { c.DataDir = v; return nil }},
+	{env: "DATABASE_URL", def: "", help: "postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=... selects PostgreSQL; empty means SQLite in the data directory",
+		apply: func(c *config, v string) error { c.DatabaseURL = v; return nil }},
+	{env: "REDIS_URL", def: "", help: "redis://[:PASSWORD@]HOST:PORT/DB; validated at start, reserved for the shared cache and rate limits (not used yet)",
+		apply: func(c *config, v string) error { c.RedisURL = v; return nil }},
+	{env: "GHLD_LOG_LEVEL", def: "info", help: "least severe log level written: debug, info, warn or error",
+		apply: func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{env: "GHLD_LOG_FORMAT", def: "json", help: "log line format on stderr: json or text",
+		apply: func(c *config, v string) error { c.LogFormat = strings.ToLower(v); return nil }},
+	{env: "GHLD_MAX_BODY_BYTES", def: "10485760", help: "largest request body accepted, in bytes (10 MiB); larger ones get 413",
+		apply: func(c *config, v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return err }},
+	{env: "GHLD_GZIP_MIN_BYTES", def: "1024", help: "smallest response gzip-compressed for clients that accept it, in bytes",
+		apply: func(c *config, v string) (err error) { c.GzipMinBytes, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_AUTO_MIGRATE", def: "true", help: "apply database migrations at start (serve and admin); false leaves it to the migrate command",
+		apply: func(c *config, v string) (err error) { c.AutoMigrate, err = strconv.ParseBool(v); return err }},
+	{env: "GHLD_SHUTDOWN_TIMEOUT", def: "15s", help: "how long a graceful shutdown waits for requests in flight",
+		apply: func(c *config, v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_DB_MAX_CONNS", def: "10", help: "PostgreSQL connection pool size (SQLite always uses one connection)",
+		apply: func(c *config, v string) (err error) { c.DBMaxConns, err = strconv.Atoi(v); return err }},
+}
+
+// loadConfig reads every setting from getenv, taking the default for unset or empty variables.
+// Errors name the variable, never its value (it may be a secret put in the wrong place).
+func loadConfig(getenv func(string) string) (config, error) {
+	var c config
+	var errs []error
+	for _, s := range settings {
+		v := strings.TrimSpace(getenv(s.env))
+		if v == "" {
+			v = s.def
+		}
+		if err := s.apply(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: cannot read its value (%s)", s.env, s.help))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// validate checks the values that parsed; every problem is reported at once.
+func (c config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		add("GHLD_ADDR/--addr %q: want HOST:PORT, such as :8080 or 127.0.0.1:8080", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("GHLD_ADDR/--addr %q: the port must be a number from 0 to 65535", c.Addr)
+	}
+	if c.DatabaseURL == "" && strings.TrimSpace(c.DataDir) == "" {
+		add("GHLD_DATA_DIR/--data-dir: must not be empty when DATABASE_URL is not set")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		switch {
+		case err != nil:
+			add("DATABASE_URL: not a URL")
+		case u.Scheme != "postgres" && u.Scheme != "postgresql" && u.Scheme != "sqlite" && u.Scheme != "file":
+			add("DATABASE_URL: the scheme must be postgres://, postgresql://, sqlite:// or file:")
+		case (u.Scheme == "postgres" || u.Scheme == "postgresql") && u.Host == "":
+			add("DATABASE_URL: a PostgreSQL URL needs a host, as in postgres://user@localhost:5432/db")
+		}
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		switch {
+		case err != nil:
+			add("REDIS_URL: not a URL")
+		case u.Scheme != "redis" && u.Scheme != "rediss":
+			add("REDIS_URL: the scheme must be redis:// or rediss://")
+		case u.Host == "":
+			add("REDIS_URL: needs a host, as in redis://localhost:6379/0")
+		}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		add("GHLD_LOG_FORMAT %q: want json or text", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1024 {
+		add("GHLD_MAX_BODY_BYTES %d: must be at least 1024", c.MaxBodyBytes)
+	}
+	if c.GzipMinBytes < 0 {
+		add("GHLD_GZIP_MIN_BYTES %d: must not be negative", c.GzipMinBytes)
+	}
+	if c.ShutdownTimeout <= 0 {
+		add("GHLD_SHUTDOWN_TIMEOUT %s: must be positive", c.ShutdownTimeout)
+	}
+	if c.DBMaxConns < 1 {
+		add("GHLD_DB_MAX_CONNS %d: must be at least 1", c.DBMaxConns)
+	}
+	return errors.Join(errs...)
+}
+
+// engine names the database the configuration selects, for logs.
+func (c config) engine() string {
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// LogValue prints the configuration with its secrets masked: the passwords in DATABASE_URL and
+// REDIS_URL are replaced by "xxxxx".
+func (c config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("log_format", c.LogFormat),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int("gzip_min_bytes", c.GzipMinBytes),
+		slog.Bool("auto_migrate", c.AutoMigrate),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+		slog.Int("db_max_conns", c.DBMaxConns),
+	)
+}
+
+// redactURL masks the password of a URL; a value that does not parse is masked whole, since it
+// cannot be shown safely.
+func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "xxxxx"
+	}
+	// PostgreSQL also takes the password as a query parameter.
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// envOf returns a getenv over a fixed map.
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(envOf(nil))
+	require.NoError(t, err)
+	require.NoError(t, cfg.validate())
+	require.Equal(t, config{
+		Addr:            ":8080",
+		DataDir:         "./data",
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "json",
+		MaxBodyBytes:    10 << 20,
+		GzipMinBytes:    1024,
+		AutoMigrate:     true,
+		ShutdownTimeout: 15 * time.Second,
+		DBMaxConns:      10,
+	}, cfg)
+}
+
+func TestLoadConfigFromEnvironment(t *testing.T) {
+	cfg, err := loadConfig(envOf(map[string]string{
+		"GHLD_ADDR":             "127.0.0.1:9000",
+		"GHLD_DATA_DIR":         "/var/lib/ghld",
+		"DATABASE_URL":          "postgres://app:pw@db:5432/ghld?sslmode=disable",
+		"REDIS_URL":             "redis://:pw@cache:6379/1",
+		"GHLD_LOG_LEVEL":        "debug",
+		"GHLD_LOG_FORMAT":       "TEXT",
+		"GHLD_MAX_BODY_BYTES":   "2048",
+		"GHLD_GZIP_MIN_BYTES":   "0",
+		"GHLD_AUTO_MIGRATE":     "false",
+		"GHLD_SHUTDOWN_TIMEOUT": "3s",
+		"GHLD_DB_MAX_CONNS":     "4",
+	}))
+	require.NoError(t, err)
+	require.NoError(t, cfg.validate())
+	require.Equal(t, config{
+		Addr:            "127.0.0.1:9000",
+		DataDir:         "/var/lib/ghld",
+		DatabaseURL:     "postgres://app:pw@db:5432/ghld?sslmode=disable",
+		RedisURL:        "redis://:pw@cache:6379/1",
+		LogLevel:        slog.LevelDebug,
+		LogFormat:       "text",
+		MaxBodyBytes:    2048,
+		GzipMinBytes:    0,
+		AutoMigrate:     false,
+		ShutdownTimeout: 3 * time.Second,
+		DBMaxConns:      4,
+	}, cfg)
+	require.Equal(t, "postgres", cfg.engine())
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "unparsable number", env: map[string]string{"GHLD_MAX_BODY_BYTES": "ten"}, want: "GHLD_MAX_BODY_BYTES"},
+		{name: "unparsable bool", env: map[string]string{"GHLD_AUTO_MIGRATE": "maybe"}, want: "GHLD_AUTO_MIGRATE"},
+		{name: "unparsable duration", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "soon"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
+		{name: "unknown level", env: map[string]string{"GHLD_LOG_LEVEL": "loud"}, want: "GHLD_LOG_LEVEL"},
+		{name: "unknown format", env: map[string]string{"GHLD_LOG_FORMAT": "xml"}, want: "GHLD_LOG_FORMAT"},
+		{name: "address without port", env: map[string]string{"GHLD_ADDR": "localhost"}, want: "GHLD_ADDR"},
+		{name: "port out of range", env: map[string]string{"GHLD_ADDR": ":70000"}, want: "GHLD_ADDR"},
+		{name: "database scheme", env: map[string]string{"DATABASE_URL": "mysql://db/x"}, want: "DATABASE_URL"},
+		{name: "postgres without host", env: map[string]string{"DATABASE_URL": "postgres:///x"}, want: "DATABASE_URL"},
+		{name: "redis scheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, want: "REDIS_URL"},
+		{name: "redis without host", env: map[string]string{"REDIS_URL": "redis://"}, want: "REDIS_URL"},
+		{name: "tiny body limit", env: map[string]string{"GHLD_MAX_BODY_BYTES": "10"}, want: "GHLD_MAX_BODY_BYTES"},
+		{name: "zero shutdown", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "0s"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
+		{name: "no pool", env: map[string]string{"GHLD_DB_MAX_CONNS": "0"}, want: "GHLD_DB_MAX_CONNS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := configFor(envOf(tt.env), "", "")
+			require.Error(t, err)
+			require.ErrorAs(t, err, new(usageError))
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestConfigErrorsHideValues(t *testing.T) {
+	_, err := configFor(envOf(map[string]string{"GHLD_DB_MAX_CONNS": "s3cr3t-typed-here"}), "", "")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cr3t")
+}
+
+func TestFlagsOverrideEnvironment(t *testing.T) {
+	cfg, err := configFor(envOf(map[string]string{"GHLD_ADDR": ":1", "GHLD_DATA_DIR": "/env"}), "127.0.0.1:0", "/flag")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:0", cfg.Addr)
+	require.Equal(t, "/flag", cfg.DataDir)
+}
+
+func TestConfigMasksSecrets(t *testing.T) {
+	cfg, err := configFor(envOf(map[string]string{
+		"DATABASE_URL": "postgres://app:hunter2@db:5432/ghld?sslmode=disable&password=hunter3",
+		"REDIS_URL":    "redis://:hunter4@cache:6379/0",
+	}), "", "")
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", slog.Any("config", cfg))
+	out := buf.String()
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4"} {
+		require.NotContains(t, out, secret)
+	}
+	require.Contains(t, out, "app:xxxxx@db:5432")
+	require.Contains(t, out, "cache:6379")
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		stdout   string
+		stderr   string
+	}{
+		{name: "help", args: []string{"--help"}, wantCode: exitOK, stdout: "GHLD_MAX_BODY_BYTES"},
+		{name: "help command", args: []string{"help"}, wantCode: exitOK, stdout: "admin create-key"},
+		{name: "serve help", args: []string{"serve", "--help"}, wantCode: exitOK, stdout: "--data-dir"},
+		{name: "default command takes serve flags", args: []string{"-h"}, wantCode: exitOK, stdout: "DATABASE_URL"},
+		{name: "version", args: []string{"version"}, wantCode: exitOK, stdout: "dev"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: exitUsage, stderr: `unknown command "frobnicate"`},
+		{name: "unknown flag", args: []string{"serve", "--port", "1"}, wantCode: exitUsage, stderr: "flag provided but not defined: -port"},
+		{name: "stray argument", args: []string{"migrate", "now"}, wantCode: exitUsage, stderr: `unexpected argument "now"`},
+		{name: "admin without subcommand", args: []string{"admin"}, wantCode: exitUsage, stderr: "create-account"},
+		{name: "admin unknown subcommand", args: []string{"admin", "delete-everything"}, wantCode: exitUsage, stderr: "delete-everything"},
+		{name: "create-account without name", args: []string{"admin", "create-account", "--tier", "pro"}, wantCode: exitUsage, stderr: "--name is required"},
+		{name: "create-account unknown tier", args: []string{"admin", "create-account", "--name", "A", "--tier", "gold"}, wantCode: exitUsage, stderr: `--tier "gold"`},
+		{name: "create-key without account", args: []string{"admin", "create-key"}, wantCode: exitUsage, stderr: "--account is required"},
+		{name: "bad configuration", args: []string{"serve", "--addr", "nowhere"}, wantCode: exitUsage, stderr: "GHLD_ADDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, envOf(nil), strings.NewReader(""), &stdout, &stderr)
+			code := exitCode(err, &stderr)
+			require.Equal(t, tt.wantCode, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+			require.Contains(t, stdout.String(), tt.stdout)
+			require.Contains(t, stderr.String(), tt.stderr)
+			if tt.wantCode == exitOK && err != nil {
+				require.ErrorIs(t, err, flag.ErrHelp)
+			}
+		})
+	}
+}
+
+func TestExitCodeForFailure(t *testing.T) {
+	var stderr bytes.Buffer
+	require.Equal(t, exitFailure, exitCode(errors.New("database unreachable"), &stderr))
+	require.Equal(t, "ghl-debugger: database unreachable\n", stderr.String())
+}
+
+// TestDocumentation holds the help text and the README to the settings table: every variable is
+// listed with its default, so neither can fall behind the code.
+func TestDocumentation(t *testing.T) {
+	var help bytes.Buffer
+	printUsage(&help)
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, s := range settings {
+		require.Contains(t, help.String(), s.env)
+		require.Contains(t, string(readme), "`"+s.env+"`", "README.md does not document %s", s.env)
+		if s.def != "" {
+			require.Contains(t, string(readme), "`"+s.def+"`", "README.md does not give the default of %s", s.env)
+		}
+	}
+}

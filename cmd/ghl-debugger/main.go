@@ -1,0 +1,193 @@
+// Command ghl-debugger is the ghl-debugger service and its operator tools in one binary.
+//
+//	ghl-debugger [serve]   serve the HTTP API (the default)
+//	ghl-debugger migrate   apply database migrations
+//	ghl-debugger admin     create accounts and API keys
+//
+// Configuration comes from environment variables (GHLD_*, plus DATABASE_URL and REDIS_URL); run
+// `ghl-debugger --help` for the list with defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	// The IANA time zone database, built in so location time zones validate on hosts without
+	// /usr/share/zoneinfo (distroless or scratch images).
+	_ "time/tzdata"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal starts a graceful shutdown, restore the default handling so a
+		// second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake in the command line or configuration: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode reports err on stderr and returns the process's exit status.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "ghl-debugger: %v\nRun 'ghl-debugger --help' for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "ghl-debugger: %v\n", err)
+		return exitFailure
+	}
+}
+
+// run is the whole program behind main, with its inputs and outputs passed in so tests can run it
+// in process. args excludes the program name. It returns flag.ErrHelp after printing help,
+// a usageError for a bad command line or configuration, and any other error for a failure.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	_ = stdin // no current subcommand reads standard input
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		return runServe(ctx, args, getenv, stdout, stderr)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, buildVersion())
+		return nil
+	case "help", "-h", "-help", "--help":
+		printUsage(stdout)
+		return flag.ErrHelp
+	default:
+		return usagef("unknown command %q", cmd)
+	}
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// printUsage writes the command overview and every environment variable with its default.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `ghl-debugger finds bugs in GoHighLevel workflows and serves the results over an HTTP API.
+
+Usage:
+  ghl-debugger [serve] [--addr HOST:PORT] [--data-dir DIR]
+  ghl-debugger migrate [--data-dir DIR]
+  ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]
+  ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
+  ghl-debugger version
+  ghl-debugger help
+
+Commands:
+  serve     Serve the HTTP API (the default). Applies migrations first unless GHLD_AUTO_MIGRATE=false.
+            On an empty database it creates an admin account and prints its API key once.
+  migrate   Apply the database migrations and exit.
+  admin     create-account: add an account; create-key: issue an API key for an account
+            (the key is printed once). Both print JSON on stdout.
+  version   Print the build version.
+
+Run 'ghl-debugger COMMAND --help' for the flags of a command.
+
+Environment:
+`)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.env, def, s.help)
+	}
+	_ = tw.Flush()
+	fmt.Fprint(w, `
+Logs are JSON lines on stderr; the first-start admin key is printed on stdout only.
+Exit status: 0 success, 1 failure, 2 usage or configuration error.
+`)
+}
+
+// flagSet is a subcommand's flags with its synopsis, for help.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string
+	stdout   io.Writer
+}
+
+// newFlagSet returns the flags of a subcommand. Help goes to stdout on request; a bad flag is
+// reported as a usage error by parse, without the help text.
+func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, synopsis: synopsis, stdout: stdout}
+}
+
+// parse parses args, printing help and returning flag.ErrHelp for -h or --help, and a usage error
+// for a bad flag or a stray argument.
+func (fs *flagSet) parse(args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(fs.stdout, "Usage: %s\n\nFlags:\n", fs.synopsis)
+			fs.SetOutput(fs.stdout)
+			fs.PrintDefaults()
+			fmt.Fprintln(fs.stdout, "\nRun 'ghl-debugger --help' for the environment variables.")
+			return err
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// configFor loads and validates the configuration, with a flag value (when set) overriding its
+// environment variable.
+func configFor(getenv func(string) string, addr, dataDir string) (config, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return config{}, usageError{err}
+	}
+	if addr != "" {
+		cfg.Addr = addr
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	if err := cfg.validate(); err != nil {
+		return config{}, usageError{err}
+	}
+	return cfg, nil
+}

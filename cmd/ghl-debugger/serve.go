@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/api"
+	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/store"
+)
+
+// HTTP server timeouts. Reads allow a 10 MiB body on a slow link; headers must come quickly so idle
+// half-open connections cannot pile up (slowloris).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	// openTimeout bounds opening and migrating the database at start.
+	openTimeout = time.Minute
+	// bootstrapLockID is the PostgreSQL advisory lock key that serialises first-start admin
+	// creation across instances ("ghldboot" in ASCII).
+	bootstrapLockID int64 = 0x6768_6c64_626f_6f74
+)
+
+// runServe is the serve command: open (and by default migrate) the database, create the first admin
+// on an empty one, then serve HTTP until ctx is cancelled (SIGINT or SIGTERM) and shut down
+// gracefully.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "ghl-debugger [serve] [--addr HOST:PORT] [--data-dir DIR]", stdout)
+	addr := fs.String("addr", "", "address to serve on, HOST:PORT (default $GHLD_ADDR or :8080)")
+	dataDir := fs.String("data-dir", "", "directory of the SQLite database (default $GHLD_DATA_DIR or ./data)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	cfg, err := configFor(getenv, *addr, *dataDir)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	version := buildVersion()
+	logger.Info("starting", slog.String("version", version), slog.Any("config", cfg))
+
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("close database", slog.String("error", err.Error()))
+		}
+	}()
+	handler, err := api.NewHandler(api.Config{
+		Store:        db,
+		Logger:       logger,
+		Version:      version,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		GzipMinBytes: cfg.GzipMinBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("build HTTP handler: %w", err)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	// The first admin is created once the port is ours, so the banner can show the real address and
+	// a start that cannot listen does not use up the one-time key.
+	if err := bootstrapAdmin(ctx, db, baseURL(ln.Addr()), stdout, logger); err != nil {
+		return errors.Join(err, ln.Close())
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", db.Engine()))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// Requests still running past the timeout are cut off.
+		return errors.Join(fmt.Errorf("graceful shutdown: %w", err), srv.Close())
+	}
+	logger.Info("shutdown complete")
+	return nil
+}
+
+// newLogger writes structured logs to w in the configured format and level.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openStore opens the configured database and, unless disabled, migrates it.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*store.DB, error) {
+	openCtx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	db, err := store.Open(openCtx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("database opened", slog.String("engine", db.Engine()))
+	if !cfg.AutoMigrate {
+		return db, nil
+	}
+	if err := db.Migrate(openCtx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	logger.Info("database migrated", slog.String("engine", db.Engine()))
+	return db, nil
+}
+
+// bootstrapAdmin gives a new installation its first account: when the database has no account at
+// all, it creates an enterprise admin account with one API key, in one transaction, and prints the
+// key on stdout (never in the logs). Later starts find the account and print nothing, so the key is
+// shown exactly once.
+func bootstrapAdmin(ctx context.Context, db *store.DB, baseURL string, stdout io.Writer, logger *slog.Logger) error {
+	key, err := apikey.New()
+	if err != nil {
+		return fmt.Errorf("make admin API key: %w", err)
+	}
+	var acc store.Account
+	created := false
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		if db.Engine() == store.EnginePostgres {
+			// Instances that start together on one empty PostgreSQL database take turns here, so
+			// exactly one creates the admin. (SQLite serves one instance; its single writer
+			// already serialises the check and the insert.)
+			if _, err := tx.SQL().ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", bootstrapLockID); err != nil {
+				return fmt.Errorf("lock for first start: %w", err)
+			}
+		}
+		n, err := tx.CountAccounts(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		if acc, err = tx.CreateAccount(ctx, "admin", store.TierEnterprise, true); err != nil {
+			return err
+		}
+		if _, err = tx.CreateAPIKey(ctx, acc.ID, "first-start admin key", key.Hash, key.Display); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create the first admin account (is the database migrated? run 'ghl-debugger migrate'): %w", err)
+	}
+	if !created {
+		return nil
+	}
+	logger.Info("admin account created on empty database", slog.String("account_id", acc.ID))
+	_, err = fmt.Fprintf(stdout, `
+==============================================================================
+  ghl-debugger created an admin account on this empty database.
+
+  Admin API key (shown only this once; store it somewhere safe now):
+
+      %s
+
+  Try it:  curl -H "Authorization: Bearer %s" %s/v1/me
+  More keys: ghl-debugger admin create-key --account %s
+==============================================================================
+
+`, key.Secret, key.Secret, baseURL, acc.ID)
+	return err
+}
+
+// baseURL is the URL a local client reaches the listener at: a wildcard address becomes localhost.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

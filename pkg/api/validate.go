@@ -1,0 +1,327 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v5"
+
+	"github.com/ghl-debugger/ghl-debugger/gen"
+)
+
+// specGate is the middleware that applies openapi.yaml to every request before its handler: it
+// finds the operation, authenticates the caller when the operation requires bearerAuth, checks the
+// body's media type and size, and validates parameters and body against the spec. Requests for
+// paths that are not in the spec (the docs, Echo's 404) pass through untouched.
+type specGate struct {
+	server       *Server
+	router       routers.Router
+	options      *openapi3filter.Options
+	maxBodyBytes int64
+}
+
+func newSpecGate(s *Server, maxBodyBytes int64) (*specGate, error) {
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	// The spec's servers name where the docs point; requests are matched on path alone, whatever
+	// host and port the service runs on.
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, fmt.Errorf("build spec router: %w", err)
+	}
+	return &specGate{
+		server: s,
+		router: router,
+		options: &openapi3filter.Options{
+			MultiError: true,
+			// The generated handlers bind the value the validator checked, so a body cannot
+			// slip a second, case-variant key past the schema (encoding/json matches keys
+			// case-insensitively).
+			KeepValidatedValue: true,
+			// Authentication already happened, driven by the same security requirements.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// Keep the caller's values and the schema out of error messages: the values may be
+			// secrets and the schema is noise. Messages are rebuilt per field below.
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		},
+		maxBodyBytes: maxBodyBytes,
+	}, nil
+}
+
+func (g *specGate) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		req := c.Request()
+		route, params, err := g.router.FindRoute(req)
+		if err != nil {
+			// Not an operation of the spec (or not with this method): Echo's router answers,
+			// with the docs, a 404 or a 405 that lists the allowed methods.
+			return next(c)
+		}
+		if requiresBearer(route) {
+			p, err := g.server.authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
+			if err != nil {
+				return err
+			}
+			req = req.WithContext(withPrincipal(req.Context(), p))
+			c.SetRequest(req)
+		}
+		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
+			if err := g.readBody(req, rb.Value); err != nil {
+				return err
+			}
+		}
+		err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+			Request:    req,
+			PathParams: params,
+			Route:      route,
+			Options:    g.options,
+		})
+		if err != nil {
+			return validationProblem(err)
+		}
+		return next(c)
+	}
+}
+
+// requiresBearer reports whether the operation's security requirements (its own, or the spec's
+// when it has none) include bearerAuth. An operation with `security: []` is public.
+func requiresBearer(route *routers.Route) bool {
+	security := route.Operation.Security
+	if security == nil {
+		security = &route.Spec.Security
+	}
+	for _, req := range *security {
+		if _, ok := req["bearerAuth"]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readBody reads the whole body, within the size limit, before validation, so that an oversize
+// body is a 413 and not a truncated-JSON 400, and checks that its media type is one the operation
+// accepts. It leaves the body readable again for the validator.
+func (g *specGate) readBody(req *http.Request, rb *openapi3.RequestBody) error {
+	if req.ContentLength > g.maxBodyBytes {
+		return payloadTooLarge(g.maxBodyBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, g.maxBodyBytes+1))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return payloadTooLarge(g.maxBodyBytes)
+		}
+		return newProblem(kindBadRequest, "The request body could not be read.", fmt.Errorf("read request body: %w", err))
+	}
+	if int64(len(data)) > g.maxBodyBytes {
+		return payloadTooLarge(g.maxBodyBytes)
+	}
+	_ = req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(data))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	if len(data) == 0 {
+		return nil // the validator reports a missing required body, naming it
+	}
+	ct := req.Header.Get(echo.HeaderContentType)
+	mediaType, _, err := mime.ParseMediaType(ct)
+	if err != nil || rb.Content.Get(mediaType) == nil {
+		accepted := slices.Sorted(maps.Keys(rb.Content))
+		return newProblem(kindUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted here; send %s.", ct, strings.Join(accepted, " or ")), nil)
+	}
+	if mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") {
+		// The validator decodes only the first JSON value and would ignore anything after it;
+		// a body must be exactly one value.
+		var v json.RawMessage
+		if err := json.Unmarshal(data, &v); err != nil {
+			return newProblem(kindMalformedJSON, malformedDetail(err), err)
+		}
+	}
+	return nil
+}
+
+// validationProblem turns the validator's error into a problem: malformed JSON when the body did
+// not parse, otherwise a validation problem that names every invalid field.
+func validationProblem(err error) *Problem {
+	var fields []gen.InvalidField
+	for _, re := range requestErrors(err) {
+		switch {
+		case re.Parameter != nil:
+			fields = append(fields, parameterFields(re)...)
+		case re.RequestBody != nil:
+			if pe, ok := errors.AsType[*openapi3filter.ParseError](re.Err); ok {
+				return newProblem(kindMalformedJSON, malformedDetail(pe.Cause), err)
+			}
+			if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+				fields = append(fields, gen.InvalidField{Field: "body", Location: gen.InvalidFieldLocationBody, Reason: "is required"})
+				continue
+			}
+			fields = append(fields, schemaFields(re.Err, gen.InvalidFieldLocationBody, nil)...)
+		default:
+			fields = append(fields, gen.InvalidField{Field: "body", Location: gen.InvalidFieldLocationBody, Reason: "is invalid"})
+		}
+	}
+	if len(fields) == 0 {
+		return newProblem(kindBadRequest, "", err)
+	}
+	return invalidFieldsProblem(dedupe(fields), err)
+}
+
+// requestErrors flattens the validator's (multi-)error into its request errors.
+func requestErrors(err error) []*openapi3filter.RequestError {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		var out []*openapi3filter.RequestError
+		for _, inner := range e {
+			out = append(out, requestErrors(inner)...)
+		}
+		return out
+	case *openapi3filter.RequestError:
+		return []*openapi3filter.RequestError{e}
+	default:
+		if re, ok := errors.AsType[*openapi3filter.RequestError](err); ok {
+			return []*openapi3filter.RequestError{re}
+		}
+		return nil
+	}
+}
+
+// malformedDetail explains a body that is not JSON. The decoder's message names the offending
+// character and what was expected, never more of the caller's input.
+func malformedDetail(cause error) string {
+	if cause == nil {
+		return kindMalformedJSON.detail
+	}
+	msg := strings.TrimPrefix(cause.Error(), "json: ")
+	return fmt.Sprintf("The request body is not valid JSON: %s.", msg)
+}
+
+// parameterFields explains an invalid path, query or header parameter.
+func parameterFields(re *openapi3filter.RequestError) []gen.InvalidField {
+	p := re.Parameter
+	loc := gen.InvalidFieldLocation(p.In)
+	one := func(reason string) []gen.InvalidField {
+		return []gen.InvalidField{{Field: p.Name, Location: loc, Reason: reason}}
+	}
+	switch {
+	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		return one("is required")
+	case errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue):
+		return one("must not be empty")
+	}
+	if _, ok := errors.AsType[*openapi3filter.ParseError](re.Err); ok {
+		return one("must be " + describeType(p.Schema))
+	}
+	if fields := schemaFields(re.Err, loc, []string{p.Name}); len(fields) > 0 {
+		return fields
+	}
+	return one("is invalid")
+}
+
+// describeType names a parameter's type for "must be ..." messages.
+func describeType(ref *openapi3.SchemaRef) string {
+	if ref == nil || ref.Value == nil || ref.Value.Type == nil {
+		return "a valid value"
+	}
+	switch {
+	case ref.Value.Type.Is(openapi3.TypeInteger):
+		return "an integer"
+	case ref.Value.Type.Is(openapi3.TypeNumber):
+		return "a number"
+	case ref.Value.Type.Is(openapi3.TypeBoolean):
+		return "true or false"
+	case ref.Value.Type.Is(openapi3.TypeArray):
+		return "a list"
+	default:
+		return "a valid value"
+	}
+}
+
+// schemaFields names each field that a schema error (or a tree of them) is about. base is the path
+// of the value the schema was applied to (a parameter's name, or nothing for the body).
+func schemaFields(err error, loc gen.InvalidFieldLocation, base []string) []gen.InvalidField {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case openapi3.MultiError:
+		var out []gen.InvalidField
+		for _, inner := range e {
+			out = append(out, schemaFields(inner, loc, base)...)
+		}
+		return out
+	case *openapi3.SchemaError:
+		path := append(slices.Clone(base), e.JSONPointer()...)
+		reason := e.Reason
+		switch {
+		case e.SchemaField == "required":
+			// The pointer already ends with the missing property.
+			reason = "is required"
+		case strings.HasSuffix(reason, " is unsupported"):
+			// additionalProperties: false; the pointer is the object, the reason names the
+			// property.
+			var name string
+			if _, err := fmt.Sscanf(reason, "property %q is unsupported", &name); err == nil {
+				path = append(path, name)
+				reason = "is not a known field"
+			}
+		case reason == "":
+			reason = fmt.Sprintf("does not satisfy %q", e.SchemaField)
+		}
+		return []gen.InvalidField{{Field: fieldName(path), Location: loc, Reason: reason}}
+	default:
+		if inner := errors.Unwrap(err); inner != nil {
+			return schemaFields(inner, loc, base)
+		}
+		return nil
+	}
+}
+
+// fieldName writes a path as a field name: "ghlLocationId", "items[0].name", or "body" for the
+// body as a whole.
+func fieldName(path []string) string {
+	if len(path) == 0 {
+		return "body"
+	}
+	var b strings.Builder
+	for i, seg := range path {
+		if _, err := strconv.Atoi(seg); err == nil && i > 0 {
+			b.WriteString("[" + seg + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// dedupe drops repeated entries and orders the rest by location, field and reason, so responses
+// are stable.
+func dedupe(fields []gen.InvalidField) []gen.InvalidField {
+	slices.SortStableFunc(fields, func(a, b gen.InvalidField) int {
+		if c := strings.Compare(string(a.Location), string(b.Location)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Field, b.Field); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	return slices.Compact(fields)
+}
