@@ -3,6 +3,7 @@
 //	ghl-debugger [serve]   serve the HTTP API (the default)
 //	ghl-debugger migrate   apply database migrations
 //	ghl-debugger admin     create accounts and API keys
+//	ghl-debugger analyze   analyse exported workflow files and print a report
 //
 // Configuration comes from environment variables (GHLD_*, plus DATABASE_URL and REDIS_URL); run
 // `ghl-debugger --help` for the list with defaults.
@@ -51,6 +52,13 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// inputError is an input file that cannot be read or parsed: exit status 2, like a usage error,
+// so scripts can tell "the workflows have problems" (1) from "the file is unreadable" (2).
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
@@ -63,6 +71,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "ghl-debugger: %v\nRun 'ghl-debugger --help' for usage.\n", err)
 		return exitUsage
+	case errors.As(err, new(inputError)):
+		fmt.Fprintf(stderr, "ghl-debugger: %v\n", err)
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "ghl-debugger: %v\n", err)
 		return exitFailure
@@ -73,7 +84,6 @@ func exitCode(err error, stderr io.Writer) int {
 // in process. args excludes the program name. It returns flag.ErrHelp after printing help,
 // a usageError for a bad command line or configuration, and any other error for a failure.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	_ = stdin // no current subcommand reads standard input
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		return runServe(ctx, args, getenv, stdout, stderr)
 	}
@@ -84,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdout, stderr)
+	case "analyze":
+		return runAnalyze(rest, stdin, stdout)
 	case "version":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil
@@ -108,6 +120,7 @@ Usage:
   ghl-debugger migrate [--data-dir DIR]
   ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]
   ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
+  ghl-debugger analyze [--format text|markdown|json] [--fail-on error|warning|info|none] FILE...
   ghl-debugger version
   ghl-debugger help
 
@@ -117,6 +130,9 @@ Commands:
   migrate   Apply the database migrations and exit.
   admin     create-account: add an account; create-key: issue an API key for an account
             (the key is printed once). Both print JSON on stdout.
+  analyze   Analyse exported workflow files (any dialect; "-" reads stdin) as one location and
+            print a report. Exit 1 when a finding reaches --fail-on (default error), 2 when an
+            input cannot be read.
   version   Print the build version.
 
 Run 'ghl-debugger COMMAND --help' for the flags of a command.
@@ -134,7 +150,8 @@ Environment:
 	_ = tw.Flush()
 	fmt.Fprint(w, `
 Logs are JSON lines on stderr; the first-start admin key is printed on stdout only.
-Exit status: 0 success, 1 failure, 2 usage or configuration error.
+Exit status: 0 success, 1 failure (for analyze: a finding reached --fail-on), 2 usage, configuration
+or unreadable input error.
 `)
 }
 
@@ -158,19 +175,25 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flagSet {
 // for a bad flag or a stray argument.
 func (fs *flagSet) parse(args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(fs.stdout, "Usage: %s\n\nFlags:\n", fs.synopsis)
-			fs.SetOutput(fs.stdout)
-			fs.PrintDefaults()
-			fmt.Fprintln(fs.stdout, "\nRun 'ghl-debugger --help' for the environment variables.")
-			return err
-		}
-		return usagef("%s: %v", fs.Name(), err)
+		return fs.parseError(err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// parseError turns an error of Parse into the command's answer: help on stdout and flag.ErrHelp for
+// -h or --help, a usage error for anything else.
+func (fs *flagSet) parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(fs.stdout, "Usage: %s\n\nFlags:\n", fs.synopsis)
+		fs.SetOutput(fs.stdout)
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.stdout, "\nRun 'ghl-debugger --help' for the environment variables.")
+		return err
+	}
+	return usagef("%s: %v", fs.Name(), err)
 }
 
 // configFor loads and validates the configuration, with a flag value (when set) overriding its
