@@ -1,0 +1,59 @@
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Wording helpers: how steps, channels and lists read in a finding's message.
+
+// stepTitle names a step at the start of a sentence by what it is: `SMS "Reminder"`, `Email
+// "Offer"`, `Step "Tag it"`, or `Step s4` when it has no name.
+func stepTitle(s *Step) string {
+	if s != nil && s.Kind == KindMessage && s.Message != nil {
+		return capitalize(channelName(s.Message.Channel)) + " " + stepLabel(s)
+	}
+	if s != nil && s.Name != "" {
+		return "Step " + stepLabel(s)
+	}
+	return capitalize(stepLabel(s))
+}
+
+// channelName is how a message channel reads in a sentence: "SMS", "email".
+func channelName(channel string) string {
+	switch channel {
+	case ChannelSMS:
+		return "SMS"
+	case ChannelEmail:
+		return "email"
+	case ChannelCall:
+		return "call"
+	case ChannelVoicemail:
+		return "voicemail"
+	case ChannelWhatsApp:
+		return "WhatsApp message"
+	case ChannelSocial:
+		return "social message"
+	case ChannelReview:
+		return "review request"
+	case "":
+		return "message"
+	}
+	return channel + " message"
+}
+
+// quotedValues quotes up to five values for a message: `"a", "b" and 2 more`.
+func quotedValues(values []string) string {
+	const show = 5
+	quoted := make([]string, 0, min(len(values), show))
+	for i, v := range values {
+		if i == show {
+			break
+		}
+		quoted = append(quoted, fmt.Sprintf("%q", v))
+	}
+	if len(values) > show {
+		return strings.Join(quoted, ", ") + fmt.Sprintf(" and %d more", len(values)-show)
+	}
+	return joinLabels(quoted)
+}
