@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -273,28 +272,6 @@ func compareFindings(a, b Finding) int {
 		cmp.Compare(a.StepID, b.StepID),
 		cmp.Compare(a.Message, b.Message),
 	)
-}
-
-// ContentHash returns the hex sha256 of the normalized location (without the raw input kept beside each
-// step, which no rule reads) and the analyzer version.
-func ContentHash(loc *Location) string {
-	c := *loc
-	c.Workflows = make([]Workflow, len(loc.Workflows))
-	for i, wf := range loc.Workflows {
-		wf.Steps = slices.Clone(wf.Steps)
-		for j := range wf.Steps {
-			wf.Steps[j].Raw = nil
-		}
-		c.Workflows[i] = wf
-	}
-	h := sha256.New()
-	h.Write([]byte(Version))
-	h.Write([]byte{0})
-	if err := json.NewEncoder(h).Encode(&c); err != nil {
-		// The model holds only strings, numbers, booleans and slices of them; encoding cannot fail.
-		panic(fmt.Sprintf("analyzer: encode model: %v", err))
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // scopedHash derives the key of a narrowed result from the location's content hash and the scope.

@@ -282,7 +282,7 @@ func (p *parser) builderWorkflow(u builderUnit, id string) (analyzer.Workflow, e
 		Dialect:    DialectBuilder,
 	}
 	if v, ok := doc.number("version"); ok {
-		wf.Version = int(v)
+		wf.Version = clampInt(v)
 	}
 	sourceLoc := u.source.str("locationId", "location_id")
 	if wf.LocationID == "" {

@@ -104,7 +104,7 @@ func (p *parser) bundleWorkflowDoc(f fields, path, id string) (analyzer.Workflow
 		Dialect:    DialectBundle,
 	}
 	if v, ok := head.number("version"); ok {
-		wf.Version = int(v)
+		wf.Version = clampInt(v)
 	}
 	trigs, err := objectArray(rawField(f, "triggers"), path+".triggers", "trigger")
 	if err != nil {
@@ -723,12 +723,20 @@ func (r *bundleReader) conditionEdges(i int, add func(kind, to, label, branchID 
 	add(analyzer.EdgeElse, to, noneLabel, elseID)
 }
 
-// hasParent reports whether a step hangs off another step (an inline action, or a list step in a
-// branch or after a step by parentKey), so it is not taken as the entry.
+// hasParent reports whether a step hangs off another step: an inline action, or a list step whose
+// parentKey names a branch or an existing step (as in the builder). Such a step is not taken as the
+// entry while another candidate is.
 func (r *bundleReader) hasParent(i int) bool {
-	if r.nodes[i].inline {
+	n := &r.nodes[i]
+	if n.inline {
 		return true
 	}
-	lane := r.laneOf[i]
-	return lane != "" && !strings.HasPrefix(lane, "?")
+	if n.parentKey == "" {
+		return false
+	}
+	if _, ok := r.branchIDs[n.parentKey]; ok {
+		return true
+	}
+	_, ok := parentPrefix(n.parentKey, func(s string) bool { _, ok := r.byID[s]; return ok })
+	return ok
 }

@@ -167,7 +167,7 @@ func readContext(f fields, path string) (*analyzer.Context, error) {
 				AppendSenderIdentification: o.truthy("appendSenderIdentification"),
 				SenderIdentification:       o.str("senderIdentification"),
 				ApplyTo:                    o.str("applyTo"),
-				ReinsertAfterDays:          int(days),
+				ReinsertAfterDays:          clampInt(days),
 			}
 		}
 	}

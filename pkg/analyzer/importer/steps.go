@@ -473,7 +473,7 @@ func readOffset(o obj) *analyzer.Offset {
 	if when == "" {
 		when = "before"
 	}
-	return &analyzer.Offset{When: when, Minutes: int(math.Round(d.Minutes()))}
+	return &analyzer.Offset{When: when, Minutes: clampInt(d.Minutes())}
 }
 
 // readWindow reads a time window {days, start, end}. Days are 0-6 (Sunday = 0) or day names.

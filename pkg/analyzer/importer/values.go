@@ -237,6 +237,12 @@ func numberValue(v any) (float64, bool) {
 	return f, true
 }
 
+// clampInt rounds f to an int within ±math.MaxInt32, so an absurd number in the input cannot
+// overflow the conversion (whose result Go leaves to the platform).
+func clampInt(f float64) int {
+	return int(math.Round(max(min(f, math.MaxInt32), -math.MaxInt32)))
+}
+
 // idOf returns the identifier of a list item: the item itself when it is a scalar, or its id-like key
 // when it is an object.
 func idOf(v any) string {
