@@ -36,17 +36,16 @@ func isBuilderEnvelope(top fields) bool {
 	if raw, ok := top["workflow"]; ok && kindOf(raw) == "an object" {
 		return true
 	}
-	var items []json.RawMessage
-	if json.Unmarshal(top["workflows"], &items) != nil {
-		return false
-	}
-	for _, it := range items {
+	found := false
+	eachElement(top["workflows"], func(it json.RawMessage) bool {
 		var f fields
-		if json.Unmarshal(it, &f) == nil {
-			return f.has("workflow") || f.has("workflowData")
+		if kindOf(it) != "an object" || json.Unmarshal(it, &f) != nil {
+			return false
 		}
-	}
-	return false
+		found = f.has("workflow") || f.has("workflowData")
+		return true
+	})
+	return found
 }
 
 // builderEnvelope reads a top-level builder object: a single or bulk envelope or a bare document.
@@ -384,10 +383,10 @@ func normStatus(s string) string {
 
 // Node roles in the builder's template list.
 const (
-	rolePlain     = iota
-	roleCondition // an if/else condition node, collapsed with its branch nodes into one step
-	roleBranch    // a branch-yes/branch-no node of an if/else
-	roleMarker    // a transition marker starting one path of a multi-path action
+	rolePlain     = iota // any other step
+	roleCondition        // an if/else condition node, collapsed with its branch nodes into one step
+	roleBranch           // a branch-yes/branch-no node of an if/else
+	roleMarker           // a transition marker starting one path of a multi-path action
 )
 
 // bnode is one builder template.
@@ -427,15 +426,18 @@ func readBuilderGraph(items []json.RawMessage, path, wfLoc string) (builderGraph
 		byID[n.id] = i
 		nodes = append(nodes, n)
 	}
-	referenced := make(map[string]bool)
+	// A branch node or marker is collapsed into the one step that points at it. One pointed at from
+	// several places is malformed and is kept as a step instead: copying its paths into every
+	// referrer would let a small input multiply into a huge number of edges.
+	references := make(map[string]int)
 	for _, n := range nodes {
 		for _, t := range n.next {
-			referenced[t] = true
+			references[t]++
 		}
 	}
 	for i := range nodes {
 		n := &nodes[i]
-		n.collapsed = (n.role == roleBranch || n.role == roleMarker) && referenced[n.id]
+		n.collapsed = (n.role == roleBranch || n.role == roleMarker) && references[n.id] == 1
 	}
 	b := &builderEdges{nodes: nodes, byID: byID}
 
@@ -448,8 +450,9 @@ func readBuilderGraph(items []json.RawMessage, path, wfLoc string) (builderGraph
 		}
 		s := interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.attrs, dialect: DialectBuilder, workflowLocation: wfLoc})
 		if n.role == roleBranch || n.role == roleMarker {
-			// A branch node or marker nothing points at is kept so the analyzer reports it as
-			// unreachable; it is a structural node, not a condition or an action of its own.
+			// A branch node or marker that is not collapsed (nothing, or several steps, point at
+			// it) is kept so the analyzer can report it; it is a structural node, not a condition
+			// or an action of its own.
 			s.Kind, s.Condition = analyzer.KindAction, nil
 		}
 		s.Raw = compact(n.raw)
@@ -623,6 +626,13 @@ func (b *builderEdges) resolve(t string) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
+	added := map[string]bool{}
+	add := func(to string) {
+		if !added[to] {
+			added[to] = true
+			out = append(out, to)
+		}
+	}
 	queue := []string{t}
 	for len(queue) > 0 {
 		x := queue[0]
@@ -633,26 +643,17 @@ func (b *builderEdges) resolve(t string) []string {
 		seen[x] = true
 		n := b.node(x)
 		if len(n.next) == 0 {
-			out = appendUnique(out, "")
+			add("")
 		}
 		for _, y := range n.next {
 			if b.isCollapsed(y) {
 				queue = append(queue, y)
 			} else {
-				out = appendUnique(out, y)
+				add(y)
 			}
 		}
 	}
 	return out
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // isMultiPath reports whether a step splits into named paths (find opportunity, split, a wait with two
@@ -734,17 +735,12 @@ func (b *builderEdges) conditionEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 		return append(out, analyzer.Edge{From: n.id, Kind: analyzer.EdgeElse, Label: cmpOr(noneName, "None")})
 	}
 	used := make([]bool, len(branches))
+	byID := newIndexByKey(len(branches), func(i int) string { return branches[i].ID })
 	elseDone := false
 	for pos, t := range n.next {
 		bn := b.node(t)
 		isBranchNode := bn != nil && bn.collapsed && bn.role == roleBranch
-		bi := -1
-		for i := range branches {
-			if !used[i] && branches[i].ID != "" && branches[i].ID == t {
-				bi = i
-				break
-			}
-		}
+		bi := byID.take(t, used)
 		isElseNode := isBranchNode && (bn.attrs.truthy("else") || isElseNodeType(bn.o.str("nodeType")))
 		if bi < 0 && !isElseNode && pos < len(branches) && !used[pos] {
 			bi = pos
@@ -813,14 +809,9 @@ func (b *builderEdges) multiPathEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 		}
 		return analyzer.EdgeNext
 	}
+	byID := newIndexByKey(len(trans), func(i int) string { return trans[i].str("id") })
 	for pos, t := range n.next {
-		ti := -1
-		for i, tr := range trans {
-			if !used[i] && tr.str("id") == t {
-				ti = i
-				break
-			}
-		}
+		ti := byID.take(t, used)
 		if ti < 0 && pos < len(trans) && !used[pos] {
 			ti = pos
 		}
@@ -852,6 +843,33 @@ func (b *builderEdges) multiPathEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 		}
 	}
 	return out
+}
+
+// indexByKey finds list items by key in constant time, in list order, skipping items already used.
+type indexByKey map[string][]int
+
+// newIndexByKey indexes n items by the non-empty keys key returns.
+func newIndexByKey(n int, key func(i int) string) indexByKey {
+	idx := indexByKey{}
+	for i := 0; i < n; i++ {
+		if k := key(i); k != "" {
+			idx[k] = append(idx[k], i)
+		}
+	}
+	return idx
+}
+
+// take returns the first unused item with key k, or -1. It does not mark the item used.
+func (idx indexByKey) take(k string, used []bool) int {
+	list := idx[k]
+	for len(list) > 0 && used[list[0]] {
+		list = list[1:]
+	}
+	idx[k] = list
+	if len(list) == 0 {
+		return -1
+	}
+	return list[0]
 }
 
 // isElseNodeType reports whether a branch node's nodeType names the None branch (branch-no).

@@ -125,11 +125,18 @@ func TestBuilderEdges(t *testing.T) {
 			root:  "S",
 		},
 		{
-			name: "a plain next to a marker follows it",
+			name:      "a plain next to a marker follows it",
+			templates: `{"id":"a","type":"sms","next":"T"},{"id":"T","type":"transition","next":"b"},{"id":"b","type":"sms"}`,
+			steps:     []string{"a", "b"},
+			edges:     []string{`a -next-> "b"`},
+			root:      "a",
+		},
+		{
+			name: "a marker pointed at from two steps is kept as a step",
 			templates: `{"id":"a","type":"sms","next":"T"},{"id":"W","type":"wait","cat":"multi-path","attributes":{"type":"reply","transitions":[{"id":"T","name":"wait"}]},"next":["T"]},` +
 				`{"id":"T","type":"transition","next":"b"},{"id":"b","type":"sms"}`,
-			steps: []string{"a", "W", "b"},
-			edges: []string{`a -next-> "b"`, `W -next[wait|T]-> "b"`},
+			steps: []string{"a", "W", "T", "b"},
+			edges: []string{`a -next-> "T"`, `W -next[wait|T]-> "T"`, `T -next-> "b"`},
 			root:  "a",
 		},
 		{

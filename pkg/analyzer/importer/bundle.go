@@ -188,22 +188,23 @@ type unode struct {
 	id         string
 	explicitID bool
 	typ, name  string
-	o, meta    obj
+	meta       obj
 	raw        json.RawMessage
 	path       string
 	next       []string
 	form       string
 	parentKey  string
-	// For an inline action: the if/else it belongs to and the branch (-1 for None).
-	inline       bool
-	cond, branch int
-	// For an if/else: its inline actions per branch entry, and whether the entry declared a list.
+	// For an inline action: the if/else it belongs to, the branch (-1 for None) and its position in
+	// that branch's actions.
+	inline            bool
+	cond, branch, pos int
+	// For an if/else: its inline actions per branch (in the order of Condition.Branches) and whether
+	// the branch declared an action list; the same for the None branch when written out.
 	inlineActions  [][]int
 	inlineDeclared []bool
 	elseActions    []int
 	elseDeclared   bool
 	elseEntry      obj
-	branchEntries  []obj
 	step           analyzer.Step
 }
 
@@ -217,6 +218,12 @@ type bundleReader struct {
 	laneOf   []string
 	// branchIDs maps the branch node ids if/else steps declare to their lanes.
 	branchIDs map[string]string
+	// lanePos is each list step's position in its lane.
+	lanePos []int
+	// byName and byFoldedName index steps by name for go-to by name (the first step of each name).
+	byName, byFoldedName map[string]int
+	// branchNames indexes, per if/else, its branches by slug of name (the first of each).
+	branchNames map[int]map[string]int
 }
 
 // add appends a step and, for an if/else, the inline actions of its branches.
@@ -224,7 +231,7 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 	if len(r.nodes) >= r.maxSteps {
 		return 0, &LimitError{Limit: LimitSteps, Max: r.maxSteps, Got: len(r.nodes) + 1}
 	}
-	n := unode{typ: o.str("type", "actionType", "action"), name: o.str("name", "label", "title"), o: o, path: path, inline: inline}
+	n := unode{typ: o.str("type", "actionType", "action"), name: o.str("name", "label", "title"), path: path, inline: inline}
 	if raw != nil {
 		n.raw = compact(raw)
 	} else {
@@ -243,7 +250,13 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 		return 0, err
 	}
 	n.parentKey = o.str("parentKey", "parent_key", "parentId")
-	n.meta = o.child("meta", "config", "data", "params", "parameters", "settings")
+	metaPath := path
+	for _, k := range []string{"meta", "config", "data", "params", "parameters", "settings"} {
+		if m := asObj(o[k]); m != nil {
+			n.meta, metaPath = m, path+"."+k
+			break
+		}
+	}
 	if n.meta == nil {
 		n.meta = o
 	}
@@ -254,13 +267,12 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 		return idx, nil
 	}
 	isElse := bundleElseEntry(n.meta)
-	var entries []obj
-	for _, item := range n.meta.list("branches") {
-		if e := asObj(item); e != nil {
-			entries = append(entries, e)
+	for bi, item := range n.meta.list("branches") {
+		e := asObj(item)
+		if e == nil {
+			// readBranches skips the same entries, so branch positions stay aligned.
+			continue
 		}
-	}
-	for bi, e := range entries {
 		actionsKey := ""
 		for _, k := range []string{"actions", "steps", "children", "nodes"} {
 			if _, ok := e[k]; ok {
@@ -275,7 +287,7 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 			}
 			for k, item := range asList(e[actionsKey]) {
 				ao := asObj(item)
-				ap := fmt.Sprintf("%s.meta.branches[%d].%s[%d]", path, bi, actionsKey, k)
+				ap := fmt.Sprintf("%s.branches[%d].%s[%d]", metaPath, bi, actionsKey, k)
 				if ao == nil {
 					return 0, errorf(ap, "expected a step object, got %s", jsonKind(item))
 				}
@@ -283,7 +295,7 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 				if err != nil {
 					return 0, err
 				}
-				r.nodes[child].cond = idx
+				r.nodes[child].cond, r.nodes[child].pos = idx, len(children)
 				children = append(children, child)
 			}
 		}
@@ -297,9 +309,8 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 			continue
 		}
 		for _, c := range children {
-			r.nodes[c].branch = len(r.nodes[idx].branchEntries)
+			r.nodes[c].branch = len(r.nodes[idx].inlineActions)
 		}
-		r.nodes[idx].branchEntries = append(r.nodes[idx].branchEntries, e)
 		r.nodes[idx].inlineActions = append(r.nodes[idx].inlineActions, children)
 		r.nodes[idx].inlineDeclared = append(r.nodes[idx].inlineDeclared, actionsKey != "")
 	}
@@ -337,18 +348,11 @@ func (r *bundleReader) assignIDs() error {
 			continue
 		}
 		if n.inline {
-			c := &r.nodes[n.cond]
-			pos, branch := 0, "e"
-			list := c.elseActions
+			branch := "e"
 			if n.branch >= 0 {
-				list, branch = c.inlineActions[n.branch], fmt.Sprint(n.branch+1)
+				branch = fmt.Sprint(n.branch + 1)
 			}
-			for k, x := range list {
-				if x == i {
-					pos = k + 1
-				}
-			}
-			n.id = unique(fmt.Sprintf("%s.%s.%d", c.id, branch, pos))
+			n.id = unique(fmt.Sprintf("%s.%s.%d", r.nodes[n.cond].id, branch, n.pos+1))
 		} else {
 			n.id = unique(fmt.Sprintf("step-%d", top))
 		}
@@ -364,6 +368,11 @@ func (r *bundleReader) assignIDs() error {
 // detached. An explicit null or empty next ends the path. A go-to never falls through to the next
 // step.
 func (r *bundleReader) build(wf *analyzer.Workflow) {
+	r.byName, r.byFoldedName = map[string]int{}, map[string]int{}
+	for i := len(r.nodes) - 1; i >= 0; i-- {
+		r.byName[r.nodes[i].name] = i
+		r.byFoldedName[strings.ToLower(strings.TrimSpace(r.nodes[i].name))] = i
+	}
 	for i := range r.nodes {
 		n := &r.nodes[i]
 		n.step = interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.meta, dialect: DialectBundle, workflowLocation: r.wfLoc})
@@ -390,15 +399,11 @@ func (r *bundleReader) gotoTarget(meta obj) string {
 	if name == "" {
 		return ""
 	}
-	for _, n := range r.nodes {
-		if n.name == name {
-			return n.id
-		}
+	if i, ok := r.byName[name]; ok {
+		return r.nodes[i].id
 	}
-	for _, n := range r.nodes {
-		if strings.EqualFold(strings.TrimSpace(n.name), strings.TrimSpace(name)) {
-			return n.id
-		}
+	if i, ok := r.byFoldedName[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return r.nodes[i].id
 	}
 	return name
 }
@@ -443,46 +448,53 @@ func (r *bundleReader) buildLanes() {
 	r.branchIDs = branchIDs
 	r.lanes = map[string][]int{}
 	r.laneOf = make([]string, len(r.nodes))
+	r.lanePos = make([]int, len(r.nodes))
+	resolved := make([]bool, len(r.nodes))
 	for i := range r.nodes {
 		if r.nodes[i].inline {
 			continue
 		}
-		lane := r.resolveLane(i, branchIDs)
-		r.laneOf[i] = lane
+		lane := r.resolveLane(i, resolved)
+		r.laneOf[i], resolved[i] = lane, true
+		r.lanePos[i] = len(r.lanes[lane])
 		r.lanes[lane] = append(r.lanes[lane], i)
 	}
 }
 
-// resolveLane finds a list step's lane from its parentKey, following parentKeys that name plain steps
-// at most once per step, so a parentKey cycle ends as a detached lane.
-func (r *bundleReader) resolveLane(i int, branchIDs map[string]string) string {
+// resolveLane finds a list step's lane from its parentKey. A parentKey naming a plain step puts it in
+// that step's lane: the chain is followed until a step whose lane is already known (resolved), so
+// the whole pass stays linear, and a chain that comes back on itself ends as a detached lane.
+func (r *bundleReader) resolveLane(i int, resolved []bool) string {
+	start := i
 	seen := map[int]bool{}
-	for hops := 0; hops <= len(r.nodes); hops++ {
+	for {
 		pk := r.nodes[i].parentKey
 		if pk == "" {
 			return ""
 		}
-		if lane, ok := branchIDs[pk]; ok {
+		if lane, ok := r.branchIDs[pk]; ok {
 			return lane
 		}
 		id, ok := parentPrefix(pk, func(s string) bool { _, ok := r.byID[s]; return ok })
 		if !ok {
-			return "?" + pk
+			return "?" + r.nodes[start].parentKey
 		}
 		j := r.byID[id]
-		if c := r.nodes[j].step.Condition; c != nil {
+		if r.nodes[j].step.Condition != nil {
 			if b, ok := r.branchBySuffix(j, strings.TrimPrefix(strings.TrimPrefix(pk, id), "-")); ok {
 				return branchLane(j, b)
 			}
-			return "?" + pk
+			return "?" + r.nodes[start].parentKey
 		}
-		if seen[j] || r.nodes[j].inline {
-			return "?" + pk
+		if r.nodes[j].inline || seen[j] || j == start {
+			return "?" + r.nodes[start].parentKey
+		}
+		if resolved[j] {
+			return r.laneOf[j]
 		}
 		seen[j] = true
 		i = j
 	}
-	return "?" + r.nodes[i].parentKey
 }
 
 // branchBySuffix matches the branch-name part of a "<id>-<branch name>" parentKey: a branch's name,
@@ -492,10 +504,21 @@ func (r *bundleReader) branchBySuffix(cond int, suffix string) (int, bool) {
 	n := &r.nodes[cond]
 	branches := n.step.Condition.Branches
 	k := normKey(suffix)
-	for bi, br := range branches {
-		if br.Name != "" && (strings.EqualFold(br.Name, suffix) || slug(br.Name) == slug(suffix)) {
-			return bi, true
+	if r.branchNames == nil {
+		r.branchNames = map[int]map[string]int{}
+	}
+	names, ok := r.branchNames[cond]
+	if !ok {
+		names = map[string]int{}
+		for bi := len(branches) - 1; bi >= 0; bi-- {
+			if key := slug(branches[bi].Name); key != "" {
+				names[key] = bi
+			}
 		}
+		r.branchNames[cond] = names
+	}
+	if bi, ok := names[slug(suffix)]; ok && slug(suffix) != "" {
+		return bi, true
 	}
 	noneName := n.meta.str("noneBranchName")
 	if n.elseEntry != nil {
@@ -530,10 +553,8 @@ func (r *bundleReader) continuation(i int) string {
 			if n.branch >= 0 {
 				list = c.inlineActions[n.branch]
 			}
-			for k, x := range list {
-				if x == i && k+1 < len(list) {
-					return r.nodes[list[k+1]].id
-				}
+			if n.pos+1 < len(list) {
+				return r.nodes[list[n.pos+1]].id
 			}
 			i = n.cond
 			switch r.nodes[i].form {
@@ -544,11 +565,8 @@ func (r *bundleReader) continuation(i int) string {
 			}
 			continue
 		}
-		lane := r.lanes[r.laneOf[i]]
-		for k, x := range lane {
-			if x == i && k+1 < len(lane) {
-				return r.nodes[lane[k+1]].id
-			}
+		if lane := r.lanes[r.laneOf[i]]; r.lanePos[i]+1 < len(lane) {
+			return r.nodes[lane[r.lanePos[i]+1]].id
 		}
 		return ""
 	}
@@ -596,14 +614,9 @@ func (r *bundleReader) nextBranches(i int) []nextMatch {
 	if n.elseEntry != nil {
 		elseID = n.elseEntry.str("id")
 	}
+	byID := newIndexByKey(len(branches), func(k int) string { return branches[k].ID })
 	for pos, t := range n.next {
-		bi := -1
-		for k := range branches {
-			if !used[k] && branches[k].ID != "" && branches[k].ID == t {
-				bi = k
-				break
-			}
-		}
+		bi := byID.take(t, used)
 		if bi < 0 && t != elseID && pos < len(branches) && !used[pos] {
 			bi = pos
 		}

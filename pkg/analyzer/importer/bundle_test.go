@@ -1,6 +1,8 @@
 package importer_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,8 +126,15 @@ func TestBundleEdges(t *testing.T) {
 			name:  "parentKey cycle ends detached",
 			steps: `{"id":"a","type":"sms","parentKey":"b"},{"id":"b","type":"sms","parentKey":"a"},{"id":"c","type":"sms"}`,
 			ids:   []string{"a", "b", "c"},
-			edges: []string{},
+			edges: []string{`a -next-> "b"`},
 			root:  "c",
+		},
+		{
+			name:  "a step hanging off a detached step follows it",
+			steps: `{"id":"a","type":"sms"},{"id":"x","type":"sms","parentKey":"deleted"},{"id":"y","type":"sms","parentKey":"x"}`,
+			ids:   []string{"a", "x", "y"},
+			edges: []string{`x -next-> "y"`},
+			root:  "a",
 		},
 		{
 			name:  "scalar next on an if/else is where every path continues",
@@ -188,6 +197,7 @@ func TestBundleWaits(t *testing.T) {
 		{name: "event start wait without a wait type", typ: "event_start_wait", meta: `{"offset":{"value":15,"unit":"minutes","direction":"after"}}`, want: analyzer.Wait{Mode: analyzer.WaitAppointment, Offset: &analyzer.Offset{When: "after", Minutes: 15}}},
 		{name: "a wait that says nothing is unknown", meta: `{"stopOnResponse":true}`, want: analyzer.Wait{Mode: analyzer.WaitUnknown}},
 		{name: "no meta at all", meta: `null`, want: analyzer.Wait{Mode: analyzer.WaitUnknown}},
+		{name: "event start wait without meta", typ: "event_start_wait", meta: `null`, want: analyzer.Wait{Mode: analyzer.WaitAppointment}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,4 +425,23 @@ func TestBundleSingleWorkflow(t *testing.T) {
 	wf := &res.Location.Workflows[0]
 	require.Equal(t, "workflow-1", wf.ID)
 	require.Equal(t, analyzer.StatusPublished, wf.Status)
+}
+
+func TestBundleInlineDepthBound(t *testing.T) {
+	nested := func(levels int) string {
+		return strings.Repeat(`{"type":"if_else","meta":{"branches":[{"name":"A","actions":[`, levels) + `{"type":"sms"}` +
+			strings.Repeat(`]}]}}`, levels)
+	}
+	res, err := importer.Parse([]byte(`{"workflows":[{"_id":"w","steps":[`+nested(16)+`]}]}`), importer.Options{MaxDepth: 200})
+	require.NoError(t, err)
+	require.Len(t, res.Location.Workflows[0].Steps, 17)
+
+	_, err = importer.Parse([]byte(`{"workflows":[{"_id":"w","steps":[`+nested(17)+`]}]}`), importer.Options{MaxDepth: 200})
+	var perr *importer.Error
+	require.True(t, errors.As(err, &perr), "got %v", err)
+	require.Contains(t, perr.Message, "nested deeper than 16 levels")
+
+	_, err = importer.Parse([]byte(`{"workflows":[{"_id":"w","steps":[`+nested(17)+`]}]}`), importer.Options{})
+	var lerr *importer.LimitError
+	require.True(t, errors.As(err, &lerr), "the default depth limit stops it first")
 }

@@ -29,20 +29,17 @@ var edgeKinds = map[string]bool{
 // isNormalizedLocation tells the normalized model from the bundle: the first workflow that decides
 // carries "edges" or has a first step carrying "kind" (the bundle writes "type" and no edges).
 func isNormalizedLocation(top fields) bool {
-	var items []json.RawMessage
-	if json.Unmarshal(top["workflows"], &items) != nil {
-		return false
-	}
-	for _, it := range items {
+	normalized := false
+	eachElement(top["workflows"], func(it json.RawMessage) bool {
 		var wf fields
 		if kindOf(it) != "an object" || json.Unmarshal(it, &wf) != nil {
-			continue
+			return false
 		}
-		if decided, normalized := normalizedShape(wf); decided {
-			return normalized
-		}
-	}
-	return false
+		decided, n := normalizedShape(wf)
+		normalized = n
+		return decided
+	})
+	return normalized
 }
 
 // isNormalizedWorkflow tells a single normalized workflow from a single bundle workflow.
@@ -57,19 +54,16 @@ func normalizedShape(wf fields) (decided, normalized bool) {
 	if _, ok := wf["edges"]; ok {
 		return true, true
 	}
-	var steps []json.RawMessage
-	if json.Unmarshal(wf["steps"], &steps) != nil {
-		return false, false
-	}
-	for _, st := range steps {
+	eachElement(wf["steps"], func(st json.RawMessage) bool {
 		var sf fields
 		if kindOf(st) != "an object" || json.Unmarshal(st, &sf) != nil {
-			continue
+			return false
 		}
-		_, hasKind := sf["kind"]
-		return true, hasKind
-	}
-	return false, false
+		_, normalized = sf["kind"]
+		decided = true
+		return true
+	})
+	return decided, normalized
 }
 
 // normalizedLocation reads a Location document of the normalized model and validates it.

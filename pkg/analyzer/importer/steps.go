@@ -334,7 +334,8 @@ func isEventWait(mode string) bool {
 // set by the builder reader after edges are built.
 func readWait(a obj, typeKey, dialect string) *analyzer.Wait {
 	declared := a.str("waitType", "wait_type", "mode")
-	if declared == "" {
+	if declared == "" && normKey(a.str("type")) != typeKey {
+		// A bundle step without meta is its own configuration; its "type" is the action, not a mode.
 		declared = a.str("type")
 	}
 	delay, hasDelay := readDelay(a)
@@ -904,6 +905,7 @@ func readDND(a obj) *analyzer.DND {
 // refSet collects a step's references without duplicates.
 type refSet struct {
 	refs []analyzer.Ref
+	seen map[analyzer.Ref]bool
 }
 
 func (r *refSet) add(kind, id, parent string) {
@@ -912,7 +914,11 @@ func (r *refSet) add(kind, id, parent string) {
 		return
 	}
 	ref := analyzer.Ref{Kind: kind, ID: id, Parent: parent}
-	if !slices.Contains(r.refs, ref) {
+	if r.seen == nil {
+		r.seen = map[analyzer.Ref]bool{}
+	}
+	if !r.seen[ref] {
+		r.seen[ref] = true
 		r.refs = append(r.refs, ref)
 	}
 }

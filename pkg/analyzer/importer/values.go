@@ -54,6 +54,22 @@ func decodeObject(raw json.RawMessage) (obj, bool) {
 	return m, ok
 }
 
+// eachElement calls fn with the elements of the JSON array raw, in order, until fn returns true. It
+// decodes only as far as it goes, so detection can look at the first elements of a large array
+// without reading the rest. It does nothing when raw is not an array.
+func eachElement(raw json.RawMessage, fn func(json.RawMessage) bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return
+	}
+	for dec.More() {
+		var el json.RawMessage
+		if dec.Decode(&el) != nil || fn(el) {
+			return
+		}
+	}
+}
+
 func isNull(raw json.RawMessage) bool {
 	return string(bytes.TrimSpace(raw)) == "null"
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -138,4 +139,11 @@ func TestParentPrefix(t *testing.T) {
 	require.False(t, ok)
 	_, ok = parentPrefix("", exists)
 	require.False(t, ok)
+}
+
+func TestClampInt(t *testing.T) {
+	require.Equal(t, 1440, clampInt(1440.2))
+	require.Equal(t, math.MaxInt32, clampInt(5e305))
+	require.Equal(t, -math.MaxInt32, clampInt(-1e300))
+	require.Equal(t, 0, clampInt(-0.0))
 }
