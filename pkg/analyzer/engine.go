@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sort"
 )
 
@@ -140,7 +141,7 @@ func (p *pass) report(stepID, format string, args ...any) {
 func (p *pass) reportAt(severity, stepID, format string, args ...any) {
 	f := Finding{
 		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
-		StepID: stepID, Message: fmt.Sprintf(format, args...), Why: p.rule.doc.Why, Fix: p.rule.doc.Fix,
+		StepID: stepID, Message: sentence(fmt.Sprintf(format, args...)), Why: p.rule.doc.Why, Fix: p.rule.doc.Fix,
 	}
 	if p.wf != nil {
 		f.WorkflowID, f.WorkflowName = p.wf.ID, p.wf.Name
@@ -155,7 +156,7 @@ func (p *pass) reportAt(severity, stepID, format string, args ...any) {
 func (p *pass) reportWorkflow(wf *Workflow, severity, stepID string, related []string, format string, args ...any) {
 	f := Finding{
 		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
-		WorkflowID: wf.ID, WorkflowName: wf.Name, StepID: stepID, Message: fmt.Sprintf(format, args...),
+		WorkflowID: wf.ID, WorkflowName: wf.Name, StepID: stepID, Message: sentence(fmt.Sprintf(format, args...)),
 		Why: p.rule.doc.Why, Fix: p.rule.doc.Fix, Related: related,
 	}
 	if s := p.idx.graph(wf).step(stepID); s != nil {
@@ -171,6 +172,15 @@ func (p *pass) notAssessed(reason string) {
 		na.WorkflowID = p.wf.ID
 	}
 	p.res.notAssessed = append(p.res.notAssessed, na)
+}
+
+// sentence ends a message with a full stop unless it already ends a sentence, so every message reads
+// the same in reports whichever rule wrote it.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 // stepLabel names a step for a message: its name in quotes, or its id.
