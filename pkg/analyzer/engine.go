@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"sort"
+	"strings"
 )
 
 // Version identifies the analyzer's rules and scoring. It is part of every result's key: bump it when
@@ -130,6 +130,14 @@ type pass struct {
 type result struct {
 	findings    []Finding
 	notAssessed []NotAssessed
+}
+
+// on returns a pass for workflow wf, so a location rule can report and record not-assessed lines per
+// workflow with the workflow's own step names.
+func (p *pass) on(wf *Workflow) *pass {
+	sub := *p
+	sub.wf, sub.g = wf, p.idx.graph(wf)
+	return &sub
 }
 
 // report records a finding at the rule's usual severity. stepID may be empty.

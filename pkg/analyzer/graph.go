@@ -17,6 +17,16 @@ type graph struct {
 	// component of one step is a cycle only when the step points to itself.
 	comp     []int
 	compSize []int
+	// timing is built on first use by the rules that ask what wait releases each step.
+	timing *timing
+}
+
+// timings returns which waits release each step, computed once per analysis (paths.go).
+func (g *graph) timings() *timing {
+	if g.timing == nil {
+		g.timing = newTiming(g)
+	}
+	return g.timing
 }
 
 func newGraph(wf *Workflow) *graph {

@@ -63,7 +63,7 @@ func checkUnwindowedDelays(p *pass) {
 			continue
 		}
 		if t == nil {
-			t = newTiming(p.g)
+			t = p.g.timings()
 		}
 		// A message reached by several paths is judged by its worst one: one path from a fixed wait
 		// without a window is enough, and the message names that path's wait.
@@ -209,7 +209,7 @@ func checkWindowTimezone(p *pass) {
 		}
 		if p.wf.Settings.TimeWindow == nil {
 			if t == nil {
-				t = newTiming(p.g)
+				t = p.g.timings()
 			}
 			if !t.windowed(i) {
 				continue
@@ -270,7 +270,7 @@ func checkWindowedReminders(p *pass) {
 			continue
 		}
 		if t == nil {
-			t = newTiming(p.g)
+			t = p.g.timings()
 		}
 		windowed := p.wf.Settings.TimeWindow != nil
 		var w int

@@ -98,14 +98,6 @@ func checkReplyHandling(p *pass) {
 	}
 }
 
-// on returns a pass for workflow wf, so a location rule can report and record not-assessed lines per
-// workflow with the workflow's own step names.
-func (p *pass) on(wf *Workflow) *pass {
-	sub := *p
-	sub.wf, sub.g = wf, p.idx.graph(wf)
-	return &sub
-}
-
 // listensTo reports whether an active trigger of wf has the given type.
 func listensTo(lg *locGraph, wf *Workflow, triggerType string) bool {
 	for _, l := range lg.listens(wf) {
