@@ -21,6 +21,45 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AnalysisRequestScope.
+const (
+	AnalysisRequestScopeLocation AnalysisRequestScope = "location"
+	AnalysisRequestScopeWorkflow AnalysisRequestScope = "workflow"
+)
+
+// Valid indicates whether the value is a known member of the AnalysisRequestScope enum.
+func (e AnalysisRequestScope) Valid() bool {
+	switch e {
+	case AnalysisRequestScopeLocation:
+		return true
+	case AnalysisRequestScopeWorkflow:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalysisScope.
+const (
+	AnalysisScopeDocument AnalysisScope = "document"
+	AnalysisScopeLocation AnalysisScope = "location"
+	AnalysisScopeWorkflow AnalysisScope = "workflow"
+)
+
+// Valid indicates whether the value is a known member of the AnalysisScope enum.
+func (e AnalysisScope) Valid() bool {
+	switch e {
+	case AnalysisScopeDocument:
+		return true
+	case AnalysisScopeLocation:
+		return true
+	case AnalysisScopeWorkflow:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DatabaseHealthEngine.
 const (
 	DatabaseHealthEnginePostgres DatabaseHealthEngine = "postgres"
@@ -33,6 +72,87 @@ func (e DatabaseHealthEngine) Valid() bool {
 	case DatabaseHealthEnginePostgres:
 		return true
 	case DatabaseHealthEngineSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EdgeKind.
+const (
+	EdgeKindBranch     EdgeKind = "branch"
+	EdgeKindElse       EdgeKind = "else"
+	EdgeKindGoto       EdgeKind = "goto"
+	EdgeKindNext       EdgeKind = "next"
+	EdgeKindTimeout    EdgeKind = "timeout"
+	EdgeKindTransition EdgeKind = "transition"
+)
+
+// Valid indicates whether the value is a known member of the EdgeKind enum.
+func (e EdgeKind) Valid() bool {
+	switch e {
+	case EdgeKindBranch:
+		return true
+	case EdgeKindElse:
+		return true
+	case EdgeKindGoto:
+		return true
+	case EdgeKindNext:
+		return true
+	case EdgeKindTimeout:
+		return true
+	case EdgeKindTransition:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EdgeShapeNext.
+const (
+	EdgeShapeNextAbsent EdgeShapeNext = "absent"
+	EdgeShapeNextArray  EdgeShapeNext = "array"
+	EdgeShapeNextEmpty  EdgeShapeNext = "empty"
+	EdgeShapeNextScalar EdgeShapeNext = "scalar"
+)
+
+// Valid indicates whether the value is a known member of the EdgeShapeNext enum.
+func (e EdgeShapeNext) Valid() bool {
+	switch e {
+	case EdgeShapeNextAbsent:
+		return true
+	case EdgeShapeNextArray:
+		return true
+	case EdgeShapeNextEmpty:
+		return true
+	case EdgeShapeNextScalar:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Grade.
+const (
+	GradeA Grade = "A"
+	GradeB Grade = "B"
+	GradeC Grade = "C"
+	GradeD Grade = "D"
+	GradeF Grade = "F"
+)
+
+// Valid indicates whether the value is a known member of the Grade enum.
+func (e Grade) Valid() bool {
+	switch e {
+	case GradeA:
+		return true
+	case GradeB:
+		return true
+	case GradeC:
+		return true
+	case GradeD:
+		return true
+	case GradeF:
 		return true
 	default:
 		return false
@@ -72,6 +192,27 @@ func (e HealthDetailedStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportResultDialect.
+const (
+	ImportResultDialectAuditorBundle ImportResultDialect = "auditor-bundle"
+	ImportResultDialectGhlBuilder    ImportResultDialect = "ghl-builder"
+	ImportResultDialectNormalized    ImportResultDialect = "normalized"
+)
+
+// Valid indicates whether the value is a known member of the ImportResultDialect enum.
+func (e ImportResultDialect) Valid() bool {
+	switch e {
+	case ImportResultDialectAuditorBundle:
+		return true
+	case ImportResultDialectGhlBuilder:
+		return true
+	case ImportResultDialectNormalized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvalidFieldLocation.
 const (
 	InvalidFieldLocationBody   InvalidFieldLocation = "body"
@@ -90,6 +231,237 @@ func (e InvalidFieldLocation) Valid() bool {
 	case InvalidFieldLocationPath:
 		return true
 	case InvalidFieldLocationQuery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MaxSeverity.
+const (
+	MaxSeverityError   MaxSeverity = "error"
+	MaxSeverityInfo    MaxSeverity = "info"
+	MaxSeverityNone    MaxSeverity = "none"
+	MaxSeverityWarning MaxSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the MaxSeverity enum.
+func (e MaxSeverity) Valid() bool {
+	switch e {
+	case MaxSeverityError:
+		return true
+	case MaxSeverityInfo:
+		return true
+	case MaxSeverityNone:
+		return true
+	case MaxSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ObjectRefKind.
+const (
+	ObjectRefKindCalendar    ObjectRefKind = "calendar"
+	ObjectRefKindCustomField ObjectRefKind = "custom_field"
+	ObjectRefKindCustomValue ObjectRefKind = "custom_value"
+	ObjectRefKindForm        ObjectRefKind = "form"
+	ObjectRefKindLocation    ObjectRefKind = "location"
+	ObjectRefKindPhoneNumber ObjectRefKind = "phone_number"
+	ObjectRefKindPipeline    ObjectRefKind = "pipeline"
+	ObjectRefKindStage       ObjectRefKind = "stage"
+	ObjectRefKindTemplate    ObjectRefKind = "template"
+	ObjectRefKindUser        ObjectRefKind = "user"
+	ObjectRefKindWorkflow    ObjectRefKind = "workflow"
+)
+
+// Valid indicates whether the value is a known member of the ObjectRefKind enum.
+func (e ObjectRefKind) Valid() bool {
+	switch e {
+	case ObjectRefKindCalendar:
+		return true
+	case ObjectRefKindCustomField:
+		return true
+	case ObjectRefKindCustomValue:
+		return true
+	case ObjectRefKindForm:
+		return true
+	case ObjectRefKindLocation:
+		return true
+	case ObjectRefKindPhoneNumber:
+		return true
+	case ObjectRefKindPipeline:
+		return true
+	case ObjectRefKindStage:
+		return true
+	case ObjectRefKindTemplate:
+		return true
+	case ObjectRefKindUser:
+		return true
+	case ObjectRefKindWorkflow:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RuleNeeds.
+const (
+	RuleNeedsCTX RuleNeeds = "CTX"
+	RuleNeedsLOC RuleNeeds = "LOC"
+	RuleNeedsWF  RuleNeeds = "WF"
+)
+
+// Valid indicates whether the value is a known member of the RuleNeeds enum.
+func (e RuleNeeds) Valid() bool {
+	switch e {
+	case RuleNeedsCTX:
+		return true
+	case RuleNeedsLOC:
+		return true
+	case RuleNeedsWF:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Severity.
+const (
+	SeverityError   Severity = "error"
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the Severity enum.
+func (e Severity) Valid() bool {
+	switch e {
+	case SeverityError:
+		return true
+	case SeverityInfo:
+		return true
+	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StepKind.
+const (
+	StepKindAction            StepKind = "action"
+	StepKindAppointmentUpdate StepKind = "appointment_update"
+	StepKindAssignUser        StepKind = "assign_user"
+	StepKindCondition         StepKind = "condition"
+	StepKindContact           StepKind = "contact"
+	StepKindCustomValueUpdate StepKind = "custom_value_update"
+	StepKindDnd               StepKind = "dnd"
+	StepKindEnroll            StepKind = "enroll"
+	StepKindEventStartDate    StepKind = "event_start_date"
+	StepKindFieldUpdate       StepKind = "field_update"
+	StepKindGoal              StepKind = "goal"
+	StepKindGoto              StepKind = "goto"
+	StepKindMessage           StepKind = "message"
+	StepKindNotification      StepKind = "notification"
+	StepKindOpportunity       StepKind = "opportunity"
+	StepKindSplit             StepKind = "split"
+	StepKindTagAdd            StepKind = "tag_add"
+	StepKindTagRemove         StepKind = "tag_remove"
+	StepKindUnenroll          StepKind = "unenroll"
+	StepKindUnknown           StepKind = "unknown"
+	StepKindWait              StepKind = "wait"
+	StepKindWebhook           StepKind = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the StepKind enum.
+func (e StepKind) Valid() bool {
+	switch e {
+	case StepKindAction:
+		return true
+	case StepKindAppointmentUpdate:
+		return true
+	case StepKindAssignUser:
+		return true
+	case StepKindCondition:
+		return true
+	case StepKindContact:
+		return true
+	case StepKindCustomValueUpdate:
+		return true
+	case StepKindDnd:
+		return true
+	case StepKindEnroll:
+		return true
+	case StepKindEventStartDate:
+		return true
+	case StepKindFieldUpdate:
+		return true
+	case StepKindGoal:
+		return true
+	case StepKindGoto:
+		return true
+	case StepKindMessage:
+		return true
+	case StepKindNotification:
+		return true
+	case StepKindOpportunity:
+		return true
+	case StepKindSplit:
+		return true
+	case StepKindTagAdd:
+		return true
+	case StepKindTagRemove:
+		return true
+	case StepKindUnenroll:
+		return true
+	case StepKindUnknown:
+		return true
+	case StepKindWait:
+		return true
+	case StepKindWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StepWaitMode.
+const (
+	StepWaitModeAppointment StepWaitMode = "appointment"
+	StepWaitModeCondition   StepWaitMode = "condition"
+	StepWaitModeDatetime    StepWaitMode = "datetime"
+	StepWaitModeEmailEvent  StepWaitMode = "email_event"
+	StepWaitModeEventTime   StepWaitMode = "event_time"
+	StepWaitModeRecurring   StepWaitMode = "recurring"
+	StepWaitModeReply       StepWaitMode = "reply"
+	StepWaitModeTime        StepWaitMode = "time"
+	StepWaitModeTriggerLink StepWaitMode = "trigger_link"
+	StepWaitModeUnknown     StepWaitMode = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the StepWaitMode enum.
+func (e StepWaitMode) Valid() bool {
+	switch e {
+	case StepWaitModeAppointment:
+		return true
+	case StepWaitModeCondition:
+		return true
+	case StepWaitModeDatetime:
+		return true
+	case StepWaitModeEmailEvent:
+		return true
+	case StepWaitModeEventTime:
+		return true
+	case StepWaitModeRecurring:
+		return true
+	case StepWaitModeReply:
+		return true
+	case StepWaitModeTime:
+		return true
+	case StepWaitModeTriggerLink:
+		return true
+	case StepWaitModeUnknown:
 		return true
 	default:
 		return false
@@ -190,6 +562,338 @@ type Account struct {
 	Tier Tier `json:"tier"`
 }
 
+// Analysis An analysis with its full report.
+type Analysis struct {
+	// AnalyzerVersion The version of the rules and scoring that produced the result.
+	//
+	// Example: 1.0.0
+	AnalyzerVersion string `json:"analyzerVersion"`
+
+	// ContentHash sha256 of the normalized input and the analyzer version (for the `workflow` scope,
+	// derived from the location's and the workflow's id). With the analyzer version it keys
+	// the analysis.
+	//
+	//
+	// Example: 9f2c4e6a8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a
+	ContentHash string `json:"contentHash"`
+
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// CreatedAt When the analysis was made.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// Id The analysis's id.
+	//
+	// Example: ana_h7k2m4p6r2s3t5v7w2x4
+	Id string `json:"id"`
+
+	// LocationId The location analysed, or in whose history the analysis is; `null` for a document analysed alone.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId"`
+
+	// MaxSeverity The severity of the most serious finding; `none` without findings.
+	//
+	// Example: error
+	MaxSeverity MaxSeverity `json:"maxSeverity"`
+
+	// Report The report, as `ghl-debugger analyze --format json` prints it.
+	Report json.RawMessage `json:"report"`
+
+	// Scope What was analysed: every stored workflow of a location (`location`), a location with one
+	// workflow's result kept (`workflow`), or a posted document (`document`).
+	//
+	//
+	// Example: location
+	Scope AnalysisScope `json:"scope"`
+
+	// Score The health score, 0 to 100.
+	//
+	// Example: 86
+	Score int32 `json:"score"`
+
+	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
+	WorkflowId *string `json:"workflowId"`
+}
+
+// AnalysisDiff The differences between the findings of two analyses of the same location and scope.
+type AnalysisDiff struct {
+	// Counts How many findings are new, fixed and unchanged.
+	Counts DiffCounts `json:"counts"`
+
+	// Fixed Findings of `from` that `to` no longer has.
+	Fixed []Finding `json:"fixed"`
+
+	// From An analysis without its report, as the history lists it.
+	From AnalysisSummary `json:"from"`
+
+	// New Findings of `to` that `from` did not have.
+	New []Finding `json:"new"`
+
+	// To An analysis without its report, as the history lists it.
+	To AnalysisSummary `json:"to"`
+
+	// Unchanged Findings both have, as `to` has them.
+	Unchanged []Finding `json:"unchanged"`
+}
+
+// AnalysisList One page of a location's analysis history.
+type AnalysisList struct {
+	// Items The analyses, newest first.
+	Items []AnalysisSummary `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	//
+	// Example: eyJ0IjoiMjAyNi0xMS0yNVQxMDozMDowMFoifQ
+	NextCursor *string `json:"nextCursor"`
+}
+
+// AnalysisReport The result of analysing a location. The same input and analyzer version give a
+// byte-identical report.
+type AnalysisReport struct {
+	// AnalyzerVersion The version of the rules and scoring that produced the report.
+	//
+	// Example: 1.0.0
+	AnalyzerVersion string `json:"analyzerVersion"`
+
+	// ContentHash sha256 of the normalized input and the analyzer version.
+	//
+	// Example: 9f2c4e6a8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a
+	ContentHash string `json:"contentHash"`
+
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// Findings The findings, by workflow, then most serious first.
+	Findings []Finding `json:"findings"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// LocationId The GHL location id, when known.
+	//
+	// Example: ve9EPM428h8vShlRW1KT
+	LocationId *string `json:"locationId,omitempty"`
+
+	// NotAssessed Rules that could not judge a workflow (or the location) for lack of data, and why.
+	NotAssessed []NotAssessed `json:"notAssessed"`
+
+	// Score The location's (or, narrowed, the workflow's) health score, 0 to 100.
+	//
+	// Example: 86
+	Score int32 `json:"score"`
+
+	// Workflows Each workflow's result, in input order.
+	Workflows []ReportWorkflow `json:"workflows"`
+}
+
+// AnalysisRequest What to analyse of a location's stored workflows.
+type AnalysisRequest struct {
+	// Scope `location` analyses every workflow of the location; `workflow` keeps the result of `workflowId`.
+	//
+	// Example: location
+	Scope AnalysisRequestScope `json:"scope"`
+
+	// WorkflowId The workflow to report on (`wfl_...`); required with `scope` `workflow`, refused otherwise.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// AnalysisRequestScope `location` analyses every workflow of the location; `workflow` keeps the result of `workflowId`.
+//
+// Example: location
+type AnalysisRequestScope string
+
+// AnalysisRun The answer to a request for an analysis.
+type AnalysisRun struct {
+	// AnalyzerVersion The version of the rules and scoring that produced the result.
+	//
+	// Example: 1.0.0
+	AnalyzerVersion string `json:"analyzerVersion"`
+
+	// ContentHash sha256 of the normalized input and the analyzer version (for the `workflow` scope,
+	// derived from the location's and the workflow's id). With the analyzer version it keys
+	// the analysis.
+	//
+	//
+	// Example: 9f2c4e6a8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a
+	ContentHash string `json:"contentHash"`
+
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// CreatedAt When the analysis was made.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// Id The analysis's id.
+	//
+	// Example: ana_h7k2m4p6r2s3t5v7w2x4
+	Id string `json:"id"`
+
+	// LocationId The location analysed, or in whose history the analysis is; `null` for a document analysed alone.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId"`
+
+	// MaxSeverity The severity of the most serious finding; `none` without findings.
+	//
+	// Example: error
+	MaxSeverity MaxSeverity `json:"maxSeverity"`
+
+	// Report The report, as `ghl-debugger analyze --format json` prints it.
+	Report json.RawMessage `json:"report"`
+
+	// Reused `true` when an analysis with the same key existed and is returned instead of a new one.
+	//
+	// Example: false
+	Reused bool `json:"reused"`
+
+	// Scope What was analysed: every stored workflow of a location (`location`), a location with one
+	// workflow's result kept (`workflow`), or a posted document (`document`).
+	//
+	//
+	// Example: location
+	Scope AnalysisScope `json:"scope"`
+
+	// Score The health score, 0 to 100.
+	//
+	// Example: 86
+	Score int32 `json:"score"`
+
+	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
+	WorkflowId *string `json:"workflowId"`
+}
+
+// AnalysisScope What was analysed: every stored workflow of a location (`location`), a location with one
+// workflow's result kept (`workflow`), or a posted document (`document`).
+//
+// Example: location
+type AnalysisScope string
+
+// AnalysisSummary An analysis without its report, as the history lists it.
+type AnalysisSummary struct {
+	// AnalyzerVersion The version of the rules and scoring that produced the result.
+	//
+	// Example: 1.0.0
+	AnalyzerVersion string `json:"analyzerVersion"`
+
+	// ContentHash sha256 of the normalized input and the analyzer version (for the `workflow` scope,
+	// derived from the location's and the workflow's id). With the analyzer version it keys
+	// the analysis.
+	//
+	//
+	// Example: 9f2c4e6a8b0d1f3a5c7e9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a
+	ContentHash string `json:"contentHash"`
+
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// CreatedAt When the analysis was made.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// Id The analysis's id.
+	//
+	// Example: ana_h7k2m4p6r2s3t5v7w2x4
+	Id string `json:"id"`
+
+	// LocationId The location analysed, or in whose history the analysis is; `null` for a document analysed alone.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId"`
+
+	// MaxSeverity The severity of the most serious finding; `none` without findings.
+	//
+	// Example: error
+	MaxSeverity MaxSeverity `json:"maxSeverity"`
+
+	// Scope What was analysed: every stored workflow of a location (`location`), a location with one
+	// workflow's result kept (`workflow`), or a posted document (`document`).
+	//
+	//
+	// Example: location
+	Scope AnalysisScope `json:"scope"`
+
+	// Score The health score, 0 to 100.
+	//
+	// Example: 86
+	Score int32 `json:"score"`
+
+	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
+	WorkflowId *string `json:"workflowId"`
+}
+
+// Branch One arm of an if/else step.
+type Branch struct {
+	// Clauses The tests of the branch.
+	Clauses []Clause `json:"clauses"`
+
+	// Id The branch's id in the input, when it has one.
+	//
+	// Example: br-1
+	Id *string `json:"id,omitempty"`
+
+	// Name The branch's name as the builder shows it.
+	//
+	// Example: Replied
+	Name *string `json:"name,omitempty"`
+}
+
+// Clause One test of a condition.
+type Clause struct {
+	// Operator How it is tested, as the input spelled it.
+	//
+	// Example: contains
+	Operator string `json:"operator"`
+
+	// Subject What is tested: a contact field, a tag, a reply, ...
+	//
+	// Example: contact.tags
+	Subject string `json:"subject"`
+
+	// Value The value it is tested against.
+	//
+	// Example: no-show
+	Value *string `json:"value,omitempty"`
+}
+
+// ContextObject A location object known by id and name (calendar, user, form, survey, template, stage).
+type ContextObject struct {
+	// Id The object's id in GHL.
+	//
+	// Example: cal_consult
+	Id string `json:"id"`
+
+	// Name The object's name, when known.
+	//
+	// Example: Strategy Call
+	Name *string `json:"name,omitempty"`
+}
+
 // CreatedAPIKey A new key with its secret, which is shown only this once.
 type CreatedAPIKey struct {
 	// CreatedAt Example: 2026-11-25T10:05:00Z
@@ -220,6 +924,52 @@ type CreatedAPIKey struct {
 	RevokedAt *time.Time `json:"revokedAt"`
 }
 
+// CustomField A contact custom field; `key` is its merge key, such as `contact.budget`.
+type CustomField struct {
+	// DataType GHL's data type of the field, as GHL spells it.
+	//
+	// Example: MONETORY
+	DataType *string `json:"dataType,omitempty"`
+
+	// Id The field's id in GHL.
+	//
+	// Example: cf_budget
+	Id *string `json:"id,omitempty"`
+
+	// Key The field's merge key.
+	//
+	// Example: contact.budget
+	Key *string `json:"key,omitempty"`
+
+	// Name The field's name as the builder shows it.
+	//
+	// Example: Budget
+	Name *string `json:"name,omitempty"`
+}
+
+// CustomValue A location-wide custom value; `key` is its merge key without braces, such as `custom_values.booking_link`.
+type CustomValue struct {
+	// Id The custom value's id in GHL.
+	//
+	// Example: cv_booking
+	Id *string `json:"id,omitempty"`
+
+	// Key The custom value's merge key, without braces.
+	//
+	// Example: custom_values.booking_link
+	Key *string `json:"key,omitempty"`
+
+	// Name The custom value's name as the builder shows it.
+	//
+	// Example: Booking Link
+	Name *string `json:"name,omitempty"`
+
+	// Value The custom value's current value; empty when it has none.
+	//
+	// Example: https://calendar.example.com/consult
+	Value *string `json:"value,omitempty"`
+}
+
 // DatabaseHealth defines model for DatabaseHealth.
 type DatabaseHealth struct {
 	// Engine Example: sqlite
@@ -243,6 +993,220 @@ type DatabaseHealth struct {
 
 // DatabaseHealthEngine Example: sqlite
 type DatabaseHealthEngine string
+
+// DiffCounts How many findings are new, fixed and unchanged.
+type DiffCounts struct {
+	// Fixed Findings of `from` that `to` no longer has.
+	//
+	// Example: 1
+	Fixed int32 `json:"fixed"`
+
+	// New Findings of `to` that `from` did not have.
+	//
+	// Example: 0
+	New int32 `json:"new"`
+
+	// Unchanged Findings both analyses have.
+	//
+	// Example: 1
+	Unchanged int32 `json:"unchanged"`
+}
+
+// DocumentAnalysisRequest A document to analyse without storing its workflows, optionally for one of the caller's locations.
+type DocumentAnalysisRequest struct {
+	// Document A document the analyzer reads, exactly as exported: a GHL builder export (an envelope with
+	// `workflow` or `workflows`, a bare workflow with `workflowData`, or an array of them), an
+	// auditor bundle (`workflows[]` with `steps`, plus the location's context), or the normalized
+	// model (`NormalizedLocation`, or one `NormalizedWorkflow`). The shape tells the dialect
+	// apart. Unknown keys are kept, not refused: unlike other request bodies, this one is read by
+	// the importer, which names the JSON path of anything it cannot use.
+	//
+	//
+	// Example: {"workflows":[{"_id":"wf_noshow","name":"No Show Recovery","status":"published","steps":[{"meta":{"body":"Sorry we missed you today - want to grab another time?"},"name":"Sorry we missed you","type":"sms"}],"triggers":[{"type":"appointment"}]}]}
+	Document WorkflowDocument `json:"document"`
+
+	// LocationId A location of the calling account: the analysis is recorded in its history, and a
+	// document without context is analysed with the location's stored context.
+	//
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId,omitempty"`
+}
+
+// Duration An amount of time in the input's unit (`seconds`, `minutes`, `hours`, `days`, `weeks`, `months`, `years`).
+type Duration struct {
+	// Unit The unit of the amount.
+	//
+	// Example: days
+	Unit string `json:"unit"`
+
+	// Value The amount.
+	//
+	// Example: 2
+	Value float64 `json:"value"`
+}
+
+// Edge A labelled connection between steps; an empty `to` ends the path (an empty branch).
+type Edge struct {
+	// BranchId GHL's id of the branch or transition node.
+	//
+	// Example: br-1
+	BranchId *string `json:"branchId,omitempty"`
+
+	// From The step the edge leaves.
+	//
+	// Example: step-1
+	From string `json:"from"`
+
+	// Kind What the edge is: the next step, a branch, the else branch, a transition, a go-to or a wait's timeout.
+	//
+	// Example: next
+	Kind EdgeKind `json:"kind"`
+
+	// Label The branch or path name shown in the builder.
+	//
+	// Example: Replied
+	Label *string `json:"label,omitempty"`
+
+	// To The step the edge leads to; empty when the path ends.
+	//
+	// Example: step-2
+	To string `json:"to"`
+}
+
+// EdgeKind What the edge is: the next step, a branch, the else branch, a transition, a go-to or a wait's timeout.
+//
+// Example: next
+type EdgeKind string
+
+// EdgeShape How the input wrote a step's outgoing edges.
+type EdgeShape struct {
+	// Branches Branches the step's attributes declare; -1 when not a router.
+	//
+	// Example: -1
+	Branches int32 `json:"branches"`
+
+	// Next How the input wrote `next`: a string, an array, nothing, or an empty array.
+	//
+	// Example: scalar
+	Next EdgeShapeNext `json:"next"`
+
+	// Router Whether the step is a router (if/else or split).
+	//
+	// Example: false
+	Router bool `json:"router"`
+
+	// Targets How many targets `next` named.
+	//
+	// Example: 1
+	Targets int32 `json:"targets"`
+}
+
+// EdgeShapeNext How the input wrote `next`: a string, an array, nothing, or an empty array.
+//
+// Example: scalar
+type EdgeShapeNext string
+
+// FieldWrite A contact field a step sets.
+type FieldWrite struct {
+	// Field The field, by id or merge key.
+	//
+	// Example: contact.lead_state
+	Field string `json:"field"`
+
+	// Value The value written.
+	//
+	// Example: booked
+	Value *string `json:"value,omitempty"`
+}
+
+// Finding One problem the analyzer found.
+type Finding struct {
+	// Category The rule's category.
+	//
+	// Example: triggers
+	Category string `json:"category"`
+
+	// Fix How to fix it.
+	//
+	// Example: Add "Appointment status is ..." and "In calendar ..." filters to the trigger.
+	Fix string `json:"fix"`
+
+	// Message What is wrong, naming the workflow and step.
+	//
+	// Example: Appointment trigger "Appointment Status" has no status filter and no calendar filter.
+	Message string `json:"message"`
+
+	// Related The other workflows or steps involved, such as every workflow of a cycle.
+	//
+	// Example: ["wf_reminders"]
+	Related *[]string `json:"related,omitempty"`
+
+	// RuleId The rule that found it.
+	//
+	// Example: WD013
+	RuleId string `json:"ruleId"`
+
+	// Severity How serious a finding is: `error` (it will go wrong), `warning` (it may go wrong or is
+	// risky), `info` (worth knowing).
+	//
+	//
+	// Example: warning
+	Severity Severity `json:"severity"`
+
+	// StepId The step it is about; absent when it is about no step.
+	//
+	// Example: step-2
+	StepId *string `json:"stepId,omitempty"`
+
+	// StepName The name of the step it is about.
+	//
+	// Example: Wait 2 days
+	StepName *string `json:"stepName,omitempty"`
+
+	// Title The rule's title.
+	//
+	// Example: Unfiltered appointment trigger
+	Title string `json:"title"`
+
+	// Why Why it matters.
+	//
+	// Example: Appointment Status fires for every status change on every calendar unless filtered.
+	Why string `json:"why"`
+
+	// WorkflowId The GHL id of the workflow it is about; absent for the location as a whole.
+	//
+	// Example: wf_noshow
+	WorkflowId *string `json:"workflowId,omitempty"`
+
+	// WorkflowName The name of the workflow it is about.
+	//
+	// Example: No Show Recovery
+	WorkflowName *string `json:"workflowName,omitempty"`
+}
+
+// FindingCounts Findings counted by severity.
+type FindingCounts struct {
+	// Error Findings of severity `error`.
+	//
+	// Example: 1
+	Error int32 `json:"error"`
+
+	// Info Findings of severity `info`.
+	//
+	// Example: 2
+	Info int32 `json:"info"`
+
+	// Warning Findings of severity `warning`.
+	//
+	// Example: 4
+	Warning int32 `json:"warning"`
+}
+
+// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+//
+// Example: B
+type Grade string
 
 // Health defines model for Health.
 type Health struct {
@@ -278,6 +1242,60 @@ type HealthDetailed struct {
 //
 // Example: ok
 type HealthDetailedStatus string
+
+// ImportResult What an import stored.
+type ImportResult struct {
+	// ContextUpdated Whether the document carried the location's context, which replaced the stored one.
+	//
+	// Example: true
+	ContextUpdated bool `json:"contextUpdated"`
+
+	// Dialect The dialect the document was read as.
+	//
+	// Example: auditor-bundle
+	Dialect ImportResultDialect `json:"dialect"`
+
+	// Workflows The stored workflows, in the document's order.
+	Workflows []ImportedWorkflow `json:"workflows"`
+}
+
+// ImportResultDialect The dialect the document was read as.
+//
+// Example: auditor-bundle
+type ImportResultDialect string
+
+// ImportedWorkflow One workflow an import stored.
+type ImportedWorkflow struct {
+	// Created `true` when the workflow is new to the location, `false` when it replaced a stored one.
+	//
+	// Example: true
+	Created bool `json:"created"`
+
+	// GhlWorkflowId The workflow's id in GHL (or in the document), unique within the location.
+	//
+	// Example: wf_noshow
+	GhlWorkflowId string `json:"ghlWorkflowId"`
+
+	// Id The workflow's id in ghl-debugger, kept when it is imported again.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	Id string `json:"id"`
+
+	// Name The workflow's name.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Status The workflow's status, `published` or `draft` for GHL exports and bundles.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// Steps The number of steps of the normalized workflow.
+	//
+	// Example: 4
+	Steps int32 `json:"steps"`
+}
 
 // InvalidField defines model for InvalidField.
 type InvalidField struct {
@@ -347,6 +1365,47 @@ type Location struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// LocationContext The location's objects that workflows refer to. In every list, `null` (or leaving it out)
+// means unknown, so rules that need it are not assessed; an empty list means the location has
+// none.
+type LocationContext struct {
+	// Calendars The location's calendars.
+	Calendars *[]ContextObject `json:"calendars,omitempty"`
+
+	// CustomFields The location's contact custom fields.
+	CustomFields *[]CustomField `json:"customFields,omitempty"`
+
+	// CustomValues The location's custom values.
+	CustomValues *[]CustomValue `json:"customValues,omitempty"`
+
+	// Forms The location's forms.
+	Forms *[]ContextObject `json:"forms,omitempty"`
+
+	// PhoneNumbers The location's sending numbers.
+	PhoneNumbers *[]PhoneNumber `json:"phoneNumbers,omitempty"`
+
+	// Pipelines The location's opportunity pipelines with their stages.
+	Pipelines *[]Pipeline `json:"pipelines,omitempty"`
+
+	// SmsCompliance The location's SMS compliance setting: whether GHL appends opt-out text and the sender's
+	// name to the first (or every) message; `null` when unknown.
+	SmsCompliance *SMSCompliance `json:"smsCompliance,omitempty"`
+
+	// Surveys The location's surveys.
+	Surveys *[]ContextObject `json:"surveys,omitempty"`
+
+	// Tags The location's tags.
+	//
+	// Example: ["new-lead","no-show"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Templates The location's email and message templates.
+	Templates *[]ContextObject `json:"templates,omitempty"`
+
+	// Users The location's users.
+	Users *[]ContextObject `json:"users,omitempty"`
+}
+
 // LocationList defines model for LocationList.
 type LocationList struct {
 	Items []Location `json:"items"`
@@ -356,6 +1415,11 @@ type LocationList struct {
 	// Example: eyJ0IjoiMjAyNi0xMS0yNVQxMDoxMDowMFoifQ
 	NextCursor *string `json:"nextCursor"`
 }
+
+// MaxSeverity The severity of the most serious finding; `none` without findings.
+//
+// Example: error
+type MaxSeverity string
 
 // Me defines model for Me.
 type Me struct {
@@ -406,6 +1470,171 @@ type NewLocation struct {
 	Timezone *string `json:"timezone,omitempty"`
 }
 
+// NormalizedLocation The normalized model of a location, the analyzer's input, which `importWorkflows` and
+// `analyzeDocument` also accept as a document.
+type NormalizedLocation struct {
+	// Complete Whether the workflows are every workflow of the location, so cross-workflow rules can
+	// conclude that something is absent.
+	//
+	//
+	// Example: true
+	Complete *bool `json:"complete,omitempty"`
+
+	// Context The location's context; absent when unknown.
+	Context *LocationContext `json:"context,omitempty"`
+
+	// Id The GHL location id, when known.
+	//
+	// Example: ve9EPM428h8vShlRW1KT
+	Id *string `json:"id,omitempty"`
+
+	// Workflows The location's workflows, in input order.
+	Workflows []NormalizedWorkflow `json:"workflows"`
+}
+
+// NormalizedWorkflow One GHL workflow in the normalized model.
+type NormalizedWorkflow struct {
+	// Dialect The input dialect the workflow was read from.
+	//
+	// Example: auditor-bundle
+	Dialect *string `json:"dialect,omitempty"`
+
+	// Edges The labelled connections between the steps.
+	Edges []Edge `json:"edges"`
+
+	// Id The workflow's GHL id.
+	//
+	// Example: wf_noshow
+	Id string `json:"id"`
+
+	// LocationId The location the workflow document says it belongs to (used to spot clones).
+	//
+	// Example: ve9EPM428h8vShlRW1KT
+	LocationId *string `json:"locationId,omitempty"`
+
+	// Name The workflow's name.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Root The step a trigger without an explicit entry starts at; absent when the workflow has no steps.
+	//
+	// Example: step-1
+	Root *string `json:"root,omitempty"`
+
+	// Settings The workflow-level settings.
+	Settings WorkflowSettings `json:"settings"`
+
+	// Status `published` or `draft`.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// Steps The workflow's actions.
+	Steps []Step `json:"steps"`
+
+	// Triggers What starts contacts into the workflow.
+	Triggers []Trigger `json:"triggers"`
+
+	// Version The workflow's version in GHL, when known.
+	//
+	// Example: 3
+	Version *int32 `json:"version,omitempty"`
+}
+
+// NotAssessed A rule that could not judge a workflow, or the location, for lack of data.
+type NotAssessed struct {
+	// Reason Which data was missing.
+	//
+	// Example: the location context has no SMS compliance settings
+	Reason string `json:"reason"`
+
+	// RuleId The rule.
+	//
+	// Example: WD031
+	RuleId string `json:"ruleId"`
+
+	// WorkflowId The workflow the rule could not judge; absent for the location as a whole.
+	//
+	// Example: wf_noshow
+	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// ObjectRef A step's reference to a location object by id.
+type ObjectRef struct {
+	// Id The object's id in GHL.
+	//
+	// Example: pipe_sales
+	Id string `json:"id"`
+
+	// Kind What kind of object the id names.
+	//
+	// Example: pipeline
+	Kind ObjectRefKind `json:"kind"`
+
+	// Parent The id that scopes this one, such as a stage's pipeline.
+	//
+	// Example: pipe_sales
+	Parent *string `json:"parent,omitempty"`
+}
+
+// ObjectRefKind What kind of object the id names.
+//
+// Example: pipeline
+type ObjectRefKind string
+
+// Offset A moment `before` or `after` an appointment or event.
+type Offset struct {
+	// Minutes How many minutes before or after.
+	//
+	// Example: 60
+	Minutes int32 `json:"minutes"`
+
+	// When `before` or `after` the appointment or event.
+	//
+	// Example: before
+	When string `json:"when"`
+}
+
+// PhoneNumber A sending number of the location.
+type PhoneNumber struct {
+	// IsDefault Whether the location sends from this number by default.
+	//
+	// Example: true
+	IsDefault *bool `json:"isDefault,omitempty"`
+
+	// Name The number's label, when known.
+	//
+	// Example: Front desk
+	Name *string `json:"name,omitempty"`
+
+	// Number The number, preferably in E.164 form.
+	//
+	// Example: +15550109900
+	Number string `json:"number"`
+
+	// Sms Whether the number can send SMS.
+	//
+	// Example: true
+	Sms *bool `json:"sms,omitempty"`
+}
+
+// Pipeline An opportunity pipeline with its stages.
+type Pipeline struct {
+	// Id The pipeline's id in GHL.
+	//
+	// Example: pipe_sales
+	Id string `json:"id"`
+
+	// Name The pipeline's name, when known.
+	//
+	// Example: Sales
+	Name *string `json:"name,omitempty"`
+
+	// Stages The pipeline's stages; `null` when unknown.
+	Stages *[]ContextObject `json:"stages,omitempty"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -442,10 +1671,529 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// ReportWorkflow One workflow's result in a report.
+type ReportWorkflow struct {
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// Id The workflow's GHL id.
+	//
+	// Example: wf_noshow
+	Id string `json:"id"`
+
+	// Name The workflow's name.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Score The workflow's health score, 0 to 100.
+	//
+	// Example: 86
+	Score int32 `json:"score"`
+
+	// Status The workflow's status.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// Steps The number of steps of the workflow.
+	//
+	// Example: 2
+	Steps int32 `json:"steps"`
+
+	// UnknownTypes Step and trigger types the importer did not recognise, as `step:TYPE` or `trigger:TYPE`.
+	//
+	// Example: ["step:custom_code"]
+	UnknownTypes *[]string `json:"unknownTypes,omitempty"`
+}
+
+// Rule One rule of the catalogue with its documentation.
+type Rule struct {
+	// Category The rule's category.
+	//
+	// Example: triggers
+	Category string `json:"category"`
+
+	// Example A workflow that triggers the rule.
+	//
+	// Example: A "No-show recovery" workflow triggered by Appointment Status with only a calendar filter.
+	Example string `json:"example"`
+
+	// Fix How to fix what the rule finds.
+	//
+	// Example: Add "Appointment status is ..." and "In calendar ..." filters to the trigger.
+	Fix string `json:"fix"`
+
+	// Id The rule's id.
+	//
+	// Example: WD013
+	Id string `json:"id"`
+
+	// Needs The data the rule needs: `WF` the workflow, `LOC` every workflow of the location, `CTX` the location's context.
+	//
+	// Example: ["WF"]
+	Needs []RuleNeeds `json:"needs"`
+
+	// Severity How serious a finding is: `error` (it will go wrong), `warning` (it may go wrong or is
+	// risky), `info` (worth knowing).
+	//
+	//
+	// Example: warning
+	Severity Severity `json:"severity"`
+
+	// Summary What the rule detects, in one line.
+	//
+	// Example: An active Appointment Status trigger without an appointment-status filter or without a calendar filter.
+	Summary string `json:"summary"`
+
+	// Title The rule's title.
+	//
+	// Example: Unfiltered appointment trigger
+	Title string `json:"title"`
+
+	// Why Why what the rule finds matters.
+	//
+	// Example: Appointment Status fires for every status change on every calendar unless filtered.
+	Why string `json:"why"`
+}
+
+// RuleNeeds defines model for Rule.Needs.
+type RuleNeeds string
+
+// RuleList The rule catalogue.
+type RuleList struct {
+	// AnalyzerVersion The analyzer version whose rules these are.
+	//
+	// Example: 1.0.0
+	AnalyzerVersion string `json:"analyzerVersion"`
+
+	// Items Every rule, ordered by id.
+	Items []Rule `json:"items"`
+}
+
+// SMSCompliance The location's SMS compliance setting: whether GHL appends opt-out text and the sender's
+// name to the first (or every) message; `null` when unknown.
+type SMSCompliance struct {
+	// AppendSenderIdentification Whether GHL appends the sender's name.
+	//
+	// Example: true
+	AppendSenderIdentification *bool `json:"appendSenderIdentification,omitempty"`
+
+	// ApplyTo Which messages get the text, such as `first` or `all`.
+	//
+	// Example: first
+	ApplyTo *string `json:"applyTo,omitempty"`
+
+	// AutoAppendOptOut Whether GHL appends the opt-out text.
+	//
+	// Example: true
+	AutoAppendOptOut *bool `json:"autoAppendOptOut,omitempty"`
+
+	// Enabled Whether the compliance setting is on.
+	//
+	// Example: true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// OptOutMessage The opt-out text GHL appends.
+	//
+	// Example: Reply STOP to opt out.
+	OptOutMessage *string `json:"optOutMessage,omitempty"`
+
+	// ReinsertAfterDays After how many days GHL appends the text to a contact again.
+	//
+	// Example: 30
+	ReinsertAfterDays *int32 `json:"reinsertAfterDays,omitempty"`
+
+	// SenderIdentification The sender's name GHL appends.
+	//
+	// Example: Downtown Dental
+	SenderIdentification *string `json:"senderIdentification,omitempty"`
+}
+
+// Severity How serious a finding is: `error` (it will go wrong), `warning` (it may go wrong or is
+// risky), `info` (worth knowing).
+//
+// Example: warning
+type Severity string
+
+// Step One action of a workflow. `kind` selects which of the optional parts is set.
+type Step struct {
+	// Assign A step that assigns the contact to users.
+	Assign *StepAssign `json:"assign,omitempty"`
+
+	// Condition An if/else step's branches, tested in order, before the automatic None branch.
+	Condition *StepCondition `json:"condition,omitempty"`
+
+	// Contact A create, find or update contact step.
+	Contact *StepContact `json:"contact,omitempty"`
+
+	// Dnd Turns do-not-disturb on (`enable`) or off for channels.
+	Dnd *StepDND `json:"dnd,omitempty"`
+
+	// Enrollment An add-to-workflow or remove-from-workflow step.
+	Enrollment *StepEnrollment `json:"enrollment,omitempty"`
+
+	// Fields The contact fields a field update sets.
+	Fields *[]FieldWrite `json:"fields,omitempty"`
+
+	// Goal A goal event; the contact jumps here when it is met.
+	Goal *StepGoal `json:"goal,omitempty"`
+
+	// GotoTarget The target step of a go-to step (also present as a `goto` edge).
+	//
+	// Example: step-2
+	GotoTarget *string `json:"gotoTarget,omitempty"`
+
+	// Id The step's id, unique within the workflow.
+	//
+	// Example: step-1
+	Id string `json:"id"`
+
+	// Kind What the step does. `action` is a known action with no behaviour the rules need;
+	// `unknown` is a type the importer does not know.
+	//
+	//
+	// Example: message
+	Kind StepKind `json:"kind"`
+
+	// Message An outbound message to the contact.
+	Message *StepMessage `json:"message,omitempty"`
+
+	// Name The step's name as the builder shows it.
+	//
+	// Example: Sorry we missed you
+	Name *string `json:"name,omitempty"`
+
+	// Opportunity A create, update, find or remove opportunity step.
+	Opportunity *StepOpportunity `json:"opportunity,omitempty"`
+
+	// Raw The step as the input wrote it, kept so nothing is lost.
+	Raw interface{} `json:"raw,omitempty"`
+
+	// Refs The location objects the step refers to by id.
+	Refs *[]ObjectRef `json:"refs,omitempty"`
+
+	// Shape How the input wrote a step's outgoing edges.
+	Shape *EdgeShape `json:"shape,omitempty"`
+
+	// Tags The tags a tag step adds or removes.
+	//
+	// Example: ["no-show"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Type The action type as the input spelled it.
+	//
+	// Example: sms
+	Type string `json:"type"`
+
+	// Wait Pauses the contact.
+	Wait *StepWait `json:"wait,omitempty"`
+
+	// Webhook A step that sends data out over HTTP.
+	Webhook *StepWebhook `json:"webhook,omitempty"`
+}
+
+// StepKind What the step does. `action` is a known action with no behaviour the rules need;
+// `unknown` is a type the importer does not know.
+//
+// Example: message
+type StepKind string
+
+// StepAssign A step that assigns the contact to users.
+type StepAssign struct {
+	// MergeField A merge field naming the user, instead of ids.
+	//
+	// Example: {{contact.assigned_to}}
+	MergeField *string `json:"mergeField,omitempty"`
+
+	// UserIds The users, by id.
+	//
+	// Example: ["usr_frontdesk"]
+	UserIds []string `json:"userIds"`
+}
+
+// StepCondition An if/else step's branches, tested in order, before the automatic None branch.
+type StepCondition struct {
+	// Branches The branches, in the order they are tested.
+	Branches []Branch `json:"branches"`
+}
+
+// StepContact A create, find or update contact step.
+type StepContact struct {
+	// Op What the step does to the contact: `create`, `find` or `update`.
+	//
+	// Example: update
+	Op string `json:"op"`
+}
+
+// StepDND Turns do-not-disturb on (`enable`) or off for channels.
+type StepDND struct {
+	// Channels The channels; absent means all.
+	//
+	// Example: ["sms"]
+	Channels *[]string `json:"channels,omitempty"`
+
+	// Enable `true` turns do-not-disturb on, `false` off.
+	//
+	// Example: true
+	Enable bool `json:"enable"`
+}
+
+// StepEnrollment An add-to-workflow or remove-from-workflow step.
+type StepEnrollment struct {
+	// All Removes the contact from every workflow.
+	//
+	// Example: false
+	All *bool `json:"all,omitempty"`
+
+	// BareString The input gave remove-from-workflow a string, which removes nothing.
+	//
+	// Example: false
+	BareString *bool `json:"bareString,omitempty"`
+
+	// WorkflowIds The GHL ids of the workflows the contact is added to or removed from.
+	//
+	// Example: ["wf_reminders"]
+	WorkflowIds []string `json:"workflowIds"`
+}
+
+// StepGoal A goal event; the contact jumps here when it is met.
+type StepGoal struct {
+	// Type The kind of event the goal waits for.
+	//
+	// Example: tag_added
+	Type string `json:"type"`
+
+	// Value The value of the event, such as the tag.
+	//
+	// Example: booked
+	Value *string `json:"value,omitempty"`
+}
+
+// StepMessage An outbound message to the contact.
+type StepMessage struct {
+	// Body The message's text.
+	//
+	// Example: Sorry we missed you today - want to grab another time?
+	Body *string `json:"body,omitempty"`
+
+	// Channel `sms`, `email`, `call`, `voicemail`, `whatsapp`, `social` or `review`.
+	//
+	// Example: sms
+	Channel string `json:"channel"`
+
+	// FromName The sender's name.
+	//
+	// Example: Downtown Dental
+	FromName *string `json:"fromName,omitempty"`
+
+	// FromNumber The number an SMS or call is sent from.
+	//
+	// Example: +15550109900
+	FromNumber *string `json:"fromNumber,omitempty"`
+
+	// Html An email's HTML body.
+	//
+	// Example: <p>Still happy to find you a slot.</p>
+	Html *string `json:"html,omitempty"`
+
+	// Subject An email's subject.
+	//
+	// Example: We missed you
+	Subject *string `json:"subject,omitempty"`
+
+	// TemplateId An email template used instead of inline content.
+	//
+	// Example: tpl_followup
+	TemplateId *string `json:"templateId,omitempty"`
+
+	// Transactional Whether the input declares the message non-marketing.
+	//
+	// Example: false
+	Transactional *bool `json:"transactional,omitempty"`
+}
+
+// StepOpportunity A create, update, find or remove opportunity step.
+type StepOpportunity struct {
+	// Legacy The deprecated Create/Update Opportunity action.
+	//
+	// Example: false
+	Legacy *bool `json:"legacy,omitempty"`
+
+	// Op What the step does to the opportunity: `create`, `update`, `find` or `remove`.
+	//
+	// Example: create
+	Op string `json:"op"`
+
+	// PipelineId The pipeline, by id.
+	//
+	// Example: pipe_sales
+	PipelineId *string `json:"pipelineId,omitempty"`
+
+	// StageId The stage, by id.
+	//
+	// Example: stage_new
+	StageId *string `json:"stageId,omitempty"`
+
+	// Status The status the step sets, such as `open` or `won`.
+	//
+	// Example: open
+	Status *string `json:"status,omitempty"`
+}
+
+// StepWait Pauses the contact.
+type StepWait struct {
+	// Conditions The conditions a condition wait waits for.
+	Conditions *[]Clause `json:"conditions,omitempty"`
+
+	// Duration An amount of time in the input's unit (`seconds`, `minutes`, `hours`, `days`, `weeks`, `months`, `years`).
+	Duration *Duration `json:"duration,omitempty"`
+
+	// Mode What the wait waits for: a time, a date, an appointment, a reply, a condition, ...
+	//
+	// Example: time
+	Mode StepWaitMode `json:"mode"`
+
+	// Offset A moment `before` or `after` an appointment or event.
+	Offset *Offset `json:"offset,omitempty"`
+
+	// Timeout An amount of time in the input's unit (`seconds`, `minutes`, `hours`, `days`, `weeks`, `months`, `years`).
+	Timeout *Duration `json:"timeout,omitempty"`
+
+	// Window Lets contacts continue only on `days` (Sunday is 0) between `start` and `end` (`HH:MM`).
+	Window *TimeWindow `json:"window,omitempty"`
+}
+
+// StepWaitMode What the wait waits for: a time, a date, an appointment, a reply, a condition, ...
+//
+// Example: time
+type StepWaitMode string
+
+// StepWebhook A step that sends data out over HTTP.
+type StepWebhook struct {
+	// Body The request body sent, merge fields unexpanded.
+	//
+	// Example: {"email":"{{contact.email}}"}
+	Body *string `json:"body,omitempty"`
+
+	// Headers The HTTP headers sent.
+	Headers *[]WebhookHeader `json:"headers,omitempty"`
+
+	// Method The HTTP method.
+	//
+	// Example: POST
+	Method *string `json:"method,omitempty"`
+
+	// Url The URL called.
+	//
+	// Example: https://hooks.example.com/lead
+	Url string `json:"url"`
+}
+
+// StoredContext A location's stored context.
+type StoredContext struct {
+	// Context The location's context, when it is known.
+	Context *json.RawMessage `json:"context,omitempty"`
+
+	// Known Whether the location's context is known. When it is not, `context` is absent and the
+	// rules that need it are reported as not assessed.
+	//
+	//
+	// Example: true
+	Known bool `json:"known"`
+}
+
 // Tier The account's plan; it sets the account's limits.
 //
 // Example: pro
 type Tier string
+
+// TimeWindow Lets contacts continue only on `days` (Sunday is 0) between `start` and `end` (`HH:MM`).
+type TimeWindow struct {
+	// Days The days the window is open, Sunday being 0; absent means every day.
+	//
+	// Example: [1,2,3,4,5]
+	Days *[]int32 `json:"days,omitempty"`
+
+	// End When the window closes, `HH:MM`.
+	//
+	// Example: 19:00
+	End string `json:"end"`
+
+	// Start When the window opens, `HH:MM`.
+	//
+	// Example: 09:00
+	Start string `json:"start"`
+}
+
+// Trigger Starts contacts into the workflow.
+type Trigger struct {
+	// Active Whether the trigger is on.
+	//
+	// Example: true
+	Active bool `json:"active"`
+
+	// EntryStepId The first step the trigger runs; absent means the workflow's root.
+	//
+	// Example: step-1
+	EntryStepId *string `json:"entryStepId,omitempty"`
+
+	// Filters The filters that narrow the trigger; all must match.
+	Filters []TriggerFilter `json:"filters"`
+
+	// Id The trigger's id in the input, when it has one.
+	//
+	// Example: trg-1
+	Id *string `json:"id,omitempty"`
+
+	// Known `false` when the importer did not recognise the type.
+	//
+	// Example: true
+	Known bool `json:"known"`
+
+	// Name The trigger's name as the builder shows it.
+	//
+	// Example: Appointment Status
+	Name *string `json:"name,omitempty"`
+
+	// RawType The type as the input spelled it.
+	//
+	// Example: appointment
+	RawType *string `json:"rawType,omitempty"`
+
+	// Type The normalized type: `contact_tag`, `contact_changed`, `contact_created`,
+	// `customer_reply`, `form_submitted`, `survey_submitted`, `appointment`,
+	// `customer_appointment`, `pipeline_stage_changed`, `opportunity_status_changed`,
+	// `opportunity_created`, `invoice`, `inbound_webhook`, `call_status`, `dnd_contact`,
+	// `trigger_link`, `unknown`, or the input's own type when it is not one of these.
+	//
+	//
+	// Example: appointment
+	Type string `json:"type"`
+}
+
+// TriggerFilter Narrows a trigger, with GHL's field names (`tag`, `calendar.id`, `appointment.status`, ...).
+type TriggerFilter struct {
+	// Field What the filter tests, with GHL's field names.
+	//
+	// Example: appointment.status
+	Field string `json:"field"`
+
+	// Operator How the field is compared, as the input spelled it.
+	//
+	// Example: eq
+	Operator *string `json:"operator,omitempty"`
+
+	// Values The values the field is compared with.
+	//
+	// Example: ["noshow"]
+	Values []string `json:"values"`
+}
 
 // Usage defines model for Usage.
 type Usage struct {
@@ -460,8 +2208,236 @@ type Usage struct {
 	Locations int32 `json:"locations"`
 }
 
+// WebhookHeader One HTTP header of a webhook step.
+type WebhookHeader struct {
+	// Key The header's name.
+	//
+	// Example: Content-Type
+	Key string `json:"key"`
+
+	// Value The header's value, merge fields unexpanded.
+	//
+	// Example: application/json
+	Value string `json:"value"`
+}
+
+// Workflow A workflow stored in a location, without its documents.
+type Workflow struct {
+	// CreatedAt When the workflow was first imported.
+	//
+	// Example: 2026-11-25T10:20:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Dialect The dialect of the document the workflow was last imported from.
+	//
+	// Example: auditor-bundle
+	Dialect string `json:"dialect"`
+
+	// GhlVersion The workflow's version in GHL, `0` when the document did not say.
+	//
+	// Example: 3
+	GhlVersion int32 `json:"ghlVersion"`
+
+	// GhlWorkflowId The workflow's id in GHL (or in the imported document), unique within the location.
+	//
+	// Example: wf_noshow
+	GhlWorkflowId string `json:"ghlWorkflowId"`
+
+	// Id The workflow's id in ghl-debugger.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	Id string `json:"id"`
+
+	// LastAnalysis The workflow's own result in the newest analysis that covered it; `null` before the first.
+	LastAnalysis *WorkflowLastAnalysis `json:"lastAnalysis"`
+
+	// Name The workflow's name.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Status `published` or `draft` for GHL exports and bundles; a normalized document may say otherwise.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// Steps The number of steps of the normalized workflow.
+	//
+	// Example: 4
+	Steps int32 `json:"steps"`
+
+	// UpdatedAt When the workflow was last imported.
+	//
+	// Example: 2026-11-25T10:20:00Z
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// WorkflowDetail A stored workflow with its normalized model and the document it was imported from.
+type WorkflowDetail struct {
+	// CreatedAt When the workflow was first imported.
+	//
+	// Example: 2026-11-25T10:20:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Dialect The dialect of the document the workflow was last imported from.
+	//
+	// Example: auditor-bundle
+	Dialect string `json:"dialect"`
+
+	// GhlVersion The workflow's version in GHL, `0` when the document did not say.
+	//
+	// Example: 3
+	GhlVersion int32 `json:"ghlVersion"`
+
+	// GhlWorkflowId The workflow's id in GHL (or in the imported document), unique within the location.
+	//
+	// Example: wf_noshow
+	GhlWorkflowId string `json:"ghlWorkflowId"`
+
+	// Id The workflow's id in ghl-debugger.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	Id string `json:"id"`
+
+	// LastAnalysis The workflow's own result in the newest analysis that covered it; `null` before the first.
+	LastAnalysis *WorkflowLastAnalysis `json:"lastAnalysis"`
+
+	// Name The workflow's name.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Normalized The workflow in the normalized model, as the analyzer reads it.
+	Normalized json.RawMessage `json:"normalized"`
+
+	// Raw The workflow as it was imported (see `getWorkflow`); `null` when the import had none.
+	Raw *json.RawMessage `json:"raw"`
+
+	// Status `published` or `draft` for GHL exports and bundles; a normalized document may say otherwise.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// Steps The number of steps of the normalized workflow.
+	//
+	// Example: 4
+	Steps int32 `json:"steps"`
+
+	// UpdatedAt When the workflow was last imported.
+	//
+	// Example: 2026-11-25T10:20:00Z
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// WorkflowDocument A document the analyzer reads, exactly as exported: a GHL builder export (an envelope with
+// `workflow` or `workflows`, a bare workflow with `workflowData`, or an array of them), an
+// auditor bundle (`workflows[]` with `steps`, plus the location's context), or the normalized
+// model (`NormalizedLocation`, or one `NormalizedWorkflow`). The shape tells the dialect
+// apart. Unknown keys are kept, not refused: unlike other request bodies, this one is read by
+// the importer, which names the JSON path of anything it cannot use.
+//
+// Example: {"workflows":[{"_id":"wf_noshow","name":"No Show Recovery","status":"published","steps":[{"meta":{"body":"Sorry we missed you today - want to grab another time?"},"name":"Sorry we missed you","type":"sms"}],"triggers":[{"type":"appointment"}]}]}
+type WorkflowDocument struct {
+	union json.RawMessage
+}
+
+// WorkflowDocument0 defines model for WorkflowDocument.0.
+type WorkflowDocument0 map[string]interface{}
+
+// WorkflowDocument1 defines model for WorkflowDocument.1.
+type WorkflowDocument1 = []interface{}
+
+// WorkflowLastAnalysis The workflow's own result in the newest analysis that covered it; `null` before the first.
+type WorkflowLastAnalysis struct {
+	// AnalysisId The analysis (`ana_...`).
+	//
+	// Example: ana_h7k2m4p6r2s3t5v7w2x4
+	AnalysisId string `json:"analysisId"`
+
+	// AnalyzedAt When the analysis was made.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	AnalyzedAt time.Time `json:"analyzedAt"`
+
+	// Counts Findings counted by severity.
+	Counts FindingCounts `json:"counts"`
+
+	// Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
+	//
+	// Example: B
+	Grade Grade `json:"grade"`
+
+	// Scope What was analysed: every stored workflow of a location (`location`), a location with one
+	// workflow's result kept (`workflow`), or a posted document (`document`).
+	//
+	//
+	// Example: location
+	Scope AnalysisScope `json:"scope"`
+
+	// Score The workflow's own health score in that analysis, 0 to 100.
+	//
+	// Example: 67
+	Score int32 `json:"score"`
+}
+
+// WorkflowList One page of a location's workflows.
+type WorkflowList struct {
+	// Items The workflows, newest first.
+	Items []Workflow `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// WorkflowSettings The workflow-level settings.
+type WorkflowSettings struct {
+	// AllowMultipleOpportunity Whether one contact may have several opportunities created by the workflow.
+	//
+	// Example: false
+	AllowMultipleOpportunity bool `json:"allowMultipleOpportunity"`
+
+	// AllowReEntry Whether a contact may enter the workflow again.
+	//
+	// Example: true
+	AllowReEntry bool `json:"allowReEntry"`
+
+	// AutoMarkAsRead Whether the workflow's messages mark the conversation as read.
+	//
+	// Example: false
+	AutoMarkAsRead bool `json:"autoMarkAsRead"`
+
+	// Cloned Whether the workflow came from a snapshot, recipe or another location.
+	//
+	// Example: false
+	Cloned *bool `json:"cloned,omitempty"`
+
+	// RemoveContactFromLastStep Whether contacts leave the workflow after its last step.
+	//
+	// Example: false
+	RemoveContactFromLastStep bool `json:"removeContactFromLastStep"`
+
+	// StopOnResponse Whether a contact's reply removes them from the workflow.
+	//
+	// Example: false
+	StopOnResponse bool `json:"stopOnResponse"`
+
+	// TimeWindow Lets contacts continue only on `days` (Sunday is 0) between `start` and `end` (`HH:MM`).
+	TimeWindow *TimeWindow `json:"timeWindow,omitempty"`
+
+	// Timezone `contact`, `account`, an IANA name, or absent (the account's).
+	//
+	// Example: contact
+	Timezone *string `json:"timezone,omitempty"`
+}
+
+// AnalysisId defines model for AnalysisId.
+type AnalysisId = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
 
 // KeyId defines model for KeyId.
 type KeyId = string
@@ -472,6 +2448,9 @@ type Limit = int32
 // LocationId defines model for LocationId.
 type LocationId = string
 
+// WorkflowId defines model for WorkflowId.
+type WorkflowId = string
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
@@ -480,6 +2459,12 @@ type Conflict = Problem
 
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
+
+// NoWorkflows An RFC 9457 problem document.
+type NoWorkflows = Problem
+
+// NotComparable An RFC 9457 problem document.
+type NotComparable = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -490,8 +2475,17 @@ type PayloadTooLarge = Problem
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
 
+// UnprocessableDocument An RFC 9457 problem document.
+type UnprocessableDocument = Problem
+
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
+
+// DiffAnalysesParams defines parameters for DiffAnalyses.
+type DiffAnalysesParams struct {
+	// Against The analysis to compare with (`ana_...`), usually the older one.
+	Against string `form:"against" json:"against"`
+}
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -511,11 +2505,161 @@ type ListLocationsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListAnalysesParams defines parameters for ListAnalyses.
+type ListAnalysesParams struct {
+	// WorkflowId Keep the analyses that covered this workflow (`wfl_...`).
+	WorkflowId *string `form:"workflowId,omitempty" json:"workflowId,omitempty"`
+
+	// MinSeverity Keep the analyses whose most serious finding is at least this severe.
+	MinSeverity *Severity `form:"minSeverity,omitempty" json:"minSeverity,omitempty"`
+
+	// RuleId Keep the analyses with at least one finding of this rule.
+	RuleId *string `form:"ruleId,omitempty" json:"ruleId,omitempty"`
+
+	// Since Keep the analyses created at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Keep the analyses created before this time (RFC 3339).
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWorkflowsParams defines parameters for ListWorkflows.
+type ListWorkflowsParams struct {
+	// Status Keep only workflows with this status, such as `published` or `draft`.
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListRulesParams defines parameters for ListRules.
+type ListRulesParams struct {
+	// IfNoneMatch The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
+	// them matches the current one, the answer is `304` without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetRuleParams defines parameters for GetRule.
+type GetRuleParams struct {
+	// IfNoneMatch The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
+	// them matches the current one, the answer is `304` without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// AnalyzeDocumentJSONRequestBody defines body for AnalyzeDocument for application/json ContentType.
+type AnalyzeDocumentJSONRequestBody = DocumentAnalysisRequest
+
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = NewAPIKey
 
 // CreateLocationJSONRequestBody defines body for CreateLocation for application/json ContentType.
 type CreateLocationJSONRequestBody = NewLocation
+
+// AnalyzeLocationJSONRequestBody defines body for AnalyzeLocation for application/json ContentType.
+type AnalyzeLocationJSONRequestBody = AnalysisRequest
+
+// PutLocationContextJSONRequestBody defines body for PutLocationContext for application/json ContentType.
+type PutLocationContextJSONRequestBody = LocationContext
+
+// ImportWorkflowsJSONRequestBody defines body for ImportWorkflows for application/json ContentType.
+type ImportWorkflowsJSONRequestBody = WorkflowDocument
+
+// AsWorkflowDocument0 returns the union data inside the WorkflowDocument as a WorkflowDocument0
+func (t WorkflowDocument) AsWorkflowDocument0() (WorkflowDocument0, error) {
+	var body WorkflowDocument0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowDocument0 overwrites any union data inside the WorkflowDocument as the provided WorkflowDocument0
+func (t *WorkflowDocument) FromWorkflowDocument0(v WorkflowDocument0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowDocument0 performs a merge with any union data inside the WorkflowDocument, using the provided WorkflowDocument0
+func (t *WorkflowDocument) MergeWorkflowDocument0(v WorkflowDocument0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowDocument1 returns the union data inside the WorkflowDocument as a WorkflowDocument1
+func (t WorkflowDocument) AsWorkflowDocument1() (WorkflowDocument1, error) {
+	var body WorkflowDocument1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowDocument1 overwrites any union data inside the WorkflowDocument as the provided WorkflowDocument1
+func (t *WorkflowDocument) FromWorkflowDocument1(v WorkflowDocument1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowDocument1 performs a merge with any union data inside the WorkflowDocument, using the provided WorkflowDocument1
+func (t *WorkflowDocument) MergeWorkflowDocument1(v WorkflowDocument1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNormalizedLocation returns the union data inside the WorkflowDocument as a NormalizedLocation
+func (t WorkflowDocument) AsNormalizedLocation() (NormalizedLocation, error) {
+	var body NormalizedLocation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNormalizedLocation overwrites any union data inside the WorkflowDocument as the provided NormalizedLocation
+func (t *WorkflowDocument) FromNormalizedLocation(v NormalizedLocation) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNormalizedLocation performs a merge with any union data inside the WorkflowDocument, using the provided NormalizedLocation
+func (t *WorkflowDocument) MergeNormalizedLocation(v NormalizedLocation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WorkflowDocument) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WorkflowDocument) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -525,6 +2669,15 @@ type ServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx *echo.Context) error
+	// AnalyzeDocument Analyse a posted document
+	// (POST /v1/analyses)
+	AnalyzeDocument(ctx *echo.Context) error
+	// GetAnalysis Get an analysis with its report
+	// (GET /v1/analyses/{analysisId})
+	GetAnalysis(ctx *echo.Context, analysisId AnalysisId) error
+	// DiffAnalyses Compare two analyses
+	// (GET /v1/analyses/{analysisId}/diff)
+	DiffAnalyses(ctx *echo.Context, analysisId AnalysisId, params DiffAnalysesParams) error
 	// ListApiKeys List the account's API keys
 	// (GET /v1/api-keys)
 	ListApiKeys(ctx *echo.Context, params ListApiKeysParams) error
@@ -546,9 +2699,42 @@ type ServerInterface interface {
 	// GetLocation Get a location
 	// (GET /v1/locations/{locationId})
 	GetLocation(ctx *echo.Context, locationId LocationId) error
+	// ListAnalyses A location's analysis history
+	// (GET /v1/locations/{locationId}/analyses)
+	ListAnalyses(ctx *echo.Context, locationId LocationId, params ListAnalysesParams) error
+	// AnalyzeLocation Analyse a location or one of its workflows
+	// (POST /v1/locations/{locationId}/analyses)
+	AnalyzeLocation(ctx *echo.Context, locationId LocationId) error
+	// DeleteLocationContext Forget a location's context
+	// (DELETE /v1/locations/{locationId}/context)
+	DeleteLocationContext(ctx *echo.Context, locationId LocationId) error
+	// GetLocationContext Get a location's context
+	// (GET /v1/locations/{locationId}/context)
+	GetLocationContext(ctx *echo.Context, locationId LocationId) error
+	// PutLocationContext Replace a location's context
+	// (PUT /v1/locations/{locationId}/context)
+	PutLocationContext(ctx *echo.Context, locationId LocationId) error
+	// ListWorkflows List a location's workflows
+	// (GET /v1/locations/{locationId}/workflows)
+	ListWorkflows(ctx *echo.Context, locationId LocationId, params ListWorkflowsParams) error
+	// ImportWorkflows Import workflows into a location
+	// (POST /v1/locations/{locationId}/workflows)
+	ImportWorkflows(ctx *echo.Context, locationId LocationId) error
+	// DeleteWorkflow Delete a workflow
+	// (DELETE /v1/locations/{locationId}/workflows/{workflowId})
+	DeleteWorkflow(ctx *echo.Context, locationId LocationId, workflowId WorkflowId) error
+	// GetWorkflow Get a workflow with its documents
+	// (GET /v1/locations/{locationId}/workflows/{workflowId})
+	GetWorkflow(ctx *echo.Context, locationId LocationId, workflowId WorkflowId) error
 	// GetMe The calling account
 	// (GET /v1/me)
 	GetMe(ctx *echo.Context) error
+	// ListRules The rule catalogue
+	// (GET /v1/rules)
+	ListRules(ctx *echo.Context, params ListRulesParams) error
+	// GetRule One rule's documentation
+	// (GET /v1/rules/{ruleId})
+	GetRule(ctx *echo.Context, ruleId string, params GetRuleParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -571,6 +2757,56 @@ func (w *ServerInterfaceWrapper) GetHealthDetailed(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealthDetailed(ctx)
+	return err
+}
+
+// AnalyzeDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) AnalyzeDocument(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AnalyzeDocument(ctx)
+	return err
+}
+
+// GetAnalysis converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAnalysis(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "analysisId" -------------
+	var analysisId AnalysisId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "analysisId", ctx.Param("analysisId"), &analysisId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter analysisId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAnalysis(ctx, analysisId)
+	return err
+}
+
+// DiffAnalyses converts echo context to params.
+func (w *ServerInterfaceWrapper) DiffAnalyses(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "analysisId" -------------
+	var analysisId AnalysisId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "analysisId", ctx.Param("analysisId"), &analysisId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter analysisId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DiffAnalysesParams
+	// ------------- Required query parameter "against" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "against", ctx.QueryParams(), &params.Against, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter against: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DiffAnalyses(ctx, analysisId, params)
 	return err
 }
 
@@ -683,12 +2919,311 @@ func (w *ServerInterfaceWrapper) GetLocation(ctx *echo.Context) error {
 	return err
 }
 
+// ListAnalyses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAnalyses(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAnalysesParams
+	// ------------- Optional query parameter "workflowId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workflowId", ctx.QueryParams(), &params.WorkflowId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workflowId: %s", err))
+	}
+
+	// ------------- Optional query parameter "minSeverity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "minSeverity", ctx.QueryParams(), &params.MinSeverity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter minSeverity: %s", err))
+	}
+
+	// ------------- Optional query parameter "ruleId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ruleId", ctx.QueryParams(), &params.RuleId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ruleId: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAnalyses(ctx, locationId, params)
+	return err
+}
+
+// AnalyzeLocation converts echo context to params.
+func (w *ServerInterfaceWrapper) AnalyzeLocation(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AnalyzeLocation(ctx, locationId)
+	return err
+}
+
+// DeleteLocationContext converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLocationContext(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLocationContext(ctx, locationId)
+	return err
+}
+
+// GetLocationContext converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLocationContext(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLocationContext(ctx, locationId)
+	return err
+}
+
+// PutLocationContext converts echo context to params.
+func (w *ServerInterfaceWrapper) PutLocationContext(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutLocationContext(ctx, locationId)
+	return err
+}
+
+// ListWorkflows converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWorkflows(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkflowsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWorkflows(ctx, locationId, params)
+	return err
+}
+
+// ImportWorkflows converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportWorkflows(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportWorkflows(ctx, locationId)
+	return err
+}
+
+// DeleteWorkflow converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWorkflow(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", ctx.Param("workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workflowId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWorkflow(ctx, locationId, workflowId)
+	return err
+}
+
+// GetWorkflow converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWorkflow(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", ctx.Param("workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workflowId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWorkflow(ctx, locationId, workflowId)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx *echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// ListRules converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRules(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRulesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRules(ctx, params)
+	return err
+}
+
+// GetRule converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRule(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "ruleId" -------------
+	var ruleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ruleId", ctx.Param("ruleId"), &ruleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ruleId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRuleParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRule(ctx, ruleId, params)
 	return err
 }
 
@@ -749,6 +3284,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/locations", wrapper.CreateLocation, options.OperationMiddlewares["createLocation"]...)
 	router.DELETE(options.BaseURL+"/v1/locations/:locationId", wrapper.DeleteLocation, options.OperationMiddlewares["deleteLocation"]...)
 	router.GET(options.BaseURL+"/v1/locations/:locationId", wrapper.GetLocation, options.OperationMiddlewares["getLocation"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/workflows", wrapper.ListWorkflows, options.OperationMiddlewares["listWorkflows"]...)
+	router.POST(options.BaseURL+"/v1/locations/:locationId/workflows", wrapper.ImportWorkflows, options.OperationMiddlewares["importWorkflows"]...)
+	router.DELETE(options.BaseURL+"/v1/locations/:locationId/workflows/:workflowId", wrapper.DeleteWorkflow, options.OperationMiddlewares["deleteWorkflow"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/workflows/:workflowId", wrapper.GetWorkflow, options.OperationMiddlewares["getWorkflow"]...)
+	router.DELETE(options.BaseURL+"/v1/locations/:locationId/context", wrapper.DeleteLocationContext, options.OperationMiddlewares["deleteLocationContext"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/context", wrapper.GetLocationContext, options.OperationMiddlewares["getLocationContext"]...)
+	router.PUT(options.BaseURL+"/v1/locations/:locationId/context", wrapper.PutLocationContext, options.OperationMiddlewares["putLocationContext"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/analyses", wrapper.ListAnalyses, options.OperationMiddlewares["listAnalyses"]...)
+	router.POST(options.BaseURL+"/v1/locations/:locationId/analyses", wrapper.AnalyzeLocation, options.OperationMiddlewares["analyzeLocation"]...)
+	router.POST(options.BaseURL+"/v1/analyses", wrapper.AnalyzeDocument, options.OperationMiddlewares["analyzeDocument"]...)
+	router.GET(options.BaseURL+"/v1/analyses/:analysisId", wrapper.GetAnalysis, options.OperationMiddlewares["getAnalysis"]...)
+	router.GET(options.BaseURL+"/v1/analyses/:analysisId/diff", wrapper.DiffAnalyses, options.OperationMiddlewares["diffAnalyses"]...)
+	router.GET(options.BaseURL+"/v1/rules", wrapper.ListRules, options.OperationMiddlewares["listRules"]...)
+	router.GET(options.BaseURL+"/v1/rules/:ruleId", wrapper.GetRule, options.OperationMiddlewares["getRule"]...)
 
 }
 
@@ -757,6 +3306,10 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
+
+type NoWorkflowsApplicationProblemPlusJSONResponse Problem
+
+type NotComparableApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -770,6 +3323,8 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 
 	Headers UnauthorizedResponseHeaders
 }
+
+type UnprocessableDocumentApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
@@ -857,6 +3412,360 @@ func (response GetHealthDetailed503JSONResponse) VisitGetHealthDetailedResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocumentRequestObject struct {
+	Body *AnalyzeDocumentJSONRequestBody
+}
+
+type AnalyzeDocumentResponseObject interface {
+	VisitAnalyzeDocumentResponse(w http.ResponseWriter) error
+}
+
+type AnalyzeDocument200JSONResponse AnalysisRun
+
+func (response AnalyzeDocument200JSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument201ResponseHeaders struct {
+	Location string
+}
+
+type AnalyzeDocument201JSONResponse struct {
+	Body    AnalysisRun
+	Headers AnalyzeDocument201ResponseHeaders
+}
+
+func (response AnalyzeDocument201JSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument400ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument401ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument404ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument413ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument415ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableDocumentApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument422ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument500ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisRequestObject struct {
+	AnalysisId AnalysisId `json:"analysisId"`
+}
+
+type GetAnalysisResponseObject interface {
+	VisitGetAnalysisResponse(w http.ResponseWriter) error
+}
+
+type GetAnalysis200JSONResponse Analysis
+
+func (response GetAnalysis200JSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysis400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis400ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysis401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis401ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysis404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis404ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysis500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis500ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalysesRequestObject struct {
+	AnalysisId AnalysisId `json:"analysisId"`
+	Params     DiffAnalysesParams
+}
+
+type DiffAnalysesResponseObject interface {
+	VisitDiffAnalysesResponse(w http.ResponseWriter) error
+}
+
+type DiffAnalyses200JSONResponse AnalysisDiff
+
+func (response DiffAnalyses200JSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses400ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses401ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses404ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses422ApplicationProblemPlusJSONResponse struct {
+	NotComparableApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses422ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses500ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1502,6 +4411,952 @@ func (response GetLocation500ApplicationProblemPlusJSONResponse) VisitGetLocatio
 	return err
 }
 
+type ListAnalysesRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Params     ListAnalysesParams
+}
+
+type ListAnalysesResponseObject interface {
+	VisitListAnalysesResponse(w http.ResponseWriter) error
+}
+
+type ListAnalyses200JSONResponse AnalysisList
+
+func (response ListAnalyses200JSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalyses400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses400ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalyses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses401ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalyses404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses404ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalyses500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses500ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocationRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Body       *AnalyzeLocationJSONRequestBody
+}
+
+type AnalyzeLocationResponseObject interface {
+	VisitAnalyzeLocationResponse(w http.ResponseWriter) error
+}
+
+type AnalyzeLocation200JSONResponse AnalysisRun
+
+func (response AnalyzeLocation200JSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation201ResponseHeaders struct {
+	Location string
+}
+
+type AnalyzeLocation201JSONResponse struct {
+	Body    AnalysisRun
+	Headers AnalyzeLocation201ResponseHeaders
+}
+
+func (response AnalyzeLocation201JSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation400ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation401ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation404ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation413ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation415ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation422ApplicationProblemPlusJSONResponse struct {
+	NoWorkflowsApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation422ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation500ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationContextRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+}
+
+type DeleteLocationContextResponseObject interface {
+	VisitDeleteLocationContextResponse(w http.ResponseWriter) error
+}
+
+type DeleteLocationContext204Response struct {
+}
+
+func (response DeleteLocationContext204Response) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteLocationContext400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext400ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationContext401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext401ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationContext404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext404ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationContext500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext500ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContextRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+}
+
+type GetLocationContextResponseObject interface {
+	VisitGetLocationContextResponse(w http.ResponseWriter) error
+}
+
+type GetLocationContext200JSONResponse StoredContext
+
+func (response GetLocationContext200JSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContext400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext400ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContext401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext401ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContext404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext404ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContext500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext500ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContextRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Body       *PutLocationContextJSONRequestBody
+}
+
+type PutLocationContextResponseObject interface {
+	VisitPutLocationContextResponse(w http.ResponseWriter) error
+}
+
+type PutLocationContext200JSONResponse StoredContext
+
+func (response PutLocationContext200JSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext400ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext401ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext404ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext413ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext415ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext500ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflowsRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Params     ListWorkflowsParams
+}
+
+type ListWorkflowsResponseObject interface {
+	VisitListWorkflowsResponse(w http.ResponseWriter) error
+}
+
+type ListWorkflows200JSONResponse WorkflowList
+
+func (response ListWorkflows200JSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows400ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows401ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows404ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows500ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflowsRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Body       *ImportWorkflowsJSONRequestBody
+}
+
+type ImportWorkflowsResponseObject interface {
+	VisitImportWorkflowsResponse(w http.ResponseWriter) error
+}
+
+type ImportWorkflows201JSONResponse ImportResult
+
+func (response ImportWorkflows201JSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows400ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows401ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows404ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows413ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows415ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableDocumentApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows422ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows500ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkflowRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	WorkflowId WorkflowId `json:"workflowId"`
+}
+
+type DeleteWorkflowResponseObject interface {
+	VisitDeleteWorkflowResponse(w http.ResponseWriter) error
+}
+
+type DeleteWorkflow204Response struct {
+}
+
+func (response DeleteWorkflow204Response) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow400ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow401ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow404ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow500ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	WorkflowId WorkflowId `json:"workflowId"`
+}
+
+type GetWorkflowResponseObject interface {
+	VisitGetWorkflowResponse(w http.ResponseWriter) error
+}
+
+type GetWorkflow200JSONResponse WorkflowDetail
+
+func (response GetWorkflow200JSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow400ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow401ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow500ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -1558,6 +5413,183 @@ func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	return err
 }
 
+type ListRulesRequestObject struct {
+	Params ListRulesParams
+}
+
+type ListRulesResponseObject interface {
+	VisitListRulesResponse(w http.ResponseWriter) error
+}
+
+type ListRules200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type ListRules200JSONResponse struct {
+	Body    RuleList
+	Headers ListRules200ResponseHeaders
+}
+
+func (response ListRules200JSONResponse) VisitListRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRules304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type ListRules304Response struct {
+	Headers ListRules304ResponseHeaders
+}
+
+func (response ListRules304Response) VisitListRulesResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListRules400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListRules400ApplicationProblemPlusJSONResponse) VisitListRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListRules500ApplicationProblemPlusJSONResponse) VisitListRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRuleRequestObject struct {
+	RuleId string `json:"ruleId"`
+	Params GetRuleParams
+}
+
+type GetRuleResponseObject interface {
+	VisitGetRuleResponse(w http.ResponseWriter) error
+}
+
+type GetRule200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetRule200JSONResponse struct {
+	Body    Rule
+	Headers GetRule200ResponseHeaders
+}
+
+func (response GetRule200JSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRule304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetRule304Response struct {
+	Headers GetRule304ResponseHeaders
+}
+
+func (response GetRule304Response) VisitGetRuleResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetRule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRule400ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRule404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRule404ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetRule500ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness check
@@ -1566,6 +5598,15 @@ type StrictServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx context.Context, request GetHealthDetailedRequestObject) (GetHealthDetailedResponseObject, error)
+	// AnalyzeDocument Analyse a posted document
+	// (POST /v1/analyses)
+	AnalyzeDocument(ctx context.Context, request AnalyzeDocumentRequestObject) (AnalyzeDocumentResponseObject, error)
+	// GetAnalysis Get an analysis with its report
+	// (GET /v1/analyses/{analysisId})
+	GetAnalysis(ctx context.Context, request GetAnalysisRequestObject) (GetAnalysisResponseObject, error)
+	// DiffAnalyses Compare two analyses
+	// (GET /v1/analyses/{analysisId}/diff)
+	DiffAnalyses(ctx context.Context, request DiffAnalysesRequestObject) (DiffAnalysesResponseObject, error)
 	// ListApiKeys List the account's API keys
 	// (GET /v1/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -1587,9 +5628,42 @@ type StrictServerInterface interface {
 	// GetLocation Get a location
 	// (GET /v1/locations/{locationId})
 	GetLocation(ctx context.Context, request GetLocationRequestObject) (GetLocationResponseObject, error)
+	// ListAnalyses A location's analysis history
+	// (GET /v1/locations/{locationId}/analyses)
+	ListAnalyses(ctx context.Context, request ListAnalysesRequestObject) (ListAnalysesResponseObject, error)
+	// AnalyzeLocation Analyse a location or one of its workflows
+	// (POST /v1/locations/{locationId}/analyses)
+	AnalyzeLocation(ctx context.Context, request AnalyzeLocationRequestObject) (AnalyzeLocationResponseObject, error)
+	// DeleteLocationContext Forget a location's context
+	// (DELETE /v1/locations/{locationId}/context)
+	DeleteLocationContext(ctx context.Context, request DeleteLocationContextRequestObject) (DeleteLocationContextResponseObject, error)
+	// GetLocationContext Get a location's context
+	// (GET /v1/locations/{locationId}/context)
+	GetLocationContext(ctx context.Context, request GetLocationContextRequestObject) (GetLocationContextResponseObject, error)
+	// PutLocationContext Replace a location's context
+	// (PUT /v1/locations/{locationId}/context)
+	PutLocationContext(ctx context.Context, request PutLocationContextRequestObject) (PutLocationContextResponseObject, error)
+	// ListWorkflows List a location's workflows
+	// (GET /v1/locations/{locationId}/workflows)
+	ListWorkflows(ctx context.Context, request ListWorkflowsRequestObject) (ListWorkflowsResponseObject, error)
+	// ImportWorkflows Import workflows into a location
+	// (POST /v1/locations/{locationId}/workflows)
+	ImportWorkflows(ctx context.Context, request ImportWorkflowsRequestObject) (ImportWorkflowsResponseObject, error)
+	// DeleteWorkflow Delete a workflow
+	// (DELETE /v1/locations/{locationId}/workflows/{workflowId})
+	DeleteWorkflow(ctx context.Context, request DeleteWorkflowRequestObject) (DeleteWorkflowResponseObject, error)
+	// GetWorkflow Get a workflow with its documents
+	// (GET /v1/locations/{locationId}/workflows/{workflowId})
+	GetWorkflow(ctx context.Context, request GetWorkflowRequestObject) (GetWorkflowResponseObject, error)
 	// GetMe The calling account
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListRules The rule catalogue
+	// (GET /v1/rules)
+	ListRules(ctx context.Context, request ListRulesRequestObject) (ListRulesResponseObject, error)
+	// GetRule One rule's documentation
+	// (GET /v1/rules/{ruleId})
+	GetRule(ctx context.Context, request GetRuleRequestObject) (GetRuleResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -1644,6 +5718,103 @@ func (sh *strictHandler) GetHealthDetailed(ctx *echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthDetailedResponseObject); ok {
 		return validResponse.VisitGetHealthDetailedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnalyzeDocument operation middleware
+func (sh *strictHandler) AnalyzeDocument(ctx *echo.Context) error {
+	var request AnalyzeDocumentRequestObject
+
+	var body AnalyzeDocumentJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AnalyzeDocument(ctx.Request().Context(), request.(AnalyzeDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnalyzeDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnalyzeDocumentResponseObject); ok {
+		return validResponse.VisitAnalyzeDocumentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAnalysis operation middleware
+func (sh *strictHandler) GetAnalysis(ctx *echo.Context, analysisId AnalysisId) error {
+	var request GetAnalysisRequestObject
+
+	request.AnalysisId = analysisId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAnalysis(ctx.Request().Context(), request.(GetAnalysisRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAnalysis")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAnalysisResponseObject); ok {
+		return validResponse.VisitGetAnalysisResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DiffAnalyses operation middleware
+func (sh *strictHandler) DiffAnalyses(ctx *echo.Context, analysisId AnalysisId, params DiffAnalysesParams) error {
+	var request DiffAnalysesRequestObject
+
+	request.AnalysisId = analysisId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DiffAnalyses(ctx.Request().Context(), request.(DiffAnalysesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DiffAnalyses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DiffAnalysesResponseObject); ok {
+		return validResponse.VisitDiffAnalysesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1867,6 +6038,304 @@ func (sh *strictHandler) GetLocation(ctx *echo.Context, locationId LocationId) e
 	return nil
 }
 
+// ListAnalyses operation middleware
+func (sh *strictHandler) ListAnalyses(ctx *echo.Context, locationId LocationId, params ListAnalysesParams) error {
+	var request ListAnalysesRequestObject
+
+	request.LocationId = locationId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAnalyses(ctx.Request().Context(), request.(ListAnalysesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAnalyses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAnalysesResponseObject); ok {
+		return validResponse.VisitListAnalysesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnalyzeLocation operation middleware
+func (sh *strictHandler) AnalyzeLocation(ctx *echo.Context, locationId LocationId) error {
+	var request AnalyzeLocationRequestObject
+
+	request.LocationId = locationId
+
+	var body AnalyzeLocationJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AnalyzeLocation(ctx.Request().Context(), request.(AnalyzeLocationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnalyzeLocation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnalyzeLocationResponseObject); ok {
+		return validResponse.VisitAnalyzeLocationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLocationContext operation middleware
+func (sh *strictHandler) DeleteLocationContext(ctx *echo.Context, locationId LocationId) error {
+	var request DeleteLocationContextRequestObject
+
+	request.LocationId = locationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLocationContext(ctx.Request().Context(), request.(DeleteLocationContextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLocationContext")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLocationContextResponseObject); ok {
+		return validResponse.VisitDeleteLocationContextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLocationContext operation middleware
+func (sh *strictHandler) GetLocationContext(ctx *echo.Context, locationId LocationId) error {
+	var request GetLocationContextRequestObject
+
+	request.LocationId = locationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLocationContext(ctx.Request().Context(), request.(GetLocationContextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLocationContext")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLocationContextResponseObject); ok {
+		return validResponse.VisitGetLocationContextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutLocationContext operation middleware
+func (sh *strictHandler) PutLocationContext(ctx *echo.Context, locationId LocationId) error {
+	var request PutLocationContextRequestObject
+
+	request.LocationId = locationId
+
+	var body PutLocationContextJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutLocationContext(ctx.Request().Context(), request.(PutLocationContextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutLocationContext")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutLocationContextResponseObject); ok {
+		return validResponse.VisitPutLocationContextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWorkflows operation middleware
+func (sh *strictHandler) ListWorkflows(ctx *echo.Context, locationId LocationId, params ListWorkflowsParams) error {
+	var request ListWorkflowsRequestObject
+
+	request.LocationId = locationId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkflows(ctx.Request().Context(), request.(ListWorkflowsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkflows")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWorkflowsResponseObject); ok {
+		return validResponse.VisitListWorkflowsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportWorkflows operation middleware
+func (sh *strictHandler) ImportWorkflows(ctx *echo.Context, locationId LocationId) error {
+	var request ImportWorkflowsRequestObject
+
+	request.LocationId = locationId
+
+	var body ImportWorkflowsJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportWorkflows(ctx.Request().Context(), request.(ImportWorkflowsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportWorkflows")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportWorkflowsResponseObject); ok {
+		return validResponse.VisitImportWorkflowsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWorkflow operation middleware
+func (sh *strictHandler) DeleteWorkflow(ctx *echo.Context, locationId LocationId, workflowId WorkflowId) error {
+	var request DeleteWorkflowRequestObject
+
+	request.LocationId = locationId
+	request.WorkflowId = workflowId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWorkflow(ctx.Request().Context(), request.(DeleteWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWorkflow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWorkflowResponseObject); ok {
+		return validResponse.VisitDeleteWorkflowResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWorkflow operation middleware
+func (sh *strictHandler) GetWorkflow(ctx *echo.Context, locationId LocationId, workflowId WorkflowId) error {
+	var request GetWorkflowRequestObject
+
+	request.LocationId = locationId
+	request.WorkflowId = workflowId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWorkflow(ctx.Request().Context(), request.(GetWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWorkflow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWorkflowResponseObject); ok {
+		return validResponse.VisitGetWorkflowResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx *echo.Context) error {
 	var request GetMeRequestObject
@@ -1890,111 +6359,425 @@ func (sh *strictHandler) GetMe(ctx *echo.Context) error {
 	return nil
 }
 
+// ListRules operation middleware
+func (sh *strictHandler) ListRules(ctx *echo.Context, params ListRulesParams) error {
+	var request ListRulesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRules(ctx.Request().Context(), request.(ListRulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRules")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRulesResponseObject); ok {
+		return validResponse.VisitListRulesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRule operation middleware
+func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRuleParams) error {
+	var request GetRuleRequestObject
+
+	request.RuleId = ruleId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRule(ctx.Request().Context(), request.(GetRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRule")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRuleResponseObject); ok {
+		return validResponse.VisitGetRuleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hxtc9s2tv9XwXB3psn8KZmSZcdRXqlJ06S1U2/ibP/TyLeEySMRFQUoAGhFzfi738EBSIISJVmOuzu7",
-	"c1/sNqYI4OA84Tz8wK9BIuYLwYFrFQy/Bgsq6Rw0SPzrZSGVkOZfKahEsoVmggfD4CoDEnP4ou0LMRET",
-	"ojMgCwm3TBSKLOgUXhAxZ5owTSZC4s8TJpXG37pBGMAXOl/kEAwDWP0Uvf1DsIs/Rqt3LPpy8SFavfvn",
-	"P75cvBLmf8uL14JN/hGEATOLfy5AroIw4HRuBieWxjBQSQZzaoid0y/nwKc6C4YnvX4YzBkv/+6FgV4t",
-	"zDilJePT4O4uDH6G1du0fZejy7dkBqvvFGEpeRLPYPV7t9uNn4aEC7M3RRQkEnRzQ+a1ZJCewOnk2bSf",
-	"HbPBHyez0/xZuYUF1Vm9gxkuHwYSPhdMQhoMtSzA39CCag3SjPwfM/Un2vkz6jy//toLT6O7vwdtezpn",
-	"c6bb9zQXypAOc0W0IBJ0IXlIeuaPfhQ1dnIStTM9x9l9ElOY0CLXdshEyDnVwTBgXB/3g9BIhM2LeTDs",
-	"RxHKw/5VS4NxDVOQlnSRUEPuNpnk7ncUSkioItMs76RwU0ynIAlVik05pEbznsS5SKzEmhIyjzflM++3",
-	"SyivKbqnmMz8+8V0Z2ZTC8EVoL19T9P38LkAhZJLBNfA8Z90sciZpeFoIcVNDvP/94cyHPlabkpZzc8N",
-	"7yH9yf14S/MCLBs1ZbnjoLSLkBuRrghTqMu3NGcp+enDL++GpODwZQGJhpQAT411m+eE8UWBms640pQn",
-	"Zi9Ht72jkj3KcQeUNrILnk2Ok+e0B/2bQTpIzuD5JKK9m35ynA7gZHIaGQXSVBcqGA6MXmimUTgX5S5w",
-	"2ZpvmdYLNTw68sXdTeG2ZIk6qvbfQe4YBuO+qFWfNn70yYRBnipCJRDG8fUhMYIPzf/v3q17/zXOEAw/",
-	"fQ1wsmBoNSesNCcYBobZyCCKsgkWUixA6hUZ48vjwEhizpRC3QgbU+2eyUmQkhkXS273E9xdP44wnEKS",
-	"mo9kQlkO6SFyqQd3QEohre7XlvN3CZNgGPztqD6Njuyv6ujSTmKHbHqDUpdTAZYNc6qTjOiMKaIWkLCJ",
-	"M5whoZY1JKMKz6OlFHxKzCaIkB73wzGnBDXFPBSFNhYgKZ9CSCgnBff4TJbUnAFch8Sdcu1G1R3z4C4M",
-	"Xgo+yVnyUPtOC/setOvyiEhQopAJkCXTGZKj6BxIwdnnAuyeFKG5BJquCHxhSqu/yqCf1zpU7foAlUnK",
-	"MY+vKuXUynKJ1lzTGdUb7LkLg7fcOHaa/4DK+zDZMTfHdresQN6yBEgiijxF/TF7zEEDStKR3yIvdDUP",
-	"FNSJb+zlPpEUkMQa6wFSKzf56GZe8sb6ni65Ki2NgyE0oVIyUKRcX70gnwuhgcQVW2KyzIATCQshNeNT",
-	"wjTK9p3Qr0XB0weKlXvDd562kNZ6Vjkr1LFdFni0I1J5sGkOaom/EyY+N/QfIGUudMcOekzjbOWN8ao3",
-	"kAs+xWiVcqEzE+QliSi4FeAlXeWCpldCnFM5hQfKUXvD7xc15eZ14/MpJ71ocHby7DQiNysNf5VL7R3X",
-	"cnObJloIS8gh8lvYwR0tRMcOfnwn28Yl48WM82XTQkJKMIsgT3oRuWDfk5sVcUnEUxTrR04LnQnJ/oSH",
-	"2qY7z3+GVbtUP5jolrpT2qV6Jp8YByO3tIscvgcqQZJplppkYhw8sg8eRL1aso19HyDUwh/3ePIs2eKF",
-	"R6QKs8MqGBKSSLgVM0gNbzKgqash/Prrrx3DTeC6ilyaq4zyJV0pElsmx91GXrmRMqFmqGJhvDikF5Ay",
-	"eoXvPNR7b0+VXtr5OmZ+Mg40fNFHi5wybmN1jLmTBBbGtWcg4YUJBFPir23W/Ku8wYmvMxVHyNywBKPa",
-	"w7SnmqGDM3Rw6F/nFwz34nVWxd2gXhAFNLp868zX5UvMCi6RQDWkI+1J1GRzUf+00+t1+idXvWgYnQyj",
-	"6LfAK0ikVENHszlsZuNhwNLmZDvKOBtjc6r0R1US1Nz+rybuML7P2JF5kVDPIFIMQJE5oTnizItzxgsN",
-	"L0jMizyPCZvYMKdZw/D32htG0a69mnnojRlmixYb9NtKh7/7l2/Jgi0gZ7yVWQsJE/alvUJjC31JRiVN",
-	"NEhV1gdnsAoJcFFMM1t6SsSUMwWE6RcukMOUpaWkZlzvszef++fz3760keOcz172m3TNvVuxd5mx3NBg",
-	"1JImmt1iffIhfLzzy0OfjEKFZSXA8Sv0NLehNf4WrquJxc0fYHKg0BnCObO1oaYxYDGv8Y9dhupM6q5a",
-	"hEpJV5vE41ytpNjg66FGGX2TUdIk+f3meNafn/Bni8HnU3mm+npwe9o6Vo3SOeOtKoFhpNEKF0qSOV2R",
-	"QgExG6LanGeicLFctfqE5qqW+o0QOVDebj6jZA7kgsoZmGSjjTrNQO6T1RVzRdFtaoWT1Dv11atNdC/d",
-	"r5VXpXn+ywQrV/dSmXWJz+wsbfmaseEhiY3hxmQi8lwsITVR3iAiN1TBad/zENuN/TKi3z9PXp3B62fT",
-	"N6fsp5PZ+WD+7lhc9j+/76krcyR6dVcz8lPUeT7q/EY7f15/Pe6HWwrkPkPNLja5db1+jI0Ih6X1Ikxn",
-	"XvU/NC4kyYz/UBlGQzxf2RKU4AlgOPuKamq2/QZorrNN2wE+NZ4W/1XMDVXqc840ug6h9FQCGmPNpOrn",
-	"lrNIA09WF2pTNG/EkuRY9cqALEwWrIWYhYRxMmd5zhQkgqdNcUTdQd+3VlEYB1ity4v5jVHSMBAL4C8F",
-	"55DY2GZjde9HY2bcLIuECJEjDWh/krA0b7aIei09hfXOARZEk8x6510GnzpJEMrVEiQewMgKQw2bN1du",
-	"uPnK4Nf0x8nOp8CXwiZn2kxzm2KUAV+tGGLW1AQx26vhbpLt677CoNdmWs31S3btc1VrCn4XBnOYC7na",
-	"N+4C3/qgqVZmUL3dpgRjMXMVHBMnmFxxATw1HK7kGJK44PSWMjyiY4KlgiVTVqI188LAe20/K8OgWBi9",
-	"+GBtY5M09wNRjCfgGqEiAaWI0hRjcqxe8WlDs45Po6h7ci/DugWpXANj09PeFCxPiXuljLRkwblR6RvG",
-	"qVw1vettrxt1o/uqTL36Oh/CWjUqWbcp2FuvSbKpXpPycVsYCXn6ncJmzNAYadmcNj7CppiuUSMk/myc",
-	"MnchNOYZqkgyQtWYx9Msr/uKsRkQY4DzKbrumjniFyQ2Q+KqW40TUEUoWWYih+6Yr51R3oStXrhq2LQ4",
-	"IwmuI+63EHw1dT2esu/q+pF2002VdW+2RMRUta++8tZmqmx6NZWEKVIpwz5NsSL0dlwt3qYO2JlWm4pA",
-	"Oc1XCtQlyDeiaEEdjNwLG1GbLDhZgCSZKJopUi+K7nVwzOmX70W6+n6lQW3pOVM5NdlrI4vVXl3aFgIU",
-	"nmJVDdAjxJYHm9ScDrYcY7iGYcQF5oGbJLmm3CYr5nQGyAubQYaEJlIoRWieY7wyg5V6AIvWBL5JYbgh",
-	"vjWutmqCZyEPSCR6hyUSTYPdjywwkvxRvGHT7BxuIV/zofD8h8uLQf8sO7v9kOXvf+39fHWf7GVHNf8e",
-	"KfkrseTaxJevgGuatycVc/hTcNi7wbejdyMMd4h5vbm70RwkS+jRy4wldCraj8T0kSXUluSsO9kq6XGb",
-	"bGbTNU27tO0xUuhKczeS6DCocVGbMrikShGmzbESJw47pQWZgkZLNkMddsqVJoQNkLFo9A3AqQPLFsiC",
-	"xk7aGHoBLU68Lg3szCfda+aYrI6DnQy3bxnFU3S6Nxb9iC+t76skrlq0nK19d3VYurHNqZCi0Iy3HRc/",
-	"Vr/ZdrJtY3GxbPrd/r1OpgzoYpTnItlyNuFjE/TRHG0bK9F0Qew+mq7+7Pjs7DQ6u9cZpFZq34o24iPi",
-	"RlPGISUTKeaorLaAYqJPtVIa5g0i+ie905Oz/uAeVKxJb40VHo2hL482Wb6DpVfxSFNm9kLzS0+mrrLT",
-	"FHPpgdcDKKqreiJTJmAM18uZZWabu/butrKqB1XsOWjcTqiizxCkbst2/aP1gA1/4xlJnmBNpLjplDEJ",
-	"S5/e6+D0SjifbO0m6jz/vYPYuUFbBed+x6PH3v5e9u46PEd87cDExKPML0i8dmKabOLj1UuXsIo50xrS",
-	"fWesR+zp4DBVaD0n21SjbNK0bfD965fk+eDkGXFNIZKKpJi7vGStJuBaZK2msQSuHbYKrYApIpKkkBKw",
-	"FuYzobeRhVjoXWsoVbXQ2tQSk78y+XVBOrpfBxhpLLvegmtZq4HrW1/wtZA+Hg6xLiokQJPMbQiXrndF",
-	"KE/JMsNE/F4BRiNnbgkyvKbh1+3Nthoh69xR/P87LnXovH0VkxJ8WibThkr0WmK6VpG9R2Nyg4nbKjmG",
-	"wDdXV5fEvkASkTbVYnDPtM11PzdUmahMSE1UMZ9Tc0K55hOzUFan3S9qdJzJ+G1RaZue3gME6XkR145u",
-	"UvU2Ba7ZhLn8dYOaeH+PdlxE0XGi8mKK/4K4SeQDYJgemwvJ9sbkZVMZ+R7WFaJaG9t8zpXrc2xqgTsl",
-	"vlNkkVP+wpybCppZ7XfKwkSUXxyZSLAtNYEPNciFZGqtlGd/3ZDOxzJ+XA9cNbuF0YL9DKsWnTVPS0Uq",
-	"zzYLFpSArWwP/FDHOvfS4toRbaxa+vRmnp/RpnEeH57A+86vufNNARpLhqSQTK8+GO9k+XWDYI1RYSvW",
-	"9q/XJRXTLP29BI4E612UeCe2Ji4xmSa4wpAyvvzlwxUxLpsuWGcGKxWXUFuazhkniZjPKU8r3AgWxXDS",
-	"JgDCIhMYn4hNTjduEEigqWrGNT++OX9KlkLOJrlYkhQmjGNMpUJSFj6s+6/eMb7UPBnzktk4ix8dPfXK",
-	"iyGZASysoDOmtJCr0PpjyHNFKCd0isXuJR6xLM/JVIw5HrOhCTMkmP+scEwmliYgnbAvhOnumI/53/5G",
-	"PBAOE3zMf0CPFx/d9uIyZBeccIAUlytxP8qc5hji7BRbl6CJYMEbRYg11/T3mCjhumREJZRzkIoklJOJ",
-	"cYA50BmkRHBQXTIqA+qyh5bgloC71rxL9dFxj3lZeDOsMgkJz1dY4cqoysxcFVhpE6GE60yNo4kHUS8u",
-	"GYTgXlUyBh0kIgJ2REbkSbwNaRSHxB7mJHZBV/y0O+axUcgY5zXMusmBfHz/Fkt2m0eCh11FVLs7O7ac",
-	"4mO+dow7FhkXag508s/1kAXTE6u3YjIBnpqkzUVknMSNKMiw6X1d/TTnmATjIZp4eFVys3yXpWrMEWi3",
-	"RvYTvHHU65+tAUXiUec3Qjt/kqjznHTJ72RIOvFT824ipIScaqgRM2NeA90bu31Rd38addopcKPqqDHQ",
-	"JVbWVRxUwYgrq7mkU8adxZwjHrU0FUU0nQGJ8Xgqt2OyjBLGSE6ipygLyolY0M8FVEWf0D1XS5BjHn8d",
-	"26hwHAzJp263ex2SsVd9MY/HAQIP7+Ju8+YdU1tLRW4HvyyNzWVsMeYjXh0iCnyjMeIrAbjGEpsoW2Sp",
-	"82GWZrScQRwS+EITna9IzmYw5iYvwlNxDd+MrZOcJcBtG9FdqzLpqGSgqVx54VzTF48u33otqGFge1eu",
-	"2UwXLBgGx92oe+x6JHg2HWVVK3UKui3XcXvoR5E7b4wIbDhjmS1mhtcOGdTo6IG8BYXxa5e81STJIJmZ",
-	"vY553ZEMjdOjBAG6NzQ3WYtEp1fY4gC6/ZzdAjdTGnuHLnknfFgYE9yyrdI3BAhOQbv+6trVsX4U7YBA",
-	"tkEfxayBeiyjdfP8ANRf2e1tB/2VXGOqbIGWhmvvVZxYqtsWqHZ31Lx84ccjwfDTdRi4ON/ESyVLUSrm",
-	"9KdTZeIdR+W1Gey04yj1Ot6tanLJEHTeRAyk7gKBMicTGomRZwUkcIcvQiyYduAKT3++U2PuCmfm3bpu",
-	"Zd9q9nJLP27brsYsnd6eRMfx2g2fG5GuxnxZQt0qiitLtDSiZjKNyoiqbHXRRDzs4cpYgQceWyl97EEJ",
-	"kKmBLx7OxWJUNgAovQYoRMsCGrAEv4zb629WW6uKaV0OLeuXXn7rIAVNjEDZ3a89l2u7H2xbFXNbbOyH",
-	"bVCIB1uXGXV8oNBKKb0SS75ffBWaqSHAfhRF3V6LCKOGCLFq+VfI0EeE/JuEedWwW5Z6Ztvd6fbeV9aL",
-	"fs96Bk8prKdT2/yhl1lt9YUm9LG+MKF5bvx4HRuYgSHhsDThHkJ/h9hvtuny3LvYgUANh40DB7Udc/9Z",
-	"GaHbjOAD5g32aq6FB9vb6pAOSWwBtTF5orcjjsd8BqunhNW1F0ws25yZCYXLJDhsfAfh02aVkyUZbtuE",
-	"fJslfruxLd8rMBoH7VfnA5rnXpXD/lVN5ljjZehVleb6m/2uXoqy8FFZrytUfmq047ch7Fm6GzDv4+O3",
-	"Idcdh5odkhJnvo4A9wDfJv69C7eQGV1Fz+slKjLnfX4sBouTz6fymerr42Jwe7JGppm2IuqXPCU5XWix",
-	"WKdpdHOc/nAyfdOkqSZg4BFwd32Ax/AQ31u8RdMG0ecP7uPzve8M4JDe/iGNW0nfELl5sZrSa4U+V3Lw",
-	"HVX16PrO4mBbQKUodVWWjFxpaM1N2QujVZ7HrC+zbofNwbt2QOIZrExeNeZYhxjaCoMJmrhY2nnKZNKW",
-	"bHAWioUH43aYbnMvVjetg6krpt+LdHWgpSasYaQtNnOAitWN0btmidCFSmtepXcordYgGwQ/gi9B0Pmh",
-	"IPGtlv0wd3N/Hjch91ssubyaUtW4Si1soMxtYayJK/9XGfygd7x/0PpVXBx3cp/FWm70PYaXscz36pnt",
-	"vmUtDDr6it/kubPOJod2CJ5RCCwjlY2B9tCoSzy0HtVkIQFrqkwj7gdLkBV4ghNMtXBynKpRs0wyyqc2",
-	"n8vw16qIVBYz6JQyXpZSxWT9vvSYN+o3bY7Kruc5qm+KK8qg5ZE9wF8ZTTTm61cn96Hn9g5LD81JUneM",
-	"/pVGHA32D6o+iPAYBmjNZK8BbkTcbSvWrxzZT3bdXTvDbfTQDk5gqtHNLCZE217QKRCqCbV3QwhC+PyP",
-	"nY25eeU71azL7kP4bUtBzr3O3GEssV/8MnHwnhcdpO8RsgZk0yVd+2jCffKGChm6hjjahg9Ch7ADPOuM",
-	"vQUgW0F6WhA3Hoi1nT7DIx/PeV/E5Z27EbyVN2vzHhhSNKCsLX7ml1JvxaRW7v/49KCB2HEupDaX7QnC",
-	"KE1NdvDjm/O6jfGk0YZ1V0Y2coZRcxBLsW56A4SmKaRjboIwbN25EUPzg/20jD2J/XbJ87hL4lIdY9dZ",
-	"bAOVUZ6OuSsKYIUBoWTbk4pz/9rFQ9OK1BqMr6v3NM2HmN5hKUqNtv73Jyn/KY7rcGeyLWCp1N/kJ6j4",
-	"a1/4ON960ckM//j+vIyPOSyr2XYA8vZ98qj944ttHwr514VVz/cPqj6C9h+bTI3SFLualbtp88LrEdnR",
-	"1/rrmTsTqlf4fE9CVU1r8TW3IFc2FcIiTUoKnmJLrktwOhzsIXBKWGb5ibepWWxvSmQpbrjZhscZ7EZK",
-	"o+HYOf7bo30rw/1KErYH6e+xun9fFei2NSS3Syn69hPx/46FTe3+L9foH0HfR50PTNVqDalSWHuZYadZ",
-	"NMGn9ae56u/jhVgu1Axk6K6fzFlZdzJPyVRSrlWJLBjz2qws8FkTvBG1pdt/Ad9uVgspGjbl3RjbURhq",
-	"9G92fAKm+uKLu97i7GjzYyyISUZiGnfQNi4h21s5jfvB9WXelpu6vSjyL6mtwYr7Dbjv8d0B9ngB2yxx",
-	"PW359yVtLdT45R73xPXA6mZ2E0386dpk3fYDpG3d1xFaY07K+yDVRxYskGsq8D549yiZpw0oPKLlC5k7",
-	"NPDwCGOUPBNKD8+iswiTfUfr1/1s9k3NmZmxKms+gad55U3HVki5xZB7XwNDpG9llDVYqp6wLJptzrgG",
-	"L0ZYn/3kTlt2W09Zu7LNOStIlYU+lUADdzq7RtgLwjfwQvX0JUTs+u5/AwAA//8=",
+	"7L17c9s4ti/6VXB1pir2PZQsyY8kTp265SSdTmbiJDt2T/beUY4Jk5DENgWoCciKOuXvfgtrASBIgRLl",
+	"JNPds/PHTDsiiefCwnr+1pdOImZzwRlXsnP6pcM+09k8Z/D3G7Y84zRfyQz+KRezGS1WndPOGeFsSah5",
+	"RsSYUJKLhKpMcLLM1JQIzshSFDfjXCw7UeeW5gum24BvfmfFP1khM8E7p51Br9/rd6JOIrhiXL2kcto5",
+	"7TweD5MjdkIfXffTwfiQHicP2ePrYXo0PqGPkj4bXB+mx+OH9HEyZEfXJ+mjcZ8OkkN2fP0wfTweUmhw",
+	"YedUFKLonPajTsbHAv5Y0oJnfNI5HdxFnaRgVLH0THVOO8P+8KQ7GHSHx5eD/ulh/7Tf/+9O1JkUNGWd",
+	"087TTtTJ0s6pnsjV9OHNcHY0PymG8lAd3z5cDj8fdaKOXYlX+r1cJFfpMTsZP5wMp4fZ0a/HNyf5w9mw",
+	"E3Vm9PMFu2VFpvSa2hFFnYLNRaH+tKs1znia8YnsnH780kmoYhMBRKGKbDJhhezoVz53TjuvOFFTRszv",
+	"DyQZZ7lihSQZPvj55WtyvcjylBWEpikZdc7mc5FxNWNcEamoWkiSSdLr9UYdQrl+4xUnCc0ZT2lhfh+L",
+	"AlrD95mEF+07Eh5ZQtSNzRjlSn/U0zvApKQTva9+z2bAtfFcQPujDplSSbiw48M5QadclGPDnyMiBdFb",
+	"vCLXQtxkfBKRhPKE5TmeFfysK6diSQQ3r7pGxBiG704W47B8appJNyc9jWKRMyC2D8/7g8NO1JEhslKZ",
+	"yvVUf+E4OJYSuj7rTtRZTle1Fbmwcy2YhAXHgZolSKaUTxjZ01NkaUQSwcdZMYM/cbL6Tz1H/V8z3f3A",
+	"fBc8Z9IuKUv11Ow0YXrL8RUX+mPvwRs605N6I8iFXsT3LBG60c7dp+qhrRzKW/b4p3fnR8NH00e3F9P8",
+	"/YfBPy47UYcLdSYlk5KlQNwFoxJOXWUX4Oh9VpYOLs4viGaheabnSiRTSp+OU7KcMjVlBZA5nc8ZTyUR",
+	"c9UVC0WgAb35QLmMp3A+OJ0xTaMLfsPFktd29nDQvB56tjIRBeucPjop3zJntPXRXuNy/orzhpWu9Iwk",
+	"0TntzBfXeSanLNXPFZvLzunw7tOd5m4LWN8xzSWDb+cM+SQsbyc4ET1dvsjzu7uo8x4aCF9Ml3o59Sq6",
+	"3cJLStP6hGZ4OekNQJqVP66mH1fTj6vpx9X042r6cTWVV5MqFve6mS6UKJpupjMi4ekPrenH1fTjavpx",
+	"Nf24mn5cTTtcTbteRndRZ8poqhnL6ZfOM5pM2TPBVSFy/e+UyaTI5gq5Ywy9JhGZ0c9dOmH/5/Ck349P",
+	"iZxSTe6J/liSGV2RG8bmsPiUyyUrgKgpJ1OxAMZgbId2HrUWgUf/tsgK/4qdshnVI1IrmJ5UhV5WPfyf",
+	"LulkfaxnZMnoDbmleZZSJdxpxwFFJGVFdstSMi7EzDzAy4Dc4m1QHeeHgxFQi+zCFTHq7DTIu6gzpwWd",
+	"MWXW2V79eh/qI7+0g5GZfCBJlpK9WF+HvV4v3q+OasMtmemm5lRNS9KiZaebBj+nSrFCf/5/dfsfaff3",
+	"fvfxpy+D6KR/9zfN6da24NmikJryQ1OJOfus8IXYbsK8YLeZWEgypxP2hIhZpkim3F0zzgqp4Fl1umz1",
+	"9/6rX0V2/uvZ6k3W/3x+0V+9+ed/fD5/LvT/lucvRDb+Dzv53xZ4fMzsExyjP9MZ/fya8Ymadk6PB8Oo",
+	"M8u4/fcgNM1X4zeCs3OqkmnDXDUtxiiwJWK+gtkkeaaZ/JTKiIiCwOVBcyKZJgnFUnK90hxuZp7H/2/c",
+	"Ix+mjIOQJ8YjrqZsRma6V4YXbrIoCt2k4CzyT1kmSXzYP4qd8YKSa5GueiO+lZZhxZARlEv2atzVE+7i",
+	"jBtWbtAfHm1fun+wVROtn717RW7YypL6DVshqeu7TJOFJJIlBVNVWtCvJUfrol+Y9G+g+5ZUr5tuQ/Wv",
+	"s1mmwnOaCamHzmaSKEEKphYFj8hA/2PY71dmctwP02sOrftDTNmYLnKFn4xFMaNaos64OjTibjZbzDqn",
+	"w34f9gP/Ve5GxhXTEggM3buuQ+O3twdsSkSoJJNp3k3Z9QJENyplNuEs1Yd2L9YyeIA5bRDNAzvkCRAt",
+	"t0m332abPnh3Xmiu9k5sNdflOK9TpxZAsrQ6d/3ab0fJw9nw8+Obw9uT60f8uBiqBur0buWWc9ftb587",
+	"aKpyLrhEN91Tmr5nvy2YBKo1Og4oQvN5nuH6H8wLcZ2z2f/+FWSzqp9vRnNNdyz9u3noFM+UKZrlZkUL",
+	"7ASYj2ZKeqXgIiZ/v3j75pQsOPs8Z4nmfYynml3q30nG5ws45RmXSkt7ndPOwe3gwJKGNKvDpAL57OH4",
+	"MHlMB2x4fZQeJY/YY612XQ+Tw/SIHY9P+p1SXjrSZ8JK6Od2FtBtuW5Tpeby9ODA3/5eym7tksgDN/8u",
+	"rI5eYCNgZE3rMSTjjOWpJLRgJOPw+imIopH+/82zNe+/gBZA2ITGOqdIOaXY3Tnt6MWGBTJC9bwQc1ao",
+	"FRnBy6MOqGeZlEAbUaWpzS2ZHaQExGacD4jE32IzDEGSch3JmGY5CLat96X8uIsyONB+eXL+VrBx57Tz",
+	"vw5KF/YBPpUH77AR/GSdO1haTgXDZYCLGJVEOWdJNjYH55RQXBrQXEAvLgSfED0Jfa+Xqx+NOCVAKfpH",
+	"fU+LMSm0khdpIdmoJ6axJdX3H1cgG+hWw4dK3/FaEBN8nGfJfc93usD3WJiWz0jBpFgUCUMrlLJOlAXP",
+	"flswnJMkNC8YTVeEfc6kkt/rQD8uacjNegeSSew3355UbNMSV4mWq6amVK0tjxYsuWbsNP8JFch77V1m",
+	"2mhmy5IVt1nCSCIWeQr0A4o1Uwx20gw/sF/Aau65Ucf+YbfzhKGwguBh3WHX7CS/+TG3a4O8p0cu7Unj",
+	"WlwnCS2KjEli+5dPyG8LoRiJ3bLEZKmFdrQuZnxCMgV7+0Z8KM0F99pZNpurVfO2OsuJsZg468QTks30",
+	"YAgoEECL795eXJLKETz4UkpedwfuW9TBNp3dgyb57sB4Ur/mdA+HJdG8EWqq11MJ66PdhWK46Jbmmm9H",
+	"L42L7g3Trb8UM2YXFChCPRMzrf1d5+y+nDobj5lWAi8SMcefAvzaehCa7AQwerAY+X5wcD1clTszeTgd",
+	"Zoe/Ht0ce+/bCT8hgucrO2VpNfy6bz01nyWUk2sGjIcaG2SNwGxLB02DPtBz/0a0dWaHbbmh2ZSdCEx1",
+	"vS+/HYmppSiXVUuPYkzctru1lWBTACIAEaHykqNKS3cvxIKn9yQ57n2+Ue5naXnjObEJbrt78ZOvERKO",
+	"KmyEjGH8O24ufvQtxYTg2ujNu2a54BPDQwSYt2kC9mXYwHd0lQuaXgrxmhaT+7IO5X3eTn/L9eta+qSc",
+	"DPpHj44fnvTJ9Uqx7yXcDQ7LfTOTJkoIHMgu+zfHj7tKiC5+/O3FvdAqgZVO8HE2WRQsJWDLIXuDPjnP",
+	"npLrFTGmnH3Y1l84XaipKLLf2X3PptEs/sEa5IQLrWdToy8Ygxuhkow6Z6Zro8M8ZbRgBZlM0yvw/31j",
+	"afCoP/A9Zd68d9jUhf/dt9tPuyyeokacwh85tUwUpGC34gYvL8938uHDh65eTcaV06FqPol8SVeSxLjI",
+	"ca+z0WcAlDEvRMKk1FfLc5EsZoYu7qUfwO77rYRPf2re0He15k7XzMgxLD0lf+u5O+Xj8FMPXE+nxJlz",
+	"KCe0KOgqIhOwGOBs7idGlmLbJkNIaECbzRlbBvtVlg1ftviFaz1P75xb0t1UHZhy132rCYJXlYktGzgV",
+	"eVqVTjfIW39GaT3Sl9U55asLdHGGjRIu/sDInuX8qSSDfr8/IEAWTwhVaJnXP/bxRzJnRdmCFrNokrC5",
+	"2iibfqO1AgcCYZ8TxtLdWCBcKF33pbdSu9MHVSRnFFdl4GuP/mp5Co5eMKPYbFmuHQ/5n2xJv9W94pY7",
+	"k2jnvl74vHUhNV/VdGu4bGEfavaBXoc6L4ijEXcWOGhzTtXU0r8YjxnEEFkjIydxhYF+7H/qAf+M90Fn",
+	"yGBs4pYVvs8RpRZJBA9ufhQ6P6IgnEkwf6RsrqZkL66uqx45pzPgELYLUA91T8aFtd8jZ+WqlYwEzWfr",
+	"TM24P+WIxz7/iI1N9BcuF3O8v85ZmtFLoIj7qkDNno9n2F5Xt09GHcU+q4N5TjOOpncwoZuzQqasYE8g",
+	"MoX4fes+v5dIfezfTG5FyEwvCRipdxPBXAtdaKELn34/4VqvXlxfqrjXKTvEuIp3r4wMbNwfGW6cF4L4",
+	"xXPTVaMR+8cmGtH5VlOqWFdlM7buXMMIni/tPNJr3+ZUql+kHVB1+uD714dDC6P6RUI9qTIFezIsTqTP",
+	"hn5xlvGFYk9IzBd5HpNsjFbLqkvSn+vgtN/fNFfdDhqn0Ae5Nn50XPqzf/aKzLM5yzMeXKx5wSBqMeSA",
+	"xXCPZEoLmkAEnuFjN2wVEcbFYjJFL3oiJjyTjGTqibHLYnzXenSA1l8evvxt+Hr2359DwzES/NblX1Jp",
+	"pX23vMtpljPDM2misluIUrnPOt753t6PmqAi69gz6+UHz1aoxp/CJ9ewuP6VJUpPEA/C6wxdvdXDAHEJ",
+	"lT82HVRzpO5cJyAzrw8e2goOBS0Y9z2U/a86lDRJrq4Pb4azY/5wfvTbSfFIDtXR7UnwW3mWzjIeJAmw",
+	"xUCoDc4GotwWkhE9IYgvK8TCGERc7yZzyXR0LUTOKA8fn7Nkxsg5LW6YMuGk9dGpjBXb9uoyM/EdTWQF",
+	"jZQz9ckruHVehDrN87djUL02Uov54sLEs99F9V33wq93avE9fqe1s9B1gSIJlSSuRm9gVB/pdpF+CNwb",
+	"ZF5kXElw0USdz92J6Jq5ww38ni7PTehyfTHN6NcXa21YZ7yM4AdZTUs440Wem8H2/AV+no3HYeZojbkJ",
+	"k+SaqSUz3MmGiQOz9C3Fmw3wPeAtlVPowlc37YIe4DN8E2LUP7NANM0Lb0zxuBCzGEW2WIlYS2y54HpP",
+	"phT10DbcxzS5zn6iju5gK/NaI8cOZ8stI9ejxXHjHNIMvaVTiqz+aweuxD2GveAYB75p2a+FmsIo8SDo",
+	"eZhYhNnXj7t2EGD1YS4uuQHX1lKHP+RNvMXeUdU5veUMAkCryS8PZHmmpplUolitE7SbZlNYLZMR4Wyp",
+	"xcvSy9nqKlzflvrelsGu6yN4R6VmObA3iQmIVYJMGHhoif7UBMQaSUPgUQcZcKdo2N8r0bA7SiGwEpWZ",
+	"bNq+946dBz0dixyiW8yu8Ym3mehkBz4FkV/W81iJwiaT7JYROuLXK8W6WYpisOOhENla3f61pJ7QyGzr",
+	"hllCNKxlkgUqp1SReSHSRcJSEx6BXNvfApsutHZZV/KH6gOQUzo8PrF9c30v5dnvLPWWYXtA+jfISfLi",
+	"CT/2u49pd/zpy8lRKJIwanlLGObhXxQ2mSks+OPTiFyvnDoPEc0cLU+SFRAmvtsx3cB6TQbG5u9/hpfu",
+	"qkktofH//PJ1ecVmaYQRIOAmqG5WQ0LMulrlZ8jUe3wPRAqEWUbw/LpIJ4zQ0gKzZ8LE7Lj2Iao+p8kN",
+	"uIapohFQ2HK6ar2gb7xhBRbV5JdsiSPeE0VEOC0KzFNSlcjbfTJlNFdTOH8sIn3NGAe1SOlHJ5vCngeV",
+	"sOf+ethzJW+nPtifaDL1I4GRdUUk4+ZUiiJFjbrViiFXtLbYrZdpnWdVGYhdYUu+3oXrm0/dWavS0Wbm",
+	"7aKBaZpmei1o/s5jp0aDqatDtGKWq1/RJn+14nSo8miTpLSWX2QbiUtxFnPY6iZ+++ITEttHMSQdScOr",
+	"7cUTl7HV4G9jXFPHRz89yuXRfqpFr9sX1o7psmVEOVotwFIuuB88/oTY3UfVIIYFib3JRKRg44VkKYEw",
+	"gGUmWesI853jxKvEiJuzkWwWfHf9LagKLoKcLtZyiomno3U1yik3N8zEUIIrLyWZNIkWcJNKxWiKpMnZ",
+	"kgjO2qjma9reInyEgkqoycLRJ8PZL03im51CRem7CJ8COF5LKh0iyanLB62cq1pe+F55evajUML4iK/x",
+	"N3LD5pDVYMkO/QGUzAUsqzPC78XO9bBv0ok2HKSo45yWrc9UXbZed57XCEEsMP3CU/01aRi1gOSZdAr+",
+	"v0pA1Ev6BwqIZM8m0HlMEU5zNOJr+Y4VnSqt3cckS/d75IM9b2s9ZZp0VhL9RI64a3lmfw0RtWKFbDAF",
+	"l4RHJZnRlDWb1j1Qg3YWy91E0qxNwmjrJNF1v0TLvDDHm9B/yMlyKmR5+Cprlkmn0AI3LLlKCbmU1/nz",
+	"puyxrd6JCvLD5oU9914ts6dbmgHg5c0C8L9SrA1t2osmjlBFbkAmqqWNmpxiLRG+EHIPr0Yluw8XOaqm",
+	"vVUF3nWBuFEE9jd7mz37aUF5KHf3LWeEFjO0VJBsfMByycC/HbCX5nRh8ukCMbtM3zqGcV9Db611hmfQ",
+	"cEjBajr02AEmzhrQD7ghjCKaYQTM2tG6LrqDzgan3oaOAELB3LQWW0ROxdLetGUn79k8z/wIjAbysMsZ",
+	"2i6zIsHt0ittE605qi7re2WdM+tNvBRL48JTELHs5Ae8YuUcYDXWZqWplGbgiF9bPrnAgYcFOtfTKQ5Z",
+	"0URhipcW1hSdRCA1zvNVRHq9QK+J6ik6CfbsxSKsyTEYAeL1j/h2sjYxAxuyXTkwk4zKtQ3uHIJ4vHUr",
+	"soN6eVbeMtigyTu8Xmk6B0gXTYV7FtckIgvJikhfLrOIyEVxy1YRUWw2z6liEZGKTth+wE7ccKqwU3eq",
+	"fn75urYbNL9KBNfCXmdL4vumM+W6wVzQJtPRhSqoYpMVeUbzvNOC2Qa3w3BFFx3RUnWzrt+64nbDVuFJ",
+	"oS/+lMSTaXql7/s8F0uEODjqk2sq2cnQ8/Q3O+3f9enTx8nzR+zFw8nLk+zvxzevj2ZvDsW74W/vB/Ky",
+	"X5UN9ZdaPjzr/jft/v7py+EwaqHo6lm0ceSBAgnRANaNh9PUm5YlU3209NnhmAkDmaGCJwx0vWcLqcTs",
+	"BQar7ngMLJdIoA1kFk9IfMNWse4TIqZYMTGBEnKRTNG1YLjF9SKdMBWvE35KlQuCqvb588vXDyQYCU3a",
+	"6tj4GpFNYa478MZ1hn/+9s1Pl2/f/1ezVz5kAGZ5uuGkja9wEqE2G2nQNurWJsxMm1tuPrO26fbX4NOG",
+	"Xu5CpxT2+Z8Oy+0+LLO7zFJmKQaYfxPFOCX6uqAJkz4BwddXmM3bM8haV3nGb+L2XNQfwoYdvr0y7e+0",
+	"xbXGvVNQnVSts8Z57UYFtd53IAbskrxu6HLDPV7r0yLAmB2GDNGK0MfXpD4b1GevzZ551EvE7KC8z1rQ",
+	"6XOqqGblL0G3WY/rYXyScYxvMUYi+VueKQhrElJNChT3yqG5x4E4OcV4sjqXYQkuFyaOdI4h5+IGLPaz",
+	"LM8zybRgWCWBfu9o6OvlYlFJ9uOL2TWqVGLO+DPBOUsw7nKtd+8h0S9b+XsuRA5jgNiggmRpXt2HQUDZ",
+	"W1fpCkaTqU0PbQ5GSs1OGNMjBAfCUujRZLNqzxVlrcniafbOH4G/C+srExI3vGCR4LbNKF+VASy0YPqG",
+	"jQjEDYCA5yIH1vnNNwk92XE3vj5kpKTAVh22DvZwbpK1jtrMrLb3u0Rv2DSir/MkhcO8LQ+XCk2t+tpy",
+	"zqSIiDm2nq/AnoQR65hxR/MckP5cwHRA+PHynzbJvtZ35/KltljHfK2lHA1EPGDE4GndKgYBrUUKZl2Y",
+	"o7GeoX+WjrhbG4dFbqARs9I3UPpE1h1w5vW6WXaDZe0e6Eo+AflW/3WKWRQOJmfdsj+DoEq9chnEg5S6",
+	"+ANJFhyyIAxHjyMSY8Qz/DkViwL+SOkK/rtk7AZfElxN4a8Vo4WMAzqgbjl84UKfFjNwhim4/irq3na8",
+	"wwPNtLmNaouMHUQ49NBC/5ROWJA+6TUaNRLHvl1Eoc2P4kaUAIYGkJpwqVE1JXvuIVqDAquJD0KnAxWL",
+	"LK2axgDSpqBcAr8gXKQtLVU29C+ggCoDPMnSCSM5o7d1KVC/EW71JuNpg/XGtZjJ0zJYSzcVEWpmgyZV",
+	"sBzaH6g3Pf2viegqgR62Jc00aWtyF4h6ZYUl3XQnMoupf88xh8611Ik6EwGBd+brqjRlvg/IUtcs32Tf",
+	"0wODrQaJFlVacxKNXNvSxGdDHFtsj6YwURFgHcGxuvSGWzfcyob80ETY06ZTcjGlIS1YiyilKXBZCMUg",
+	"O5TNHwBc00Rotq5nIJvOQMg+/NQ8MXDK0BpVqsiuNSsjKUtyWrAnpDvAhUDMLQgrry58t63U8lm1mxxA",
+	"dManLgU28lJjOeZzol/YcgB45tOsTGhOi05kbNZRh15LzHdF8JqquG9fXk/LgMlulnmBhPQNaJaG7Fl7",
+	"vSiInOeZ2m8XhK9oMWEbRVTzhlkfOBbp1wtZeDpN527OUUk5IXIFC9KHIgumlVftyYZWiWRKhuRnY4pq",
+	"sG5Exs4qim0GFH16r6SiYc1tq016WWRKsZq1EzGut59wmER4nTD2LxxQjDlnVZc2wHsE3DwOeT0Y2brI",
+	"QQ03L1Un4SG1r99coSSolxgqNM4+r5kMzu4P3G7Q4E2OmBlULzQoh9Pe5LkAJDvAK7SJm2XGNE+do8wb",
+	"9nfBe++FU7m0etpkywe2UWaKahYBWasZvxX5LQCnG7PXeqAZJckqqanvHzvL8VXBZhkH2IdPnm9v/RKs",
+	"ufEs2ngTQaEGCfS4RgcWen7d69TS0V3xcis2bxoIslfUMa7FQj0hyMqddck+wE2rb3zTFY2dvmm0qYHI",
+	"YVNXakOorQTNFBmSJvnb5LhuOLTwRrXNrZj96yGA01XouKz0uGegRcnmE9EK778Vfv/OoYkIVmtXuqzc",
+	"ENjwcS2SWB8SSpZTka+FIpYo9o0Darf1oQFVOwvg42++K8ypi0qO7h0aSy8lD8StRUa94YJpMm858wzo",
+	"/Oj5sr2tXzLM4j02m5bsxySGl+Ot8sfmWBEsTNCuQ/1u3KiutuvP1T9o16V5vdrr0Y691k2aBmSyLNUB",
+	"ixDa3J9tLFYg8onpQ43Xgh/Uc0rOMKbucT8iT/HPR/2IPMM/H/Yj8hz/POlH5AVAfC190fmsE0FBiGed",
+	"qPO8E3VeVIXlp6FD1WR5t9n+peVd3FSbEzfbXfzYSGh9sN/ngHiAV+66Z/Gayq0RVDUPAoggMyNsbYzW",
+	"grc0+5R4pdjp1uKHxY2JHkYOmrI54ynjycoZyiMSLzi9pRlEMtUCnLzFizrea9uXMuos5lopv0BT1frQ",
+	"zAMiM54wUwsBEJ4094cILEAiRcwk19fhSb/fO27lubjdFNUKavx6bCvX54JcZ5zWRdnbhgDWMMmUvdfX",
+	"ISpJw+11iMBeAbTIe4ikbRBHKXewmmDmDGW0gt3zl3kaFgwrHpQS7KooMhPJ65lSTVvW1V+weU5twK8x",
+	"s9Y9bWE/S9RJM5oH44MwzRceVseE6AM0JcZrYchyMs27xiCjNe1FmilRdK8XPAWSKOOFq/S69mLjXS2b",
+	"RMNqXkdkrUN2wA/kjmkyrwyuWOtEGbuGUX2T/cE3E5bXU1BB9LSarUSGITWbkxfq1bE4W1p9zNJYRGKw",
+	"UMROwHY0RnelsMk036nYgXHJQ85YbSv3IwvqvczU1Dx0mZvtxb+s7Tj8rP0I8xI8jcMC0GHwWutMmB2c",
+	"+t6A9Eu7Cp3Nl1GtcXwtIrGr4BRD1Ze0oGOFEdJ6S9hnPWEMzccDKwOFk0wBqKCu1TAUvClA6gJFeD3J",
+	"wC99tlEG2yJ3QeBvlSQdDoW7MCxenz1OwbPrYVetyxzbDFpmQ08JJa4Gk15xRG400XeY9ELVlGTcHFBA",
+	"HjLGgRGPJ9O8LJqCWwYs7mP/U0+3ET8hsf4kdnoTNODpTDU3XKXBTbH4wQusYGVklqsR4F8SBvXQFpUx",
+	"BUdMhZ9PVZtbugobVqgM977y+s6krWpRpU/wbxpiaGfOi/z8INN5iBwA4k2uE4L1hb9jxUuxKEJ+RuMs",
+	"r+O4FAsOMGZr5ckg+L6FqX1GPz8V6erpSjUFhgM4rFRVXCvlAc8jNBjeqQ5a1xsIou5WR3Ny1BA8An3o",
+	"hTgHP2kgl9i8srYUM3rDYC3QwxoRmhRCSkLzHHzUN2wl77FEa3l19RFGa9tXW9UgJXgn5B7QQoMdE3Uq",
+	"B3Z72SS4XcXLbDJ9zW5Zfr+M8Dqe0QbnfQuQrudiyZVYcvKccUXzsP1sxn4XfHs+96uzN2forf99Ldbs",
+	"bMaKLKEHz6ZZQicirCel33iHGq6fCpN1MEhmklV8rXJMm6jNxLbvGOpSWz1s1qTzl/bpgo0hg7RHXlnl",
+	"Nc+kimwejpbUckZvMSyGiIXaH/EZo9xVtYSaqEUJFcAZlq6CKCuhCDV54Z6zX/dAsBFVK20w4hBIGIDZ",
+	"cCVgtxKKe7N9Jkwle+CuMePIWdaTMsq6xXgCYdU7jM0L6G49MojpbTEyL8hz1xFh2HCLEemjtH0o8Nb3",
+	"27D5VHD2BkTR7WORBs0URdf2o3pXdtJqTAa+cPuABEBfLnimVg70sMxOzwpMOdlhoBY4scUo5Uw+c+Vw",
+	"tzp9zi+8lyFHqbhlqxZLju99PwKAVKZto9Av1bxvnC27OaPAy03K0kYf3NZxmDSh7YNhM5rloI8ZV4FL",
+	"MfqOy7SQbQ4IvPW9BnG34Sr8FviSToj706Jpff7+aFrn1YzlUGKVcZEYfb0GjwQMUs9UcFaWf7Uh1pXo",
+	"MhR7wAXi+0TQS1JRDGvVucpDdc4C2leJ8rkxpcy8pvVbp8dtJA98C86CiVHY9PovQdRGOzjXqW0tuBee",
+	"k2FtmhNRiIUK3xI/u2coemFZF16zpAyGrVTKKaPzszwXSYNSCT+DOyoHTgCg0nRuBctqhvnho0cn/Uet",
+	"lEe5ktt6RPs9EdeKZtyHlMCUUH1Vy5VUCDpY+g6PByfHj4ZHLUZR273aUnhjjPz9CO3lG7b0kh43SevV",
+	"bQ7bCV0oqCkTMhZFVEcmtobUPKun2FYRkisVlPvbCyhXYsj06Bqm6+vEO0z4K5VbsgdpkYvrrjUmZOl+",
+	"K43XR/jA9M1+9/FVF2LOG4A+2ui13vIOty7vJq33jNc0XRMda5Plaqpu/ITEv1w+M9Z8McuUqsUMBpRj",
+	"b7AnR7uRQlDBDZKGM/C+brQrXlYNwTORsryKMhRVYuc0JVi8gSyZkhjN9K4ERazFpRGPzfs2lSImNJfC",
+	"WLzQQmrdDkFN0xSp3OzI86oBFGwLahjoyGDX6pYIGKAyJ5SPeCJ4ki9SE48lxYxhSRMISJFulFvdMYln",
+	"KGiVb123MIRhpta9k9UYLWMI6G1yv3xz5MItrkNvzFX34X3A9UpSbu033OwcDDQYdA/qVSvdebzuOIHz",
+	"Esg42uT3xfn73l/XgfP+6vu1Bumz1ZUL0elNpui1PJAqtDT4ZFrvBqSb7ABa4vnCwpXTN3gTW8MTVRbS",
+	"+dMlXYHK4JXZ2wOMPSWInAtFklxwJvfvCd75/XyLhRBqQ7gmdTG2VvKnnLDP8zxLMkUYVxhcCP7EGrOo",
+	"LJQLxTX73yZpRjKlLMJrm3y6C/v+pvidoG/02/g/vb2gicsRbEXpF4rNg3jeNt47LDCalTdmR1l6GH1H",
+	"a6sBXJp41MAYNob9eHN2AG7g+W/k+4f3dPeuuXftbkd+VLx1+iKTCnPkDUC4Z160dDMSriuYXt76dSTc",
+	"dV7d7PPU8g0AYwAEHNYHrIX9+wzIpmqaI3VxfoHFtsESR/xlWTvrW6LE1+LCDwdfh1Fqo89rS/lN44Cb",
+	"YnI3uHnRPvWejUMEYNKnwF3CIJJO+JCXBjcIMlm+HfCP1t6uJM2Z3DF7UD/SNGeGBelXiGJUMc1YR0kH",
+	"7X6d0iSNRwqikw2IhXWZ+5gWndKcaVxmVVBOMLpfmVBBz9v+qT7JxiI+tDCZ0wFBJjXiMpQitig4rMyv",
+	"oGgVfyCdFtx+devAPRlU8W0AO3o7HkumQlQzEyAGxNdsLAqGdwsdK1bEkPDmRehjTD4PoIeazOMNWWPm",
+	"DYK9QGjJuJ7Cd9IurkBz58D1GBg/qGUNE/BCPeDDresL3UZuqqFF9n0ru+b8V/05deUscF7lcyyXu1kD",
+	"dKdfQuKysUpl0vZTlt1tFUzXLM5hew8kStLNutOLQnBFUibD+DJu8Zp6iMgcGBy9zleaIf3UG5wcgWeu",
+	"2s//HhwfH/cH/ceP+0GsWTmTm1fOLFBCce30bbU7coiZT5BYLE/ZkVJ40NPmwXA5N1s7Bm9baMni7w3t",
+	"5vWzBdyt6TLBmW1tHV/zKpP56v93cwe1AJyz1f1C5rT3L56Rx0fHD106pjP+rKvOprZiGCIblJhCGLgb",
+	"uHASBEZKanfLYC1Y7ZTYUJC1iBtXezG4+F6dTRvLhWl7kBJR7bZeuzHQV6WscQi8FV5Avgb+GBkRRpOp",
+	"mZAyCZqmoZ0rO1RCK0Mpi2W1yS/NVRrhPAE+nDGKxP/ZNRFm3VfPY1IwORdcMhtzafGmc1Hz77apaLlT",
+	"4O3Ly8t3Lq+uDi9x1DK6ryGl8IzIKUSII2K5q1pohD1D3U9KwPoy06+JTs2i+ZuOdBWM1ApC+L2CEjnj",
+	"zIQ5ro0m3l7cc7To9w8TmS8m8BeLw0BizQ2Uw+9aH6Jb5kWRbZU/bDVSk5rntMmSGkM8p1ZzY2OAf4mA",
+	"n3HEXTW1fe5TG20NUvzbQHp/jaHse8a5N4Nde23/K3Cvd4q4/67R88GQ+WFLqC+4ri9X89B9fwHmPc0u",
+	"jYFPNyCr1aIt1pjzQmL1Nz3A08v/evcT6gmmAfylFlQDrxpNUnPJXdLaW1mBjL2nAcM7eJgXeQPwM9gq",
+	"HMSWormYLDyZ0AoTDbrEd4J1cG+tXxKeoYW6lHLpzC413yAZdd5gXBPspz6Eo47XBn6OecWBlHJT6yNf",
+	"EdoKPGEbHMXSerxh1cfZGiTPvwSfIks3bledMzZiJXDGmuJDEfPWThRePCXxhxdx5XxHJH799lm81b0Y",
+	"P7v8z7ghlbB29j68qJw2awv68KITdV6/fdaJOs8u/9M7Is3wEvdCgmiqtvKhsvEpUywxyQmCM7JuvTnj",
+	"phZyiCoD3gnPVtGtQn8I771WNPxHIz4EzsgfCAER4sebkQ8sDfjIB+Ww7alpYtLh8p0O0sRx6HvW4Vmr",
+	"PIOFRmyAO5OM0IK1LLrTUBn0J1hj3WSEnmhkr8hW2pV707fV7kXemmtmVwN3vyrTIOx6OCVLYwDSsiWd",
+	"z8FmJuaqqw8euC6sliYZT1nxQI44RL4Yfo1F2/cs5e7bqNiwMQICJuqGhRo5wBguoDOrxGxIgFsbuz/U",
+	"ddG2ycpH5/N8dSmaPD5mUtKFlWIyuIv+gVUwhtg8rylK8DBEh3ShxBkM++1cvV2o9hP0N6jV/BjXK74l",
+	"CX6dPAhY71v1IGAK500QUpe1UftTWocTXJGLy7fvNI2JOaS3NEA+ZVyyQp2NFSue01A8OzwiU2uTT+lK",
+	"ri0mDAccRzYlZD27+LCdiUC2ItvLOok2L8bWTK1QWHZzCLEW6Wy0MLVxwQBmaWBlyF6myDLLczIRaFTb",
+	"j0o4Fng6oyv3EKCt5YgXmbxZ6TcBK4bsLUWhpmDpzPikVimuGYfFU2rds7VNB+97uHJPYmF3S+9vj8Q3",
+	"GU9jIlkOiVYYoWYkNQshTObgms+kpvvADSVlNuFtwgLO8E0M+kJO3eazZ+5lEy5GE9XyO3j1Luqk6HXc",
+	"9sXzN8+RHRQiz9vgH+uPfirfBl2hOb2qAkCIJMbylGBCnUMibFm91yEdhgr4Cpq3GfrP+r07BEq9BKzF",
+	"hoJN8AzDaICAEKIV/r0HYYrzgoEbHFyYsW4vBuzP/bbAZ9kGpDVjOV2HWghaFO6PXQvzSQWTPRLjcYkR",
+	"QxNL65gTBNojF+SaTeltJhaFV/tQS4FPRjw2N7r5HKqEVK0RQr8ssGhPlQGUEFtceGxSc4TMQHqkFuAW",
+	"gDxLoFukW0DjcX8qOrmiaWr+KthM3ILfW9PPFVJezUFe/ur5lTrlyYvMib8y7vclu54KgPkBssPDFnXA",
+	"sXoFYT1Xpj1Phyg7wVXtOBtPldWVq7EJj3Ebndt7d6PNz1Ba+0IVF6LQ+i2DQBeWkpVYhMbpr2KLsb71",
+	"Xte3OF1uimmTazC1mTLAIFJYWFpNhbmQqodiwXhL+KmXdmu6AQcrGCF2k/jL6JSQJm5xhbfFTSIA8cZ0",
+	"OP0EC4SZdUlTgLFEel9Lj2uTE7cWvxZ0JID2hXwBTnmr+mhyFjSPwQFvQSEf9Ht35cFr84l5Naj4mkAR",
+	"GE9QzSqv7oYgI7TaIVuQRljGq06JMu+uFiLCigl7EYYlOTOoung/eoCqWMPMq1uc1UXCL18s8i4Oh6VX",
+	"StzdBZPrpRZGGygKRh2V9O6Rz0IWV+NCcAVBC/e3Atv+m9b8mS8krTmI/fqLDySxuMiRLWCXcVTTIxti",
+	"A8EvCyVmVGUJeSO4X3uxLTx3iYPOSmQr6Ef/tYK0AhxAayZhyk1uW62NwM++uBdCfgb4gghEes0WjMRl",
+	"iTRcwlLM24gKVtM3bZ2SGDuLI633chObix3WNF93BW42Tol545S1vLq+RYuCS5KKLheqm2ZSLYprrFiK",
+	"am68r4ckxmOwqCVTyjnLAwfUPmmQZc1TFwCJ0Ag0z+tuk9mOAMA4ykbIMBWeXokQJsbj+1T0sdCFwYX+",
+	"qaIRrBfmSNOuEmWajLt5uuNCzMrfw4RG8zyEPQM3V4WZQrBW1areDsT9mhbsAhd8Q37FhN6y8LhLyHsL",
+	"8IeDM/JFu0GUsbZyE+rumruwugZaoE5TzEZwyxzI/rg/BHVDUswmTv2z0bfqfEcLxBhh+KQyiV8Xs7kk",
+	"gE/lwbfNQtp1s9hhgxagfWgeutNSBBjLa3451APCvtytMPRmS6Cr0rCnUPK6Fzj9Rmmj0U52xolYqGsA",
+	"/3YAAxUGHLjMRNrgyDQtPJDrlsKQcE+USOmKdMmSYimmSUGvCeUIn66yGfv/ghXXkVMGGJqcQd0dwEzQ",
+	"fyQ0h//eiixxPy6nVEk6n+u/pUgymuOVUrDbjC3jVpKlPh3N0NLN9uA2UEjQ9tYoTUI52Nj1jQMoWYjF",
+	"Fsja2hanOVWzPEgYsGIPJHl5ef4akMOq7WK8zhyDdS5UludkSufzFTpxOe4wJTIXqofvHpiXdypj7A3E",
+	"vFNzu25TF21werB8lmncgWoQSMzy5WEOwZ+mTniNBczzK6w1u5gHey4ol6jM0HyzLdwk5GExFmQE9jhy",
+	"wbszWtww1fJmqJe6NseliTe8rarTTaIeClelyIcXRSVUNnwb52xCkwaGkbJ5wRBGAIsFHyCyKvEGZdTB",
+	"dnfibjKmN/iKnGmky4rEifOtsQf8JJi0YMJlX20JCg5pRFtSPiD8trmQAp2EG4UnV1htb6doRuMddiso",
+	"mfLrtoo547hES8Fr66OffY08/oGGCqW9g9rtmy8pZ9VrNh2b534td7jsqzf+VxbRT736cxuxye17d1Fn",
+	"JtJNMBDVMZ4SCldlRCjBE1qNc/AKvHsTddXejZHUYNvpBsyfXhPO+GgeQXM1y6kJYbB1bYGrXsFX8EGy",
+	"KAr0sAStkk3gh8Il1Wy0iuFbd2Vlsh0We5nxFOM2N+ZAZjP2Ad+sk+/MhK6FCbg0KTXbeTBzBGKBxEIR",
+	"ccsKCCHeRfSqIHxK2HfP5CPJgrPPc8rTerD4lxHu1ahzOvJsPfDb3d2oEzT0YED1puBn84bDh211isxi",
+	"vUS02MBhmjE1FemGbvGF6gzfvb0IJk4vioaydL+8f401PdNwBLIeo6zUMTbQYJvZnO4vTCaiYKkH79hU",
+	"4XO9xGYTBv33x36IfD3LZX587k5E10zwVyl47z1deq4CPPitsqnKnsoOyIeySy5UhDXnoUaaw8iw4SMj",
+	"3gBGiTHXLCVUVoApW4Fr1BMCLSNb29PLrEl6N0A1DySZ55Q/0cPS96mPiPtAEsSL8hn0uGAMtxt+VKyY",
+	"F5ms1YbAp2uU7jGvtTG9Zn6SuP4j41o/5fmKCG7Km5K9iwXXqlomSX/foTbE4IwCuBUSMy0o7cUvX56e",
+	"n4dqnqZ01RgEucL5IyuGIJA54xExnV6zjE9Iv2YYMzU2aFUr+TiIhtFhdBQd+waK5njvk23R3uvGtHBU",
+	"C/dnkORCMhkRsxq1OLHHp/2mjJJCbW9cr01T2/1w2+t1Mwq41BuKVNqE/0BceAtMgTpAm8put4Do2EDN",
+	"9tE/AC5xsaGeGMaJubqftodiwesGVlUN2y+EUG293yaWuGkEJtAYOBAtCpP0bobyBLCtZwsJhbvQZ7AL",
+	"GsMLaH4XBBTTsctCdGpnVCnhv4aqrIpJg/M/zM4rhSU2pwzggqzm7CtTY8uptXc2r4fFBmO+6PKy0WDY",
+	"3kFZFaZb5lTVcLH0S6d459FEXSk6iaPyn6ZqeuUnxJiOoxGPMR6BFVcgu4NmK4rZlVxcI1YYGMMAfbX6",
+	"mzfwajuVByS26uwVapneaDwd+wo1yfLpiFceuwGTOONgs8M/wTx5Zbyz1q5nGoMS3Dy9MpOGNn1dBNR5",
+	"EzzisDlshW+xNF7mZUWy8Iq7y7UCChu3MpxRhgclsrywZBwbmK8532tE8QY4iSzBdyKMn8FS186/yyTZ",
+	"iy2JmDDuXlbf0p5bw16vt9+6aqvTRE3svGJSyaZxNB6Enmw8dYjoGIJftXWEXWKt5pAUKmu1Oojst0Zz",
+	"vdxgr5fhTmHKa7EQu4ZCNJSlMIMK0cgv1pgfumvP5tk/gmDL+ldXW97gJWKcgQFpL9ituKlpPe3Sycp0",
+	"43UB0z6q9Dul8muRf/wU5+rMQ0tW1S2DAZ2e4mqiOvGbBrvmDWtQxbGJoPn/GZqRu5cm1XQHv5FrFd5p",
+	"qd3T+Tw3AW8HWiHbjnHCVpb0wsvYmOfqpZwZLRVyXMvsJJte46fLycYKV2cbJWEfrA5FPVuqqTr/al2H",
+	"4W6VN1pVTjPnyYG9rQ0PgJ9dIan7gOpNpvk/74mzFfc9OcyN0cphsqY8HbY669+g3Jdbjj9F3a/71/XS",
+	"e4vlfbLWSHSv/W/+mNpguxcBe0KoL4o6SprRlaaiWh3LP3O1sFoJmDYMpnKCvxl/uU/ZsrIOoccTykTn",
+	"CjnuUmPGdvrcAZ+0sx56QKh1WcQrB9m6uRDCatAeuQ0N1QmDLo+vYDS1OuAWK6UJEA6nvqFuumFEFKA+",
+	"Ndk4JrcnGSPxhDmQiHi/mq5WskQypZo1owregIhjtm3LPOowSeV24AzXyeBTADKrWnqzTHdfg2u2WXuO",
+	"M9QXAS8+n9bMm5iTuTLksWnV62RbVnpYt4K0JbSyDERg+pVLvUpKEWGfaaJyKLWHDJOlp4QCA7WGB/yd",
+	"7FFOGL9luZjj/TbisV1S6zi10NURoeRay+PVNXdvPKeKoh5LOYHJGuY4248I5SNuxAnDuMle2fbHT7Fp",
+	"DPhFHJF5vpANVvd9pyuXWz3iuNd78fr64Zi03hyvn+J4v0fAkTylc0YUy3Ps1rCzEadzWqge+QX1dKj2",
+	"BkrJDZuryKgm44XUK7zgeXbD8MLxnV4ZROoa+D+SGQzj69WI+yYoG2+HGrJ+8veLt28cvBLlKxPfr0hC",
+	"ue54sWYB+OKjTn/80rnSQkdFLMErPXRF2xu5cjOai/Djl86MKVq6+e4bMuWEii0JFTMJVF/iyH50qqpv",
+	"5Lj7dPfpTnOb1J1YfR69o/y6JgZtFGX0BpcgOFgzZak3kZoWLMLqLWREZ8rxSi/sGmT+3vbkXtNkk5zq",
+	"utyLKadXvV4vruVX6Z+nD2+Gs6P5STGUh+r49uFy+PkomF+LHGKzZOG6BEBXWsOGqgkUh7spLP8S3CBA",
+	"2txab8XM8gJebg3fo2nDh/BBCqElbTRg+pw8/CpMn1DGPFKNnW4jiExl1zeJVmHAgrecQVGgarkDH64+",
+	"ADMYhhPwl1JG9lC5g9LOAd8IbP8vKIr0XSocreF/b1y3bg5VRSxOcjCyXCzPF7nK5jnbGDhn/VuCl1HK",
+	"Wlua0ltTVonmXvxZxqSJtAMQiMZczMbANxjZe/YTV8WG0dDKWMCNXNV31lPRGyEMFkqc0+LmTL5nNG1X",
+	"JeOBLKENZrS4sSFct6yQDuRZX9zt5gy4+S27Jglg4RViRiiRnM7lVKiIFCzJ5oiWa+7QoNWhcQgYFWgy",
+	"ZV4UYqbvwnDOuB2V857mTNNCdfkBP0BL2HA0rOFx+zikEvO3/L1BPGxBAABFN89XLvVAy5BlTaXdiE9V",
+	"AgzaxlFtqn8TO38OiY3NOIbINqiKU1bPRk/uXiV6onaFl2m2mzlK5QRFzUd9bbE3UcHaOVlnUoDjkCyK",
+	"TK0u9CqZSC9GC1acLdS0/NcLe8VNpukVOXv3iqC5trZ0+iNRZL8DGZ+Sp/At0d9oAQd1AArFpGC743dv",
+	"Ly7Jwe3ggM6zrpa9Yyv703SWcZKI2YxyOJOwjQjprBst13Sq1Lxzd3dn0BXW9tO3txllvFLH6eeXr/e9",
+	"0hlsnHGMzoyIrdCMAKTlUeEp/DLiLs1Wt+JXg9r3MOMjcsPYHGX+aaYV21WEWiuoI1qbmjCeGFwlA0kx",
+	"4gA7AQ7yAgB1V/DNtIQqy1RvxEf8f/0vopedcWXM7SOO+D7xwe0gtiXKBEeML92d2T5is/y3bFuPgPsG",
+	"QjesEqmfxUQKIllSMEWk1llYAfWEME47Z/SGpfoSkj1yZguIaTWFE8ETVgnjMvfPE4yfshXCwQYgMSBI",
+	"M6YplVPdlilGEFmwHYwJBwcS9DNhSpL4qD+I7QL9BECydmEAlwMCtzZg82rB3HNhmMf/+1cJGicyFRIb",
+	"2N94vzfisSZIAxMglZYnyC/vX0Ft8XVQUofsGWMQhtEJG3BkR7wGJGuW6IFESFnyzzpoLtY4BroV47HB",
+	"HzdeRA5O7hKHVy/T+4o+SwoGwP12gdHXExH2GSpYBYvNgK20bUEsqw1jXBx1kocL2EArmtYgC+asHHY7",
+	"n7su9XpgxNqIf6gUxHLmH/2KOche5b5y1IBIw1OgMCVEbo0qNZPKiOPPGORcMXXAfeCzmQcBM1XQdLGv",
+	"ydkOpWovsFYAWB3K5VKfrvhoOIxd3d2qBQGyCtxWgx/N2D6QVkYYzCCRzWjh0Now9JlNhFSnGLsCYbzZ",
+	"74zsxUeDwzgigz45z556cPL7US2rD1HyRrw8PIOo3+/7n5SkC3Z1g6vnqGhv0K9/8cQrkwaRySPOMiPH",
+	"LCDe0l+UvRjooKtJlKUsjff9ZHN45rbZ6GeOfRo2P+JnvNSSM6j9XwrFJg8HuJBeb1jGTJW0ZSdYR3A7",
+	"JVTeZHwy4iDigrODcrLgJhjFxA0UDNNhcY3A+ukZCYb9vhZICoa2KMif3fezhajWu0ZcL6p+e6BpC9md",
+	"a6Wi6WkWtYJ9ANZq7yU8lpoirhkpEQP1IbahB3bZLMvIUjniF4ynde61NwCNefiIJFNa0ASC0jSTOOv+",
+	"N6Hd30m/+5j0yBU5Jd14X7+biKJgkAxFLXWOuCP3KtN7Urp+/Kdkwri+8RjGk5k1cIDcCS0KzeDKy/Md",
+	"nWTcXJxaVS5vTEkUvWEECctOZ9jvR5ZEyXF/3/AXIub0twVzSmhkftckOuLxlxGqjaPOKfnY6/U+RWTk",
+	"KZD651EHYELv4h6JyydwnzSprmYGb5f66p1mcyRgE+cgmX93GtuXWBQJXMhG5fDifl2xG3es+kdxaWzO",
+	"sxuG5AVmEYd6AzVf0U6ZZwkzKoCxAr4rxLzImKLFygOurIpkZ+9edbxyTp1Bb9Drm1AcTudZ57Rz2Ov3",
+	"DrF05hRE1AM01UAdz2DlEzsHfWyM6fnLyNhAcbHFjV5rTe850s+8EAmTEuiIScyCIK8USaYsudFzHfGU",
+	"zRlPtawGBRX1YdJXF80pT0w5iQXWRAXpL89uGddN6muf9cgbQWhFUsNlc/T2KtVrw9RLnJwW7pFqYc7D",
+	"ft/F2RvfRT3EoiwRiqgHkPzhAjucBRjAQ+6MSE236U1mNPBFIJnMrFqGC6f5rTm4EnwuxzjqUAdudgev",
+	"uGIFpzmIaRW1pHP68ZMH2tp5bZcUdqVjcWQ+dswoP+mPDXUcYDEFVNODZPIug6J4Bg33mkoGpxYD9aUD",
+	"jMzsXWOYvJbBc4G2eiXETeTTzwM54qZesH63LNcblZGhLljCXhmLudZH9bE0dHvcP/TueQDT1/fyiJch",
+	"FXbE7iTiGIEy0YmApIy0qMWI7P7E+Nwu5bcmSjsNhAKeQM2UjvwtzyC3UV8FPFmdy85pv3c0RJ7wrKzi",
+	"CHVKCi3lluY7SNaZGcRrv3r1YLheZNoVii6rQNuyzV4UQwcgsXCTLlgieCo7p4cn/X7v2Odct4jDuvPZ",
+	"cosbOGN4fZWMx1HivU+X/upwx02zu/TchF1v3r65kGpSMFndwGG/3+8NAlvYr2whWHq+xx4uOL2lGdp5",
+	"/6DNvKycWxMKhRva28j23rvTC3wPOYNHFMjpZBM/vB0cWFMGhG4KGbwzjbEjTkstDaBEm33RJsCgrvTt",
+	"u5C7EddyJfo1fdcC+QB3clneNI6qPipwoyaiSFnqXDGlk2LEK4YU6o+RKifkceGncjlB3fHVtfQ2KIUM",
+	"+W0wQIwZXBsYQLLZIoFW3KI5FH9zlAx50Aqw2rWYdoag17WwBonapHPMVRj+DVuRPV/riNZUi6g0Qe3j",
+	"kmkdwk4RpR9IkaroDU9QWQAFjJaS0iD2tVE0xYS0Uedvh2xRirpVVFPHqLR6DjZhYrSdxipH3KXwVBJI",
+	"9+K/9Vx9pDKCoP+ph7EDVbXQRna6F0e8rhbyEsxHxvuhW65mnCjrrjw1Oa87cEo9IL/eeMkpvaCT/5Fe",
+	"fL+Usf7HVXrMTsYPJ8PpYXb06/HNSf5wNtyF39r9sh5fo3piE6V53cgEXym24AFqGpJ98+A9vFYGWbae",
+	"jJvEgodujrONXAJ0MJY+MdZUxwXKiDDkOyAzDPuDHedurLNbJ/+GLb/9zC/rkQu6iYU17Nk7oteppIZv",
+	"rvj/y/vXLq6TLV3r66XM7KV5sCEWo0po/qTrPh89t6M2AttTmjpa1p8Mtn/yC6fGhs9S/Oho+0dvhHoh",
+	"Fhw/GBxu/+AdXWmN91KI17TAkMWjwXGb0cnFHM2x5yzNKOQg6I+HwzYfG81K36qOR38T1bLq6/r46a4i",
+	"dBmBiFCiBSYv9tgTs6zQtC5oHXwpgznuGjXQ98boV6Z9Qf6/FphK04xzQ7kgyPEiz42a6pAbjUtCC0Dg",
+	"oPFMLOaCI90uhqoQ8GKQeZFxJRv0Pi+a9ytZJ90Spu74B8IRfAUL2cY/ep0/8xH83vT8M1Pr0qamJiSk",
+	"MFVDDWQ6Y8pe8KHhla+4rXiVduDWbzwSB2k2Hjeei2doa7bJb+DTQAO2HX1ctqWlPCXiiCzkgub5yoX2",
+	"Ffv2shRSn68Rj8EEL5X+ZFyIWbzfIy9s87RgxhkHRn+sj1Lx+kLdMK+egBgT3TPaqLGADzQAPjZoH823",
+	"bBlH9oyb30NfKIHvj7PPkIvqECXsqARnOMzYeQ9isodOVSqxgSm6zmb7BrWCYi66/tkG/3gLiiZdnKqa",
+	"sqwow2TmNCswNmMxN9FcWpN5KtS0ZEmQRn7NwBxm0fuqDIzslXZ6sCmjyRxEWifGeK50WOdEzBnO3+pZ",
+	"ZYqXflbKP6UHye9mOIR0XC5UF90WiJYa4nWaDh3Br5H7BmEE/BVApkhlXiRnlRQFhGSvZbfrt8tKn5OH",
+	"02F2+OvRzTHUieicdn5boMxvZHFDuRtFjjlUYdIf/1/d+kfa/b3fffzpyyA66d/9LRCH8unr7XmcvdDk",
+	"WlF2ynDQMT4bRB3OlmDrcZTbOR1gQTYIgvEr1fmV56BgW+cV9xEMHkiHcWAuPz/2nd6/QpuhNXyfoXvZ",
+	"vlPFa0CQT61DGbAuB2Ff6dmiP4wCSf+jDhxKLki1HpjulIt6JTCw6yLyyLUQNxD/kFCesDwvz41BQw/U",
+	"0apVbMMAPFO13o+40pwAjoWtKVcWWfNrlRhHztaiYlBDbPc6YHuIPBqRRPBxVszgT5ys/lPPUf/XTHe/",
+	"Xd2wpZc6WFG37YM3DWq3PiWaaQdreLniW+bMvKRyqn+lh8kxe3j9OB2Oj+hJ8oj1r4fp0fiEPkoG7PD6",
+	"OH04fkyHyRE7uX6U9sf19zt+TDUWktGHCEOc+mVNGThDXuJqUxi3ibTuPO9gquIm7tNOU4cw57IAj6t2",
+	"Y6K0XSsugvn0ZFDdBL7I8zvDGD5+ijpK7LLCj8ewevTRdT8djA/pcfKQPXZr3GeD68P0ePyQPk6G7Oj6",
+	"JH007tNBcsiOrx+mj8dD2nqF+xtWeHDar6/wM3+FG5TG77XCDw+DK+yx3C189j1DB5WPXENlY+FNc2pH",
+	"Bil41CF7LsxDX841HoY3f8pyppi9Ge29WPLPS8czn9pWM+Ol8zA7DRoIwXdIgOlGhs/Xz7O+AHIpMKBN",
+	"q16bKjg2MG53U/izlMCjAYwfObTt4hpFptRIWJgRKUlBsRx2heeeVHmu3XPLcZ+XSzAvsllmYD2Qz+pb",
+	"sOUaZZyM6a1YwM2wPsUnfjuuI6wKxyH80N2OEClisLtDbLYE7l7jtBeq0LS4Is9onpMujFMv22jR7w9P",
+	"yHv35d2nu921wedawWjywmTjMYN65H9ypbCVieSNUM+clPuvUCWNekbUUjhV4DvqjyY4uFFbfJ1Jg2O3",
+	"bjzRH1ZzUk4B/8rkLnoBZ8avYYR2xPUYcf83G2SKQa0XEPqK+hjXJ9YZXk9JPC/YOPscY3w44kRUg6BA",
+	"r7thq32SlQXsITY6pKTkmVQWY2SLjoJ1HCGRUQkIA62pHRYKKKRkaIbOOv5JM4ujP4QiVBYVEP/lGjNL",
+	"E6jb+w10DLUUFlfGqRgmq+jjlw3ST//Y3M1wH9+w1VVytH7TmvT1X+Tm+92s0LNXDkAZcnQYXpyTaXr1",
+	"8OVvw9ez//5cLoduD+/ghmH2LwE3rz7M2ZAfiqP58W8nxUM5VIeLo9vj2jB1s25Qb/OU5HSuxLw+prPr",
+	"w/Sn48nL6pjKARx5A9iNy7579Q+2gtyyJqtb5Qz+S9nsffmfF2ckVQ0Y00TNV/ic/Qn4XNCrjtji0mY9",
+	"GLGhxqYwTtfFKBppB9lONrPhjRBoH9+wVQyVKMHqc4qeHZLpa3lZifc1WQemNrqNWs1UiL0gbSKD+Sr3",
+	"Z5JVDmngzOxAYm/YEqmsnUvvK9xapeHi63kJgDNV+MG7Pn36OHn+iL14OHl5kv39+Ob10ezNoXg3/O39",
+	"QF72N53s+7Gb9mv8zEzYW+dAeRK2QtebTdOwVAjmY6TMyOR2mER4Ldn+K+WqP8J99dVcBhffS8kJ85aa",
+	"GHTw5YatjFMJdamQX0kTxBa/ErBlG8Ztkt9t8c9MgawPWTQua4ITCBOExqGpStoN6piukpAXAG0DcTHF",
+	"02QDgTG/EoXsx270j+IQo8L+PEb1lU59FFq+MQf4ntJEpb2hu7l3vbc3nPRI3yQlIN+/o8fMi6vTs9x6",
+	"AHdVYv6hz2epv1QgCndWYNzXVS0G/UmQwU+VKcTQI5AOj9HI7DYTCznicyyLVMkp2JYt36SCvPaAD3db",
+	"ktfZLFON6Djeiyaj/htoDbBM7wxc5U56w8DZ9Kb5a99Ud8se//Tu/Gj4aPro9mKav/8w+MelZQgbzHjm",
+	"sAcqMLks5M7ZjBVZQg+eTbOETkQFOKthfHqNfGyEDlv9vf/qV5Gd/3q2epP1P59f9Fdv/vkfn8+fC/2/",
+	"5fkLkY3/A86A5lGNa1Nrd0eRwq5Yk27gI0844v7Lqwc+JqhlIeVxaVYQzlIoH/7zy9elc2avkkkcdqvq",
+	"a7TyUeaMcVAbbsS1EAbZp+aLU/3AQAxhJpp33T6OeyS25Bib5FjIeAcNRP9qEK55OuLGKAAWhviXy2dx",
+	"s1LxujRS31+tSPHA+LTa8mje5+jtpqKUOF5/vJLyV2FcuzOTJoHFkb/WT4DwvyYUMIz7WbnDDzYs1581",
+	"FvDx9o+eCT7OM0Su+WsqU2dp6qW3NnDhukR28KV0xW1UqJ7D71sUKtcsQkTcssKAupmw/wVPIZ2sR6A5",
+	"+NiLfAEFTHPevGA0XZFJJUC/SSXCEVfYbIXjHG2pEK8PDrbx7y7t4x5uJ5LoK2I1PYEmEFTZvEv9r78R",
+	"f1wL69T9b07RENK5nZx3VNVKCllXYSsMs5JVtkWxdRGDYtzyBNX1XSoJzjxjcsT34p9/MthBofDS2OEp",
+	"AMxENdR1XyvKExNKaaBaMBEcMBTcUGlRZLfslFCCyrIrUiUNXJZLx9eaExTUoksLOWCiuSbZLeMQJmnC",
+	"OE9LSNVXaexhA7luKyiU8I8yyBEiFyxWl+bdWhgH5r0fkXiWcRsvEpuo1yX8/0xIRSQrMgGxVxi9qq8a",
+	"RXJGpbLVAG8BbCjGiIR4xE0biNvkRb3C6xg1GsuMJywmexlP8oXMbhmGecQLrrI8Jnvss/sdqz2D6xO4",
+	"Fdx62azR3tA2LvMfzFRbalpDL8qN7MXLcR5C3NyAvx7ylS59vOxgDKZucHsMZrR9Nq03MTNBvrVQ0zJy",
+	"LzQRj2o6bRmw+6Dd+IGA7DD1iazQUiaBlmrVlU0AYmjEJmKmYdk/PP8IK3543+W2cIhUAdKbOeqZRF14",
+	"7/2LZ+Tw8PDxfhhAtT+4BLOstRaH3Oz6yFSG3w63vf3QHWJtu1EP24waDvS9Rv3nMw7Om+2Cf2gA4tBG",
+	"IJ54EYjD/m5Bni/+wBDEo1CQ5w6Gyt8rhsqdg77aGB09IL7/2RlBlQKvLq/BLM23ieeqCJPRNuiBKqpY",
+	"WcynrcDo5LxaOn/kJYtKE8rl44B7y2AJg8RA46fuWewLF2zEAdvRKzKUFEJKl2pOsAgsyEQpS8vmSvh9",
+	"Wpm1bs23BQhB9qQIt6rFVls9FoWtUoo0EzOrZT/0cP9fpfEpJhGaLKAIVwxQr230rh1Hd5mljHgFbROx",
+	"yBG34pqNuFfC1oIr7oafBla7bQBqvRF3IOZlmpAxkkyp3IyhEFVxvNdgEka8CSfBh1fDSrBl7vGEZtzi",
+	"KLimq2AKI37mWVnqQAXk3jgF38SinocwCta4uuYmS6/u1tqb7uFa3G+DKH0Plv4jr/9HXv+PvP5/u7z+",
+	"N8IBBv1rs/kdT7YwNuMqONHG9P4GQ1ji19Df7EHw8D0tONEOJjEpjJsAOILB57XIonBydiw+TzysxKPY",
+	"Yd6JAl9zIpTPbrZ6IWxN/7bOCA+lyUIOc7H8ny2cvxDFpGLeLUskeRRanqGtfguIKQbk9x2MsFX7o76D",
+	"xqwgSoz4nh5CRLAss60GqikQq8dGflrUQjL9HxvqJiMyFsVMkzMUfpYRUWw2z6liMhrx+RSiDaASn4zI",
+	"xfkFXA55RnnC9l2FNa84HpSyevfLZWxPlpqymcl/51iVCZHIWBqRGEsyY6Y9Fgw3kmfBsAwzFrJmn1V8",
+	"2nSeIBrSHiotCFdPVRhTY+vx2FV6cXXQvcxrx4jc+gOpgT0goflVIrjWEEqzTiULC7Q03FMEB0drK1XI",
+	"3E8752/f/HT59v1/WRNDMr66XqSa8Gzos6l60HM/m36e4r/LDv5pah9jwDNQhP0HkMAbpAD3m6Ue+4Oc",
+	"yWeOLtyPSFH2n/accLbs5oxCaUPMGoZUFUt19nUgVJc3aZYXJE1Io1xfb/MLoha2F44Q6sTSwRYnVnnw",
+	"IUXJ0m+92r2lXs5+4JzsxDW/zqKxCLLceU6Tr7zsS4XgWqQri/Mz4nVo+QeQRz/rkTME/c/ZWBGta+5p",
+	"YgHo6H3vZn2i1WU2m6sVvj5jlBuThpOMEJfAjhLAU/DiwAwTiBP1YcUrmjkgJ4TzTOaLIA+8rxKrt/OM",
+	"p89KRudzwnuzv0084x4+6sop/9b6KxLX974CkDn+Fbn2t+XI9gw7UfjPL6b+pYK52rJ4w193YfOb9TcP",
+	"kXNrJMPXGKjDEfwj7kL4y2L1iBVQlqsnP1WKEFmM23WbL8jFljuPeK2mJdlrqGmpR7PfIzFiOsR++mB1",
+	"1uZaogDuq99t8t5/8DTq7e576Gmtl0wakAmtKyRTyFwI1hBvLv/dlOcMda1L5jCjn18zPtHkdnIEVRvt",
+	"Pwd/EZ/m/RMeXPlwW+b7tGNK3HSxxE217vfp4Vot/gqgTpZujqaoF6/3i6Vu8ln6ZU6bfKDtMV18SJwN",
+	"oDUP7+4LyHu0KeZtGM7h2DHXolLjc4vb0yvs+T9ZPYDcjXDF0++kIQR9nq9mWGSiyluNclDWMudKtA04",
+	"BdEcq0SAL2q1uYq4rf4GlsSm+uEy45OcReR6kd9EUB58xN0V1FQKnNynEnipfWwuBb6pnBYRxYhvqAJu",
+	"uJtWhlKmWKJCFcEeSKwWXi0KHunLjs2JvgjQzGURgswvZc1wAwViqoZXwONtZREwT434iF+W9fdN/XBV",
+	"UC5pgpX4ENSsXPBxrdK9FUEitNeCoatHzrw9ymSJL5JaTHq901lK9uIKE4/3n5ixVJKECqvLQpG1sj6i",
+	"53dGnPuIVGL6sFSK9aY7B64bvCfAhPaehOyLFaNir9fbj/Q4i2Zte8T3rC3vF2TFaPfD+llBKHm9ilAf",
+	"Nai92wODoP7VE9aidNuerbznSprH+9YLXanJ97H/qQdzjolkyuaAbSv45oSkEY//5qHnDw16vm5V3zZV",
+	"pH8fx5/slcxozgqH3o9V2+asKGlLk7oEWknZXE33v74g25MRp1gFoAQHzX4vX7bNDw6DmRC1MhRfZVow",
+	"LOwpSj9a0fY8SXUGBxytUs6uHkfxQBK4WaJSLtus4/4blQiIyk5TllPd65CkdCW9Vj7QTBHzq/t6STO1",
+	"XmHAIH+aNFX8fB3ArGxlrRTBXdQx19wF3G613Q3dg+Za9qId3Db+zQpqUNXMlfPGDw9uB6CWoIocwhSw",
+	"YitWZvMjMzYlaFRiLQ7Hg+RxOmTdh/ToqHt0/Yh1H9PjQbefDNOH7GQ8oI+hnlplFQ1wk3FuJ4KnmUlR",
+	"hyVmuW4Z7GtpChSERw2i9zKess9dMe7qj8u18EgZRC6g2X5yNH5IB6x7fD1Mu0fsEe0+Hp8cdgfpw2R4",
+	"fUwfsaN+Sc6XdIJJfOX2GW/ClaIToAU/HCVrPf3ywLAlea358geWJwLiVYMHxhUCOiq7fE6Rij37k15J",
+	"pYrseqFM8WQ8Vi8z8uWLdYSAXnalB3B3B9FI/AahT6FYDERBL9T/o7cIJvT4+iEbJMfD7iDt0+7R+IR1",
+	"HyWH190hPU6P2Mn4IX00KCdk5kGs6cOvzXF3dw9VooTY/x75rNeOodbtleZ+tiS5QROt8kYXxYLffY1e",
+	"ej+mOtwJNwvl/vdgsWkyM3pWEFY4EWTPxnYD5YDIk+7/MD7+xapK4P5XaucqEU7iuof58uBLeTW0zmf1",
+	"9Yu2uuYrJcm8NDQyMNOtSMaxivF6QK1Bc4fL2wqB5lFZKotIleWIT2+UpEqmrBvo12TKfigv8XbBKa7X",
+	"f/tM2bY07BJpPYHoHgEp96O9Msi7bhTQyl75G9QYpyHbR1mL2qlAZUSlqxu+Fxd0GZ9iGbMRr0mEUKwd",
+	"hbY4KjP6TBixFbViG1zG+C3LoaaBhQAEaXrEzTVXA5dHb6v+kuXj/YZokmZC3tVwzIW+71omE+9qK+5/",
+	"S1txBRsvcE+X2w9k1zxClk6Y0SF20K0KIRS4Adi8OwCgZqV5E2qMeS6W54tcZfOcvYWLacHhNEGcRoQv",
+	"vGc/caUPEUordKHEOS1uzuR7LTfbVxFO+RnKjy8KMXtNpbpQbO7ekErM3/L3Zt/LsplbtD+Yqxv+Tcb1",
+	"vy30tgfC/bX6YdRJppRzljsl8P4l5aqqSkX981y9m3XBgi4v19XBJh0R3teLsJPeXaeF94yVW333F6jd",
+	"95Wa9eYZDto4Q+6hrUDl022C9I+AKOqJMfb+dL7l7+D32O739G4EBzMwY1srpfk1V/XfBqbP1CCSRAnM",
+	"Z1IZK6LS1GhCOPWv+thwJcvqSqWQkSyKQlP6QjaA4E2YOmdff+HOC1G5bc0ItuBPVmCiaZJcXR/eDGfH",
+	"/OH86LeT4pEcqqPbE/1cnqWzjLu7wh7lZMaIvmxAnga0Dlbow1oITYW4TKU7lsl3rHgpFkXndNDvQyLo",
+	"U5GuTIXlQf/o0fHDk76zseq3zzO+0MrGoN+/izoLe5UgA7fw5afDMvlUdk4Pd7FRnLPGyJwaOtofhw0X",
+	"GI2fUWB+cRodxBdviTpBN5B+syrNQjFoGRFRpBDdofWoNCIMAkXqp5yiS2mJ2QMjDkqWlpG18kVmkD4v",
+	"Iyhur6DCA8lUVErKVFFAmWYslaHq8QQTerQKNuJYmtpEjwgezOqzheozSRKaTBmgcOzFz/TfXS36FCI/",
+	"JXCTJNGIz+jnLp2w/3N40u/bEmLGg0Q5iX+6pJP4CZEMPArkmiY3UFLt1bj7RnDWPacqmTqwy/iwQUXM",
+	"M6new47syvxejXU/0M23iOVIqKK5mCyqprLm1HQvyiNY3qUMjTmDkihYJ6ooS6KUujV+hOTUVPjFoIrX",
+	"6rv0/kL1ujK/yBVQNVx/LzqfgvVXqu4fYGibysa46n7cL4zVrRb6Et57oaX8C1bZ2skUqg9aU+DKT47l",
+	"1VIAK/yhqQfz/gG8bN+9izqaS2z7Bt6BER02pivZw2kCpZVZ0ZQAsAcaB4AjYZTFOiP64yZ1Dyn46+XT",
+	"T/ULEu6ykseV9yMy3+rtePAF8V7aldGFpp0ZyW5U+DoMXGRPvNsoz24Y2jNdQ1EtTRe3uUfOAIDV2iWX",
+	"LM8hKF9z0YUC5FRILILBGUPliDdaKicMbqE/+hJapn004HtB9T8ul293uZSwTD+ul3bXy26XS5Oy8Ce9",
+	"VoA5/I+4Uf4AE0nlCnpr7okHtfsgcBG1qAhsWtKql4tRh8Mfb0A0m1M1DQCatartuxng7FMb4xArbsMT",
+	"QsySHLBP9GHFGoYGK4XEE32HcdI7SGbpgV9kHua6KPLOaWeq1Pz0AHyV+VRIdfqo/6jvZ1Z92a7A+0Yc",
+	"Y8DR/BcNMx3PpoHqdAgabWVsPt79DqUeSnOPNV34DdqqD+st6mvFA2aXRCy5B29TN0C4JksszvU2z4Jx",
+	"yFHphYLwVBtAVFrsIhc6Z6InvP58WIVGpCUx9nzOURAHAeJ7yVxIv+fIq2PpMLTK1bN4Ces9X3omgAey",
+	"JgA+0bJRzaBQtopHcb3J19kt4/qCQMQQmmbwLyP7mTJYm5t+yWiutKx09/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

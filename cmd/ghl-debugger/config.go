@@ -25,6 +25,9 @@ type config struct {
 	AutoMigrate     bool
 	ShutdownTimeout time.Duration
 	DBMaxConns      int
+	// MaxWorkflowsPerImport and MaxStepsPerWorkflow bound the workflow documents the API reads.
+	MaxWorkflowsPerImport int
+	MaxStepsPerWorkflow   int
 }
 
 // setting is one environment variable: its name, its default (as it would be written in the
@@ -61,6 +64,10 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_DB_MAX_CONNS", def: "10", help: "PostgreSQL connection pool size (SQLite always uses one connection)",
 		apply: func(c *config, v string) (err error) { c.DBMaxConns, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_MAX_WORKFLOWS_PER_IMPORT", def: "1000", help: "most workflows one imported or analysed document may hold; more get 422",
+		apply: func(c *config, v string) (err error) { c.MaxWorkflowsPerImport, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_MAX_STEPS_PER_WORKFLOW", def: "10000", help: "most steps one workflow of an imported or analysed document may hold; more get 422",
+		apply: func(c *config, v string) (err error) { c.MaxStepsPerWorkflow, err = strconv.Atoi(v); return err }},
 }
 
 // loadConfig reads every setting from getenv, taking the default for unset or empty variables.
@@ -129,6 +136,12 @@ func (c config) validate() error {
 	if c.DBMaxConns < 1 {
 		add("GHLD_DB_MAX_CONNS %d: must be at least 1", c.DBMaxConns)
 	}
+	if c.MaxWorkflowsPerImport < 1 {
+		add("GHLD_MAX_WORKFLOWS_PER_IMPORT %d: must be at least 1", c.MaxWorkflowsPerImport)
+	}
+	if c.MaxStepsPerWorkflow < 1 {
+		add("GHLD_MAX_STEPS_PER_WORKFLOW %d: must be at least 1", c.MaxStepsPerWorkflow)
+	}
 	return errors.Join(errs...)
 }
 
@@ -155,6 +168,8 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("auto_migrate", c.AutoMigrate),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("db_max_conns", c.DBMaxConns),
+		slog.Int("max_workflows_per_import", c.MaxWorkflowsPerImport),
+		slog.Int("max_steps_per_workflow", c.MaxStepsPerWorkflow),
 	)
 }
 

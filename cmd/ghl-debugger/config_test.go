@@ -33,6 +33,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		AutoMigrate:     true,
 		ShutdownTimeout: 15 * time.Second,
 		DBMaxConns:      10,
+
+		MaxWorkflowsPerImport: 1000,
+		MaxStepsPerWorkflow:   10000,
 	}, cfg)
 }
 
@@ -49,6 +52,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_AUTO_MIGRATE":     "false",
 		"GHLD_SHUTDOWN_TIMEOUT": "3s",
 		"GHLD_DB_MAX_CONNS":     "4",
+
+		"GHLD_MAX_WORKFLOWS_PER_IMPORT": "50",
+		"GHLD_MAX_STEPS_PER_WORKFLOW":   "200",
 	}))
 	require.NoError(t, err)
 	require.NoError(t, cfg.validate())
@@ -64,6 +70,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		AutoMigrate:     false,
 		ShutdownTimeout: 3 * time.Second,
 		DBMaxConns:      4,
+
+		MaxWorkflowsPerImport: 50,
+		MaxStepsPerWorkflow:   200,
 	}, cfg)
 	require.Equal(t, "postgres", cfg.engine())
 }
@@ -88,6 +97,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "tiny body limit", env: map[string]string{"GHLD_MAX_BODY_BYTES": "10"}, want: "GHLD_MAX_BODY_BYTES"},
 		{name: "zero shutdown", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "0s"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
 		{name: "no pool", env: map[string]string{"GHLD_DB_MAX_CONNS": "0"}, want: "GHLD_DB_MAX_CONNS"},
+		{name: "no workflows per import", env: map[string]string{"GHLD_MAX_WORKFLOWS_PER_IMPORT": "0"}, want: "GHLD_MAX_WORKFLOWS_PER_IMPORT"},
+		{name: "unparsable steps per workflow", env: map[string]string{"GHLD_MAX_STEPS_PER_WORKFLOW": "many"}, want: "GHLD_MAX_STEPS_PER_WORKFLOW"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

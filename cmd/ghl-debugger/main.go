@@ -4,6 +4,7 @@
 //	ghl-debugger migrate   apply database migrations
 //	ghl-debugger admin     create accounts and API keys
 //	ghl-debugger analyze   analyse exported workflow files and print a report
+//	ghl-debugger verify    check a running deployment, one PASS or FAIL line per check
 //
 // Configuration comes from environment variables (GHLD_*, plus DATABASE_URL and REDIS_URL); run
 // `ghl-debugger --help` for the list with defaults.
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAdmin(ctx, rest, getenv, stdout, stderr)
 	case "analyze":
 		return runAnalyze(rest, stdin, stdout)
+	case "verify":
+		return runVerify(ctx, rest, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil
@@ -121,6 +124,7 @@ Usage:
   ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]
   ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
   ghl-debugger analyze [--format text|markdown|json] [--fail-on error|warning|info|none] FILE...
+  ghl-debugger verify URL [--key KEY] [--timeout DURATION]
   ghl-debugger version
   ghl-debugger help
 
@@ -133,6 +137,9 @@ Commands:
   analyze   Analyse exported workflow files (any dialect; "-" reads stdin) as one location and
             print a report. Exit 1 when a finding reaches --fail-on (default error), 2 when an
             input cannot be read.
+  verify    Check a running deployment after a release (health, metrics, docs, spec, compression,
+            security and rate-limit headers, an authenticated call with --key): one PASS, FAIL or
+            SKIP line per check; exit 1 when a check fails.
   version   Print the build version.
 
 Run 'ghl-debugger COMMAND --help' for the flags of a command.

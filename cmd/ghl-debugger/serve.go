@@ -62,6 +62,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Version:      version,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		GzipMinBytes: cfg.GzipMinBytes,
+
+		MaxWorkflowsPerImport: cfg.MaxWorkflowsPerImport,
+		MaxStepsPerWorkflow:   cfg.MaxStepsPerWorkflow,
 	})
 	if err != nil {
 		return fmt.Errorf("build HTTP handler: %w", err)

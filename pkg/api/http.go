@@ -10,7 +10,9 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/swaggest/swgui/v5emb"
 
+	ghldebugger "github.com/ghl-debugger/ghl-debugger"
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Config leaves it zero: 10 MiB.
@@ -33,12 +35,18 @@ type Config struct {
 	// GzipMinBytes is the smallest response body that is gzip-compressed for callers that accept
 	// it. Zero means DefaultGzipMinBytes.
 	GzipMinBytes int
+	// MaxWorkflowsPerImport is the most workflows one document may hold, imported or analysed;
+	// more get 422. Zero means importer.DefaultMaxWorkflows.
+	MaxWorkflowsPerImport int
+	// MaxStepsPerWorkflow is the most steps one workflow of a document may hold; more get 422.
+	// Zero means importer.DefaultMaxStepsPerWorkflow.
+	MaxStepsPerWorkflow int
 }
 
 // NewHandler builds the service's HTTP handler: the generated routes of openapi.yaml behind the
 // request id, logging, panic recovery, gzip, body limit and spec gate (authentication and
-// validation) middleware, plus the API docs: the spec as JSON at /openapi.json and Swagger UI,
-// with its assets embedded, at /api-docs/.
+// validation) middleware, plus the API docs: the spec as committed at /openapi.yaml, as JSON at
+// /openapi.json, and Swagger UI, with its assets embedded, at /api-docs/.
 func NewHandler(cfg Config) (*echo.Echo, error) {
 	if cfg.Store == nil || cfg.Logger == nil {
 		return nil, errors.New("api: Config.Store and Config.Logger are required")
@@ -50,6 +58,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		cfg.GzipMinBytes = DefaultGzipMinBytes
 	}
 	srv := NewServer(cfg.Store, cfg.Version, cfg.MaxBodyBytes)
+	srv.documentLimits = importer.Options{MaxWorkflows: cfg.MaxWorkflowsPerImport, MaxStepsPerWorkflow: cfg.MaxStepsPerWorkflow}
 	gate, err := newSpecGate(srv, cfg.MaxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -79,8 +88,11 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		limitBody(cfg.MaxBodyBytes),
 		gate.middleware,
 	)
-	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, nil))
+	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{keepDocumentBody}))
 
+	e.GET("/openapi.yaml", func(c *echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", ghldebugger.OpenAPIYAML)
+	})
 	e.GET("/openapi.json", func(c *echo.Context) error {
 		return c.Blob(http.StatusOK, "application/json", specJSON)
 	})

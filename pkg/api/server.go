@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
@@ -35,6 +36,8 @@ type Store interface {
 	GetLocation(ctx context.Context, accountID, id string) (store.Location, error)
 	ListLocations(ctx context.Context, accountID string, p store.Page) ([]store.Location, string, error)
 	DeleteLocation(ctx context.Context, accountID, id string) error
+	WorkflowStore
+	AnalysisStore
 }
 
 var (
@@ -56,6 +59,9 @@ type Server struct {
 	version      string
 	started      time.Time
 	maxBodyBytes int64
+	// documentLimits bound the workflow documents that imports and analyses read; zero fields
+	// take the importer's defaults.
+	documentLimits importer.Options
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and

@@ -60,6 +60,11 @@ func TestSpec(t *testing.T) {
 					for mt, media := range op.RequestBody.Value.Content {
 						require.NotEmpty(t, media.Examples, "request body %s has no examples", mt)
 						schema := media.Schema.Value
+						if schema.Extensions["x-document"] == true {
+							// A workflow document is read by the importer, which keeps unknown
+							// keys on purpose; the schema says so with x-document.
+							continue
+						}
 						require.NotNil(t, schema.AdditionalProperties.Has, "request body %s allows unknown fields", mt)
 						require.False(t, *schema.AdditionalProperties.Has, "request body %s allows unknown fields", mt)
 					}
