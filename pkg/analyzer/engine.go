@@ -292,8 +292,10 @@ func compareFindings(a, b Finding) int {
 	)
 }
 
-// scopedHash derives the key of a narrowed result from the location's content hash and the scope.
-func scopedHash(locationHash, scope string) string {
-	h := sha256.Sum256([]byte(locationHash + "\x00" + scope))
+// WorkflowHash is the content hash of one workflow's result narrowed from a location's (Report.Only):
+// derived from the location's content hash and the workflow id, so a caller can look a narrowed
+// result up before analysing.
+func WorkflowHash(locationHash, workflowID string) string {
+	h := sha256.Sum256([]byte(locationHash + "\x00workflow:" + workflowID))
 	return hex.EncodeToString(h[:])
 }

@@ -103,7 +103,7 @@ func (r *Report) Only(workflowID string) (narrowed *Report, ok bool) {
 		return nil, false
 	}
 	out := &Report{
-		AnalyzerVersion: r.AnalyzerVersion, ContentHash: scopedHash(r.ContentHash, "workflow:"+workflowID),
+		AnalyzerVersion: r.AnalyzerVersion, ContentHash: WorkflowHash(r.ContentHash, workflowID),
 		LocationID: r.LocationID, Workflows: []WorkflowSummary{r.Workflows[i]},
 		Findings: []Finding{}, NotAssessed: []NotAssessed{},
 	}

@@ -147,20 +147,9 @@ func (j *analysisJob) narrow(workflowID string) error {
 		return fmt.Errorf("analyze workflow %s: %w", workflowID, store.ErrNotFound)
 	}
 	j.scope, j.workflowID, j.only = store.ScopeWorkflow, workflowID, ghlID
-	j.hash = narrowedHash(j.hash, ghlID)
+	j.hash = analyzer.WorkflowHash(j.hash, ghlID)
 	j.stored = map[string]string{ghlID: workflowID}
 	return nil
-}
-
-// narrowedHash is the content hash that Report.Only gives the report of one workflow narrowed from
-// a location report with hash locationHash. Only derives it from the location's hash and the
-// workflow alone, so narrowing a report that holds nothing but the workflow's summary computes it
-// without analysing, and without a second copy of the derivation that could drift from the
-// analyzer's.
-func narrowedHash(locationHash, ghlWorkflowID string) string {
-	shell := &analyzer.Report{ContentHash: locationHash, Workflows: []analyzer.WorkflowSummary{{ID: ghlWorkflowID}}}
-	narrowed, _ := shell.Only(ghlWorkflowID) // the shell holds the workflow, so Only finds it
-	return narrowed.ContentHash
 }
 
 // storedContext returns a location's stored context in the analyzer's model, nil when unknown.
