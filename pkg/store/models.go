@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Tier is an account's plan; it sets the account's rate limits.
 type Tier string
@@ -75,3 +78,137 @@ const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 200
 )
+
+// Workflow is a GHL workflow stored in a location. Its id starts with "wfl_"; GHLWorkflowID is the
+// workflow's own id in GHL (the normalized analyzer.Workflow.ID), unique within the location. A
+// re-import replaces everything but ID, CreatedAt and LastAnalysis.
+type Workflow struct {
+	ID            string
+	LocationID    string
+	GHLWorkflowID string
+	Name          string
+	Status        string
+	// Dialect is the input dialect the workflow was read from, as the importer names it.
+	Dialect    string
+	GHLVersion int
+	// Steps is the number of steps of the normalized workflow.
+	Steps int
+	// Normalized is the analyzer.Workflow as JSON; Raw is the workflow as imported (nil when the
+	// import had none). Lists leave both nil.
+	Normalized json.RawMessage
+	Raw        json.RawMessage
+	// LastAnalysis is the newest analysis that covered the workflow, with the workflow's own score,
+	// grade and counts; nil before the first one.
+	LastAnalysis *AnalysisSummary
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// ImportedWorkflow is one workflow of an import, as ImportWorkflows needs it. Normalized must be
+// JSON; Raw must be JSON or nil.
+type ImportedWorkflow struct {
+	GHLWorkflowID string
+	Name          string
+	Status        string
+	Dialect       string
+	GHLVersion    int
+	Steps         int
+	Normalized    json.RawMessage
+	Raw           json.RawMessage
+}
+
+// ImportOutcome is what ImportWorkflows wrote: the workflows in the order of the import, and for
+// each whether it was created (true) or replaced an existing one (false).
+type ImportOutcome struct {
+	Workflows []Workflow
+	Created   []bool
+}
+
+// Analysis scopes, as stored.
+const (
+	// ScopeLocation analyses every stored workflow of a location.
+	ScopeLocation = "location"
+	// ScopeWorkflow analyses a whole location and keeps the result of one of its workflows.
+	ScopeWorkflow = "workflow"
+	// ScopeDocument analyses a posted document that is not stored as workflows.
+	ScopeDocument = "document"
+)
+
+// AnalysisSummary is an analysis without its report. Its id starts with "ana_". LocationID is "" for
+// a document analysed without a location; WorkflowID is the analysed workflow's id for the workflow
+// scope and "" otherwise. MaxSeverity is the rank of the most serious finding: 0 none, 1 info,
+// 2 warning, 3 error.
+type AnalysisSummary struct {
+	ID              string
+	LocationID      string
+	Scope           string
+	WorkflowID      string
+	ContentHash     string
+	AnalyzerVersion string
+	Grade           string
+	Score           int
+	Errors          int
+	Warnings        int
+	Infos           int
+	MaxSeverity     int
+	CreatedAt       time.Time
+}
+
+// Analysis is a stored analysis with its full report (analyzer.Report as JSON, byte for byte as
+// written).
+type Analysis struct {
+	AnalysisSummary
+	Report json.RawMessage
+}
+
+// NewAnalysis is what CreateAnalysis stores. The key (LocationID, Scope, WorkflowID, ContentHash,
+// AnalyzerVersion) is unique per account. Findings are the report's findings, in its order;
+// PerWorkflow holds one result per stored workflow that the analysis covered.
+type NewAnalysis struct {
+	LocationID      string
+	Scope           string
+	WorkflowID      string
+	ContentHash     string
+	AnalyzerVersion string
+	Grade           string
+	Score           int
+	Errors          int
+	Warnings        int
+	Infos           int
+	MaxSeverity     int
+	Report          json.RawMessage
+	Findings        []FindingRow
+	PerWorkflow     []WorkflowResult
+}
+
+// FindingRow is the part of a finding that history filters on. WorkflowID is the GHL workflow id the
+// finding is about ("" for the location as a whole); StepID is "" when the finding is about no step.
+type FindingRow struct {
+	RuleID     string
+	Severity   string
+	WorkflowID string
+	StepID     string
+}
+
+// WorkflowResult is one stored workflow's result within an analysis. WorkflowID is the workflow's id
+// ("wfl_..."): it is kept as text, so the result stays in the history after the workflow is deleted.
+type WorkflowResult struct {
+	WorkflowID string
+	Score      int
+	Grade      string
+	Errors     int
+	Warnings   int
+	Infos      int
+}
+
+// HistoryFilter narrows ListAnalyses. Every field set must match: WorkflowID keeps the analyses that
+// covered that workflow, RuleID those with at least one finding of that rule, MinSeverity (0..3)
+// those whose MaxSeverity is at least that, Since and Until those created at or after Since and
+// before Until.
+type HistoryFilter struct {
+	WorkflowID  string
+	RuleID      string
+	MinSeverity int
+	Since       *time.Time
+	Until       *time.Time
+}

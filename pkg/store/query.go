@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -33,4 +34,31 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 		return nil, q.dbError(err)
 	}
 	return res, nil
+}
+
+// atomic runs fn on queries bound to a transaction, so that a method writing several statements
+// writes all of them or none. On a DB it starts one (through InTx, with its commit and rollback
+// rules); on a Tx it uses the caller's, whose commit or rollback then decides.
+func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
+	pool, ok := q.ext.(*sqlx.DB)
+	if !ok {
+		return fn(q)
+	}
+	db := &DB{queries: *q, x: pool}
+	return db.InTx(ctx, func(tx *Tx) error { return fn(&tx.queries) })
+}
+
+// jsonArg passes a JSON document as a statement argument: as text, because modernc's SQLite stores a
+// []byte as a BLOB, and as NULL when doc is nil.
+func jsonArg(doc []byte) any {
+	if doc == nil {
+		return nil
+	}
+	return string(doc)
+}
+
+// placeholders returns n groups of size ? placeholders for a multi-row VALUES clause: "(?, ?), (?, ?)".
+func placeholders(n, size int) string {
+	group := "(" + strings.Repeat("?, ", size-1) + "?)"
+	return strings.Repeat(group+", ", n-1) + group
 }
