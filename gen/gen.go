@@ -510,12 +510,16 @@ func (e ListApiKeysParamsState) Valid() bool {
 	}
 }
 
-// APIKey defines model for APIKey.
+// APIKey An API key of the account, without its secret.
 type APIKey struct {
-	// CreatedAt Example: 2026-11-25T10:05:00Z
+	// CreatedAt When the key was created.
+	//
+	// Example: 2026-11-25T10:05:00Z
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Id Example: key_c4d5e6f7g2h3i4j5k6l7
+	// Id The key's id, used to revoke it.
+	//
+	// Example: key_c4d5e6f7g2h3i4j5k6l7
 	Id string `json:"id"`
 
 	// LastUsedAt When the key last authenticated a request, to the minute; `null` if never.
@@ -523,7 +527,9 @@ type APIKey struct {
 	// Example: 2026-11-25T11:00:00Z
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 
-	// Name Example: CI pipeline
+	// Name What the key is for.
+	//
+	// Example: CI pipeline
 	Name string `json:"name"`
 
 	// Prefix The first characters of the key, enough to recognise it; never the secret.
@@ -535,17 +541,22 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revokedAt"`
 }
 
-// APIKeyList defines model for APIKeyList.
+// APIKeyList The account's API keys, newest first.
 type APIKeyList struct {
+	// Items The keys, newest first; revoked keys included unless filtered out.
 	Items []APIKey `json:"items"`
 }
 
-// Account defines model for Account.
+// Account An agency account: the owner of API keys and locations.
 type Account struct {
-	// CreatedAt Example: 2026-11-25T10:00:00Z
+	// CreatedAt When the account was created.
+	//
+	// Example: 2026-11-25T10:00:00Z
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Id Example: acc_b3k2m5n7p4q6r8s2t4v6
+	// Id The account's id.
+	//
+	// Example: acc_b3k2m5n7p4q6r8s2t4v6
 	Id string `json:"id"`
 
 	// IsAdmin Whether the account may use operator routes.
@@ -553,7 +564,9 @@ type Account struct {
 	// Example: false
 	IsAdmin bool `json:"isAdmin"`
 
-	// Name Example: Acme Marketing
+	// Name The account's display name.
+	//
+	// Example: Acme Marketing
 	Name string `json:"name"`
 
 	// Tier The account's plan; it sets the account's limits.
@@ -896,10 +909,14 @@ type ContextObject struct {
 
 // CreatedAPIKey A new key with its secret, which is shown only this once.
 type CreatedAPIKey struct {
-	// CreatedAt Example: 2026-11-25T10:05:00Z
+	// CreatedAt When the key was created.
+	//
+	// Example: 2026-11-25T10:05:00Z
 	CreatedAt time.Time `json:"createdAt"`
 
-	// Id Example: key_c4d5e6f7g2h3i4j5k6l7
+	// Id The key's id, used to revoke it.
+	//
+	// Example: key_c4d5e6f7g2h3i4j5k6l7
 	Id string `json:"id"`
 
 	// Key The secret: `ghd_` followed by 40 base62 characters.
@@ -912,7 +929,9 @@ type CreatedAPIKey struct {
 	// Example: 2026-11-25T11:00:00Z
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 
-	// Name Example: CI pipeline
+	// Name What the key is for.
+	//
+	// Example: CI pipeline
 	Name string `json:"name"`
 
 	// Prefix The first characters of the key, enough to recognise it; never the secret.
@@ -970,9 +989,11 @@ type CustomValue struct {
 	Value *string `json:"value,omitempty"`
 }
 
-// DatabaseHealth defines model for DatabaseHealth.
+// DatabaseHealth The database's reachability and latency.
 type DatabaseHealth struct {
-	// Engine Example: sqlite
+	// Engine The database engine in use: the embedded SQLite default or PostgreSQL.
+	//
+	// Example: sqlite
 	Engine DatabaseHealthEngine `json:"engine"`
 
 	// LatencyMs How long the ping took, in milliseconds.
@@ -991,7 +1012,9 @@ type DatabaseHealth struct {
 	Reachable bool `json:"reachable"`
 }
 
-// DatabaseHealthEngine Example: sqlite
+// DatabaseHealthEngine The database engine in use: the embedded SQLite default or PostgreSQL.
+//
+// Example: sqlite
 type DatabaseHealthEngine string
 
 // DiffCounts How many findings are new, fixed and unchanged.
@@ -1208,19 +1231,26 @@ type FindingCounts struct {
 // Example: B
 type Grade string
 
-// Health defines model for Health.
+// Health The service's liveness.
 type Health struct {
-	// Status Example: ok
+	// Status `ok` while the process serves requests.
+	//
+	// Example: ok
 	Status HealthStatus `json:"status"`
 }
 
-// HealthStatus Example: ok
+// HealthStatus `ok` while the process serves requests.
+//
+// Example: ok
 type HealthStatus string
 
-// HealthDetailed defines model for HealthDetailed.
+// HealthDetailed The service's readiness with the state of its dependencies.
 type HealthDetailed struct {
+	// Database The database's reachability and latency.
 	Database DatabaseHealth `json:"database"`
-	Memory   MemoryStats    `json:"memory"`
+
+	// Memory The process's memory and goroutines.
+	Memory MemoryStats `json:"memory"`
 
 	// Status `ok` when every dependency answered, `unavailable` otherwise.
 	//
@@ -1297,7 +1327,7 @@ type ImportedWorkflow struct {
 	Steps int32 `json:"steps"`
 }
 
-// InvalidField defines model for InvalidField.
+// InvalidField One invalid part of a request.
 type InvalidField struct {
 	// Field The field's name: a parameter or header name, or a path into the body such as
 	// `ghlLocationId` or `items[0].name`; `body` for the body as a whole.
@@ -1322,7 +1352,7 @@ type InvalidField struct {
 // Example: body
 type InvalidFieldLocation string
 
-// Limits defines model for Limits.
+// Limits What the account's tier allows.
 type Limits struct {
 	// AnalysesPerHour Analyses the account may run per hour.
 	//
@@ -1340,9 +1370,11 @@ type Limits struct {
 	RequestsPerMinute int32 `json:"requestsPerMinute"`
 }
 
-// Location defines model for Location.
+// Location A GHL location (sub-account) owned by the account.
 type Location struct {
-	// CreatedAt Example: 2026-11-25T10:10:00Z
+	// CreatedAt When the location was added.
+	//
+	// Example: 2026-11-25T10:10:00Z
 	CreatedAt time.Time `json:"createdAt"`
 
 	// GhlLocationId The location's id in GoHighLevel.
@@ -1350,10 +1382,14 @@ type Location struct {
 	// Example: ve9EPM428h8vShlRW1KT
 	GhlLocationId string `json:"ghlLocationId"`
 
-	// Id Example: loc_d5e6f7g2h3i4j5k6l7m2
+	// Id The location's id in ghl-debugger.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
 	Id string `json:"id"`
 
-	// Name Example: Downtown Dental
+	// Name The location's display name.
+	//
+	// Example: Downtown Dental
 	Name string `json:"name"`
 
 	// Timezone The location's IANA time zone.
@@ -1361,7 +1397,9 @@ type Location struct {
 	// Example: America/Chicago
 	Timezone string `json:"timezone"`
 
-	// UpdatedAt Example: 2026-11-25T10:10:00Z
+	// UpdatedAt When the location was last changed.
+	//
+	// Example: 2026-11-25T10:10:00Z
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
@@ -1406,8 +1444,9 @@ type LocationContext struct {
 	Users *[]ContextObject `json:"users,omitempty"`
 }
 
-// LocationList defines model for LocationList.
+// LocationList One page of the account's locations, newest first.
 type LocationList struct {
+	// Items The locations on this page.
 	Items []Location `json:"items"`
 
 	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
@@ -1421,14 +1460,19 @@ type LocationList struct {
 // Example: error
 type MaxSeverity string
 
-// Me defines model for Me.
+// Me The calling account with its tier, limits and usage.
 type Me struct {
+	// Account An agency account: the owner of API keys and locations.
 	Account Account `json:"account"`
-	Limits  Limits  `json:"limits"`
-	Usage   Usage   `json:"usage"`
+
+	// Limits What the account's tier allows.
+	Limits Limits `json:"limits"`
+
+	// Usage What the account uses now.
+	Usage Usage `json:"usage"`
 }
 
-// MemoryStats defines model for MemoryStats.
+// MemoryStats The process's memory and goroutines.
 type MemoryStats struct {
 	// Goroutines Goroutines that exist now.
 	//
@@ -1446,7 +1490,7 @@ type MemoryStats struct {
 	SysBytes int64 `json:"sysBytes"`
 }
 
-// NewAPIKey defines model for NewAPIKey.
+// NewAPIKey A request to create an API key.
 type NewAPIKey struct {
 	// Name What the key is for, to recognise it in the list.
 	//
@@ -1454,14 +1498,16 @@ type NewAPIKey struct {
 	Name string `json:"name"`
 }
 
-// NewLocation defines model for NewLocation.
+// NewLocation A request to add a location.
 type NewLocation struct {
 	// GhlLocationId The location's id in GoHighLevel (its sub-account id).
 	//
 	// Example: ve9EPM428h8vShlRW1KT
 	GhlLocationId string `json:"ghlLocationId"`
 
-	// Name Example: Downtown Dental
+	// Name The location's display name.
+	//
+	// Example: Downtown Dental
 	Name string `json:"name"`
 
 	// Timezone An IANA time zone name such as `America/Chicago`; `UTC` when omitted.
@@ -2195,7 +2241,7 @@ type TriggerFilter struct {
 	Values []string `json:"values"`
 }
 
-// Usage defines model for Usage.
+// Usage What the account uses now.
 type Usage struct {
 	// ActiveApiKeys Keys of the account that are not revoked.
 	//
@@ -6415,369 +6461,375 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s4ti/6VXB1pir2PZQsyY8kTp265SSdTmbiJDt2T/beUY4Jk5DENgWoCciKOuXvfgtrASBIgRLl",
-	"JNPds/PHTDsiiefCwnr+1pdOImZzwRlXsnP6pcM+09k8Z/D3G7Y84zRfyQz+KRezGS1WndPOGeFsSah5",
-	"RsSYUJKLhKpMcLLM1JQIzshSFDfjXCw7UeeW5gum24BvfmfFP1khM8E7p51Br9/rd6JOIrhiXL2kcto5",
-	"7TweD5MjdkIfXffTwfiQHicP2ePrYXo0PqGPkj4bXB+mx+OH9HEyZEfXJ+mjcZ8OkkN2fP0wfTweUmhw",
-	"YedUFKLonPajTsbHAv5Y0oJnfNI5HdxFnaRgVLH0THVOO8P+8KQ7GHSHx5eD/ulh/7Tf/+9O1JkUNGWd",
-	"087TTtTJ0s6pnsjV9OHNcHY0PymG8lAd3z5cDj8fdaKOXYlX+r1cJFfpMTsZP5wMp4fZ0a/HNyf5w9mw",
-	"E3Vm9PMFu2VFpvSa2hFFnYLNRaH+tKs1znia8YnsnH780kmoYhMBRKGKbDJhhezoVz53TjuvOFFTRszv",
-	"DyQZZ7lihSQZPvj55WtyvcjylBWEpikZdc7mc5FxNWNcEamoWkiSSdLr9UYdQrl+4xUnCc0ZT2lhfh+L",
-	"AlrD95mEF+07Eh5ZQtSNzRjlSn/U0zvApKQTva9+z2bAtfFcQPujDplSSbiw48M5QadclGPDnyMiBdFb",
-	"vCLXQtxkfBKRhPKE5TmeFfysK6diSQQ3r7pGxBiG704W47B8appJNyc9jWKRMyC2D8/7g8NO1JEhslKZ",
-	"yvVUf+E4OJYSuj7rTtRZTle1Fbmwcy2YhAXHgZolSKaUTxjZ01NkaUQSwcdZMYM/cbL6Tz1H/V8z3f3A",
-	"fBc8Z9IuKUv11Ow0YXrL8RUX+mPvwRs605N6I8iFXsT3LBG60c7dp+qhrRzKW/b4p3fnR8NH00e3F9P8",
-	"/YfBPy47UYcLdSYlk5KlQNwFoxJOXWUX4Oh9VpYOLs4viGaheabnSiRTSp+OU7KcMjVlBZA5nc8ZTyUR",
-	"c9UVC0WgAb35QLmMp3A+OJ0xTaMLfsPFktd29nDQvB56tjIRBeucPjop3zJntPXRXuNy/orzhpWu9Iwk",
-	"0TntzBfXeSanLNXPFZvLzunw7tOd5m4LWN8xzSWDb+cM+SQsbyc4ET1dvsjzu7uo8x4aCF9Ml3o59Sq6",
-	"3cJLStP6hGZ4OekNQJqVP66mH1fTj6vpx9X042r6cTWVV5MqFve6mS6UKJpupjMi4ekPrenH1fTjavpx",
-	"Nf24mn5cTTtcTbteRndRZ8poqhnL6ZfOM5pM2TPBVSFy/e+UyaTI5gq5Ywy9JhGZ0c9dOmH/5/Ck349P",
-	"iZxSTe6J/liSGV2RG8bmsPiUyyUrgKgpJ1OxAMZgbId2HrUWgUf/tsgK/4qdshnVI1IrmJ5UhV5WPfyf",
-	"LulkfaxnZMnoDbmleZZSJdxpxwFFJGVFdstSMi7EzDzAy4Dc4m1QHeeHgxFQi+zCFTHq7DTIu6gzpwWd",
-	"MWXW2V79eh/qI7+0g5GZfCBJlpK9WF+HvV4v3q+OasMtmemm5lRNS9KiZaebBj+nSrFCf/5/dfsfaff3",
-	"fvfxpy+D6KR/9zfN6da24NmikJryQ1OJOfus8IXYbsK8YLeZWEgypxP2hIhZpkim3F0zzgqp4Fl1umz1",
-	"9/6rX0V2/uvZ6k3W/3x+0V+9+ed/fD5/LvT/lucvRDb+Dzv53xZ4fMzsExyjP9MZ/fya8Ymadk6PB8Oo",
-	"M8u4/fcgNM1X4zeCs3OqkmnDXDUtxiiwJWK+gtkkeaaZ/JTKiIiCwOVBcyKZJgnFUnK90hxuZp7H/2/c",
-	"Ix+mjIOQJ8YjrqZsRma6V4YXbrIoCt2k4CzyT1kmSXzYP4qd8YKSa5GueiO+lZZhxZARlEv2atzVE+7i",
-	"jBtWbtAfHm1fun+wVROtn717RW7YypL6DVshqeu7TJOFJJIlBVNVWtCvJUfrol+Y9G+g+5ZUr5tuQ/Wv",
-	"s1mmwnOaCamHzmaSKEEKphYFj8hA/2PY71dmctwP02sOrftDTNmYLnKFn4xFMaNaos64OjTibjZbzDqn",
-	"w34f9gP/Ve5GxhXTEggM3buuQ+O3twdsSkSoJJNp3k3Z9QJENyplNuEs1Yd2L9YyeIA5bRDNAzvkCRAt",
-	"t0m332abPnh3Xmiu9k5sNdflOK9TpxZAsrQ6d/3ab0fJw9nw8+Obw9uT60f8uBiqBur0buWWc9ftb587",
-	"aKpyLrhEN91Tmr5nvy2YBKo1Og4oQvN5nuH6H8wLcZ2z2f/+FWSzqp9vRnNNdyz9u3noFM+UKZrlZkUL",
-	"7ASYj2ZKeqXgIiZ/v3j75pQsOPs8Z4nmfYynml3q30nG5ws45RmXSkt7ndPOwe3gwJKGNKvDpAL57OH4",
-	"MHlMB2x4fZQeJY/YY612XQ+Tw/SIHY9P+p1SXjrSZ8JK6Od2FtBtuW5Tpeby9ODA3/5eym7tksgDN/8u",
-	"rI5eYCNgZE3rMSTjjOWpJLRgJOPw+imIopH+/82zNe+/gBZA2ITGOqdIOaXY3Tnt6MWGBTJC9bwQc1ao",
-	"FRnBy6MOqGeZlEAbUaWpzS2ZHaQExGacD4jE32IzDEGSch3JmGY5CLat96X8uIsyONB+eXL+VrBx57Tz",
-	"vw5KF/YBPpUH77AR/GSdO1haTgXDZYCLGJVEOWdJNjYH55RQXBrQXEAvLgSfED0Jfa+Xqx+NOCVAKfpH",
-	"fU+LMSm0khdpIdmoJ6axJdX3H1cgG+hWw4dK3/FaEBN8nGfJfc93usD3WJiWz0jBpFgUCUMrlLJOlAXP",
-	"flswnJMkNC8YTVeEfc6kkt/rQD8uacjNegeSSew3355UbNMSV4mWq6amVK0tjxYsuWbsNP8JFch77V1m",
-	"2mhmy5IVt1nCSCIWeQr0A4o1Uwx20gw/sF/Aau65Ucf+YbfzhKGwguBh3WHX7CS/+TG3a4O8p0cu7Unj",
-	"WlwnCS2KjEli+5dPyG8LoRiJ3bLEZKmFdrQuZnxCMgV7+0Z8KM0F99pZNpurVfO2OsuJsZg468QTks30",
-	"YAgoEECL795eXJLKETz4UkpedwfuW9TBNp3dgyb57sB4Ur/mdA+HJdG8EWqq11MJ66PdhWK46Jbmmm9H",
-	"L42L7g3Trb8UM2YXFChCPRMzrf1d5+y+nDobj5lWAi8SMcefAvzaehCa7AQwerAY+X5wcD1clTszeTgd",
-	"Zoe/Ht0ce+/bCT8hgucrO2VpNfy6bz01nyWUk2sGjIcaG2SNwGxLB02DPtBz/0a0dWaHbbmh2ZSdCEx1",
-	"vS+/HYmppSiXVUuPYkzctru1lWBTACIAEaHykqNKS3cvxIKn9yQ57n2+Ue5naXnjObEJbrt78ZOvERKO",
-	"KmyEjGH8O24ufvQtxYTg2ujNu2a54BPDQwSYt2kC9mXYwHd0lQuaXgrxmhaT+7IO5X3eTn/L9eta+qSc",
-	"DPpHj44fnvTJ9Uqx7yXcDQ7LfTOTJkoIHMgu+zfHj7tKiC5+/O3FvdAqgZVO8HE2WRQsJWDLIXuDPjnP",
-	"npLrFTGmnH3Y1l84XaipKLLf2X3PptEs/sEa5IQLrWdToy8Ygxuhkow6Z6Zro8M8ZbRgBZlM0yvw/31j",
-	"afCoP/A9Zd68d9jUhf/dt9tPuyyeokacwh85tUwUpGC34gYvL8938uHDh65eTcaV06FqPol8SVeSxLjI",
-	"ca+z0WcAlDEvRMKk1FfLc5EsZoYu7qUfwO77rYRPf2re0He15k7XzMgxLD0lf+u5O+Xj8FMPXE+nxJlz",
-	"KCe0KOgqIhOwGOBs7idGlmLbJkNIaECbzRlbBvtVlg1ftviFaz1P75xb0t1UHZhy132rCYJXlYktGzgV",
-	"eVqVTjfIW39GaT3Sl9U55asLdHGGjRIu/sDInuX8qSSDfr8/IEAWTwhVaJnXP/bxRzJnRdmCFrNokrC5",
-	"2iibfqO1AgcCYZ8TxtLdWCBcKF33pbdSu9MHVSRnFFdl4GuP/mp5Co5eMKPYbFmuHQ/5n2xJv9W94pY7",
-	"k2jnvl74vHUhNV/VdGu4bGEfavaBXoc6L4ijEXcWOGhzTtXU0r8YjxnEEFkjIydxhYF+7H/qAf+M90Fn",
-	"yGBs4pYVvs8RpRZJBA9ufhQ6P6IgnEkwf6RsrqZkL66uqx45pzPgELYLUA91T8aFtd8jZ+WqlYwEzWfr",
-	"TM24P+WIxz7/iI1N9BcuF3O8v85ZmtFLoIj7qkDNno9n2F5Xt09GHcU+q4N5TjOOpncwoZuzQqasYE8g",
-	"MoX4fes+v5dIfezfTG5FyEwvCRipdxPBXAtdaKELn34/4VqvXlxfqrjXKTvEuIp3r4wMbNwfGW6cF4L4",
-	"xXPTVaMR+8cmGtH5VlOqWFdlM7buXMMIni/tPNJr3+ZUql+kHVB1+uD714dDC6P6RUI9qTIFezIsTqTP",
-	"hn5xlvGFYk9IzBd5HpNsjFbLqkvSn+vgtN/fNFfdDhqn0Ae5Nn50XPqzf/aKzLM5yzMeXKx5wSBqMeSA",
-	"xXCPZEoLmkAEnuFjN2wVEcbFYjJFL3oiJjyTjGTqibHLYnzXenSA1l8evvxt+Hr2359DwzES/NblX1Jp",
-	"pX23vMtpljPDM2misluIUrnPOt753t6PmqAi69gz6+UHz1aoxp/CJ9ewuP6VJUpPEA/C6wxdvdXDAHEJ",
-	"lT82HVRzpO5cJyAzrw8e2goOBS0Y9z2U/a86lDRJrq4Pb4azY/5wfvTbSfFIDtXR7UnwW3mWzjIeJAmw",
-	"xUCoDc4GotwWkhE9IYgvK8TCGERc7yZzyXR0LUTOKA8fn7Nkxsg5LW6YMuGk9dGpjBXb9uoyM/EdTWQF",
-	"jZQz9ckruHVehDrN87djUL02Uov54sLEs99F9V33wq93avE9fqe1s9B1gSIJlSSuRm9gVB/pdpF+CNwb",
-	"ZF5kXElw0USdz92J6Jq5ww38ni7PTehyfTHN6NcXa21YZ7yM4AdZTUs440Wem8H2/AV+no3HYeZojbkJ",
-	"k+SaqSUz3MmGiQOz9C3Fmw3wPeAtlVPowlc37YIe4DN8E2LUP7NANM0Lb0zxuBCzGEW2WIlYS2y54HpP",
-	"phT10DbcxzS5zn6iju5gK/NaI8cOZ8stI9ejxXHjHNIMvaVTiqz+aweuxD2GveAYB75p2a+FmsIo8SDo",
-	"eZhYhNnXj7t2EGD1YS4uuQHX1lKHP+RNvMXeUdU5veUMAkCryS8PZHmmpplUolitE7SbZlNYLZMR4Wyp",
-	"xcvSy9nqKlzflvrelsGu6yN4R6VmObA3iQmIVYJMGHhoif7UBMQaSUPgUQcZcKdo2N8r0bA7SiGwEpWZ",
-	"bNq+946dBz0dixyiW8yu8Ym3mehkBz4FkV/W81iJwiaT7JYROuLXK8W6WYpisOOhENla3f61pJ7QyGzr",
-	"hllCNKxlkgUqp1SReSHSRcJSEx6BXNvfApsutHZZV/KH6gOQUzo8PrF9c30v5dnvLPWWYXtA+jfISfLi",
-	"CT/2u49pd/zpy8lRKJIwanlLGObhXxQ2mSks+OPTiFyvnDoPEc0cLU+SFRAmvtsx3cB6TQbG5u9/hpfu",
-	"qkktofH//PJ1ecVmaYQRIOAmqG5WQ0LMulrlZ8jUe3wPRAqEWUbw/LpIJ4zQ0gKzZ8LE7Lj2Iao+p8kN",
-	"uIapohFQ2HK6ar2gb7xhBRbV5JdsiSPeE0VEOC0KzFNSlcjbfTJlNFdTOH8sIn3NGAe1SOlHJ5vCngeV",
-	"sOf+ethzJW+nPtifaDL1I4GRdUUk4+ZUiiJFjbrViiFXtLbYrZdpnWdVGYhdYUu+3oXrm0/dWavS0Wbm",
-	"7aKBaZpmei1o/s5jp0aDqatDtGKWq1/RJn+14nSo8miTpLSWX2QbiUtxFnPY6iZ+++ITEttHMSQdScOr",
-	"7cUTl7HV4G9jXFPHRz89yuXRfqpFr9sX1o7psmVEOVotwFIuuB88/oTY3UfVIIYFib3JRKRg44VkKYEw",
-	"gGUmWesI853jxKvEiJuzkWwWfHf9LagKLoKcLtZyiomno3U1yik3N8zEUIIrLyWZNIkWcJNKxWiKpMnZ",
-	"kgjO2qjma9reInyEgkqoycLRJ8PZL03im51CRem7CJ8COF5LKh0iyanLB62cq1pe+F55evajUML4iK/x",
-	"N3LD5pDVYMkO/QGUzAUsqzPC78XO9bBv0ok2HKSo45yWrc9UXbZed57XCEEsMP3CU/01aRi1gOSZdAr+",
-	"v0pA1Ev6BwqIZM8m0HlMEU5zNOJr+Y4VnSqt3cckS/d75IM9b2s9ZZp0VhL9RI64a3lmfw0RtWKFbDAF",
-	"l4RHJZnRlDWb1j1Qg3YWy91E0qxNwmjrJNF1v0TLvDDHm9B/yMlyKmR5+Cprlkmn0AI3LLlKCbmU1/nz",
-	"puyxrd6JCvLD5oU9914ts6dbmgHg5c0C8L9SrA1t2osmjlBFbkAmqqWNmpxiLRG+EHIPr0Yluw8XOaqm",
-	"vVUF3nWBuFEE9jd7mz37aUF5KHf3LWeEFjO0VJBsfMByycC/HbCX5nRh8ukCMbtM3zqGcV9Db611hmfQ",
-	"cEjBajr02AEmzhrQD7ghjCKaYQTM2tG6LrqDzgan3oaOAELB3LQWW0ROxdLetGUn79k8z/wIjAbysMsZ",
-	"2i6zIsHt0ittE605qi7re2WdM+tNvBRL48JTELHs5Ae8YuUcYDXWZqWplGbgiF9bPrnAgYcFOtfTKQ5Z",
-	"0URhipcW1hSdRCA1zvNVRHq9QK+J6ik6CfbsxSKsyTEYAeL1j/h2sjYxAxuyXTkwk4zKtQ3uHIJ4vHUr",
-	"soN6eVbeMtigyTu8Xmk6B0gXTYV7FtckIgvJikhfLrOIyEVxy1YRUWw2z6liEZGKTth+wE7ccKqwU3eq",
-	"fn75urYbNL9KBNfCXmdL4vumM+W6wVzQJtPRhSqoYpMVeUbzvNOC2Qa3w3BFFx3RUnWzrt+64nbDVuFJ",
-	"oS/+lMSTaXql7/s8F0uEODjqk2sq2cnQ8/Q3O+3f9enTx8nzR+zFw8nLk+zvxzevj2ZvDsW74W/vB/Ky",
-	"X5UN9ZdaPjzr/jft/v7py+EwaqHo6lm0ceSBAgnRANaNh9PUm5YlU3209NnhmAkDmaGCJwx0vWcLqcTs",
-	"BQar7ngMLJdIoA1kFk9IfMNWse4TIqZYMTGBEnKRTNG1YLjF9SKdMBWvE35KlQuCqvb588vXDyQYCU3a",
-	"6tj4GpFNYa478MZ1hn/+9s1Pl2/f/1ezVz5kAGZ5uuGkja9wEqE2G2nQNurWJsxMm1tuPrO26fbX4NOG",
-	"Xu5CpxT2+Z8Oy+0+LLO7zFJmKQaYfxPFOCX6uqAJkz4BwddXmM3bM8haV3nGb+L2XNQfwoYdvr0y7e+0",
-	"xbXGvVNQnVSts8Z57UYFtd53IAbskrxu6HLDPV7r0yLAmB2GDNGK0MfXpD4b1GevzZ551EvE7KC8z1rQ",
-	"6XOqqGblL0G3WY/rYXyScYxvMUYi+VueKQhrElJNChT3yqG5x4E4OcV4sjqXYQkuFyaOdI4h5+IGLPaz",
-	"LM8zybRgWCWBfu9o6OvlYlFJ9uOL2TWqVGLO+DPBOUsw7nKtd+8h0S9b+XsuRA5jgNiggmRpXt2HQUDZ",
-	"W1fpCkaTqU0PbQ5GSs1OGNMjBAfCUujRZLNqzxVlrcniafbOH4G/C+srExI3vGCR4LbNKF+VASy0YPqG",
-	"jQjEDYCA5yIH1vnNNwk92XE3vj5kpKTAVh22DvZwbpK1jtrMrLb3u0Rv2DSir/MkhcO8LQ+XCk2t+tpy",
-	"zqSIiDm2nq/AnoQR65hxR/MckP5cwHRA+PHynzbJvtZ35/KltljHfK2lHA1EPGDE4GndKgYBrUUKZl2Y",
-	"o7GeoX+WjrhbG4dFbqARs9I3UPpE1h1w5vW6WXaDZe0e6Eo+AflW/3WKWRQOJmfdsj+DoEq9chnEg5S6",
-	"+ANJFhyyIAxHjyMSY8Qz/DkViwL+SOkK/rtk7AZfElxN4a8Vo4WMAzqgbjl84UKfFjNwhim4/irq3na8",
-	"wwPNtLmNaouMHUQ49NBC/5ROWJA+6TUaNRLHvl1Eoc2P4kaUAIYGkJpwqVE1JXvuIVqDAquJD0KnAxWL",
-	"LK2axgDSpqBcAr8gXKQtLVU29C+ggCoDPMnSCSM5o7d1KVC/EW71JuNpg/XGtZjJ0zJYSzcVEWpmgyZV",
-	"sBzaH6g3Pf2viegqgR62Jc00aWtyF4h6ZYUl3XQnMoupf88xh8611Ik6EwGBd+brqjRlvg/IUtcs32Tf",
-	"0wODrQaJFlVacxKNXNvSxGdDHFtsj6YwURFgHcGxuvSGWzfcyob80ETY06ZTcjGlIS1YiyilKXBZCMUg",
-	"O5TNHwBc00Rotq5nIJvOQMg+/NQ8MXDK0BpVqsiuNSsjKUtyWrAnpDvAhUDMLQgrry58t63U8lm1mxxA",
-	"dManLgU28lJjOeZzol/YcgB45tOsTGhOi05kbNZRh15LzHdF8JqquG9fXk/LgMlulnmBhPQNaJaG7Fl7",
-	"vSiInOeZ2m8XhK9oMWEbRVTzhlkfOBbp1wtZeDpN527OUUk5IXIFC9KHIgumlVftyYZWiWRKhuRnY4pq",
-	"sG5Exs4qim0GFH16r6SiYc1tq016WWRKsZq1EzGut59wmER4nTD2LxxQjDlnVZc2wHsE3DwOeT0Y2brI",
-	"QQ03L1Un4SG1r99coSSolxgqNM4+r5kMzu4P3G7Q4E2OmBlULzQoh9Pe5LkAJDvAK7SJm2XGNE+do8wb",
-	"9nfBe++FU7m0etpkywe2UWaKahYBWasZvxX5LQCnG7PXeqAZJckqqanvHzvL8VXBZhkH2IdPnm9v/RKs",
-	"ufEs2ngTQaEGCfS4RgcWen7d69TS0V3xcis2bxoIslfUMa7FQj0hyMqddck+wE2rb3zTFY2dvmm0qYHI",
-	"YVNXakOorQTNFBmSJvnb5LhuOLTwRrXNrZj96yGA01XouKz0uGegRcnmE9EK778Vfv/OoYkIVmtXuqzc",
-	"ENjwcS2SWB8SSpZTka+FIpYo9o0Darf1oQFVOwvg42++K8ypi0qO7h0aSy8lD8StRUa94YJpMm858wzo",
-	"/Oj5sr2tXzLM4j02m5bsxySGl+Ot8sfmWBEsTNCuQ/1u3KiutuvP1T9o16V5vdrr0Y691k2aBmSyLNUB",
-	"ixDa3J9tLFYg8onpQ43Xgh/Uc0rOMKbucT8iT/HPR/2IPMM/H/Yj8hz/POlH5AVAfC190fmsE0FBiGed",
-	"qPO8E3VeVIXlp6FD1WR5t9n+peVd3FSbEzfbXfzYSGh9sN/ngHiAV+66Z/Gayq0RVDUPAoggMyNsbYzW",
-	"grc0+5R4pdjp1uKHxY2JHkYOmrI54ynjycoZyiMSLzi9pRlEMtUCnLzFizrea9uXMuos5lopv0BT1frQ",
-	"zAMiM54wUwsBEJ4094cILEAiRcwk19fhSb/fO27lubjdFNUKavx6bCvX54JcZ5zWRdnbhgDWMMmUvdfX",
-	"ISpJw+11iMBeAbTIe4ikbRBHKXewmmDmDGW0gt3zl3kaFgwrHpQS7KooMhPJ65lSTVvW1V+weU5twK8x",
-	"s9Y9bWE/S9RJM5oH44MwzRceVseE6AM0JcZrYchyMs27xiCjNe1FmilRdK8XPAWSKOOFq/S69mLjXS2b",
-	"RMNqXkdkrUN2wA/kjmkyrwyuWOtEGbuGUX2T/cE3E5bXU1BB9LSarUSGITWbkxfq1bE4W1p9zNJYRGKw",
-	"UMROwHY0RnelsMk036nYgXHJQ85YbSv3IwvqvczU1Dx0mZvtxb+s7Tj8rP0I8xI8jcMC0GHwWutMmB2c",
-	"+t6A9Eu7Cp3Nl1GtcXwtIrGr4BRD1Ze0oGOFEdJ6S9hnPWEMzccDKwOFk0wBqKCu1TAUvClA6gJFeD3J",
-	"wC99tlEG2yJ3QeBvlSQdDoW7MCxenz1OwbPrYVetyxzbDFpmQ08JJa4Gk15xRG400XeY9ELVlGTcHFBA",
-	"HjLGgRGPJ9O8LJqCWwYs7mP/U0+3ET8hsf4kdnoTNODpTDU3XKXBTbH4wQusYGVklqsR4F8SBvXQFpUx",
-	"BUdMhZ9PVZtbugobVqgM977y+s6krWpRpU/wbxpiaGfOi/z8INN5iBwA4k2uE4L1hb9jxUuxKEJ+RuMs",
-	"r+O4FAsOMGZr5ckg+L6FqX1GPz8V6erpSjUFhgM4rFRVXCvlAc8jNBjeqQ5a1xsIou5WR3Ny1BA8An3o",
-	"hTgHP2kgl9i8srYUM3rDYC3QwxoRmhRCSkLzHHzUN2wl77FEa3l19RFGa9tXW9UgJXgn5B7QQoMdE3Uq",
-	"B3Z72SS4XcXLbDJ9zW5Zfr+M8Dqe0QbnfQuQrudiyZVYcvKccUXzsP1sxn4XfHs+96uzN2forf99Ldbs",
-	"bMaKLKEHz6ZZQicirCel33iHGq6fCpN1MEhmklV8rXJMm6jNxLbvGOpSWz1s1qTzl/bpgo0hg7RHXlnl",
-	"Nc+kimwejpbUckZvMSyGiIXaH/EZo9xVtYSaqEUJFcAZlq6CKCuhCDV54Z6zX/dAsBFVK20w4hBIGIDZ",
-	"cCVgtxKKe7N9Jkwle+CuMePIWdaTMsq6xXgCYdU7jM0L6G49MojpbTEyL8hz1xFh2HCLEemjtH0o8Nb3",
-	"27D5VHD2BkTR7WORBs0URdf2o3pXdtJqTAa+cPuABEBfLnimVg70sMxOzwpMOdlhoBY4scUo5Uw+c+Vw",
-	"tzp9zi+8lyFHqbhlqxZLju99PwKAVKZto9Av1bxvnC27OaPAy03K0kYf3NZxmDSh7YNhM5rloI8ZV4FL",
-	"MfqOy7SQbQ4IvPW9BnG34Sr8FviSToj706Jpff7+aFrn1YzlUGKVcZEYfb0GjwQMUs9UcFaWf7Uh1pXo",
-	"MhR7wAXi+0TQS1JRDGvVucpDdc4C2leJ8rkxpcy8pvVbp8dtJA98C86CiVHY9PovQdRGOzjXqW0tuBee",
-	"k2FtmhNRiIUK3xI/u2coemFZF16zpAyGrVTKKaPzszwXSYNSCT+DOyoHTgCg0nRuBctqhvnho0cn/Uet",
-	"lEe5ktt6RPs9EdeKZtyHlMCUUH1Vy5VUCDpY+g6PByfHj4ZHLUZR273aUnhjjPz9CO3lG7b0kh43SevV",
-	"bQ7bCV0oqCkTMhZFVEcmtobUPKun2FYRkisVlPvbCyhXYsj06Bqm6+vEO0z4K5VbsgdpkYvrrjUmZOl+",
-	"K43XR/jA9M1+9/FVF2LOG4A+2ui13vIOty7vJq33jNc0XRMda5Plaqpu/ITEv1w+M9Z8McuUqsUMBpRj",
-	"b7AnR7uRQlDBDZKGM/C+brQrXlYNwTORsryKMhRVYuc0JVi8gSyZkhjN9K4ERazFpRGPzfs2lSImNJfC",
-	"WLzQQmrdDkFN0xSp3OzI86oBFGwLahjoyGDX6pYIGKAyJ5SPeCJ4ki9SE48lxYxhSRMISJFulFvdMYln",
-	"KGiVb123MIRhpta9k9UYLWMI6G1yv3xz5MItrkNvzFX34X3A9UpSbu033OwcDDQYdA/qVSvdebzuOIHz",
-	"Esg42uT3xfn73l/XgfP+6vu1Bumz1ZUL0elNpui1PJAqtDT4ZFrvBqSb7ABa4vnCwpXTN3gTW8MTVRbS",
-	"+dMlXYHK4JXZ2wOMPSWInAtFklxwJvfvCd75/XyLhRBqQ7gmdTG2VvKnnLDP8zxLMkUYVxhcCP7EGrOo",
-	"LJQLxTX73yZpRjKlLMJrm3y6C/v+pvidoG/02/g/vb2gicsRbEXpF4rNg3jeNt47LDCalTdmR1l6GH1H",
-	"a6sBXJp41MAYNob9eHN2AG7g+W/k+4f3dPeuuXftbkd+VLx1+iKTCnPkDUC4Z160dDMSriuYXt76dSTc",
-	"dV7d7PPU8g0AYwAEHNYHrIX9+wzIpmqaI3VxfoHFtsESR/xlWTvrW6LE1+LCDwdfh1Fqo89rS/lN44Cb",
-	"YnI3uHnRPvWejUMEYNKnwF3CIJJO+JCXBjcIMlm+HfCP1t6uJM2Z3DF7UD/SNGeGBelXiGJUMc1YR0kH",
-	"7X6d0iSNRwqikw2IhXWZ+5gWndKcaVxmVVBOMLpfmVBBz9v+qT7JxiI+tDCZ0wFBJjXiMpQitig4rMyv",
-	"oGgVfyCdFtx+devAPRlU8W0AO3o7HkumQlQzEyAGxNdsLAqGdwsdK1bEkPDmRehjTD4PoIeazOMNWWPm",
-	"DYK9QGjJuJ7Cd9IurkBz58D1GBg/qGUNE/BCPeDDresL3UZuqqFF9n0ru+b8V/05deUscF7lcyyXu1kD",
-	"dKdfQuKysUpl0vZTlt1tFUzXLM5hew8kStLNutOLQnBFUibD+DJu8Zp6iMgcGBy9zleaIf3UG5wcgWeu",
-	"2s//HhwfH/cH/ceP+0GsWTmTm1fOLFBCce30bbU7coiZT5BYLE/ZkVJ40NPmwXA5N1s7Bm9baMni7w3t",
-	"5vWzBdyt6TLBmW1tHV/zKpP56v93cwe1AJyz1f1C5rT3L56Rx0fHD106pjP+rKvOprZiGCIblJhCGLgb",
-	"uHASBEZKanfLYC1Y7ZTYUJC1iBtXezG4+F6dTRvLhWl7kBJR7bZeuzHQV6WscQi8FV5Avgb+GBkRRpOp",
-	"mZAyCZqmoZ0rO1RCK0Mpi2W1yS/NVRrhPAE+nDGKxP/ZNRFm3VfPY1IwORdcMhtzafGmc1Hz77apaLlT",
-	"4O3Ly8t3Lq+uDi9x1DK6ryGl8IzIKUSII2K5q1pohD1D3U9KwPoy06+JTs2i+ZuOdBWM1ApC+L2CEjnj",
-	"zIQ5ro0m3l7cc7To9w8TmS8m8BeLw0BizQ2Uw+9aH6Jb5kWRbZU/bDVSk5rntMmSGkM8p1ZzY2OAf4mA",
-	"n3HEXTW1fe5TG20NUvzbQHp/jaHse8a5N4Nde23/K3Cvd4q4/67R88GQ+WFLqC+4ri9X89B9fwHmPc0u",
-	"jYFPNyCr1aIt1pjzQmL1Nz3A08v/evcT6gmmAfylFlQDrxpNUnPJXdLaW1mBjL2nAcM7eJgXeQPwM9gq",
-	"HMSWormYLDyZ0AoTDbrEd4J1cG+tXxKeoYW6lHLpzC413yAZdd5gXBPspz6Eo47XBn6OecWBlHJT6yNf",
-	"EdoKPGEbHMXSerxh1cfZGiTPvwSfIks3bledMzZiJXDGmuJDEfPWThRePCXxhxdx5XxHJH799lm81b0Y",
-	"P7v8z7ghlbB29j68qJw2awv68KITdV6/fdaJOs8u/9M7Is3wEvdCgmiqtvKhsvEpUywxyQmCM7JuvTnj",
-	"phZyiCoD3gnPVtGtQn8I771WNPxHIz4EzsgfCAER4sebkQ8sDfjIB+Ww7alpYtLh8p0O0sRx6HvW4Vmr",
-	"PIOFRmyAO5OM0IK1LLrTUBn0J1hj3WSEnmhkr8hW2pV707fV7kXemmtmVwN3vyrTIOx6OCVLYwDSsiWd",
-	"z8FmJuaqqw8euC6sliYZT1nxQI44RL4Yfo1F2/cs5e7bqNiwMQICJuqGhRo5wBguoDOrxGxIgFsbuz/U",
-	"ddG2ycpH5/N8dSmaPD5mUtKFlWIyuIv+gVUwhtg8rylK8DBEh3ShxBkM++1cvV2o9hP0N6jV/BjXK74l",
-	"CX6dPAhY71v1IGAK500QUpe1UftTWocTXJGLy7fvNI2JOaS3NEA+ZVyyQp2NFSue01A8OzwiU2uTT+lK",
-	"ri0mDAccRzYlZD27+LCdiUC2ItvLOok2L8bWTK1QWHZzCLEW6Wy0MLVxwQBmaWBlyF6myDLLczIRaFTb",
-	"j0o4Fng6oyv3EKCt5YgXmbxZ6TcBK4bsLUWhpmDpzPikVimuGYfFU2rds7VNB+97uHJPYmF3S+9vj8Q3",
-	"GU9jIlkOiVYYoWYkNQshTObgms+kpvvADSVlNuFtwgLO8E0M+kJO3eazZ+5lEy5GE9XyO3j1Luqk6HXc",
-	"9sXzN8+RHRQiz9vgH+uPfirfBl2hOb2qAkCIJMbylGBCnUMibFm91yEdhgr4Cpq3GfrP+r07BEq9BKzF",
-	"hoJN8AzDaICAEKIV/r0HYYrzgoEbHFyYsW4vBuzP/bbAZ9kGpDVjOV2HWghaFO6PXQvzSQWTPRLjcYkR",
-	"QxNL65gTBNojF+SaTeltJhaFV/tQS4FPRjw2N7r5HKqEVK0RQr8ssGhPlQGUEFtceGxSc4TMQHqkFuAW",
-	"gDxLoFukW0DjcX8qOrmiaWr+KthM3ILfW9PPFVJezUFe/ur5lTrlyYvMib8y7vclu54KgPkBssPDFnXA",
-	"sXoFYT1Xpj1Phyg7wVXtOBtPldWVq7EJj3Ebndt7d6PNz1Ba+0IVF6LQ+i2DQBeWkpVYhMbpr2KLsb71",
-	"Xte3OF1uimmTazC1mTLAIFJYWFpNhbmQqodiwXhL+KmXdmu6AQcrGCF2k/jL6JSQJm5xhbfFTSIA8cZ0",
-	"OP0EC4SZdUlTgLFEel9Lj2uTE7cWvxZ0JID2hXwBTnmr+mhyFjSPwQFvQSEf9Ht35cFr84l5Naj4mkAR",
-	"GE9QzSqv7oYgI7TaIVuQRljGq06JMu+uFiLCigl7EYYlOTOoung/eoCqWMPMq1uc1UXCL18s8i4Oh6VX",
-	"StzdBZPrpRZGGygKRh2V9O6Rz0IWV+NCcAVBC/e3Atv+m9b8mS8krTmI/fqLDySxuMiRLWCXcVTTIxti",
-	"A8EvCyVmVGUJeSO4X3uxLTx3iYPOSmQr6Ef/tYK0AhxAayZhyk1uW62NwM++uBdCfgb4gghEes0WjMRl",
-	"iTRcwlLM24gKVtM3bZ2SGDuLI633chObix3WNF93BW42Tol545S1vLq+RYuCS5KKLheqm2ZSLYprrFiK",
-	"am68r4ckxmOwqCVTyjnLAwfUPmmQZc1TFwCJ0Ag0z+tuk9mOAMA4ykbIMBWeXokQJsbj+1T0sdCFwYX+",
-	"qaIRrBfmSNOuEmWajLt5uuNCzMrfw4RG8zyEPQM3V4WZQrBW1areDsT9mhbsAhd8Q37FhN6y8LhLyHsL",
-	"8IeDM/JFu0GUsbZyE+rumruwugZaoE5TzEZwyxzI/rg/BHVDUswmTv2z0bfqfEcLxBhh+KQyiV8Xs7kk",
-	"gE/lwbfNQtp1s9hhgxagfWgeutNSBBjLa3451APCvtytMPRmS6Cr0rCnUPK6Fzj9Rmmj0U52xolYqGsA",
-	"/3YAAxUGHLjMRNrgyDQtPJDrlsKQcE+USOmKdMmSYimmSUGvCeUIn66yGfv/ghXXkVMGGJqcQd0dwEzQ",
-	"fyQ0h//eiixxPy6nVEk6n+u/pUgymuOVUrDbjC3jVpKlPh3N0NLN9uA2UEjQ9tYoTUI52Nj1jQMoWYjF",
-	"Fsja2hanOVWzPEgYsGIPJHl5ef4akMOq7WK8zhyDdS5UludkSufzFTpxOe4wJTIXqofvHpiXdypj7A3E",
-	"vFNzu25TF21werB8lmncgWoQSMzy5WEOwZ+mTniNBczzK6w1u5gHey4ol6jM0HyzLdwk5GExFmQE9jhy",
-	"wbszWtww1fJmqJe6NseliTe8rarTTaIeClelyIcXRSVUNnwb52xCkwaGkbJ5wRBGAIsFHyCyKvEGZdTB",
-	"dnfibjKmN/iKnGmky4rEifOtsQf8JJi0YMJlX20JCg5pRFtSPiD8trmQAp2EG4UnV1htb6doRuMddiso",
-	"mfLrtoo547hES8Fr66OffY08/oGGCqW9g9rtmy8pZ9VrNh2b534td7jsqzf+VxbRT736cxuxye17d1Fn",
-	"JtJNMBDVMZ4SCldlRCjBE1qNc/AKvHsTddXejZHUYNvpBsyfXhPO+GgeQXM1y6kJYbB1bYGrXsFX8EGy",
-	"KAr0sAStkk3gh8Il1Wy0iuFbd2Vlsh0We5nxFOM2N+ZAZjP2Ad+sk+/MhK6FCbg0KTXbeTBzBGKBxEIR",
-	"ccsKCCHeRfSqIHxK2HfP5CPJgrPPc8rTerD4lxHu1ahzOvJsPfDb3d2oEzT0YED1puBn84bDh211isxi",
-	"vUS02MBhmjE1FemGbvGF6gzfvb0IJk4vioaydL+8f401PdNwBLIeo6zUMTbQYJvZnO4vTCaiYKkH79hU",
-	"4XO9xGYTBv33x36IfD3LZX587k5E10zwVyl47z1deq4CPPitsqnKnsoOyIeySy5UhDXnoUaaw8iw4SMj",
-	"3gBGiTHXLCVUVoApW4Fr1BMCLSNb29PLrEl6N0A1DySZ55Q/0cPS96mPiPtAEsSL8hn0uGAMtxt+VKyY",
-	"F5ms1YbAp2uU7jGvtTG9Zn6SuP4j41o/5fmKCG7Km5K9iwXXqlomSX/foTbE4IwCuBUSMy0o7cUvX56e",
-	"n4dqnqZ01RgEucL5IyuGIJA54xExnV6zjE9Iv2YYMzU2aFUr+TiIhtFhdBQd+waK5njvk23R3uvGtHBU",
-	"C/dnkORCMhkRsxq1OLHHp/2mjJJCbW9cr01T2/1w2+t1Mwq41BuKVNqE/0BceAtMgTpAm8put4Do2EDN",
-	"9tE/AC5xsaGeGMaJubqftodiwesGVlUN2y+EUG293yaWuGkEJtAYOBAtCpP0bobyBLCtZwsJhbvQZ7AL",
-	"GsMLaH4XBBTTsctCdGpnVCnhv4aqrIpJg/M/zM4rhSU2pwzggqzm7CtTY8uptXc2r4fFBmO+6PKy0WDY",
-	"3kFZFaZb5lTVcLH0S6d459FEXSk6iaPyn6ZqeuUnxJiOoxGPMR6BFVcgu4NmK4rZlVxcI1YYGMMAfbX6",
-	"mzfwajuVByS26uwVapneaDwd+wo1yfLpiFceuwGTOONgs8M/wTx5Zbyz1q5nGoMS3Dy9MpOGNn1dBNR5",
-	"EzzisDlshW+xNF7mZUWy8Iq7y7UCChu3MpxRhgclsrywZBwbmK8532tE8QY4iSzBdyKMn8FS186/yyTZ",
-	"iy2JmDDuXlbf0p5bw16vt9+6aqvTRE3svGJSyaZxNB6Enmw8dYjoGIJftXWEXWKt5pAUKmu1Oojst0Zz",
-	"vdxgr5fhTmHKa7EQu4ZCNJSlMIMK0cgv1pgfumvP5tk/gmDL+ldXW97gJWKcgQFpL9ituKlpPe3Sycp0",
-	"43UB0z6q9Dul8muRf/wU5+rMQ0tW1S2DAZ2e4mqiOvGbBrvmDWtQxbGJoPn/GZqRu5cm1XQHv5FrFd5p",
-	"qd3T+Tw3AW8HWiHbjnHCVpb0wsvYmOfqpZwZLRVyXMvsJJte46fLycYKV2cbJWEfrA5FPVuqqTr/al2H",
-	"4W6VN1pVTjPnyYG9rQ0PgJ9dIan7gOpNpvk/74mzFfc9OcyN0cphsqY8HbY669+g3Jdbjj9F3a/71/XS",
-	"e4vlfbLWSHSv/W/+mNpguxcBe0KoL4o6SprRlaaiWh3LP3O1sFoJmDYMpnKCvxl/uU/ZsrIOoccTykTn",
-	"CjnuUmPGdvrcAZ+0sx56QKh1WcQrB9m6uRDCatAeuQ0N1QmDLo+vYDS1OuAWK6UJEA6nvqFuumFEFKA+",
-	"Ndk4JrcnGSPxhDmQiHi/mq5WskQypZo1owregIhjtm3LPOowSeV24AzXyeBTADKrWnqzTHdfg2u2WXuO",
-	"M9QXAS8+n9bMm5iTuTLksWnV62RbVnpYt4K0JbSyDERg+pVLvUpKEWGfaaJyKLWHDJOlp4QCA7WGB/yd",
-	"7FFOGL9luZjj/TbisV1S6zi10NURoeRay+PVNXdvPKeKoh5LOYHJGuY4248I5SNuxAnDuMle2fbHT7Fp",
-	"DPhFHJF5vpANVvd9pyuXWz3iuNd78fr64Zi03hyvn+J4v0fAkTylc0YUy3Ps1rCzEadzWqge+QX1dKj2",
-	"BkrJDZuryKgm44XUK7zgeXbD8MLxnV4ZROoa+D+SGQzj69WI+yYoG2+HGrJ+8veLt28cvBLlKxPfr0hC",
-	"ue54sWYB+OKjTn/80rnSQkdFLMErPXRF2xu5cjOai/Djl86MKVq6+e4bMuWEii0JFTMJVF/iyH50qqpv",
-	"5Lj7dPfpTnOb1J1YfR69o/y6JgZtFGX0BpcgOFgzZak3kZoWLMLqLWREZ8rxSi/sGmT+3vbkXtNkk5zq",
-	"utyLKadXvV4vruVX6Z+nD2+Gs6P5STGUh+r49uFy+PkomF+LHGKzZOG6BEBXWsOGqgkUh7spLP8S3CBA",
-	"2txab8XM8gJebg3fo2nDh/BBCqElbTRg+pw8/CpMn1DGPFKNnW4jiExl1zeJVmHAgrecQVGgarkDH64+",
-	"ADMYhhPwl1JG9lC5g9LOAd8IbP8vKIr0XSocreF/b1y3bg5VRSxOcjCyXCzPF7nK5jnbGDhn/VuCl1HK",
-	"Wlua0ltTVonmXvxZxqSJtAMQiMZczMbANxjZe/YTV8WG0dDKWMCNXNV31lPRGyEMFkqc0+LmTL5nNG1X",
-	"JeOBLKENZrS4sSFct6yQDuRZX9zt5gy4+S27Jglg4RViRiiRnM7lVKiIFCzJ5oiWa+7QoNWhcQgYFWgy",
-	"ZV4UYqbvwnDOuB2V857mTNNCdfkBP0BL2HA0rOFx+zikEvO3/L1BPGxBAABFN89XLvVAy5BlTaXdiE9V",
-	"AgzaxlFtqn8TO38OiY3NOIbINqiKU1bPRk/uXiV6onaFl2m2mzlK5QRFzUd9bbE3UcHaOVlnUoDjkCyK",
-	"TK0u9CqZSC9GC1acLdS0/NcLe8VNpukVOXv3iqC5trZ0+iNRZL8DGZ+Sp/At0d9oAQd1AArFpGC743dv",
-	"Ly7Jwe3ggM6zrpa9Yyv703SWcZKI2YxyOJOwjQjprBst13Sq1Lxzd3dn0BXW9tO3txllvFLH6eeXr/e9",
-	"0hlsnHGMzoyIrdCMAKTlUeEp/DLiLs1Wt+JXg9r3MOMjcsPYHGX+aaYV21WEWiuoI1qbmjCeGFwlA0kx",
-	"4gA7AQ7yAgB1V/DNtIQqy1RvxEf8f/0vopedcWXM7SOO+D7xwe0gtiXKBEeML92d2T5is/y3bFuPgPsG",
-	"QjesEqmfxUQKIllSMEWk1llYAfWEME47Z/SGpfoSkj1yZguIaTWFE8ETVgnjMvfPE4yfshXCwQYgMSBI",
-	"M6YplVPdlilGEFmwHYwJBwcS9DNhSpL4qD+I7QL9BECydmEAlwMCtzZg82rB3HNhmMf/+1cJGicyFRIb",
-	"2N94vzfisSZIAxMglZYnyC/vX0Ft8XVQUofsGWMQhtEJG3BkR7wGJGuW6IFESFnyzzpoLtY4BroV47HB",
-	"HzdeRA5O7hKHVy/T+4o+SwoGwP12gdHXExH2GSpYBYvNgK20bUEsqw1jXBx1kocL2EArmtYgC+asHHY7",
-	"n7su9XpgxNqIf6gUxHLmH/2KOche5b5y1IBIw1OgMCVEbo0qNZPKiOPPGORcMXXAfeCzmQcBM1XQdLGv",
-	"ydkOpWovsFYAWB3K5VKfrvhoOIxd3d2qBQGyCtxWgx/N2D6QVkYYzCCRzWjh0Now9JlNhFSnGLsCYbzZ",
-	"74zsxUeDwzgigz45z556cPL7US2rD1HyRrw8PIOo3+/7n5SkC3Z1g6vnqGhv0K9/8cQrkwaRySPOMiPH",
-	"LCDe0l+UvRjooKtJlKUsjff9ZHN45rbZ6GeOfRo2P+JnvNSSM6j9XwrFJg8HuJBeb1jGTJW0ZSdYR3A7",
-	"JVTeZHwy4iDigrODcrLgJhjFxA0UDNNhcY3A+ukZCYb9vhZICoa2KMif3fezhajWu0ZcL6p+e6BpC9md",
-	"a6Wi6WkWtYJ9ANZq7yU8lpoirhkpEQP1IbahB3bZLMvIUjniF4ynde61NwCNefiIJFNa0ASC0jSTOOv+",
-	"N6Hd30m/+5j0yBU5Jd14X7+biKJgkAxFLXWOuCP3KtN7Urp+/Kdkwri+8RjGk5k1cIDcCS0KzeDKy/Md",
-	"nWTcXJxaVS5vTEkUvWEECctOZ9jvR5ZEyXF/3/AXIub0twVzSmhkftckOuLxlxGqjaPOKfnY6/U+RWTk",
-	"KZD651EHYELv4h6JyydwnzSprmYGb5f66p1mcyRgE+cgmX93GtuXWBQJXMhG5fDifl2xG3es+kdxaWzO",
-	"sxuG5AVmEYd6AzVf0U6ZZwkzKoCxAr4rxLzImKLFygOurIpkZ+9edbxyTp1Bb9Drm1AcTudZ57Rz2Ov3",
-	"DrF05hRE1AM01UAdz2DlEzsHfWyM6fnLyNhAcbHFjV5rTe850s+8EAmTEuiIScyCIK8USaYsudFzHfGU",
-	"zRlPtawGBRX1YdJXF80pT0w5iQXWRAXpL89uGddN6muf9cgbQWhFUsNlc/T2KtVrw9RLnJwW7pFqYc7D",
-	"ft/F2RvfRT3EoiwRiqgHkPzhAjucBRjAQ+6MSE236U1mNPBFIJnMrFqGC6f5rTm4EnwuxzjqUAdudgev",
-	"uGIFpzmIaRW1pHP68ZMH2tp5bZcUdqVjcWQ+dswoP+mPDXUcYDEFVNODZPIug6J4Bg33mkoGpxYD9aUD",
-	"jMzsXWOYvJbBc4G2eiXETeTTzwM54qZesH63LNcblZGhLljCXhmLudZH9bE0dHvcP/TueQDT1/fyiJch",
-	"FXbE7iTiGIEy0YmApIy0qMWI7P7E+Nwu5bcmSjsNhAKeQM2UjvwtzyC3UV8FPFmdy85pv3c0RJ7wrKzi",
-	"CHVKCi3lluY7SNaZGcRrv3r1YLheZNoVii6rQNuyzV4UQwcgsXCTLlgieCo7p4cn/X7v2Odct4jDuvPZ",
-	"cosbOGN4fZWMx1HivU+X/upwx02zu/TchF1v3r65kGpSMFndwGG/3+8NAlvYr2whWHq+xx4uOL2lGdp5",
-	"/6DNvKycWxMKhRva28j23rvTC3wPOYNHFMjpZBM/vB0cWFMGhG4KGbwzjbEjTkstDaBEm33RJsCgrvTt",
-	"u5C7EddyJfo1fdcC+QB3clneNI6qPipwoyaiSFnqXDGlk2LEK4YU6o+RKifkceGncjlB3fHVtfQ2KIUM",
-	"+W0wQIwZXBsYQLLZIoFW3KI5FH9zlAx50Aqw2rWYdoag17WwBonapHPMVRj+DVuRPV/riNZUi6g0Qe3j",
-	"kmkdwk4RpR9IkaroDU9QWQAFjJaS0iD2tVE0xYS0Uedvh2xRirpVVFPHqLR6DjZhYrSdxipH3KXwVBJI",
-	"9+K/9Vx9pDKCoP+ph7EDVbXQRna6F0e8rhbyEsxHxvuhW65mnCjrrjw1Oa87cEo9IL/eeMkpvaCT/5Fe",
-	"fL+Usf7HVXrMTsYPJ8PpYXb06/HNSf5wNtyF39r9sh5fo3piE6V53cgEXym24AFqGpJ98+A9vFYGWbae",
-	"jJvEgodujrONXAJ0MJY+MdZUxwXKiDDkOyAzDPuDHedurLNbJ/+GLb/9zC/rkQu6iYU17Nk7oteppIZv",
-	"rvj/y/vXLq6TLV3r66XM7KV5sCEWo0po/qTrPh89t6M2AttTmjpa1p8Mtn/yC6fGhs9S/Oho+0dvhHoh",
-	"Fhw/GBxu/+AdXWmN91KI17TAkMWjwXGb0cnFHM2x5yzNKOQg6I+HwzYfG81K36qOR38T1bLq6/r46a4i",
-	"dBmBiFCiBSYv9tgTs6zQtC5oHXwpgznuGjXQ98boV6Z9Qf6/FphK04xzQ7kgyPEiz42a6pAbjUtCC0Dg",
-	"oPFMLOaCI90uhqoQ8GKQeZFxJRv0Pi+a9ytZJ90Spu74B8IRfAUL2cY/ep0/8xH83vT8M1Pr0qamJiSk",
-	"MFVDDWQ6Y8pe8KHhla+4rXiVduDWbzwSB2k2Hjeei2doa7bJb+DTQAO2HX1ctqWlPCXiiCzkgub5yoX2",
-	"Ffv2shRSn68Rj8EEL5X+ZFyIWbzfIy9s87RgxhkHRn+sj1Lx+kLdMK+egBgT3TPaqLGADzQAPjZoH823",
-	"bBlH9oyb30NfKIHvj7PPkIvqECXsqARnOMzYeQ9isodOVSqxgSm6zmb7BrWCYi66/tkG/3gLiiZdnKqa",
-	"sqwow2TmNCswNmMxN9FcWpN5KtS0ZEmQRn7NwBxm0fuqDIzslXZ6sCmjyRxEWifGeK50WOdEzBnO3+pZ",
-	"ZYqXflbKP6UHye9mOIR0XC5UF90WiJYa4nWaDh3Br5H7BmEE/BVApkhlXiRnlRQFhGSvZbfrt8tKn5OH",
-	"02F2+OvRzTHUieicdn5boMxvZHFDuRtFjjlUYdIf/1/d+kfa/b3fffzpyyA66d/9LRCH8unr7XmcvdDk",
-	"WlF2ynDQMT4bRB3OlmDrcZTbOR1gQTYIgvEr1fmV56BgW+cV9xEMHkiHcWAuPz/2nd6/QpuhNXyfoXvZ",
-	"vlPFa0CQT61DGbAuB2Ff6dmiP4wCSf+jDhxKLki1HpjulIt6JTCw6yLyyLUQNxD/kFCesDwvz41BQw/U",
-	"0apVbMMAPFO13o+40pwAjoWtKVcWWfNrlRhHztaiYlBDbPc6YHuIPBqRRPBxVszgT5ys/lPPUf/XTHe/",
-	"Xd2wpZc6WFG37YM3DWq3PiWaaQdreLniW+bMvKRyqn+lh8kxe3j9OB2Oj+hJ8oj1r4fp0fiEPkoG7PD6",
-	"OH04fkyHyRE7uX6U9sf19zt+TDUWktGHCEOc+mVNGThDXuJqUxi3ibTuPO9gquIm7tNOU4cw57IAj6t2",
-	"Y6K0XSsugvn0ZFDdBL7I8zvDGD5+ijpK7LLCj8ewevTRdT8djA/pcfKQPXZr3GeD68P0ePyQPk6G7Oj6",
-	"JH007tNBcsiOrx+mj8dD2nqF+xtWeHDar6/wM3+FG5TG77XCDw+DK+yx3C189j1DB5WPXENlY+FNc2pH",
-	"Bil41CF7LsxDX841HoY3f8pyppi9Ge29WPLPS8czn9pWM+Ol8zA7DRoIwXdIgOlGhs/Xz7O+AHIpMKBN",
-	"q16bKjg2MG53U/izlMCjAYwfObTt4hpFptRIWJgRKUlBsRx2heeeVHmu3XPLcZ+XSzAvsllmYD2Qz+pb",
-	"sOUaZZyM6a1YwM2wPsUnfjuuI6wKxyH80N2OEClisLtDbLYE7l7jtBeq0LS4Is9onpMujFMv22jR7w9P",
-	"yHv35d2nu921wedawWjywmTjMYN65H9ypbCVieSNUM+clPuvUCWNekbUUjhV4DvqjyY4uFFbfJ1Jg2O3",
-	"bjzRH1ZzUk4B/8rkLnoBZ8avYYR2xPUYcf83G2SKQa0XEPqK+hjXJ9YZXk9JPC/YOPscY3w44kRUg6BA",
-	"r7thq32SlQXsITY6pKTkmVQWY2SLjoJ1HCGRUQkIA62pHRYKKKRkaIbOOv5JM4ujP4QiVBYVEP/lGjNL",
-	"E6jb+w10DLUUFlfGqRgmq+jjlw3ST//Y3M1wH9+w1VVytH7TmvT1X+Tm+92s0LNXDkAZcnQYXpyTaXr1",
-	"8OVvw9ez//5cLoduD+/ghmH2LwE3rz7M2ZAfiqP58W8nxUM5VIeLo9vj2jB1s25Qb/OU5HSuxLw+prPr",
-	"w/Sn48nL6pjKARx5A9iNy7579Q+2gtyyJqtb5Qz+S9nsffmfF2ckVQ0Y00TNV/ic/Qn4XNCrjtji0mY9",
-	"GLGhxqYwTtfFKBppB9lONrPhjRBoH9+wVQyVKMHqc4qeHZLpa3lZifc1WQemNrqNWs1UiL0gbSKD+Sr3",
-	"Z5JVDmngzOxAYm/YEqmsnUvvK9xapeHi63kJgDNV+MG7Pn36OHn+iL14OHl5kv39+Ob10ezNoXg3/O39",
-	"QF72N53s+7Gb9mv8zEzYW+dAeRK2QtebTdOwVAjmY6TMyOR2mER4Ldn+K+WqP8J99dVcBhffS8kJ85aa",
-	"GHTw5YatjFMJdamQX0kTxBa/ErBlG8Ztkt9t8c9MgawPWTQua4ITCBOExqGpStoN6piukpAXAG0DcTHF",
-	"02QDgTG/EoXsx270j+IQo8L+PEb1lU59FFq+MQf4ntJEpb2hu7l3vbc3nPRI3yQlIN+/o8fMi6vTs9x6",
-	"AHdVYv6hz2epv1QgCndWYNzXVS0G/UmQwU+VKcTQI5AOj9HI7DYTCznicyyLVMkp2JYt36SCvPaAD3db",
-	"ktfZLFON6Djeiyaj/htoDbBM7wxc5U56w8DZ9Kb5a99Ud8se//Tu/Gj4aPro9mKav/8w+MelZQgbzHjm",
-	"sAcqMLks5M7ZjBVZQg+eTbOETkQFOKthfHqNfGyEDlv9vf/qV5Gd/3q2epP1P59f9Fdv/vkfn8+fC/2/",
-	"5fkLkY3/A86A5lGNa1Nrd0eRwq5Yk27gI0844v7Lqwc+JqhlIeVxaVYQzlIoH/7zy9elc2avkkkcdqvq",
-	"a7TyUeaMcVAbbsS1EAbZp+aLU/3AQAxhJpp33T6OeyS25Bib5FjIeAcNRP9qEK55OuLGKAAWhviXy2dx",
-	"s1LxujRS31+tSPHA+LTa8mje5+jtpqKUOF5/vJLyV2FcuzOTJoHFkb/WT4DwvyYUMIz7WbnDDzYs1581",
-	"FvDx9o+eCT7OM0Su+WsqU2dp6qW3NnDhukR28KV0xW1UqJ7D71sUKtcsQkTcssKAupmw/wVPIZ2sR6A5",
-	"+NiLfAEFTHPevGA0XZFJJUC/SSXCEVfYbIXjHG2pEK8PDrbx7y7t4x5uJ5LoK2I1PYEmEFTZvEv9r78R",
-	"f1wL69T9b07RENK5nZx3VNVKCllXYSsMs5JVtkWxdRGDYtzyBNX1XSoJzjxjcsT34p9/MthBofDS2OEp",
-	"AMxENdR1XyvKExNKaaBaMBEcMBTcUGlRZLfslFCCyrIrUiUNXJZLx9eaExTUoksLOWCiuSbZLeMQJmnC",
-	"OE9LSNVXaexhA7luKyiU8I8yyBEiFyxWl+bdWhgH5r0fkXiWcRsvEpuo1yX8/0xIRSQrMgGxVxi9qq8a",
-	"RXJGpbLVAG8BbCjGiIR4xE0biNvkRb3C6xg1GsuMJywmexlP8oXMbhmGecQLrrI8Jnvss/sdqz2D6xO4",
-	"Fdx62azR3tA2LvMfzFRbalpDL8qN7MXLcR5C3NyAvx7ylS59vOxgDKZucHsMZrR9Nq03MTNBvrVQ0zJy",
-	"LzQRj2o6bRmw+6Dd+IGA7DD1iazQUiaBlmrVlU0AYmjEJmKmYdk/PP8IK3543+W2cIhUAdKbOeqZRF14",
-	"7/2LZ+Tw8PDxfhhAtT+4BLOstRaH3Oz6yFSG3w63vf3QHWJtu1EP24waDvS9Rv3nMw7Om+2Cf2gA4tBG",
-	"IJ54EYjD/m5Bni/+wBDEo1CQ5w6Gyt8rhsqdg77aGB09IL7/2RlBlQKvLq/BLM23ieeqCJPRNuiBKqpY",
-	"WcynrcDo5LxaOn/kJYtKE8rl44B7y2AJg8RA46fuWewLF2zEAdvRKzKUFEJKl2pOsAgsyEQpS8vmSvh9",
-	"Wpm1bs23BQhB9qQIt6rFVls9FoWtUoo0EzOrZT/0cP9fpfEpJhGaLKAIVwxQr230rh1Hd5mljHgFbROx",
-	"yBG34pqNuFfC1oIr7oafBla7bQBqvRF3IOZlmpAxkkyp3IyhEFVxvNdgEka8CSfBh1fDSrBl7vGEZtzi",
-	"KLimq2AKI37mWVnqQAXk3jgF38SinocwCta4uuYmS6/u1tqb7uFa3G+DKH0Plv4jr/9HXv+PvP5/u7z+",
-	"N8IBBv1rs/kdT7YwNuMqONHG9P4GQ1ji19Df7EHw8D0tONEOJjEpjJsAOILB57XIonBydiw+TzysxKPY",
-	"Yd6JAl9zIpTPbrZ6IWxN/7bOCA+lyUIOc7H8ny2cvxDFpGLeLUskeRRanqGtfguIKQbk9x2MsFX7o76D",
-	"xqwgSoz4nh5CRLAss60GqikQq8dGflrUQjL9HxvqJiMyFsVMkzMUfpYRUWw2z6liMhrx+RSiDaASn4zI",
-	"xfkFXA55RnnC9l2FNa84HpSyevfLZWxPlpqymcl/51iVCZHIWBqRGEsyY6Y9Fgw3kmfBsAwzFrJmn1V8",
-	"2nSeIBrSHiotCFdPVRhTY+vx2FV6cXXQvcxrx4jc+gOpgT0goflVIrjWEEqzTiULC7Q03FMEB0drK1XI",
-	"3E8752/f/HT59v1/WRNDMr66XqSa8Gzos6l60HM/m36e4r/LDv5pah9jwDNQhP0HkMAbpAD3m6Ue+4Oc",
-	"yWeOLtyPSFH2n/accLbs5oxCaUPMGoZUFUt19nUgVJc3aZYXJE1Io1xfb/MLoha2F44Q6sTSwRYnVnnw",
-	"IUXJ0m+92r2lXs5+4JzsxDW/zqKxCLLceU6Tr7zsS4XgWqQri/Mz4nVo+QeQRz/rkTME/c/ZWBGta+5p",
-	"YgHo6H3vZn2i1WU2m6sVvj5jlBuThpOMEJfAjhLAU/DiwAwTiBP1YcUrmjkgJ4TzTOaLIA+8rxKrt/OM",
-	"p89KRudzwnuzv0084x4+6sop/9b6KxLX974CkDn+Fbn2t+XI9gw7UfjPL6b+pYK52rJ4w193YfOb9TcP",
-	"kXNrJMPXGKjDEfwj7kL4y2L1iBVQlqsnP1WKEFmM23WbL8jFljuPeK2mJdlrqGmpR7PfIzFiOsR++mB1",
-	"1uZaogDuq99t8t5/8DTq7e576Gmtl0wakAmtKyRTyFwI1hBvLv/dlOcMda1L5jCjn18zPtHkdnIEVRvt",
-	"Pwd/EZ/m/RMeXPlwW+b7tGNK3HSxxE217vfp4Vot/gqgTpZujqaoF6/3i6Vu8ln6ZU6bfKDtMV18SJwN",
-	"oDUP7+4LyHu0KeZtGM7h2DHXolLjc4vb0yvs+T9ZPYDcjXDF0++kIQR9nq9mWGSiyluNclDWMudKtA04",
-	"BdEcq0SAL2q1uYq4rf4GlsSm+uEy45OcReR6kd9EUB58xN0V1FQKnNynEnipfWwuBb6pnBYRxYhvqAJu",
-	"uJtWhlKmWKJCFcEeSKwWXi0KHunLjs2JvgjQzGURgswvZc1wAwViqoZXwONtZREwT434iF+W9fdN/XBV",
-	"UC5pgpX4ENSsXPBxrdK9FUEitNeCoatHzrw9ymSJL5JaTHq901lK9uIKE4/3n5ixVJKECqvLQpG1sj6i",
-	"53dGnPuIVGL6sFSK9aY7B64bvCfAhPaehOyLFaNir9fbj/Q4i2Zte8T3rC3vF2TFaPfD+llBKHm9ilAf",
-	"Nai92wODoP7VE9aidNuerbznSprH+9YLXanJ97H/qQdzjolkyuaAbSv45oSkEY//5qHnDw16vm5V3zZV",
-	"pH8fx5/slcxozgqH3o9V2+asKGlLk7oEWknZXE33v74g25MRp1gFoAQHzX4vX7bNDw6DmRC1MhRfZVow",
-	"LOwpSj9a0fY8SXUGBxytUs6uHkfxQBK4WaJSLtus4/4blQiIyk5TllPd65CkdCW9Vj7QTBHzq/t6STO1",
-	"XmHAIH+aNFX8fB3ArGxlrRTBXdQx19wF3G613Q3dg+Za9qId3Db+zQpqUNXMlfPGDw9uB6CWoIocwhSw",
-	"YitWZvMjMzYlaFRiLQ7Hg+RxOmTdh/ToqHt0/Yh1H9PjQbefDNOH7GQ8oI+hnlplFQ1wk3FuJ4KnmUlR",
-	"hyVmuW4Z7GtpChSERw2i9zKess9dMe7qj8u18EgZRC6g2X5yNH5IB6x7fD1Mu0fsEe0+Hp8cdgfpw2R4",
-	"fUwfsaN+Sc6XdIJJfOX2GW/ClaIToAU/HCVrPf3ywLAlea358geWJwLiVYMHxhUCOiq7fE6Rij37k15J",
-	"pYrseqFM8WQ8Vi8z8uWLdYSAXnalB3B3B9FI/AahT6FYDERBL9T/o7cIJvT4+iEbJMfD7iDt0+7R+IR1",
-	"HyWH190hPU6P2Mn4IX00KCdk5kGs6cOvzXF3dw9VooTY/x75rNeOodbtleZ+tiS5QROt8kYXxYLffY1e",
-	"ej+mOtwJNwvl/vdgsWkyM3pWEFY4EWTPxnYD5YDIk+7/MD7+xapK4P5XaucqEU7iuof58uBLeTW0zmf1",
-	"9Yu2uuYrJcm8NDQyMNOtSMaxivF6QK1Bc4fL2wqB5lFZKotIleWIT2+UpEqmrBvo12TKfigv8XbBKa7X",
-	"f/tM2bY07BJpPYHoHgEp96O9Msi7bhTQyl75G9QYpyHbR1mL2qlAZUSlqxu+Fxd0GZ9iGbMRr0mEUKwd",
-	"hbY4KjP6TBixFbViG1zG+C3LoaaBhQAEaXrEzTVXA5dHb6v+kuXj/YZokmZC3tVwzIW+71omE+9qK+5/",
-	"S1txBRsvcE+X2w9k1zxClk6Y0SF20K0KIRS4Adi8OwCgZqV5E2qMeS6W54tcZfOcvYWLacHhNEGcRoQv",
-	"vGc/caUPEUordKHEOS1uzuR7LTfbVxFO+RnKjy8KMXtNpbpQbO7ekErM3/L3Zt/LsplbtD+Yqxv+Tcb1",
-	"vy30tgfC/bX6YdRJppRzljsl8P4l5aqqSkX981y9m3XBgi4v19XBJh0R3teLsJPeXaeF94yVW333F6jd",
-	"95Wa9eYZDto4Q+6hrUDl022C9I+AKOqJMfb+dL7l7+D32O739G4EBzMwY1srpfk1V/XfBqbP1CCSRAnM",
-	"Z1IZK6LS1GhCOPWv+thwJcvqSqWQkSyKQlP6QjaA4E2YOmdff+HOC1G5bc0ItuBPVmCiaZJcXR/eDGfH",
-	"/OH86LeT4pEcqqPbE/1cnqWzjLu7wh7lZMaIvmxAnga0Dlbow1oITYW4TKU7lsl3rHgpFkXndNDvQyLo",
-	"U5GuTIXlQf/o0fHDk76zseq3zzO+0MrGoN+/izoLe5UgA7fw5afDMvlUdk4Pd7FRnLPGyJwaOtofhw0X",
-	"GI2fUWB+cRodxBdviTpBN5B+syrNQjFoGRFRpBDdofWoNCIMAkXqp5yiS2mJ2QMjDkqWlpG18kVmkD4v",
-	"Iyhur6DCA8lUVErKVFFAmWYslaHq8QQTerQKNuJYmtpEjwgezOqzheozSRKaTBmgcOzFz/TfXS36FCI/",
-	"JXCTJNGIz+jnLp2w/3N40u/bEmLGg0Q5iX+6pJP4CZEMPArkmiY3UFLt1bj7RnDWPacqmTqwy/iwQUXM",
-	"M6new47syvxejXU/0M23iOVIqKK5mCyqprLm1HQvyiNY3qUMjTmDkihYJ6ooS6KUujV+hOTUVPjFoIrX",
-	"6rv0/kL1ujK/yBVQNVx/LzqfgvVXqu4fYGibysa46n7cL4zVrRb6Et57oaX8C1bZ2skUqg9aU+DKT47l",
-	"1VIAK/yhqQfz/gG8bN+9izqaS2z7Bt6BER02pivZw2kCpZVZ0ZQAsAcaB4AjYZTFOiP64yZ1Dyn46+XT",
-	"T/ULEu6ykseV9yMy3+rtePAF8V7aldGFpp0ZyW5U+DoMXGRPvNsoz24Y2jNdQ1EtTRe3uUfOAIDV2iWX",
-	"LM8hKF9z0YUC5FRILILBGUPliDdaKicMbqE/+hJapn004HtB9T8ul293uZSwTD+ul3bXy26XS5Oy8Ce9",
-	"VoA5/I+4Uf4AE0nlCnpr7okHtfsgcBG1qAhsWtKql4tRh8Mfb0A0m1M1DQCatartuxng7FMb4xArbsMT",
-	"QsySHLBP9GHFGoYGK4XEE32HcdI7SGbpgV9kHua6KPLOaWeq1Pz0AHyV+VRIdfqo/6jvZ1Z92a7A+0Yc",
-	"Y8DR/BcNMx3PpoHqdAgabWVsPt79DqUeSnOPNV34DdqqD+st6mvFA2aXRCy5B29TN0C4JksszvU2z4Jx",
-	"yFHphYLwVBtAVFrsIhc6Z6InvP58WIVGpCUx9nzOURAHAeJ7yVxIv+fIq2PpMLTK1bN4Ces9X3omgAey",
-	"JgA+0bJRzaBQtopHcb3J19kt4/qCQMQQmmbwLyP7mTJYm5t+yWiutKx09/8HAAD//w==",
+	"7L19c9s4sjf6VXB1tir2PZQsyS9JnHrqlpNMJtmNk2zs2ZxzojwmTEISxxSgISArmpS/+y10AyBIgRLl",
+	"JDuzZ/PH7jgSBQKNRqNff/2lk4jZXHDGleycfumwz3Q2zxn8/YYtzzjNVzKDf8rFbEaLVee0c0Y4WxJq",
+	"viNiTCjJRUJVJjhZZmpKBGdkKYqbcS6WnahzS/MF02PAb35nxT9YITPBO6edQa/f63eiTiK4Yly9pHLa",
+	"Oe08Hg+TI3ZCH13308H4kB4nD9nj62F6ND6hj5I+G1wfpsfjh/RxMmRH1yfpo3GfDpJDdnz9MH08HlIY",
+	"cGHXVBSi6Jz2o07GxwL+WNKCZ3zSOR3cRZ2kYFSx9Ex1TjvD/vCkOxh0h8eXg/7pYf+03/+fTtSZFDRl",
+	"ndPO007UydLOqV7I1fThzXB2ND8phvJQHd8+XA4/H3WijqXEK/1cLpKr9JidjB9OhtPD7OjX45uT/OFs",
+	"2Ik6M/r5gt2yIlOapnZGUadgc1GoPy21xhlPMz6RndOPXzoJVWwigClUkU0mrJAd/cjnzmnnFSdqyoj5",
+	"/IEk4yxXrJAkwy9+fvmaXC+yPGUFoWlKRp2z+VxkXM0YV0QqqhaSZJL0er1Rh1Cun3jFSUJzxlNamM/H",
+	"ooDR8Hkm4UH7jISvLCPqwWaMcqV/1NM7wKSkE72v/pvNhGvzuYDxRx0ypZJwYeeHa4KXclHODT+OiBRE",
+	"b/GKXAtxk/FJRBLKE5bneFbwZ105FUsiuHnUDSLGMH13shgH8qlpJt2a9DKKRc6A2T487w8OO1FHhthK",
+	"ZSrXS/2F4+RYSuj6qjtRZzld1ShyYddaMAkEx4kaEiRTyieM7OklsjQiieDjrJjBn7hY/adeo/6vWe5+",
+	"YL0LnjNpScpSvTS7TFjecnzFhf6x98UbOtOLeiPIhSbie5YIPWjn7lP10FYO5S17/NO786Pho+mj24tp",
+	"/v7D4G+XnajDhTqTkknJUmDuglEJp66yC3D0PivLBxfnF0SL0DzTayWSKaVPxylZTpmasgLYnM7njKeS",
+	"iLnqioUiMIDefOBcxlM4H5zOmObRBb/hYslrO3s4aKaHXq1MRME6p49OyqfMGW19tNeknE9x3kDpypuR",
+	"JTqnnfniOs/klKX6e8XmsnM6vPt0p6XbAug7prlk8Ns5QzkJ5O0EF6KXyxd5fncXdd7DAOGL6VKTU1PR",
+	"7RZeUprXJzTDy0lvAPKs/HE1/biaflxNP66mH1fTj6upvJpUsbjXzXShRNF0M50RCd/+sJp+XE0/rqYf",
+	"V9OPq+nH1bTD1bTrZXQXdaaMplqwnH7pPKPJlD0TXBUi1/9OmUyKbK5QOsbw1iQiM/q5Syfs/xye9Pvx",
+	"KZFTqtk90T+WZEZX5IaxORCfcrlkBTA15WQqFiAYjO/QrqM2Isjo3xZZ4V+xUzajekZqBcuTqtBk1dP/",
+	"6ZJO1ud6RpaM3pBbmmcpVcKddpxQRFJWZLcsJeNCzMwXeBmQW7wNqvP8cDACbpFduCJGnZ0meRd15rSg",
+	"M6YMne3Vr/ehPvNLOxmZyQeSZCnZi/V12Ov14v3qrDbckpkeak7VtGQtWr500+TnVClW6J//Xz3+R9r9",
+	"vd99/OnLIDrp3/1FS7q1LXi2KKTm/NBSYs4+K3wgtpswL9htJhaSzOmEPSFilimSKXfXjLNCKviuuly2",
+	"+mv/1a8iO//1bPUm638+v+iv3vzj75/Pnwv9v+X5C5GN/24X/9sCj49ZfYJz9Fc6o59fMz5R087p8WAY",
+	"dWYZt/8ehJb5avxGcHZOVTJtWKvmxRgVtkTMV7CaJM+0kJ9SGRFRELg8aE4k0yyhWEquV1rCzcz38f8b",
+	"98iHKeOg5InxiKspm5GZfivDCzdZFIUeUnAW+acskyQ+7B/FznlBybVIV70R38rLQDEUBCXJXo27esFd",
+	"XHED5Qb94dF20v2NrZp4/ezdK3LDVpbVb9gKWV3fZZotJJEsKZiq8oJ+LDlaV/3CrH8Dr2/J9XroNlz/",
+	"OptlKrymmZB66mwmiRKkYGpR8IgM9D+G/X5lJcf9ML/mMLo/xZSN6SJX+JOxKGZUa9QZV4dG3c1mi1nn",
+	"dNjvw37gv8rdyLhiWgOBqXvXdWj+9vaATYkIlWQyzbspu16A6kalzCacpfrQ7sVaBw8Ipw2qeWCHPAWi",
+	"5Tbp8dts0wfvzgut1d6Jrda6HOd17tQKSJZW164f++0oeTgbfn58c3h7cv2IHxdD1cCd3q3ccu16/O1r",
+	"B0tVzgWXGKZ7StP37LcFk8C1xsYBQ2g+zzOk/8G8ENc5m/3nr6CbVeN8M5prvmPpX82XzvBMmaJZbiha",
+	"4EtA+GihpCkFFzH568XbN6dkwdnnOUu07GM81eJSf04yPl/AKc+4VFrb65x2Dm4HB5Y1pKEOkwr0s4fj",
+	"w+QxHbDh9VF6lDxij7XZdT1MDtMjdjw+6XdKfelInwmroZ/bVcBrS7pNlZrL04MDf/t7Kbu1JJEHbv1d",
+	"oI4msFEwsiZ6DMk4Y3kqCS0YyTg8fgqqaKT/f/NqzfMvYARQNmGwzilyTql2d047mthAIKNUzwsxZ4Va",
+	"kRE8POqAeZZJCbwRVYbaPJLZQUpAbcb1gEr8LTbDMCQp6UjGNMtBsW29L+WPu6iDA++XJ+cvBRt3Tjv/",
+	"cVCGsA/wW3nwDgfBn6xLB8vLqWBIBriI0UiUc5ZkY3NwTglF0oDlAnZxIfiE6EXoe72kfjTilACn6A/1",
+	"PS3GpNBGXqSVZGOemMGWVN9/XIFuoEcNHyp9x2tFTPBxniX3Pd/pAp9jYV4+IwWTYlEkDL1QygZRFjz7",
+	"bcFwTZLQvGA0XRH2OZNKfq8D/bjkIbfqHVgmsb/59qxih5ZIJVpSTU2pWiOPViy5Fuw0/wkNyHvtXWbG",
+	"aBbLkhW3WcJIIhZ5CvwDhjVTDHbSTD+wXyBq7rlRx/5ht+uEqbCC4GHdYdfsIr/5Mbe0QdnTI5f2pHGt",
+	"rpOEFkXGJLHvl0/IbwuhGIkdWWKy1Eo7ehczPiGZgr19Iz6U7oJ77SybzdWqeVud58R4TJx34gnJZnoy",
+	"BAwI4MV3by8uSeUIHnwpNa+7A/dbtME2nd2DJv3uwERSv+Z0D4cl07wRaqrpqYSN0e7CMVx0S3fNt+OX",
+	"RqJ703T0l2LGLEGBI9QzMdPW33XO7iups/GYaSPwIhFz/Cggr20EoclPALMHj5EfB4fQw1W5M5OH02F2",
+	"+OvRzbH3vF3wEyJ4vrJLltbCr8fWU/OzhHJyzUDwUOODrDGYHemgadIHeu3fiLfO7LStNDSbshODqa73",
+	"y2/HYmopSrJq7VGMidt2R1sJPgVgAlARKg85rrR890IseHpPluPezzfq/SwtbzynNsFtdy958jVKwlFF",
+	"jJAxzH/HzcUffUs1IUgbvXnXLBd8YmSIAPc2TcC/DBv4jq5yQdNLIV7TYnJf0aG8n7ez33L9uNY+KSeD",
+	"/tGj44cnfXK9Uux7KXeDw3LfzKKJEgInssv+zfHHXSVEF3/87dW9EJXASyf4OJssCpYS8OWQvUGfnGdP",
+	"yfWKGFfOPmzrL5wu1FQU2e/svmfTWBZ/Yw16woW2s6mxF4zDjVBJRp0z82pjwzxltGAFmUzTK4j/fWNt",
+	"8Kg/8CNl3rp32NSF/7tvt5+WLJ6hRpzBHzmzTBSkYLfiBi8vL3by4cOHrqYm48rZULWYRL6kK0liJHLc",
+	"62yMGQBnzAuRMCn11fJcJIuZ4Yt72Qew+/4o4dOfmif0Xa2l0zUzegxLT8lfeu5O+Tj81IPQ0ylx7hzK",
+	"CS0KuorIBDwGuJr7qZGl2rbJERKa0GZ3xpbJfpVnw9ctfuHaztM750i6m6kDS+6632qG4FVjYssGTkWe",
+	"VrXTDfrWn1Fbj/RldU756gJDnGGnhMs/MLpnuX4qyaDf7w8IsMUTQhV65vWHffyQzFlRjqDVLJokbK42",
+	"6qbfiFYQQCDsc8JYupsIhAul637pUWp3/qCK5IwiVQa+9ehTyzNwNMGMYbOFXDse8j8ZSb/VveLInUn0",
+	"c18vfNm6kFquar41UrawX2rxgVGHuiyIoxF3HjgYc07V1PK/GI8Z5BBZJyMncUWAfux/6oH8jPfBZshg",
+	"buKWFX7MEbUWSQQPbn4UOj+iIJxJcH+kbK6mZC+u0lXPnNMZSAj7CjAP9ZtMCGu/R85KqpWCBN1n60LN",
+	"hD/liMe+/IiNT/QXLhdzvL/OWZrRS+CI+5pAzZGPZzheV49PRh3FPquDeU4zjq53cKGbs0KmrGBPIDOF",
+	"+O/W7/xeKvWxfzM5ipCZJgk4qXdTwdwIXRihCz/9fsq1pl5cJ1Xc65QvxLyKd6+MDlzTvLhT72weCNpV",
+	"kYuVVwPNJnqS4b57GYz1kSFSrwfUYy+pJObZajywmvbYPzZpjy6Im1LFuiqbsfUoHqYKhQKXNmgegQzB",
+	"QLNWTMHz2DJWvvaynEr1i2yxVv0goZ6+m4KnG7Yt0pPRD84yvlDsCYn5Is9jko3Rn9pMnMFpv7+JOHoc",
+	"dJthdHRt/hhSXZ85VW7mmbQJiuUcnr0i82zO8owHt2BeMEi6DG0DZqskU1rQBBIIDYfdsFVEGBeLyRT3",
+	"JhETnkm9PU+MWxnT09aTG7T59fDlb8PXs//5HJqOMUBa8aN51u3BcprlzIh8mqjsFpJs7kPsOz9Y/VGz",
+	"aWTjkoZefu5vhbX8JXxyA4vrX1mi9ALxHL/OZEN+hTm9D6Q91jIinC21xHCO6+oRhmSMxnNU+/kTSzX4",
+	"jmQ8yRcpS+sZlESYeLUde5PAM6Lpzq0WbI91KsJYQZrgmoPCjU4YT1aWLKhOiCVn4A+0JIJ71t0l95Ny",
+	"5g2tJV3/m0i6crvriRY0Sa6uD2+Gs2P+cH7020nxSA7V0e1JcHR5ls4yHlwd+Nr8Bc7oSotVogkE+YOF",
+	"WBiHl3u7qUwzL7oWImeUNwuh6krSTM5zuoJUgOqazpIZI+e0uGHKpBbXV6IyVmzjt8vM5Po0nVEYpKSK",
+	"f1aD7OdVK9A8fzsGM3wjx5tfXJjahrvoS43jvFT8nUZ8j7/TlnpIdUD1lEoSVzN5MMOTdLvIjQR0CDIv",
+	"Mq6kuTQ/dyeia9YO2th7ujw3aex1YprZrxNrbVpnvKzmAL1dKxvjRZ6byfZ8Aj/PxuMw81jHfsIkuWZq",
+	"ycyhtCUDcPP4UYPNwZiABHCpzJt2QU/wGT4J9QqfWeDYvvDmFI8LMYtRfY+ViLX2nguu92RKZWsJaoZc",
+	"F6FRR79gqwBeY8cOZ8stM9ezxXnjGtIMI+dTivfm105ciXtMe8GxJmAT2a+FmsIs8SDodZi8lNnXz7t2",
+	"EID6sBZX6IK0tdzhT3mTbAlf+G85g2TgaiHUA1meqWkmlShWO9369pCsKw7trvP1banvbZn4vD6Dd1Rq",
+	"kQN7k5jkaCXIhKGaqn9qkqON2ibwqIPWvVNm9O+VzOgdVTqgRGUlm7bvvRPnwajXIodMJ7NrfOJtJiZc",
+	"gJyCLEAbha5k5JNJdssIHfHrlWLdLEXDw8lQyHKubv9agVdoZnZ0IywhM9oKyQIdFVSReSHSRcJSkyqD",
+	"UtvfAls6tnZZV2rJ6hOQUzo8PrHv5vpeyrPfWeqRYXtxwjeoT/NySz/2u49pd/zpy8lRKKs0anlLGOHh",
+	"XxS2sC1sReG3EbleOdcOZLdz9EJKVkDJwG7HdIPoNdU4m3//Mzx0Vy1wCs3/55evyytW2+SQDQQho+pm",
+	"NRRHrRuyfrVU/Y3vgUmBMctsrl8X6YQRWnrj9kzKoJ3XPlRY5DS5gTQBqmgEHLacrloT9I03rQBRTa3R",
+	"lpzyPVFEhNOiwJo1VcnC3idTRnM1hfPHItLXgnFQy5p/dLIpBX5QSYHvr6fAV2q46pP9iSZTPyscRVdE",
+	"Mm5OpShS9GG0ohhKReuX33qZ1mVWVYBYClv29S5c35XuzlqVjzYLb5cZTtM007Sg+TtPnBprJ+RYKV20",
+	"9Sva1DJXAlBVGW0K1tZqzewgcanOYj1jPdxjH3xCYvtVDAVo0shqe/HEZZ49xF4Z19zx0S+VczXVn2qV",
+	"DPaBtWO6bFldgC4giJoI7hcSPCF299E0iIEgsbeYiBRsDC4+SAlZZpK1rjbYuWagyoy4ORvZZsF3t9+C",
+	"puAiKOliraeY3EpaN6OccXPDTD4thHVTkklTdAM3qVSMpsianC2J4KyNGb9m7S3CRyhohJqKLH0ynC/b",
+	"FEHaJVSMvovwKYDjtaTSodOcutrgyrmqYQTsladnPwqBB4z4mnwjN2wOFS6W7TA2RMlcAFldQGYvdmGo",
+	"fVNatuEgRR0XwG59puq6ddDj5TOC9d97pr9mDWMWkDyTzsD/ZymImqR/oIJI9mwxpScU4TRHI75W+1qx",
+	"qdLafUyydL9HPtjztvamTIF3EWOGjrlrNYf/GipqKw+oYzwqyYymbJP/83A3/+duKmnWpni4dcHweiSo",
+	"ZY2gk00YS+ZkORWyPHwVmmXSGbQgDUupUsJv5XX5vKmScGs8qIICspmw596jZSV9SzcAPLxZAf5nqrWh",
+	"TXvRJBGqKB4oRLW2UdNTrCfCV0LuESKqVHoikaNqCWRV4V1XiBtVYH+zt/mznxaUh+q433JGaDFDTwXJ",
+	"xgcslwxyHQL+0pwuTG1lIH+b6VvHCO5reFtrm+EZDBwysJoOPb4Ai6gNAAzcEMYQzTAbau1oXRfdQad1",
+	"GLXyIoDTMDetxZmRU7GUa/Hn92yeZ342TgN7WHKGtstQJLhdmtK26J6j6bK+VzaQsz7ES7E08VAF2etO",
+	"f8ArVs4BYmVtVZpLaQZJGWvkkwuceFihc286xSkrmigs99PKmqKTCLTGeb6KSK8XeGuieopOgm/28lLW",
+	"9BjMBvLej1iHsrYwAyGz3Tgwi4xK2gZ3DgFd3jqK7GBenpW3DA5oalCvV5rPAd5Hc+GexbiBVIgi0pfL",
+	"LCJyUdyyVUQUm81zqlhEpKITth/wEzecKnypO1U/v3xd2w2aXyWCa2WvswUEYdOZcq/BuuAm19GFKqhi",
+	"kxV5RvO800LYBrfDSEWXKdPSdLPh67rhdhPKt7l0iQ2nJJ5M0yt93+e5WCLcxVGfXFPJToZe2kRzBsS7",
+	"Pn36OHn+iL14OHl5kv31+Ob10ezNoXg3/O39QF72q7qh/qXWD8+6/0O7v3/6cjiMWhi6ehVtAnlgQEJq",
+	"hQ3j4TL1pmXJVB8tfXY4VkVBlbDgCQNb79lCKjF7gYnLOx4DKyUSGAOFxRMS37BVrN8J2XOsmJisE7lI",
+	"phhaMNLiepFOmIrXGT+lyiXEVd/588vXDyQ4CU0J89jEGlFMIe4ByMZ1gX/+9s1Pl2/f//cuMX4YeMNJ",
+	"G1/hIkJjNvKgHdTRJixMm0duPrN26PbX4NOGt9yFTins8z8crt99RGZ3maXMcgwI/yaOcUb0dUETJn0G",
+	"gl9fYWV3z6CsXeUZv4nbS1F/Cht2+PbKjL/TFtcG905BdVG1lzWuazcuqL19B2bAV5LXDa/ccI/X3mnR",
+	"gMwOQ7VwRenja1qfTfC012bPfNVLxOygvM9a8OlzqqgW5S/BtmlIWzDPgKuJJlN6neWZWmE6ElWMJ4HI",
+	"LeOTjLPNAxJ8SHPTQjLMemKza5amLCUXf3+dKWYrrbRp+k5INSnYxd9f+95f+VueKchZw69l1U/lvg5k",
+	"SsLUz2VYo8yFyXGeYzmEuIEIwizL80wyrahWWbLfOxr6fgKxqBSi8sXsGk08MWf8meCcJZgTvPZ270ui",
+	"H7b2wFyIPDLEAlM9zat8MQgYn+smptnDnG1OpHKbhK5QSA8FUujZZLWcp4rx2OSBNSzhz8DfhXXKhNQf",
+	"L3kluG0zyldlQg0tmL7xIwJ5DMCxLpNhnWe/SSrMjrvx9SksJQe2emHr5BMXtll7UZuV1fZ+l2wSW+L2",
+	"dZGtcAmCvVOkQtevvkZdcCsiYo6j5yvwb2E1BVaD0jwHFMoNCZipV5u3SRe3sURXy7fFW+dbUeVsIAPD",
+	"Txj1vHSQrVyk4GaGNRpvHsaL6Yg72jicfAPbmZWxijJGsx4QNI/X3cQbPH33QP7yGciPQqxzzKJwEE7r",
+	"kYYZJIRqymWQn1L6Bh5IsuBQoWMkehyRGHPe4c+pWBTwR0pX8N8lYzf4kOBqCn+tGC1kHLBJ9cjh+w/e",
+	"aesYZlge7lNRv21HnSIwTJvbqEZkfEGEUw8R+qd0woL8Sa/RyZI48e0yHG3tHjeqDQg0gHuFS42qKdlz",
+	"X6J3KkBN/CJ0OtDQydKqqw7glgrKJcgLwkXa0nNmUxEDBrEyoKgsnTCSM3pb10r1E+FRbzKebihrgBEz",
+	"eVomj+mhIkLNatDFC55M+wH1lqf/NRFdJTDit6SZZm3N7ibD3SpLeuhOZIipP8+xvtON1Ik6EwGJgObX",
+	"VW3K/D6gS12zfJO/UU8Mtho0bDSxzUk0enZLl6NNuWyxPZrDREWhdgzH6tobbt1wqxjyUyVhT5tOycWU",
+	"hqxyraKUrsllIRSDymU2fwBQYhOhxbpegWw6AyF/9VPzjYH6htGoUkV2rUUZSVmS04I9Id0BEgLx4CAl",
+	"vkr4blut5bNqtziAj41PXXl25JVtc6w1xji1lQDwXUXBT2hOi05kfOhRh15LrMVGYKWqum8fXq+5gcVu",
+	"1nmBhfQNaEhD9mz8QBREzvNM7bcrIFC0mLCNKqp5wtAHjkX69UoWnk7zcrfmqOScELuCR+tDkQUhD6r+",
+	"bcOrRDIlQ/qzcY01eFsi4/cVxTaHjj69V1LRsOW21Ue+LDKlWM37ivjr2084LCJMJ8xFDCc4Yz1kNcQO",
+	"0DOBsJPrChDMtF3k4BYwD1UX4XURWL+5QhVuLzF1aZx9XnNhnN2/qYDpVGCqBM2keqFJuR4CTZEUQFkE",
+	"LE1bVFxW8/PUBe68aX+XXgS9cJ2eNk+bYgsgNsoqZi0ioKI647civwVQf+OGW098oyRZJTXz/WNnOb4q",
+	"2CzjAEnyyYs1rl+CtbCiRcJvYii0IIEf1/jAtkVYj4K1DLxXou6KzZsmguIVbYxrsVBPCIpy5+2yX+Cm",
+	"1Te+6YrGl75p9PGBymFLaWpTqFGCZooMSZP+beqvNxxaeKI65tZ+EuspidNV6Lis9LxnYEXJ5hPRqhdF",
+	"q94SO6dKIpCypXTZVSSw4eNaZrM+JJQspyJfS40sOyw0Tqjd1ocmVH1ZoHfD5rvCnLqolOjeobH8UspA",
+	"3FoU1BsumCb3lnPPgM2PkTj7toAD1mKRNruW7I9JDA/HW/WPzbkr2DSj3Qv1s3Gjudrufa43R7tXmser",
+	"bz3a8a11l6YBQC3byAARQpv7s80NC2RiMX2o8Vrwk4xOyRnm+D3uR+Qp/vmoH5Fn+OfDfkSe458n/Yi8",
+	"APi5pa86n3UiaFbyrBN1nneizouqsvw0dKg2RQIMyuoDSfLslnEmQ/ngBrFiLRFY3NjidWwhAcBYiCQr",
+	"bY6t9GcvbqrTFTfbUxrw5SH647qeA9pH05Verq9gNM30Ar1EZa2O6k3KlLao5oynjCdZyFCzvvOtlZjV",
+	"6AuoSzOjGG7MdIOntKiXeP1tJDmz0t5NeuWc+hGJF5ze0gyywGrJYd5GRB3vse3bEnUWc5XN2AW61dan",
+	"Zr4gMuNJjSEUhew12AvEHnPvOjzp93vHraIst5sygsHlsJ4XzPUZJtcZp3W1+7Yh+TfMfuXb63SIStZw",
+	"ex1i1lcA0fMespAbVGfKHTwtuGRD1cDgo/1lnoaV2Eq0pwSNK4rMZEF7bl8zlk2TKNg8pzZZ2riE61HK",
+	"cEwo6qQZzYO5VVgiDV9W54QwGDQltCIfJtO8a5xHnahDF2mmRNG9XvAUWKLMta7y69qDjXqFbFJjqzUx",
+	"kfVk2Qk/kDuWGL0y+Hyti4wsDaP6JvuTb2Ys701BY9azwLYyGaYjbS78qHeZ42xpbUfLYxGJwZsSO2PA",
+	"8RjdlcMm03ynpiEmnQHq7WpbuR9ZcHx9D5gvXdVre1U1azsPH/EgwpoOzzqyQI6Y+Ne6imiHhAhvQuvI",
+	"FtsV5ObLqDY4PhaR2HVCi6F7UlrQscLscr0l7LNeMJY14IGVgQZkppFa0C5smAreFKAhgtG+XqDhtxDc",
+	"qC9u0REhabrKkg7Dw10YFvfSHqfg2fUw4MLn1qDEkTktTEKt1xRgN1+d2f9TQolrfaY3CAFTTaIj1hdR",
+	"NSUZN+cZAL+M32PE48k0L3sV4Q6DRPzY/9TTY8RPSKx/EjuTEAbwzMFahLEy4Kayh+B9V7AyCc615vDv",
+	"FAM2ans5mT4/prHWp6o7MV2FfUZUht++8t6dSbtZVXbOpCsnbOmpjPxSLPPyEPcAsqLcEIMqoW1UxgpC",
+	"83C9p00LeMeKl2JRhEKuJm+gDsdTLDigDa51EYS6iBZRhxn9/FSkq6cr1ZSzDxjOUlXh55TXHwIR/PDK",
+	"dgjY3kQQHLs6m5OjhjwaNFneseIcQsaBMm/zyBopZvSGAS0w2BwRmhRCSk10MC9u2Ereg0RrJY/1GUZr",
+	"21ejapBzGk/UWbVsfk8urrtmmfuAXwU+Cm/x9wOtKssftVxI082YVYMda7YqAmV7NzVQFsTLbDJ9zW5Z",
+	"fj9wgKztmyoQjm1TLXa47r0XNgNaPRdLrsSSk+eMK5qHXaMz9rvg29/y6uzNGSZi/L6W1ng2Y0WW0INn",
+	"0yyhExE2K9Pd2AUAV7yMr2/CNQ03fOVicihdhjBVLL1yHZtOnCm92DHzqUZxHNagTZThioKNocC5R15Z",
+	"/0CeSRXZMjGtDOeM3mKWFBELtT/iM0a5a8AL7ZuLEsmCM+yyB0l3QhFqYAu83A/9BoKDqFoXlhGHPNcA",
+	"CozrVr2VudyT7Qu1KsUtd40FcS7QkpRFAC3mE8j632FuXr1B65lBynmLmXk5yLvOCLPaW8xIH6XtU4Gn",
+	"vt+GzaeCszeg7W+fizTAy2gdtJ/Vu/IlreZkoEq3T0gASu+CZ2rlAE5Ln2RWYEXUDhO1IKktZiln8pnr",
+	"3L01Bnh+4T0MJXTFLVu1IDk+9/0YACrtts1CP1QLxnK27OaMgiw3FXUbQ7Jb52Gq2LZPhs1oloPJayJH",
+	"rgLuO5JpIdscEHjqe03ibsNVuB1armrDuDTdrwCW9Xo0cawFs8htrVbv9OY/Lbbc5++PLXderd8PxVxM",
+	"gM5sYQ0sDOSxXqngrGyMbRP8K7mNqGVBAM6PyGGMrmK71/oWlmf4vKlkp5pvXVYPalM5skj7UF4gzQbU",
+	"rOYS/HdjlaZ57C7C/tHbeQyfgvNr0mw2Pf5LEAjVTs691I4W3FAv9hSklQnkQC2XfhTIMhGFWCh9ea3T",
+	"pvwukNzrvkMdE1tt8ZpXbjBs5T+YMjo/y3ORNHgQ4GPwm+Vw9AHon86tBl1Fejh89Oik/6iVp0Cu5LY3",
+	"GlKJa0Uz7kO7YGm25j25kgrBP8uY+fHg5PjR8KjFLGpbXiOFN8fI348QA7xhS6/4eJeCDOuVUcJgT2vD",
+	"wKBbr7NFayT4qA7Pbp34eVYvja/CxFe64Pe3N8Gv5Frq2TWQx3eY3JdANE19fM31Q/N1bguyB7XPpb8G",
+	"UILa+DJ8GB+s0e53H191oZCjAc3nm7sfvI0bbt24Tc6JM15zSJj8dFs+W/NIxE9I/MvlMxOjErNMreGn",
+	"r/swvMmeHO3GZEGfQpDpXNii2Vl3WQ1vzETK8iruWFTJXtVsYxFIsmRKYgw+uQZFsRbsIx6b520xU0xo",
+	"LoVxtKIj3wbTgsa9aWG8OTzt9Yop2BYcQXBLgDu1W2LigJcioXzEE4HdAPA+kWLGsOEVpIRJN8utQcbE",
+	"8820QmCoO3XCwHPrMfdqlqTxvfQ2eRG/OZbploC4N+dqUPw+cJslK7eOhm8OeQcGDNoRmmplkJrXw4Fw",
+	"XgKpPpuyGXD9fk6De4HLadA3fQ3ka2uCAtSHNEVA1iqxqmDzEGlsvRtQ8LUDjJEX4cV00B1i5K0ByyqE",
+	"dFkikq7AbPKasO7ZxjpyLhRJcsGZ3L8nnO/3i5gXQqgNCdPUZblb64dywj7P8yzJFGFcYXovRMlrwqJC",
+	"KJcMb/a/TdmaZEpZzOc2Fa0X9vlNWWnBiP+3iep7e0ETV6XbitMvFJsHEf5txUVYFTWUN55eWQbC/fSB",
+	"VhO4NBnhgTlsTGbz1uwgHSGfpVHuH94ziWEtacHuduTXpdhUBhRSYYm8ARr7zKtXaMbGhtyD6q1fx8Ze",
+	"l9XNoXmt3wBUDoBCYvfYWuGNL4BssbQ5UhfnF9B8HJ2fxCfL2lnfUqexVplxOPg61GJb/1Ej5TfNxG/K",
+	"it+QjYAuwfdsHGIAU8AIESoG+aHCB8E1SGJQS/btoMC0XXglac7kjvW7+ivNc2ZaUACJuGYV95SNTXXQ",
+	"1dopowB4pKA+wMDa2MwOH+WmU3qQTZSyCtMLcY4rkwDrJYV8qi+ysUcaLRhvUmRSoy5Do3qLi8XKCieK",
+	"gYgH0tnX7albh/LKoMd7A/zZ2/FYslATLTIToAbE12wsCoZ3Cx0rVsRQcurVyGBVTCgbwdT+b6jbNE8Q",
+	"fAtkQI3rRbQn7dJZtHQOXI+B+YNZ1rAALyMJfriVvvDayC01RGQ/nLWrD6MaQqsbZ4HzKp8jxM9mC9Cd",
+	"fgnQAcY/lkn7nrIpe6sU0WZ1Dsd7IFGTbradXhSCK5IyGUaccsRrekNE5iDg6HW+0gLpp97g5AiCodX3",
+	"/Ofg+Pi4P+g/ftwPok/LmdxMOUOghCLt9G21O3aPWU+QWaxM2ZFTeDC46QHzuchmOwFvR2gp4u8N9ui9",
+	"ZwvcY9NlgivbOjo+5jV+9M3/7xaBawFBaXu/htxp7188I4+Pjh+6gmjn/Fk3nU3n3TBoPhgxhTCAU3Dh",
+	"JAiVltTulsFaTuUpsdk3a4lXrjNvkPheF2bni4XCWSgaqr623tk38K5K0/sQnDM8gHINYlIyIowmU7Mg",
+	"ZUqkbVrvrr1eKgnDoaLhshfxl+YevqZHLZXWKRL/V9ckNnZfPY9JweRccMlsarBFoM9FLaTept/xTunk",
+	"Ly8v37nK1jrAy1HLpNKGot4zIqdQ94A9DFxTWKPsGe5+UrawKGttm/jUEM3fdOSrYEJdENTzFTTNGmcm",
+	"u3ZtNvH21s+jRb9/mMh8MYG/WByGFmweoJx+18ZRHZkXRbZV/7C9qk1xrLMmS24MyZxaF56NZStlT4yM",
+	"IxKz6fZ1n26Ja00Gvg3I/9c4yr5n9UYz/L039j8DCX+nOpLvWhMSLAQZtgTbg+v6cjUP3fcX4N7T4tI4",
+	"+PQABrocC30Kh/bn4pvYD1JP8PTyv9/9hHaCGQA/qeUxwaPGktRSchdgiVZeIOPvaUD1Dx7mRd4ABQ++",
+	"Cgdyp2guJgtPJ7TKRIMt8Z2AVdxT65eE52ihDtRBOrdLLTZIRp03mEoG+6kP4ajjjYE/x6z5AKiD6f6T",
+	"rwhtBV+yDRBmaWPpQPVxtgaK9U9BiMnSjdtVl4yNaCWcsaaUXETBtguFB09J/OFFXDnfEYlfv30Wbw0v",
+	"xs8u/ytuKJCtnb0PLyqnzfqCPrzoRJ3Xb591os6zy//yjkgzwMu9sFia+i99qGx8yhRLTE2M4Iyse2/O",
+	"uGk1H+LKQHTC81V0q+A7wnuuFQ//0ZgrgTPyB4KwhOTxZuwRywM+9kg5bXtqmoR0cwd/dCpbCX3Pzlxr",
+	"vaiw9ZCtKWCSEVqwlm24GhI5fwIa6yEjjESjeEWx0q4BpL6tdm/7iGOHKFvNlf6q4o5w6OGULI0DSOuW",
+	"dD4Hn5mYq64+eBC6sFaaZDxlxQM54pD5YuQ15MpCCQiw6L5NRA47IyBhou5YqLEDzOECXmaNmA11mmtz",
+	"96e6rto2efnofJ6vLkVTxMcsSrrUWoQ4cNk/QAXjiM3zmqEEX4b4kC6UOINpv52rtwvVfoH+BrVaH+Oa",
+	"4lugHdbZg4D3vtUbBCzhvAnE7bI2a39J64CeK3Jx+fad5jExh4qiBtC1jEtWqLOxYsVzGiohgK/I1Prk",
+	"U7qSa8SE6UDgyFbhrNfMH7ZzEchWbHtZZ9FmYmwtqAtlwjenUWuVzmZMU5sbDXCyBtiJ7GWKLLM8JxOB",
+	"TrX9qAREgm9ndOW+BHB5OeJFJm9W+klAayJ7S1GoKXg6Mz6p9Y5sRkLyjFr33dqmQ/Q93MsrscDXZfS3",
+	"R+KbjKcxkSyH2jbMUDOamgXxhjJ40FUlC/WOlDKb8DZpAWf4JCZ9oaRu87Nn7mGTLkYT1fJ38Ohd1Ekx",
+	"6rjtF8/fPEdxUIg8b4NArn/0U/k02ArNFW0VCFBkMZanBGsYHRZoy37eDms01NJb0LzN1H/Wz90hVPEl",
+	"oJ02tHCD7zCNBhgIQZLh33uQpjgvGITBIYQZ6/FiQN/dbws9mG3AOjSe03UAkaBH4f7o0bCeVDDZIzEe",
+	"lxhRbLHZljlBYD1yQa7ZlN5mYlF43VC1FvhkxGNzo5ufQ9+gqjdC6IcFtvGqCoAS5I4LT0xqiZAZoJrU",
+	"QkwDlG4JNY18CxhT7k9FJ1c0Tc1fBZuJW4h7a/65Qs6rBcjLT724Uqc8eZE58Vcm/L5k11MB4FXAdnjY",
+	"og4EVq8grefKjOfZEOVLkKod5+OpirqSGpsQUbfxub13N/r8DKe1b11zIQpt3zJIdGEpWYlFaJ4+FVvM",
+	"9a33uL7F6XJTTptcA4rOlIG7kcICQ2suzIVUPVQLxlvST71KZ/MaCLCCE2I3jb/MTglZ4hbZe1veJEKA",
+	"b6xA1N9gy0BDlzQFIFnk97WKxDZliGv5a8FAAlhfKBfglLfqmChnQfcYHPAWHPJBP3dXHrw2PzGPBg1f",
+	"kygC8wmaWeXV3ZBkhF47FAvSKMt41SlRljrWUkRYMWENGDxnBtca70cP0hi7GnqdzLO6Svjli8W+xumw",
+	"9EqJu7sgBoLUymgDR8Gso5LfPfZZyOJqXAiuIGnh/l5g+/4mmj/zlaS1ALHfkfWBJBaZPLItLTOOZnpk",
+	"U2wg+WWhxIyqLCFvBPe7sbYFyC87EbASrw3eo/9aQVkBTqC1kDANaLdRayP0uq/uhbDXoUoqApVeiwWj",
+	"cVkmDTe1FfM2qoK19M1YpyTGl8WRtnu5yc3FF9YsX3cFbnZOiXnjkrW+ur5Fi4JLkoouF6qbZlItimvs",
+	"YYxmbryvpyTGY/CoJVPKOcsDB9R+06DLmm9dAiSiUdA8r4dNZjtCcOMsG4HwVHh5Je6dGI/v01PLAnIG",
+	"Cf1TxSJYb42Tpl0lyjIZd/N0x4WYlZ+HGY3meQjyCG6uijCFZK2qV71dG4VrWrALJPiG+ooJvWXheZdN",
+	"JyxsJU7O6BftJlHm2spNuNdr4cIqDTKDXESwSQvOJFD9cX8Q+IaimE2S+mdjb9XljlaIMcPwSWURvy5m",
+	"c0kARs0DJZyFrOtmtcMmLcD4MDy8TmsR4CyvxeXQDgjHcrc2gjBbAq8qHXsKNa97tYfYqG00+snOOBEL",
+	"dQ3w+w7ToSKAA5eZSBsCmWaEB3LdUxhS7okSKV2RLllSbIY2Keg1oRwbGKhsxv6/EHGNpAwINDmDzlcA",
+	"U6H/SGgO/70VWeI+XE6pknQ+139LkWQ0xyulYLcZW8atNEt9OprB3Zv9wW0Qq2DsrVmahHLwsesbB8DZ",
+	"EDIwULW1LU9zqmZ5kDGAYg8keXl5/hoA66rjYr7OHJN1LlSW52RK5/MVBnE57jAlMheqh88emId3amzu",
+	"TcQ8Uwu7bjMXbXJ6sIGdGdzhmBAozPL1YQ7JnxBFrec1q3l+hd2nF/PgmwvKJRozNN/sCzcFedgOCQWB",
+	"PY5c8O6MFjdMtbwZ6s3vzXFpkg1vq+Z0k6qHylWp8uFFUUmVDd/GOZvQpEFgpGxeMAQ0wPbhB4gXTLxJ",
+	"GXOw3Z24m47pTb6iZxrtsqJx4npr4gF/EixaMOmyr7YkBYcsoi0lH5B+29zKhE7Cg8I3V9jvcqdsRhMd",
+	"dhSUTPmdnMWccSTRUvAaffR3X6OPf6ChVoXv6EJWNbkgxjjaes2uY/M9BmLwH3DZV2/8dtnMuZ5SSPlO",
+	"vQ6QGxH37XN3UWcm0k0AE9U5nhIKV2VEKMETWs1ziDDRMF9F/kIj0uv5RUAGTlAPYP70hnDOR/MVDFfz",
+	"nJoUBtvpGqTqFfwKfpAsigIjLEGvZBMGpnBFNRu9YvjUXdkbcAdiLzOeYt7mxhrIbMY+4JN19p2Z1LUw",
+	"A5cupWY/D1aOQC6QWCgiblkBKcS7qF4VYFkJ++65fCRZcPZ5TvkaROmXEe7VqHM68nw98Nnd3agTdPRg",
+	"QvWm5GfzhIMxbnWKDLFeIqhx4DDNmJqKdMNr8YHqCt+9vQgWTi+KhsaQv7x/jV1103AGsp6jrHQ2N2hs",
+	"m8Wcfl+YTUTBUg9Rs6nH7nqT26bOCt8f+yHy7SxX+fG5OxFds8BfpeC993TphQrw4LeqpirfVL6AfChf",
+	"yYXS+j0+EpcYGTZ9ZMQb8D8x55qlhMoKFmgrcI16QaAVZGt7epk1ae8lENw8p/yJnpa+T+sgcQB35Qvo",
+	"ccEYbjd8qFgxLzJZ63iC365xuie81ub0mvlF4vqPjGv7lOcrIrhpMEz2LhZcm2qZJP19h9oQQzAK4FZI",
+	"zLSitBe/fHl6fh7qOpzSVWMS5ArXj6IYkkDmjEfEvPSaZXxC+jXHmOkcQ6tWycdBNIwOo6Po2HdQNOd7",
+	"n2zL9l53pqUbEH7NCpJcSCYjYqhRyxN7fNpvqigp1PbBNW2axu6Hx17vBlPApd7QJtYW/AfywltgCtTx",
+	"5VR2uwVExyZqts/+AXCJiw0d/TBPzHXetW8oFrzuYFXVtP1CCNU2+m1yiZtmYBKNQQLRojBF72YqTwBS",
+	"fbaQ0DoPYwa7oDG8gOF3QUAxL3ZViM7sLGX5lMq1XiYdVUwagv9hcV5pl7K5ZAAJspqzryyNLZfWPti8",
+	"nhYbzPmiy8tGh2H7AGVVmW5ZU1XDxdIPneKdRxN1pegkjsp/GiTxykcI6x1HIx5jPgIrrkB3B8tWFLMr",
+	"ubhGrDBwhgHgbfUzb+LVcSpfkNias1doZXqz8WzsK7Qky29HvPK1mzCJMw4+O/wT3JNXJjpr/XpmMGiC",
+	"z9Mrs2gY07dFwJw3ySMOm8P22BdLE2VeVjQLSDZHD61c6/OxcSvDFWV4UCIrC0vBsUH4mvO9xhRvQJLI",
+	"EnwnwvwZbDbv4rtMkr3YsohJ4+5l9S3tORr2er391r1YnCVqcucVk0o2zaPxIPRk46lDbMkQBK3t5O0K",
+	"a7WEpNAvrtVBZL81uuvlBn+9DL8UlryWC7FrKkRD9xQzqRCP/LKhc7Hf0QPcJLz5Wj6bZ38LQmHrT2vQ",
+	"xSYlwUDoF+xW3NQMpHaVZ2Vl8rou6mCN/fdOqfxakCC/Grq68hB1q2ZoMPfTs3FNAij+psEFesMarHYc",
+	"IhgpeIYe5+6lqUrdIcTkRoVnWjoC6Hyem9y4A227bYdDYSvLpWEyNpbEetVpxqCFctiykMlW4viVdfJ+",
+	"LVoquHaoFdpeZZu6bgx369XSqnWgOU8OF25teoCT7Tqp3Qd/bzLN/3FPSK6476lsbo5WZZM1O+uw1Vn/",
+	"Bv3uHDn+FI3v7t/YTu8tNqDKWoPWvfZ/88c0x9u9C94TQn2t1XHSjK40F9Uauf6Z2+W1a+rTfIK/mXy5",
+	"T9++shGnJxPKmugKO+7SAci+9LnDSGnnaPQwU7/U8bTLfqithwuBsQZdl9uAU53e6Er+CkZTay5ucWia",
+	"XOJwlRyasRtmRAEVVLONE3J7kjEST5jDk4j3q5VtpUgkU6pFM1rrDeA5Ztu2rKOOqFRuB65wnQ0+BdC1",
+	"qr1ny8r4NWRnW+DnJEOdCHjx+bxmnsTyzZVhj01Ur7Nt2U1j3WHSltHKrhmB5Vcu9SorRYR9ponKoXkk",
+	"CkyWnhIKAtT6KPBzskc5YfyW5WKO99uIx5akNsZqUa4jQsm11serNHdPPKeKoslLOYHFGuE4248I5SNu",
+	"1AkjuMleOfbHT7EZDORFHJF5vpANDvp9Z1aXWz3iuNd78Tr9cE7axI7XT3G83yMQc57SOSOK5Tm+1oiz",
+	"EadzWqge+QVNeuhHCEbJDZuryJgm44XUFF7wPLtheOH48bEMknoNUiDJDNzx9WrEfW+VTc1DY1p/89eL",
+	"t28cEhPlK1MKoEhCuX7xYs1Z8MUHqP74pXOllY6KWoJXeuiKtjdy5WY0F+HHL50ZU7SMCN43u8opFVtq",
+	"L2YSuL6EnP3orFrfH3L36e7TnZY2qTux+jx6R/l1TQ3aqMroDS7xcrDFDHTMoWYEC8Z6C8XTmXKy0svQ",
+	"dt11ttQBmyGb9FT3yr2YcnrV6/XiWimW/nj68GY4O5qfFEN5qI5vHy6Hn4+CpbgoITZrFu6VgP1KazBS",
+	"NYXicDeD5Z8CMQSgnFs7y5hVXsDDrZF+NG/4aD/IIbTkjQb4n5OHXwX/EyquR66xy23Em6ns+ibVantH",
+	"KRpEtt+phZSHh19vQ9UuVt+Igf9P6CH1XRpCrUGFb6RbN4duJRZSOZiELpbni1xl85xtzLGzoTDBy4Rm",
+	"bS1N6a3pQkVzL1UtY9Ik5bkmtrslr8PM3rOfuCo2zIZW5gIR56q9s1613oh2sFDinBY3Z/I9o2m7hhrQ",
+	"pcmgIMxocWOzvW5ZIR0etL64260ZIPZbvpokAJtXiBmhRHI6l1OhIlKwJJsjsK65Q4Neh8YpYAKhKap5",
+	"UYiZvgvD5eV2Vi7QmjPNC1XyA9SA1rDhaFjH4/Z5SCXmb/l7A47YggEAtW6er1yVgtYhy0ZQuzGfquQi",
+	"tE252tQqJ3ahHxIbn3EMSXDQQKfsB49B371KokXtCi8rcjdLlMoJipqP+hqxN3HB2jlZF1IA+ZAsikyt",
+	"LjSVTFIYowUrzhZqWv7rhb3iJtP0yray6tTtllj/SBTZ78DGp+Qp/Jbo32gFB20ACh2tYLvjd28vLsnB",
+	"7eCAzrOu1r1jq/vTdJZxkojZjHI4k7CNiP6sBy1pOlVq3rm7uzNADCZryRSaGW3U97kRuQCSdkzKVjMS",
+	"pH3wrr7OynBo31daTv388vW+17iDjTOemR6Nti05wp+Wp4+n8MmIl03GtT1XaTReItZH5IaxOZoR00zb",
+	"yqsIDWGwcLSBNmE8MahOBhBjxAH0AsLzBcD5Ysu6aQmUlqneiI/4f/wH0TvJuDIe/BFHdKH44HYQ21Zt",
+	"giPCmNfcjFiMgS2c0CMQEYLEEWuX6u9iIgWRLCmYIlKbQayAbkaYJZ4zesNSfa/JHjmzjdG05cOJ4Amr",
+	"JJGZK+0JZm/ZtvjgVpCYjqRl3ZTKqR7LtEKILNQPZqRDTAreM2FKkvioP4gtgX4CGFtLGEAFgbSxDcjA",
+	"Wtf3oiLm6//8VYIRi3KKxAZ0ON7vjXisedyAFEilVRTyy/tX0FB/HRLV4YrGmAJizMwGFNsRr8HYGhJB",
+	"S9GJ7JF/1CF7sak18K0Yjw36uYlhcgixlyjAmkzvKyYyKRi0DbAExvBRRNhn6J8VbHUD7te27bisgY1Z",
+	"edQpMy5dBB1z2igtmHOc2O187l6p6YH5ciP+odKOy3mU9CPmIHsdDMtZAx4OT7FxphC59dPUvDQjjh9j",
+	"inXFewJXjC9mHgQ8X0FvyL5mZzuVqgvCOhaAOpTLpT5d8dFwGLtGy1WnBNQ0uK2G0JxxpyCvjDCVQqKY",
+	"0fqmdYvoM5sIqU4xcwaSiLPfGdmLjwaHcUQGfXKePfXA7PejWk0hYvSNeHl4BlG/3/d/UrIuuOoNqp/j",
+	"or1Bv/6LJ16TNsiLHnGWGdVoAdmePlH2YuCDrmZRlrI03vdL3eE7t83G5HPi04j5ET/jpeGdSS1MSj3b",
+	"VAGBFNL0BjJmquQtu8A6ftwpofIm45MRB60Z4ieUkwU3qTAma6FgWIyLNAKHqud3GPb7WscpGLq3oHp3",
+	"369VotqUG3FNVP30QPMWijs3SsV41CJqBfsAotXeS3gsNUdcM1LiFepDbBMfLNmsyMhSOeIXjKd16bU3",
+	"ACN8+IgkU1rQBFLitJA46/4Pod3fSb/7mPTIFTkl3XgfGnCKomBQikUtd464Y/eq0HtSRpP8b8mEcX3j",
+	"McxmMzRwcOAJLQot4MrL8x2dZNxcnNr6Lm9MSRS9YQQZyy5n2O9HlkXJcX/fyBci5vS3BXN2bWQ+1yw6",
+	"4vGXEVqio84p+djr9T5FZOTZpPrjUQdASu/iHonLb+A+abKGzQreLvXVO83myMAmdUIy/+407jSxKBK4",
+	"kI0Vs96a2jtW/aO49F/n2Q1D9gJPi8Pcgd636PrMs4QZq8Kocu8KMS8ypmix8mAzqyrZ2btXHa+ZVGfQ",
+	"G/T6JhGI03nWOe0c9vq9Q+zyOQWt9wC9P9ByNNh3xa5BHxvjzf4yMm5VJLa40bTW/J4j/5gOwcBHTGIN",
+	"BnmlSDJlyY1e64inbM54qnU1aOeoD5O+umhOeWKaWSyw1ytof3l2y7geUl/7rEfeCEIrmhqSzfHbq1TT",
+	"hqmXuDhtLyDXwpqH/b7L8jfhkHrWxukXa88g5gKUnrhcEedUBuiSO6Ol022mmJkN/KKxrzKWoBa3Wt6a",
+	"gyshjHOMsw69wK3u4BVXrOA0BzWtYul0Tj9+8iBjO68tSWFXOhbF5mPHzPKT/rHhjgNs5YCWf5BN3mXQ",
+	"ks9g8V5TyeDUYpmAdHCVmb1rjJDXOngu0P2vhLiJfP55IEc82GI6KvNSXf6FvTIWc23i6mNp+Pa4f+jd",
+	"8wDlr+/lES+zNOyM3UnEOQJnYlwCWRl5UasR2f2Z8bkl5bdmSrsMBCKeQMeWjvwtz6CyUl8FPFmdy85p",
+	"v3c0RJnwrOwhCV1SCq3llh5BKBWaGbxtv4v3YLjebNs1zC67Ydv21V5iRAcAuXCTLlgieCo7p4cn/X7v",
+	"2Jdct4gCu/PZcsQNnDG8vkrB4zjx3qdL/+pwx02zu/TcJH1v3r65kGpSMFndwGG/3+8NAlvYr2whOI++",
+	"xx4uOL2lGbqO/6DNvKycW5NdhRva2yj23rvTC3IPJYPHFCjpZJM8vB0cWFeGXoTen9CdaZwdcVpaaQBk",
+	"2hzeNjkLdaNv32XxjbjWKzFU6kcryAe4k8vmqnFUDXtBZDYRRcpSF90p4x4jXnGkUH+OVDkljwu/kMwp",
+	"6k6urhXXQSNmqK6DCWIa4trEABDOtii06hbNofWc42SowlaAFK/VtDOE3K5lSki0Jl2sryLwb9iK7PlW",
+	"R7RmWkSlC2ofSaZtCLtE1H6gQKtiNzxBYwEMMFpqSoPYt0bRFROyRl0IH2pVKdpWUc0co9LaOTiEyRB3",
+	"FqsccVdAVClf3Yv/0nPdmcqkhP6nHqYjVM1CmyzqHhzxulnISyghGe+Hbrmac6Ls+vLUVNzuICn1hPxu",
+	"56Wk9PJY/i0TA/xGyvofV+kxOxk/nAynh9nRr8c3J/nD2XAXeWv3ywaRjemJQ5Qee6MTfKXaggeoaUr2",
+	"yYP38FiZt9l6MW4RCx66Oc42SgmwwVj6xHhTnRQok8xQ7oDOMOwPdly78c5uXfwbtvz2K7+sJ0PoIRbW",
+	"sWfviF6nUpjun8BwjbdNFWVLN/p6IzV7aR5sSO+oMpq/6HoYSa/tqI3C9pSmjpf1Twbbf/ILp8aHz1L8",
+	"0dH2H70R6oVYcPzB4HD7D97RlbZ4L4V4TQvMgjwaHLeZnYnOsPScpRmFsgb94+GwzY+NZaVvVSejv4lp",
+	"WQ2fffx0V1G6jEJEKNEKk5fO7KlZVmlaV7QOvpT5IXeNFuh74/Qri84AfUArTKVrxoWhXF7leJHnxkx1",
+	"uJEmJKEVIAjQeC4Wc8GRbhezXwhEMci8yLiSDXaflyD8laKTbsl8d/IDwRC+QoRskx+9zp/5CH5vfv6Z",
+	"qXVtU3MTMlKYq6EDM50xZS/40PTKR9xWvEo7cOs3HomDNBuPG8/FM/Q129I7iGmgA9vOPi7H0lqeEnFE",
+	"FnJB83zlsgWLfXtZCqnP14jH4IKXSv9kXIhZvN8jL+zwtGAmGAdOf+zOUon6Qtcyr5uBGBP9ZvRRY/sg",
+	"GABibDA+um/ZMo7sGTefh36hBD4/zj5DJazDs7CzEpzhNGMXPYjJHgZVqcQBphg6m+0bzAyKlfD6Y5tP",
+	"5BEUXbq4VDVlWVFm3sxpVmC6x2JuEsS0JfNUqGkpkqCI/ZqBO8xiB1YFGNkr/fTgU0aXOai0To3xQulA",
+	"50TMGa7f2lll1Zj+rtR/ygiS/5rhEIqBuVBdDFsgVmtI1mk+dAy/xu4blBGIVwCbIpd5yaFVVhSQ5b1W",
+	"W6+fLvuMTh5Oh9nhr0c3x9ClonPa+W2BOr/RxQ3nblQ55tADSv/4/+rRP9Lu7/3u409fBtFJ/+4vgdSW",
+	"T1/vz+PshWbXirFTZpiO8btB1OFsCb4ex7md0wG2g4O8Gr9Pnt/3DtrFdV5xHz/hgXQIC+by89Pp6f37",
+	"wxlew+cZhpftM1W0CIQY1TaUgQpzAPqVN1vsiVEAcmDUgUPJBal2I9Mv5aLehwz8uoh7ci3EDeQ/JJQn",
+	"LM/Lc2Ow2ANdvGr94jCnz/TM95O4tCSAY2E72pUt3vxOKSaQs7WlGXQw270L2R7inkYkEXycFTP4Exer",
+	"/9Rr1P81y91v17Vs6VUjVsxt+8WbBrNbnxIttIMdxFzrL3NmXlI51Z/Sw+SYPbx+nA7HR/QkecT618P0",
+	"aHxCHyUDdnh9nD4cP6bD5IidXD9K++P68x0/TRvb2OhDhFlT/bKjDZwhrxa2KTPcJG93nnew+nGT9Gln",
+	"qUPmdNn+x/XaMYnfbhSXFH16MqhuAl/k+Z0RDB8/RR0ldqHw4zFQjz667qeD8SE9Th6yx47GfTa4PkyP",
+	"xw/p42TIjq5P0kfjPh0kh+z4+mH6eDykrSnc30DhwWm/TuFnPoUbjMbvReGHh0EKeyJ3i5x9zzBA5ePm",
+	"UNnY9tOc2pHBKR51yJ5L89CXc02G4c2fspwpZm9Gey+W8vPSycyndtTMROk8xFCDRULwGRIQupGR8/Xz",
+	"rC+AXApMaNOm16b+kQ2C290U/iolyGhoBYAS2r7iGlWm1GhYWGQpSUGxGXdF5p5UZa7dcytxn5ckmBfZ",
+	"LDOgIihn9S3YkkYZJ2N6KxZwM6wv8Yk/jnsR9qTjkH7obkfIFDHI4SExW8KGr0naC1VoXlyRZzTPSRfm",
+	"qck2WvT7wxPy3v3y7tPd7tbgc21gNEVhsvGYQTf0P7lR2MpF8kaoZ07L/WeYksY8I2opnCnwHe1Hk2/c",
+	"aC2+zqRB0Vt3nugfVstcTgF9y5RDeglnJq5hlHaEChlx/zObZIpJrReQ+or2GNcn1jleT0k8L9g4+xxj",
+	"yjlCT1SToMCuu2GrfZKV7fMh3TpkpOSZVBa2ZIuNgl0koTZSCUgDrZkdFogoZGRogc46/kkzxNE/hBZY",
+	"FpMQ/+UGM6QJdA3+BjaGWgoLVeNMDFOo9PHLBu2nf2zuZriPb9jqKjlav2lNRfwvcvP9bij07JWDb4ay",
+	"H4YX52SaXj18+dvw9ex/Ppfk0OPhHdwwzf4loPbVpzkb8kNxND/+7aR4KIfqcHF0e1ybph7WTeptnpKc",
+	"zpWY1+d0dn2Y/nQ8eVmdUzmBI28Cu0nZd6/+xlZQrtbkdaucwX+qmP3e8g/yBKuonSapviIG7UcgBoNB",
+	"dwQ+l7bOwmgVNSmGabwuhdEoQyiVspnNfoQ8/PiGrWJokwlOoVMM/JBMARKUnw5sihJM43ab1JqpkPRB",
+	"1kX581XR0SSrnOHAkdqBA9+wJTJhu4jfV0S9Sr/G14sagIOqiIt3ffr0cfL8EXvxcPLyJPvr8c3ro9mb",
+	"Q/Fu+Nv7gbzsbzr495NG7Wn8zCzYo3OgdwpbYWTOVnFYLgTvMnJmZEo/TOm9Vnz/mWrXHxHd+u5KGJDb",
+	"K+gJi56aEnXw5YatTEgKLbFQVErzy5aoFAh1mwRuqvFt49JMgaUANTiu5oITSDKEwWGoStEOWqiuC5KX",
+	"Pm3TeLHm1NQSQSigksPsZ370j+KQHMP3eXLsK1MCUOX5xgLie+oilfGG7t7f9dbfIAgifdGUCIH/zvE2",
+	"PEVbz+euFtLf9PEtjaMKpOLO1pH7ddVEwmAVIA5QZXpM9AiU72OqM7vNxEKO+Bw7PlUKFrZV9zfZN689",
+	"oMbdSPI6m2WqEc3He9AgAHwDkwTI9M4gce5klAycw3Cav/b9gLfs8U/vzo+Gj6aPbi+m+fsPg79dWnmx",
+	"wUdoZEGguZSrmu6czViRJfTg2TRL6ERUgL4a5qdp5GM5dNjqr/1Xv4rs/Nez1Zus//n8or9684+/fz5/",
+	"LvT/lucvRDb+OxwRLcIaaVMbd0eFxFKsyfDwkTIcc/9vtz18iFMrYcrT1Gx9nKXQOP3nl6/LwNBepYo5",
+	"HNLVl3DlR5lzBEJXvBHXGh5UvppfnOovDGISVsF5l/XjuEdiy62xKcyFAn4wb/SnBtubpyNuHBLg3Yh/",
+	"uXwWN1ssr0sH+f1tlhTPk8/KLU/ufU7mbvZPCUv2x1tA/ypybXdZ06TuOPbXxg8w/tekIYZhTCtX/MEG",
+	"cv1Z8xAfb//RM8HHeYZAPP8rLbWzNPUqbxuEdF2fO/hSRgk3WmvP4fMt1pobFtErbllhIOxMRcKCp1Dp",
+	"1iMwHPzYS8oB604L5rxgNF2RSaV2oMnewhlXpHBFIB1taZ2vzxWO8W9uSuAWb+eh6CuyTD1tKZAO2ryJ",
+	"/a+/T39cKuvM/yNXtQW372gmlgy0bj5XxG2lXG6LUe1SIcW45QGr29pUElx5xuSI78U//2RwlkJ5s7ED",
+	"igD8jGoO77420icmR9Rg0GCFO4BDuKnSoshu2SmhBA111/tLGmgxhzOgrTboU0aXFkvBpKlNslvGIf/T",
+	"5KeelvCzr9LYAz1yr60gdsI/yuxNSMmwuGZa8mtNH0T/fkTiWcZtIkxs0nmX8P8zIRWRrMgEJJVhWq6+",
+	"qBTJGZXKNlm8BRSlGFMt4hE3YyDGlZfOC49jOmwsM56wmOxlPMkXMrtlmL8SL7jK8pjssc/uc2yiDTFd",
+	"EGZwZ2azRl9H24TTvzHTxKqJhl76HtmLl+M8hE66Aas+FARe+tjiweRSPeD25NJo+2pab2JmspdrObRl",
+	"SmJoIR7XdNrKZ/eDdvMHBrLT1CeywkuZBF6qNa02mZWhGZtUoAayf3j+ESh+eF9yW+hIqgAVzxz1TKKh",
+	"vff+xTNyeHj4eD8MNtsfXILH2DqyQ/kD+shUpt8O47791B26b7tZD9vMGg70vWb953NMzpt9kn9oZuXQ",
+	"plaeeKmVw/5u2asv/sDcyqNQ9uoOTtLfK07SnbPZ2jg8PYTBf2/1sdI31xVsGNJ8m0S1ijIZbcNUqMKl",
+	"lY2P2iqMTs+r4RREXhWsNDlqPma6RwbLGCQGHj9138W+csFGHEArvYZMSSGkdDX0BHvrgk6UsrQcrmxV",
+	"QCur1qP5ngQhyJ4U4VG12mqb8qKyVWqRZmGGWvaHXo+EV2l8itWRprwpQooBQrhNS7bz6C6zlBGvT3Ai",
+	"FjkCclyzEfc6A1vUyN2A4cAluA0ZrjfiDvC9rH8yLpYplZvBIaIq5vka/sOINwFA+Lhx2GC3LKqe0Ixb",
+	"gAg3dBUlYsTPPB9NHYGB3BuA4Zu46/MQ+MKaVNfSZOn1KFt70n25ltDcoErfQ6T/ACz4AVjwA7Dgfx1g",
+	"wRvhkJD+uTAFTiZbfJ5xFXVpI25BgyPM6Blt4g8ecKlFXdrBJSaFCTKARDDAwxYyFU7Ojj39iQcCeRQ7",
+	"MD9R4GNOhfLFzdYYxjNDjrahDA9+ymIpQ0vWf2fl/IUoJhX3btlOyuPQ8gxtDWtANjSg5O/ghK36H/Ud",
+	"NGYFUWLE9/QUIoLdrm3nVM2B2JQ38uu9FpLp/9gsPBmRsShmmp2hn7aMiGKzeU4Vk9GIz6eQygBdC2VE",
+	"Ls4v4HLIM8oTtu+60XmNBKHt17tfLmN7stSUzUxhP8cOVgixxtKIxNjpGiEEsA+70TwLht2tsT84+6zi",
+	"06bzBIma9lBpRbh6qsJgIVuPx67ai2sv75WUO0Hk6A+sBv6AhOZXieDaQijdOpXyMrDScE8R9Ry9rVSh",
+	"cD/tnL9989Pl2/f/bV0MyfjqepFqxrNJ26ZVQc99bN7zFP9dvuAfpqU0pmoDR9h/AAu8QQ5wn1nusR/I",
+	"mXzm+MJ9iBxl/2nPCWfLbs4otIHEcmiowbFcZx8HRnUFoYa8oGlCfeg6vc0nCMfYXjlCDBfLB1tiXOXB",
+	"h9ory7+WeS3WqeVezn4ExXaSml/n0VgERe48p8lXXvalQXAt0pUFMBrxOmb+AwAImPXIGXYzyNlYEW1r",
+	"7mlmAUzsfe9mfaLNZTabqxU+PmOUG5eG04wQcMHOElBh8OLA2hjIUfXx0iuWOUBChCtk5ougDLyvEau3",
+	"84ynz0pB50vCe4u/TTLjHiHsyin/1vYrMtf3vgJQOP4rSu1vK5HtGXaq8J9fTf1fmSlm5OsuYn6z/eZB",
+	"jW7NZPgaB3W4emDEXflA2dgfQRDK1v7kp0p3JQveu+7zBb3YSucRr/X/JHsN/T/1bPZ7JEawitgvfKyu",
+	"2lxLFFCL9bNN0fsPnkW9PXwPb1p7SyYNeoa2FZIpVE0E+603t0pvKuCGHuClcJjRz68Zn2h2OzmCDpf2",
+	"n4N/kZjm/YstXKt12xL9tGN693Sxd0+1R/rpYb25ehUpKEs3Z1PUG/37jWU3xSz9lrBNMdD2YDU+1s8G",
+	"NJ6Hd/dFGj7alBI3DNeP7FjnUemHuiXs6TVB/Xc2D6AwJNwd9jtZCMGY56sZds+oylZjHJR937kSbfNR",
+	"QTXH9hcQi1pt7rhu29qBJ7Gp17rM+CRnEble5DcRtFIfcXcFNbVNJ/fpml5aH5vbpm/qE0ZEMeIbOqYb",
+	"6aaNoZQplqhQq7MHEjurVxuoR/qyY3OiLwJ0c1noI/NJ2V/dYJyYDusVVHzbMgXcUyM+4peulRkxvdZV",
+	"QbmkCbYYRLS2kuDjykyhm4xxaoG/FhxdPXLm7VEmS+CU1ILt653OUrIXV4R4vP/EzKVSgVRYWxa6x5WN",
+	"H724MwL4R6SS04c9YGw03QVw3eQ9BSa09yTkX6w4FXu93n6k51k0W9sjvmd9eb+gKEa/HzYGC2LkaypC",
+	"L9mg9W4PDHYrqJ6wFj3p9mxLQdf+Pd63UehKs8GP/U89WHNMJFO2wGxbJzunJI14/BevLcDQtAXQo+rb",
+	"ptrCwG9QQPZKYTRnhWtLgO3o5qwoeUuzugReSdlcTfe/vtPckxGn2N6gRD3Nfi8ftsMPDoN1FLX+Gl/l",
+	"WjAi7ClqP9rQ9iJJdQEHEq3Sp6+eR/FAErhZolIv22zj/i/qfRCVL01ZTvVbhySlK+mN8oFmiphP3a+X",
+	"NFPrrRMMpKkpkcWfryOzlaOs9Vi4izrmmruA2622u6F70FzLXraD28a/WEUN2rW51uf4w4PbAZglaCKH",
+	"4A6s2oot5/zMjE31G5Vci8PxIHmcDln3IT066h5dP2Ldx/R40O0nw/QhOxkP6GNoFFehokGkMsHtRPA0",
+	"M+XxQGKW65HBv5amwEF41CB7L+Mp+9wV467+cUkLj5VB5QKe7SdH44d0wLrH18O0e8Qe0e7j8clhd5A+",
+	"TIbXx/QRO+qX7HxJJ1ghWG6fiSZcKToBXvDTUbLWyy8PDFuS11ouf2B5IiBfNXhgXIejo/KVzylysed/",
+	"0pRUqsiuF8o0msZj9TIjX77YQAjYZVd6And3kI3EbxDTFbrgQBb0Qv0/eotgQY+vH7JBcjzsDtI+7R6N",
+	"T1j3UXJ43R3S4/SInYwf0keDckFmHcS6PvymI3d39zAlyt4B36NY9toJ1Lq/0tzPliU3WKJV2eiyWPB3",
+	"X2OX3k+oDncCBEO9/z14bJrcjJ4XhBVOBdmzud3AOaDypPs/nI//Yu0ycP8rTYGVCBdx3cN9efClvBpa",
+	"V8P69kVbW/OVkmReOhoZuOlWJOPYnnk9odbA1MPlbZVA81XZA4xIleUIvG+MpEqdrZvo19TZfigv8XbJ",
+	"Ke6tP+ps63W2nkJ0j4SU+/FemeRddwpoY6/8DJqn05Dvo2yy7UygMqPSNUTfiwu6jE+xP9uI1zRC6EKP",
+	"SlsclRV9Jo3YqlqxTS5j/Jbl0KzBgheCNj3i5pqroeZjtFX/kuXj/YZskmZG3tVxzIW+71rWGu/qK+5/",
+	"S19xBdUvcE+X2w9s1zxDlk6YsSF2sK0KIRSEAdi8OwAEaqVlE1qMeS6W54tcZfOcvYWLacHhNEGeRoQP",
+	"vGc/caUPEWordKHEOS1uzuR7rTfbRxEn+hnqjy8KMXtNpbpQbO6ekErM3/L3Zt/LfqBbrD9Yq5v+Tcb1",
+	"vy2muIcu/rX2YdRJppRzljsj8P698qqmSsX880K9m23Bgi4v183BJhsRntdE2MnurvPCe8bKrb77F2hK",
+	"+JWW9eYVDtoEQ+5hrUBL122K9I+EKOqpMfb+dLHl7xD32B739G4EBzMwY1tbwPnNZPXfBiLQNFeSRAms",
+	"Z1IZK6LS1WhSOPWn+thwJcu2UaWSkSyKQnP6QjYA8E2YOmdff+HOC1G5bc0MtkBjVvCvaZJcXR/eDGfH",
+	"/OH86LeT4pEcqqPbE/29PEtnGXd3hT3KyYwRfdmAPg1gHqzQh7UQmguRTGU4lsl3rHgpFkXndNDvQyHo",
+	"U5GuTOvoQf/o0fHDk77zseqnzzO+0MbGoN+/izoLe5WgALe47KfDsvhUdk4Pd/FRnLPGzJwa9NqfFpcu",
+	"MFm/4MB84gw+SD/ekpSCUSL9ZFXZhSbYMiKiSCH5Q5tZaUQY5JHUhQDFiNMSiwtGHGwwrUJr24zMoLpe",
+	"RtDUX0FnC5KpqFSkqaIAn81YKkNd8wnW+2gLbcSxJbdJLhE8WPRnG/RnkiQ0mTIA6diLn+m/u1ozKkR+",
+	"SuCiSaIRn9HPXTph/+fwpN+3rdNMgIlyEv90SSfxEyIZBBzINU1uoJXcq3H3jeCse05VMnU4nPFhgwWZ",
+	"Z1K9hx3ZVTa+Guv3wGu+RapHQhXNxWRR9aQ1V657SSDBtjZl5swZtILB/lhF2QqmNL3xR8hOTQ1vDFx6",
+	"ra9N71+oT1nmN/cCrobb8UXnU7DvTDU6BPJuU7sc19WQ+w3ButUGZ8J7LkTKf8HuYjt5SvVBa8pr+cmJ",
+	"vFqFYEU+NL3BPH8AD9tn76KOlhLbfgPPwIwOG6uZ7OE0edTKUDQlgPuBvgOQSJiEsS6I/rhF3UNJ/vob",
+	"c+2ChLuslHHl/YjCt3o7HnxBOJh27YNhaOdlshsVvg4DF9kT7zbKsxuG7k43UFSr4sVt7pEzAH+1bssl",
+	"y3PI2ddSdKEAtRXqjmByxo854o2OzAmDW+iPvoSWaR/9+17O/Y/L5dtdLiVq04/rpd31stvl0mRL/Emv",
+	"FRAO/xY3yh/gQalcQW/NPfGgdh8ELqIWnZDNSNr0cinscPjjDYBnc6qmAbyzVj2NN+OffWpjrrLitnlB",
+	"KZvnYmXS3gA2sMBsuaykF9m7LMBy1PJF27uSZAqgxxZF3jntHHTW0cwQLiUH2BUtCLAvpIFpIfFE34+c",
+	"9A6SWXrgN+6Py2GnSs1PDyBMmk+FVKeP+o/6flHXl+2+A99/ZHxHWrajT6jjuVPQVA+hsq2Mu8nTHaDD",
+	"Relpsl4Tf0Db7GJ9RH1leYDzkogl95B16r4PN2QJA9pE7XoKdFQGwCAz1uYulc7CyGXtmcQN730+okMj",
+	"yJMYe+HuKAjBAKnFZC6k/+bI6w3q4LtK6lmohvU3X3ruhQeyplw+0XpXzVlRjorHfH3I19kt4/ryQbAS",
+	"mmbwL6NXmt5hm4d+yWiutB529/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

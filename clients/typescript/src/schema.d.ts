@@ -541,6 +541,7 @@ export interface components {
             /** @description For validation errors, each field that is invalid and why. */
             invalidFields?: components["schemas"]["InvalidField"][];
         };
+        /** @description One invalid part of a request. */
         InvalidField: {
             /**
              * @description The field's name: a parameter or header name, or a path into the body such as
@@ -560,13 +561,16 @@ export interface components {
              */
             reason: string;
         };
+        /** @description The service's liveness. */
         Health: {
             /**
+             * @description `ok` while the process serves requests.
              * @example ok
              * @enum {string}
              */
             status: "ok";
         };
+        /** @description The service's readiness with the state of its dependencies. */
         HealthDetailed: {
             /**
              * @description `ok` when every dependency answered, `unavailable` otherwise.
@@ -588,8 +592,10 @@ export interface components {
             database: components["schemas"]["DatabaseHealth"];
             memory: components["schemas"]["MemoryStats"];
         };
+        /** @description The database's reachability and latency. */
         DatabaseHealth: {
             /**
+             * @description The database engine in use: the embedded SQLite default or PostgreSQL.
              * @example sqlite
              * @enum {string}
              */
@@ -612,6 +618,7 @@ export interface components {
              */
             openConnections: number;
         };
+        /** @description The process's memory and goroutines. */
         MemoryStats: {
             /**
              * Format: int64
@@ -638,10 +645,17 @@ export interface components {
          * @enum {string}
          */
         Tier: "free" | "pro" | "enterprise";
+        /** @description An agency account: the owner of API keys and locations. */
         Account: {
-            /** @example acc_b3k2m5n7p4q6r8s2t4v6 */
+            /**
+             * @description The account's id.
+             * @example acc_b3k2m5n7p4q6r8s2t4v6
+             */
             id: string;
-            /** @example Acme Marketing */
+            /**
+             * @description The account's display name.
+             * @example Acme Marketing
+             */
             name: string;
             tier: components["schemas"]["Tier"];
             /**
@@ -651,10 +665,12 @@ export interface components {
             isAdmin: boolean;
             /**
              * Format: date-time
+             * @description When the account was created.
              * @example 2026-11-25T10:00:00Z
              */
             createdAt: string;
         };
+        /** @description What the account's tier allows. */
         Limits: {
             /**
              * Format: int32
@@ -675,6 +691,7 @@ export interface components {
              */
             maxBodyBytes: number;
         };
+        /** @description What the account uses now. */
         Usage: {
             /**
              * Format: int32
@@ -689,15 +706,23 @@ export interface components {
              */
             activeApiKeys: number;
         };
+        /** @description The calling account with its tier, limits and usage. */
         Me: {
             account: components["schemas"]["Account"];
             limits: components["schemas"]["Limits"];
             usage: components["schemas"]["Usage"];
         };
+        /** @description An API key of the account, without its secret. */
         APIKey: {
-            /** @example key_c4d5e6f7g2h3i4j5k6l7 */
+            /**
+             * @description The key's id, used to revoke it.
+             * @example key_c4d5e6f7g2h3i4j5k6l7
+             */
             id: string;
-            /** @example CI pipeline */
+            /**
+             * @description What the key is for.
+             * @example CI pipeline
+             */
             name: string;
             /**
              * @description The first characters of the key, enough to recognise it; never the secret.
@@ -706,6 +731,7 @@ export interface components {
             prefix: string;
             /**
              * Format: date-time
+             * @description When the key was created.
              * @example 2026-11-25T10:05:00Z
              */
             createdAt: string;
@@ -730,6 +756,7 @@ export interface components {
              */
             key: string;
         };
+        /** @description A request to create an API key. */
         NewAPIKey: {
             /**
              * @description What the key is for, to recognise it in the list.
@@ -737,18 +764,27 @@ export interface components {
              */
             name: string;
         };
+        /** @description The account's API keys, newest first. */
         APIKeyList: {
+            /** @description The keys, newest first; revoked keys included unless filtered out. */
             items: components["schemas"]["APIKey"][];
         };
+        /** @description A GHL location (sub-account) owned by the account. */
         Location: {
-            /** @example loc_d5e6f7g2h3i4j5k6l7m2 */
+            /**
+             * @description The location's id in ghl-debugger.
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
             id: string;
             /**
              * @description The location's id in GoHighLevel.
              * @example ve9EPM428h8vShlRW1KT
              */
             ghlLocationId: string;
-            /** @example Downtown Dental */
+            /**
+             * @description The location's display name.
+             * @example Downtown Dental
+             */
             name: string;
             /**
              * @description The location's IANA time zone.
@@ -757,22 +793,28 @@ export interface components {
             timezone: string;
             /**
              * Format: date-time
+             * @description When the location was added.
              * @example 2026-11-25T10:10:00Z
              */
             createdAt: string;
             /**
              * Format: date-time
+             * @description When the location was last changed.
              * @example 2026-11-25T10:10:00Z
              */
             updatedAt: string;
         };
+        /** @description A request to add a location. */
         NewLocation: {
             /**
              * @description The location's id in GoHighLevel (its sub-account id).
              * @example ve9EPM428h8vShlRW1KT
              */
             ghlLocationId: string;
-            /** @example Downtown Dental */
+            /**
+             * @description The location's display name.
+             * @example Downtown Dental
+             */
             name: string;
             /**
              * @description An IANA time zone name such as `America/Chicago`; `UTC` when omitted.
@@ -780,7 +822,9 @@ export interface components {
              */
             timezone?: string;
         };
+        /** @description One page of the account's locations, newest first. */
         LocationList: {
+            /** @description The locations on this page. */
             items: components["schemas"]["Location"][];
             /**
              * @description Pass it as `cursor` to get the next page; `null` on the last page.
