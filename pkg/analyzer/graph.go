@@ -1,5 +1,7 @@
 package analyzer
 
+import "slices"
+
 // graph indexes one workflow's steps and edges for the rules. It is built once per workflow per
 // analysis, in time linear in steps plus edges.
 type graph struct {
@@ -114,21 +116,48 @@ func (g *graph) walk(starts []int, follow func(Edge) bool) []bool {
 	return mark
 }
 
-// components computes strongly connected components with an iterative Tarjan, so deep graphs cannot
-// overflow the stack.
+// components computes the strongly connected components of the steps.
 func (g *graph) components() {
-	n := len(g.wf.Steps)
+	// One backing array for every adjacency list: each edge adds at most one entry, so it never grows.
+	adj := make([][]int, len(g.wf.Steps))
+	flat := make([]int, 0, len(g.wf.Edges))
+	for i := range adj {
+		start := len(flat)
+		for _, ei := range g.out[i] {
+			if j, ok := g.pos[g.wf.Edges[ei].To]; ok {
+				flat = append(flat, j)
+			}
+		}
+		adj[i] = flat[start:len(flat):len(flat)]
+	}
+	comps := strongComponents(adj)
+	g.comp = make([]int, len(adj))
+	g.compSize = make([]int, len(comps))
+	for c, members := range comps {
+		g.compSize[c] = len(members)
+		for _, i := range members {
+			g.comp[i] = c
+		}
+	}
+}
+
+// strongComponents returns the strongly connected components of the graph whose adjacency lists adj
+// gives, each component's nodes in increasing order, the components in the order Tarjan's algorithm
+// completes them (successors first). It is iterative, so deep graphs cannot overflow the stack, and
+// runs in time linear in nodes plus edges.
+func strongComponents(adj [][]int) [][]int {
+	n := len(adj)
 	index := make([]int, n)
 	low := make([]int, n)
 	onStack := make([]bool, n)
-	g.comp = make([]int, n)
 	for i := range index {
 		index[i] = -1
 	}
 	var stack []int
+	var comps [][]int
 	next := 0
 	type frame struct{ v, edge int }
-	for root := 0; root < n; root++ {
+	for root := range n {
 		if index[root] >= 0 {
 			continue
 		}
@@ -140,13 +169,9 @@ func (g *graph) components() {
 		for len(call) > 0 {
 			f := &call[len(call)-1]
 			v := f.v
-			if f.edge < len(g.out[v]) {
-				e := g.wf.Edges[g.out[v][f.edge]]
+			if f.edge < len(adj[v]) {
+				w := adj[v][f.edge]
 				f.edge++
-				w, ok := g.pos[e.To]
-				if !ok {
-					continue
-				}
 				if index[w] < 0 {
 					index[w], low[w] = next, next
 					next++
@@ -165,22 +190,22 @@ func (g *graph) components() {
 				}
 			}
 			if low[v] == index[v] {
-				id := len(g.compSize)
-				size := 0
+				var comp []int
 				for {
 					w := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 					onStack[w] = false
-					g.comp[w] = id
-					size++
+					comp = append(comp, w)
 					if w == v {
 						break
 					}
 				}
-				g.compSize = append(g.compSize, size)
+				slices.Sort(comp)
+				comps = append(comps, comp)
 			}
 		}
 	}
+	return comps
 }
 
 // cycles returns the step indexes of each cycle (strongly connected component with a loop), each
