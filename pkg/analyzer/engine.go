@@ -209,6 +209,19 @@ type Counts struct {
 	Info    int `json:"info"`
 }
 
+// MaxRank is the SeverityRank of the most serious counted finding, 0 when there is none.
+func (c Counts) MaxRank() int {
+	switch {
+	case c.Error > 0:
+		return SeverityRank(SeverityError)
+	case c.Warning > 0:
+		return SeverityRank(SeverityWarning)
+	case c.Info > 0:
+		return SeverityRank(SeverityInfo)
+	}
+	return 0
+}
+
 func (c *Counts) add(severity string) {
 	switch severity {
 	case SeverityError:

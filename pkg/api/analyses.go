@@ -221,7 +221,7 @@ func newAnalysis(job analysisJob, rep *analyzer.Report) (store.NewAnalysis, erro
 		LocationID: job.locationID, Scope: job.scope, WorkflowID: job.workflowID,
 		ContentHash: rep.ContentHash, AnalyzerVersion: rep.AnalyzerVersion, Grade: rep.Grade, Score: rep.Score,
 		Errors: rep.Counts.Error, Warnings: rep.Counts.Warning, Infos: rep.Counts.Info,
-		MaxSeverity: maxSeverity(rep.Counts), Report: report,
+		MaxSeverity: rep.Counts.MaxRank(), Report: report,
 		Findings: make([]store.FindingRow, 0, len(rep.Findings)),
 	}
 	for _, f := range rep.Findings {
@@ -236,21 +236,6 @@ func newAnalysis(job analysisJob, rep *analyzer.Report) (store.NewAnalysis, erro
 		}
 	}
 	return in, nil
-}
-
-// maxSeverity is the rank of the most serious counted finding (see analyzer.SeverityRank), 0 when
-// there is none.
-func maxSeverity(c analyzer.Counts) int {
-	switch {
-	case c.Error > 0:
-		return analyzer.SeverityRank(analyzer.SeverityError)
-	case c.Warning > 0:
-		return analyzer.SeverityRank(analyzer.SeverityWarning)
-	case c.Info > 0:
-		return analyzer.SeverityRank(analyzer.SeverityInfo)
-	default:
-		return 0
-	}
 }
 
 // AnalyzeDocument analyses a posted document without storing its workflows. With a location, the
