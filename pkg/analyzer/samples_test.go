@@ -170,3 +170,18 @@ func checkGoldenBytes(tb testing.TB, path string, got []byte) {
 	require.NoError(tb, err, "golden file missing: run go test ./pkg/analyzer -update")
 	require.Equal(tb, string(want), string(got), "golden %s differs; if the change is intended run go test ./pkg/analyzer -update", path)
 }
+
+func TestCountsMaxRank(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		c    analyzer.Counts
+		want int
+	}{
+		{"none", analyzer.Counts{}, 0},
+		{"info", analyzer.Counts{Info: 2}, 1},
+		{"warning", analyzer.Counts{Warning: 1, Info: 3}, 2},
+		{"error", analyzer.Counts{Error: 1, Warning: 1}, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) { require.Equal(t, tt.want, tt.c.MaxRank()) })
+	}
+}
