@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
@@ -321,7 +322,7 @@ func mustSeedFilterHistory(t *testing.T, db *store.DB, clock *fakeClock, account
 				in.Infos++
 			}
 		}
-		in.MaxSeverity = maxSeverityOf(in.Errors, in.Warnings, in.Infos)
+		in.MaxSeverity = analyzer.Counts{Error: in.Errors, Warning: in.Warnings, Info: in.Infos}.MaxRank()
 		an := mustCreateAnalysis(t, db, accountID, in)
 		entries = append(entries, historyEntry{sum: an.AnalysisSummary, covers: covers, rules: rules})
 
@@ -692,8 +693,8 @@ func locationAnalysis(locationID string, wfs ...store.Workflow) store.NewAnalysi
 		in.Warnings += r.Warnings
 	}
 	in.Score = max(0, 100-5*in.Warnings)
-	in.Grade = gradeOf(in.Score)
-	in.MaxSeverity = maxSeverityOf(in.Errors, in.Warnings, in.Infos)
+	in.Grade = analyzer.Grade(in.Score)
+	in.MaxSeverity = analyzer.Counts{Error: in.Errors, Warning: in.Warnings, Info: in.Infos}.MaxRank()
 	return in
 }
 
@@ -723,8 +724,8 @@ func documentAnalysis(locationID string, rules ...string) store.NewAnalysis {
 		in.Warnings++
 	}
 	in.Score = max(0, 100-5*in.Warnings)
-	in.Grade = gradeOf(in.Score)
-	in.MaxSeverity = maxSeverityOf(in.Errors, in.Warnings, in.Infos)
+	in.Grade = analyzer.Grade(in.Score)
+	in.MaxSeverity = analyzer.Counts{Error: in.Errors, Warning: in.Warnings, Info: in.Infos}.MaxRank()
 	return in
 }
 
@@ -734,7 +735,7 @@ func lastAnalysis(an store.Analysis, i int) *store.AnalysisSummary {
 	r := workflowResultAt("", i)
 	s := an.AnalysisSummary
 	s.Score, s.Grade, s.Errors, s.Warnings, s.Infos = r.Score, r.Grade, r.Errors, r.Warnings, r.Infos
-	s.MaxSeverity = maxSeverityOf(r.Errors, r.Warnings, r.Infos)
+	s.MaxSeverity = analyzer.Counts{Error: r.Errors, Warning: r.Warnings, Info: r.Infos}.MaxRank()
 	return &s
 }
 
@@ -750,34 +751,6 @@ func historyEntriesOf(sums []store.AnalysisSummary, wfs []store.Workflow, rule s
 		entries = append(entries, historyEntry{sum: s, covers: covers, rules: []string{"WD010", rule}})
 	}
 	return entries
-}
-
-func gradeOf(score int) string {
-	switch {
-	case score >= 90:
-		return "A"
-	case score >= 80:
-		return "B"
-	case score >= 70:
-		return "C"
-	case score >= 60:
-		return "D"
-	default:
-		return "F"
-	}
-}
-
-func maxSeverityOf(errors, warnings, infos int) int {
-	switch {
-	case errors > 0:
-		return 3
-	case warnings > 0:
-		return 2
-	case infos > 0:
-		return 1
-	default:
-		return 0
-	}
 }
 
 // newContentHash returns a content hash as the analyzer writes it: 64 lower-case hex digits.
