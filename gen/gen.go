@@ -78,6 +78,24 @@ func (e DatabaseHealthEngine) Valid() bool {
 	}
 }
 
+// Defines values for DbStatsEngine.
+const (
+	DbStatsEnginePostgres DbStatsEngine = "postgres"
+	DbStatsEngineSqlite   DbStatsEngine = "sqlite"
+)
+
+// Valid indicates whether the value is a known member of the DbStatsEngine enum.
+func (e DbStatsEngine) Valid() bool {
+	switch e {
+	case DbStatsEnginePostgres:
+		return true
+	case DbStatsEngineSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EdgeKind.
 const (
 	EdgeKindBranch     EdgeKind = "branch"
@@ -300,6 +318,27 @@ func (e ObjectRefKind) Valid() bool {
 	case ObjectRefKindUser:
 		return true
 	case ObjectRefKindWorkflow:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RateLimiterHealthMode.
+const (
+	RateLimiterHealthModeMemory         RateLimiterHealthMode = "memory"
+	RateLimiterHealthModeMemoryFallback RateLimiterHealthMode = "memory-fallback"
+	RateLimiterHealthModeRedis          RateLimiterHealthMode = "redis"
+)
+
+// Valid indicates whether the value is a known member of the RateLimiterHealthMode enum.
+func (e RateLimiterHealthMode) Valid() bool {
+	switch e {
+	case RateLimiterHealthModeMemory:
+		return true
+	case RateLimiterHealthModeMemoryFallback:
+		return true
+	case RateLimiterHealthModeRedis:
 		return true
 	default:
 		return false
@@ -1017,6 +1056,78 @@ type DatabaseHealth struct {
 // Example: sqlite
 type DatabaseHealthEngine string
 
+// DbPoolStats The state of the database connection pool of this instance.
+type DbPoolStats struct {
+	// Idle Open connections waiting in the pool for work.
+	//
+	// Example: 3
+	Idle int32 `json:"idle"`
+
+	// InUse Connections running a statement or holding a transaction now.
+	//
+	// Example: 1
+	InUse int32 `json:"inUse"`
+
+	// MaxIdleClosed Connections closed because the pool had more idle ones than it keeps.
+	//
+	// Example: 0
+	MaxIdleClosed int64 `json:"maxIdleClosed"`
+
+	// MaxIdleTimeClosed Connections closed because they were idle for too long.
+	//
+	// Example: 2
+	MaxIdleTimeClosed int64 `json:"maxIdleTimeClosed"`
+
+	// MaxLifetimeClosed Connections closed because they reached their maximum age.
+	//
+	// Example: 0
+	MaxLifetimeClosed int64 `json:"maxLifetimeClosed"`
+
+	// MaxOpenConnections The most connections the pool opens (1 on SQLite).
+	//
+	// Example: 10
+	MaxOpenConnections int32 `json:"maxOpenConnections"`
+
+	// OpenConnections Connections open now, in use or idle.
+	//
+	// Example: 4
+	OpenConnections int32 `json:"openConnections"`
+
+	// WaitCount How many times a statement had to wait for a free connection since the start.
+	//
+	// Example: 0
+	WaitCount int64 `json:"waitCount"`
+
+	// WaitDurationMs The time statements spent waiting for a free connection since the start, in milliseconds.
+	//
+	// Example: 0
+	WaitDurationMs float64 `json:"waitDurationMs"`
+}
+
+// DbStats The database connection pool and the statements of each query family since the process started.
+type DbStats struct {
+	// Engine The database engine in use: the embedded SQLite default or PostgreSQL.
+	//
+	// Example: postgres
+	Engine DbStatsEngine `json:"engine"`
+
+	// Pool The state of the database connection pool of this instance.
+	Pool DbPoolStats `json:"pool"`
+
+	// Queries Every query family that has sent a statement, the one with the most total time first.
+	Queries []QueryFamilyStats `json:"queries"`
+
+	// QueryWindow How many of a family's most recent statements its percentiles and maximum are taken over, at most.
+	//
+	// Example: 1024
+	QueryWindow int32 `json:"queryWindow"`
+}
+
+// DbStatsEngine The database engine in use: the embedded SQLite default or PostgreSQL.
+//
+// Example: postgres
+type DbStatsEngine string
+
 // DiffCounts How many findings are new, fixed and unchanged.
 type DiffCounts struct {
 	// Fixed Findings of `from` that `to` no longer has.
@@ -1252,7 +1363,14 @@ type HealthDetailed struct {
 	// Memory The process's memory and goroutines.
 	Memory MemoryStats `json:"memory"`
 
-	// Status `ok` when every dependency answered, `unavailable` otherwise.
+	// RateLimiter Where the rate limiter counts and whether Redis answers. When Redis does not answer within
+	// the limiter's timeout (`GHLD_RATE_LIMIT_REDIS_TIMEOUT`), the instance counts in its own
+	// memory and keeps serving; it returns to Redis as soon as Redis answers again.
+	RateLimiter RateLimiterHealth `json:"rateLimiter"`
+
+	// Status `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
+	// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
+	//
 	//
 	// Example: ok
 	Status HealthDetailedStatus `json:"status"`
@@ -1268,7 +1386,8 @@ type HealthDetailed struct {
 	Version string `json:"version"`
 }
 
-// HealthDetailedStatus `ok` when every dependency answered, `unavailable` otherwise.
+// HealthDetailedStatus `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
+// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
 //
 // Example: ok
 type HealthDetailedStatus string
@@ -1354,7 +1473,7 @@ type InvalidFieldLocation string
 
 // Limits What the account's tier allows.
 type Limits struct {
-	// AnalysesPerHour Analyses the account may run per hour.
+	// AnalysesPerHour Analyses the account may have computed per hour; reused stored results are free.
 	//
 	// Example: 100
 	AnalysesPerHour int32 `json:"analysesPerHour"`
@@ -1363,6 +1482,16 @@ type Limits struct {
 	//
 	// Example: 10485760
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
+
+	// MaxStepsPerWorkflow The most steps one workflow of an imported or analysed document may hold.
+	//
+	// Example: 10000
+	MaxStepsPerWorkflow int32 `json:"maxStepsPerWorkflow"`
+
+	// MaxWorkflowsPerImport The most workflows one imported or analysed document may hold.
+	//
+	// Example: 1000
+	MaxWorkflowsPerImport int32 `json:"maxWorkflowsPerImport"`
 
 	// RequestsPerMinute Requests the account may make per minute, across all its keys.
 	//
@@ -1715,7 +1844,100 @@ type Problem struct {
 	//
 	// Example: https://ghl-debugger.dev/problems/validation-error
 	Type string `json:"type"`
+
+	// UpgradeUrl For a free account over a rate limit, where to upgrade to a tier with higher limits.
+	//
+	// Example: https://ghl-debugger.dev/pricing
+	UpgradeUrl *string `json:"upgradeUrl,omitempty"`
 }
+
+// QueryFamilyStats The statements one query family sent since the process started, and how long they took.
+type QueryFamilyStats struct {
+	// Calls Statements sent.
+	//
+	// Example: 1520
+	Calls int64 `json:"calls"`
+
+	// Errors Statements the database failed to run (a lost connection, a timeout); a missing row or a conflict is not one.
+	//
+	// Example: 0
+	Errors int64 `json:"errors"`
+
+	// Family The store operation that sent the statements, as `area.operation`.
+	//
+	// Example: locations.list
+	Family string `json:"family"`
+
+	// MaxMs The slowest of the recent statements, in milliseconds.
+	//
+	// Example: 21.7
+	MaxMs float64 `json:"maxMs"`
+
+	// MeanMs The mean time of a statement, in milliseconds.
+	//
+	// Example: 1.5
+	MeanMs float64 `json:"meanMs"`
+
+	// P50Ms The median time of the recent statements, in milliseconds.
+	//
+	// Example: 1.1
+	P50Ms float64 `json:"p50Ms"`
+
+	// P95Ms The 95th percentile of the recent statements' times, in milliseconds.
+	//
+	// Example: 3.9
+	P95Ms float64 `json:"p95Ms"`
+
+	// P99Ms The 99th percentile of the recent statements' times, in milliseconds.
+	//
+	// Example: 8.2
+	P99Ms float64 `json:"p99Ms"`
+
+	// TotalMs The time all its statements took, added up, in milliseconds.
+	//
+	// Example: 2280.4
+	TotalMs float64 `json:"totalMs"`
+
+	// Window How many recent statements the percentiles and the maximum are taken over.
+	//
+	// Example: 1024
+	Window int32 `json:"window"`
+}
+
+// RateLimiterHealth Where the rate limiter counts and whether Redis answers. When Redis does not answer within
+// the limiter's timeout (`GHLD_RATE_LIMIT_REDIS_TIMEOUT`), the instance counts in its own
+// memory and keeps serving; it returns to Redis as soon as Redis answers again.
+type RateLimiterHealth struct {
+	// Fallbacks Calls this instance counted in its memory because Redis did not answer, since it started.
+	//
+	// Example: 0
+	Fallbacks int64 `json:"fallbacks"`
+
+	// Mode `redis`: the counters are in Redis, shared by every instance. `memory-fallback`: Redis
+	// is configured but did not answer the last call in time, so this instance counts in its
+	// own memory. `memory`: no Redis is configured; each instance counts on its own.
+	//
+	//
+	// Example: redis
+	Mode RateLimiterHealthMode `json:"mode"`
+
+	// RedisLatencyMs How long the ping took, in milliseconds; absent when no Redis is configured.
+	//
+	// Example: 0.31
+	RedisLatencyMs *float64 `json:"redisLatencyMs,omitempty"`
+
+	// RedisReachable Whether Redis answered a ping within the limiter's timeout; absent when no Redis is configured.
+	//
+	// Example: true
+	RedisReachable *bool `json:"redisReachable,omitempty"`
+}
+
+// RateLimiterHealthMode `redis`: the counters are in Redis, shared by every instance. `memory-fallback`: Redis
+// is configured but did not answer the last call in time, so this instance counts in its
+// own memory. `memory`: no Redis is configured; each instance counts on its own.
+//
+// Example: redis
+type RateLimiterHealthMode string
 
 // ReportWorkflow One workflow's result in a report.
 type ReportWorkflow struct {
@@ -2248,10 +2470,20 @@ type Usage struct {
 	// Example: 2
 	ActiveApiKeys int32 `json:"activeApiKeys"`
 
+	// AnalysesThisHour Analyses computed in the current window of the analyses budget; at most `analysesPerHour`.
+	//
+	// Example: 4
+	AnalysesThisHour int32 `json:"analysesThisHour"`
+
 	// Locations Locations the account has.
 	//
 	// Example: 3
 	Locations int32 `json:"locations"`
+
+	// RequestsThisMinute Requests counted in the current window of the requests budget, this one included; at most `requestsPerMinute`.
+	//
+	// Example: 12
+	RequestsThisMinute int32 `json:"requestsThisMinute"`
 }
 
 // WebhookHeader One HTTP header of a webhook step.
@@ -2503,6 +2735,9 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
 
+// Forbidden An RFC 9457 problem document.
+type Forbidden = Problem
+
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
 
@@ -2517,6 +2752,9 @@ type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
+
+// TooManyRequests An RFC 9457 problem document.
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
@@ -2715,6 +2953,9 @@ type ServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx *echo.Context) error
+	// GetDbStats Database pool and query statistics
+	// (GET /internal/db-stats)
+	GetDbStats(ctx *echo.Context) error
 	// AnalyzeDocument Analyse a posted document
 	// (POST /v1/analyses)
 	AnalyzeDocument(ctx *echo.Context) error
@@ -2803,6 +3044,15 @@ func (w *ServerInterfaceWrapper) GetHealthDetailed(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealthDetailed(ctx)
+	return err
+}
+
+// GetDbStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDbStats(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDbStats(ctx)
 	return err
 }
 
@@ -3322,6 +3572,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/health/detailed", wrapper.GetHealthDetailed, options.OperationMiddlewares["getHealthDetailed"]...)
+	router.GET(options.BaseURL+"/internal/db-stats", wrapper.GetDbStats, options.OperationMiddlewares["getDbStats"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
@@ -3351,6 +3602,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NoWorkflowsApplicationProblemPlusJSONResponse Problem
@@ -3360,6 +3613,18 @@ type NotComparableApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter          int64
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -3462,6 +3727,122 @@ func (response GetHealthDetailed503JSONResponse) VisitGetHealthDetailedResponse(
 	return err
 }
 
+type GetDbStatsRequestObject struct {
+}
+
+type GetDbStatsResponseObject interface {
+	VisitGetDbStatsResponse(w http.ResponseWriter) error
+}
+
+type GetDbStats200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetDbStats200JSONResponse struct {
+	Body    DbStats
+	Headers GetDbStats200ResponseHeaders
+}
+
+func (response GetDbStats200JSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDbStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDbStats401ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDbStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDbStats403ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDbStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDbStats429ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDbStats500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDbStats500ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AnalyzeDocumentRequestObject struct {
 	Body *AnalyzeDocumentJSONRequestBody
 }
@@ -3470,22 +3851,43 @@ type AnalyzeDocumentResponseObject interface {
 	VisitAnalyzeDocumentResponse(w http.ResponseWriter) error
 }
 
-type AnalyzeDocument200JSONResponse AnalysisRun
+type AnalyzeDocument200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type AnalyzeDocument200JSONResponse struct {
+	Body    AnalysisRun
+	Headers AnalyzeDocument200ResponseHeaders
+}
 
 func (response AnalyzeDocument200JSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type AnalyzeDocument201ResponseHeaders struct {
-	Location string
+	Location            string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
 }
 
 type AnalyzeDocument201JSONResponse struct {
@@ -3501,6 +3903,15 @@ func (response AnalyzeDocument201JSONResponse) VisitAnalyzeDocumentResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3605,6 +4016,32 @@ func (response AnalyzeDocument422ApplicationProblemPlusJSONResponse) VisitAnalyz
 	return err
 }
 
+type AnalyzeDocument429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument429ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AnalyzeDocument500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3629,15 +4066,33 @@ type GetAnalysisResponseObject interface {
 	VisitGetAnalysisResponse(w http.ResponseWriter) error
 }
 
-type GetAnalysis200JSONResponse Analysis
+type GetAnalysis200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetAnalysis200JSONResponse struct {
+	Body    Analysis
+	Headers GetAnalysis200ResponseHeaders
+}
 
 func (response GetAnalysis200JSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3694,6 +4149,32 @@ func (response GetAnalysis404ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 	return err
 }
 
+type GetAnalysis429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis429ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAnalysis500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3719,15 +4200,33 @@ type DiffAnalysesResponseObject interface {
 	VisitDiffAnalysesResponse(w http.ResponseWriter) error
 }
 
-type DiffAnalyses200JSONResponse AnalysisDiff
+type DiffAnalyses200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type DiffAnalyses200JSONResponse struct {
+	Body    AnalysisDiff
+	Headers DiffAnalyses200ResponseHeaders
+}
 
 func (response DiffAnalyses200JSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3800,6 +4299,32 @@ func (response DiffAnalyses422ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 	return err
 }
 
+type DiffAnalyses429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses429ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DiffAnalyses500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3824,15 +4349,33 @@ type ListApiKeysResponseObject interface {
 	VisitListApiKeysResponse(w http.ResponseWriter) error
 }
 
-type ListApiKeys200JSONResponse APIKeyList
+type ListApiKeys200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListApiKeys200JSONResponse struct {
+	Body    APIKeyList
+	Headers ListApiKeys200ResponseHeaders
+}
 
 func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3873,6 +4416,32 @@ func (response ListApiKeys401ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys429ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3897,15 +4466,33 @@ type CreateApiKeyResponseObject interface {
 	VisitCreateApiKeyResponse(w http.ResponseWriter) error
 }
 
-type CreateApiKey201JSONResponse CreatedAPIKey
+type CreateApiKey201ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type CreateApiKey201JSONResponse struct {
+	Body    CreatedAPIKey
+	Headers CreateApiKey201ResponseHeaders
+}
 
 func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3978,6 +4565,32 @@ func (response CreateApiKey415ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey429ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4002,15 +4615,33 @@ type RevokeApiKeyResponseObject interface {
 	VisitRevokeApiKeyResponse(w http.ResponseWriter) error
 }
 
-type RevokeApiKey200JSONResponse APIKey
+type RevokeApiKey200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type RevokeApiKey200JSONResponse struct {
+	Body    APIKey
+	Headers RevokeApiKey200ResponseHeaders
+}
 
 func (response RevokeApiKey200JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4067,6 +4698,32 @@ func (response RevokeApiKey404ApplicationProblemPlusJSONResponse) VisitRevokeApi
 	return err
 }
 
+type RevokeApiKey429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiKey429ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeApiKey500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4091,15 +4748,33 @@ type ListLocationsResponseObject interface {
 	VisitListLocationsResponse(w http.ResponseWriter) error
 }
 
-type ListLocations200JSONResponse LocationList
+type ListLocations200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListLocations200JSONResponse struct {
+	Body    LocationList
+	Headers ListLocations200ResponseHeaders
+}
 
 func (response ListLocations200JSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4140,6 +4815,32 @@ func (response ListLocations401ApplicationProblemPlusJSONResponse) VisitListLoca
 	return err
 }
 
+type ListLocations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListLocations429ApplicationProblemPlusJSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLocations500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4165,7 +4866,10 @@ type CreateLocationResponseObject interface {
 }
 
 type CreateLocation201ResponseHeaders struct {
-	Location string
+	Location            string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
 }
 
 type CreateLocation201JSONResponse struct {
@@ -4181,6 +4885,15 @@ func (response CreateLocation201JSONResponse) VisitCreateLocationResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4269,6 +4982,32 @@ func (response CreateLocation415ApplicationProblemPlusJSONResponse) VisitCreateL
 	return err
 }
 
+type CreateLocation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLocation429ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLocation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4293,10 +5032,26 @@ type DeleteLocationResponseObject interface {
 	VisitDeleteLocationResponse(w http.ResponseWriter) error
 }
 
+type DeleteLocation204ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
 type DeleteLocation204Response struct {
+	Headers DeleteLocation204ResponseHeaders
 }
 
 func (response DeleteLocation204Response) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -4352,6 +5107,32 @@ func (response DeleteLocation404ApplicationProblemPlusJSONResponse) VisitDeleteL
 	return err
 }
 
+type DeleteLocation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocation429ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLocation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4376,15 +5157,33 @@ type GetLocationResponseObject interface {
 	VisitGetLocationResponse(w http.ResponseWriter) error
 }
 
-type GetLocation200JSONResponse Location
+type GetLocation200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetLocation200JSONResponse struct {
+	Body    Location
+	Headers GetLocation200ResponseHeaders
+}
 
 func (response GetLocation200JSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4441,6 +5240,32 @@ func (response GetLocation404ApplicationProblemPlusJSONResponse) VisitGetLocatio
 	return err
 }
 
+type GetLocation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocation429ApplicationProblemPlusJSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLocation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4466,15 +5291,33 @@ type ListAnalysesResponseObject interface {
 	VisitListAnalysesResponse(w http.ResponseWriter) error
 }
 
-type ListAnalyses200JSONResponse AnalysisList
+type ListAnalyses200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListAnalyses200JSONResponse struct {
+	Body    AnalysisList
+	Headers ListAnalyses200ResponseHeaders
+}
 
 func (response ListAnalyses200JSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4531,6 +5374,32 @@ func (response ListAnalyses404ApplicationProblemPlusJSONResponse) VisitListAnaly
 	return err
 }
 
+type ListAnalyses429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses429ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAnalyses500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4556,22 +5425,43 @@ type AnalyzeLocationResponseObject interface {
 	VisitAnalyzeLocationResponse(w http.ResponseWriter) error
 }
 
-type AnalyzeLocation200JSONResponse AnalysisRun
+type AnalyzeLocation200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type AnalyzeLocation200JSONResponse struct {
+	Body    AnalysisRun
+	Headers AnalyzeLocation200ResponseHeaders
+}
 
 func (response AnalyzeLocation200JSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type AnalyzeLocation201ResponseHeaders struct {
-	Location string
+	Location            string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
 }
 
 type AnalyzeLocation201JSONResponse struct {
@@ -4587,6 +5477,15 @@ func (response AnalyzeLocation201JSONResponse) VisitAnalyzeLocationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4691,6 +5590,32 @@ func (response AnalyzeLocation422ApplicationProblemPlusJSONResponse) VisitAnalyz
 	return err
 }
 
+type AnalyzeLocation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation429ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AnalyzeLocation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4715,10 +5640,26 @@ type DeleteLocationContextResponseObject interface {
 	VisitDeleteLocationContextResponse(w http.ResponseWriter) error
 }
 
+type DeleteLocationContext204ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
 type DeleteLocationContext204Response struct {
+	Headers DeleteLocationContext204ResponseHeaders
 }
 
 func (response DeleteLocationContext204Response) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -4774,6 +5715,32 @@ func (response DeleteLocationContext404ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type DeleteLocationContext429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext429ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLocationContext500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4798,15 +5765,33 @@ type GetLocationContextResponseObject interface {
 	VisitGetLocationContextResponse(w http.ResponseWriter) error
 }
 
-type GetLocationContext200JSONResponse StoredContext
+type GetLocationContext200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetLocationContext200JSONResponse struct {
+	Body    StoredContext
+	Headers GetLocationContext200ResponseHeaders
+}
 
 func (response GetLocationContext200JSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4863,6 +5848,32 @@ func (response GetLocationContext404ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLocationContext429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext429ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLocationContext500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4888,15 +5899,33 @@ type PutLocationContextResponseObject interface {
 	VisitPutLocationContextResponse(w http.ResponseWriter) error
 }
 
-type PutLocationContext200JSONResponse StoredContext
+type PutLocationContext200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type PutLocationContext200JSONResponse struct {
+	Body    StoredContext
+	Headers PutLocationContext200ResponseHeaders
+}
 
 func (response PutLocationContext200JSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4985,6 +6014,32 @@ func (response PutLocationContext415ApplicationProblemPlusJSONResponse) VisitPut
 	return err
 }
 
+type PutLocationContext429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext429ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutLocationContext500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5010,15 +6065,33 @@ type ListWorkflowsResponseObject interface {
 	VisitListWorkflowsResponse(w http.ResponseWriter) error
 }
 
-type ListWorkflows200JSONResponse WorkflowList
+type ListWorkflows200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListWorkflows200JSONResponse struct {
+	Body    WorkflowList
+	Headers ListWorkflows200ResponseHeaders
+}
 
 func (response ListWorkflows200JSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5075,6 +6148,32 @@ func (response ListWorkflows404ApplicationProblemPlusJSONResponse) VisitListWork
 	return err
 }
 
+type ListWorkflows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows429ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkflows500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5100,15 +6199,33 @@ type ImportWorkflowsResponseObject interface {
 	VisitImportWorkflowsResponse(w http.ResponseWriter) error
 }
 
-type ImportWorkflows201JSONResponse ImportResult
+type ImportWorkflows201ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ImportWorkflows201JSONResponse struct {
+	Body    ImportResult
+	Headers ImportWorkflows201ResponseHeaders
+}
 
 func (response ImportWorkflows201JSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5213,6 +6330,32 @@ func (response ImportWorkflows422ApplicationProblemPlusJSONResponse) VisitImport
 	return err
 }
 
+type ImportWorkflows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows429ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportWorkflows500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5238,10 +6381,26 @@ type DeleteWorkflowResponseObject interface {
 	VisitDeleteWorkflowResponse(w http.ResponseWriter) error
 }
 
+type DeleteWorkflow204ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
 type DeleteWorkflow204Response struct {
+	Headers DeleteWorkflow204ResponseHeaders
 }
 
 func (response DeleteWorkflow204Response) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -5297,6 +6456,32 @@ func (response DeleteWorkflow404ApplicationProblemPlusJSONResponse) VisitDeleteW
 	return err
 }
 
+type DeleteWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow429ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorkflow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5322,15 +6507,33 @@ type GetWorkflowResponseObject interface {
 	VisitGetWorkflowResponse(w http.ResponseWriter) error
 }
 
-type GetWorkflow200JSONResponse WorkflowDetail
+type GetWorkflow200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetWorkflow200JSONResponse struct {
+	Body    WorkflowDetail
+	Headers GetWorkflow200ResponseHeaders
+}
 
 func (response GetWorkflow200JSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5387,6 +6590,32 @@ func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	return err
 }
 
+type GetWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow429ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkflow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5410,15 +6639,33 @@ type GetMeResponseObject interface {
 	VisitGetMeResponse(w http.ResponseWriter) error
 }
 
-type GetMe200JSONResponse Me
+type GetMe200ResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetMe200JSONResponse struct {
+	Body    Me
+	Headers GetMe200ResponseHeaders
+}
 
 func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5439,6 +6686,32 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5644,6 +6917,9 @@ type StrictServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx context.Context, request GetHealthDetailedRequestObject) (GetHealthDetailedResponseObject, error)
+	// GetDbStats Database pool and query statistics
+	// (GET /internal/db-stats)
+	GetDbStats(ctx context.Context, request GetDbStatsRequestObject) (GetDbStatsResponseObject, error)
 	// AnalyzeDocument Analyse a posted document
 	// (POST /v1/analyses)
 	AnalyzeDocument(ctx context.Context, request AnalyzeDocumentRequestObject) (AnalyzeDocumentResponseObject, error)
@@ -5764,6 +7040,29 @@ func (sh *strictHandler) GetHealthDetailed(ctx *echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthDetailedResponseObject); ok {
 		return validResponse.VisitGetHealthDetailedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDbStats operation middleware
+func (sh *strictHandler) GetDbStats(ctx *echo.Context) error {
+	var request GetDbStatsRequestObject
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDbStats(ctx.Request().Context(), request.(GetDbStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDbStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDbStatsResponseObject); ok {
+		return validResponse.VisitGetDbStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6461,375 +7760,448 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9s4sjf6VXB1tir2PZQsyS9JnHrqlpNMJtmNk2zs2ZxzojwmTEISxxSgISArmpS/+y10AyBIgRLl",
-	"JDuzZ/PH7jgSBQKNRqNff/2lk4jZXHDGleycfumwz3Q2zxn8/YYtzzjNVzKDf8rFbEaLVee0c0Y4WxJq",
-	"viNiTCjJRUJVJjhZZmpKBGdkKYqbcS6WnahzS/MF02PAb35nxT9YITPBO6edQa/f63eiTiK4Yly9pHLa",
-	"Oe08Hg+TI3ZCH13308H4kB4nD9nj62F6ND6hj5I+G1wfpsfjh/RxMmRH1yfpo3GfDpJDdnz9MH08HlIY",
-	"cGHXVBSi6Jz2o07GxwL+WNKCZ3zSOR3cRZ2kYFSx9Ex1TjvD/vCkOxh0h8eXg/7pYf+03/+fTtSZFDRl",
-	"ndPO007UydLOqV7I1fThzXB2ND8phvJQHd8+XA4/H3WijqXEK/1cLpKr9JidjB9OhtPD7OjX45uT/OFs",
-	"2Ik6M/r5gt2yIlOapnZGUadgc1GoPy21xhlPMz6RndOPXzoJVWwigClUkU0mrJAd/cjnzmnnFSdqyoj5",
-	"/IEk4yxXrJAkwy9+fvmaXC+yPGUFoWlKRp2z+VxkXM0YV0QqqhaSZJL0er1Rh1Cun3jFSUJzxlNamM/H",
-	"ooDR8Hkm4UH7jISvLCPqwWaMcqV/1NM7wKSkE72v/pvNhGvzuYDxRx0ypZJwYeeHa4KXclHODT+OiBRE",
-	"b/GKXAtxk/FJRBLKE5bneFbwZ105FUsiuHnUDSLGMH13shgH8qlpJt2a9DKKRc6A2T487w8OO1FHhthK",
-	"ZSrXS/2F4+RYSuj6qjtRZzld1ShyYddaMAkEx4kaEiRTyieM7OklsjQiieDjrJjBn7hY/adeo/6vWe5+",
-	"YL0LnjNpScpSvTS7TFjecnzFhf6x98UbOtOLeiPIhSbie5YIPWjn7lP10FYO5S17/NO786Pho+mj24tp",
-	"/v7D4G+XnajDhTqTkknJUmDuglEJp66yC3D0PivLBxfnF0SL0DzTayWSKaVPxylZTpmasgLYnM7njKeS",
-	"iLnqioUiMIDefOBcxlM4H5zOmObRBb/hYslrO3s4aKaHXq1MRME6p49OyqfMGW19tNeknE9x3kDpypuR",
-	"JTqnnfniOs/klKX6e8XmsnM6vPt0p6XbAug7prlk8Ns5QzkJ5O0EF6KXyxd5fncXdd7DAOGL6VKTU1PR",
-	"7RZeUprXJzTDy0lvAPKs/HE1/biaflxNP66mH1fTj6upvJpUsbjXzXShRNF0M50RCd/+sJp+XE0/rqYf",
-	"V9OPq+nH1bTD1bTrZXQXdaaMplqwnH7pPKPJlD0TXBUi1/9OmUyKbK5QOsbw1iQiM/q5Syfs/xye9Pvx",
-	"KZFTqtk90T+WZEZX5IaxORCfcrlkBTA15WQqFiAYjO/QrqM2Isjo3xZZ4V+xUzajekZqBcuTqtBk1dP/",
-	"6ZJO1ud6RpaM3pBbmmcpVcKddpxQRFJWZLcsJeNCzMwXeBmQW7wNqvP8cDACbpFduCJGnZ0meRd15rSg",
-	"M6YMne3Vr/ehPvNLOxmZyQeSZCnZi/V12Ov14v3qrDbckpkeak7VtGQtWr500+TnVClW6J//Xz3+R9r9",
-	"vd99/OnLIDrp3/1FS7q1LXi2KKTm/NBSYs4+K3wgtpswL9htJhaSzOmEPSFilimSKXfXjLNCKviuuly2",
-	"+mv/1a8iO//1bPUm638+v+iv3vzj75/Pnwv9v+X5C5GN/24X/9sCj49ZfYJz9Fc6o59fMz5R087p8WAY",
-	"dWYZt/8ehJb5avxGcHZOVTJtWKvmxRgVtkTMV7CaJM+0kJ9SGRFRELg8aE4k0yyhWEquV1rCzcz38f8b",
-	"98iHKeOg5InxiKspm5GZfivDCzdZFIUeUnAW+acskyQ+7B/FznlBybVIV70R38rLQDEUBCXJXo27esFd",
-	"XHED5Qb94dF20v2NrZp4/ezdK3LDVpbVb9gKWV3fZZotJJEsKZiq8oJ+LDlaV/3CrH8Dr2/J9XroNlz/",
-	"OptlKrymmZB66mwmiRKkYGpR8IgM9D+G/X5lJcf9ML/mMLo/xZSN6SJX+JOxKGZUa9QZV4dG3c1mi1nn",
-	"dNjvw37gv8rdyLhiWgOBqXvXdWj+9vaATYkIlWQyzbspu16A6kalzCacpfrQ7sVaBw8Ipw2qeWCHPAWi",
-	"5Tbp8dts0wfvzgut1d6Jrda6HOd17tQKSJZW164f++0oeTgbfn58c3h7cv2IHxdD1cCd3q3ccu16/O1r",
-	"B0tVzgWXGKZ7StP37LcFk8C1xsYBQ2g+zzOk/8G8ENc5m/3nr6CbVeN8M5prvmPpX82XzvBMmaJZbiha",
-	"4EtA+GihpCkFFzH568XbN6dkwdnnOUu07GM81eJSf04yPl/AKc+4VFrb65x2Dm4HB5Y1pKEOkwr0s4fj",
-	"w+QxHbDh9VF6lDxij7XZdT1MDtMjdjw+6XdKfelInwmroZ/bVcBrS7pNlZrL04MDf/t7Kbu1JJEHbv1d",
-	"oI4msFEwsiZ6DMk4Y3kqCS0YyTg8fgqqaKT/f/NqzfMvYARQNmGwzilyTql2d047mthAIKNUzwsxZ4Va",
-	"kRE8POqAeZZJCbwRVYbaPJLZQUpAbcb1gEr8LTbDMCQp6UjGNMtBsW29L+WPu6iDA++XJ+cvBRt3Tjv/",
-	"cVCGsA/wW3nwDgfBn6xLB8vLqWBIBriI0UiUc5ZkY3NwTglF0oDlAnZxIfiE6EXoe72kfjTilACn6A/1",
-	"PS3GpNBGXqSVZGOemMGWVN9/XIFuoEcNHyp9x2tFTPBxniX3Pd/pAp9jYV4+IwWTYlEkDL1QygZRFjz7",
-	"bcFwTZLQvGA0XRH2OZNKfq8D/bjkIbfqHVgmsb/59qxih5ZIJVpSTU2pWiOPViy5Fuw0/wkNyHvtXWbG",
-	"aBbLkhW3WcJIIhZ5CvwDhjVTDHbSTD+wXyBq7rlRx/5ht+uEqbCC4GHdYdfsIr/5Mbe0QdnTI5f2pHGt",
-	"rpOEFkXGJLHvl0/IbwuhGIkdWWKy1Eo7ehczPiGZgr19Iz6U7oJ77SybzdWqeVud58R4TJx34gnJZnoy",
-	"BAwI4MV3by8uSeUIHnwpNa+7A/dbtME2nd2DJv3uwERSv+Z0D4cl07wRaqrpqYSN0e7CMVx0S3fNt+OX",
-	"RqJ703T0l2LGLEGBI9QzMdPW33XO7iups/GYaSPwIhFz/Cggr20EoclPALMHj5EfB4fQw1W5M5OH02F2",
-	"+OvRzbH3vF3wEyJ4vrJLltbCr8fWU/OzhHJyzUDwUOODrDGYHemgadIHeu3fiLfO7LStNDSbshODqa73",
-	"y2/HYmopSrJq7VGMidt2R1sJPgVgAlARKg85rrR890IseHpPluPezzfq/SwtbzynNsFtdy958jVKwlFF",
-	"jJAxzH/HzcUffUs1IUgbvXnXLBd8YmSIAPc2TcC/DBv4jq5yQdNLIV7TYnJf0aG8n7ez33L9uNY+KSeD",
-	"/tGj44cnfXK9Uux7KXeDw3LfzKKJEgInssv+zfHHXSVEF3/87dW9EJXASyf4OJssCpYS8OWQvUGfnGdP",
-	"yfWKGFfOPmzrL5wu1FQU2e/svmfTWBZ/Yw16woW2s6mxF4zDjVBJRp0z82pjwzxltGAFmUzTK4j/fWNt",
-	"8Kg/8CNl3rp32NSF/7tvt5+WLJ6hRpzBHzmzTBSkYLfiBi8vL3by4cOHrqYm48rZULWYRL6kK0liJHLc",
-	"62yMGQBnzAuRMCn11fJcJIuZ4Yt72Qew+/4o4dOfmif0Xa2l0zUzegxLT8lfeu5O+Tj81IPQ0ylx7hzK",
-	"CS0KuorIBDwGuJr7qZGl2rbJERKa0GZ3xpbJfpVnw9ctfuHaztM750i6m6kDS+6632qG4FVjYssGTkWe",
-	"VrXTDfrWn1Fbj/RldU756gJDnGGnhMs/MLpnuX4qyaDf7w8IsMUTQhV65vWHffyQzFlRjqDVLJokbK42",
-	"6qbfiFYQQCDsc8JYupsIhAul637pUWp3/qCK5IwiVQa+9ehTyzNwNMGMYbOFXDse8j8ZSb/VveLInUn0",
-	"c18vfNm6kFquar41UrawX2rxgVGHuiyIoxF3HjgYc07V1PK/GI8Z5BBZJyMncUWAfux/6oH8jPfBZshg",
-	"buKWFX7MEbUWSQQPbn4UOj+iIJxJcH+kbK6mZC+u0lXPnNMZSAj7CjAP9ZtMCGu/R85KqpWCBN1n60LN",
-	"hD/liMe+/IiNT/QXLhdzvL/OWZrRS+CI+5pAzZGPZzheV49PRh3FPquDeU4zjq53cKGbs0KmrGBPIDOF",
-	"+O/W7/xeKvWxfzM5ipCZJgk4qXdTwdwIXRihCz/9fsq1pl5cJ1Xc65QvxLyKd6+MDlzTvLhT72weCNpV",
-	"kYuVVwPNJnqS4b57GYz1kSFSrwfUYy+pJObZajywmvbYPzZpjy6Im1LFuiqbsfUoHqYKhQKXNmgegQzB",
-	"QLNWTMHz2DJWvvaynEr1i2yxVv0goZ6+m4KnG7Yt0pPRD84yvlDsCYn5Is9jko3Rn9pMnMFpv7+JOHoc",
-	"dJthdHRt/hhSXZ85VW7mmbQJiuUcnr0i82zO8owHt2BeMEi6DG0DZqskU1rQBBIIDYfdsFVEGBeLyRT3",
-	"JhETnkm9PU+MWxnT09aTG7T59fDlb8PXs//5HJqOMUBa8aN51u3BcprlzIh8mqjsFpJs7kPsOz9Y/VGz",
-	"aWTjkoZefu5vhbX8JXxyA4vrX1mi9ALxHL/OZEN+hTm9D6Q91jIinC21xHCO6+oRhmSMxnNU+/kTSzX4",
-	"jmQ8yRcpS+sZlESYeLUde5PAM6Lpzq0WbI91KsJYQZrgmoPCjU4YT1aWLKhOiCVn4A+0JIJ71t0l95Ny",
-	"5g2tJV3/m0i6crvriRY0Sa6uD2+Gs2P+cH7020nxSA7V0e1JcHR5ls4yHlwd+Nr8Bc7oSotVogkE+YOF",
-	"WBiHl3u7qUwzL7oWImeUNwuh6krSTM5zuoJUgOqazpIZI+e0uGHKpBbXV6IyVmzjt8vM5Po0nVEYpKSK",
-	"f1aD7OdVK9A8fzsGM3wjx5tfXJjahrvoS43jvFT8nUZ8j7/TlnpIdUD1lEoSVzN5MMOTdLvIjQR0CDIv",
-	"Mq6kuTQ/dyeia9YO2th7ujw3aex1YprZrxNrbVpnvKzmAL1dKxvjRZ6byfZ8Aj/PxuMw81jHfsIkuWZq",
-	"ycyhtCUDcPP4UYPNwZiABHCpzJt2QU/wGT4J9QqfWeDYvvDmFI8LMYtRfY+ViLX2nguu92RKZWsJaoZc",
-	"F6FRR79gqwBeY8cOZ8stM9ezxXnjGtIMI+dTivfm105ciXtMe8GxJmAT2a+FmsIs8SDodZi8lNnXz7t2",
-	"EID6sBZX6IK0tdzhT3mTbAlf+G85g2TgaiHUA1meqWkmlShWO9369pCsKw7trvP1banvbZn4vD6Dd1Rq",
-	"kQN7k5jkaCXIhKGaqn9qkqON2ibwqIPWvVNm9O+VzOgdVTqgRGUlm7bvvRPnwajXIodMJ7NrfOJtJiZc",
-	"gJyCLEAbha5k5JNJdssIHfHrlWLdLEXDw8lQyHKubv9agVdoZnZ0IywhM9oKyQIdFVSReSHSRcJSkyqD",
-	"UtvfAls6tnZZV2rJ6hOQUzo8PrHv5vpeyrPfWeqRYXtxwjeoT/NySz/2u49pd/zpy8lRKKs0anlLGOHh",
-	"XxS2sC1sReG3EbleOdcOZLdz9EJKVkDJwG7HdIPoNdU4m3//Mzx0Vy1wCs3/55evyytW2+SQDQQho+pm",
-	"NRRHrRuyfrVU/Y3vgUmBMctsrl8X6YQRWnrj9kzKoJ3XPlRY5DS5gTQBqmgEHLacrloT9I03rQBRTa3R",
-	"lpzyPVFEhNOiwJo1VcnC3idTRnM1hfPHItLXgnFQy5p/dLIpBX5QSYHvr6fAV2q46pP9iSZTPyscRVdE",
-	"Mm5OpShS9GG0ohhKReuX33qZ1mVWVYBYClv29S5c35XuzlqVjzYLb5cZTtM007Sg+TtPnBprJ+RYKV20",
-	"9Sva1DJXAlBVGW0K1tZqzewgcanOYj1jPdxjH3xCYvtVDAVo0shqe/HEZZ49xF4Z19zx0S+VczXVn2qV",
-	"DPaBtWO6bFldgC4giJoI7hcSPCF299E0iIEgsbeYiBRsDC4+SAlZZpK1rjbYuWagyoy4ORvZZsF3t9+C",
-	"puAiKOliraeY3EpaN6OccXPDTD4thHVTkklTdAM3qVSMpsianC2J4KyNGb9m7S3CRyhohJqKLH0ynC/b",
-	"FEHaJVSMvovwKYDjtaTSodOcutrgyrmqYQTsladnPwqBB4z4mnwjN2wOFS6W7TA2RMlcAFldQGYvdmGo",
-	"fVNatuEgRR0XwG59puq6ddDj5TOC9d97pr9mDWMWkDyTzsD/ZymImqR/oIJI9mwxpScU4TRHI75W+1qx",
-	"qdLafUyydL9HPtjztvamTIF3EWOGjrlrNYf/GipqKw+oYzwqyYymbJP/83A3/+duKmnWpni4dcHweiSo",
-	"ZY2gk00YS+ZkORWyPHwVmmXSGbQgDUupUsJv5XX5vKmScGs8qIICspmw596jZSV9SzcAPLxZAf5nqrWh",
-	"TXvRJBGqKB4oRLW2UdNTrCfCV0LuESKqVHoikaNqCWRV4V1XiBtVYH+zt/mznxaUh+q433JGaDFDTwXJ",
-	"xgcslwxyHQL+0pwuTG1lIH+b6VvHCO5reFtrm+EZDBwysJoOPb4Ai6gNAAzcEMYQzTAbau1oXRfdQad1",
-	"GLXyIoDTMDetxZmRU7GUa/Hn92yeZ342TgN7WHKGtstQJLhdmtK26J6j6bK+VzaQsz7ES7E08VAF2etO",
-	"f8ArVs4BYmVtVZpLaQZJGWvkkwuceFihc286xSkrmigs99PKmqKTCLTGeb6KSK8XeGuieopOgm/28lLW",
-	"9BjMBvLej1iHsrYwAyGz3Tgwi4xK2gZ3DgFd3jqK7GBenpW3DA5oalCvV5rPAd5Hc+GexbiBVIgi0pfL",
-	"LCJyUdyyVUQUm81zqlhEpKITth/wEzecKnypO1U/v3xd2w2aXyWCa2WvswUEYdOZcq/BuuAm19GFKqhi",
-	"kxV5RvO800LYBrfDSEWXKdPSdLPh67rhdhPKt7l0iQ2nJJ5M0yt93+e5WCLcxVGfXFPJToZe2kRzBsS7",
-	"Pn36OHn+iL14OHl5kv31+Ob10ezNoXg3/O39QF72q7qh/qXWD8+6/0O7v3/6cjiMWhi6ehVtAnlgQEJq",
-	"hQ3j4TL1pmXJVB8tfXY4VkVBlbDgCQNb79lCKjF7gYnLOx4DKyUSGAOFxRMS37BVrN8J2XOsmJisE7lI",
-	"phhaMNLiepFOmIrXGT+lyiXEVd/588vXDyQ4CU0J89jEGlFMIe4ByMZ1gX/+9s1Pl2/f//cuMX4YeMNJ",
-	"G1/hIkJjNvKgHdTRJixMm0duPrN26PbX4NOGt9yFTins8z8crt99RGZ3maXMcgwI/yaOcUb0dUETJn0G",
-	"gl9fYWV3z6CsXeUZv4nbS1F/Cht2+PbKjL/TFtcG905BdVG1lzWuazcuqL19B2bAV5LXDa/ccI/X3mnR",
-	"gMwOQ7VwRenja1qfTfC012bPfNVLxOygvM9a8OlzqqgW5S/BtmlIWzDPgKuJJlN6neWZWmE6ElWMJ4HI",
-	"LeOTjLPNAxJ8SHPTQjLMemKza5amLCUXf3+dKWYrrbRp+k5INSnYxd9f+95f+VueKchZw69l1U/lvg5k",
-	"SsLUz2VYo8yFyXGeYzmEuIEIwizL80wyrahWWbLfOxr6fgKxqBSi8sXsGk08MWf8meCcJZgTvPZ270ui",
-	"H7b2wFyIPDLEAlM9zat8MQgYn+smptnDnG1OpHKbhK5QSA8FUujZZLWcp4rx2OSBNSzhz8DfhXXKhNQf",
-	"L3kluG0zyldlQg0tmL7xIwJ5DMCxLpNhnWe/SSrMjrvx9SksJQe2emHr5BMXtll7UZuV1fZ+l2wSW+L2",
-	"dZGtcAmCvVOkQtevvkZdcCsiYo6j5yvwb2E1BVaD0jwHFMoNCZipV5u3SRe3sURXy7fFW+dbUeVsIAPD",
-	"Txj1vHSQrVyk4GaGNRpvHsaL6Yg72jicfAPbmZWxijJGsx4QNI/X3cQbPH33QP7yGciPQqxzzKJwEE7r",
-	"kYYZJIRqymWQn1L6Bh5IsuBQoWMkehyRGHPe4c+pWBTwR0pX8N8lYzf4kOBqCn+tGC1kHLBJ9cjh+w/e",
-	"aesYZlge7lNRv21HnSIwTJvbqEZkfEGEUw8R+qd0woL8Sa/RyZI48e0yHG3tHjeqDQg0gHuFS42qKdlz",
-	"X6J3KkBN/CJ0OtDQydKqqw7glgrKJcgLwkXa0nNmUxEDBrEyoKgsnTCSM3pb10r1E+FRbzKebihrgBEz",
-	"eVomj+mhIkLNatDFC55M+wH1lqf/NRFdJTDit6SZZm3N7ibD3SpLeuhOZIipP8+xvtON1Ik6EwGJgObX",
-	"VW3K/D6gS12zfJO/UU8Mtho0bDSxzUk0enZLl6NNuWyxPZrDREWhdgzH6tobbt1wqxjyUyVhT5tOycWU",
-	"hqxyraKUrsllIRSDymU2fwBQYhOhxbpegWw6AyF/9VPzjYH6htGoUkV2rUUZSVmS04I9Id0BEgLx4CAl",
-	"vkr4blut5bNqtziAj41PXXl25JVtc6w1xji1lQDwXUXBT2hOi05kfOhRh15LrMVGYKWqum8fXq+5gcVu",
-	"1nmBhfQNaEhD9mz8QBREzvNM7bcrIFC0mLCNKqp5wtAHjkX69UoWnk7zcrfmqOScELuCR+tDkQUhD6r+",
-	"bcOrRDIlQ/qzcY01eFsi4/cVxTaHjj69V1LRsOW21Ue+LDKlWM37ivjr2084LCJMJ8xFDCc4Yz1kNcQO",
-	"0DOBsJPrChDMtF3k4BYwD1UX4XURWL+5QhVuLzF1aZx9XnNhnN2/qYDpVGCqBM2keqFJuR4CTZEUQFkE",
-	"LE1bVFxW8/PUBe68aX+XXgS9cJ2eNk+bYgsgNsoqZi0ioKI647civwVQf+OGW098oyRZJTXz/WNnOb4q",
-	"2CzjAEnyyYs1rl+CtbCiRcJvYii0IIEf1/jAtkVYj4K1DLxXou6KzZsmguIVbYxrsVBPCIpy5+2yX+Cm",
-	"1Te+6YrGl75p9PGBymFLaWpTqFGCZooMSZP+beqvNxxaeKI65tZ+EuspidNV6Lis9LxnYEXJ5hPRqhdF",
-	"q94SO6dKIpCypXTZVSSw4eNaZrM+JJQspyJfS40sOyw0Tqjd1ocmVH1ZoHfD5rvCnLqolOjeobH8UspA",
-	"3FoU1BsumCb3lnPPgM2PkTj7toAD1mKRNruW7I9JDA/HW/WPzbkr2DSj3Qv1s3Gjudrufa43R7tXmser",
-	"bz3a8a11l6YBQC3byAARQpv7s80NC2RiMX2o8Vrwk4xOyRnm+D3uR+Qp/vmoH5Fn+OfDfkSe458n/Yi8",
-	"APi5pa86n3UiaFbyrBN1nneizouqsvw0dKg2RQIMyuoDSfLslnEmQ/ngBrFiLRFY3NjidWwhAcBYiCQr",
-	"bY6t9GcvbqrTFTfbUxrw5SH647qeA9pH05Verq9gNM30Ar1EZa2O6k3KlLao5oynjCdZyFCzvvOtlZjV",
-	"6AuoSzOjGG7MdIOntKiXeP1tJDmz0t5NeuWc+hGJF5ze0gyywGrJYd5GRB3vse3bEnUWc5XN2AW61dan",
-	"Zr4gMuNJjSEUhew12AvEHnPvOjzp93vHraIst5sygsHlsJ4XzPUZJtcZp3W1+7Yh+TfMfuXb63SIStZw",
-	"ex1i1lcA0fMespAbVGfKHTwtuGRD1cDgo/1lnoaV2Eq0pwSNK4rMZEF7bl8zlk2TKNg8pzZZ2riE61HK",
-	"cEwo6qQZzYO5VVgiDV9W54QwGDQltCIfJtO8a5xHnahDF2mmRNG9XvAUWKLMta7y69qDjXqFbFJjqzUx",
-	"kfVk2Qk/kDuWGL0y+Hyti4wsDaP6JvuTb2Ys701BY9azwLYyGaYjbS78qHeZ42xpbUfLYxGJwZsSO2PA",
-	"8RjdlcMm03ynpiEmnQHq7WpbuR9ZcHx9D5gvXdVre1U1azsPH/EgwpoOzzqyQI6Y+Ne6imiHhAhvQuvI",
-	"FtsV5ObLqDY4PhaR2HVCi6F7UlrQscLscr0l7LNeMJY14IGVgQZkppFa0C5smAreFKAhgtG+XqDhtxDc",
-	"qC9u0REhabrKkg7Dw10YFvfSHqfg2fUw4MLn1qDEkTktTEKt1xRgN1+d2f9TQolrfaY3CAFTTaIj1hdR",
-	"NSUZN+cZAL+M32PE48k0L3sV4Q6DRPzY/9TTY8RPSKx/EjuTEAbwzMFahLEy4Kayh+B9V7AyCc615vDv",
-	"FAM2ans5mT4/prHWp6o7MV2FfUZUht++8t6dSbtZVXbOpCsnbOmpjPxSLPPyEPcAsqLcEIMqoW1UxgpC",
-	"83C9p00LeMeKl2JRhEKuJm+gDsdTLDigDa51EYS6iBZRhxn9/FSkq6cr1ZSzDxjOUlXh55TXHwIR/PDK",
-	"dgjY3kQQHLs6m5OjhjwaNFneseIcQsaBMm/zyBopZvSGAS0w2BwRmhRCSk10MC9u2Ereg0RrJY/1GUZr",
-	"21ejapBzGk/UWbVsfk8urrtmmfuAXwU+Cm/x9wOtKssftVxI082YVYMda7YqAmV7NzVQFsTLbDJ9zW5Z",
-	"fj9wgKztmyoQjm1TLXa47r0XNgNaPRdLrsSSk+eMK5qHXaMz9rvg29/y6uzNGSZi/L6W1ng2Y0WW0INn",
-	"0yyhExE2K9Pd2AUAV7yMr2/CNQ03fOVicihdhjBVLL1yHZtOnCm92DHzqUZxHNagTZThioKNocC5R15Z",
-	"/0CeSRXZMjGtDOeM3mKWFBELtT/iM0a5a8AL7ZuLEsmCM+yyB0l3QhFqYAu83A/9BoKDqFoXlhGHPNcA",
-	"CozrVr2VudyT7Qu1KsUtd40FcS7QkpRFAC3mE8j632FuXr1B65lBynmLmXk5yLvOCLPaW8xIH6XtU4Gn",
-	"vt+GzaeCszeg7W+fizTAy2gdtJ/Vu/IlreZkoEq3T0gASu+CZ2rlAE5Ln2RWYEXUDhO1IKktZiln8pnr",
-	"3L01Bnh+4T0MJXTFLVu1IDk+9/0YACrtts1CP1QLxnK27OaMgiw3FXUbQ7Jb52Gq2LZPhs1oloPJayJH",
-	"rgLuO5JpIdscEHjqe03ibsNVuB1armrDuDTdrwCW9Xo0cawFs8htrVbv9OY/Lbbc5++PLXderd8PxVxM",
-	"gM5sYQ0sDOSxXqngrGyMbRP8K7mNqGVBAM6PyGGMrmK71/oWlmf4vKlkp5pvXVYPalM5skj7UF4gzQbU",
-	"rOYS/HdjlaZ57C7C/tHbeQyfgvNr0mw2Pf5LEAjVTs691I4W3FAv9hSklQnkQC2XfhTIMhGFWCh9ea3T",
-	"pvwukNzrvkMdE1tt8ZpXbjBs5T+YMjo/y3ORNHgQ4GPwm+Vw9AHon86tBl1Fejh89Oik/6iVp0Cu5LY3",
-	"GlKJa0Uz7kO7YGm25j25kgrBP8uY+fHg5PjR8KjFLGpbXiOFN8fI348QA7xhS6/4eJeCDOuVUcJgT2vD",
-	"wKBbr7NFayT4qA7Pbp34eVYvja/CxFe64Pe3N8Gv5Frq2TWQx3eY3JdANE19fM31Q/N1bguyB7XPpb8G",
-	"UILa+DJ8GB+s0e53H191oZCjAc3nm7sfvI0bbt24Tc6JM15zSJj8dFs+W/NIxE9I/MvlMxOjErNMreGn",
-	"r/swvMmeHO3GZEGfQpDpXNii2Vl3WQ1vzETK8iruWFTJXtVsYxFIsmRKYgw+uQZFsRbsIx6b520xU0xo",
-	"LoVxtKIj3wbTgsa9aWG8OTzt9Yop2BYcQXBLgDu1W2LigJcioXzEE4HdAPA+kWLGsOEVpIRJN8utQcbE",
-	"8820QmCoO3XCwHPrMfdqlqTxvfQ2eRG/OZbploC4N+dqUPw+cJslK7eOhm8OeQcGDNoRmmplkJrXw4Fw",
-	"XgKpPpuyGXD9fk6De4HLadA3fQ3ka2uCAtSHNEVA1iqxqmDzEGlsvRtQ8LUDjJEX4cV00B1i5K0ByyqE",
-	"dFkikq7AbPKasO7ZxjpyLhRJcsGZ3L8nnO/3i5gXQqgNCdPUZblb64dywj7P8yzJFGFcYXovRMlrwqJC",
-	"KJcMb/a/TdmaZEpZzOc2Fa0X9vlNWWnBiP+3iep7e0ETV6XbitMvFJsHEf5txUVYFTWUN55eWQbC/fSB",
-	"VhO4NBnhgTlsTGbz1uwgHSGfpVHuH94ziWEtacHuduTXpdhUBhRSYYm8ARr7zKtXaMbGhtyD6q1fx8Ze",
-	"l9XNoXmt3wBUDoBCYvfYWuGNL4BssbQ5UhfnF9B8HJ2fxCfL2lnfUqexVplxOPg61GJb/1Ej5TfNxG/K",
-	"it+QjYAuwfdsHGIAU8AIESoG+aHCB8E1SGJQS/btoMC0XXglac7kjvW7+ivNc2ZaUACJuGYV95SNTXXQ",
-	"1dopowB4pKA+wMDa2MwOH+WmU3qQTZSyCtMLcY4rkwDrJYV8qi+ysUcaLRhvUmRSoy5Do3qLi8XKCieK",
-	"gYgH0tnX7albh/LKoMd7A/zZ2/FYslATLTIToAbE12wsCoZ3Cx0rVsRQcurVyGBVTCgbwdT+b6jbNE8Q",
-	"fAtkQI3rRbQn7dJZtHQOXI+B+YNZ1rAALyMJfriVvvDayC01RGQ/nLWrD6MaQqsbZ4HzKp8jxM9mC9Cd",
-	"fgnQAcY/lkn7nrIpe6sU0WZ1Dsd7IFGTbradXhSCK5IyGUaccsRrekNE5iDg6HW+0gLpp97g5AiCodX3",
-	"/Ofg+Pi4P+g/ftwPok/LmdxMOUOghCLt9G21O3aPWU+QWaxM2ZFTeDC46QHzuchmOwFvR2gp4u8N9ui9",
-	"ZwvcY9NlgivbOjo+5jV+9M3/7xaBawFBaXu/htxp7188I4+Pjh+6gmjn/Fk3nU3n3TBoPhgxhTCAU3Dh",
-	"JAiVltTulsFaTuUpsdk3a4lXrjNvkPheF2bni4XCWSgaqr623tk38K5K0/sQnDM8gHINYlIyIowmU7Mg",
-	"ZUqkbVrvrr1eKgnDoaLhshfxl+YevqZHLZXWKRL/V9ckNnZfPY9JweRccMlsarBFoM9FLaTept/xTunk",
-	"Ly8v37nK1jrAy1HLpNKGot4zIqdQ94A9DFxTWKPsGe5+UrawKGttm/jUEM3fdOSrYEJdENTzFTTNGmcm",
-	"u3ZtNvH21s+jRb9/mMh8MYG/WByGFmweoJx+18ZRHZkXRbZV/7C9qk1xrLMmS24MyZxaF56NZStlT4yM",
-	"IxKz6fZ1n26Ja00Gvg3I/9c4yr5n9UYz/L039j8DCX+nOpLvWhMSLAQZtgTbg+v6cjUP3fcX4N7T4tI4",
-	"+PQABrocC30Kh/bn4pvYD1JP8PTyv9/9hHaCGQA/qeUxwaPGktRSchdgiVZeIOPvaUD1Dx7mRd4ABQ++",
-	"Cgdyp2guJgtPJ7TKRIMt8Z2AVdxT65eE52ihDtRBOrdLLTZIRp03mEoG+6kP4ajjjYE/x6z5AKiD6f6T",
-	"rwhtBV+yDRBmaWPpQPVxtgaK9U9BiMnSjdtVl4yNaCWcsaaUXETBtguFB09J/OFFXDnfEYlfv30Wbw0v",
-	"xs8u/ytuKJCtnb0PLyqnzfqCPrzoRJ3Xb591os6zy//yjkgzwMu9sFia+i99qGx8yhRLTE2M4Iyse2/O",
-	"uGk1H+LKQHTC81V0q+A7wnuuFQ//0ZgrgTPyB4KwhOTxZuwRywM+9kg5bXtqmoR0cwd/dCpbCX3Pzlxr",
-	"vaiw9ZCtKWCSEVqwlm24GhI5fwIa6yEjjESjeEWx0q4BpL6tdm/7iGOHKFvNlf6q4o5w6OGULI0DSOuW",
-	"dD4Hn5mYq64+eBC6sFaaZDxlxQM54pD5YuQ15MpCCQiw6L5NRA47IyBhou5YqLEDzOECXmaNmA11mmtz",
-	"96e6rto2efnofJ6vLkVTxMcsSrrUWoQ4cNk/QAXjiM3zmqEEX4b4kC6UOINpv52rtwvVfoH+BrVaH+Oa",
-	"4lugHdbZg4D3vtUbBCzhvAnE7bI2a39J64CeK3Jx+fad5jExh4qiBtC1jEtWqLOxYsVzGiohgK/I1Prk",
-	"U7qSa8SE6UDgyFbhrNfMH7ZzEchWbHtZZ9FmYmwtqAtlwjenUWuVzmZMU5sbDXCyBtiJ7GWKLLM8JxOB",
-	"TrX9qAREgm9ndOW+BHB5OeJFJm9W+klAayJ7S1GoKXg6Mz6p9Y5sRkLyjFr33dqmQ/Q93MsrscDXZfS3",
-	"R+KbjKcxkSyH2jbMUDOamgXxhjJ40FUlC/WOlDKb8DZpAWf4JCZ9oaRu87Nn7mGTLkYT1fJ38Ohd1Ekx",
-	"6rjtF8/fPEdxUIg8b4NArn/0U/k02ArNFW0VCFBkMZanBGsYHRZoy37eDms01NJb0LzN1H/Wz90hVPEl",
-	"oJ02tHCD7zCNBhgIQZLh33uQpjgvGITBIYQZ6/FiQN/dbws9mG3AOjSe03UAkaBH4f7o0bCeVDDZIzEe",
-	"lxhRbLHZljlBYD1yQa7ZlN5mYlF43VC1FvhkxGNzo5ufQ9+gqjdC6IcFtvGqCoAS5I4LT0xqiZAZoJrU",
-	"QkwDlG4JNY18CxhT7k9FJ1c0Tc1fBZuJW4h7a/65Qs6rBcjLT724Uqc8eZE58Vcm/L5k11MB4FXAdnjY",
-	"og4EVq8grefKjOfZEOVLkKod5+OpirqSGpsQUbfxub13N/r8DKe1b11zIQpt3zJIdGEpWYlFaJ4+FVvM",
-	"9a33uL7F6XJTTptcA4rOlIG7kcICQ2suzIVUPVQLxlvST71KZ/MaCLCCE2I3jb/MTglZ4hbZe1veJEKA",
-	"b6xA1N9gy0BDlzQFIFnk97WKxDZliGv5a8FAAlhfKBfglLfqmChnQfcYHPAWHPJBP3dXHrw2PzGPBg1f",
-	"kygC8wmaWeXV3ZBkhF47FAvSKMt41SlRljrWUkRYMWENGDxnBtca70cP0hi7GnqdzLO6Svjli8W+xumw",
-	"9EqJu7sgBoLUymgDR8Gso5LfPfZZyOJqXAiuIGnh/l5g+/4mmj/zlaS1ALHfkfWBJBaZPLItLTOOZnpk",
-	"U2wg+WWhxIyqLCFvBPe7sbYFyC87EbASrw3eo/9aQVkBTqC1kDANaLdRayP0uq/uhbDXoUoqApVeiwWj",
-	"cVkmDTe1FfM2qoK19M1YpyTGl8WRtnu5yc3FF9YsX3cFbnZOiXnjkrW+ur5Fi4JLkoouF6qbZlItimvs",
-	"YYxmbryvpyTGY/CoJVPKOcsDB9R+06DLmm9dAiSiUdA8r4dNZjtCcOMsG4HwVHh5Je6dGI/v01PLAnIG",
-	"Cf1TxSJYb42Tpl0lyjIZd/N0x4WYlZ+HGY3meQjyCG6uijCFZK2qV71dG4VrWrALJPiG+ooJvWXheZdN",
-	"JyxsJU7O6BftJlHm2spNuNdr4cIqDTKDXESwSQvOJFD9cX8Q+IaimE2S+mdjb9XljlaIMcPwSWURvy5m",
-	"c0kARs0DJZyFrOtmtcMmLcD4MDy8TmsR4CyvxeXQDgjHcrc2gjBbAq8qHXsKNa97tYfYqG00+snOOBEL",
-	"dQ3w+w7ToSKAA5eZSBsCmWaEB3LdUxhS7okSKV2RLllSbIY2Keg1oRwbGKhsxv6/EHGNpAwINDmDzlcA",
-	"U6H/SGgO/70VWeI+XE6pknQ+139LkWQ0xyulYLcZW8atNEt9OprB3Zv9wW0Qq2DsrVmahHLwsesbB8DZ",
-	"EDIwULW1LU9zqmZ5kDGAYg8keXl5/hoA66rjYr7OHJN1LlSW52RK5/MVBnE57jAlMheqh88emId3amzu",
-	"TcQ8Uwu7bjMXbXJ6sIGdGdzhmBAozPL1YQ7JnxBFrec1q3l+hd2nF/PgmwvKJRozNN/sCzcFedgOCQWB",
-	"PY5c8O6MFjdMtbwZ6s3vzXFpkg1vq+Z0k6qHylWp8uFFUUmVDd/GOZvQpEFgpGxeMAQ0wPbhB4gXTLxJ",
-	"GXOw3Z24m47pTb6iZxrtsqJx4npr4gF/EixaMOmyr7YkBYcsoi0lH5B+29zKhE7Cg8I3V9jvcqdsRhMd",
-	"dhSUTPmdnMWccSTRUvAaffR3X6OPf6ChVoXv6EJWNbkgxjjaes2uY/M9BmLwH3DZV2/8dtnMuZ5SSPlO",
-	"vQ6QGxH37XN3UWcm0k0AE9U5nhIKV2VEKMETWs1ziDDRMF9F/kIj0uv5RUAGTlAPYP70hnDOR/MVDFfz",
-	"nJoUBtvpGqTqFfwKfpAsigIjLEGvZBMGpnBFNRu9YvjUXdkbcAdiLzOeYt7mxhrIbMY+4JN19p2Z1LUw",
-	"A5cupWY/D1aOQC6QWCgiblkBKcS7qF4VYFkJ++65fCRZcPZ5TvkaROmXEe7VqHM68nw98Nnd3agTdPRg",
-	"QvWm5GfzhIMxbnWKDLFeIqhx4DDNmJqKdMNr8YHqCt+9vQgWTi+KhsaQv7x/jV1103AGsp6jrHQ2N2hs",
-	"m8Wcfl+YTUTBUg9Rs6nH7nqT26bOCt8f+yHy7SxX+fG5OxFds8BfpeC993TphQrw4LeqpirfVL6AfChf",
-	"yYXS+j0+EpcYGTZ9ZMQb8D8x55qlhMoKFmgrcI16QaAVZGt7epk1ae8lENw8p/yJnpa+T+sgcQB35Qvo",
-	"ccEYbjd8qFgxLzJZ63iC365xuie81ub0mvlF4vqPjGv7lOcrIrhpMEz2LhZcm2qZJP19h9oQQzAK4FZI",
-	"zLSitBe/fHl6fh7qOpzSVWMS5ArXj6IYkkDmjEfEvPSaZXxC+jXHmOkcQ6tWycdBNIwOo6Po2HdQNOd7",
-	"n2zL9l53pqUbEH7NCpJcSCYjYqhRyxN7fNpvqigp1PbBNW2axu6Hx17vBlPApd7QJtYW/AfywltgCtTx",
-	"5VR2uwVExyZqts/+AXCJiw0d/TBPzHXetW8oFrzuYFXVtP1CCNU2+m1yiZtmYBKNQQLRojBF72YqTwBS",
-	"fbaQ0DoPYwa7oDG8gOF3QUAxL3ZViM7sLGX5lMq1XiYdVUwagv9hcV5pl7K5ZAAJspqzryyNLZfWPti8",
-	"nhYbzPmiy8tGh2H7AGVVmW5ZU1XDxdIPneKdRxN1pegkjsp/GiTxykcI6x1HIx5jPgIrrkB3B8tWFLMr",
-	"ubhGrDBwhgHgbfUzb+LVcSpfkNias1doZXqz8WzsK7Qky29HvPK1mzCJMw4+O/wT3JNXJjpr/XpmMGiC",
-	"z9Mrs2gY07dFwJw3ySMOm8P22BdLE2VeVjQLSDZHD61c6/OxcSvDFWV4UCIrC0vBsUH4mvO9xhRvQJLI",
-	"EnwnwvwZbDbv4rtMkr3YsohJ4+5l9S3tORr2er391r1YnCVqcucVk0o2zaPxIPRk46lDbMkQBK3t5O0K",
-	"a7WEpNAvrtVBZL81uuvlBn+9DL8UlryWC7FrKkRD9xQzqRCP/LKhc7Hf0QPcJLz5Wj6bZ38LQmHrT2vQ",
-	"xSYlwUDoF+xW3NQMpHaVZ2Vl8rou6mCN/fdOqfxakCC/Grq68hB1q2ZoMPfTs3FNAij+psEFesMarHYc",
-	"IhgpeIYe5+6lqUrdIcTkRoVnWjoC6Hyem9y4A227bYdDYSvLpWEyNpbEetVpxqCFctiykMlW4viVdfJ+",
-	"LVoquHaoFdpeZZu6bgx369XSqnWgOU8OF25teoCT7Tqp3Qd/bzLN/3FPSK6476lsbo5WZZM1O+uw1Vn/",
-	"Bv3uHDn+FI3v7t/YTu8tNqDKWoPWvfZ/88c0x9u9C94TQn2t1XHSjK40F9Uauf6Z2+W1a+rTfIK/mXy5",
-	"T9++shGnJxPKmugKO+7SAci+9LnDSGnnaPQwU7/U8bTLfqithwuBsQZdl9uAU53e6Er+CkZTay5ucWia",
-	"XOJwlRyasRtmRAEVVLONE3J7kjEST5jDk4j3q5VtpUgkU6pFM1rrDeA5Ztu2rKOOqFRuB65wnQ0+BdC1",
-	"qr1ny8r4NWRnW+DnJEOdCHjx+bxmnsTyzZVhj01Ur7Nt2U1j3WHSltHKrhmB5Vcu9SorRYR9ponKoXkk",
-	"CkyWnhIKAtT6KPBzskc5YfyW5WKO99uIx5akNsZqUa4jQsm11serNHdPPKeKoslLOYHFGuE4248I5SNu",
-	"1AkjuMleOfbHT7EZDORFHJF5vpANDvp9Z1aXWz3iuNd78Tr9cE7axI7XT3G83yMQc57SOSOK5Tm+1oiz",
-	"EadzWqge+QVNeuhHCEbJDZuryJgm44XUFF7wPLtheOH48bEMknoNUiDJDNzx9WrEfW+VTc1DY1p/89eL",
-	"t28cEhPlK1MKoEhCuX7xYs1Z8MUHqP74pXOllY6KWoJXeuiKtjdy5WY0F+HHL50ZU7SMCN43u8opFVtq",
-	"L2YSuL6EnP3orFrfH3L36e7TnZY2qTux+jx6R/l1TQ3aqMroDS7xcrDFDHTMoWYEC8Z6C8XTmXKy0svQ",
-	"dt11ttQBmyGb9FT3yr2YcnrV6/XiWimW/nj68GY4O5qfFEN5qI5vHy6Hn4+CpbgoITZrFu6VgP1KazBS",
-	"NYXicDeD5Z8CMQSgnFs7y5hVXsDDrZF+NG/4aD/IIbTkjQb4n5OHXwX/EyquR66xy23Em6ns+ibVantH",
-	"KRpEtt+phZSHh19vQ9UuVt+Igf9P6CH1XRpCrUGFb6RbN4duJRZSOZiELpbni1xl85xtzLGzoTDBy4Rm",
-	"bS1N6a3pQkVzL1UtY9Ik5bkmtrslr8PM3rOfuCo2zIZW5gIR56q9s1613oh2sFDinBY3Z/I9o2m7hhrQ",
-	"pcmgIMxocWOzvW5ZIR0etL64260ZIPZbvpokAJtXiBmhRHI6l1OhIlKwJJsjsK65Q4Neh8YpYAKhKap5",
-	"UYiZvgvD5eV2Vi7QmjPNC1XyA9SA1rDhaFjH4/Z5SCXmb/l7A47YggEAtW6er1yVgtYhy0ZQuzGfquQi",
-	"tE252tQqJ3ahHxIbn3EMSXDQQKfsB49B371KokXtCi8rcjdLlMoJipqP+hqxN3HB2jlZF1IA+ZAsikyt",
-	"LjSVTFIYowUrzhZqWv7rhb3iJtP0yray6tTtllj/SBTZ78DGp+Qp/Jbo32gFB20ACh2tYLvjd28vLsnB",
-	"7eCAzrOu1r1jq/vTdJZxkojZjHI4k7CNiP6sBy1pOlVq3rm7uzNADCZryRSaGW3U97kRuQCSdkzKVjMS",
-	"pH3wrr7OynBo31daTv388vW+17iDjTOemR6Nti05wp+Wp4+n8MmIl03GtT1XaTReItZH5IaxOZoR00zb",
-	"yqsIDWGwcLSBNmE8MahOBhBjxAH0AsLzBcD5Ysu6aQmUlqneiI/4f/wH0TvJuDIe/BFHdKH44HYQ21Zt",
-	"giPCmNfcjFiMgS2c0CMQEYLEEWuX6u9iIgWRLCmYIlKbQayAbkaYJZ4zesNSfa/JHjmzjdG05cOJ4Amr",
-	"JJGZK+0JZm/ZtvjgVpCYjqRl3ZTKqR7LtEKILNQPZqRDTAreM2FKkvioP4gtgX4CGFtLGEAFgbSxDcjA",
-	"Wtf3oiLm6//8VYIRi3KKxAZ0ON7vjXisedyAFEilVRTyy/tX0FB/HRLV4YrGmAJizMwGFNsRr8HYGhJB",
-	"S9GJ7JF/1CF7sak18K0Yjw36uYlhcgixlyjAmkzvKyYyKRi0DbAExvBRRNhn6J8VbHUD7te27bisgY1Z",
-	"edQpMy5dBB1z2igtmHOc2O187l6p6YH5ciP+odKOy3mU9CPmIHsdDMtZAx4OT7FxphC59dPUvDQjjh9j",
-	"inXFewJXjC9mHgQ8X0FvyL5mZzuVqgvCOhaAOpTLpT5d8dFwGLtGy1WnBNQ0uK2G0JxxpyCvjDCVQqKY",
-	"0fqmdYvoM5sIqU4xcwaSiLPfGdmLjwaHcUQGfXKePfXA7PejWk0hYvSNeHl4BlG/3/d/UrIuuOoNqp/j",
-	"or1Bv/6LJ16TNsiLHnGWGdVoAdmePlH2YuCDrmZRlrI03vdL3eE7t83G5HPi04j5ET/jpeGdSS1MSj3b",
-	"VAGBFNL0BjJmquQtu8A6ftwpofIm45MRB60Z4ieUkwU3qTAma6FgWIyLNAKHqud3GPb7WscpGLq3oHp3",
-	"369VotqUG3FNVP30QPMWijs3SsV41CJqBfsAotXeS3gsNUdcM1LiFepDbBMfLNmsyMhSOeIXjKd16bU3",
-	"ACN8+IgkU1rQBFLitJA46/4Pod3fSb/7mPTIFTkl3XgfGnCKomBQikUtd464Y/eq0HtSRpP8b8mEcX3j",
-	"McxmMzRwcOAJLQot4MrL8x2dZNxcnNr6Lm9MSRS9YQQZyy5n2O9HlkXJcX/fyBci5vS3BXN2bWQ+1yw6",
-	"4vGXEVqio84p+djr9T5FZOTZpPrjUQdASu/iHonLb+A+abKGzQreLvXVO83myMAmdUIy/+407jSxKBK4",
-	"kI0Vs96a2jtW/aO49F/n2Q1D9gJPi8Pcgd636PrMs4QZq8Kocu8KMS8ypmix8mAzqyrZ2btXHa+ZVGfQ",
-	"G/T6JhGI03nWOe0c9vq9Q+zyOQWt9wC9P9ByNNh3xa5BHxvjzf4yMm5VJLa40bTW/J4j/5gOwcBHTGIN",
-	"BnmlSDJlyY1e64inbM54qnU1aOeoD5O+umhOeWKaWSyw1ytof3l2y7geUl/7rEfeCEIrmhqSzfHbq1TT",
-	"hqmXuDhtLyDXwpqH/b7L8jfhkHrWxukXa88g5gKUnrhcEedUBuiSO6Ol022mmJkN/KKxrzKWoBa3Wt6a",
-	"gyshjHOMsw69wK3u4BVXrOA0BzWtYul0Tj9+8iBjO68tSWFXOhbF5mPHzPKT/rHhjgNs5YCWf5BN3mXQ",
-	"ks9g8V5TyeDUYpmAdHCVmb1rjJDXOngu0P2vhLiJfP55IEc82GI6KvNSXf6FvTIWc23i6mNp+Pa4f+jd",
-	"8wDlr+/lES+zNOyM3UnEOQJnYlwCWRl5UasR2f2Z8bkl5bdmSrsMBCKeQMeWjvwtz6CyUl8FPFmdy85p",
-	"v3c0RJnwrOwhCV1SCq3llh5BKBWaGbxtv4v3YLjebNs1zC67Ydv21V5iRAcAuXCTLlgieCo7p4cn/X7v",
-	"2Jdct4gCu/PZcsQNnDG8vkrB4zjx3qdL/+pwx02zu/TcJH1v3r65kGpSMFndwGG/3+8NAlvYr2whOI++",
-	"xx4uOL2lGbqO/6DNvKycW5NdhRva2yj23rvTC3IPJYPHFCjpZJM8vB0cWFeGXoTen9CdaZwdcVpaaQBk",
-	"2hzeNjkLdaNv32XxjbjWKzFU6kcryAe4k8vmqnFUDXtBZDYRRcpSF90p4x4jXnGkUH+OVDkljwu/kMwp",
-	"6k6urhXXQSNmqK6DCWIa4trEABDOtii06hbNofWc42SowlaAFK/VtDOE3K5lSki0Jl2sryLwb9iK7PlW",
-	"R7RmWkSlC2ofSaZtCLtE1H6gQKtiNzxBYwEMMFpqSoPYt0bRFROyRl0IH2pVKdpWUc0co9LaOTiEyRB3",
-	"FqsccVdAVClf3Yv/0nPdmcqkhP6nHqYjVM1CmyzqHhzxulnISyghGe+Hbrmac6Ls+vLUVNzuICn1hPxu",
-	"56Wk9PJY/i0TA/xGyvofV+kxOxk/nAynh9nRr8c3J/nD2XAXeWv3ywaRjemJQ5Qee6MTfKXaggeoaUr2",
-	"yYP38FiZt9l6MW4RCx66Oc42SgmwwVj6xHhTnRQok8xQ7oDOMOwPdly78c5uXfwbtvz2K7+sJ0PoIRbW",
-	"sWfviF6nUpjun8BwjbdNFWVLN/p6IzV7aR5sSO+oMpq/6HoYSa/tqI3C9pSmjpf1Twbbf/ILp8aHz1L8",
-	"0dH2H70R6oVYcPzB4HD7D97RlbZ4L4V4TQvMgjwaHLeZnYnOsPScpRmFsgb94+GwzY+NZaVvVSejv4lp",
-	"WQ2fffx0V1G6jEJEKNEKk5fO7KlZVmlaV7QOvpT5IXeNFuh74/Qri84AfUArTKVrxoWhXF7leJHnxkx1",
-	"uJEmJKEVIAjQeC4Wc8GRbhezXwhEMci8yLiSDXaflyD8laKTbsl8d/IDwRC+QoRskx+9zp/5CH5vfv6Z",
-	"qXVtU3MTMlKYq6EDM50xZS/40PTKR9xWvEo7cOs3HomDNBuPG8/FM/Q129I7iGmgA9vOPi7H0lqeEnFE",
-	"FnJB83zlsgWLfXtZCqnP14jH4IKXSv9kXIhZvN8jL+zwtGAmGAdOf+zOUon6Qtcyr5uBGBP9ZvRRY/sg",
-	"GABibDA+um/ZMo7sGTefh36hBD4/zj5DJazDs7CzEpzhNGMXPYjJHgZVqcQBphg6m+0bzAyKlfD6Y5tP",
-	"5BEUXbq4VDVlWVFm3sxpVmC6x2JuEsS0JfNUqGkpkqCI/ZqBO8xiB1YFGNkr/fTgU0aXOai0To3xQulA",
-	"50TMGa7f2lll1Zj+rtR/ygiS/5rhEIqBuVBdDFsgVmtI1mk+dAy/xu4blBGIVwCbIpd5yaFVVhSQ5b1W",
-	"W6+fLvuMTh5Oh9nhr0c3x9ClonPa+W2BOr/RxQ3nblQ55tADSv/4/+rRP9Lu7/3u409fBtFJ/+4vgdSW",
-	"T1/vz+PshWbXirFTZpiO8btB1OFsCb4ex7md0wG2g4O8Gr9Pnt/3DtrFdV5xHz/hgXQIC+by89Pp6f37",
-	"wxlew+cZhpftM1W0CIQY1TaUgQpzAPqVN1vsiVEAcmDUgUPJBal2I9Mv5aLehwz8uoh7ci3EDeQ/JJQn",
-	"LM/Lc2Ow2ANdvGr94jCnz/TM95O4tCSAY2E72pUt3vxOKSaQs7WlGXQw270L2R7inkYkEXycFTP4Exer",
-	"/9Rr1P81y91v17Vs6VUjVsxt+8WbBrNbnxIttIMdxFzrL3NmXlI51Z/Sw+SYPbx+nA7HR/QkecT618P0",
-	"aHxCHyUDdnh9nD4cP6bD5IidXD9K++P68x0/TRvb2OhDhFlT/bKjDZwhrxa2KTPcJG93nnew+nGT9Gln",
-	"qUPmdNn+x/XaMYnfbhSXFH16MqhuAl/k+Z0RDB8/RR0ldqHw4zFQjz667qeD8SE9Th6yx47GfTa4PkyP",
-	"xw/p42TIjq5P0kfjPh0kh+z4+mH6eDykrSnc30DhwWm/TuFnPoUbjMbvReGHh0EKeyJ3i5x9zzBA5ePm",
-	"UNnY9tOc2pHBKR51yJ5L89CXc02G4c2fspwpZm9Gey+W8vPSycyndtTMROk8xFCDRULwGRIQupGR8/Xz",
-	"rC+AXApMaNOm16b+kQ2C290U/iolyGhoBYAS2r7iGlWm1GhYWGQpSUGxGXdF5p5UZa7dcytxn5ckmBfZ",
-	"LDOgIihn9S3YkkYZJ2N6KxZwM6wv8Yk/jnsR9qTjkH7obkfIFDHI4SExW8KGr0naC1VoXlyRZzTPSRfm",
-	"qck2WvT7wxPy3v3y7tPd7tbgc21gNEVhsvGYQTf0P7lR2MpF8kaoZ07L/WeYksY8I2opnCnwHe1Hk2/c",
-	"aC2+zqRB0Vt3nugfVstcTgF9y5RDeglnJq5hlHaEChlx/zObZIpJrReQ+or2GNcn1jleT0k8L9g4+xxj",
-	"yjlCT1SToMCuu2GrfZKV7fMh3TpkpOSZVBa2ZIuNgl0koTZSCUgDrZkdFogoZGRogc46/kkzxNE/hBZY",
-	"FpMQ/+UGM6QJdA3+BjaGWgoLVeNMDFOo9PHLBu2nf2zuZriPb9jqKjlav2lNRfwvcvP9bij07JWDb4ay",
-	"H4YX52SaXj18+dvw9ex/Ppfk0OPhHdwwzf4loPbVpzkb8kNxND/+7aR4KIfqcHF0e1ybph7WTeptnpKc",
-	"zpWY1+d0dn2Y/nQ8eVmdUzmBI28Cu0nZd6/+xlZQrtbkdaucwX+qmP3e8g/yBKuonSapviIG7UcgBoNB",
-	"dwQ+l7bOwmgVNSmGabwuhdEoQyiVspnNfoQ8/PiGrWJokwlOoVMM/JBMARKUnw5sihJM43ab1JqpkPRB",
-	"1kX581XR0SSrnOHAkdqBA9+wJTJhu4jfV0S9Sr/G14sagIOqiIt3ffr0cfL8EXvxcPLyJPvr8c3ro9mb",
-	"Q/Fu+Nv7gbzsbzr495NG7Wn8zCzYo3OgdwpbYWTOVnFYLgTvMnJmZEo/TOm9Vnz/mWrXHxHd+u5KGJDb",
-	"K+gJi56aEnXw5YatTEgKLbFQVErzy5aoFAh1mwRuqvFt49JMgaUANTiu5oITSDKEwWGoStEOWqiuC5KX",
-	"Pm3TeLHm1NQSQSigksPsZ370j+KQHMP3eXLsK1MCUOX5xgLie+oilfGG7t7f9dbfIAgifdGUCIH/zvE2",
-	"PEVbz+euFtLf9PEtjaMKpOLO1pH7ddVEwmAVIA5QZXpM9AiU72OqM7vNxEKO+Bw7PlUKFrZV9zfZN689",
-	"oMbdSPI6m2WqEc3He9AgAHwDkwTI9M4gce5klAycw3Cav/b9gLfs8U/vzo+Gj6aPbi+m+fsPg79dWnmx",
-	"wUdoZEGguZSrmu6czViRJfTg2TRL6ERUgL4a5qdp5GM5dNjqr/1Xv4rs/Nez1Zus//n8or9684+/fz5/",
-	"LvT/lucvRDb+OxwRLcIaaVMbd0eFxFKsyfDwkTIcc/9vtz18iFMrYcrT1Gx9nKXQOP3nl6/LwNBepYo5",
-	"HNLVl3DlR5lzBEJXvBHXGh5UvppfnOovDGISVsF5l/XjuEdiy62xKcyFAn4wb/SnBtubpyNuHBLg3Yh/",
-	"uXwWN1ssr0sH+f1tlhTPk8/KLU/ufU7mbvZPCUv2x1tA/ypybXdZ06TuOPbXxg8w/tekIYZhTCtX/MEG",
-	"cv1Z8xAfb//RM8HHeYZAPP8rLbWzNPUqbxuEdF2fO/hSRgk3WmvP4fMt1pobFtErbllhIOxMRcKCp1Dp",
-	"1iMwHPzYS8oB604L5rxgNF2RSaV2oMnewhlXpHBFIB1taZ2vzxWO8W9uSuAWb+eh6CuyTD1tKZAO2ryJ",
-	"/a+/T39cKuvM/yNXtQW372gmlgy0bj5XxG2lXG6LUe1SIcW45QGr29pUElx5xuSI78U//2RwlkJ5s7ED",
-	"igD8jGoO77420icmR9Rg0GCFO4BDuKnSoshu2SmhBA111/tLGmgxhzOgrTboU0aXFkvBpKlNslvGIf/T",
-	"5KeelvCzr9LYAz1yr60gdsI/yuxNSMmwuGZa8mtNH0T/fkTiWcZtIkxs0nmX8P8zIRWRrMgEJJVhWq6+",
-	"qBTJGZXKNlm8BRSlGFMt4hE3YyDGlZfOC49jOmwsM56wmOxlPMkXMrtlmL8SL7jK8pjssc/uc2yiDTFd",
-	"EGZwZ2azRl9H24TTvzHTxKqJhl76HtmLl+M8hE66Aas+FARe+tjiweRSPeD25NJo+2pab2JmspdrObRl",
-	"SmJoIR7XdNrKZ/eDdvMHBrLT1CeywkuZBF6qNa02mZWhGZtUoAayf3j+ESh+eF9yW+hIqgAVzxz1TKKh",
-	"vff+xTNyeHj4eD8MNtsfXILH2DqyQ/kD+shUpt8O47791B26b7tZD9vMGg70vWb953NMzpt9kn9oZuXQ",
-	"plaeeKmVw/5u2asv/sDcyqNQ9uoOTtLfK07SnbPZ2jg8PYTBf2/1sdI31xVsGNJ8m0S1ijIZbcNUqMKl",
-	"lY2P2iqMTs+r4RREXhWsNDlqPma6RwbLGCQGHj9138W+csFGHEArvYZMSSGkdDX0BHvrgk6UsrQcrmxV",
-	"QCur1qP5ngQhyJ4U4VG12mqb8qKyVWqRZmGGWvaHXo+EV2l8itWRprwpQooBQrhNS7bz6C6zlBGvT3Ai",
-	"FjkCclyzEfc6A1vUyN2A4cAluA0ZrjfiDvC9rH8yLpYplZvBIaIq5vka/sOINwFA+Lhx2GC3LKqe0Ixb",
-	"gAg3dBUlYsTPPB9NHYGB3BuA4Zu46/MQ+MKaVNfSZOn1KFt70n25ltDcoErfQ6T/ACz4AVjwA7Dgfx1g",
-	"wRvhkJD+uTAFTiZbfJ5xFXVpI25BgyPM6Blt4g8ecKlFXdrBJSaFCTKARDDAwxYyFU7Ojj39iQcCeRQ7",
-	"MD9R4GNOhfLFzdYYxjNDjrahDA9+ymIpQ0vWf2fl/IUoJhX3btlOyuPQ8gxtDWtANjSg5O/ghK36H/Ud",
-	"NGYFUWLE9/QUIoLdrm3nVM2B2JQ38uu9FpLp/9gsPBmRsShmmp2hn7aMiGKzeU4Vk9GIz6eQygBdC2VE",
-	"Ls4v4HLIM8oTtu+60XmNBKHt17tfLmN7stSUzUxhP8cOVgixxtKIxNjpGiEEsA+70TwLht2tsT84+6zi",
-	"06bzBIma9lBpRbh6qsJgIVuPx67ai2sv75WUO0Hk6A+sBv6AhOZXieDaQijdOpXyMrDScE8R9Ry9rVSh",
-	"cD/tnL9989Pl2/f/bV0MyfjqepFqxrNJ26ZVQc99bN7zFP9dvuAfpqU0pmoDR9h/AAu8QQ5wn1nusR/I",
-	"mXzm+MJ9iBxl/2nPCWfLbs4otIHEcmiowbFcZx8HRnUFoYa8oGlCfeg6vc0nCMfYXjlCDBfLB1tiXOXB",
-	"h9ory7+WeS3WqeVezn4ExXaSml/n0VgERe48p8lXXvalQXAt0pUFMBrxOmb+AwAImPXIGXYzyNlYEW1r",
-	"7mlmAUzsfe9mfaLNZTabqxU+PmOUG5eG04wQcMHOElBh8OLA2hjIUfXx0iuWOUBChCtk5ougDLyvEau3",
-	"84ynz0pB50vCe4u/TTLjHiHsyin/1vYrMtf3vgJQOP4rSu1vK5HtGXaq8J9fTf1fmSlm5OsuYn6z/eZB",
-	"jW7NZPgaB3W4emDEXflA2dgfQRDK1v7kp0p3JQveu+7zBb3YSucRr/X/JHsN/T/1bPZ7JEawitgvfKyu",
-	"2lxLFFCL9bNN0fsPnkW9PXwPb1p7SyYNeoa2FZIpVE0E+603t0pvKuCGHuClcJjRz68Zn2h2OzmCDpf2",
-	"n4N/kZjm/YstXKt12xL9tGN693Sxd0+1R/rpYb25ehUpKEs3Z1PUG/37jWU3xSz9lrBNMdD2YDU+1s8G",
-	"NJ6Hd/dFGj7alBI3DNeP7FjnUemHuiXs6TVB/Xc2D6AwJNwd9jtZCMGY56sZds+oylZjHJR937kSbfNR",
-	"QTXH9hcQi1pt7rhu29qBJ7Gp17rM+CRnEble5DcRtFIfcXcFNbVNJ/fpml5aH5vbpm/qE0ZEMeIbOqYb",
-	"6aaNoZQplqhQq7MHEjurVxuoR/qyY3OiLwJ0c1noI/NJ2V/dYJyYDusVVHzbMgXcUyM+4peulRkxvdZV",
-	"QbmkCbYYRLS2kuDjykyhm4xxaoG/FhxdPXLm7VEmS+CU1ILt653OUrIXV4R4vP/EzKVSgVRYWxa6x5WN",
-	"H724MwL4R6SS04c9YGw03QVw3eQ9BSa09yTkX6w4FXu93n6k51k0W9sjvmd9eb+gKEa/HzYGC2LkaypC",
-	"L9mg9W4PDHYrqJ6wFj3p9mxLQdf+Pd63UehKs8GP/U89WHNMJFO2wGxbJzunJI14/BevLcDQtAXQo+rb",
-	"ptrCwG9QQPZKYTRnhWtLgO3o5qwoeUuzugReSdlcTfe/vtPckxGn2N6gRD3Nfi8ftsMPDoN1FLX+Gl/l",
-	"WjAi7ClqP9rQ9iJJdQEHEq3Sp6+eR/FAErhZolIv22zj/i/qfRCVL01ZTvVbhySlK+mN8oFmiphP3a+X",
-	"NFPrrRMMpKkpkcWfryOzlaOs9Vi4izrmmruA2622u6F70FzLXraD28a/WEUN2rW51uf4w4PbAZglaCKH",
-	"4A6s2oot5/zMjE31G5Vci8PxIHmcDln3IT066h5dP2Ldx/R40O0nw/QhOxkP6GNoFFehokGkMsHtRPA0",
-	"M+XxQGKW65HBv5amwEF41CB7L+Mp+9wV467+cUkLj5VB5QKe7SdH44d0wLrH18O0e8Qe0e7j8clhd5A+",
-	"TIbXx/QRO+qX7HxJJ1ghWG6fiSZcKToBXvDTUbLWyy8PDFuS11ouf2B5IiBfNXhgXIejo/KVzylysed/",
-	"0pRUqsiuF8o0msZj9TIjX77YQAjYZVd6And3kI3EbxDTFbrgQBb0Qv0/eotgQY+vH7JBcjzsDtI+7R6N",
-	"T1j3UXJ43R3S4/SInYwf0keDckFmHcS6PvymI3d39zAlyt4B36NY9toJ1Lq/0tzPliU3WKJV2eiyWPB3",
-	"X2OX3k+oDncCBEO9/z14bJrcjJ4XhBVOBdmzud3AOaDypPs/nI//Yu0ycP8rTYGVCBdx3cN9efClvBpa",
-	"V8P69kVbW/OVkmReOhoZuOlWJOPYnnk9odbA1MPlbZVA81XZA4xIleUIvG+MpEqdrZvo19TZfigv8XbJ",
-	"Ke6tP+ps63W2nkJ0j4SU+/FemeRddwpoY6/8DJqn05Dvo2yy7UygMqPSNUTfiwu6jE+xP9uI1zRC6EKP",
-	"SlsclRV9Jo3YqlqxTS5j/Jbl0KzBgheCNj3i5pqroeZjtFX/kuXj/YZskmZG3tVxzIW+71rWGu/qK+5/",
-	"S19xBdUvcE+X2w9s1zxDlk6YsSF2sK0KIRSEAdi8OwAEaqVlE1qMeS6W54tcZfOcvYWLacHhNEGeRoQP",
-	"vGc/caUPEWordKHEOS1uzuR7rTfbRxEn+hnqjy8KMXtNpbpQbO6ekErM3/L3Zt/LfqBbrD9Yq5v+Tcb1",
-	"vy2muIcu/rX2YdRJppRzljsj8P698qqmSsX880K9m23Bgi4v183BJhsRntdE2MnurvPCe8bKrb77F2hK",
-	"+JWW9eYVDtoEQ+5hrUBL122K9I+EKOqpMfb+dLHl7xD32B739G4EBzMwY1tbwPnNZPXfBiLQNFeSRAms",
-	"Z1IZK6LS1WhSOPWn+thwJcu2UaWSkSyKQnP6QjYA8E2YOmdff+HOC1G5bc0MtkBjVvCvaZJcXR/eDGfH",
-	"/OH86LeT4pEcqqPbE/29PEtnGXd3hT3KyYwRfdmAPg1gHqzQh7UQmguRTGU4lsl3rHgpFkXndNDvQyHo",
-	"U5GuTOvoQf/o0fHDk77zseqnzzO+0MbGoN+/izoLe5WgALe47KfDsvhUdk4Pd/FRnLPGzJwa9NqfFpcu",
-	"MFm/4MB84gw+SD/ekpSCUSL9ZFXZhSbYMiKiSCH5Q5tZaUQY5JHUhQDFiNMSiwtGHGwwrUJr24zMoLpe",
-	"RtDUX0FnC5KpqFSkqaIAn81YKkNd8wnW+2gLbcSxJbdJLhE8WPRnG/RnkiQ0mTIA6diLn+m/u1ozKkR+",
-	"SuCiSaIRn9HPXTph/+fwpN+3rdNMgIlyEv90SSfxEyIZBBzINU1uoJXcq3H3jeCse05VMnU4nPFhgwWZ",
-	"Z1K9hx3ZVTa+Guv3wGu+RapHQhXNxWRR9aQ1V657SSDBtjZl5swZtILB/lhF2QqmNL3xR8hOTQ1vDFx6",
-	"ra9N71+oT1nmN/cCrobb8UXnU7DvTDU6BPJuU7sc19WQ+w3ButUGZ8J7LkTKf8HuYjt5SvVBa8pr+cmJ",
-	"vFqFYEU+NL3BPH8AD9tn76KOlhLbfgPPwIwOG6uZ7OE0edTKUDQlgPuBvgOQSJiEsS6I/rhF3UNJ/vob",
-	"c+2ChLuslHHl/YjCt3o7HnxBOJh27YNhaOdlshsVvg4DF9kT7zbKsxuG7k43UFSr4sVt7pEzAH+1bssl",
-	"y3PI2ddSdKEAtRXqjmByxo854o2OzAmDW+iPvoSWaR/9+17O/Y/L5dtdLiVq04/rpd31stvl0mRL/Emv",
-	"FRAO/xY3yh/gQalcQW/NPfGgdh8ELqIWnZDNSNr0cinscPjjDYBnc6qmAbyzVj2NN+OffWpjrrLitnlB",
-	"KZvnYmXS3gA2sMBsuaykF9m7LMBy1PJF27uSZAqgxxZF3jntHHTW0cwQLiUH2BUtCLAvpIFpIfFE34+c",
-	"9A6SWXrgN+6Py2GnSs1PDyBMmk+FVKeP+o/6flHXl+2+A99/ZHxHWrajT6jjuVPQVA+hsq2Mu8nTHaDD",
-	"Relpsl4Tf0Db7GJ9RH1leYDzkogl95B16r4PN2QJA9pE7XoKdFQGwCAz1uYulc7CyGXtmcQN730+okMj",
-	"yJMYe+HuKAjBAKnFZC6k/+bI6w3q4LtK6lmohvU3X3ruhQeyplw+0XpXzVlRjorHfH3I19kt4/ryQbAS",
-	"mmbwL6NXmt5hm4d+yWiutB529/8HAAD//w==",
+	"7L17d9s4si/6VXB1Zq3Y51CyJD8SO+uuu9x5dDKT18TOZPa0ckyIhCS0KUBNUHbUGX/3u1AFgCAFSpST",
+	"zPTsnT9mOpYoECgUCvX81ZdOIucLKZgoVOfsS4d9pvNFxuDfb9jtuaDZSnH4Uy3nc5qvOmedcyLYLaHm",
+	"OyInhJJMJrTgUpBbXsyIFIzcyvx6ksnbTtS5odmS6THgN7+z/G8sV1yKzlln0Ov3+p2ok0hRMFG8oGrW",
+	"OeucTobJETuhj8b9dDA5pMfJQ3Y6HqZHkxP6KOmzwfgwPZ48pKfJkB2NT9JHkz4dJIfsePwwPZ0MKQy4",
+	"tGvKc5l3zvpRh4uJhH/c0lxwMe2cDe6iTpIzWrD0vOicdYb94Ul3MOgOjy8H/bPD/lm//49O1JnmNGWd",
+	"s85PnajD086ZXsjV7OH1cH60OMmH6rA4vnl4O/x81Ik6lhIv9XOZTK7SY3YyeTgdzg750a/H1yfZw/mw",
+	"E3Xm9PMFu2E5LzRN7YyiTs4WMi/+sNSacJFyMVWds1++dBJasKkEpihyPp2yXHX0I587Z52XghQzRszn",
+	"DxSZ8KxguSIcv/j5xSsyXvIsZTmhaUpGnfPFQnJRzJkoiCposVSEK9Lr9UYdQoV+4qUgCc2YSGluPp/I",
+	"HEbD55mCB+0zCr6yjKgHmzMqCv2jnt4BphSd6n3132wmXJvPBYw/6pAZVURIOz9cE7xUyHJu+HFElCR6",
+	"i1dkLOU1F9OIJFQkLMvwrODPumomb4kU5lE3iJzA9N3JYgLIV8y4cmvSy8iXGQNm+/i0PzjsRB0VYquC",
+	"F5le6geBk2Mpoeur7kSd29mqRpELu9acKSA4TtSQIJlRMWVkTy+RpRFJpJjwfA7/xMXqf+o16v+a5e4H",
+	"1rsUGVOWpCzVS7PLhOXdTq6E1D/2vnhD53pRbyS50ER8zxKpB+3cfaoe2sqhvGGnz969Pho+mj26uZhl",
+	"7z8O/nLZiTpCFudKMaVYCsydM6rg1FV2AY7e58LywcXrC6JFaMb1WoliRaFPxxm5nbFixnJgc7pYMJEq",
+	"IhdFVy4LAgPozQfOZSKF8yHonGkeXYprIW9FbWcPB8300KtVicxZ5+zRSfmUOaOtj/aalPMpLhooXXkz",
+	"skTnrLNYjjOuZizV3xdsoTpnw7tPd1q6LYG+E5opBr9dMJSTQN5OcCF6uWKZZXd3Uec9DBC+mC41OTUV",
+	"3W7hJaV5fUo5Xk56A5Bn1Y+r6cfV9ONq+nE1/biaflxN5dVU5Mt73UwXhcybbqZzouDbH1bTj6vpx9X0",
+	"42r6cTX9uJp2uJp2vYzuos6M0VQLlrMvnSc0mbEnUhS5zPTfKVNJzhcFSscY3ppEZE4/d+mU/b+HJ/1+",
+	"fEbUjGp2T/SPFZnTFblmbAHEp0LdshyYmgoyk0sQDMZ3aNdRGxFk9G9LnvtX7IzNqZ5RsYLlqSLXZNXT",
+	"f3ZJp+tzPSe3jF6TG5rxlBbSnXacUERSlvMblpJJLufmC7wMyA3eBtV5fjwYAbeoLlwRo86Ok3xPC/aK",
+	"z3kB/7c+XW2P6vGYKhRZsJzMuVgWDGeWAIs9UKTgWhZmmvUiQpNcKqX/1GvjhSLXbKV65EKLFNAS4PyP",
+	"RM7UQgrFSCEJtW8hxYwWZJEzpcVeSiiSipy/e6nH6Y2Ev/5Bv++vbyLzOdXXORfFib6T51zw+XIOLG8W",
+	"z0XBtMCrrP49m1OOB2IjBbxlgyDI2KSw91qyzHO9RClY11DplotU3kYourVuBL9kKRJjJEpqkG9AjNPT",
+	"b0QLxQKc8HHGquvExVn+dSQaL9MpK4iWe5EmzQfBP5OCzxnZUyyRIlX7Z467YcSR8EmqGeZ2JjNGMj0b",
+	"dHuscU9Leo3ERu55eHp80h+enHwdE7EiX51PCpavE+0CV6wneUt5QcZsInOtG624mOLSzshSFDxDjaVC",
+	"UkNJWNMtVUTr9mS5GIm9wImMCIgy8BXh51qo7cM+1JZ9NNwkI5qXPwgs/y7qLGhO56wwktoaD1qSh46S",
+	"tR4eKMJTshdrhbrX68X7Vbm2Qc/meqgFLWbl5UTLl25a2oIWBcv1z/+vHv8X2v293z399GUQnfTv/tSJ",
+	"AvLxyTJXMg8vJRbsc4EPxHbPFjm74XKpyIJO2WMiNQfzwmmrE56rAr6rLpet/tx/+avkr389X73h/c+v",
+	"L/qrN3/76+fXT6X+3+3r55JP/moX/9sSL2Cz+gTn6K90Tj+/YmJazDpnx4Mh7KH9exBa5svJGynYa1ok",
+	"s4a16tssRpMvkYsVSoKMMzy1wH2gftKMKKZZQp+/8UrrSHPzffy/4x4BMaJFoZyMRDFjczLXb2WqLkMj",
+	"/57misSH/aPYuT8pGcu0fp6DtyFQDFWJkmQvJ1294C6uuIFyg/7waDvp/sJWTbxupI5l9Wu2QlbX2nAB",
+	"gk6xJGdFlRf0Y8nRuvEYZv1reH1LrtdDt+H6DcrAXCo9dTYHoZazYpmLiAz0H8N+v7KS436YX0GuV4ie",
+	"sgldZgX+xBdAh8ZgRgE01Lf9RnEUdV55Cn9o/lb/hE2JCFVkOsu6KRsvwfijSvGpYKk+tHuxtuIDwmmD",
+	"cR/YIc8EablNevw22/TR05pDa7Vadau13k6yOndqE4an1bXrx347Sh7Oh59Prw9vTsaPxHE+LBq409Pr",
+	"W65dj7997eDrQgUAbp2faPoe70T9l/GSgCtlscg40v9gkctxxub/51ew7qqZAnOaab5j6Z/Nl851lbKC",
+	"8qyqCILw0UJJUwo1jD9fvH2jr3L2ecESLfuYSLW41J8TLhZLOOVcqELbi52zzsHN4MCyhjLUYaoAC+/h",
+	"5DA5pQM2HB+lR8kjdjrp08F4mBymR+x4ctLvlBbXkT4T1sZ/bVcBry3pNiuKhTo7OPC3v5eyG0sSdeDW",
+	"3wXqaAIbE4U30WNIJpxlqSI0Z4SjonUGxmyk/3/zas3zz2EEMFdhsM4Zck5puHfOOprYQCBjli9yuWB5",
+	"sSIjeHjUAQcPVwp4I6oMtXkks4OUgOGN6wGj+ltshmFIUtKRTCjPwDRuvS/lj7toxQPvlyfnTzmbdM46",
+	"/+ugTII5wG/VwTscBH/SaNSQVDIkA1zEaKuoBUv4xBycM0KRNKCfg56aSzElehH6Xi+pH40EmChL8Gfo",
+	"e1pOSE7FlEXazDYODjOYVmm1ng66Aei7wUOl73itiEkxyXhy3/OdLvE5Fublc21PyGWeMLQxChuGXQr+",
+	"25LhmrRNmzOargj7zFWhvteBPi15yK16B5ZJ7G++PavYoRVSiZZUAyOlTp67qPNc5mOepkzcc9+ELM7T",
+	"OW8UyZrNFizH4yUY0+JIEKp/4vknrPlX2zCtN+SCZgfpuKvJ/1W7dljuWrnoHbZt4n707fbNrFsfKjxQ",
+	"4yXe7NbgntMVHLdU4rnfo8LQU+Ykl8uCNRB1H3b3pSHgM3Qw3muH7SY0X7qK5Tc8AedJlsJ0wfHKjBvK",
+	"7FjgNMJFcs8NPfZFuV0nTIXlBEXxDptrF/nNhbilDd4sPXJp5ajQxhhJaJ5zpoh9v3pMflvKgpHYkSUm",
+	"t9okw+gTF1PCC9jbN/Jj6U6+186y+aJYNW+r86wbj7rzXj8mfK4nQ8A8BEnz7u3FJakI2IMvpV59d+B+",
+	"ixb2Jsl80KS9H1jvyVdIgeGwZJo3sphpehbS+mV24Rghu6U7/9vxSyPRvWk6+is5Z5agwBHFEznXtv04",
+	"Y/e9h/lkwrSJf5HIBX4UuI1thLnJCwSzh4iCnycFoemrcmemD2dDfvjr0fWx97xd8GMiRbYqPWbGf1PP",
+	"vUrNzxIqyJiB4KEmRlVjMDvSQdOkD/TavxFvndtpW2loNmUnBiu63i+/HYsVt7Ikq7YN5IS4bXe0VeAx",
+	"AiYABbDykONKy3fP5VKk91ch3M83WnUsLfUZpxSDLnMvefI1ysRRRYyQCcx/x83FH31LJTBIG715Y5ZJ",
+	"MTUyREL40+gJsIHv6CqTNL2U8hXNp/cVHYX383bWeaYf17YFFWTQP3p0/PCkT8argn0v1X3gKYFm0aSQ",
+	"Eieyy/4t8MfdQsou/vjbK/MhKoEPVooJny5zlpoIzN6gT17zn8h4RYyjDrW/SylfU7Eydu59tQQrKt7l",
+	"sp5wtMil01SlVmdAda3HOPw8owo7+FEliJ3o1Q36/fUhbKBSv7DgLH/sx19ypph+b0H8JKHBWX94Nuj/",
+	"A2Jcg0eHfWKiWxuuhq8R/p5ReCklmVOxcjG3XTgrpwXrwr6ytIN+NBzkec5YfQMmOWPrOxCIPu22B8N+",
+	"MKZsNgFe2nIX+meHg7O+2YWj4YY9+BbH+/tsQtRZLiAD40Oebf41T5z385tIgrXNWS4ItQQ3u6E34ow0",
+	"BBwjm0BR2uDFjBYjoeeyLBjajUabi9bPXY/EyC0x+A2Vv+Fa9wLLhNvNfzwSMQRbuxBtjYmiK0Vm8hY3",
+	"QlVjrWgLxX/vusB293/HxOSUECTGmGH8uRa87pEq6z9QNg5FMyWdURWX+xZHeq45IxRzIbTRMhIzPtVX",
+	"IWy0sirkWC6nswIjV16Gi7ewpl01Tx94Aee7qOMv0MVtNv68mvJRG6KSCdFqmPIXa0OZRIKWw+ingVM/",
+	"CLosZjLnv7P7Kn3GIfkX1mCAXjCxlk5BqCKjzrl5tXF9/sRoznIynaVXkHj4jd0MR/2Bn6LnrXsHcbL0",
+	"f/ddvEfWv0tcnCBy3lyZk5zdyGu0ijyW/vjxY1dTk4nCuV5ryVDZrT7CMRI57nU2JSshZyxymTCltM3y",
+	"VCbLueGLezmeYPf9UcJ3WGqe0CdYq71jZgxklp6RP/WcsfLL8FMPct7OiIsCafmX53QVkSkEGnA19/NP",
+	"lP6ATfGT0IQ2R0G2TParAiK+0fpB5IymeuccSXfzocGSu+63miFE1Uu1ZQNnMkurbo/vpK19LzdQpK0g",
+	"rXRfYG5lOJbhEp+NU6NcP1VaAe4PCLDFY61OQUBff9jHD+FydiNo+50mCVsUG50e34hWcBEQ9jlhLN1N",
+	"BMId23W/9Ci1O3/QgmSMIlUGvlvSp5bnOdMEMx6zLeTa8ZD/wUj6re4VR26uMDw+XvqyVWuiZ8C3Rsrm",
+	"9kstPjBZoS4L4sgkU+qfwZgLWsws/8vJhEHxgo1NChJXBOgv/U89kJ/xPjijOMwNDB4vVckqclIENz8K",
+	"nR+ZE8EU+NVTtihmZC+u0lXPXNA5SIiZy3kUKSjfJvNlXyukjmqlIMGo27pQM9qqGonYlx+xCaV+EGq5",
+	"wPvrNUs5vQSOuK9vrTlh4gmO19Xjk1GnYJ+Lg0VGucCIPUTezVkhWnl+DCnxxH+3fuf38tUc+zeTowiZ",
+	"a5JAbHs3FcyN0IURuvDT7+e10dSL66SKe53yhZiO+e6l0YFrmpdw6p1NQEdbJ3IpdtX8NJN0wXHfvdKp",
+	"xjxhPfYtVcQ8W00jqhrx/WNTb+Vyv1JtIRd8ztaTf7BGIZTvZHPtIuNqkEYxhZBWyxS7tZdlVBUfVIu1",
+	"6gcJ9fTdtExMjvRk9INoOz8msVhmWUz4BAN1zcQZnPX7m4ijx8F4DCZVrc0fM7HWZ04LN3OubGVUOYcn",
+	"L8mCL1jGRXALFjmDaq/QNmCSazKjOU2gcslw2DVbRYQJbf/i3iRyKrjS2/PYxCuxLmY9J1KbXw9f/DZ8",
+	"Nf/H59B0jAHSih/Ns24Pbmc8Y0bk06TgN5Cbex9i3/k5br9oNo1sOpOhl190WGEtfwmf3MBy/CtLwETH",
+	"c/yKq4a0zLVcBxURwW61xHAR0eoRhhzOxnNU+/ljSzX4jnCRZMuUpfXSLSJNmpsde5PAM6Lpzq0WbI91",
+	"KsJYQZrgmoPCjU6ZSFaWLKhOyFvBwNVrSQT3rLtL7iflrA+traTrfxNJV253PT+TJsnV+PB6OD8WDxdH",
+	"v53kj9SwOLo5CY6uXG7N2uogiOMvcE5XWqzW0kNU5e0GEsO8aCxlxqhoFkLVlaRcLTK6Ak9gdU3nyZyR",
+	"1zS/ZoWpaayvpODNbjPLb5fcpAg3nVEYpKSKf1aD7OeVSdMsezsBM3wjx5tfXBgX+130pcZxXg3wTiO+",
+	"x99pSz2kOqB6ShWJqwnAWFpGul3kRgI6BFnkXBTKXJqfu1PZNWsHbew9vX1t6mfrxDSzXyfW2rTOS7cw",
+	"JniA43+ZZWayPZ/AT/lkEmYeGzFOmCJjVtwycyhtrTLcPH44enOUPyABXA3lpl3QE3yCT0Kh9GcWOLbP",
+	"vTnFk1zOY1Tf40LGWnvPpNB7MqOqtQQ1Q66L0KijX7BVAK+xY0ew2y0z17PFeeMaUo4pWTOK9+bXTryQ",
+	"95j2UmAx8iayj2Uxg1niQdDrMOms86+fd+0gAPVhLa7CHmlrucOf8ibZEr7w3woGNURVBIYHqjxTM64K",
+	"ma92uvXtIVlXHNpd5+vbUt/bsl5qfQbvqNIiB/YmMTVVhSRYAMeI/qmpqTJqm8SjDlr3TgVVv1cKqnZU",
+	"6YASlZVs2r73TpwH0ymWGYTZzK6JqbeZGL0COQXFAza9qVIKTKb8hhE6EuNVwbo8RcPDyVAIMVW3fw1Z",
+	"IjQzO7qt7FxmBl5BJTJHRwVUWcp0mZiIrpXa/hZYzIq1y7oCYlGfgJrR4fGJfbfQ91LGf2epR4btVdHf",
+	"ABjDK0n5pd89pd3Jpy8nR6FilKjlLWGEh39RWESNsBWF30ZkvHKunQiLZsELqVgOlYa7HdMNotfAAGz+",
+	"/c/w0F0VWSE0/59fvCqvWG2TQzAXQkbVzWpAZVg3ZH2Yhvob3wOTAmOWacK/LtMpI7T0xu2ZSgM7r32I",
+	"X2c0uYb8M1rQyMSdV60J+sabVoCoBuRgSynanswjImieI1hGUSne2iczRrNiBuePRaSvBeOgVmz36GRT",
+	"5dygUjkXqGOugEfUJ/uMJjO/mAxFF+Rc4KmUeYo+jFYUQ6lo/fJbL9O6zKoKEEthy77eheu70t1Zq/LR",
+	"ZuHtCspomnJNC5q988SpsXZCjpXSRVu/og2IUiUAVZXRBiljDeTCDhKX6iyWwtfDPfbBxyS2X8WAfKGM",
+	"rLYXT1yW50HslQnNHb/4GB0OzOlTrQDSPrB2TG9bFiWiCwiiJlL49YePid19NA1iIEjsLSYiOZuAiw9y",
+	"DW+5Yq2LFHcuNawyI27ORrZZit3tt6ApuAxKuljrKSZpn9bNKGfcXDNThgNh3ZRwZWp14SZVBaMpsqZg",
+	"t0QK1saMX7P2luEjFDRCTQJNBa3BJA/ZJVSMvovwKfhowRAsLOaZAyWqnKsaONleeXr2oxBq2UisyTdy",
+	"zRZQGGvZDmNDlCwkkNUFZPZiF4baNxXpGw5S1HEB7NZnqq5bBz1ePiNY/71n+mvWMGYBybhyBv6/SkHU",
+	"JP03Kohkz2IweEIRTnM0EmugOxWbKq3dx4Sn+z3y0Z63tTfxAryLGDN0zF2DKvjPUFFbeUAd41FF5jRl",
+	"m/yfh7v5P3dTSXkbzJHWOCPrkaCW0AJONmEsWZDbmVTl4avQjCtn0II0LKVKifub1eXzJgCCrfGgCvzg",
+	"ZsK+9h4tIbxaugHg4c0K8L9SrQ1t2vMmiVCFD0QhqrWNmp5iPRG+EnKPEFEFIAKJHFWRE6oK77pC3KgC",
+	"+5u9zZ/9U05FCP7lrWCE5nP0VBA+OWCZYpDrEPCXZnRpIBkChUGQYmvBjeBtrW2GJzBwyMBqOvT4AsRe",
+	"MQhdcENELqt4RtWa6tMZ591Bp3UYtfIiwPGjNokZAS7VTN6qtfjze7bIuJ+N08Aelpyh7TIUCW6XprTF",
+	"6hFouqzvlQ3krA/xQt6aeGgBZVFOf8ArVi0A23FtVZpLKRcqRD61xImHFTr3pjOcckGTAlECtLJW0GkE",
+	"WuMiW0Wk1wu8NSl6BZ0G3+zlpazpMZgN5L0fIblUbWEGu3K7cWAWGZW0De4cIkm+dRTZwbw8L28ZHNBA",
+	"V4xXms8BV1Rz4Z4F14RUCMzTn0dELfMbtopIweaLjBYsIqqgU7Yf8BM3nCp8qTtVP794VdsNml0lUmhl",
+	"r7MFO2nTmXKvQTiRJtfRRZHTgk1X5AnNsk4LYRvcDiMVXaZMS9PNhq/rhtt1KN/m0iU2nJF4Okuv9H2f",
+	"ZfIWUbKO+mRMFTsZemkTzRkQ7/r0p9Pk6SP2/OH0xQn/8/H1q6P5m0P5bvjb+4G67Fd1Q/1LrR+ed/9B",
+	"u79/+nI4jFoYunoVbQJ5YEBCaoUN4+Ey9abxZKaPlj47AsttDRBiwsDWe7JUhZw/x8TlHY+BlRIJjIHC",
+	"4jGJr9kq1u+E7DmWT03WiVomMwwtGGmBhR7xOuOntHAJcdV3/vzi1QMFTkKDfDIxsUYUUwiXBLJxXeC/",
+	"fvvm2eXb9/+1S4wfBt5w0iZXuIjQmI08aAd1tAkL0+aRm8+sHbr9NfhTw1vuQqcU9vlvDlD8PiKze8tT",
+	"ZjkGhH8TxzgjepzThCmfgeDXVwgI0zPwzlcZF9dxeynqT2HDDt9cmfF32uLa4N4pqC6q9rLGde3GBbW3",
+	"78AM+EryquGVG+7x2jstiKDZYYChqCh9Yk3rswme9trsma96iZwflPdZCz59SguqRfkLsG0a0hbMM+Bq",
+	"osmMjnnGixWmI9GCiSQQuWViygXbPCDBhzQ3LRXDrCc2H7M0ZSm5+OsrXjBbwqtN03dSFdOcXfz1le/9",
+	"Vb9lHCo6F/i1qvqp3NeBTEmY+msV1igzaXKcF1gOIa8hgjDnWca9uk33pn7vaOj7CeSygnAglvMxmnhy",
+	"wcQTKQRLMCd47e3el0Q/bO2BhZRZZIgFpnqaVfliEDA+101Ms4cZ25xI5TYJXaGQHgqk0LPhtZynivHY",
+	"5IE1LOHPwN+FdcqE1J+n43dSZhcAfxRWWwpauNvOLSJxwwIZ8XstRk2mdkgYhij0Vu9H4m3QLeWFpYrZ",
+	"I3CNaIO4QqLDVpvDxYeQleSzRL4UAqPvsFTwvsgc8urx4yKnQlFcrEDs/R1ZZE4/v0wz9iSTQZ++P5sE",
+	"niFjlmj7rqTBjKZkLnMGXKrtVoUl++BtZIva2YnWcXwbZ3XJ5/ec2YpoRsYZgXtVYh5TZS7DtnN5xSes",
+	"+Iq5wClAfzPPbe0EqaeGtCbN221ixcGh+uzr9kufPUX2BkQKI3qrKKKDfivO2V24CXm7UagdtXqvPoZP",
+	"wum1L2zFtd4sVTk2MwC8QKxr9GdCHbUnLBQXCbOdO2opI+22Rg/+dInl5q+bXE18zsppAZ4h5OiiaGk1",
+	"sy2XU4ubqSatAyy1vr1WYEUoLv19WFt5XayEDnToYIVvgQ03QKPQd60sSkrLCdHHkADmL5nQOc9WHmlN",
+	"+S6SGFOl/5hqjvs0VPwgsQvFxpxQ71q9iwACmYcco88gelmhFlZ1GXRM/3ihXxp6LNngE8ifQhY0Q57f",
+	"LRnor/q1z+GtbqZ1/ypM7SMA028QBeBsxPlrm0PPKmeJbehjeIMjgIT+mNuQoRPTOSMFvWYCyu4iW2tZ",
+	"E5nDNsKrSUuCbasuqNyY4KEo83qbV+5yjfUKBLuNCKR4wuJckuc6n3+TLOEdtZCvz+5tEtUNL2ydl+sy",
+	"WtZeNNh9w3dJtLXV/1+X9BOuzrTmtiowKg6dLWzeT0TkAkfPVnAhYaEpIjDRLIPOQBtqU1IPtmDTEbdp",
+	"Vg7mYEsg03cwl7MBPdivpfECmFDIlacQgYc1mkAnptLRkXC0cb1LTSslXqZxlBJtPVfKPF6PoG8Igt4D",
+	"S91nID9BY51jzAUcTsKYI1TSBKWxH3d6oMhSQPGy0SfiiMRYDgj/nMllDv9I6Qr+e8vYNT4kRTGDf60Y",
+	"zVUccNfrkcN3JrzTlnjOEZLNp6J+247ulsAww93VIXxBhFMPEfpZOmVB/qRjjD952ogt/rCwBsJ4fUCg",
+	"QQsuUD5oMQOIW/wSA3cBauIXodOBPmCeVqOYAGCtbURuTMS0ZVDRVmmEjG7TqIqlU0YyRm/qDjv9RHjU",
+	"ay7SDRWfMCJXZ2VevR4qItSsBrUMCPLaD6i3PP3XVHYLiclQWieFDlBzZor/rIKlh+5Ehpj68wyhL9xI",
+	"nagzlVAjYX5d1cDM7wNupjHLNoVi9cRgq8H5iNEHcxKNC7JlNNZWo7TYHsCdqvgaHcOxuu2AWzfcKob8",
+	"KhLY06ZTcjGjoYCFVlHKqO1tLgsG2iRbPABw9qnUYl2vQDWdgZDG+pP5xmj+MBotipyPAfErZUlGc/aY",
+	"dAdICETYh2rBKuG7bbWWz0W7xUFDnvjMIddEHqKNQBgW0ybJbBR8VzEKEprRvBMZ9Tfq0LFCmBoEM656",
+	"Qu3D6+XIsNjN7kBgIX0DGtKQPZtaIXOiFhkv9tvVVhY0n7KNKqp5wtAHjkX69UoWnk7zcrfmqOScELtC",
+	"sO9jzoNoUNXQv+FVolihQvqziRo2BKIiExKX+bZYlz69V2Cl3Ct94DbnRcFqgWnsibn9hMMiwnTCMo1w",
+	"7RdCRVSzDwHuNZCR4zq1BouQlhlETMxD1UV4nV3Xb65Q8f8LzOqe8M9r0Z3z+zd6Nd1jDYCCmVQvNCnX",
+	"17UpyQT6VkB3Eou3UgIdidTlNHnT/i79YXthCIOMFqwp7QLERgnwokUEgM1wcSOzG2i0aiKU6zUBlCSr",
+	"pOYE/KVzO7nK2ZwLQGv75DkM1i/BmkfAdidtYii0IIEf1/jAtqpdTxBqmZNYSUgs2KJpIihe0cYYy2Xx",
+	"mKAod4FA+wVuWn3jm65ofOmbxvAnqBy2yrg2hRolKC/IkDTp3waaZsOhhSeqY27t8bterTFbhY7LSs97",
+	"DlaUaj4RrfoDt+r3u3MVCbamspQuOz0HNnxSK/rSh4Rii8l61UjZ9bZxQu22PjSh6ssC/XQ33xXm1EWl",
+	"RPcOjeWXUgbi1qKg3nDBNLm3nHvGdCzVt6l9W8Bpa/t/NLuW7I9JDA/HW/WPzWm92Mi43Qv1s/GmkFSL",
+	"97l+ye1eaR6PtwZetvQWrfgxTdORsrU3ECG0uT/btPlAkjrThxqvBT//+gwwb+WcnPYj8hP+81E/Ik/w",
+	"nw/7EXmK/zzpR+Q5QL7f+qrzeSeCBtJPOlHnaSfqPK8qyz+FDtWmJAnT2eSBIhm/YYKpUKmcAfNaq5GS",
+	"1xbXpxJ0YPkNK/Gr/dnL6+p05fX2bE98eYj+uK6nAITWdKWX68sZTbleoFfDZWPuvNAW1YKJlImEhww1",
+	"GxTZGpCoJqaAujQ3iuHGIgB4yoUHcovXux1w5X35aPnSLVvG7G3hFr0yoFDY58Z2I8IMiojES0FvKIeU",
+	"ez8Tn7xnKXgnR4AcKAU78wqjsCRJkxhBuHMUc6p02GESA6RP6eWTvdhbeL3MC5jFm8h2Voo6y0XB58z0",
+	"B25uHNwYOUOK1ELthyf9fu+4VdLMzaYCL3CTrJd5YZrEmAtaNxVuGmq5wkemfHudDlHJzo4/qzwXOm4v",
+	"AX/xPZSYNSj/VLimNuBUDkG9gJf5wyINq+GVVJ4SETjPuSlx8xzXZiybA5uzRUZtJZxxatdT0MIJP1En",
+	"5TQLJs4j/g18WZ0TYpzRlNCKhJvOsq5xf3WiDl2mvJB5d7wUGGcuC+mq3Lv2YKNm1Jg+VC14juwhsxN+",
+	"oHasH39pwJdbV5BbGkb1TfYn38xY3puC5rhnQ25lMsw131zVW1UgFWRYG+vX8lhEYvAHxR5EvuExuiuH",
+	"TWfZTo1kTa4qgCnUtnI/sg0Ttaw1XzpIk/bKNm87Dx/OKsKCXc++syjdpod82xLxHbJdvQmtw5ZtV/Gb",
+	"r8Pa4PhYROLFcpxxNWNpDB2105xOCiwd1FvCPusFY2AdD2zNenM/b7JsG6aC9wbouOB2WK++tZPdOdUo",
+	"VBFXZUkH0OauDwtqbo9T8Ox6AL/hc2sggMmC5qZaymsluJu30ez/GaHEtcOHHEJAwzdVLFg8TosZ4cKc",
+	"Z0BzNZ6bkYins6zsX407DBLxl/6nnh4jfkxi/ZPYGbUwgGfQ1mKklQE31bQG77uclRUOrl2rf6cYJHnb",
+	"39v0fjbN1j9VHaLpKuz1oir89pX3bsgrhc2qsjNXDiuipa818uvszctD3APqhtoQRStxC6HhB83CYB6u",
+	"uxHLX8hlHgoam8yHOtbijN5gv7mllmC2Y8pjgrALVshjXT0mn0xyVsud6PfbZqf+JNPVT6uiqXQTekRB",
+	"To+HQuzr5QjkjJe767DlTQSbb7VNvQR0+3csb753Xe6lkUf+NWwKVa3wl3mZZeCUJKCwzNI6vdpTzOHK",
+	"v2M56gkbZul5bgW779RaJqOjcfuO5a+xNdM6VpLtdlNnuTm9ZpUOPzTJpVKaucEQvWYrdQ8GW8MNqc8w",
+	"WjsmNZ5sIniYWYLnuVHOnVeRqvbUcty1TW4BMhZ8Xx6p7ocTWyKOaGmdppthYgc7wiRUxPw2sCmjwskX",
+	"fDp7xW5Ydj88Lt72TRXU9LYpPDsoYd4LmzFkn8pbUchbQZ4yUdAs7HKfs9+l2P6Wl+dvzjHB5/e1SqLz",
+	"Oct5Qg+ezHhCpzJs+qe7sQtgHHqZhN+Eaxr0roq64IBxDWGq8NXlOjadOFPtvGNGXY3iOKwBeCuFac4m",
+	"gCnUIy+t3yjjqogsMoM2UTJGbzD7jshlsT8Sc0aFst2LIqKkAbCBsQWDwnZM5pQFoQYpzMsp0m8gOEhR",
+	"66g7ElBaFgBetMEPtZW53JPtsREq9eR3jRgULoCXlHW3LeYTKLTdYW5eiW/rmUGVZ4uZeWV/u84IC0lb",
+	"zEgfpe1Tgae+34YtZlKwN2CDbZ+LMr1O0GZrP6t35Utazcl0B9g+IQmNMZaCFyvXU6D0dfMcQQh2mKjt",
+	"S9Bilmqunsj5IuPYPWRLbPn1hfcwoFbkN2zVguT43PdjAAC32DYL/VAtyC/YbTdjFGS5AbHYGOrfOg8D",
+	"HLF9MmxOORaImIikA534jmRaqjYHBJ76XpO423AVbkdzrlqWLv37K3o5eP22BVZoWrDkVqt3evMfFs75",
+	"8/eHc35dhcwKxfJM4NdsYQ2fF+SxXqkULHZhKFs4UsmZRS0LArt+pBdjvxWPig0Hr53h101V8tU8/hKw",
+	"o+Asj2xzKyhbUWYDar6Mst/GRmAU89hd1MmcF2Ujj+FTcH5N+tamxz8Eew/YybmX2tGCG+rFNIO0MsG2",
+	"Mv6nyTKVuVwW+vJap035XSBp3H2HOia2TV8rJB62su9njC7Os0wmDd4a+BhcIBkcfeitRRdWg66Cqx0+",
+	"enTSf9TKK6NWatsbDankuKBc+GiKpjuwmBK1UgXi7Ze5GMeDk+NH9cKu4CxqW14jhTfHyN+PEAO8Ybce",
+	"3s8uhT7WA1ZI0+5FGwamocw6W7RuvhTVOyLZ0Iq2NjZ1ZprTzw5iyaDhNUMu1XN49ewayOM7TO5LIJqm",
+	"PqT9+qH5OrcF2QO4odJfA8CcbXwZPnImwiL1u6dXXSgQagDQ/ObuB2/jhls3bpNz4lzUHBKm7sEi1tQ8",
+	"EvFjEn+4fGIih3LOi7WWRes+DG+yJ0e7MVnQpxBkOhdManbWXVaDTnOZsqwK9RtVsqI121jQP57MSIyu",
+	"V+dKjLVgH4nYPG+L5GJs9I1ObQyvWPds0LjXRgMrtuB/eO0Zc7YFuhvcEuB87ZYwlOClSKgYiURiAy68",
+	"T5ScM+wxC6mGys1ya+g38XwzrUDP6k6dMNbzeiZENfvW+F56m7yI37x9wJY0BW/O1VSF+yDcl6zcOkdh",
+	"cyJCYMCgHaGpVqYOiHqQFs5LIIVsU44Jrt/PNHEvcJkm+qav4epuTRuBuqOmaNNahV+1vxMEfVrvBhQS",
+	"7oAc6sXdMc14h8yF1hjBFUK62I+iKzCbxiyTYgpFD3u2l6VayIIkmRRM7d+zg8b3y2PIpSw2JOJTVz1h",
+	"rR8qCPu8yHjCC8JEgWnjkLtQExYVQrkiizrgzYZySMWKwrZZaVMpfWGf35StGMzD+Da5Ft5eIOZQe06/",
+	"KNgi2FTLVvKEVVFDeePpVWV6gp/U0WoCl6bSIDCHjQmH3podijpkGTXK/cN7ppaspZLY3Y78eiebYIJC",
+	"KiyRN3SjOffqYJrb0UBGSPXWr7ejWZfVzQkTWr8BdErAYedK1bNDO5VwhS3CN0fq4vUFZBug85P4ZFk7",
+	"61vqf9Yqfg4HX9coxNYV1Uj5TSs8mqotNuSIoEvwPZuEGMAUxkKEikEOr/T7ThjwXqhR/Hbou9ouvFI0",
+	"C8PWbKgL119pnjPTghxohBKuuKdsbKqDrtZOGQXAIwV1JwZJ0ubb+MCSndKDbKKU1c4YEOe4MknKXqrO",
+	"p/oiG9sS05yJJkUmNepyIhfgigEoWlZWzlEMRDxQzr5uT906eq4mddSEOPx2MlEs1LeWzCWoAfGYTWTO",
+	"8G6hk4LlMZQye7VXWG0VykYwmBIb6oHNEwTfAlkok3px9km7dBMtnQPXY2D+YJY1LMDLE4MfbqUvvDZy",
+	"Sw0R2Q9n7erDqIbQ6sZZ4Lyqpwg3tdkCdKdfASSF8Y9xZd8zXlnYqlaJu83qHI73QKEm3Ww7Pc+lKEjK",
+	"VBjk1RGv6Q0RWYCAo+NspQXSs97g5AiCodX3/J/B8fFxf9A/Pe0HG76oudpMOUOghCLt9G21O1ymWU+Q",
+	"WaxM2ZFTRDC46WFhu8hmOwFvR2gp4u+Nr+69ZwvCetNlgivbOjo+5vVa983/7xaBa4H6/g5r6IPutPfP",
+	"n5DTo+OHrtDeOX/WTWeo8WrqUwVGTC4tmqm+cBJEJ05qd8tgLdP1jNjsm7XEK1Od1EB8WsxcyY71xUJB",
+	"NhSjVV97cDM4cBHC8LvKLGoV7qACD6Bcg5iUihABEBdUmNJ7m2y9a3vFShp3qBgdl9ioj+LXcJ4ApN04",
+	"ReK/d00aZPfl05jkTC2kUMwmbFtgw0zWQuqdh5PD5JQO2HB8lB4lj9jppE8H42FymB6x48lJf9ck/xeX",
+	"l+9cxXQdOOioZdJnQ7H4OVEzqEbBtmGWK6yyZ7j7cdk1rqzhbuJTQzR/05Gvggl1QRz9l9CndsJNzvPa",
+	"bGILxl3JG0zZzYF5RB2Mlv3+YaKy5RT+xeIwmnfzAOX0uzaO6si8zHk4aw+663zIs/AxMICiNhQhbzQb",
+	"eUWGIGNzsAPMUGgSQPo4XBgzPtX3HcYvW6+IJxgi3jz/mlCEb8uicWcNl6cpJDPX4CKb8aINGKhgNSBQ",
+	"cHI11TQiYtzMwwpfAU54CNUky0JVkx7ia121HBwP2+WfoxDbOHgFCRv5H+J3S0H2tJFXwQQG+CwEuNp/",
+	"TKg1zUkub7EkJJFikvEExKQpVr0HLC5SeEMNng3DgvNR20EADVHZMGyNTnNGe+7heC1l10ASZlwF8bnm",
+	"9HMTLK/K5K1pTYTXUw0hdDPm7nDQe9iqtnXOaCMysP4OQ2UQNvKwVTe9etCyqnZx3G9+ccq9V99j/YPe",
+	"oN0kTo+bJnF6XMw8CNbGiTxAbOfN8znsnbacz2njfE6/4Xwe9dr1CwC43I3I0bbgwRNl2K8AEvfJcrGF",
+	"UYeP+r2jVnO53Qasu46iC4KzhqILSUdBJN1vAKBrJEtkpK6TkCUl3ZFzC7JHwXKj5QIrHkLXyzpewIai",
+	"tFD1PuqWaDVi/T8CBagegcR6/CyVDOWsaUmLparYrdMMWAIakr345xevnl69P798dvXq5euXl1fvnz19",
+	"eXF1+fL1s7cfLuP9qIIY4AEJaAaSt2IkvBQi7MJsSvcfY91uscwFRHrMlBVREn2YlTWYItZA+HlCs2xM",
+	"k+sQOLzesWpjBofoYqZoZmeR9A2NDO4vvjsyVzYvfNzuXRH1ZQiSJM71+2IEo8SZ5Rgg52a/IqJmNMcq",
+	"HNRNXYsJEuPku5YC8Rn+ZiQ4hDMmfLqEn0IE019SmWyYwGFHwQxh9wC17H6OoNcavtS9PT4jQjq8Ce+1",
+	"j9EOqg8lHWtUUSSAEg72wK2pBEKoeEHt04GKypSrV1/diqUahAsvsNau5bDd9QQTfL+9Z4rP/WWzFL+w",
+	"vH5Yd55zK7cRMG7knbKg7Kr2tN+IE1B2mOYC+xrKPFRVdr+Wvd+mZe7XxMC/Z7l8czNZb+x/RV/ZnQr3",
+	"v2sRfrDyftgSnx08cZerBQsaPGyB2oWJ3esBTCNQrGDNnVR1qYtoQugJnl3+17tnGAIwA+AntRIFeNQE",
+	"iRJ91HbAImwV4DWh3IYeucHDvMwaGqtCGNLhohc0k9Ol5+61fsKGMMF3wuJ0T637f7wYKnU4gMpFVGtp",
+	"f2TUeYNVIrCf+hCOOt4Y+HO8igM4gKaXfrbSNm0LxMttGKK3Nk0WqD7hazjK/xJQUZ5u3K66ZGwEuATk",
+	"qua+JuVC4cEzEn98HlfOd0TiV2+fxFszB+Mnl3+PGxCJamfv4/PKabOayMfnnajz6u2TTtR5cvl374g0",
+	"Y4LeC74T3ZIb8qOBHikrWGJsYyn0tb9WcysgU+aGhbgykHjkhSG7VbxW6T3Xiof/3TCdgTPyb8TtDMnj",
+	"zXCVlgd8uMpy2vbUNAnpcEGVw6F1EroBl8ProR5udGCxlW1OEjbyt+XCTDFtqdQCOWEgtKipRgv7/+gh",
+	"I0wyRfGKYqVVhARuq21X43rPeBw7RNlqGeRX1W2Hs4rOnJWudUu6WEA4XC6Krj54kJXkOksxkWoVfyQg",
+	"qd3IayiDg+puYNF9W2MYjjOClVWPGdbYAeZwAS+z8YkNwDhrc/enuq7aNgXw6WKRrS5lUzKXWZRyVXOI",
+	"KecS+4EKJsciy2p+WvgyxId0WchzmPbbRfF2WbRfoL9BrdbHhKb4Fiy9dfYgkJjT6g0SlvC6Cff7sjZr",
+	"f0nrPSBW5OLy7TvNY3IBYAENON1cKJYX55OC5U9pqDoYvoI4BrjwUrpSa8SE6UAAyBbYr4OUHbaL/qlW",
+	"bHtZZ9FmYmzFyggVuTZXSGqVzhZDUlv2CB1IDBYw2eMFueVZRqYS4+X7UYmhC9/O6cp9CV0N1UjkXF2v",
+	"9JMA8Ev2bmVezCCJgYtpDaKzGTzXM2rdd2ubDom1QYvAtAWFYIKzxEh8zUUaE8UygK3A4hOjqdm+T4A7",
+	"BrqqYgHznyrFp6JNxu85Pon1HCip2/zsiXvYVILQpGj5O3j0LuqkmFC47RdP3zxFcZDLLGvTtEr/6Fn5",
+	"NNgKzWAVla4RyGIsSwnCk7j2Ea3uUq89RUDJnUqatZn6z/q5O+xucwkNMhpiDfAdZsgDA2FfHfh7DyqQ",
+	"FjnDJoB6WbEeL4aGLftt0er5Bnh8kxSxjtgY9Cjcv+EQrCeVTPVIjMclxsYncD3bEwTWo5BkzGb0hstl",
+	"7tRaBSbR45GIzY1ufg5d+KveCOva149VBUCJiy6kJyaxqWbHPzpRB7qvlN2JkG8B4tf9s6DTK5qm5l85",
+	"m8sbcBJq/rlCzqvlvpafeiljnfLkRebEX5nM2ls2nknADga2w8MWdSBn8grc8FdmPM+GKF+CVO04H09V",
+	"1JXU2NREYxuf23t3o8/PcFr7RvAXMtf2LYNAOUvJSi5D8/Sp2GKub73HAcb6dlO5ilrrLcQLgy+qpO0l",
+	"pLkwgx6VoBZMtlSWeSBG5jWQOwlOiN00/jLxPGSJ22ZQ20qisGvURnAR/Y0+aHRq6JKm0HsE+X0NbKQN",
+	"wshaaUowRwisL5QLcMorG6IWWB1WZxw1D7rH4IC34JCP+rm78uC1+Yl5NGj4mhxwmE/QzCqv7ob6AfTa",
+	"oVhQRlnGq66QJYpJLfub5VPWAHp6bloh4f3odcHRY0UQqGIUkrF4XSX88sW2S8LpsPSqkHd3wUQppZXR",
+	"Bo6CWUclv3vss1T51SSXooB85Pt7ge37m2j+xFeS1nI/bRMuI7ZsM6uIFEyZqCmY6ZHNnoe89mUh57Tg",
+	"CXkjhW1Dt0tPtbJ5HSsBsuE9mAUFMX2YQGshgW3atlJrY7cuX90LtesCAIQIVHotFozGZZnUdtWpEkEu",
+	"2qgK1tI3Y52RGF8WR9ruFabsDl9Ys3zdFbjZOSUXjUvW+ur6FkGYPpVdIYtuylWxzMdECrIXo5kb7+sp",
+	"yckEPGrJjArBssABtd806LLmWxfKRKA5mmX1sMl8x65NOMtG5PEivLwSaFxOJrvHTs1Lmwj9rGIRrHdT",
+	"TdNuIcsKeHfzdCe5nJefhxmNZlkI+xRuroowhTqMqle9Xee9Mc3ZBRJ8Q+n0lN6w8LzLPoW2TwBOzugX",
+	"7SZRltGpTa2S1sKFVRpwA0pKsK8nziRQ2H3/vmEN9e6bJPXPxt6qyx2tEGPx0OPKIn5dzheKQIqQhwI/",
+	"D1nXzWqHzUeG8WF4eJ3WIsBZXovLoR0QjuVu7R1otgReVTr2CtS87tVRcKO20egnOxdELosxdGxzcG0V",
+	"ARy4zGS6asp0hBEeqHVPYUi5J4VM6Yp0yS3F/tnTnI4JFdjzruBz9v+FiGskZUCgqTk0SwYEOv2PhGbw",
+	"3xvJE/fh7YwWii4W+t9KJpxmeKXk7Iaz27iVZqlPR3M/sGZ/cBswWhh7awEWoQJ87PrGgTwmTHwOADJs",
+	"K8GaFfMsyBhAsQeKvLh8/Qpwv6vjYir+AvPwLwqeZWRGF4sVBnEF7jAlKpNFD589MA8Hsx+WyLCbJmKe",
+	"qYVdt5mLtu402PPcDO4gCglgLvj6sIC6Loii1ksWi0V2NZFZJm+Xi+CbcyoUGjM02+wLN1gb2EEXBYE9",
+	"jkKK7pzm16xoeTPUBIM9Lk2y4W3VnG5S9VC5KlU+vCgqVXDh2zhjU5o0CIyULXKGWGVP4D0H2KCFeJMy",
+	"5mC7O3E3HdObfEXPNNplRePE9dbEA/4kWI9sKuFebqn3C1lEW6q5obKuufslnYYHhW+uBLvdtVDJRIcd",
+	"BRUrlBeMkgsmkES3azUD+ruv0cc/0lB3+3d0qaqaXLCpE9p6za5j8z0GYvAPuOyrN367QsVMTymkfKfL",
+	"nLbxyz+1zzUmzDo2rs7xzBSZRIQSPKHVPIcIEw2zVeQvNCK9nl/fb5DC9QDmn94QzvlovoLhap5Tk8Jw",
+	"lXFxDU2zKc+u4Ffwg2SZ5xhhCXolm+DtpauX3+gVw6fuynbyOxC7zMPfCG/C5+wjPhnMEm1k4NKl1Ozn",
+	"waJwyAWSS1NA9uLy8t0uqlelP4eCffdcPoosBfu8oGKt+8CXEe7VqHM28nw98Nnd3agTdPRgreSmukbz",
+	"hCvGanWKDLFeYBeZwGGas2Im0w2vxQeqK3z39iKIibQM1fPpkT68fwU6VZ1UthRPz1H1zOe9RM4PDNDy",
+	"ZjGn3xdmE5mz1APLrzOKDzeNvV+8nK5gK7vvD+sW+XaWK+r+3J3Krlngr0qK3nt664UK8OC3Akoo31S+",
+	"AEs5uK2W0/o9PhKX8Hc2fWQkGqD9MeeapYSqCsx/K9y8OtaHFWRre3rJm7T3EuN5kVEBhSD6Pq3jP5eV",
+	"oEZAT3LGcLvhw4Lli5yrWsNJ/HaN0z3htTanV8zHf9L/4ELbpyJbESlInNKVisnexVJoU40r0t93gGwx",
+	"BKMASZHETCtKe/GLF2evX8f7oW6lq8YkyBWuH0UxJIEsmIiIeemYcTEl/ZpjzDQLpVWr5JdBNIwOo6Po",
+	"2HdQNOd7n2zL9l53pqUbmneYFSSZVExFxFCjlid2etZvKhbPi+2Da9o0jd0Pj73ejBNa6Oi1BLnXpCOG",
+	"CmG3w4XVoaMLfrMFH9MmarbP/gHcuIsNTeAxT8xcseUb8qWoO1iLatp+LmXRNvptcombZmASjUEC0Tw3",
+	"eFZmKo+h1HC+VNBtHWMGuwCtPYfhdwE3NC92ACPO7Cxl+YyqtRrkTpFPG4L/YXFe6U+5uWQACbJasK9E",
+	"vSmX1j7YvJ4WG8z5oreXjQ7D9gHKqjLdEi6hBnmrHzrDO48mxVVBp3FU/mmaBFU+wo49cTQSMeYjsPwK",
+	"dHewbGU+v1LLMcIAgzMMellUP/MmXh2n8gWJrTl7hVamNxvPxr5CS7L8diQqX7sJk5gL8NnhP8E9eWWi",
+	"s9avZwbTf6YivTKLhjF9WwTMeZM84mD3YLMeQCUebuJtRbOAZHP00Kq1xoobtzIMtoAHJbKysBQcG4Sv",
+	"Od9rTPEGJIkqcTUjzJ/5+cWrB6qM7zJF9mLLIiaNu8frW9pzNOz1evutm186S9TkzhdMFappHo0Hoaca",
+	"Tx1CEIS6S7wwUtRh5mgJSaEheKuDyH5rdNerDf56FX4pLHktF2LXVIiGdpVmUiEe+RB25tdbVBJwk4jm",
+	"a/l8wf8S7HKjP611JTEpCaY7Vs5u5HXNQGpXeWYb/l3OuNrSGNP1wDS3FQLTFE4RmpSI3/rx8TKdsuIx",
+	"oQW24YhrvQXjnTvUlkCEARq9cv1VfCrNqNoZrbTs3aiJsrV5o1fG3UwVO6KhSuRQDwlHBPHUI9RaY8Z4",
+	"9wYVNS72saWqzBZcbYAvQoxf9RAE03I994PJzcXfNHinr1mDQwWHCAZxnmAwoHtpsHR2iP65UeGZlj4a",
+	"ulhkJm3xQJvV20Eo2coKkDAZG6uVvcJB42uASuWyxswWSflFj+p+jTEraOKosNv+qJt6HQ5365DZqo2+",
+	"OTQOjXttegAY4Lq33gf1fDrL/nZPIOS472nTbo5Wm1Y1E7idxPkGvd8dOf4QTeDv3+Rd7y3eObw1VPgr",
+	"/zf/nkbxu3eEf0yob1BU+g4ruiIQd7/liv3hW8e3a6XafIK/mXy5Tw97K5EqMqEsV6+w4y59V+1Lnzpk",
+	"ynY+YK9TxZd6FyO3V+2HC7XACHqVt7WrcCq9q8bMGU2tJb/F12zSvMMFjOhh2DAjCr0YNNs4IbenGCPx",
+	"lDmoj3i/WnRYikQyo1o0oyOlAbLUbNuWddRxbMvtwBWus8GnAKYxXuTlabCgBWv9dGztpZMMdSLgxefz",
+	"mnkSK2tXhj02Ub3OtmUPw3VfVltGK3sVBpZfudSrrBQR9pkmRbbSG44Ck6VnhIIAte4j/JzsUUGYuGGZ",
+	"XOD9NhKxJakNf9veQhGhZKxNpSrN3RNPaUHRG0EFgcUa4TjfjwgVI2HUCSO4yV459i+fYjMYyIs4Iots",
+	"qRpiJ/vO41Fu9UjgXu/F6/TDOWkjIV4/xfF+j0A6wIwuGCkY4ks5HWok6ILmRY98QG8L9IwHe/GaLYrI",
+	"WI2TpdIUXoqMXzO8cPzQJYd8a2epmCYz4xVidFlHos2aRD+H/ubPF2/fOPxbKlamSqMgCRX6xcs1P84X",
+	"vy3QL186V1rpqKgleKWHrmh7I1duRnMR/vKlM2cFLYO19018c0rFlrKYuQKuLxt9/OIcDr6r6u7T3ac7",
+	"LW1Sd2L1efSO8quaGrRRldEbXEIZYWNPAHikZgTbAuMG6tp54WSllzzveppuKdE2Qzbpqe6Ve9riv+r1",
+	"enGtSk5/PHt4PZwfLU7yoTosjm8e3g4/HwWrpFFCbNYs3Cuh4watgffWFIrD3QyWfwn6E7RC2NrP06zy",
+	"Ah5uDcKkecMHYkIOoSVvNCAznTz8KmSmEO4Bco1dbiMUUGXXN6lW2/v40mA/sZ0a93pdyOrNf9ulUTR2",
+	"HvsXdO79Lm141xo0baRbN4MekbaRTbA+QN6+XmYFX2RsY/qjjVJKUeaaa2tpRm9M71+aeVmEnCmTLwlQ",
+	"Ho0VtY3pizCz9+yZKPINs6GVuUAyQNXeWQcUaASiWBbyNc2vz9V7RtN2bQyhN64BqJjT/Nom4t2wXLku",
+	"PPribrdmaGzW8tUkAbDyXM4JJUrQhZrJIiI5S/gC25mYOzTodWicAuZ2mnqn57mc67swXPlvZ+Vi4BnT",
+	"vFAlP6BAaA0bjoZ1PG6fhyrk4q14byDpWzAAAAouspUrINE6ZNl+dzfmKyppIm2z4TY1KI1dVI7ExkEe",
+	"Q34itC3F/hN60zAev1fJgald4WWx9GaJUjlBUfNRXyP2Ji5YOyfrQgrQOJJlzovVhaaSyddjNGf5+RIR",
+	"bfGv5/aKm87SK9tAuFO3W2L9I5nz34GNz8hP8Fuif6MVHLQBKPQRhu2O3729uCQHN4MDuuBdrXvHVven",
+	"6ZwLksj5nAo4k7CN2HNHD1rSdFYUi87d3Z3ByDAJZaYG0Gijvs+NqCWQtGOy6ZrR6u2Dd/V1VoZD+77S",
+	"6PfnF6/2vXaJbMIFN53xXeAHwFbL0ydS+GQkXP21HsVvF7zv9QmLDDSvptSMa1t5hWj0aOFoA23KRGIA",
+	"twxWyUgAHolB9tf/WTkEe4Nhx4veSIzE//pfRO8kE4Xx4I8EAj/FBzeD2ENmB7wrr6U0sfAPWzihRyBY",
+	"Bzk91i7V38VESaJYkrOCKG0GsRx6yGICf8boNUv1vaZ65Ny2o9aWjyBSJKyS32eutMeYWAcYxomBlleY",
+	"KaZl3YyqmR7LoNxHFoUJiwUgXAjvmbJCkfioP4gtgZ4BqrQlDAC2QEbfhn4sWtf3oiLm6//zqwIjFuUU",
+	"iU2rl3i/NxKx5nGDH6EKraKQD+9fkgXLA40oXDeEGLNzjJnZ0DtkJGrNQwyJHihsI0L+Vm+UAs29kW/l",
+	"ZGJ6TpnwsoDsh7L3iibT+4qJTHIGzdosgTF8FBH2GboWBxuMgvu1bRNka2BjwiR1yozL5EHHnDZKc+Yc",
+	"J3Y7n7pXanpgKuNIfKw0QXYeJf2IOche3/hy1gBVJFLgsELKzPppal6akcCPMfu94j2BK8YXMw8Cnq+g",
+	"N2Rfs7OdStUFYR0LQB2L0x0fDYdGMq85JaDcxG01hOaMOwV5ZYRZLgrFjNY3rVtEn9lEqgKRsjG/m//O",
+	"yF58NDiMIzLok9f8J6+FmAEmL8s9ET5xJMrDM4j6/b7/k5J1wVVvABcdF+0N+vVfPPZaY0PK+kgwblSj",
+	"pShqRNmLgQ+6mkVZytJ430chgO/cNhuTz4lPI+ZH4lyUhjdXWpiUerYp0AIppOkNZORFyVt2gXVovzNC",
+	"1TUX05EArRniJ1SQpTBZSiahxKG126Yaqe93GPb7WsfJGbq3oLB63y8jo9qUGwlNVP30QPMWijs3SsV4",
+	"1CJq5cDk3b2Ex1JzxJiREkpSH2Kbk2LJZkUGT9VIXDCR1qXX3gCM8OEjksxoThPIVtRC4rz7D0K7v5N+",
+	"95T0yBU5I914Xz+byDxnUCVHLXeOhGP3qtB7XEaT/G/JlAl94zFMNDQ0cE2YEprnWsCVl+c7OuXCXJza",
+	"+i5vTAW9Dggyll3OsN+PLIuS4/6+kS9ELuhvS+bs2sh8rll0JOIvI7RER50z8kuv1/sUkZFnk+qPRx3A",
+	"j72LeyQuv4H7pMkaNit4e6uv3hlfIAObPBHF/LvTuNPkMk/gQjZWjJcQ7hqcumPVP4pL/3XGrxmyF3ha",
+	"HBwS+8yVo+V71znBXba1zjBrSgg3uegshZvSTCgiFFrUQw5rNU3ogRoJrX1iCZoW2pzlPXJ5K00mislf",
+	"OSszVPTA2M+R7DHDD8i7RsnF/mHXbLWPrO4UvwWA7S1zsgdXqTtK9kJzkhyhEtda/SfFkmbZyiYaaabV",
+	"ctIhz5v3m/OO/s76MY80jSY5Y3Bb4BofqEqytrsSRgLTHOz6eOE3sNCco6BNENAC5ZBenha1Fpt1gm2j",
+	"QPkpCxk1R46EGRa2+5/43D9LMh/Ygf9Zas4HSL5/jsQ/u92u+5/+OfS0+icZ9sk/9RUDny1yCX/17f/r",
+	"D8tiBPJPcmy/gy8tl7nzDbCHTbvrTr8WVLYjSBf+H9I6/U/fsznlCBJIjWjzvlNMC4QPgn/Gri5cENPc",
+	"YN+1DLZ0GQncM717dmamhRd+4d9kp/om0+Kra05FvG+iMe9Zka+659jxdM+9DfmVxNgtMLbZ4DZu4d6Q",
+	"On0717OHUL3fVeyBfT2AwxlCjURc9ibTgunnZ2gCzllsCl0UGctiZo/eA7JULJw3pqyQeCLni5wpBRL3",
+	"vNw6fT0V2m5QBRmQv/Cf0F4vZjlTM4l5kdVrAPun/PyPl++uXr98c/XTf10+u9C3IlaFjcT0d77oJuZ1",
+	"LDUJpLHNrnomEpkCZqx+MI4MZmbGsc+DVIzE54nWeN2j+kjrDxQO3iMXc5plYFjiKhQKfhbgSjNwVXzi",
+	"cDCBCPRWnPlSlNP2+car5itcspdmzjey69E1JntUrFAJ3Cc0u9VXPYhGKqqDuzlig3Cco42toAaq1RKY",
+	"ICDQ4N5yrB8kGR/nNF/13KayVEsJQwtgoxWJ/0bz1Rmpk9Lyw0+5vFWsNM/W7ur4710/Ia77Fkx7dUaE",
+	"VIJPJlox+nv3eU7n3ndPn735LzjU79mE5TnLu+9kxpOV/lU3N5/h2aYlS1wYD4t5OCZ7i2ypj8FFkfOk",
+	"6F7mVCjN9u5JuJZTtsjkynaHy2+04WtrLC/2e+SJvsu6MudTDnjxmbIuxjEufiT03oMvCYzmbFWaKvgz",
+	"Ewp1LwIDD/Q3PAVP3r6/uHr7/uXPL99cxBiKzHjCjJfPuFbe5XKRc1bQfOUhjFddJOfvXna8lvqdQW/Y",
+	"65ucaUEXvHPWOez1e4edqKNND/BCHcxcU6UgIuW5FXBajTWn8MvIhDlR+ZHXWvfR+mdWa+Cn6amwXJW8",
+	"LEgyY8m1PjwjkbIFEykTyQq662jlVpuSNKMiMS19QRwZkMuM3zChh9RmOOuRN5LQiucEyeY0lpeppg0r",
+	"TMeoqOMYW69w2O+7gkiTnlDPojz7Yv2LCE8FVboud9MFeQHl7c54zeg216iZDfwiUPVvqMZdKyh3D0Fa",
+	"xTHOOvQCt7qDl/rCFTQDt0nF89g5++WTh67feWVJCrvSsYB/v3TMLD/pHxvuOMArCj3xQTZ5x8W01gFR",
+	"n0970Vhkb154rXv8ro68MA2HPP7R6qLXJWsqc7ksuMA0AFPC4/IhrQm3XJiCd7w2m/uCjcQeNgKCO99r",
+	"7vTAdr8y13ewd5hpPKTVcXM+jvuHsafMQedUMMjL7ExLmVqvMTgBmI+ARwZ5Pmc05SXT61vftLGq3UPY",
+	"ugpiDRCjMxZn2VDT2leVPmNetq4+TyOxw4F6atnhWx8sSyLsOzGF3tsd9VvGIQ08K/tX9XtHQ5RrT1xL",
+	"TQX9rvOyh5RJYjCNsjTrOhbCxPUZo4vzLJPJTyvojf/o8NGjk/6jqKNWynw0PB6cHD8aHkHamOtEV2uw",
+	"1re4DPZdXmpmB9BakS0vUPXrnB2e9Pu9Y19W32CLgJ2liduKgFTBS7kUte7s3Vue6F8d7rjFdk+fmorA",
+	"zZu9kKqY5kxVt3vY7/d7g8CG9ysbDuGrf8mODx4d1jfd781Wb7d23O8N13uc2ek6VlkKekM5xsj/TTxz",
+	"WRFUle54vY33yXsnruBCQVHo8R5eIarpouGG0Q7SMXRfUY1XzXtzp1REatlYlyykzMgeVolzUCMiwsHX",
+	"C7goYHehygyOAb8T8UjsFTs1xnVAN9UGuPF+VAL9l8+PBDfjhDsaN/dARv8uNNaE384ZFZG78477xSwa",
+	"CWjjqj+r9U9dbwYqJ+hMleBvqLcS3YuBJhjEhfgIdHfW+rxWdfUCrf8DBtWj4NTAoAY3humZaBs9m4Qv",
+	"Vd82uCrn2BlZ272YzELKDHF8Ze1+7pE31heF8cvSEDa+qTNCxWpkPGXXbOW7xg7jhrvt6Rj7V3/1pTZe",
+	"qlVF0oWkm2ZTSPZJTWEGFx+0LBxAXtPLNGNPMqm0ytV3n1zyuft0CJ++4hMA5ak++3btXuwHZOcRoiBD",
+	"mhj8Uv9l4W/gkr2LOnr/IDXmF9dfG3tm24bY/bLJtKvT6hmntGvsaro02xbM0DjZdEWG/sWmOTH0DjaN",
+	"gaFvr2vKa5vnWkSeQV8LaDel00eDo3JKA39KC351zVaq56k3rJzXUe+wnBYIaTOtfm/wyM2r3zsauIn1",
+	"9STdxAanJ8Peo9rEPiHdVh/9D9tLacuITYaClJlpIsg8l0WtpToT+ghOKBS/eKA8a/6zptmY3xy4x/Hp",
+	"u6gTdLa1Hqb8xdpQG/CcAsMArpMm0VF/sF2T+QAKrswhQx5+dLj9R89lPuZpyiAH5mh4uv0Xl1K+pmJl",
+	"CzK/jeFWTRb55dNd5eZ9aqUp3HyaIZAVNINwVfDEv3TfuhCJuXhvBgf22OpZagm1oew2Tss4MHSxaU6g",
+	"N1UR9bDyvqsTHAktJDAZ28+HJB/By2Cv1JdpHFUTayH3O5F5agtdaeFlVo5EJVWD+nME1xi6poT0UYRc",
+	"KNBda2vISiNhoZVggmg6rU0MugFYP7IN6NBMChYRp6na+AfHiNw59lur1WIojFe7bGIXS9OWpb7T9vy4",
+	"ZrQWvIzKJJd9JFmxzIVdIvpzwD9eCVk8xnAkhHhp6fsZxH68G+/tULzbFQkYNznY3FEt4EuVjaTiEMa7",
+	"62LiWlGy6DEV7LK9+E89O4deWfbQ/9TDgodq4NkauO5BG70pA8+ixJFWoOmMxHlZWu5obwMxU6qVkBoe",
+	"01rE6TEY7wAWqilhDfXeSLgccePb5woxRZeLyIt9AJveymWW2qlUGKEScojQ7YbhvYbYlPulAiBWtUwS",
+	"rT6FtKBaGKysx/7JgMvtoAXpSbjim4rd59UF/Y8stCglW+dM/3GVHrOTycPpcHbIj349vj7JHs6Hu5h1",
+	"dr9sUr65fXCIMgPS+EO+UrtF1m6akn3y4D08VtbBtl6MW8RShDSg840yEWLaLH1sstOczCuL9vBQ/PdX",
+	"ioaoFO2wsSaVb+vOvmG3335bL+uVM54UTt11X9s2X7yEsRptXTG7daNXc4d9/edgQy1Q9RT5i17POf5v",
+	"qWK30GF/oqmTPPfWyo+2/+iNLJ7LpcAfDFqo8e/oKpM0vZTyFc2xBvhocNxmdiY3maWvWcopgHqAJTBs",
+	"82PjxNEan7tR/8B2hFHyCSXaCPBAADzzwRoC68bDwZeyqupug/MOU+VKFC0IqmojIKBRuWrkyTLLTDDJ",
+	"NcIxibxaW4K0Zi8QatQY0u1izRiB3F+yyLkoVIP3xyur/8oLkm7Bi3CCFNFdv0KWbhOk/xNM/z+qXPqD",
+	"HvKfWbFuVuojhqcrfNSjzoLmdM4Kq9uGplc+4vjzZdoBhbdRThykfDJpFBZPMG3VAqxBejTmwlaT+WAs",
+	"bc4VMo7IUmHini08zvetnighVWkkYmPI6Z9McjmP93vkuR2e5szk9UP+MPbgrhSQaCPjzOtZKydEvxnT",
+	"XbFJPAwAGR4wPmaCsts4soLPfB76RSHx+Qn/DHiHDrXYzkoK44mPXSJyTPawPoMqHGCGWfjzfYOMTBHv",
+	"VH9sSxM9gqL5iEvFFCFXxLegPMfKseXCuOe1lfyTLGalnAao0jHDaIYMSXWyV6b8QnoqZt+CNec0eK8q",
+	"B+icyIWJ5FuHSglApb8rVf8yGd1/zXAIaURCFl3MgMaOXKELQPOhY/g1dt+gqkLqM7ApcplXZ15lRQmA",
+	"EWsIqvrp8TA5TI/Y8eRk+nA25Ie/Hl0fQy/izhn6kUtD2HDuRoV0AZ3+9Y//rx79F9r9vd89/fRlEJ30",
+	"7/4UqJL79PVhfMGea3at2PllsfoEvxtEHcFuIWTgOLdzNgC0XHgAYgwFm0LwtrSm4fvOWeel8FFyAUoS",
+	"cXSNRuAjc9A0JaMKkKtpVcEVgWxt4KuRHtNiYJrPLa/h8yZ6Zp+pYgJjIykqCtsQwrVJrbzZIgyPAsCy",
+	"ow4cSiHt/Axupn6pkOXc8GMIq6G7fyzlNZRSJVQkLMvKc2M6bhIpzKNuEKNxuVMG6bkKw2t+PaiWBHAs",
+	"Pj7tDw47+nqxbbz9ftgmB+2DKKsN1lfdiTq3s1UQVFfLE4a+QJyoIYHJZ97D7lYRSaSY8HwO/8TF6n/q",
+	"Ner/muXuB9a7FBlTyhVD6KXdesBmFU+T/eJNg8dJnxIttJ2G9zvL/+al2vV7fdO3l4niBVUz/Sk9TI7Z",
+	"w/FpOpwc0ZPkEeuPh+nR5IQ+SgbscHycPpyc0mFyxE7Gj9L+pP58x0d8wGbl+hBhAWa/7FsOZ8iD1WsC",
+	"mTA4EJ2nHQRS2yR92jmpIJBWNnl3HdUNhoQbxeErnJ0Mqpsglll2ZwTDL5+iTiF3ofDpBKhHH4376WBy",
+	"SI+Th+zU0bjPBuPD9HjykJ4mQ3Y0PkkfTfp0kByy4/HD9HQypK0p3N9A4cFZv07hJz6FG1wK34vCDw+D",
+	"FPZE7hY5+55hbp2Pjk4VCRxguPLMqR2ZbnSjDtlzFWP6cq7JMLz5U5axgtmb0d6Lpfy8dDLzJzsqd4m0",
+	"ri+UQZwm+AwJCN3IyPn6edYXQKYkJlhoezS0vC2C290U/ioVyGho+IoS2r5iLE16BmpYiNemSE4TtiZz",
+	"T6oy1+65lbhPSxIscm0RIXQ0yll9C7akERdkQm/kEm6G9SU+9sdxL4J0dH036Uvb3o5QdGb6Q4bEbNkc",
+	"ck3SXhS55sUVeUKzjHRhnppso2W/Pzwh790v7z7d7W4iP9UGRlOeE59MWM5Ewn5Yyv9OS3nY6gdPnAr/",
+	"R7avjc1Kilvp7KPvaFQbPIdGE/oVtzlX6242LMXzYYTOvKK9uVfQa6K6xpJByOaR8D+zRfwIGnAB0AJo",
+	"pAotxlwg5ozEi5xN+OcYS4Sw5q1aZArGLlT08ZSJgk8g80xPN2S5ZVwVJXz0RsPtI1TIAvZcISGPrWaL",
+	"WQz+kOUF6TYdX/wY4ugfZpnXjgf/coMZ0ni4IN/Q8CpupUVpd3aXAYL65csGlbB/bBQWUFKu2eoqOVpX",
+	"Pwzi6Ae1WekxFHry0nUuBFglhtrEdJZePXzx2/DV/B+fS3Lo8VAxaZhm/xIa1tSnOR+KQ3m0OP7tJH+o",
+	"hsXh8ujmuDZNPayb1NssJRldFHJRn9P5+DB9djx9UZ1TOYEjbwK7XT3vXv6FrQAOrMk/WzmDP+6eb3b3",
+	"/EEvBShOr2aNmETVyt1gP4K7IZiHhY1QlQX3MfpnTbRj/qyrxTNqM4pqPrclIQD+El+zVUy4GglwH56Z",
+	"1GdeQGcIH4PCFI/AKNQhKUAt/ppIxvOMQvmrUkgSXhFsATmzw7F8w27xZLZLi/iK6HnpAft6+Qs9CCoy",
+	"9F2f/nSaPH3Enj+cvjjhfz6+fnU0f3Mo3w1/ez9Ql/1N0vB+Iro9jZ+YBXt0DvRSZyuM8FvoIMuFEIdA",
+	"zowM3pDBe0UT6YeQ/CZC8t8TMf+DquvAgx6qRVge19Ttgy/XbGXC3OjICEW69SHaEumG65+47i2Q+bfI",
+	"mTL42trQBjQsV1IsCJTmweAwVAU+Cx08kG0IIMclkIkt4EX0R4PqBZG0CpqInyHZPwoWSuD7POH+lclk",
+	"qBx/Y6n5PbXWynhDpyHuqh9ukI6Rvn39Nko/BN+PGH6l1E5zxlahtauD4S9appW+hUp7q52dC+7XVQ8D",
+	"BsABEJkWpjt5jwC6MJa9sRsul2ok9CMPVBVPaRv4cJN74JXXb2o3ktgzs/VBA1D8DSx6INM708NtJ5t+",
+	"4IIQs+yVH1u4YafP3r0+Gj6aPbq5mGXvPw7+cmmF6Ia4gxGQT+WtKLQu9pSJgmYdH9S1cz5nOU/owZMZ",
+	"T+hUVvqQNMxP08iHmu6w1Z/7L3+V/PWv56s3vP/59UV/9eZvf/38+qnU/7t9/VzyyV/hiGi53kib2rg7",
+	"qq6WYk12uw/kXVZ7/hDO//NMd799nRW7pYhpNt7P01QZZMoSfbaCPBvOndHqWuVH3EVcaJqydCS0geRj",
+	"sJ3pL0yXC0Qu9NS607hHYnuEYwOmCqDL4B3Qn5pWuSIdCePkBI9p/OHySdxs8L8qI5H3N/lTFDL++W4p",
+	"zu4jrnZzH5StZP79DoT/FGG/uwBuUowd+99ShYz/NdUA4dZzFb3nYAO5fpQD/ItU9ha3whMpJhnHbhA/",
+	"nBt+Qn+aerCxDbdVXds/+FLmpWx0cDyFz7c4ONywZaE6uiZMbeJSpAAL1SMwHPzYSwMFh4i+obKc0XRF",
+	"ppWy1CYXBc64ch1VJPNRWEJUBAyO8cP6/mF9r5XbY+bS1oMVfUUFTMXAWCtVaebs/tdrWz9UjnWJ8EMK",
+	"/JACoTqa7SJgR3dTearW3XCVi7mC2bHFOefKNOSkpdSp++yoIrhyABbec1jCwZqe2OHhQ5uAan3Rfo+8",
+	"g7oSAMzFVhsIHAoY+G6qNM/5DTsjlKDDD7A6uFjqrya2pxW27S3YXNu5it5ayHiTQj/lN0xAbYqpnTkr",
+	"u2y+TGOvt4t7baUxocFhsJUlkC5q2zdpHUEbx6Ak7EcknnNhk3RjU2qEOMSAbqVYziUkvGPJkFZpLGCy",
+	"QRe7gWYxMaaBxiNhxkAkB6/UCB7HUp0Y8MJisgdt+xW/YZhbGy9FwbOY7LHP7nPoIIGpVSDhQbvi80af",
+	"adtimL8wtthIQ6+0gOzFt5Ms1IRxQ0vuUC7Wrd9COVj4ogfcXvgSbV9N603kprKqVt9TlkuEFuJxTaft",
+	"peV+0G7+wEB2mvpEVniJK+Cl6pxt1UdoxiZNuYHsH5/+AhQ/vC+5bYc8WgDGvTnqXKFvau/98yfk8PDw",
+	"dD/cU7M/uIRwnI0ShtL49JGpTL9dK+/2U3dNTNvNethm1nCg7zXrP16AY9Ec2/i3Vn0MbdnHiVf2Mezv",
+	"Vlnz/N9Y93EUqqzZIdjyeyXYsnOmfZvAiddI7YdO/UOnrvurfNA1V2FbYkl+gyT6ioYdbUO7q7bKMi4r",
+	"0/+qjRbtlN8aglzkgdookz/v98v2yGBPC4nh4J+572Jf42IjAQ0L3bcRgSY8Dt0MbnlFQFFMWVoOV7ap",
+	"p5VV69F8R5yUZE/J8KjQAEEp6CGBGmipWpuFGWrZH3r98V+m8RlifJh69AgpBt2hbR2ZnUf3lqfMvNXo",
+	"mcsMMYrHbCTsJHple5ndmoJBaGFbVzAfyK0sWDceyhlVm2H7omq/6zVkvpFogubze4aNmWa6EiNpSrmw",
+	"0H3rSHFDbKh47rk469h45Ac0XitovG8S5MxCsHhrF7uWnXYLgk+6L9fq7RqsqXvc6j+g5H5Ayf2AkvsB",
+	"JfcDSu7fCCX3Rjr85P8MADmnZ1g04EkV43kjolyDx9vozm1C0l4jVovxvIPvGzoXYIdYrYVgI2XbAhZE",
+	"SKl/CqYtgsJ0Q7Z9i01jHquNEq+J1lHsGgrJHB9zZoF/qWwNaz8x5Ggb3fbArm1vaIFoLz+s8B9WuHeK",
+	"n8t8WgluPVCWebxjWwqkrZFuqD4c/8qSYocQVDX6otWvCctJIUdiT08hIgngWpj+5nAsQT/W35RIHEvF",
+	"9H9sgYeCvi9zaNyS30D5e8Hmi4wWTEUjsZhB7iM2HonIxesLUB0yTkXC9iPT2dyEnQC5HHrHvvtwGVtx",
+	"U8zY3ECugd0BpZXwVURiOHUG3I1misXWxMyhSlNIEhtCx2dNQgZqgKyk0RZvVdSEsS23yoxdFXdYSQ3s",
+	"y0lnR39gNfCGJjS7SqRQy6wondoV4A9wx+CeYmt7jDXRAm/Ks87rt2+eXb59/1/WwZpMrtBUdEWSego0",
+	"KXruY/Oen/Dv8gV/A0axpZHAEfYPYIE3yAHuM8s99gM1V08cX7gPkaPsn/acCHbbzRhN9XQQqAqAACzX",
+	"2ceBUR1UjyEvGFmA3LNOb/MJtpBqrzoj5Kjlgy1pD+XBBwAIy7+WeW1jO8u94keR5o/bZHOeRIur5Ov8",
+	"uctww7CMJl+pFpYOgrFMVxaEeCSEzOc009tG5jJl2QPAs5v3yDkAjJCMTQoilwXZ0ycIusHvezrYY0IF",
+	"YfNFscLH54wK49B1OjTiA9pZAogp3qamUZZeh7N36xB/gGAYLtNfLIMXw32dWno7z0X6pJT+/vVw7zth",
+	"kyC9R6pXRfR9a38WMtf3vhfxxvhPvMq+7TVlz7Azmn4YNP8T/Sd/1BpduHR2ufs2uz+8TjlbM/6+JmYZ",
+	"rtYdCVeu6/p3GSBD2yVA9cgzmszKbC/baWs9DAgWlL2yTD9jmzHGC7KH92SZSWNxwqRg+z0SI+Bk7EPS",
+	"VFdt7moKLcb0s01Zbh89h9T2NDd409pbuDIImF47UNeTKAbFOc3ppIir3mK/bVET3thSVXJ+5vTzKyam",
+	"mt1OjqLOnAv75+A/JPfn/sXNQ5tpk3KasQRQ15YpL2TeHS9FCg1zp7PMZQ4dwp8fm9B+ebo561Bz6LnX",
+	"x6HMb92c22OihBtzhdoDzvp4vRsQdR/e3bdR1tGmfPphuF57x7pquwVt0oPKHoA/bvEfhmSgELtym4ai",
+	"Cd/SlgzmBr2cl92ny6vAmJGu9SC0L2xZ4QNGnDYqRwJSGDY21YxM/2iF0YkzU09uUe/ZZ/BK7ikuphmL",
+	"yHiZXUdkTHM2Eu5extaLNM/pymJ97mOvSRSoBAUq2YvLFoufYtM2EhstRmSRLWt2aqnf7IO7CIKlNeuY",
+	"7MVv3EevXCaTzEfC+8JuYryPxDEiX5vNKStYUrDUASI5Yj1QRM3ogvXIBxPeAHxTrQGwBdG3o+mDbTCd",
+	"zSc5g5adkcMpnZiMGz+InJctx+eQCaNnZTzAHOscipwKRaG18pmBoS8JPqnMlHCrl0UYAwI/cY+ce3vE",
+	"VQl+mtp2oXqneUr24srNFu8/NnOpVPzn1uvBC6hUmHDBXYsA1JywBWlEKgUB2JvcZp25tBw3eU+rC+09",
+	"CbnnKz75Xq+3H+l55s1+mZHYs67wD3g/odsc8qDCXT41FTNGb8J+HntgTB5T5YSF+piupUNxcUMznnZd",
+	"/9t9m61lvkHr/Jf+px6sOSaKFRbQwXU2tawgJxOGWfigBDnNcSTiP3mNTYemsakeVV/B1SasfotVslcK",
+	"owXLXWNV+Ln+pOQtzeoKeCVli2K2v7ZUGLDLPieMpSyN94mgc4596s3LNItAA3nsJ/94JCg2aC3bufDf",
+	"y4ft8INw6/Vah+CvckIZEfYTqoRnXyrR6bqAA4kGRUp+e59aAibcLFGprG72hvw36mcalS9NWUb1W4ck",
+	"pSvljfKR8oKYT92vbykv1tuhml4tBqcHf74OOV+OstY39S7qmGvuAm632u6G7kFzLXt5cm4b/2S1V20m",
+	"uEzHLv7w4GYAthr6G0JAdFaXV3KZJ8zP6dtUEVvJ0jucDJLTdMi6D+nRUfdo/Ih1T+nxoNtPhulDdjIZ",
+	"0NO+JnWFigZV2mQOJVKk3GB0AYlZpkcGT2yaAgfhUYPUfy5S9rkrJ13945IWHiuDygU820+OJg/pgHWP",
+	"x8O0e8Qe0e7p5OSwO0gfJsPxMX3EjvolO1/SKSJylNtngnFXBZ0CL/iJjLz18ssDw27JKy2XP7IskVDs",
+	"EjwwN9b+Oypf+ZQiF3ueSk3Josj5eFmg3DDH6gUnX77YOCIYq1d6And3kLUrrrFZDfTxhhKqZfH/6C2C",
+	"BZ2OH7JBcjzsDtI+7R5NTlj3UXI47g7pcXrETiYP6aNBuSCzDmL9QX4j4bu7e9hXZYfJ7wFOM3YCte7Z",
+	"NvezZckN5nlVNroUQfzd1xjr9xOqw51AvVHvfw9urCaHtOcaYrlTQfZsYRhwDqg86f4PA/dHmt9/fsdY",
+	"PBQe34PdGyyLv4ej++BLeV+2RqLxja62BvjLQpFF6ZJm4NBdES5GIlyNY5oSgkZjNWPzlbXVeGpqCiZc",
+	"pMZyrGDcuIl+DcbNx1KzaZcF6N76A+Pmh7OtBcaNpzrfI/PvfgeyLJuru49GYi8uP4MKHxryku07Q84Z",
+	"y2XVhjH3U7IX5/Q2PgOVjo5EzXbQv45RvY+jEjjCFGZZpTy2qc1M3LAM+pXargxgd42EUYhqjSMxg0P/",
+	"kmWT/Ya0vebTvWvcRUitGbXE+dk11NL/lqGWSruCgEZXbj+wXfMMWTplxtrcwQrPpSwgisYW3QE0YSu0",
+	"wEbfQpbJ29fLrOCLjL2FW34p4DRBQlyED7xnz0ShDxHqtXRZyNc0vz5X77WFZR/FVmlP0NJ4nsv5K6qK",
+	"i4It3BOqkIu34r3Zd5vpt9VPAGt107/mQv9t2+p5Dfa+1pMQdZIZFYJlzl3Q3rPwaaNRW3EUeOkjm70G",
+	"+f/P3rX1tm1D4b9C+CUpIDvOpWngYA/p0KEBlrYIsjcXMyMxthCZ9EgqnlH4vw/nHJKiZSmK2wwt2jzV",
+	"VShSN577+T6+vNkOHLRFE3A8PISdIjT1b+FaiOpVr3/AEM4zx2Aev8PDp+QSv8KvFZbnRZfL9WLDvNgw",
+	"jZWnlcHrjYpQr/I/pA27aykiNRkgvuaitaYn7qHwVOrw28H8O9J1w6yitnmbC51UkXrXQABHQZZgp7aH",
+	"gaosr7TUGrZ/CaohcSAB3q/RnpyEyEQ82A2cSoVFaM25GZa5zNTSjKWzijS34Ur2wTRzs85D6zfNtNk/",
+	"7hehQv7z+DLGkkwm33de5EiEsCJrq82QuhLfbkIttNqwn9zj6yAs2eCv42n69+3x/dH8tXyzOPnnVJ+Z",
+	"I3vycAp/NxfZPJdB+3vhnM4FA/MB3UaERhQaxK9WsIXoyVb1KcJ8Evq9KnVvdDgcIoLMW5Wt3q4wynk4",
+	"PDl7/eaUjoOtAaODjQlnuHPCbvgkNLn49NeQmIE/XOWyBGf8cDhcJ73SWxWkyz0h4+goCZd2M8sNXdtJ",
+	"hYFjsFLHTwtDwrxHu0RBr0RrlWgNTP0XUBQ/Efx+wxuMe0fdkRBSwqapjgJJSs7DyE3PMZ2J9N4kTOkM",
+	"CxFvV5gcF1jTWFcenBL9S+oTHUuM8oA/ugI3c46IaCZhYEFaZEpmuUN9Qa+UW44kewg2wT4oBm9DSOsE",
+	"EJU9UAxoLDOxEDJzhY5KNmKSYNcqNaymPJ0JBFbcn/wOv/vgZmhVjBhabWkylnP+b59PxW/Hp8Ph5JXj",
+	"cKa8Ppds8u6GTyfnzAjM87Jbnt6DpJ9c3vU/KCn6V9yms8DBMjluiVEVubHX+EZ21amXd7AOLvMcZYcp",
+	"t7xQ03IzgdGONhYVJDbSpFdVnBdILY7pX0QWcNTiVXCPTqLPqY1A3ZEq1njSB4GP/VLGVOx7xg0wXvvG",
+	"mU+eZTW6ckfPnhs2GAzGPceHfimr9eh4YDPH8YHZ29VtbIYvcoOdKhZOGnj15mED8atGq+qP3udGHvPN",
+	"pDxqjMfo132JB5cs8kj67sYc2qeKxjU9Ss+d/pekYyKLJ/NrBRb1hsu5y7WgBCCJELc+ka6xfWK/T1iq",
+	"5F2u5/iTy1QUBfyELwT+dbUCr2Aj0zThWktZCOPvR2SD3VhnYaO11Vi+CyKvpv425EOXssHBfuw66YGU",
+	"6DoHx+AVHbc2pvvN6RqdrHuiGUOsRgrEoUSi2rdtQfT9buornLJv15hbChJ1WSXjKv1IwndTOx58IQjP",
+	"dafPoaSbOoRs/YtqVocNiuw80kZgqlNCJUyU1GB36DUP2AVy3PjEyFIUBTbVgRQtLZLTYLc0XpzLlIxl",
+	"a6pkKlALfW8ltMyGlHmMmuJelMvzKZcKafdFvTxNveymXNocrB9UraBw+CU0ys4Ru2dWQR+dntir6YMG",
+	"RdTRZeXf2x7VJYd2Ktz8k0dAqhfczhowqtuRtp6MWf35Ke6q0A/tN5SJRaFWrtoYod41FSnn1fNi+zca",
+	"PUeQL+DvGpZbLBIqddEb9Q562wjUhOZYICokCAIQGJjXpEL9KehHyQYH6Tw7mM6KfiZuS5BBk2rambWL",
+	"0QEWYhQzZezobHg2jLuuv3QHVOK4o4v0gWzHgNCgF0WyyFVvQtJeuTBlZDsQrmOIUPoAUTyhJzrdnhFU",
+	"VsSrZ5haygj4czsg5KasqBvanna98ySpssnYkOBLRqsgcxKKpV29XLReDOrVikGr7qKCmqQRTQs7OthC",
+	"mXjlEG3IdQy57J+eR93aXvkmCi/smZpxeQ52Vy1YUc1K23x7ymtVWqfbMDPualLdzVUbBEO9K8K7gfef",
+	"zfP4K3CvPFrwozf0mlb9M38QElQewf7xLMf/OWsWtmGedtzQe8ELC9bf+r8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

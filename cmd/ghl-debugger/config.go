@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // config is the whole configuration of the binary. It comes from the environment (settings below)
@@ -28,6 +29,22 @@ type config struct {
 	// MaxWorkflowsPerImport and MaxStepsPerWorkflow bound the workflow documents the API reads.
 	MaxWorkflowsPerImport int
 	MaxStepsPerWorkflow   int
+	// The HTTP server's timeouts.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// CORSOrigins are the origins whose browser pages may call the API.
+	CORSOrigins []string
+	// HSTS sends Strict-Transport-Security on every response.
+	HSTS bool
+	// MetricsToken, when set, is the bearer token GET /metrics requires. It is a secret.
+	MetricsToken string
+	// RateLimitRedisTimeout bounds each call of the rate limiter to Redis; a slower Redis is
+	// treated as down and the call is counted in memory.
+	RateLimitRedisTimeout time.Duration
+	// UpgradeURL is where a free account over a rate limit is sent.
+	UpgradeURL string
 }
 
 // setting is one environment variable: its name, its default (as it would be written in the
@@ -48,7 +65,7 @@ var settings = []setting{
 		apply: func(c *config, v string) error { c.DataDir = v; return nil }},
 	{env: "DATABASE_URL", def: "", help: "postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=... selects PostgreSQL; empty means SQLite in the data directory",
 		apply: func(c *config, v string) error { c.DatabaseURL = v; return nil }},
-	{env: "REDIS_URL", def: "", help: "redis://[:PASSWORD@]HOST:PORT/DB; validated at start, reserved for the shared cache and rate limits (not used yet)",
+	{env: "REDIS_URL", def: "", help: "redis://[:PASSWORD@]HOST:PORT/DB; rate limits are counted there, shared by every instance; empty counts them in each instance's memory",
 		apply: func(c *config, v string) error { c.RedisURL = v; return nil }},
 	{env: "GHLD_LOG_LEVEL", def: "info", help: "least severe log level written: debug, info, warn or error",
 		apply: func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
@@ -68,6 +85,27 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.MaxWorkflowsPerImport, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_MAX_STEPS_PER_WORKFLOW", def: "10000", help: "most steps one workflow of an imported or analysed document may hold; more get 422",
 		apply: func(c *config, v string) (err error) { c.MaxStepsPerWorkflow, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_READ_HEADER_TIMEOUT", def: "10s", help: "how long a client may take to send a request's headers; slower ones are cut off (slowloris)",
+		apply: func(c *config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_READ_TIMEOUT", def: "60s", help: "how long a client may take to send a whole request, body included",
+		apply: func(c *config, v string) (err error) { c.ReadTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_WRITE_TIMEOUT", def: "60s", help: "how long the service may take to answer, from the end of the request's headers",
+		apply: func(c *config, v string) (err error) { c.WriteTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_IDLE_TIMEOUT", def: "120s", help: "how long a kept-alive connection may wait for its next request",
+		apply: func(c *config, v string) (err error) { c.IdleTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_CORS_ORIGINS", def: "", help: "comma-separated origins (https://app.example.com) whose browser pages may call the API; * allows any; empty allows none",
+		apply: func(c *config, v string) error { c.CORSOrigins = splitList(v); return nil }},
+	{env: "GHLD_HSTS", def: "false", help: "send Strict-Transport-Security (one year, subdomains included); turn on when clients reach the service over HTTPS only",
+		apply: func(c *config, v string) (err error) { c.HSTS, err = strconv.ParseBool(v); return err }},
+	{env: "GHLD_RATE_LIMIT_REDIS_TIMEOUT", def: "50ms", help: "how long a rate-limit call may wait for Redis; a slower or unreachable Redis is skipped and the call counted in this instance's memory",
+		apply: func(c *config, v string) (err error) {
+			c.RateLimitRedisTimeout, err = time.ParseDuration(v)
+			return err
+		}},
+	{env: "GHLD_UPGRADE_URL", def: "https://ghl-debugger.dev/pricing", help: "page a free account over a rate limit is sent to (upgradeUrl of its 429)",
+		apply: func(c *config, v string) error { c.UpgradeURL = v; return nil }},
+	{env: "GHLD_METRICS_TOKEN", def: "", help: "bearer token GET /metrics requires (Authorization: Bearer TOKEN), at least 16 characters; empty leaves /metrics open",
+		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
 }
 
 // loadConfig reads every setting from getenv, taking the default for unset or empty variables.
@@ -127,8 +165,9 @@ func (c config) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		add("GHLD_MAX_BODY_BYTES %d: must be at least 1024", c.MaxBodyBytes)
 	}
-	if c.GzipMinBytes < 0 {
-		add("GHLD_GZIP_MIN_BYTES %d: must not be negative", c.GzipMinBytes)
+	// The API reads 0 as "the default", so 0 would not mean "compress everything" as it reads.
+	if c.GzipMinBytes < 1 {
+		add("GHLD_GZIP_MIN_BYTES %d: must be at least 1", c.GzipMinBytes)
 	}
 	if c.ShutdownTimeout <= 0 {
 		add("GHLD_SHUTDOWN_TIMEOUT %s: must be positive", c.ShutdownTimeout)
@@ -142,7 +181,74 @@ func (c config) validate() error {
 	if c.MaxStepsPerWorkflow < 1 {
 		add("GHLD_MAX_STEPS_PER_WORKFLOW %d: must be at least 1", c.MaxStepsPerWorkflow)
 	}
+	for _, t := range []struct {
+		env string
+		d   time.Duration
+	}{
+		{"GHLD_READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"GHLD_READ_TIMEOUT", c.ReadTimeout},
+		{"GHLD_WRITE_TIMEOUT", c.WriteTimeout}, {"GHLD_IDLE_TIMEOUT", c.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			add("%s %s: must be positive", t.env, t.d)
+		}
+	}
+	for _, origin := range c.CORSOrigins {
+		if err := validOrigin(origin); err != nil {
+			add("GHLD_CORS_ORIGINS %q: %v", origin, err)
+		}
+	}
+	if c.RateLimitRedisTimeout <= 0 || c.RateLimitRedisTimeout > maxRateLimitRedisTimeout {
+		add("GHLD_RATE_LIMIT_REDIS_TIMEOUT %s: must be positive and at most %s (every request waits for it)", c.RateLimitRedisTimeout, maxRateLimitRedisTimeout)
+	}
+	if u, err := url.Parse(c.UpgradeURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("GHLD_UPGRADE_URL %q: want an absolute http:// or https:// URL", c.UpgradeURL)
+	}
+	// The token is a secret: the messages never show it.
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
+		add("GHLD_METRICS_TOKEN: must be at least %d characters", minMetricsToken)
+	}
+	if strings.ContainsFunc(c.MetricsToken, unicode.IsSpace) {
+		add("GHLD_METRICS_TOKEN: must not contain spaces")
+	}
 	return errors.Join(errs...)
+}
+
+// maxRateLimitRedisTimeout bounds GHLD_RATE_LIMIT_REDIS_TIMEOUT: the rate limiter runs before every
+// request, so a Redis that hangs must not hold requests for long.
+const maxRateLimitRedisTimeout = 5 * time.Second
+
+// minMetricsToken is the shortest metrics token accepted, so a scrape token cannot be guessed.
+const minMetricsToken = 16
+
+// splitList splits a comma-separated value, dropping blanks around and between the items.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// validOrigin checks a CORS origin: "*", or a scheme, a host and an optional port, as browsers send
+// it in the Origin header (no path, no trailing slash).
+func validOrigin(origin string) error {
+	if origin == "*" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want http://HOST[:PORT] or https://HOST[:PORT]")
+	case u.Host == "" || u.User != nil:
+		return errors.New("needs a host and nothing before it, as in https://app.example.com")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(origin, "?") || strings.HasSuffix(origin, "#"):
+		return errors.New("an origin has no path, query or trailing slash, as in https://app.example.com")
+	}
+	return nil
 }
 
 // engine names the database the configuration selects, for logs.
@@ -170,7 +276,24 @@ func (c config) LogValue() slog.Value {
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.Int("max_workflows_per_import", c.MaxWorkflowsPerImport),
 		slog.Int("max_steps_per_workflow", c.MaxStepsPerWorkflow),
+		slog.String("read_header_timeout", c.ReadHeaderTimeout.String()),
+		slog.String("read_timeout", c.ReadTimeout.String()),
+		slog.String("write_timeout", c.WriteTimeout.String()),
+		slog.String("idle_timeout", c.IdleTimeout.String()),
+		slog.String("cors_origins", strings.Join(c.CORSOrigins, ",")),
+		slog.Bool("hsts", c.HSTS),
+		slog.String("metrics_token", redactSecret(c.MetricsToken)),
+		slog.String("rate_limit_redis_timeout", c.RateLimitRedisTimeout.String()),
+		slog.String("upgrade_url", c.UpgradeURL),
 	)
+}
+
+// redactSecret masks a secret that is set, and shows that one that is not is empty.
+func redactSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "xxxxx"
 }
 
 // redactURL masks the password of a URL; a value that does not parse is masked whole, since it

@@ -36,6 +36,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 		MaxWorkflowsPerImport: 1000,
 		MaxStepsPerWorkflow:   10000,
+		ReadHeaderTimeout:     10 * time.Second,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		RateLimitRedisTimeout: 50 * time.Millisecond,
+		UpgradeURL:            "https://ghl-debugger.dev/pricing",
 	}, cfg)
 }
 
@@ -48,13 +54,22 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_LOG_LEVEL":        "debug",
 		"GHLD_LOG_FORMAT":       "TEXT",
 		"GHLD_MAX_BODY_BYTES":   "2048",
-		"GHLD_GZIP_MIN_BYTES":   "0",
+		"GHLD_GZIP_MIN_BYTES":   "1",
 		"GHLD_AUTO_MIGRATE":     "false",
 		"GHLD_SHUTDOWN_TIMEOUT": "3s",
 		"GHLD_DB_MAX_CONNS":     "4",
 
 		"GHLD_MAX_WORKFLOWS_PER_IMPORT": "50",
 		"GHLD_MAX_STEPS_PER_WORKFLOW":   "200",
+		"GHLD_READ_HEADER_TIMEOUT":      "2s",
+		"GHLD_READ_TIMEOUT":             "30s",
+		"GHLD_WRITE_TIMEOUT":            "45s",
+		"GHLD_IDLE_TIMEOUT":             "1m",
+		"GHLD_CORS_ORIGINS":             " https://app.example.com, ,http://localhost:5173 ",
+		"GHLD_HSTS":                     "true",
+		"GHLD_METRICS_TOKEN":            "0123456789abcdef-scrape",
+		"GHLD_RATE_LIMIT_REDIS_TIMEOUT": "120ms",
+		"GHLD_UPGRADE_URL":              "https://agency.example.com/plans",
 	}))
 	require.NoError(t, err)
 	require.NoError(t, cfg.validate())
@@ -66,13 +81,22 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		LogLevel:        slog.LevelDebug,
 		LogFormat:       "text",
 		MaxBodyBytes:    2048,
-		GzipMinBytes:    0,
+		GzipMinBytes:    1,
 		AutoMigrate:     false,
 		ShutdownTimeout: 3 * time.Second,
 		DBMaxConns:      4,
 
 		MaxWorkflowsPerImport: 50,
 		MaxStepsPerWorkflow:   200,
+		ReadHeaderTimeout:     2 * time.Second,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          45 * time.Second,
+		IdleTimeout:           time.Minute,
+		CORSOrigins:           []string{"https://app.example.com", "http://localhost:5173"},
+		HSTS:                  true,
+		MetricsToken:          "0123456789abcdef-scrape",
+		RateLimitRedisTimeout: 120 * time.Millisecond,
+		UpgradeURL:            "https://agency.example.com/plans",
 	}, cfg)
 	require.Equal(t, "postgres", cfg.engine())
 }
@@ -99,6 +123,22 @@ func TestConfigErrors(t *testing.T) {
 		{name: "no pool", env: map[string]string{"GHLD_DB_MAX_CONNS": "0"}, want: "GHLD_DB_MAX_CONNS"},
 		{name: "no workflows per import", env: map[string]string{"GHLD_MAX_WORKFLOWS_PER_IMPORT": "0"}, want: "GHLD_MAX_WORKFLOWS_PER_IMPORT"},
 		{name: "unparsable steps per workflow", env: map[string]string{"GHLD_MAX_STEPS_PER_WORKFLOW": "many"}, want: "GHLD_MAX_STEPS_PER_WORKFLOW"},
+		{name: "zero gzip threshold", env: map[string]string{"GHLD_GZIP_MIN_BYTES": "0"}, want: "GHLD_GZIP_MIN_BYTES"},
+		{name: "unparsable timeout", env: map[string]string{"GHLD_READ_TIMEOUT": "a minute"}, want: "GHLD_READ_TIMEOUT"},
+		{name: "zero header timeout", env: map[string]string{"GHLD_READ_HEADER_TIMEOUT": "0s"}, want: "GHLD_READ_HEADER_TIMEOUT"},
+		{name: "negative write timeout", env: map[string]string{"GHLD_WRITE_TIMEOUT": "-1s"}, want: "GHLD_WRITE_TIMEOUT"},
+		{name: "zero idle timeout", env: map[string]string{"GHLD_IDLE_TIMEOUT": "0"}, want: "GHLD_IDLE_TIMEOUT"},
+		{name: "origin with a path", env: map[string]string{"GHLD_CORS_ORIGINS": "https://app.example.com/"}, want: "GHLD_CORS_ORIGINS"},
+		{name: "origin without scheme", env: map[string]string{"GHLD_CORS_ORIGINS": "app.example.com"}, want: "GHLD_CORS_ORIGINS"},
+		{name: "origin with a user", env: map[string]string{"GHLD_CORS_ORIGINS": "https://me@app.example.com"}, want: "GHLD_CORS_ORIGINS"},
+		{name: "unparsable HSTS", env: map[string]string{"GHLD_HSTS": "sometimes"}, want: "GHLD_HSTS"},
+		{name: "short metrics token", env: map[string]string{"GHLD_METRICS_TOKEN": "short"}, want: "GHLD_METRICS_TOKEN"},
+		{name: "metrics token with a space", env: map[string]string{"GHLD_METRICS_TOKEN": "0123456789 abcdef-scrape"}, want: "GHLD_METRICS_TOKEN"},
+		{name: "unparsable Redis timeout", env: map[string]string{"GHLD_RATE_LIMIT_REDIS_TIMEOUT": "fast"}, want: "GHLD_RATE_LIMIT_REDIS_TIMEOUT"},
+		{name: "zero Redis timeout", env: map[string]string{"GHLD_RATE_LIMIT_REDIS_TIMEOUT": "0s"}, want: "GHLD_RATE_LIMIT_REDIS_TIMEOUT"},
+		{name: "Redis timeout too long", env: map[string]string{"GHLD_RATE_LIMIT_REDIS_TIMEOUT": "30s"}, want: "GHLD_RATE_LIMIT_REDIS_TIMEOUT"},
+		{name: "relative upgrade URL", env: map[string]string{"GHLD_UPGRADE_URL": "/pricing"}, want: "GHLD_UPGRADE_URL"},
+		{name: "upgrade URL scheme", env: map[string]string{"GHLD_UPGRADE_URL": "javascript:alert(1)"}, want: "GHLD_UPGRADE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +154,9 @@ func TestConfigErrorsHideValues(t *testing.T) {
 	_, err := configFor(envOf(map[string]string{"GHLD_DB_MAX_CONNS": "s3cr3t-typed-here"}), "", "")
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cr3t")
+	_, err = configFor(envOf(map[string]string{"GHLD_METRICS_TOKEN": "s3cr3t"}), "", "")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cr3t")
 }
 
 func TestFlagsOverrideEnvironment(t *testing.T) {
@@ -125,14 +168,16 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 
 func TestConfigMasksSecrets(t *testing.T) {
 	cfg, err := configFor(envOf(map[string]string{
-		"DATABASE_URL": "postgres://app:hunter2@db:5432/ghld?sslmode=disable&password=hunter3",
-		"REDIS_URL":    "redis://:hunter4@cache:6379/0",
+		"DATABASE_URL":       "postgres://app:hunter2@db:5432/ghld?sslmode=disable&password=hunter3",
+		"REDIS_URL":          "redis://:hunter4@cache:6379/0",
+		"GHLD_METRICS_TOKEN": "hunter5-scrape-token",
 	}), "", "")
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", slog.Any("config", cfg))
 	out := buf.String()
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4"} {
+	require.Contains(t, out, `"metrics_token":"xxxxx"`)
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5"} {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "app:xxxxx@db:5432")

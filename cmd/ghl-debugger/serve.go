@@ -15,13 +15,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
-// HTTP server timeouts. Reads allow a 10 MiB body on a slow link; headers must come quickly so idle
-// half-open connections cannot pile up (slowloris).
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 60 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
 	// openTimeout bounds opening and migrating the database at start.
 	openTimeout = time.Minute
 	// bootstrapLockID is the PostgreSQL advisory lock key that serialises first-start admin
@@ -56,6 +50,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			logger.Error("close database", slog.String("error", err.Error()))
 		}
 	}()
+	limiter, closeLimiter, err := openRateLimiter(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeLimiter(); err != nil {
+			logger.Error("close Redis client", slog.String("error", err.Error()))
+		}
+	}()
 	handler, err := api.NewHandler(api.Config{
 		Store:        db,
 		Logger:       logger,
@@ -65,6 +68,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 		MaxWorkflowsPerImport: cfg.MaxWorkflowsPerImport,
 		MaxStepsPerWorkflow:   cfg.MaxStepsPerWorkflow,
+		CORSOrigins:           cfg.CORSOrigins,
+		HSTS:                  cfg.HSTS,
+		MetricsToken:          cfg.MetricsToken,
+		RateLimiter:           limiter,
+		UpgradeURL:            cfg.UpgradeURL,
 	})
 	if err != nil {
 		return fmt.Errorf("build HTTP handler: %w", err)
@@ -78,12 +86,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := bootstrapAdmin(ctx, db, baseURL(ln.Addr()), stdout, logger); err != nil {
 		return errors.Join(err, ln.Close())
 	}
+	// The defaults let a 10 MiB body arrive on a slow link while headers must come quickly, so
+	// half-open connections cannot pile up (slowloris).
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)

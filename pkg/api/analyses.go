@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
@@ -68,12 +69,12 @@ func (s *Server) AnalyzeLocation(ctx context.Context, req gen.AnalyzeLocationReq
 			return nil, err
 		}
 	}
-	a, reused, err := s.run(ctx, p.Account.ID, job)
+	a, reused, err := s.run(ctx, p.Account, job)
 	if err != nil {
 		return nil, err
 	}
 	if reused {
-		return gen.AnalyzeLocation200JSONResponse(toAnalysisRun(a, true)), nil
+		return gen.AnalyzeLocation200JSONResponse{Body: toAnalysisRun(a, true)}, nil
 	}
 	return gen.AnalyzeLocation201JSONResponse{
 		Body:    toAnalysisRun(a, false),
@@ -168,10 +169,14 @@ func (s *Server) storedContext(ctx context.Context, accountID, locationID string
 	return &c, nil
 }
 
-// run returns the account's analysis with the job's key when there is one (reused), and otherwise
-// analyses the input and stores the result. When a concurrent request stores the same key first,
-// its analysis is the answer, as if it had been found.
-func (s *Server) run(ctx context.Context, accountID string, job analysisJob) (a store.Analysis, reused bool, err error) {
+// run returns the account's analysis with the job's key when there is one (reused), and otherwise,
+// when the account's analyses per hour allow it (a 429 problem when not), analyses the input and
+// stores the result. When a concurrent request stores the same key first,
+// its analysis is the answer, as if it had been found. Every run is counted by the account's tier
+// and its result (see metrics.go).
+func (s *Server) run(ctx context.Context, account store.Account, job analysisJob) (a store.Analysis, reused bool, err error) {
+	defer func() { countAnalysis(account.Tier, reused, err) }()
+	accountID := account.ID
 	a, err = s.store.FindAnalysis(ctx, accountID, job.locationID, job.scope, job.workflowID, job.hash, analyzer.Version)
 	switch {
 	case err == nil:
@@ -179,7 +184,13 @@ func (s *Server) run(ctx context.Context, accountID string, job analysisJob) (a 
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Analysis{}, false, fmt.Errorf("look up analysis: %w", err)
 	}
+	// Only an analysis that is computed costs the account one of its analyses per hour.
+	if err := s.admitAnalysis(ctx, account); err != nil {
+		return store.Analysis{}, false, err
+	}
+	start := time.Now()
 	rep := analyzer.Analyze(job.input)
+	analysisDuration.UpdateDuration(start)
 	if job.only != "" {
 		narrowed, ok := rep.Only(job.only)
 		if !ok {
@@ -207,6 +218,7 @@ func (s *Server) run(ctx context.Context, accountID string, job analysisJob) (a 
 	if err != nil {
 		return store.Analysis{}, false, fmt.Errorf("store analysis: %w", err)
 	}
+	countFindings(rep.Findings)
 	return a, false, nil
 }
 
@@ -288,12 +300,12 @@ func (s *Server) AnalyzeDocument(ctx context.Context, req gen.AnalyzeDocumentReq
 		}
 	}
 	job.hash = analyzer.ContentHash(input)
-	a, reused, err := s.run(ctx, p.Account.ID, job)
+	a, reused, err := s.run(ctx, p.Account, job)
 	if err != nil {
 		return nil, err
 	}
 	if reused {
-		return gen.AnalyzeDocument200JSONResponse(toAnalysisRun(a, true)), nil
+		return gen.AnalyzeDocument200JSONResponse{Body: toAnalysisRun(a, true)}, nil
 	}
 	return gen.AnalyzeDocument201JSONResponse{
 		Body:    toAnalysisRun(a, false),
@@ -311,7 +323,7 @@ func (s *Server) GetAnalysis(ctx context.Context, req gen.GetAnalysisRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("get analysis %s: %w", req.AnalysisId, err)
 	}
-	return gen.GetAnalysis200JSONResponse(toAnalysis(a)), nil
+	return gen.GetAnalysis200JSONResponse{Body: toAnalysis(a)}, nil
 }
 
 // ListAnalyses returns one page of a location's history, filtered.
@@ -335,11 +347,11 @@ func (s *Server) ListAnalyses(ctx context.Context, req gen.ListAnalysesRequestOb
 	if err != nil {
 		return nil, fmt.Errorf("list analyses of %s: %w", req.LocationId, err)
 	}
-	out := gen.ListAnalyses200JSONResponse{Items: mapSlice(items, toAnalysisSummary)}
+	out := gen.AnalysisList{Items: mapSlice(items, toAnalysisSummary)}
 	if next != "" {
 		out.NextCursor = &next
 	}
-	return out, nil
+	return gen.ListAnalyses200JSONResponse{Body: out}, nil
 }
 
 // DiffAnalyses compares the findings of two of the caller's analyses of the same location and
@@ -368,7 +380,7 @@ func (s *Server) DiffAnalyses(ctx context.Context, req gen.DiffAnalysesRequestOb
 		return nil, fmt.Errorf("decode report of %s: %w", to.ID, err)
 	}
 	d := diffFindings(fromRep.Findings, toRep.Findings)
-	return gen.DiffAnalyses200JSONResponse{
+	return gen.DiffAnalyses200JSONResponse{Body: gen.AnalysisDiff{
 		From: toAnalysisSummary(from.AnalysisSummary),
 		To:   toAnalysisSummary(to.AnalysisSummary),
 		Counts: gen.DiffCounts{
@@ -377,7 +389,7 @@ func (s *Server) DiffAnalyses(ctx context.Context, req gen.DiffAnalysesRequestOb
 		New:       mapSlice(d.added, toFinding),
 		Fixed:     mapSlice(d.fixed, toFinding),
 		Unchanged: mapSlice(d.unchanged, toFinding),
-	}, nil
+	}}, nil
 }
 
 // incomparable explains why two analyses cannot be compared, or returns "" when they can: they must

@@ -66,5 +66,6 @@ func (s *Server) authenticate(ctx context.Context, header string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate API key: %w", err)
 	}
+	activeAccounts.Seen(acc.ID)
 	return Principal{Account: acc, Key: k}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 )
 
 // HeaderRequestID carries the request id in both directions.
@@ -67,10 +69,11 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// requestLogger writes one structured line per request once the response is complete. It hands a
-// returned error to the error handler itself, so the line carries the status the caller received.
-// It logs the route template, not the query string or headers, so no key or personal data reaches
-// the logs.
+// requestLogger writes one structured line per request once the response is complete: request id,
+// method, route template, status, bytes sent, duration and, for an authenticated request, the
+// account id. It hands a returned error to the error handler itself, so the line carries the
+// status the caller received. It logs the route template, not the path, query string or headers,
+// so no key or personal data reaches the logs.
 func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
@@ -87,13 +90,18 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 			if status >= http.StatusInternalServerError {
 				level = slog.LevelError
 			}
-			logger.LogAttrs(req.Context(), level, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", RequestIDFrom(req.Context())),
 				slog.String("method", req.Method),
-				slog.String("route", c.Path()),
+				slog.String("route", metrics.Route(c)),
 				slog.Int("status", status),
 				slog.Int64("bytes_out", size),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			}
+			if p, ok := PrincipalFrom(req.Context()); ok {
+				attrs = append(attrs, slog.String("account_id", p.Account.ID))
+			}
+			logger.LogAttrs(req.Context(), level, "request", attrs...)
 			return nil
 		}
 	}

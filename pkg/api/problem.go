@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
@@ -35,6 +37,12 @@ type Problem struct {
 	Detail string
 	// InvalidFields lists the fields that failed validation.
 	InvalidFields []gen.InvalidField
+	// RetryAfter, when positive, is the Retry-After header in seconds: when a refused request may
+	// be tried again.
+	RetryAfter int64
+	// UpgradeURL, when set, is the upgradeUrl member: where a free account over a rate limit can
+	// upgrade.
+	UpgradeURL string
 	// Err is the cause, logged for server errors and never shown.
 	Err error
 }
@@ -77,6 +85,8 @@ var (
 		"The request could not be understood."}
 	kindUnauthorized = kind{http.StatusUnauthorized, "unauthorized", "Unauthorized",
 		`Send a valid API key as "Authorization: Bearer ghd_...".`}
+	kindMetricsUnauthorized = kind{http.StatusUnauthorized, "unauthorized", "Unauthorized",
+		`Send the deployment's metrics token as "Authorization: Bearer TOKEN".`}
 	kindForbidden = kind{http.StatusForbidden, "forbidden", "Forbidden",
 		"The API key may not do this."}
 	kindNotFound = kind{http.StatusNotFound, "not-found", "Not found",
@@ -93,6 +103,8 @@ var (
 		"The service could not complete the request."}
 	kindUnavailable = kind{http.StatusServiceUnavailable, "service-unavailable", "Service unavailable",
 		"The service cannot handle the request now; try again later."}
+	kindRateLimited = kind{http.StatusTooManyRequests, "rate-limited", "Too many requests",
+		"The account has used up a rate limit of its tier; try again later."}
 )
 
 // errorTable maps the domain's errors to the problem the API answers with. Errors not listed here
@@ -108,6 +120,7 @@ var errorTable = []struct {
 	{err: store.ErrInvalidCursor, kind: kindValidation, field: &gen.InvalidField{
 		Field: "cursor", Location: gen.InvalidFieldLocationQuery, Reason: "is not a cursor this API returned"}},
 	{err: errUnauthorized, kind: kindUnauthorized},
+	{err: metrics.ErrUnauthorized, kind: kindMetricsUnauthorized},
 }
 
 // statusKinds gives the problem for errors that carry only an HTTP status: Echo's own (404 for an
@@ -122,6 +135,7 @@ var statusKinds = map[int]kind{
 	http.StatusRequestEntityTooLarge: kindPayloadTooLarge,
 	http.StatusUnsupportedMediaType:  kindUnsupportedMediaType,
 	http.StatusServiceUnavailable:    kindUnavailable,
+	http.StatusTooManyRequests:       kindRateLimited,
 }
 
 // newProblem returns a problem of kind k; detail "" keeps the kind's default.
@@ -210,9 +224,15 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if len(p.InvalidFields) > 0 {
 			doc.InvalidFields = &p.InvalidFields
 		}
+		if p.UpgradeURL != "" {
+			doc.UpgradeUrl = &p.UpgradeURL
+		}
 		h := c.Response().Header()
 		if p.Status == http.StatusUnauthorized {
 			h.Set("WWW-Authenticate", `Bearer realm="ghl-debugger"`)
+		}
+		if p.RetryAfter > 0 {
+			h.Set(HeaderRetryAfter, strconv.FormatInt(p.RetryAfter, 10))
 		}
 		h.Set(echo.HeaderContentType, contentTypeProblem)
 		h.Set("Cache-Control", "no-store")

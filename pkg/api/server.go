@@ -6,6 +6,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
@@ -28,6 +30,7 @@ type Store interface {
 	Engine() string
 	Ping(ctx context.Context) error
 	Stats() sql.DBStats
+	CountAccountsByTier(ctx context.Context) (map[store.Tier]int, error)
 	AuthenticateAPIKey(ctx context.Context, hash string) (store.Account, store.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID, name, hash, prefix string) (store.APIKey, error)
 	ListAPIKeys(ctx context.Context, accountID string) ([]store.APIKey, error)
@@ -62,6 +65,10 @@ type Server struct {
 	// documentLimits bound the workflow documents that imports and analyses read; zero fields
 	// take the importer's defaults.
 	documentLimits importer.Options
+	// limiter counts each account's requests and analyses; NewHandler always sets it.
+	limiter RateLimiter
+	// upgradeURL is shown to free accounts over a rate limit.
+	upgradeURL string
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and
@@ -75,7 +82,9 @@ func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.Get
 	return gen.GetHealth200JSONResponse{Status: gen.HealthStatusOk}, nil
 }
 
-// GetHealthDetailed pings the database and reports it with the process's memory and version.
+// GetHealthDetailed pings the database and reports it with the process's memory and version and
+// the rate limiter's state. Only the database decides the status: without Redis the limiter counts
+// in memory and the service keeps serving.
 func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedRequestObject) (gen.GetHealthDetailedResponseObject, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, healthPingTimeout)
 	defer cancel()
@@ -99,6 +108,7 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 			SysBytes:       int64(mem.Sys),
 			Goroutines:     int32(runtime.NumGoroutine()),
 		},
+		RateLimiter: toRateLimiterHealth(s.limiter.Status(ctx)),
 	}
 	if pingErr != nil {
 		body.Status = gen.HealthDetailedStatusUnavailable
@@ -117,29 +127,41 @@ func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMe
 	if !ok {
 		return nil, fmt.Errorf("account %s has unknown tier %q", p.Account.ID, p.Account.Tier)
 	}
-	usage, err := s.usage(ctx, p.Account.ID)
+	usage, err := s.usage(ctx, p.Account)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetMe200JSONResponse{
+	return gen.GetMe200JSONResponse{Body: gen.Me{
 		Account: toAccount(p.Account),
 		Limits: gen.Limits{
-			RequestsPerMinute: int32(limits.RequestsPerMinute),
-			AnalysesPerHour:   int32(limits.AnalysesPerHour),
-			MaxBodyBytes:      s.maxBodyBytes,
+			RequestsPerMinute:     int32(limits.RequestsPerMinute),
+			AnalysesPerHour:       int32(limits.AnalysesPerHour),
+			MaxBodyBytes:          s.maxBodyBytes,
+			MaxWorkflowsPerImport: int32(cmp.Or(s.documentLimits.MaxWorkflows, importer.DefaultMaxWorkflows)),
+			MaxStepsPerWorkflow:   int32(cmp.Or(s.documentLimits.MaxStepsPerWorkflow, importer.DefaultMaxStepsPerWorkflow)),
 		},
 		Usage: usage,
-	}, nil
+	}}, nil
 }
 
-// usage counts the account's active keys and its locations. The store has no count of locations,
-// so it walks the pages at the largest size: one query per 200 locations.
-func (s *Server) usage(ctx context.Context, accountID string) (gen.Usage, error) {
+// usage counts the account's active keys and its locations, and reads what the current windows of
+// its rate limits have counted without counting anything. The store has no count of locations, so
+// it walks the pages at the largest size: one query per 200 locations.
+func (s *Server) usage(ctx context.Context, account store.Account) (gen.Usage, error) {
+	accountID := account.ID
+	requests, err := s.limiter.Peek(ctx, accountID, tier.Name(account.Tier), ratelimit.Requests)
+	if err != nil {
+		return gen.Usage{}, fmt.Errorf("read requests budget: %w", err)
+	}
+	analyses, err := s.limiter.Peek(ctx, accountID, tier.Name(account.Tier), ratelimit.Analyses)
+	if err != nil {
+		return gen.Usage{}, fmt.Errorf("read analyses budget: %w", err)
+	}
 	keys, err := s.store.ListAPIKeys(ctx, accountID)
 	if err != nil {
 		return gen.Usage{}, fmt.Errorf("list API keys: %w", err)
 	}
-	var u gen.Usage
+	u := gen.Usage{RequestsThisMinute: int32(requests.Used), AnalysesThisHour: int32(analyses.Used)}
 	for _, k := range keys {
 		if k.RevokedAt == nil {
 			u.ActiveApiKeys++
@@ -173,7 +195,7 @@ func (s *Server) ListApiKeys(ctx context.Context, req gen.ListApiKeysRequestObje
 		revoked := *state == gen.ListApiKeysParamsStateRevoked
 		keys = slices.DeleteFunc(keys, func(k store.APIKey) bool { return (k.RevokedAt != nil) != revoked })
 	}
-	return gen.ListApiKeys200JSONResponse{Items: mapSlice(keys, toAPIKey)}, nil
+	return gen.ListApiKeys200JSONResponse{Body: gen.APIKeyList{Items: mapSlice(keys, toAPIKey)}}, nil
 }
 
 // CreateApiKey makes a key for the caller and returns its secret, this once.
@@ -191,10 +213,10 @@ func (s *Server) CreateApiKey(ctx context.Context, req gen.CreateApiKeyRequestOb
 		return nil, fmt.Errorf("create API key: %w", err)
 	}
 	out := toAPIKey(k)
-	return gen.CreateApiKey201JSONResponse{
+	return gen.CreateApiKey201JSONResponse{Body: gen.CreatedAPIKey{
 		Id: out.Id, Name: out.Name, Prefix: out.Prefix, CreatedAt: out.CreatedAt,
 		LastUsedAt: out.LastUsedAt, RevokedAt: out.RevokedAt, Key: key.Secret,
-	}, nil
+	}}, nil
 }
 
 // RevokeApiKey revokes one of the caller's keys.
@@ -207,7 +229,7 @@ func (s *Server) RevokeApiKey(ctx context.Context, req gen.RevokeApiKeyRequestOb
 	if err != nil {
 		return nil, fmt.Errorf("revoke API key %s: %w", req.KeyId, err)
 	}
-	return gen.RevokeApiKey200JSONResponse(toAPIKey(k)), nil
+	return gen.RevokeApiKey200JSONResponse{Body: toAPIKey(k)}, nil
 }
 
 // ListLocations returns one page of the caller's locations.
@@ -227,11 +249,11 @@ func (s *Server) ListLocations(ctx context.Context, req gen.ListLocationsRequest
 	if err != nil {
 		return nil, fmt.Errorf("list locations: %w", err)
 	}
-	out := gen.ListLocations200JSONResponse{Items: mapSlice(locs, toLocation)}
+	out := gen.LocationList{Items: mapSlice(locs, toLocation)}
 	if next != "" {
 		out.NextCursor = &next
 	}
-	return out, nil
+	return gen.ListLocations200JSONResponse{Body: out}, nil
 }
 
 // CreateLocation adds a location to the caller's account.
@@ -264,7 +286,7 @@ func (s *Server) GetLocation(ctx context.Context, req gen.GetLocationRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("get location %s: %w", req.LocationId, err)
 	}
-	return gen.GetLocation200JSONResponse(toLocation(loc)), nil
+	return gen.GetLocation200JSONResponse{Body: toLocation(loc)}, nil
 }
 
 // DeleteLocation deletes one of the caller's locations.

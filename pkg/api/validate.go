@@ -23,8 +23,9 @@ import (
 )
 
 // specGate is the middleware that applies openapi.yaml to every request before its handler: it
-// finds the operation, authenticates the caller when the operation requires bearerAuth, checks the
-// body's media type and size, and validates parameters and body against the spec. Requests for
+// finds the operation, authenticates the caller when the operation requires bearerAuth and counts
+// the request against the account's rate limit, checks the body's media type and size, and
+// validates parameters and body against the spec. Requests for
 // paths that are not in the spec (the docs, Echo's 404) pass through untouched.
 type specGate struct {
 	server       *Server
@@ -73,30 +74,41 @@ func (g *specGate) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			// with the docs, a 404 or a 405 that lists the allowed methods.
 			return next(c)
 		}
+		validated := func(c *echo.Context) error { return g.validate(c, route, params, next) }
 		if requiresBearer(route) {
 			p, err := g.server.authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
 			if err != nil {
 				return err
 			}
-			req = req.WithContext(withPrincipal(req.Context(), p))
-			c.SetRequest(req)
+			c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
+			// The rate limit counts per account, so it needs the authenticated one, and it counts
+			// every request the account makes, invalid ones too: it runs between authentication
+			// and validation.
+			return g.server.limitRequests(validated)(c)
 		}
-		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
-			if err := g.readBody(req, rb.Value); err != nil {
-				return err
-			}
-		}
-		err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
-			Request:    req,
-			PathParams: params,
-			Route:      route,
-			Options:    g.options,
-		})
-		if err != nil {
-			return validationProblem(err)
-		}
-		return next(c)
+		return validated(c)
 	}
+}
+
+// validate reads the request's body, within the size limit, and validates the request against
+// the operation of route before handing it to next.
+func (g *specGate) validate(c *echo.Context, route *routers.Route, params map[string]string, next echo.HandlerFunc) error {
+	req := c.Request()
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		if err := g.readBody(req, rb.Value); err != nil {
+			return err
+		}
+	}
+	err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: params,
+		Route:      route,
+		Options:    g.options,
+	})
+	if err != nil {
+		return validationProblem(err)
+	}
+	return next(c)
 }
 
 // requiresBearer reports whether the operation's security requirements (its own, or the spec's

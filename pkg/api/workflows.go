@@ -69,7 +69,7 @@ func (s *Server) ImportWorkflows(ctx context.Context, req gen.ImportWorkflowsReq
 	if err != nil {
 		return nil, fmt.Errorf("import workflows into %s: %w", req.LocationId, err)
 	}
-	body := gen.ImportWorkflows201JSONResponse{
+	body := gen.ImportResult{
 		Dialect:        gen.ImportResultDialect(res.Dialect),
 		ContextUpdated: locContext != nil,
 		Workflows:      make([]gen.ImportedWorkflow, 0, len(out.Workflows)),
@@ -80,7 +80,7 @@ func (s *Server) ImportWorkflows(ctx context.Context, req gen.ImportWorkflowsReq
 			Steps: int32(w.Steps), Created: out.Created[i],
 		})
 	}
-	return body, nil
+	return gen.ImportWorkflows201JSONResponse{Body: body}, nil
 }
 
 // toImportedWorkflows converts an import's workflows for the store: the normalized model as JSON,
@@ -168,11 +168,11 @@ func (s *Server) ListWorkflows(ctx context.Context, req gen.ListWorkflowsRequest
 	if err != nil {
 		return nil, fmt.Errorf("list workflows of %s: %w", req.LocationId, err)
 	}
-	out := gen.ListWorkflows200JSONResponse{Items: mapSlice(wfs, toWorkflow)}
+	out := gen.WorkflowList{Items: mapSlice(wfs, toWorkflow)}
 	if next != "" {
 		out.NextCursor = &next
 	}
-	return out, nil
+	return gen.ListWorkflows200JSONResponse{Body: out}, nil
 }
 
 // GetWorkflow returns a workflow with its normalized model and its document as imported.
@@ -186,7 +186,7 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 		return nil, fmt.Errorf("get workflow %s: %w", req.WorkflowId, err)
 	}
 	sum := toWorkflow(w)
-	out := gen.GetWorkflow200JSONResponse{
+	out := gen.WorkflowDetail{
 		Id: sum.Id, GhlWorkflowId: sum.GhlWorkflowId, Name: sum.Name, Status: sum.Status, Dialect: sum.Dialect,
 		GhlVersion: sum.GhlVersion, Steps: sum.Steps, LastAnalysis: sum.LastAnalysis,
 		CreatedAt: sum.CreatedAt, UpdatedAt: sum.UpdatedAt, Normalized: w.Normalized,
@@ -194,7 +194,7 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if w.Raw != nil {
 		out.Raw = &w.Raw
 	}
-	return out, nil
+	return gen.GetWorkflow200JSONResponse{Body: out}, nil
 }
 
 // DeleteWorkflow deletes a workflow; its analyses stay in the history.
@@ -219,7 +219,7 @@ func (s *Server) GetLocationContext(ctx context.Context, req gen.GetLocationCont
 	if err != nil {
 		return nil, fmt.Errorf("get context of %s: %w", req.LocationId, err)
 	}
-	return gen.GetLocationContext200JSONResponse(storedContext(c)), nil
+	return gen.GetLocationContext200JSONResponse{Body: storedContext(c)}, nil
 }
 
 // PutLocationContext replaces a location's context. The body is stored as the analyzer's model
@@ -240,7 +240,7 @@ func (s *Server) PutLocationContext(ctx context.Context, req gen.PutLocationCont
 	if err := s.store.PutContext(ctx, p.Account.ID, req.LocationId, c); err != nil {
 		return nil, fmt.Errorf("put context of %s: %w", req.LocationId, err)
 	}
-	return gen.PutLocationContext200JSONResponse(storedContext(c)), nil
+	return gen.PutLocationContext200JSONResponse{Body: storedContext(c)}, nil
 }
 
 // DeleteLocationContext forgets a location's context.

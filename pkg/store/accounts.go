@@ -77,3 +77,20 @@ func (q *queries) SetAccountTier(ctx context.Context, id string, tier Tier) (Acc
 	}
 	return r.account(), nil
 }
+
+// CountAccountsByTier returns the number of accounts of each tier, every known tier included (0 when
+// it has none).
+func (q *queries) CountAccountsByTier(ctx context.Context) (map[Tier]int, error) {
+	var rows []struct {
+		Tier  string `db:"tier"`
+		Count int    `db:"n"`
+	}
+	if err := q.list(ctx, &rows, `SELECT tier, count(*) AS n FROM accounts GROUP BY tier`); err != nil {
+		return nil, fmt.Errorf("count accounts by tier: %w", err)
+	}
+	counts := map[Tier]int{TierFree: 0, TierPro: 0, TierEnterprise: 0}
+	for _, r := range rows {
+		counts[Tier(r.Tier)] = r.Count
+	}
+	return counts, nil
+}

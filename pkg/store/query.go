@@ -4,36 +4,45 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// The helpers below take query texts written with ? placeholders, rebind them for the engine and
-// return the store's errors, so that the data methods read as one statement each.
+// The helpers below take query texts written with ? placeholders, rebind them for the engine, time
+// each statement under its query family and return the store's errors, so that the data methods
+// read as one statement each.
 
 // get scans the single row that query returns into dest; no row is ErrNotFound.
 func (q *queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	if err := sqlx.GetContext(ctx, q.ext, dest, q.rebind(query), args...); err != nil {
-		return q.dbError(err)
-	}
-	return nil
+	start := time.Now()
+	return q.done(start, sqlx.GetContext(ctx, q.ext, dest, q.rebind(query), args...))
 }
 
 // list scans every row that query returns into dest, a pointer to a slice.
 func (q *queries) list(ctx context.Context, dest any, query string, args ...any) error {
-	if err := sqlx.SelectContext(ctx, q.ext, dest, q.rebind(query), args...); err != nil {
-		return q.dbError(err)
-	}
-	return nil
+	start := time.Now()
+	return q.done(start, sqlx.SelectContext(ctx, q.ext, dest, q.rebind(query), args...))
 }
 
 // exec runs a statement that returns no rows.
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	start := time.Now()
 	res, err := q.ext.ExecContext(ctx, q.rebind(query), args...)
-	if err != nil {
-		return nil, q.dbError(err)
+	if err := q.done(start, err); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// done records the statement that started at start under its query family (see families.go) and
+// returns err turned into the store's errors.
+func (q *queries) done(start time.Time, err error) error {
+	if err != nil {
+		err = q.dbError(err)
+	}
+	observe(start, err)
+	return err
 }
 
 // atomic runs fn on queries bound to a transaction, so that a method writing several statements

@@ -74,6 +74,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := x.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s database: %w", t.dialect.engine, err), x.Close())
 	}
+	openPools.Store(x.DB, struct{}{})
 	return &DB{queries: queries{ext: x, dialect: t.dialect, now: now}, x: x}, nil
 }
 
@@ -81,7 +82,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 func (db *DB) Engine() string { return db.dialect.engine }
 
 // Close closes every connection in the pool.
-func (db *DB) Close() error { return db.x.Close() }
+func (db *DB) Close() error {
+	openPools.Delete(db.x.DB)
+	return db.x.Close()
+}
 
 // Ping checks that the database answers; the detailed health check uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.x.PingContext(ctx) }

@@ -35,10 +35,39 @@ export interface paths {
         /**
          * Readiness check with dependency details
          * @description Pings the database and reports whether it answered and how long it took, the process's
-         *     memory and goroutines, the build version and the uptime. Answers `503` with the same body
-         *     when the database does not answer, so it can serve as a readiness probe. No authentication.
+         *     memory and goroutines, the build version and the uptime, and where the rate limiter counts
+         *     (Redis or this instance's memory) with whether Redis answers a ping. Answers `503` with the
+         *     same body when the database does not answer, so it can serve as a readiness probe; a Redis
+         *     that does not answer leaves it `200`, since the service keeps serving without it. No
+         *     authentication.
          */
         get: operations["getHealthDetailed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/db-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Database pool and query statistics
+         * @description Reports the database connection pool (open, in use, idle, waits) and, for each query family
+         *     (the store operation that sent the statements, such as `locations.list`), how many statements
+         *     it sent and how long they took since the process started: the total and mean, and the 50th,
+         *     95th and 99th percentiles and the maximum of its most recent statements (`queryWindow`).
+         *     Families are listed with the most total time first, so the query that costs the database the
+         *     most comes first. The numbers are this instance's. Needs an admin account's API key: any
+         *     other key answers `403`.
+         */
+        get: operations["getDbStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -57,7 +86,9 @@ export interface paths {
         /**
          * The calling account
          * @description Returns the account the API key belongs to, its tier, the limits that tier grants and the
-         *     account's current usage.
+         *     account's current usage, including the requests and analyses counted in the current windows
+         *     of its rate limits (reading them does not count against the analyses budget; the request
+         *     itself counts like any other).
          */
         get: operations["getMe"];
         put?: never;
@@ -351,6 +382,10 @@ export interface paths {
          *     When the location already has an analysis with the same key, that analysis is returned with
          *     `200` and `reused: true` instead of being computed again; a new analysis answers `201`.
          *     A location without workflows answers `422` (`no-workflows`).
+         *
+         *     A computed analysis counts against the account's analyses per hour; a reused one does not.
+         *     When the budget is used up, a request that would compute an analysis answers `429`, while
+         *     one answered with a stored analysis still succeeds.
          */
         post: operations["analyzeLocation"];
         delete?: never;
@@ -380,6 +415,10 @@ export interface paths {
          *     importer cannot read, or one over a limit, answers `422` as for an import, with JSON paths
          *     into the request body (`$.document.workflows[0].steps`); a document without workflows
          *     answers `422` (`no-workflows`).
+         *
+         *     A computed analysis counts against the account's analyses per hour; a reused one does not.
+         *     When the budget is used up, a request that would compute an analysis answers `429`, while
+         *     one answered with a stored analysis still succeeds.
          */
         post: operations["analyzeDocument"];
         delete?: never;
@@ -540,6 +579,12 @@ export interface components {
             requestId: string;
             /** @description For validation errors, each field that is invalid and why. */
             invalidFields?: components["schemas"]["InvalidField"][];
+            /**
+             * Format: uri
+             * @description For a free account over a rate limit, where to upgrade to a tier with higher limits.
+             * @example https://ghl-debugger.dev/pricing
+             */
+            upgradeUrl?: string;
         };
         /** @description One invalid part of a request. */
         InvalidField: {
@@ -573,7 +618,8 @@ export interface components {
         /** @description The service's readiness with the state of its dependencies. */
         HealthDetailed: {
             /**
-             * @description `ok` when every dependency answered, `unavailable` otherwise.
+             * @description `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
+             *     not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
              * @example ok
              * @enum {string}
              */
@@ -591,6 +637,39 @@ export interface components {
             uptimeSeconds: number;
             database: components["schemas"]["DatabaseHealth"];
             memory: components["schemas"]["MemoryStats"];
+            rateLimiter: components["schemas"]["RateLimiterHealth"];
+        };
+        /**
+         * @description Where the rate limiter counts and whether Redis answers. When Redis does not answer within
+         *     the limiter's timeout (`GHLD_RATE_LIMIT_REDIS_TIMEOUT`), the instance counts in its own
+         *     memory and keeps serving; it returns to Redis as soon as Redis answers again.
+         */
+        RateLimiterHealth: {
+            /**
+             * @description `redis`: the counters are in Redis, shared by every instance. `memory-fallback`: Redis
+             *     is configured but did not answer the last call in time, so this instance counts in its
+             *     own memory. `memory`: no Redis is configured; each instance counts on its own.
+             * @example redis
+             * @enum {string}
+             */
+            mode: "redis" | "memory-fallback" | "memory";
+            /**
+             * @description Whether Redis answered a ping within the limiter's timeout; absent when no Redis is configured.
+             * @example true
+             */
+            redisReachable?: boolean;
+            /**
+             * Format: double
+             * @description How long the ping took, in milliseconds; absent when no Redis is configured.
+             * @example 0.31
+             */
+            redisLatencyMs?: number;
+            /**
+             * Format: int64
+             * @description Calls this instance counted in its memory because Redis did not answer, since it started.
+             * @example 0
+             */
+            fallbacks: number;
         };
         /** @description The database's reachability and latency. */
         DatabaseHealth: {
@@ -639,6 +718,143 @@ export interface components {
              */
             goroutines: number;
         };
+        /** @description The database connection pool and the statements of each query family since the process started. */
+        DbStats: {
+            /**
+             * @description The database engine in use: the embedded SQLite default or PostgreSQL.
+             * @example postgres
+             * @enum {string}
+             */
+            engine: "sqlite" | "postgres";
+            pool: components["schemas"]["DbPoolStats"];
+            /**
+             * Format: int32
+             * @description How many of a family's most recent statements its percentiles and maximum are taken over, at most.
+             * @example 1024
+             */
+            queryWindow: number;
+            /** @description Every query family that has sent a statement, the one with the most total time first. */
+            queries: components["schemas"]["QueryFamilyStats"][];
+        };
+        /** @description The state of the database connection pool of this instance. */
+        DbPoolStats: {
+            /**
+             * Format: int32
+             * @description The most connections the pool opens (1 on SQLite).
+             * @example 10
+             */
+            maxOpenConnections: number;
+            /**
+             * Format: int32
+             * @description Connections open now, in use or idle.
+             * @example 4
+             */
+            openConnections: number;
+            /**
+             * Format: int32
+             * @description Connections running a statement or holding a transaction now.
+             * @example 1
+             */
+            inUse: number;
+            /**
+             * Format: int32
+             * @description Open connections waiting in the pool for work.
+             * @example 3
+             */
+            idle: number;
+            /**
+             * Format: int64
+             * @description How many times a statement had to wait for a free connection since the start.
+             * @example 0
+             */
+            waitCount: number;
+            /**
+             * Format: double
+             * @description The time statements spent waiting for a free connection since the start, in milliseconds.
+             * @example 0
+             */
+            waitDurationMs: number;
+            /**
+             * Format: int64
+             * @description Connections closed because the pool had more idle ones than it keeps.
+             * @example 0
+             */
+            maxIdleClosed: number;
+            /**
+             * Format: int64
+             * @description Connections closed because they were idle for too long.
+             * @example 2
+             */
+            maxIdleTimeClosed: number;
+            /**
+             * Format: int64
+             * @description Connections closed because they reached their maximum age.
+             * @example 0
+             */
+            maxLifetimeClosed: number;
+        };
+        /** @description The statements one query family sent since the process started, and how long they took. */
+        QueryFamilyStats: {
+            /**
+             * @description The store operation that sent the statements, as `area.operation`.
+             * @example locations.list
+             */
+            family: string;
+            /**
+             * Format: int64
+             * @description Statements sent.
+             * @example 1520
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Statements the database failed to run (a lost connection, a timeout); a missing row or a conflict is not one.
+             * @example 0
+             */
+            errors: number;
+            /**
+             * Format: double
+             * @description The time all its statements took, added up, in milliseconds.
+             * @example 2280.4
+             */
+            totalMs: number;
+            /**
+             * Format: double
+             * @description The mean time of a statement, in milliseconds.
+             * @example 1.5
+             */
+            meanMs: number;
+            /**
+             * Format: int32
+             * @description How many recent statements the percentiles and the maximum are taken over.
+             * @example 1024
+             */
+            window: number;
+            /**
+             * Format: double
+             * @description The median time of the recent statements, in milliseconds.
+             * @example 1.1
+             */
+            p50Ms: number;
+            /**
+             * Format: double
+             * @description The 95th percentile of the recent statements' times, in milliseconds.
+             * @example 3.9
+             */
+            p95Ms: number;
+            /**
+             * Format: double
+             * @description The 99th percentile of the recent statements' times, in milliseconds.
+             * @example 8.2
+             */
+            p99Ms: number;
+            /**
+             * Format: double
+             * @description The slowest of the recent statements, in milliseconds.
+             * @example 21.7
+             */
+            maxMs: number;
+        };
         /**
          * @description The account's plan; it sets the account's limits.
          * @example pro
@@ -680,7 +896,7 @@ export interface components {
             requestsPerMinute: number;
             /**
              * Format: int32
-             * @description Analyses the account may run per hour.
+             * @description Analyses the account may have computed per hour; reused stored results are free.
              * @example 100
              */
             analysesPerHour: number;
@@ -690,6 +906,18 @@ export interface components {
              * @example 10485760
              */
             maxBodyBytes: number;
+            /**
+             * Format: int32
+             * @description The most workflows one imported or analysed document may hold.
+             * @example 1000
+             */
+            maxWorkflowsPerImport: number;
+            /**
+             * Format: int32
+             * @description The most steps one workflow of an imported or analysed document may hold.
+             * @example 10000
+             */
+            maxStepsPerWorkflow: number;
         };
         /** @description What the account uses now. */
         Usage: {
@@ -705,6 +933,18 @@ export interface components {
              * @example 2
              */
             activeApiKeys: number;
+            /**
+             * Format: int32
+             * @description Requests counted in the current window of the requests budget, this one included; at most `requestsPerMinute`.
+             * @example 12
+             */
+            requestsThisMinute: number;
+            /**
+             * Format: int32
+             * @description Analyses computed in the current window of the analyses budget; at most `analysesPerHour`.
+             * @example 4
+             */
+            analysesThisHour: number;
         };
         /** @description The calling account with its tier, limits and usage. */
         Me: {
@@ -2193,6 +2433,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The API key is valid but its account may not do this (an operator route needs an admin account). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The resource does not exist or belongs to another account. */
         NotFound: {
             headers: {
@@ -2223,6 +2472,25 @@ export interface components {
         /** @description The request body is not `application/json`. */
         UnsupportedMediaType: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The account has used up a budget of its tier: requests per minute, or, for an operation that
+         *     computes an analysis, analyses per hour. `detail` names the budget and when it resets;
+         *     `Retry-After` says how many seconds to wait. The `X-RateLimit-*` headers describe the
+         *     requests budget. A free account's answer also carries `upgradeUrl`, where a tier with
+         *     higher limits can be bought.
+         */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2322,6 +2590,31 @@ export interface components {
          * @example W/"rules-1.0.0"
          */
         ETag: string;
+        /**
+         * @description The requests per minute the account's tier allows, across all of its keys. Sent with every
+         *     response to a request that presented a valid API key.
+         * @example 100
+         */
+        RateLimitLimit: number;
+        /**
+         * @description The requests the account has left in the current one-minute window, this one counted. Sent
+         *     with every response to a request that presented a valid API key.
+         * @example 99
+         */
+        RateLimitRemaining: number;
+        /**
+         * @description When the current window of the requests budget ends, in Unix time (seconds): from then the
+         *     account has its whole limit again. Sent with every response to a request that presented a
+         *     valid API key.
+         * @example 1795602660
+         */
+        RateLimitReset: number;
+        /**
+         * @description Seconds to wait before trying again: until the window of the budget that was used up
+         *     (requests per minute, or analyses per hour) ends.
+         * @example 42
+         */
+        RetryAfter: number;
     };
     pathItems: never;
 }
@@ -2378,6 +2671,33 @@ export interface operations {
             };
         };
     };
+    getDbStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool's state and every query family seen so far. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DbStats"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -2390,6 +2710,9 @@ export interface operations {
             /** @description The calling account. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2397,6 +2720,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2418,6 +2742,9 @@ export interface operations {
             /** @description The account's keys. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2426,6 +2753,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2445,6 +2773,9 @@ export interface operations {
             /** @description The key was created; `key` is its secret, shown this once. */
             201: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2455,6 +2786,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2476,6 +2808,9 @@ export interface operations {
             /** @description The key, now revoked. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2485,6 +2820,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2511,6 +2847,9 @@ export interface operations {
             /** @description One page of locations. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,6 +2858,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2543,6 +2883,9 @@ export interface operations {
                      * @example /v1/locations/loc_d5e6f7g2h3i4j5k6l7m2
                      */
                     Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2554,6 +2897,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2575,6 +2919,9 @@ export interface operations {
             /** @description The location. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2584,6 +2931,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2605,6 +2953,9 @@ export interface operations {
             /** @description The location was deleted. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2612,6 +2963,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2649,6 +3001,9 @@ export interface operations {
             /** @description One page of workflows. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2658,6 +3013,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2683,6 +3039,9 @@ export interface operations {
             /** @description The workflows were stored (created or replaced). */
             201: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2695,6 +3054,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableDocument"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2721,6 +3081,9 @@ export interface operations {
             /** @description The workflow. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2730,6 +3093,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2756,6 +3120,9 @@ export interface operations {
             /** @description The workflow was deleted. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2763,6 +3130,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2784,6 +3152,9 @@ export interface operations {
             /** @description The location's context, or `known` `false` when there is none. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2793,6 +3164,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2818,6 +3190,9 @@ export interface operations {
             /** @description The context as stored now. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2829,6 +3204,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2850,6 +3226,9 @@ export interface operations {
             /** @description The context is unknown now. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2857,6 +3236,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2914,6 +3294,9 @@ export interface operations {
             /** @description One page of the history. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2923,6 +3306,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2948,6 +3332,9 @@ export interface operations {
             /** @description An analysis with the same key existed; it is returned as it was stored. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,6 +3349,9 @@ export interface operations {
                      * @example /v1/analyses/ana_h7k2m4p6r2s3t5v7w2x4
                      */
                     Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2974,6 +3364,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["NoWorkflows"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2993,6 +3384,9 @@ export interface operations {
             /** @description An analysis with the same key existed; it is returned as it was stored. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3007,6 +3401,9 @@ export interface operations {
                      * @example /v1/analyses/ana_h7k2m4p6r2s3t5v7w2x4
                      */
                     Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3019,6 +3416,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableDocument"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3040,6 +3438,9 @@ export interface operations {
             /** @description The analysis. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3049,6 +3450,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3076,6 +3478,9 @@ export interface operations {
             /** @description The differences. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3086,6 +3491,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["NotComparable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -1,0 +1,339 @@
+package ratelimit_test
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
+	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
+)
+
+// envRedisURL names the variable holding a real Redis that tests may use, such as
+// redis://127.0.0.1:6379/0. Each test works under a key prefix of its own and deletes its keys.
+const envRedisURL = "GHLD_TEST_REDIS_URL"
+
+// testTimeout is the Redis timeout of the tests that check counting rather than timeouts: long
+// enough that a loaded machine never makes them fall back.
+const testTimeout = 5 * time.Second
+
+// backend is a store the limiter can count in.
+type backend struct {
+	name string
+	// client is nil for the memory store.
+	client *redis.Client
+	// advance lets d pass for the backend's windows: miniredis's keys expire only when told to.
+	advance func(tb testing.TB, d time.Duration)
+}
+
+// shared reports whether limiters on the backend share their counters, as instances do on Redis.
+func (b backend) shared() bool { return b.client != nil }
+
+// backends returns the memory store, miniredis and, when envRedisURL is set, a real Redis. When the
+// CI variable is set and envRedisURL is not, it fails the test: CI must never skip Redis by
+// accident.
+func backends(t *testing.T) []backend {
+	t.Helper()
+	sleep := func(_ testing.TB, d time.Duration) { time.Sleep(d) }
+	mr := miniredis.RunT(t)
+	out := []backend{
+		{name: "memory", advance: sleep},
+		{name: "miniredis", client: mustRedisClient(t, "redis://"+mr.Addr()), advance: func(_ testing.TB, d time.Duration) { mr.FastForward(d) }},
+	}
+	switch url := os.Getenv(envRedisURL); {
+	case url != "":
+		out = append(out, backend{name: "redis", client: mustRedisClient(t, url), advance: sleep})
+	case os.Getenv("CI") != "":
+		t.Fatalf("%s is not set: CI must run the rate limiter tests on Redis", envRedisURL)
+	}
+	return out
+}
+
+// forEachBackend runs fn once per backend as a subtest named after it.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// mustRedisClient returns a client of the Redis at url, closed when the test ends. Like the
+// service's, it lets contexts bound socket reads and writes.
+func mustRedisClient(tb testing.TB, url string) *redis.Client {
+	tb.Helper()
+	opts, err := redis.ParseURL(url)
+	require.NoError(tb, err)
+	opts.ContextTimeoutEnabled = true
+	c := redis.NewClient(opts)
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// uniquePrefix is a key prefix no other test uses.
+func uniquePrefix() string {
+	return "ghld-test:" + strings.ToLower(rand.Text()[:12])
+}
+
+// mustLimiter returns a limiter on backend b with cfg, under a prefix of its own unless cfg names
+// one, and deletes the prefix's keys from Redis when the test ends.
+func mustLimiter(tb testing.TB, b backend, cfg ratelimit.Config) *ratelimit.Limiter {
+	tb.Helper()
+	if cfg.Prefix == "" {
+		cfg.Prefix = uniquePrefix()
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = testTimeout
+	}
+	if b.client != nil {
+		cfg.Redis = b.client
+		tb.Cleanup(func() { mustDeleteKeys(tb, b.client, cfg.Prefix) })
+	}
+	l, err := ratelimit.New(cfg)
+	require.NoError(tb, err)
+	return l
+}
+
+// mustDeleteKeys deletes every key under prefix.
+func mustDeleteKeys(tb testing.TB, c *redis.Client, prefix string) {
+	tb.Helper()
+	ctx := context.Background()
+	keys := mustKeys(tb, c, prefix)
+	if len(keys) > 0 {
+		require.NoError(tb, c.Del(ctx, keys...).Err())
+	}
+}
+
+// mustKeys lists the keys under prefix.
+func mustKeys(tb testing.TB, c *redis.Client, prefix string) []string {
+	tb.Helper()
+	var keys []string
+	iter := c.Scan(context.Background(), 0, prefix+":*", 100).Iterator()
+	for iter.Next(context.Background()) {
+		keys = append(keys, iter.Val())
+	}
+	require.NoError(tb, iter.Err())
+	return keys
+}
+
+// mustTake counts one event and returns the result.
+func mustTake(tb testing.TB, l *ratelimit.Limiter, account string, t tier.Name, b ratelimit.Budget) ratelimit.Result {
+	tb.Helper()
+	res, err := l.Take(context.Background(), account, t, b)
+	require.NoError(tb, err)
+	require.Equal(tb, b, res.Budget)
+	return res
+}
+
+// mustExhaust takes every event the tier allows the account in budget b, checking each result, and
+// one more, which must be refused.
+func mustExhaust(tb testing.TB, l *ratelimit.Limiter, account string, t tier.Name, b ratelimit.Budget, limit int) ratelimit.Result {
+	tb.Helper()
+	for i := 1; i <= limit; i++ {
+		res := mustTake(tb, l, account, t, b)
+		require.True(tb, res.Allowed, "event %d of %d", i, limit)
+		require.Equal(tb, limit, res.Limit)
+		require.Equal(tb, limit-i, res.Remaining)
+		require.Equal(tb, i, res.Used)
+	}
+	res := mustTake(tb, l, account, t, b)
+	require.False(tb, res.Allowed, "event %d of %d", limit+1, limit)
+	require.Equal(tb, 0, res.Remaining)
+	require.Equal(tb, limit, res.Used)
+	return res
+}
+
+func TestLimiter(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		t.Run("counts up to the tier's limit", func(t *testing.T) {
+			tests := []struct {
+				name   string
+				tier   tier.Name
+				budget ratelimit.Budget
+				limit  int
+				window time.Duration
+			}{
+				{name: "free requests", tier: tier.Free, budget: ratelimit.Requests, limit: 20, window: time.Minute},
+				{name: "free analyses", tier: tier.Free, budget: ratelimit.Analyses, limit: 10, window: time.Hour},
+				{name: "pro requests", tier: tier.Pro, budget: ratelimit.Requests, limit: 100, window: time.Minute},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					l := mustLimiter(t, b, ratelimit.Config{})
+					start := time.Now()
+					refused := mustExhaust(t, l, "acc_1", tt.tier, tt.budget, tt.limit)
+					require.True(t, refused.Reset.After(start), "reset %s", refused.Reset)
+					require.False(t, refused.Reset.After(start.Add(tt.window+2*time.Second)), "reset %s", refused.Reset)
+					retry := refused.RetryAfter(time.Now())
+					require.Greater(t, retry, tt.window-10*time.Second)
+					require.LessOrEqual(t, retry, tt.window+2*time.Second)
+				})
+			}
+		})
+		t.Run("peek does not count", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			ctx := context.Background()
+			res, err := l.Peek(ctx, "acc_1", tier.Free, ratelimit.Requests)
+			require.NoError(t, err)
+			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Limit: 20, Remaining: 20, Used: 0, Reset: res.Reset, Allowed: true}, res)
+			mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests)
+			for range 2 {
+				res, err = l.Peek(ctx, "acc_1", tier.Free, ratelimit.Requests)
+				require.NoError(t, err)
+				require.Equal(t, 1, res.Used)
+				require.Equal(t, 19, res.Remaining)
+			}
+			mustExhaust(t, l, "acc_2", tier.Free, ratelimit.Analyses, 10)
+			res, err = l.Peek(ctx, "acc_2", tier.Free, ratelimit.Analyses)
+			require.NoError(t, err)
+			require.Equal(t, 10, res.Used)
+			require.False(t, res.Allowed, "nothing is left")
+		})
+		t.Run("accounts and budgets count apart", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			mustExhaust(t, l, "acc_1", tier.Free, ratelimit.Requests, 20)
+			require.Equal(t, 1, mustTake(t, l, "acc_2", tier.Free, ratelimit.Requests).Used)
+			require.Equal(t, 1, mustTake(t, l, "acc_1", tier.Free, ratelimit.Analyses).Used)
+		})
+		t.Run("a new tier applies to the next event", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			mustExhaust(t, l, "acc_1", tier.Free, ratelimit.Requests, 20)
+			res := mustTake(t, l, "acc_1", tier.Pro, ratelimit.Requests)
+			require.True(t, res.Allowed)
+			require.Equal(t, 100, res.Limit)
+			require.Equal(t, 22, res.Used, "the window keeps counting across the change")
+			require.False(t, mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests).Allowed, "and back")
+		})
+		t.Run("a window's end starts a new one", func(t *testing.T) {
+			const window = time.Second
+			l := mustLimiter(t, b, ratelimit.Config{Windows: map[ratelimit.Budget]time.Duration{ratelimit.Requests: window}})
+			refused := mustExhaust(t, l, "acc_1", tier.Free, ratelimit.Requests, 20)
+			require.LessOrEqual(t, refused.RetryAfter(time.Now()), window+time.Second)
+			b.advance(t, window+100*time.Millisecond)
+			res := mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests)
+			require.True(t, res.Allowed)
+			require.Equal(t, 1, res.Used)
+		})
+		t.Run("concurrent events never go over the limit", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			var allowed atomic.Int32
+			var wg sync.WaitGroup
+			for range 60 {
+				wg.Go(func() {
+					res, err := l.Take(context.Background(), "acc_1", tier.Free, ratelimit.Requests)
+					if err == nil && res.Allowed {
+						allowed.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			require.Equal(t, int32(20), allowed.Load())
+		})
+		t.Run("refusals are counted by tier and budget", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			before := ratelimit.ExceededCount(tier.Free, ratelimit.Analyses)
+			otherBefore := ratelimit.ExceededCount(tier.Free, ratelimit.Requests)
+			mustExhaust(t, l, "acc_1", tier.Free, ratelimit.Analyses, 10)
+			mustTake(t, l, "acc_1", tier.Free, ratelimit.Analyses)
+			require.Equal(t, before+2, ratelimit.ExceededCount(tier.Free, ratelimit.Analyses))
+			require.Equal(t, otherBefore, ratelimit.ExceededCount(tier.Free, ratelimit.Requests))
+		})
+		t.Run("instances share counters only on Redis", func(t *testing.T) {
+			prefix := uniquePrefix()
+			one := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
+			two := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
+			for range 10 {
+				mustTake(t, one, "acc_1", tier.Free, ratelimit.Requests)
+			}
+			res := mustTake(t, two, "acc_1", tier.Free, ratelimit.Requests)
+			if b.shared() {
+				require.Equal(t, 11, res.Used)
+			} else {
+				require.Equal(t, 1, res.Used)
+			}
+		})
+		t.Run("mode and status", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests)
+			st := l.Status(context.Background())
+			require.Zero(t, st.Fallbacks)
+			if b.client == nil {
+				require.Equal(t, ratelimit.ModeMemory, l.Mode())
+				require.Equal(t, ratelimit.Status{Mode: ratelimit.ModeMemory}, st)
+				return
+			}
+			require.Equal(t, ratelimit.ModeRedis, l.Mode())
+			require.Equal(t, ratelimit.ModeRedis, st.Mode)
+			require.NotNil(t, st.Redis)
+			require.True(t, st.Redis.Reachable)
+			require.Positive(t, st.Redis.Latency)
+		})
+		if b.client == nil {
+			return
+		}
+		t.Run("keys name the account and the budget only", func(t *testing.T) {
+			prefix := uniquePrefix()
+			l := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
+			mustTake(t, l, "acc_7", tier.Pro, ratelimit.Requests)
+			mustTake(t, l, "acc_7", tier.Enterprise, ratelimit.Analyses)
+			require.ElementsMatch(t, []string{prefix + ":acc_7:requests", prefix + ":acc_7:analyses"}, mustKeys(t, b.client, prefix))
+			ttl, err := b.client.PTTL(context.Background(), prefix+":acc_7:requests").Result()
+			require.NoError(t, err)
+			require.Greater(t, ttl, time.Duration(0))
+			require.LessOrEqual(t, ttl, time.Minute)
+		})
+	})
+}
+
+func TestTakeRefusesUnknownNames(t *testing.T) {
+	l := mustLimiter(t, backend{name: "memory"}, ratelimit.Config{})
+	tests := []struct {
+		name   string
+		tier   tier.Name
+		budget ratelimit.Budget
+		want   string
+	}{
+		{name: "tier", tier: "gold", budget: ratelimit.Requests, want: `unknown tier "gold"`},
+		{name: "budget", tier: tier.Free, budget: "uploads", want: `unknown budget "uploads"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := l.Take(context.Background(), "acc_1", tt.tier, tt.budget)
+			require.ErrorContains(t, err, tt.want)
+			_, err = l.Peek(context.Background(), "acc_1", tt.tier, tt.budget)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  ratelimit.Config
+		want string
+	}{
+		{name: "negative timeout", cfg: ratelimit.Config{Timeout: -time.Second}, want: "must not be negative"},
+		{name: "negative retry interval", cfg: ratelimit.Config{RetryInterval: -time.Second}, want: "must not be negative"},
+		{name: "unknown budget", cfg: ratelimit.Config{Windows: map[ratelimit.Budget]time.Duration{"uploads": time.Second}}, want: `unknown budget "uploads"`},
+		{name: "zero window", cfg: ratelimit.Config{Windows: map[ratelimit.Budget]time.Duration{ratelimit.Requests: 0}}, want: "must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ratelimit.New(tt.cfg)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestBudgetDescribe(t *testing.T) {
+	require.Equal(t, "requests per minute", ratelimit.Requests.Describe())
+	require.Equal(t, "analyses per hour", ratelimit.Analyses.Describe())
+}

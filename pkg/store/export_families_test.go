@@ -1,0 +1,4 @@
+package store
+
+// QueryFamilies is the table of query families, for the conformance suite.
+var QueryFamilies = queryFamilies
