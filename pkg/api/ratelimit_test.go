@@ -259,8 +259,11 @@ func TestRateLimitAnalyses(t *testing.T) {
 			}
 		})
 		t.Run("analyze document-429/the 11th computed analysis", func(t *testing.T) {
+			limited := `workflow_analysis_total{tier="free",result="rate_limited"}`
+			before := env.mustScrape(t, nil).series[limited]
 			rec := env.call(t, documentAnalysis(10))
 			mustRateLimited(t, rec, tier.Free, "analyses per hour", 10, time.Hour)
+			require.Equal(t, before+1, env.mustScrape(t, nil).series[limited], "a refused analysis counts as rate_limited")
 			retry, err := strconv.Atoi(rec.Header().Get(api.HeaderRetryAfter))
 			require.NoError(t, err)
 			require.Greater(t, time.Duration(retry)*time.Second, time.Hour-time.Minute, "the analyses window, not the requests one")
