@@ -106,8 +106,9 @@ func (g *graph) walk(starts []int, follow func(Edge) bool) []bool {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, j := range g.successors(i, follow) {
-			if !mark[j] {
+		for _, ei := range g.out[i] {
+			e := g.wf.Edges[ei]
+			if j, ok := g.pos[e.To]; ok && !mark[j] && follow(e) {
 				mark[j] = true
 				stack = append(stack, j)
 			}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"math"
 )
 
@@ -16,16 +17,31 @@ import (
 // half of all the rules together. TestContentHashCoversEveryField fails when a model field is added
 // and not written here.
 func ContentHash(loc *Location) string {
-	e := hashEncoder{buf: make([]byte, 0, 4096)}
+	e := hashEncoder{h: sha256.New(), buf: make([]byte, 0, hashChunk+1024)}
 	e.str(Version)
 	e.location(loc)
-	sum := sha256.Sum256(e.buf)
-	return hex.EncodeToString(sum[:])
+	e.h.Write(e.buf)
+	return hex.EncodeToString(e.h.Sum(nil))
 }
 
-// hashEncoder appends an unambiguous binary form of the model: strings and lists carry their length,
-// and a nil list is told apart from an empty one (nil context lists mean unknown).
-type hashEncoder struct{ buf []byte }
+// hashChunk is how much encoded model the encoder buffers before feeding the hash, so a large
+// location streams through a small buffer instead of growing one as big as itself.
+const hashChunk = 16 << 10
+
+// hashEncoder writes an unambiguous binary form of the model into a hash: strings and lists carry
+// their length, and a nil list is told apart from an empty one (nil context lists mean unknown).
+type hashEncoder struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// flush feeds the buffered bytes to the hash once they reach hashChunk.
+func (e *hashEncoder) flush() {
+	if len(e.buf) >= hashChunk {
+		e.h.Write(e.buf)
+		e.buf = e.buf[:0]
+	}
+}
 
 func (e *hashEncoder) uint(n uint64) { e.buf = binary.AppendUvarint(e.buf, n) }
 func (e *hashEncoder) int(n int)     { e.buf = binary.AppendVarint(e.buf, int64(n)) }
@@ -36,6 +52,7 @@ func (e *hashEncoder) float(f float64) {
 func (e *hashEncoder) str(s string) {
 	e.uint(uint64(len(s)))
 	e.buf = append(e.buf, s...)
+	e.flush()
 }
 
 func (e *hashEncoder) bool(b bool) {
