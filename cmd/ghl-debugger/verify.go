@@ -33,6 +33,10 @@ const (
 // given, so scripts need not put the key on a command line that other local users can see.
 const envVerifyKey = "GHLD_VERIFY_KEY"
 
+// envMetricsToken is the variable verify reads the /metrics bearer token from when --metrics-token is
+// not given: the same one the server is configured with.
+const envMetricsToken = "GHLD_METRICS_TOKEN"
+
 // defaultVerifyTimeout bounds each request of verify.
 const defaultVerifyTimeout = 10 * time.Second
 
@@ -73,8 +77,9 @@ func (e skipError) Error() string { return e.reason }
 // a release, prints one PASS, FAIL or SKIP line per check on stdout, and fails when any check
 // failed.
 func runVerify(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := newFlagSet("verify", "ghl-debugger verify URL [--key KEY] [--timeout DURATION]", stdout)
+	fs := newFlagSet("verify", "ghl-debugger verify URL [--key KEY] [--metrics-token TOKEN] [--timeout DURATION]", stdout)
 	key := fs.String("key", "", "API key (ghd_...) for the authenticated checks (default $"+envVerifyKey+"); without one they are skipped")
+	metricsToken := fs.String("metrics-token", "", "bearer token of /metrics when the deployment protects it (default $"+envMetricsToken+")")
 	timeout := fs.Duration("timeout", defaultVerifyTimeout, "time limit of each request")
 	// The URL may come before or after the flags: parse the flags, take the URL, parse the rest.
 	if err := fs.Parse(args); err != nil {
@@ -98,8 +103,12 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	if *key == "" {
 		*key = getenv(envVerifyKey)
 	}
+	if *metricsToken == "" {
+		*metricsToken = getenv(envMetricsToken)
+	}
 
 	v := newVerifier(base, *key, *timeout)
+	v.metricsToken = *metricsToken
 	results := v.run(ctx)
 	failed, skipped := 0, 0
 	for _, r := range results {
@@ -140,9 +149,11 @@ func parseBaseURL(raw string) (*url.URL, error) {
 
 // verifier runs the checks against one deployment.
 type verifier struct {
-	base   *url.URL
-	key    string
-	client *http.Client
+	base *url.URL
+	key  string
+	// metricsToken authenticates GET /metrics on a deployment that protects it; empty when it does not.
+	metricsToken string
+	client       *http.Client
 }
 
 func newVerifier(base *url.URL, key string, timeout time.Duration) *verifier {
@@ -270,7 +281,11 @@ func (v *verifier) checkHealthDetailed(ctx context.Context) (string, error) {
 }
 
 func (v *verifier) checkMetrics(ctx context.Context) (string, error) {
-	r, err := v.getStatus(ctx, "/metrics", nil, http.StatusOK)
+	var header http.Header
+	if v.metricsToken != "" {
+		header = http.Header{"Authorization": {"Bearer " + v.metricsToken}}
+	}
+	r, err := v.getStatus(ctx, "/metrics", header, http.StatusOK)
 	if err != nil {
 		return "", err
 	}
