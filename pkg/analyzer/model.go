@@ -206,6 +206,14 @@ const (
 	KindUnknown        = "unknown"
 )
 
+// StepKinds lists every step kind of the model.
+var StepKinds = []string{
+	KindMessage, KindNotification, KindWait, KindCondition, KindSplit, KindGoto, KindEnroll,
+	KindUnenroll, KindTagAdd, KindTagRemove, KindFieldUpdate, KindCustomValue, KindOpportunity,
+	KindContact, KindAssignUser, KindWebhook, KindGoal, KindDND, KindEventStartDate, KindAppointment,
+	KindAction, KindUnknown,
+}
+
 // Step is one action of a workflow. Kind selects which of the optional parts is set.
 type Step struct {
 	ID   string `json:"id"`
@@ -439,6 +447,9 @@ const (
 	EdgeGoto       = "goto"
 	EdgeTimeout    = "timeout"
 )
+
+// EdgeKinds lists every edge kind of the model.
+var EdgeKinds = []string{EdgeNext, EdgeBranch, EdgeElse, EdgeTransition, EdgeGoto, EdgeTimeout}
 
 // Edge is a labelled connection between steps. An empty To means the path ends there (an empty branch).
 type Edge struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
 )
 
 // TestSpec holds openapi.yaml (as embedded in gen) to the project's rules: a valid document whose
@@ -74,5 +75,30 @@ func TestSpec(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSpecModelEnums keeps the normalized model's enumerations in openapi.yaml equal to the
+// analyzer's: a kind added to the model must be documented, and the spec must not promise one the
+// analyzer does not have.
+func TestSpecModelEnums(t *testing.T) {
+	spec, err := gen.GetSpec()
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name, schema, property string
+		want                   []string
+	}{
+		{"step kinds", "Step", "kind", analyzer.StepKinds},
+		{"edge kinds", "Edge", "kind", analyzer.EdgeKinds},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ref, ok := spec.Components.Schemas[tt.schema]
+			require.True(t, ok, "no schema %s", tt.schema)
+			var got []string
+			for _, v := range ref.Value.Properties[tt.property].Value.Enum {
+				got = append(got, v.(string))
+			}
+			require.ElementsMatch(t, tt.want, got)
+		})
 	}
 }

@@ -89,22 +89,6 @@ func stepIDs(wf *analyzer.Workflow) []string {
 	return out
 }
 
-var validKinds = map[string]bool{
-	analyzer.KindMessage: true, analyzer.KindNotification: true, analyzer.KindWait: true,
-	analyzer.KindCondition: true, analyzer.KindSplit: true, analyzer.KindGoto: true,
-	analyzer.KindEnroll: true, analyzer.KindUnenroll: true, analyzer.KindTagAdd: true,
-	analyzer.KindTagRemove: true, analyzer.KindFieldUpdate: true, analyzer.KindCustomValue: true,
-	analyzer.KindOpportunity: true, analyzer.KindContact: true, analyzer.KindAssignUser: true,
-	analyzer.KindWebhook: true, analyzer.KindGoal: true, analyzer.KindDND: true,
-	analyzer.KindEventStartDate: true, analyzer.KindAppointment: true, analyzer.KindAction: true,
-	analyzer.KindUnknown: true,
-}
-
-var validEdgeKinds = map[string]bool{
-	analyzer.EdgeNext: true, analyzer.EdgeBranch: true, analyzer.EdgeElse: true,
-	analyzer.EdgeTransition: true, analyzer.EdgeGoto: true, analyzer.EdgeTimeout: true,
-}
-
 // checkInvariants asserts what every import guarantees: one raw document per workflow, unique
 // non-empty ids, known kinds, edges that leave existing steps, a root that names a step, compact raw
 // bytes, filter values that are lists, and a model that reads back through the normalized dialect to
@@ -131,13 +115,13 @@ func checkInvariants(tb testing.TB, res *importer.Result) {
 			require.NotEmpty(tb, s.ID)
 			require.False(tb, steps[s.ID], "duplicate step id %q in %s", s.ID, wf.ID)
 			steps[s.ID] = true
-			require.True(tb, validKinds[s.Kind], "step %s kind %q", s.ID, s.Kind)
+			require.Contains(tb, analyzer.StepKinds, s.Kind, "step %s", s.ID)
 			if len(s.Raw) > 0 {
 				requireCompact(tb, s.Raw)
 			}
 		}
 		for _, e := range wf.Edges {
-			require.True(tb, validEdgeKinds[e.Kind], "edge kind %q", e.Kind)
+			require.Contains(tb, analyzer.EdgeKinds, e.Kind, "edge kind")
 			require.True(tb, steps[e.From], "edge from unknown step %q", e.From)
 		}
 		if len(wf.Steps) == 0 {

@@ -4,27 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
 )
-
-// stepKinds is every step kind the normalized model allows.
-var stepKinds = map[string]bool{
-	analyzer.KindMessage: true, analyzer.KindNotification: true, analyzer.KindWait: true,
-	analyzer.KindCondition: true, analyzer.KindSplit: true, analyzer.KindGoto: true,
-	analyzer.KindEnroll: true, analyzer.KindUnenroll: true, analyzer.KindTagAdd: true,
-	analyzer.KindTagRemove: true, analyzer.KindFieldUpdate: true, analyzer.KindCustomValue: true,
-	analyzer.KindOpportunity: true, analyzer.KindContact: true, analyzer.KindAssignUser: true,
-	analyzer.KindWebhook: true, analyzer.KindGoal: true, analyzer.KindDND: true,
-	analyzer.KindEventStartDate: true, analyzer.KindAppointment: true, analyzer.KindAction: true,
-	analyzer.KindUnknown: true,
-}
-
-// edgeKinds is every edge kind the normalized model allows.
-var edgeKinds = map[string]bool{
-	analyzer.EdgeNext: true, analyzer.EdgeBranch: true, analyzer.EdgeElse: true,
-	analyzer.EdgeTransition: true, analyzer.EdgeGoto: true, analyzer.EdgeTimeout: true,
-}
 
 // isNormalizedLocation tells the normalized model from the bundle: the first workflow that decides
 // carries "edges" or has a first step carrying "kind" (the bundle writes "type" and no edges).
@@ -193,7 +176,7 @@ func (p *parser) normalizedWorkflowDoc(raw json.RawMessage, path string) (analyz
 			return wf, errorf(sp+".id", "step id is empty")
 		case dup:
 			return wf, errorf(sp+".id", "duplicate step id %q (first at %s.steps[%d])", s.ID, path, j)
-		case !stepKinds[s.Kind]:
+		case !slices.Contains(analyzer.StepKinds, s.Kind):
 			return wf, errorf(sp+".kind", "unknown step kind %q", s.Kind)
 		}
 		pos[s.ID] = i
@@ -208,7 +191,7 @@ func (p *parser) normalizedWorkflowDoc(raw json.RawMessage, path string) (analyz
 		if err := decodeInto(it, &e, ep); err != nil {
 			return wf, err
 		}
-		if !edgeKinds[e.Kind] {
+		if !slices.Contains(analyzer.EdgeKinds, e.Kind) {
 			return wf, errorf(ep+".kind", "unknown edge kind %q", e.Kind)
 		}
 		if _, ok := pos[e.From]; !ok {
