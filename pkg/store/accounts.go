@@ -39,7 +39,7 @@ func (q *queries) CreateAccount(ctx context.Context, name string, tier Tier, isA
 	t := q.now()
 	a := Account{ID: newID(accountPrefix), Name: name, Tier: tier, IsAdmin: isAdmin, CreatedAt: t, UpdatedAt: t}
 	const query = `INSERT INTO accounts (` + accountColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
-	if _, err := q.exec(ctx, query, a.ID, a.Name, string(a.Tier), a.IsAdmin, a.CreatedAt, a.UpdatedAt); err != nil {
+	if _, err := q.exec(ctx, famAccountsCreate, query, a.ID, a.Name, string(a.Tier), a.IsAdmin, a.CreatedAt, a.UpdatedAt); err != nil {
 		return Account{}, fmt.Errorf("create account: %w", err)
 	}
 	return a, nil
@@ -49,7 +49,7 @@ func (q *queries) CreateAccount(ctx context.Context, name string, tier Tier, isA
 func (q *queries) GetAccount(ctx context.Context, id string) (Account, error) {
 	const query = `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`
 	var r accountRow
-	if err := q.get(ctx, &r, query, id); err != nil {
+	if err := q.get(ctx, famAccountsGet, &r, query, id); err != nil {
 		return Account{}, fmt.Errorf("get account: %w", err)
 	}
 	return r.account(), nil
@@ -58,7 +58,7 @@ func (q *queries) GetAccount(ctx context.Context, id string) (Account, error) {
 // CountAccounts returns the number of accounts.
 func (q *queries) CountAccounts(ctx context.Context) (int, error) {
 	var n int
-	if err := q.get(ctx, &n, `SELECT count(*) FROM accounts`); err != nil {
+	if err := q.get(ctx, famAccountsCount, &n, `SELECT count(*) FROM accounts`); err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
 	return n, nil
@@ -72,7 +72,7 @@ func (q *queries) SetAccountTier(ctx context.Context, id string, tier Tier) (Acc
 	}
 	const query = `UPDATE accounts SET tier = ?, updated_at = ? WHERE id = ? RETURNING ` + accountColumns
 	var r accountRow
-	if err := q.get(ctx, &r, query, string(tier), q.now(), id); err != nil {
+	if err := q.get(ctx, famAccountsSetTier, &r, query, string(tier), q.now(), id); err != nil {
 		return Account{}, fmt.Errorf("set account tier: %w", err)
 	}
 	return r.account(), nil
@@ -85,7 +85,7 @@ func (q *queries) CountAccountsByTier(ctx context.Context) (map[Tier]int, error)
 		Tier  string `db:"tier"`
 		Count int    `db:"n"`
 	}
-	if err := q.list(ctx, &rows, `SELECT tier, count(*) AS n FROM accounts GROUP BY tier`); err != nil {
+	if err := q.list(ctx, famAccountsCountByTier, &rows, `SELECT tier, count(*) AS n FROM accounts GROUP BY tier`); err != nil {
 		return nil, fmt.Errorf("count accounts by tier: %w", err)
 	}
 	counts := map[Tier]int{TierFree: 0, TierPro: 0, TierEnterprise: 0}

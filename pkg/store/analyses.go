@@ -105,7 +105,7 @@ func (q *queries) CreateAnalysis(ctx context.Context, accountID string, in NewAn
 		const insert = `INSERT INTO analyses (id, account_id, location_id, scope, workflow_id, content_hash,
 	analyzer_version, grade, score, errors, warnings, infos, max_severity, created_at, report)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-		if _, err := q.exec(ctx, insert, a.ID, accountID, nullIfEmpty(a.LocationID), a.Scope, nullIfEmpty(a.WorkflowID),
+		if _, err := q.exec(ctx, famAnalysesCreate, insert, a.ID, accountID, nullIfEmpty(a.LocationID), a.Scope, nullIfEmpty(a.WorkflowID),
 			a.ContentHash, a.AnalyzerVersion, a.Grade, a.Score, a.Errors, a.Warnings, a.Infos, a.MaxSeverity,
 			a.CreatedAt, jsonArg(a.Report)); err != nil {
 			return err
@@ -178,7 +178,7 @@ func (q *queries) insertFindings(ctx context.Context, a AnalysisSummary, finding
 		}
 		query := `INSERT INTO findings (analysis_id, ordinal, location_id, created_at, rule_id, severity, workflow_id,
 	step_id, first_of_rule, analysis_max_severity) VALUES ` + placeholders(len(chunk), 10)
-		if _, err := q.exec(ctx, query, args...); err != nil {
+		if _, err := q.exec(ctx, famAnalysesInsertFindings, query, args...); err != nil {
 			return err
 		}
 	}
@@ -195,7 +195,7 @@ func (q *queries) insertWorkflowResults(ctx context.Context, a AnalysisSummary, 
 		}
 		query := `INSERT INTO analysis_workflows (analysis_id, workflow_id, location_id, created_at, score, grade,
 	errors, warnings, infos, analysis_max_severity) VALUES ` + placeholders(len(chunk), 10)
-		if _, err := q.exec(ctx, query, args...); err != nil {
+		if _, err := q.exec(ctx, famAnalysesInsertWorkflowResults, query, args...); err != nil {
 			return err
 		}
 	}
@@ -213,7 +213,7 @@ func (q *queries) updateLastAnalysis(ctx context.Context, analysisID string) err
 FROM analysis_workflows AS aw
 WHERE aw.analysis_id = ? AND w.id = aw.workflow_id AND w.location_id = aw.location_id
 	AND (w.last_analysis_id IS NULL OR (w.last_analyzed_at, w.last_analysis_id) < (aw.created_at, aw.analysis_id))`
-	_, err := q.exec(ctx, query, analysisID)
+	_, err := q.exec(ctx, famWorkflowsSetLastAnalysis, query, analysisID)
 	return err
 }
 
@@ -227,7 +227,7 @@ WHERE a.account_id = ? AND a.content_hash = ? AND a.analyzer_version = ? AND a.s
 // analysis has none. It returns ErrNotFound when there is no such analysis.
 func (q *queries) FindAnalysis(ctx context.Context, accountID, locationID, scope, workflowID, contentHash, version string) (Analysis, error) {
 	var r analysisRow
-	if err := q.get(ctx, &r, queryAnalysisByKey, accountID, contentHash, version, scope, locationID, workflowID); err != nil {
+	if err := q.get(ctx, famAnalysesFind, &r, queryAnalysisByKey, accountID, contentHash, version, scope, locationID, workflowID); err != nil {
 		return Analysis{}, fmt.Errorf("find analysis: %w", err)
 	}
 	return r.analysis(), nil
@@ -238,7 +238,7 @@ func (q *queries) FindAnalysis(ctx context.Context, accountID, locationID, scope
 func (q *queries) GetAnalysis(ctx context.Context, accountID, analysisID string) (Analysis, error) {
 	const query = `SELECT ` + analysisColumns + `, a.report FROM analyses a WHERE a.id = ? AND a.account_id = ?`
 	var r analysisRow
-	if err := q.get(ctx, &r, query, analysisID, accountID); err != nil {
+	if err := q.get(ctx, famAnalysesGet, &r, query, analysisID, accountID); err != nil {
 		return Analysis{}, fmt.Errorf("get analysis: %w", err)
 	}
 	return r.analysis(), nil
@@ -332,7 +332,7 @@ func (q *queries) ListAnalyses(ctx context.Context, accountID, locationID string
 		return nil, "", fmt.Errorf("list analyses: %w", err)
 	}
 	var rows []analysisRow
-	if err := q.list(ctx, &rows, query, args...); err != nil {
+	if err := q.list(ctx, famAnalysesHistory, &rows, query, args...); err != nil {
 		return nil, "", fmt.Errorf("list analyses: %w", err)
 	}
 	if len(rows) == 0 {

@@ -50,7 +50,7 @@ const touchInterval = time.Minute
 func (q *queries) CreateAPIKey(ctx context.Context, accountID, name, hash, prefix string) (APIKey, error) {
 	k := APIKey{ID: newID(apiKeyPrefix), AccountID: accountID, Name: name, Prefix: prefix, CreatedAt: q.now()}
 	const query = `INSERT INTO api_keys (id, account_id, name, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)`
-	if _, err := q.exec(ctx, query, k.ID, k.AccountID, k.Name, hash, k.Prefix, k.CreatedAt); err != nil {
+	if _, err := q.exec(ctx, famAPIKeysCreate, query, k.ID, k.AccountID, k.Name, hash, k.Prefix, k.CreatedAt); err != nil {
 		return APIKey{}, fmt.Errorf("create api key: %w", err)
 	}
 	return k, nil
@@ -78,7 +78,7 @@ WHERE k.hash = ? AND k.revoked_at IS NULL`
 // most once per minute per key.
 func (q *queries) AuthenticateAPIKey(ctx context.Context, hash string) (Account, APIKey, error) {
 	var r authRow
-	if err := q.get(ctx, &r, queryAPIKeyByHash, hash); err != nil {
+	if err := q.get(ctx, famAPIKeysAuthenticate, &r, queryAPIKeyByHash, hash); err != nil {
 		return Account{}, APIKey{}, fmt.Errorf("authenticate api key: %w", err)
 	}
 	a, k := r.Account.account(), r.Key.apiKey()
@@ -89,7 +89,7 @@ func (q *queries) AuthenticateAPIKey(ctx context.Context, hash string) (Account,
 	// The condition repeats the check above so that of several requests racing on a stale key, one
 	// writes; the others keep the value they read, which is at most a minute old.
 	const touch = `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`
-	res, err := q.exec(ctx, touch, t, k.ID, t.Add(-touchInterval))
+	res, err := q.exec(ctx, famAPIKeysTouch, touch, t, k.ID, t.Add(-touchInterval))
 	if err != nil {
 		return Account{}, APIKey{}, fmt.Errorf("authenticate api key: record use: %w", err)
 	}
@@ -103,7 +103,7 @@ func (q *queries) AuthenticateAPIKey(ctx context.Context, hash string) (Account,
 func (q *queries) ListAPIKeys(ctx context.Context, accountID string) ([]APIKey, error) {
 	const query = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE account_id = ? ORDER BY created_at DESC, id DESC`
 	var rows []apiKeyRow
-	if err := q.list(ctx, &rows, query, accountID); err != nil {
+	if err := q.list(ctx, famAPIKeysList, &rows, query, accountID); err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	keys := make([]APIKey, 0, len(rows))
@@ -121,7 +121,7 @@ func (q *queries) RevokeAPIKey(ctx context.Context, accountID, keyID string) (AP
 WHERE id = ? AND account_id = ?
 RETURNING ` + apiKeyColumns
 	var r apiKeyRow
-	if err := q.get(ctx, &r, query, q.now(), keyID, accountID); err != nil {
+	if err := q.get(ctx, famAPIKeysRevoke, &r, query, q.now(), keyID, accountID); err != nil {
 		return APIKey{}, fmt.Errorf("revoke api key: %w", err)
 	}
 	return r.apiKey(), nil

@@ -1,4 +1,10 @@
 package store
 
-// QueryFamilies is the table of query families, for the conformance suite.
-var QueryFamilies = queryFamilies
+// QueryFamilies lists the query family names, for the conformance suite.
+func QueryFamilies() []string {
+	out := make([]string, len(queryFamilies))
+	for i, f := range queryFamilies {
+		out[i] = string(f)
+	}
+	return out
+}

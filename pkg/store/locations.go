@@ -47,7 +47,7 @@ func (q *queries) CreateLocation(ctx context.Context, accountID string, in NewLo
 		UpdatedAt:     t,
 	}
 	const query = `INSERT INTO locations (` + locationColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	if _, err := q.exec(ctx, query, l.ID, l.AccountID, l.GHLLocationID, l.Name, l.Timezone, l.CreatedAt, l.UpdatedAt); err != nil {
+	if _, err := q.exec(ctx, famLocationsCreate, query, l.ID, l.AccountID, l.GHLLocationID, l.Name, l.Timezone, l.CreatedAt, l.UpdatedAt); err != nil {
 		return Location{}, fmt.Errorf("create location: %w", err)
 	}
 	return l, nil
@@ -57,7 +57,7 @@ func (q *queries) CreateLocation(ctx context.Context, accountID string, in NewLo
 func (q *queries) GetLocation(ctx context.Context, accountID, id string) (Location, error) {
 	const query = `SELECT ` + locationColumns + ` FROM locations WHERE id = ? AND account_id = ?`
 	var r locationRow
-	if err := q.get(ctx, &r, query, id, accountID); err != nil {
+	if err := q.get(ctx, famLocationsGet, &r, query, id, accountID); err != nil {
 		return Location{}, fmt.Errorf("get location: %w", err)
 	}
 	return r.location(), nil
@@ -87,13 +87,13 @@ func (q *queries) ListLocations(ctx context.Context, accountID string, p Page) (
 	// One row more than the page tells whether another page follows without a count.
 	var rows []locationRow
 	if p.Cursor == "" {
-		err = q.list(ctx, &rows, queryLocationsFirstPage, accountID, limit+1)
+		err = q.list(ctx, famLocationsList, &rows, queryLocationsFirstPage, accountID, limit+1)
 	} else {
 		c, cerr := decodeCursor(p.Cursor, locationPrefix)
 		if cerr != nil {
 			return nil, "", fmt.Errorf("list locations: %w", cerr)
 		}
-		err = q.list(ctx, &rows, queryLocationsNextPage, accountID, c.createdAt, c.id, limit+1)
+		err = q.list(ctx, famLocationsList, &rows, queryLocationsNextPage, accountID, c.createdAt, c.id, limit+1)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("list locations: %w", err)
@@ -114,7 +114,7 @@ func (q *queries) ListLocations(ctx context.Context, accountID string, p Page) (
 // DeleteLocation removes an account's location. It returns ErrNotFound when the account has no such
 // location, including when it belongs to another account.
 func (q *queries) DeleteLocation(ctx context.Context, accountID, id string) error {
-	res, err := q.exec(ctx, `DELETE FROM locations WHERE id = ? AND account_id = ?`, id, accountID)
+	res, err := q.exec(ctx, famLocationsDelete, `DELETE FROM locations WHERE id = ? AND account_id = ?`, id, accountID)
 	if err != nil {
 		return fmt.Errorf("delete location: %w", err)
 	}

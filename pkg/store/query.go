@@ -14,22 +14,22 @@ import (
 // read as one statement each.
 
 // get scans the single row that query returns into dest; no row is ErrNotFound.
-func (q *queries) get(ctx context.Context, dest any, query string, args ...any) error {
+func (q *queries) get(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
 	start := time.Now()
-	return q.done(start, sqlx.GetContext(ctx, q.ext, dest, q.rebind(query), args...))
+	return q.done(family, start, sqlx.GetContext(ctx, q.ext, dest, q.rebind(query), args...))
 }
 
 // list scans every row that query returns into dest, a pointer to a slice.
-func (q *queries) list(ctx context.Context, dest any, query string, args ...any) error {
+func (q *queries) list(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
 	start := time.Now()
-	return q.done(start, sqlx.SelectContext(ctx, q.ext, dest, q.rebind(query), args...))
+	return q.done(family, start, sqlx.SelectContext(ctx, q.ext, dest, q.rebind(query), args...))
 }
 
 // exec runs a statement that returns no rows.
-func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (q *queries) exec(ctx context.Context, family queryFamily, query string, args ...any) (sql.Result, error) {
 	start := time.Now()
 	res, err := q.ext.ExecContext(ctx, q.rebind(query), args...)
-	if err := q.done(start, err); err != nil {
+	if err := q.done(family, start, err); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -37,11 +37,11 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 
 // done records the statement that started at start under its query family (see families.go) and
 // returns err turned into the store's errors.
-func (q *queries) done(start time.Time, err error) error {
+func (q *queries) done(family queryFamily, start time.Time, err error) error {
 	if err != nil {
 		err = q.dbError(err)
 	}
-	observe(start, err)
+	observe(family, start, err)
 	return err
 }
 

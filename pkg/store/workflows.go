@@ -125,7 +125,7 @@ func maxSeverity(errors, warnings, infos int) int {
 // rather than empty.
 func (q *queries) checkLocation(ctx context.Context, accountID, locationID string) error {
 	var id string
-	return q.get(ctx, &id, `SELECT id FROM locations WHERE id = ? AND account_id = ?`, locationID, accountID)
+	return q.get(ctx, famLocationsCheck, &id, `SELECT id FROM locations WHERE id = ? AND account_id = ?`, locationID, accountID)
 }
 
 // ImportWorkflows stores the workflows of one import in an account's location, in one transaction:
@@ -223,7 +223,7 @@ RETURNING id, ghl_workflow_id`
 			ID            string `db:"id"`
 			GHLWorkflowID string `db:"ghl_workflow_id"`
 		}
-		if err := q.list(ctx, &rows, query, args...); err != nil {
+		if err := q.list(ctx, famWorkflowsUpsert, &rows, query, args...); err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
@@ -246,7 +246,7 @@ func (q *queries) importOutcome(ctx context.Context, locationID string, wfs []Im
 		query := `SELECT ` + workflowColumns + ` FROM ` + workflowFrom + `
 WHERE w.location_id = ? AND w.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
 		var rows []workflowRow
-		if err := q.list(ctx, &rows, query, args...); err != nil {
+		if err := q.list(ctx, famWorkflowsImported, &rows, query, args...); err != nil {
 			return ImportOutcome{}, err
 		}
 		for _, r := range rows {
@@ -330,7 +330,7 @@ func (q *queries) ListWorkflows(ctx context.Context, accountID, locationID, stat
 	// One row more than the page tells whether another page follows without a count.
 	query, args := workflowListQuery(locationID, status, after, limit+1)
 	var rows []workflowRow
-	if err := q.list(ctx, &rows, query, args...); err != nil {
+	if err := q.list(ctx, famWorkflowsList, &rows, query, args...); err != nil {
 		return nil, "", fmt.Errorf("list workflows: %w", err)
 	}
 	next := ""
@@ -353,7 +353,7 @@ func (q *queries) GetWorkflow(ctx context.Context, accountID, locationID, workfl
 JOIN locations l ON l.id = w.location_id
 WHERE w.id = ? AND w.location_id = ? AND l.account_id = ?`
 	var r workflowRow
-	if err := q.get(ctx, &r, query, workflowID, locationID, accountID); err != nil {
+	if err := q.get(ctx, famWorkflowsGet, &r, query, workflowID, locationID, accountID); err != nil {
 		return Workflow{}, fmt.Errorf("get workflow: %w", err)
 	}
 	return r.workflow(), nil
@@ -365,7 +365,7 @@ WHERE w.id = ? AND w.location_id = ? AND l.account_id = ?`
 func (q *queries) DeleteWorkflow(ctx context.Context, accountID, locationID, workflowID string) error {
 	const query = `DELETE FROM workflows
 WHERE id = ? AND location_id = ? AND location_id IN (SELECT id FROM locations WHERE id = ? AND account_id = ?)`
-	res, err := q.exec(ctx, query, workflowID, locationID, locationID, accountID)
+	res, err := q.exec(ctx, famWorkflowsDelete, query, workflowID, locationID, locationID, accountID)
 	if err != nil {
 		return fmt.Errorf("delete workflow: %w", err)
 	}
@@ -392,7 +392,7 @@ func (q *queries) LocationWorkflows(ctx context.Context, accountID, locationID s
 WHERE w.location_id = ?
 ORDER BY w.ghl_workflow_id`
 	var rows []workflowRow
-	if err := q.list(ctx, &rows, query, locationID); err != nil {
+	if err := q.list(ctx, famWorkflowsOfLocation, &rows, query, locationID); err != nil {
 		return nil, fmt.Errorf("location workflows: %w", err)
 	}
 	wfs := make([]Workflow, 0, len(rows))
@@ -409,7 +409,7 @@ func (q *queries) GetContext(ctx context.Context, accountID, locationID string) 
 LEFT JOIN location_contexts c ON c.location_id = l.id
 WHERE l.id = ? AND l.account_id = ?`
 	var doc []byte
-	if err := q.get(ctx, &doc, query, locationID, accountID); err != nil {
+	if err := q.get(ctx, famContextsGet, &doc, query, locationID, accountID); err != nil {
 		return nil, fmt.Errorf("get context: %w", err)
 	}
 	return json.RawMessage(doc), nil
@@ -451,11 +451,11 @@ func validateContext(c json.RawMessage) error {
 // stored one, nil or JSON null deletes it.
 func (q *queries) putContext(ctx context.Context, locationID string, c json.RawMessage) error {
 	if c == nil || bytes.Equal(bytes.TrimSpace(c), []byte("null")) {
-		_, err := q.exec(ctx, `DELETE FROM location_contexts WHERE location_id = ?`, locationID)
+		_, err := q.exec(ctx, famContextsPut, `DELETE FROM location_contexts WHERE location_id = ?`, locationID)
 		return err
 	}
 	const query = `INSERT INTO location_contexts (location_id, context, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (location_id) DO UPDATE SET context = excluded.context, updated_at = excluded.updated_at`
-	_, err := q.exec(ctx, query, locationID, jsonArg(c), q.now())
+	_, err := q.exec(ctx, famContextsPut, query, locationID, jsonArg(c), q.now())
 	return err
 }
