@@ -21,6 +21,7 @@ type AnalysisStore interface {
 	CreateAnalysis(ctx context.Context, accountID string, in store.NewAnalysis) (store.Analysis, error)
 	GetAnalysis(ctx context.Context, accountID, analysisID string) (store.Analysis, error)
 	ListAnalyses(ctx context.Context, accountID, locationID string, f store.HistoryFilter, p store.Page) ([]store.AnalysisSummary, string, error)
+	PointLastAnalysis(ctx context.Context, accountID, analysisID string) error
 }
 
 // analysisJob is one analysis to reuse or run: its key (location, scope, workflow, content hash and,
@@ -180,6 +181,13 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 	a, err = s.store.FindAnalysis(ctx, accountID, job.locationID, job.scope, job.workflowID, job.hash, analyzer.Version)
 	switch {
 	case err == nil:
+		// The stored workflows are again what this analysis saw (unchanged, or an edit reverted),
+		// so it is their last analysis: the workflow list shows its grade.
+		if job.scope != store.ScopeDocument {
+			if err := s.store.PointLastAnalysis(ctx, accountID, a.ID); err != nil {
+				return store.Analysis{}, false, fmt.Errorf("reuse analysis %s: %w", a.ID, err)
+			}
+		}
 		return a, true, nil
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Analysis{}, false, fmt.Errorf("look up analysis: %w", err)

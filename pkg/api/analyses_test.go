@@ -415,6 +415,16 @@ func TestDiffAnalyses(t *testing.T) {
 			return mustJSON[gen.AnalysisDiff](t, rec, http.StatusOK)
 		}
 
+		t.Run("analyze-200/a reverted edit reuses the first analysis, which becomes the last again", func(t *testing.T) {
+			env.mustImport(t, key, loc.Id, bundleDoc)
+			again := env.mustAnalyze(t, key, loc.Id, `{"scope":"location"}`, http.StatusOK)
+			require.Equal(t, a.Id, again.Id)
+			page := mustJSON[gen.WorkflowList](t, env.call(t, request{method: http.MethodGet, path: "/v1/locations/" + loc.Id + "/workflows", key: key}), http.StatusOK)
+			for _, w := range page.Items {
+				require.NotNil(t, w.LastAnalysis, w.GhlWorkflowId)
+				require.Equal(t, a.Id, w.LastAnalysis.AnalysisId, w.GhlWorkflowId)
+			}
+		})
 		t.Run("diff-200/fixed", func(t *testing.T) {
 			d := diff(t, b.Id, a.Id)
 			require.Equal(t, a.Id, d.From.Id)

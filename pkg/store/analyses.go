@@ -217,6 +217,31 @@ WHERE aw.analysis_id = ? AND w.id = aw.workflow_id AND w.location_id = aw.locati
 	return err
 }
 
+// PointLastAnalysis makes the account's analysis analysisID the last analysis of the workflows it
+// covered, even where a newer one is recorded. The API calls it when it answers with a stored
+// analysis because the workflows are again what that analysis saw (an edit reverted), so the
+// workflow list shows the grade of what the workflows are now, not of the edit. ErrNotFound when the
+// analysis is not the account's.
+func (q *queries) PointLastAnalysis(ctx context.Context, accountID, analysisID string) error {
+	const query = `UPDATE workflows AS w SET
+	last_analysis_id = aw.analysis_id, last_score = aw.score, last_grade = aw.grade, last_errors = aw.errors,
+	last_warnings = aw.warnings, last_infos = aw.infos, last_analyzed_at = aw.created_at
+FROM analysis_workflows AS aw
+WHERE aw.analysis_id = ? AND w.id = aw.workflow_id AND w.location_id = aw.location_id
+	AND EXISTS (SELECT 1 FROM analyses a WHERE a.id = aw.analysis_id AND a.account_id = ?)`
+	var found int
+	if err := q.get(ctx, famAnalysesGet, &found, `SELECT count(*) FROM analyses WHERE id = ? AND account_id = ?`, analysisID, accountID); err != nil {
+		return fmt.Errorf("point last analysis %s: %w", analysisID, err)
+	}
+	if found == 0 {
+		return fmt.Errorf("point last analysis %s: %w", analysisID, ErrNotFound)
+	}
+	if _, err := q.exec(ctx, famWorkflowsSetLastAnalysis, query, analysisID, accountID); err != nil {
+		return fmt.Errorf("point last analysis %s: %w", analysisID, err)
+	}
+	return nil
+}
+
 // queryAnalysisByKey is served by analyses_key_uq: its expressions are spelled as in the index.
 const queryAnalysisByKey = `SELECT ` + analysisColumns + `, a.report FROM analyses a
 WHERE a.account_id = ? AND a.content_hash = ? AND a.analyzer_version = ? AND a.scope = ?

@@ -234,6 +234,17 @@ func TestLastAnalysis(t *testing.T) {
 		clock.advance(time.Minute)
 		mustCreateAnalysis(t, db, acc.ID, documentAnalysis(loc.ID, "WD001"))
 		require.Equal(t, lastAnalysis(a4, 1), last(t, wa))
+
+		// Reusing an older analysis (the workflows were reverted to what it saw) makes it the last
+		// of the workflows it covered, newer ones notwithstanding; another account cannot.
+		other := mustCreateAccount(t, db, "Rival Agency")
+		require.ErrorIs(t, db.PointLastAnalysis(ctx, other.ID, a1.ID), store.ErrNotFound)
+		require.ErrorIs(t, db.PointLastAnalysis(ctx, acc.ID, missingAnalysisID), store.ErrNotFound)
+		require.Equal(t, lastAnalysis(a4, 1), last(t, wa), "a refused call changes nothing")
+		require.NoError(t, db.PointLastAnalysis(ctx, acc.ID, a1.ID))
+		require.Equal(t, lastAnalysis(a1, 0), last(t, wa))
+		require.Equal(t, lastAnalysis(a1, 1), last(t, wb))
+		require.Equal(t, lastAnalysis(a1, 2), last(t, wc))
 	})
 }
 
