@@ -89,7 +89,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 				for _, q := range stats.Queries {
 					families[q.Family] = true
 				}
-				for _, family := range []string{"api_keys.authenticate", "workflows.import", "analyses.create", "analyses.find"} {
+				for _, family := range []string{"api_keys.authenticate", "workflows.upsert", "analyses.create", "analyses.find"} {
 					require.True(t, families[family], "no %s in /internal/db-stats", family)
 				}
 			})
