@@ -266,7 +266,8 @@ var wd017 = &rule{
 		ID: "WD017", Category: "triggers", Severity: SeverityWarning, Title: "Trigger references a missing object",
 		Summary: "An active trigger filters on a tag, form, survey, calendar, pipeline or stage that the location does not have.",
 		Why: "GHL keeps trigger filters that point at deleted or never-created objects, and such a trigger never fires. A tag " +
-			"typo is the common case: the filter names a tag nothing ever adds, while the real tag goes unwatched. Snapshot " +
+			"typo is the common case: the filter names a tag nothing ever adds, while the real tag goes unwatched (a tag " +
+			"that a workflow of the location adds is not missing: the write creates it). Snapshot " +
 			"and cloned workflows carry ids of the source location's forms, calendars and pipelines. Needs the location's " +
 			"lists; without them the rule is not assessed.",
 		Fix:     "In the trigger's filters in the GHL builder pick the existing tag, form, survey, calendar, pipeline or stage from the drop-down instead of the stale value.",
@@ -308,7 +309,9 @@ func checkTriggerObjects(p *pass) {
 					missingList[kind] = true
 					continue
 				}
-				if !exists(t, v) {
+				// A tag that a workflow of the location adds comes into being with its first write, so
+				// only a tag nothing creates is missing.
+				if !exists(t, v) && (kind != "tag" || len(p.idx.locGraph().tagWriters(v)) == 0) {
 					p.report("", "Trigger %s filters on %s %q, which does not exist in this location, so the trigger never fires for it.",
 						triggerLabel(t), kind, v)
 				}
