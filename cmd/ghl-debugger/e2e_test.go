@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
@@ -214,29 +214,11 @@ func TestServeFailsOnUnmigratedDatabase(t *testing.T) {
 	require.Contains(t, stderr.String(), "ghl-debugger migrate")
 }
 
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is a running ghl-debugger serve.
 type process struct {
 	cmd     *exec.Cmd
-	stdout  *syncBuffer
-	stderr  *syncBuffer
+	stdout  *logtest.Buffer
+	stderr  *logtest.Buffer
 	baseURL string
 	exited  chan struct{}
 }
@@ -274,8 +256,8 @@ func mustLaunch(tb testing.TB, env map[string]string) *process {
 	tb.Helper()
 	p := &process{
 		cmd:    command(env, "serve", "--addr", "127.0.0.1:0"),
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
+		stdout: &logtest.Buffer{},
+		stderr: &logtest.Buffer{},
 		exited: make(chan struct{}),
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
+	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
@@ -46,7 +47,7 @@ const noShowFixed = `{"name":"No Show Recovery","_id":"wf_noshow","status":"publ
 func mustDocumentEnv(tb testing.TB, engine string, edit func(*api.Config)) *testEnv {
 	tb.Helper()
 	db := storetest.New(tb, engine)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := api.Config{
 		Store:        db,
 		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),

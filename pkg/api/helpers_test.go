@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v5"
@@ -18,6 +17,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
@@ -29,25 +29,7 @@ const testMaxBodyBytes = 4096
 type testEnv struct {
 	db      *store.DB
 	handler *echo.Echo
-	logs    *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that the handler's logger may write from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs    *logtest.Buffer
 }
 
 // forEachEngine runs fn once per engine that storetest offers (SQLite always, PostgreSQL when
@@ -69,7 +51,7 @@ func mustEnv(tb testing.TB, engine string) *testEnv {
 // mustEnvWithStore builds the handler over st; db is the database behind it, for direct setup.
 func mustEnvWithStore(tb testing.TB, db *store.DB, st api.Store) *testEnv {
 	tb.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	h, err := api.NewHandler(api.Config{
 		Store:        st,
 		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),

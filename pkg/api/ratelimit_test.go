@@ -19,6 +19,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
@@ -92,7 +93,7 @@ func mustRateLimitEnv(tb testing.TB, engine string, lim api.RateLimiter) *testEn
 // service would be.
 func (e *testEnv) mustHandler(tb testing.TB, lim api.RateLimiter) *testEnv {
 	tb.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	h, err := api.NewHandler(api.Config{
 		Store: e.db, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Version: "v1.2.3-test",
 		MaxBodyBytes: documentBodyBytes, RateLimiter: lim, UpgradeURL: testUpgradeURL,

@@ -1,7 +1,6 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
@@ -60,26 +60,8 @@ func silentAddr(tb testing.TB) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer is a bytes.Buffer the limiter's logger may write from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestFallbackWhenRedisIsUnreachable(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	l, err := ratelimit.New(ratelimit.Config{
 		Redis:   mustRedisClient(t, "redis://"+closedAddr(t)),
 		Timeout: fallbackTimeout,
@@ -137,7 +119,7 @@ func TestFallbackWhenRedisHangs(t *testing.T) {
 
 func TestRecoveryWhenRedisReturns(t *testing.T) {
 	mr := miniredis.RunT(t)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	prefix := uniquePrefix()
 	l, err := ratelimit.New(ratelimit.Config{
 		Redis:         mustRedisClient(t, "redis://"+mr.Addr()),
