@@ -16,7 +16,7 @@ import (
 )
 
 // samples is the public sample data beside the repository.
-var samples = filepath.Join("..", "..", "..", "shared", "samples", "ghl-workflow-auditor")
+var samples = filepath.Join("..", "..", "pkg", "analyzer", "testdata", "samples", "ghl-workflow-auditor")
 
 // runBinary runs the built binary with stdin and returns its stdout, stderr and exit status.
 func runBinary(tb testing.TB, stdin []byte, args ...string) (stdout, stderr string, code int) {

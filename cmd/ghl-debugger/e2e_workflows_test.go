@@ -20,7 +20,7 @@ import (
 
 // brokenAccount is the public sample bundle of the open-source auditor: dozens of workflows with
 // seeded defects, and the location's context.
-const brokenAccount = "../../../shared/samples/ghl-workflow-auditor/broken-account.json"
+const brokenAccount = "../../pkg/analyzer/testdata/samples/ghl-workflow-auditor/broken-account.json"
 
 // e2eMaxSteps is the steps-per-workflow limit the workflow end-to-end test configures, so that going
 // over it is cheap and proves the setting reaches the API.

@@ -12,14 +12,14 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 )
 
-// samplesDir is the public sample data beside the repository (shared/ sits next to the clone in CI
-// and in every work tree).
-var samplesDir = filepath.Join("..", "..", "..", "shared", "samples", "ghl-workflow-auditor")
+// samplesDir is the open-source auditor's public sample data (MIT, see its LICENSE), kept in the
+// repository so the tests need nothing beside it.
+var samplesDir = filepath.Join("testdata", "samples", "ghl-workflow-auditor")
 
 func mustAnalyzeSample(tb testing.TB, name string) *analyzer.Report {
 	tb.Helper()
 	data, err := os.ReadFile(filepath.Join(samplesDir, name))
-	require.NoError(tb, err, "the shared samples must sit beside the repository")
+	require.NoError(tb, err)
 	res, err := importer.Parse(data, importer.DefaultOptions())
 	require.NoError(tb, err)
 	return analyzer.Analyze(res.Location)

@@ -632,8 +632,8 @@ func (unlimited) Status(context.Context) ratelimit.Status { return ratelimit.Sta
 // large JSON response.
 func mustReportResponse(b *testing.B) (*testEnv, string, string) {
 	b.Helper()
-	doc, err := os.ReadFile("../../../shared/samples/ghl-workflow-auditor/broken-account.json")
-	require.NoError(b, err, "the shared samples must sit beside the repository")
+	doc, err := os.ReadFile("../analyzer/testdata/samples/ghl-workflow-auditor/broken-account.json")
+	require.NoError(b, err)
 	env := mustDocumentEnv(b, storetest.Engines(b)[0], func(c *api.Config) {
 		c.MaxBodyBytes = 1 << 20
 		c.RateLimiter = unlimited{}

@@ -12,15 +12,15 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 )
 
-// samplesDir is the auditor's sample data, beside the repository (CI clones main with shared/ next to
-// it). Tests fail, never skip, when it is missing.
-const samplesDir = "../../../../shared/samples/ghl-workflow-auditor"
+// samplesDir is the open-source auditor's public sample data (MIT, see its LICENSE), kept with the
+// analyzer's test data.
+const samplesDir = "../testdata/samples/ghl-workflow-auditor"
 
 // mustSampleFiles lists the sample bundles: the two accounts and every pack.
 func mustSampleFiles(tb testing.TB) []string {
 	tb.Helper()
 	_, err := os.Stat(samplesDir)
-	require.NoError(tb, err, "the sample data must sit at %s (shared/ beside the repository)", samplesDir)
+	require.NoError(tb, err, "the sample data must sit at %s", samplesDir)
 	packs, err := filepath.Glob(filepath.Join(samplesDir, "packs", "*.json"))
 	require.NoError(tb, err)
 	require.Len(tb, packs, 8)
