@@ -1817,7 +1817,10 @@ type Problem struct {
 	// Example: 1 field is invalid: name
 	Detail *string `json:"detail,omitempty"`
 
-	// Instance The path of the request that failed.
+	// Instance The path of the request that failed, when it is a path of the service with valid
+	// parameters. A path that matches no operation (or has invalid path parameters) is the
+	// caller's raw input and is never repeated: `instance` is then absent.
+	//
 	//
 	// Example: /v1/locations
 	Instance *string `json:"instance,omitempty"`
@@ -2753,6 +2756,9 @@ type NotFound = Problem
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
 
+// ServiceUnavailable An RFC 9457 problem document.
+type ServiceUnavailable = Problem
+
 // TooManyRequests An RFC 9457 problem document.
 type TooManyRequests = Problem
 
@@ -3598,21 +3604,105 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+type BadRequestResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type BadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+	Headers BadRequestResponseHeaders
+}
 
-type ForbiddenApplicationProblemPlusJSONResponse Problem
+type ConflictResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type InternalErrorApplicationProblemPlusJSONResponse Problem
+	Headers ConflictResponseHeaders
+}
 
-type NoWorkflowsApplicationProblemPlusJSONResponse Problem
+type ForbiddenResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type ForbiddenApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type NotComparableApplicationProblemPlusJSONResponse Problem
+	Headers ForbiddenResponseHeaders
+}
 
-type NotFoundApplicationProblemPlusJSONResponse Problem
+type InternalErrorResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type InternalErrorApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+	Headers InternalErrorResponseHeaders
+}
+
+type NoWorkflowsResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type NoWorkflowsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NoWorkflowsResponseHeaders
+}
+
+type NotComparableResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type NotComparableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NotComparableResponseHeaders
+}
+
+type NotFoundResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type NotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NotFoundResponseHeaders
+}
+
+type PayloadTooLargeResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PayloadTooLargeResponseHeaders
+}
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter          int64
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter          int64
@@ -3635,9 +3725,27 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnprocessableDocumentApplicationProblemPlusJSONResponse Problem
+type UnprocessableDocumentResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type UnprocessableDocumentApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+	Headers UnprocessableDocumentResponseHeaders
+}
+
+type UnsupportedMediaTypeResponseHeaders struct {
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type GetHealthRequestObject struct {
 }
@@ -3667,10 +3775,19 @@ type GetHealth500ApplicationProblemPlusJSONResponse struct {
 func (response GetHealth500ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3704,24 +3821,41 @@ type GetHealthDetailed500ApplicationProblemPlusJSONResponse struct {
 func (response GetHealthDetailed500ApplicationProblemPlusJSONResponse) VisitGetHealthDetailedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type GetHealthDetailed503JSONResponse HealthDetailed
+type GetHealthDetailed503ResponseHeaders struct {
+	RetryAfter int64
+}
+
+type GetHealthDetailed503JSONResponse struct {
+	Body    HealthDetailed
+	Headers GetHealthDetailed503ResponseHeaders
+}
 
 func (response GetHealthDetailed503JSONResponse) VisitGetHealthDetailedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3792,10 +3926,19 @@ type GetDbStats403ApplicationProblemPlusJSONResponse struct {
 func (response GetDbStats403ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3834,11 +3977,46 @@ type GetDbStats500ApplicationProblemPlusJSONResponse struct {
 func (response GetDbStats500ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDbStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDbStats503ApplicationProblemPlusJSONResponse) VisitGetDbStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3924,10 +4102,19 @@ type AnalyzeDocument400ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument400ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3959,10 +4146,19 @@ type AnalyzeDocument404ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument404ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3975,10 +4171,19 @@ type AnalyzeDocument413ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument413ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3991,10 +4196,19 @@ type AnalyzeDocument415ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument415ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4007,10 +4221,19 @@ type AnalyzeDocument422ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument422ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4049,11 +4272,46 @@ type AnalyzeDocument500ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeDocument500ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeDocument503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeDocument503ApplicationProblemPlusJSONResponse) VisitAnalyzeDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4105,10 +4363,19 @@ type GetAnalysis400ApplicationProblemPlusJSONResponse struct {
 func (response GetAnalysis400ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4140,10 +4407,19 @@ type GetAnalysis404ApplicationProblemPlusJSONResponse struct {
 func (response GetAnalysis404ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4182,11 +4458,46 @@ type GetAnalysis500ApplicationProblemPlusJSONResponse struct {
 func (response GetAnalysis500ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysis503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysis503ApplicationProblemPlusJSONResponse) VisitGetAnalysisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4239,10 +4550,19 @@ type DiffAnalyses400ApplicationProblemPlusJSONResponse struct {
 func (response DiffAnalyses400ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4274,10 +4594,19 @@ type DiffAnalyses404ApplicationProblemPlusJSONResponse struct {
 func (response DiffAnalyses404ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4290,10 +4619,19 @@ type DiffAnalyses422ApplicationProblemPlusJSONResponse struct {
 func (response DiffAnalyses422ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4332,11 +4670,46 @@ type DiffAnalyses500ApplicationProblemPlusJSONResponse struct {
 func (response DiffAnalyses500ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffAnalyses503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DiffAnalyses503ApplicationProblemPlusJSONResponse) VisitDiffAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4388,10 +4761,19 @@ type ListApiKeys400ApplicationProblemPlusJSONResponse struct {
 func (response ListApiKeys400ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4449,11 +4831,46 @@ type ListApiKeys500ApplicationProblemPlusJSONResponse struct {
 func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiKeys503ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4505,10 +4922,19 @@ type CreateApiKey400ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiKey400ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4540,10 +4966,19 @@ type CreateApiKey413ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4556,10 +4991,19 @@ type CreateApiKey415ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiKey415ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4598,11 +5042,46 @@ type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiKey503ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4654,10 +5133,19 @@ type RevokeApiKey400ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiKey400ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4689,10 +5177,19 @@ type RevokeApiKey404ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiKey404ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4731,11 +5228,46 @@ type RevokeApiKey500ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiKey500ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiKey503ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4787,10 +5319,19 @@ type ListLocations400ApplicationProblemPlusJSONResponse struct {
 func (response ListLocations400ApplicationProblemPlusJSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4848,11 +5389,46 @@ type ListLocations500ApplicationProblemPlusJSONResponse struct {
 func (response ListLocations500ApplicationProblemPlusJSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLocations503ApplicationProblemPlusJSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4906,10 +5482,19 @@ type CreateLocation400ApplicationProblemPlusJSONResponse struct {
 func (response CreateLocation400ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4941,10 +5526,19 @@ type CreateLocation409ApplicationProblemPlusJSONResponse struct {
 func (response CreateLocation409ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4957,10 +5551,19 @@ type CreateLocation413ApplicationProblemPlusJSONResponse struct {
 func (response CreateLocation413ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4973,10 +5576,19 @@ type CreateLocation415ApplicationProblemPlusJSONResponse struct {
 func (response CreateLocation415ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5015,11 +5627,46 @@ type CreateLocation500ApplicationProblemPlusJSONResponse struct {
 func (response CreateLocation500ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLocation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLocation503ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5063,10 +5710,19 @@ type DeleteLocation400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocation400ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5098,10 +5754,19 @@ type DeleteLocation404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocation404ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5140,11 +5805,46 @@ type DeleteLocation500ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocation500ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocation503ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5196,10 +5896,19 @@ type GetLocation400ApplicationProblemPlusJSONResponse struct {
 func (response GetLocation400ApplicationProblemPlusJSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5231,10 +5940,19 @@ type GetLocation404ApplicationProblemPlusJSONResponse struct {
 func (response GetLocation404ApplicationProblemPlusJSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5273,11 +5991,46 @@ type GetLocation500ApplicationProblemPlusJSONResponse struct {
 func (response GetLocation500ApplicationProblemPlusJSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocation503ApplicationProblemPlusJSONResponse) VisitGetLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5330,10 +6083,19 @@ type ListAnalyses400ApplicationProblemPlusJSONResponse struct {
 func (response ListAnalyses400ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5365,10 +6127,19 @@ type ListAnalyses404ApplicationProblemPlusJSONResponse struct {
 func (response ListAnalyses404ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5407,11 +6178,46 @@ type ListAnalyses500ApplicationProblemPlusJSONResponse struct {
 func (response ListAnalyses500ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalyses503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalyses503ApplicationProblemPlusJSONResponse) VisitListAnalysesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5498,10 +6304,19 @@ type AnalyzeLocation400ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation400ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5533,10 +6348,19 @@ type AnalyzeLocation404ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation404ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5549,10 +6373,19 @@ type AnalyzeLocation413ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation413ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5565,10 +6398,19 @@ type AnalyzeLocation415ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation415ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5581,10 +6423,19 @@ type AnalyzeLocation422ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation422ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5623,11 +6474,46 @@ type AnalyzeLocation500ApplicationProblemPlusJSONResponse struct {
 func (response AnalyzeLocation500ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnalyzeLocation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AnalyzeLocation503ApplicationProblemPlusJSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5671,10 +6557,19 @@ type DeleteLocationContext400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocationContext400ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5706,10 +6601,19 @@ type DeleteLocationContext404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocationContext404ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5748,11 +6652,46 @@ type DeleteLocationContext500ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLocationContext500ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationContext503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocationContext503ApplicationProblemPlusJSONResponse) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5804,10 +6743,19 @@ type GetLocationContext400ApplicationProblemPlusJSONResponse struct {
 func (response GetLocationContext400ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5839,10 +6787,19 @@ type GetLocationContext404ApplicationProblemPlusJSONResponse struct {
 func (response GetLocationContext404ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5881,11 +6838,46 @@ type GetLocationContext500ApplicationProblemPlusJSONResponse struct {
 func (response GetLocationContext500ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationContext503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationContext503ApplicationProblemPlusJSONResponse) VisitGetLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5938,10 +6930,19 @@ type PutLocationContext400ApplicationProblemPlusJSONResponse struct {
 func (response PutLocationContext400ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5973,10 +6974,19 @@ type PutLocationContext404ApplicationProblemPlusJSONResponse struct {
 func (response PutLocationContext404ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5989,10 +6999,19 @@ type PutLocationContext413ApplicationProblemPlusJSONResponse struct {
 func (response PutLocationContext413ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6005,10 +7024,19 @@ type PutLocationContext415ApplicationProblemPlusJSONResponse struct {
 func (response PutLocationContext415ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6047,11 +7075,46 @@ type PutLocationContext500ApplicationProblemPlusJSONResponse struct {
 func (response PutLocationContext500ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLocationContext503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutLocationContext503ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6104,10 +7167,19 @@ type ListWorkflows400ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkflows400ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6139,10 +7211,19 @@ type ListWorkflows404ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkflows404ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6181,11 +7262,46 @@ type ListWorkflows500ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkflows500ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows503ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6238,10 +7354,19 @@ type ImportWorkflows400ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows400ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6273,10 +7398,19 @@ type ImportWorkflows404ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows404ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6289,10 +7423,19 @@ type ImportWorkflows413ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows413ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6305,10 +7448,19 @@ type ImportWorkflows415ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows415ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6321,10 +7473,19 @@ type ImportWorkflows422ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows422ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6363,11 +7524,46 @@ type ImportWorkflows500ApplicationProblemPlusJSONResponse struct {
 func (response ImportWorkflows500ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportWorkflows503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportWorkflows503ApplicationProblemPlusJSONResponse) VisitImportWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6412,10 +7608,19 @@ type DeleteWorkflow400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorkflow400ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6447,10 +7652,19 @@ type DeleteWorkflow404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorkflow404ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6489,11 +7703,46 @@ type DeleteWorkflow500ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorkflow500ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkflow503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorkflow503ApplicationProblemPlusJSONResponse) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6546,10 +7795,19 @@ type GetWorkflow400ApplicationProblemPlusJSONResponse struct {
 func (response GetWorkflow400ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6581,10 +7839,19 @@ type GetWorkflow404ApplicationProblemPlusJSONResponse struct {
 func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6623,11 +7890,46 @@ type GetWorkflow500ApplicationProblemPlusJSONResponse struct {
 func (response GetWorkflow500ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow503ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6723,11 +8025,46 @@ type GetMe500ApplicationProblemPlusJSONResponse struct {
 func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6787,10 +8124,19 @@ type ListRules400ApplicationProblemPlusJSONResponse struct {
 func (response ListRules400ApplicationProblemPlusJSONResponse) VisitListRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6803,10 +8149,19 @@ type ListRules500ApplicationProblemPlusJSONResponse struct {
 func (response ListRules500ApplicationProblemPlusJSONResponse) VisitListRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6868,10 +8223,19 @@ type GetRule400ApplicationProblemPlusJSONResponse struct {
 func (response GetRule400ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6884,10 +8248,19 @@ type GetRule404ApplicationProblemPlusJSONResponse struct {
 func (response GetRule404ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6900,10 +8273,19 @@ type GetRule500ApplicationProblemPlusJSONResponse struct {
 func (response GetRule500ApplicationProblemPlusJSONResponse) VisitGetRuleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7760,448 +9142,471 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17d9u60Tf6VXD0dq3Y70vJknxJ7KyzznJuO2lzq+00fRrlNSESkrhNAdoEZUU79Xc/CzMACJKgRDlJ",
-	"u/s8+aPdsUSBwGAwmOtvvnYiMV8IznguO2dfO+wLnS9SBv9+y1bnnKZrmcCfcjmf02zdOeucE85WhOrv",
-	"iJgQSlIR0TwRnKySfEYEZ2QlsptJKladoHNL0yVTY8BvfmfZ31gmE8E7Z51Br9/rd4JOJHjOeP6Sylnn",
-	"rHM6GUZH7IQ+GvfjweSQHkcP2el4GB9NTuijqM8G48P4ePKQnkZDdjQ+iR9N+nQQHbLj8cP4dDKkMODS",
-	"rCnLRNY56wedhE8E/GNFM57waedscBd0oozRnMXneeesM+wPT7qDQXd4fDXonx32z/r9f3SCzjSjMeuc",
-	"dZ50gk4Sd87UQq5nD2+G86PFSTaUh/nx7cPV8MtRJ+gYSrxSz6Uiuo6P2cnk4XQ4O0yOfj2+OUkfzoed",
-	"oDOnXy7ZLcuSXNHUzCjoZGwhsvwPS61JwuOET2Xn7NPXTkRzNhXAFHmWTKcskx31yJfOWecVJ/mMEf35",
-	"A0kmSZqzTJIEv/jl5WsyXiZpzDJC45iMOueLhUh4Pmc8JzKn+VKSRJJerzfqEMrVE684iWjKeEwz/flE",
-	"ZDAaPs8kPGiekfCVYUQ12JxRnqsf9dQOMCnpVO2r+2Y94cp8LmH8UYfMqCRcmPnhmuClXBRzw48DIgVR",
-	"W7wmYyFuEj4NSER5xNIUzwr+rCtnYkUE14/aQcQEpm9PFuNAvnyWSLsmtYxsmTJgto/P+oPDTtCRPrbK",
-	"kzxVS/3AcXIsJrS+6k7QWc3WFYpcmrVmTALBcaKaBNGM8ikje2qJLA5IJPgkyebwT1ys+qdao/qvXu6+",
-	"Z71LnjJpSMpitTSzTFjeanLNhfqx88VbOleLeivIpSLiBYuEGrRz97l8aEuH8padPn//5mj4aPbo9nKW",
-	"Xnwc/OWqE3S4yM+lZFKyGJg7Y1TCqSvtAhy9L7nhg8s3l0SJ0DRRayWS5bk6HWdkNWP5jGXA5nSxYDyW",
-	"RCzyrljmBAZQmw+cy3gM54PTOVM8uuQ3XKx4ZWcPB830UKuVkchY5+zRSfGUPqOtj3ZNyrkU5w2ULr0Z",
-	"WaJz1lksx2kiZyxW3+dsITtnw7vPd0q6LYG+E5pKBr9dMJSTQN6OdyFquXyZpnd3QecCBvBfTFeKnIqK",
-	"drfwklK8PqUJXk5qA5Bn5c+r6efV9PNq+nk1/byafl5NxdWUZ8t73UyXuciabqZzIuHbn1bTz6vp59X0",
-	"82r6eTX9vJp2uJp2vYzugs6M0VgJlrOvnac0mrGngueZSNXfMZNRlixylI4hvDUKyJx+6dIp+38PT/r9",
-	"8IzIGVXsHqkfSzKna3LD2AKIT7lcsQyYmnIyE0sQDNp3aNZRGRFk9G/LJHOv2BmbUzWjfA3Lk3mmyKqm",
-	"//yKTutzPScrRm/ILU2TmObCnnacUEBiliW3LCaTTMz1F3gZkFu8Dcrz/HgwAm6RXbgiRp0dJ3lBc/Y6",
-	"mSc5/F99usoeVeMxmUuyYBmZJ3yZM5xZBCz2QJI8UbIwVawXEBplQkr1p1pbkktyw9ayRy6VSAEtAc7/",
-	"iGdMLgSXjOSCUPMWks9oThYZk0rsxYQiqcj5+1dqnN6Iu+sf9Pvu+iYim1N1nSc8P1F38jzhyXw5B5bX",
-	"i094zpTAK63+gs1pggdiIwWcZYMgSNkkN/datMwytUTBWVdTaZXwWKwCFN1KN4JfshiJMeIFNch3IMbp",
-	"6XeihWQeTvg4Y+V14uIM/1oSjZfxlOVEyb1AkeYDT76QPJkzsidZJHgs988sd8OII+6SVDHMaiZSRlI1",
-	"G3R71LinJb1GfCP3PDw9PukPT06+jYlYnq3PJznL6kS7xBWrSa5okpMxm4hM6UbrhE9xaWdkyfMkRY2l",
-	"RFJNSVjTikqidHuyXIz4nudEBgREGfiK8HMl1PZhHyrLPhpukhHNyx94ln8XdBY0o3OWa0ltjAclyX1H",
-	"yVgPDyRJYrIXKoW61+uF+2W5tkHPTtRQC5rPisuJFi/dtLQFzXOWqZ//XzX+J9r9vd89/fx1EJz07/7U",
-	"CTzy8ekykyLzLyXk7EuOD4RmzxYZu03EUpIFnbLHRCgOTnKrrU6STObwXXm5bP3n/qtfRfLm1/P126T/",
-	"5c1lf/32b3/98uaZUP9bvXkhkslfzeJ/W+IFrFcf4Rzdlc7pl9eMT/NZ5+x4MIQ9NH8PfMt8NXkrOHtD",
-	"82jWsFZ1m4Vo8kVisUZJkCYMTy1wH6ifNCWSKZZQ52+8VjrSXH8f/u+wR0CMKFEoJiOez9iczNVbmazK",
-	"0MC9pxNJwsP+UWjdn5SMRVw9z97bECiGqkRBsleTrlpwF1fcQLlBf3i0nXR/YesmXtdSx7D6DVsjqytt",
-	"OAdBJ1mUsbzMC+qx6KhuPPpZ/wZe35Lr1dBtuH6DMjAXUk2dzUGoZSxfZjwgA/XHsN8vreS47+dXkOsl",
-	"osdsQpdpjj9xBdChNphRAA3Vbb9RHAWd147C75u/0T9hUwJCJZnO0m7Mxksw/qiUyZSzWB3avVBZ8R7h",
-	"tMG49+yQY4K03CY1fptt+uhozb61Gq261VpXk7TKncqESeLy2tVjvx1FD+fDL6c3h7cn40f8OBvmDdzp",
-	"6PUt167G37528HWhAgC3zhMaX+CdqP7SXhJwpSwWaYL0P1hkYpyy+f/5Fay7cqbAnKaK71j8Z/2ldV3F",
-	"LKdJWlYEQfgooaQohRrGny/fvVVXOfuyYJGSfYzHSlyqz0nCF0s45QmXubIXO2edg9vBgWENqanDZA4W",
-	"3sPJYXRKB2w4PoqPokfsdNKng/EwOoyP2PHkpN8pLK4jdSaMjf/GrAJeW9BtlucLeXZw4G5/L2a3hiTy",
-	"wK6/C9RRBNYmStJEjyGZJCyNJaEZIwkqWmdgzAbq/zevVj//AkYAcxUG65wh5xSGe+eso4gNBNJm+SIT",
-	"C5blazKCh0cdcPAkUgJvBKWhNo+kd5ASMLxxPWBUf4/N0AxJCjqSCU1SMI1b70vx4y5a8cD7xcn5U8Ym",
-	"nbPO/zookmAO8Ft58B4HwZ80GjUkFgzJABcx2ipywaJkog/OGaFIGtDPQU/NBJ8StQh1rxfUD0YcTJQl",
-	"+DPUPS0mJKN8ygJlZmsHhx5MqbRKTwfdAPRd76FSd7xSxASfpEl03/MdL/E55uflc2VPiGUWMbQxchOG",
-	"XfLktyXDNSmbNmM0XhP2JZG5/FEH+rTgIbvqHVgmMr/5/qxihpZIJVpQDYyUKnnugs4LkY2TOGb8nvvG",
-	"RX4ez5NGkazYbMEyPF6cMSWOOKHqJ45/wph/lQ1TekPGaXoQj7uK/N+0a4fFrhWL3mHbJvZH32/f9LrV",
-	"ocIDNV7izW4M7jldw3GLBZ77Pco1PUVGMrHMWQNR92F3X2kCPkcH47122GxC86UrWXabROA8SWOYLjhe",
-	"mXZD6R3znEa4SO65oceuKDfrhKmwjKAo3mFzzSK/uxA3tMGbpUeujBzlyhgjEc2yhEli3i8fk9+WImck",
-	"tGQJyUqZZBh9SviUJDns7VvxsXAn32tn2XyRr5u31XrWtUfdeq8fk2SuJkPAPARJ8/7d5RUpCdiDr4Ve",
-	"fXdgf4sW9ibJfNCkvR8Y78k3SIHhsGCatyKfKXrmwvhlduEYLrqFO//78Usj0Z1pWvpLMWeGoMAR+VMx",
-	"V7b9OGX3vYeTyYQpE/8yEgv8yHMbmwhzkxcIZg8RBTdPCkLT18XOTB/Ohsnhr0c3x87zZsGPieDpuvCY",
-	"af9NNfcq1j+LKCdjBoKH6hhVhcHMSAdNkz5Qa/9OvHVupm2kod6UnRgs7zq//H4slq9EQVZlG4gJsdtu",
-	"aSvBYwRMAApg6SHLlYbvXoglj++vQtifb7TqWFzoM1YpBl3mXvLkW5SJo5IYIROY/46biz/6nkqglzZq",
-	"88YsFXyqZYiA8KfWE2AD39N1Kmh8JcRrmk3vKzpy5+ftrPNUPa5sC8rJoH/06PjhSZ+M1zn7Uar7wFEC",
-	"9aJJLgROZJf9W+CPu7kQXfzx91fmfVQCH6zgk2S6zFisIzB7gz55kzwh4zXRjjrU/q6EeEP5Wtu599US",
-	"jKh4n4lqwtEiE1ZTFUqdAdW1GuNw84xK7OBGlSB2olY36PfrQ5hApXphnrDssRt/yZhk6r05cZOEBmf9",
-	"4dmg/w+IcR3254d9ueFS+Bax75iDV0KQOeVrG23bhacymrMu7CiLO+hBw0FeZIxVST/JGKvT3hN32o36",
-	"w743mqzJDy9tSf/+2eHgrK/pfzT8USf6x1A/6CwXkHTxIUs3/zqJrMPzuxz+2q4sF4QaSuttUDtwRhpi",
-	"jIHJmSjMbmX7j7iayzJnaCpqBS6oH7UeCZFNQnAVSnenlboFxkhidv3xiIcQX+1CgDUkkq4lmYkVboQs",
-	"h1fR/An/3rWx7O7/DolOIyFIjDHDkHMlXt0jZZ5/IE3oiaZSWDsqLPYtDNRcM0Yopj8oO2XEZ8lU3X6w",
-	"0dJojWOxnM5yDFY5SS3Owpp2VT994MSY74KOu0Abqtn483KWR2WIUvJDq2GKX9SG0rkDLYdRTwOnfuB0",
-	"mc9ElvzO7qvnaR/kX1iDzXnJeC2DglBJRp1z/Wrt7XzCaMYyMp3F15Br+J09C0f9gZuV56x7B3GydH/3",
-	"QxxGxqVLbGggsA5ckZGM3YobNIQclv748WNXUZPx3HpbK/lP6Uod4RCJHPY6m/KTkDMWmYiYlMpMeSai",
-	"5Vzzxb18TbD77ij+yyvWT6gTrDTdMdM2MYvPyJ961j75NPzcgzS3M2IDP0r+ZRldB2QKsQVczf1cEoUL",
-	"YFPIxDehzYGPLZP9phiIa6d+4Bmjsdo5S9Ld3Gaw5K79rWIIXnZMbdnAmUjjsqfjB6lpP8rzEyjDR+nZ",
-	"l5hO6Q9f2Fxn7cco1k+l0nn7AwJs8VjpURDDVx/28UO4nO0IymSnUcQW+UY/x3eiFVwEhH2JGIt3E4Fw",
-	"x3btLx1K7c4fNCcpo0iVgeuJdKnlOMsUwbSTbAu5djzkfzCSfq97xZI7kRgRHy9d2ao00TPgWy1lM/Ol",
-	"Eh+Yn1CVBWGg8yfVz2DMBc1nhv/FZMKgXsGEIzkJSwL0U/9zD+RnuA/+pwTmBpaOk51kFDnBvZsf+M6P",
-	"yAhnElzpMVvkM7IXlumqZs7pHCTEzKY58hiUb53ssq8UUku1QpBgoK0u1LS2Kkc8dOVHqKOnH7hcLvD+",
-	"esPihF4BR9zXndacI/EUx+uq8cmok7Mv+cEipQnHID0E2/VZIUp5fgxZ8MR9t3rnj3LPHLs3k6UImSuS",
-	"QDh7NxXMjtCFEbrw0x/nqFHUC6ukCnud4oWYgfn+ldaBK5oXt+qdyTlHWyewWXXllDSdZ5HgvjvVUo2p",
-	"wWrsFZVEP1vOHCpb7/1jXWJl071iZSHnyZzV832wLMGX4mTS6wLtYxBaMYUoVsusutrLUirzD7LFWtWD",
-	"hDr6blzkIgdqMupBtJ0fk5Av0zQkyQRjc83EGZz1+5uIo8bBEAzmUdXmj8lX9ZnT3M48kaYYqpjD01dk",
-	"kSxYmnDvFiwyBgVevm3AvNZoRjMaQbGS5rAbtg4I48r+xb2JxJQnUm3PYx2ixFKYehqkMr8evvxt+Hr+",
-	"jy++6WgDpBU/6mftHqxmScq0yKdRntxCOu59iH3nprV9UmwamAwmTS+3zrDEWu4SPtuBxfhXFoGJjuf4",
-	"dSIbMjFr6Q0yIJytlMSwQdDyEYa0zcZzVPn5Y0M1+I4kPEqXMYur1VpE6Mw2M/YmgadF051dLdgedSrC",
-	"WF6a4Jq9wo1OGY/WhiyoTogVZ+DdNSSCe9beJfeTcsaH1lbS9b+LpCu2u5qSSaPoenx4M5wf84eLo99O",
-	"skdymB/dnnhHlzadprY6iNu4C5zTtRKrlYwQWXq7RsHQLxoLkTLKm4VQeSVxIhcpXYMnsLym82jOyBua",
-	"3bBclzFWV5InzW4zw29Xic4KbjqjMEhBFfesetnPqYymafpuAmb4Ro7Xv7jUvvW74GuF45yy351GvMDf",
-	"KUvdpzqgekolCcs5v1hNRrpd5EYCOgRZZAnPpb40v3SnoqvXDtrYBV290SWzVWLq2deJVZvWeeEWxpwO",
-	"8Pgv01RPtucS+FkymfiZxwSJIybJmOUrpg+lKU+Gm8eNQG8O7HskgC2b3LQLaoJP8Umojf7CPMf2hTOn",
-	"cJKJeYjqe5iLUGnvqeBqT2ZUtpagesi6CA066gVbBXCNHTucrbbMXM0W541riBPMwppRvDe/deK5uMe0",
-	"lxzrjzeRfSzyGcwSD4Jah85gnX/7vCsHAagPa7FF9Uhbwx3ulDfJFv+F/44zKBsqgy48kMWZmiUyF9l6",
-	"p1vfHJK64tDuOq9vS3VvixKp+gzeU6lEDuxNpMuockGw5o0R9VNdRqXVNoFHHbTunWqofi/VUO2o0gEl",
-	"SivZtH0XVpx7MyiWKYTZ9K7xqbOZGL0COQX1AiajqVT9S6bJLSN0xMfrnHWTGA0PK0MhxFTe/hqYhG9m",
-	"ZnRTzLlMNaKCjESGjgoorBTxMtKhXCO13S0wMBW1y7qEW1GdgJzR4fGJeTdX91Ka/M5ihwzbC6G/AxaG",
-	"U4Xyqd89pd3J568nR776k6DlLaGFh3tRGBANvxWF3wZkvLaunQDrZMELKVkGxYW7HdMNoldX/m/+/S/w",
-	"0F0ZTME3/19evi6uWGWTQzAXQkblzWoAYqgbsi4yQ/WNF8CkwJhFZvCvy3jKCC28cXu6uMDMax/i1ymN",
-	"biDljOY00HHndWuCvnWm5SGqxjXYUn22J7KAcJpliI+Rl+q19smM0TSfwfljAekrwTio1Nc9OtlULDco",
-	"Fct5SpdLeBHVyT6n0cytH0PRBckWeCpFFqMPoxXFUCoav/zWy7Qqs8oCxFDYsK9z4bqudHvWyny0WXjb",
-	"GjIax4miBU3fO+JUWzs+x0rhoq1e0Ro3qRSAKstoDY5Rw7Uwg4SFOovV79Vwj3nwMQnNVyGAXUgtq83F",
-	"ExYVeRB7ZVxxxycXlsPiN32u1DyaB2rHdNWyDhFdQBA1EdwtOXxMzO6jaRACQUJnMQHJ2ARcfJBeuEok",
-	"a12XuHN1YZkZcXM2ss2S726/eU3BpVfShUpP0Xn6tGpGWePmhunKGwjrxiSRujwXblKZMxoja3K2IoKz",
-	"NmZ8zdpb+o+Q1wjVCTQlgAadPGSWUDL6Lv2n4KPBPzBImGcWh6h0rip4ZHvF6dkPfEBlI16Tb+SGLaAW",
-	"1rAdxoYoWQggqw3I7IU2DLWvi9A3HKSgYwPYrc9UVbf2erxcRjD+e8f0V6yhzQKSJtIa+P8qBVGR9N+o",
-	"IJI9A7vgCEU4zcGI13B2SjZVXLmPSRLv98hHc95qb0py8C5izNAydwWd4D9DRW3lAbWMRyWZ05ht8n8e",
-	"7ub/3E0lTdrAjLSGFqlHglqiCVjZhLFkTlYzIYvDV6JZIq1BC9KwkCoF1G9alc+bMAe2xoNKiIObCfvG",
-	"ebRA7WrpBoCHNyvA/0q11rdpL5okQhkxEIWo0jYqeorxRLhKyD1CRCVMCCRyUAZLKCu8dYW4UQV2N3ub",
-	"P/tJRrkP8eUdZ4Rmc/RUkGRywFLJINfB4y9N6VKjMHhqgSDF1uAZwdta2wxPYWCfgdV06PEFCLeiQbng",
-	"hghsVvGMyprq0xln3UGndRi19CKA7qMmiRkxLeVMrGQt/nzBFmniZuM0sIchp2+7NEW826UobeB5OJou",
-	"9b0ygZz6EC/FSsdDc6iEsvoDXrFyAXCOtVUpLqUJlz7yySVO3K/Q2Ted4ZRzGuUIDKCUtZxOA9AaF+k6",
-	"IL2e561R3svp1PtmJy+lpsdgNpDzfkThkpWFabjK7caBXmRQ0Na7cwge+c5SZAfz8ry4ZXBAjVYxXis+",
-	"ByhRxYV7Bk8TUiEwT38eELnMbtk6IDmbL1Kas4DInE7ZvsdP3HCq8KX2VP3y8nVlN2h6HQmulL3OFrik",
-	"TWfKvgYRRJpcR5d5RnM2XZOnNE07LYStdzu0VLSZMi1NNxO+rhpuN758myub2HBGwuksvlb3fZqKFQJj",
-	"HfXJmEp2MnTSJpozIN736ZPT6Nkj9uLh9OVJ8ufjm9dH87eH4v3wt4uBvOqXdUP1S6Ufnnf/Qbu/f/56",
-	"OAxaGLpqFW0CeWBAQmqFCePhMtWmJdFMHS11djhW2Grsw4iBrfd0KXMxf4GJyzseAyMlIhgDhcVjEt6w",
-	"dajeCdlzLJvqrBO5jGYYWtDSAgs9wjrjxzS3CXHld/7y8vUDCU5CDXYy0bFGFFOIkASysS7w37x7+/zq",
-	"3cV/7RLjh4E3nLTJNS7CN2YjD5pBLW38wrR55OYza4Zufw0+aXjLne+Uwj7/zWKI30dkdldJzAzHgPBv",
-	"4hhrRI8zGjHpMhD8+hoxYHoa0fk6TfhN2F6KulPYsMO313r8nba4MrhzCsqLqryscV27cUHl7TswA76S",
-	"vG545YZ7vPJOgxuodxiQJ0pKH69pfSbB01ybPf1VLxLzg+I+a8Gnz2hOlSh/CbZNQ9qCfgZcTTSa0XGS",
-	"Jvka05FoznjkidwyPk042zwgwYcUNy0lw6wnNh+zOGYxufzr6yRnpmpXmabvhcynGbv862vX+yt/SxMo",
-	"5Vzg17Lsp7JfezIlYepvpF+jTIXOcV5gOYS4gQjCPEnTRNfulTal3zsaun4CsSyBGvDlfIwmnlgw/lRw",
-	"ziLMCa693fmSqIeNPbAQIg00scBUj9MyXww8xmfdxNR7mLLNiVR2k9AVCumhQAo1m6SS81QyHps8sJol",
-	"3Bm4u1CnjE/9eTZ+L0R6CYhHfrUlp7m97ewiIjsskBG/V2JUZ2r7hKGPQu/UfkTOBq1okhuq6D0C14gy",
-	"iEskOmy1OQn/4LOSXJbIlpxj9B2WCt4XkUFePX6cZ5RLiovlCLe/I4vM6ZdXccqepsLr03dnE8EzZMwi",
-	"Zd8VNJjRmMxFxoBLld0qsUofvI1sUTk7QR26t3FWV8n8njNbE8XIOCNwrwrMYyrNZdh2Lq+TCcu/YS5w",
-	"CtDfnGSmdoJUU0Nak+bdNrFiEVBd9rX7pc6eJHsDIrgWvWXg0EG/FefsLty4WG0Uaket3quO4VN/eu1L",
-	"U3GtNkuWjs0MMC4Q3hr9mVBH7QgLmfCImWYdlZSRdlujBn+2xHLzN02upmTOimkBhCHk6KJoaTWzLZdT",
-	"i5upIq09LFXfXiOwAhSX7j7UVl4VK74D7TtY/ltgww3QKPRt94qC0mJC1DEkAPNLJnSepGuHtLp8F0mM",
-	"qdJ/TDXHfuorfhDYeGJjTqhzrd4FgHqc+ByjzyF6WaIWVnVpQEz3eKFfGtoqmeATyJ9c5DRFnt8tGeiv",
-	"6rUv4K12plX/KkztI2DRbxAF4GzE+SubQ80qY5Hp4aN5I0EACfVxYkKGVkxnjOT0hnEouwtMrWVFZA7b",
-	"CK8mLQm2rbygYmO8h6LI621euc01VivgbBUQSPGExdkkzzqff5cs4R21kG/P7m0S1Q0vbJ2XazNaai8a",
-	"7L7huyTamur/b0v68VdnGnNb5hgVh2YWJu8nIGKBo6druJCw0BRBl2iaQjOgDbUpsQNbsOmImzQrC3Ow",
-	"JZDpOpiL2YAe7NbSOAFMKOTKYojAwxp1oBNT6eiIW9rYdqW6e1JSpHEUEq2eK6Ufr0bQNwRB7wGf7jKQ",
-	"m6BR5xh9AfuTMOaIkTRBaezGnR5IsuRQvKz1iTAgIZYDwj9nYpnBP2K6hv+uGLvBhwTPZ/CvNaOZDD3u",
-	"ejWy/86Ed5oSzzmisLlUVG/b0d3iGWa4uzqELwhw6j5CP4+nzMufdIzxJ0cbMcUfBtaAa68PCDTougXK",
-	"B81ngGqLX2LgzkNN/MJ3OtAHnMTlKCZgVisbMdEmYtwyqGiqNHxGt+5NxeIpIymjt1WHnXrCP+pNwuMN",
-	"FZ8wYiLPirx6NVRAqF4NahkQ5DUfUGd56q+p6OYCk6GUTgpNn+ZMF/8ZBUsN3Qk0MdXnKUJf2JE6QWcq",
-	"oEZC/7qsgenfe9xMY5ZuCsWqicFWg/MRow/6JGoXZMtorKlGabE9gDtV8jVahmNV2wG3brhVDLlVJLCn",
-	"TafkckZ9AQulohRR21UmcgbaJFs8ADz2qVBiXa1ANp0Bn8b6RH+jNX8YjeZ5lowB8StmUUoz9ph0B0gI",
-	"BNWHasEy4btttZYvebvFQQ+e8Mwi1wQOog1HGBbdGUlvFHxXMgoimtKsE2j1N+jQsUSYGsQvLntCzcP1",
-	"cmRY7GZ3ILCQugE1acieSa0QGZGLNMn329VW5jSbso0qqn5C0weORfztShaeTv1yu+ag4Bwfu0Kw72OW",
-	"eNGgyqF/zatEslz69GcdNWwIRAU6JC6ybbEudXqvwUq5V/rAKkvynFUC09gGc/sJh0X46YRlGv7aL4SK",
-	"KGcfAsKrJyPHNmf1FiEtU4iY6IfKi3CaudZvLl/x/0vM6p4kX2rRnfP793bVDWM1gIKeVM83KdvKtSnJ",
-	"BFpVQEMSg7dSAB3x2OY0OdP+IS1he34Ig5TmrCntAsRGAfCiRASAzST8VqS30FtVRyjrNQGUROuo4gT8",
-	"1FlNrjM2TzigtX12HAb1S7DiETANSZsYCi1I4McaH5jutPUEoZY5iaWExJwtmiaC4hVtjLFY5o8JinIb",
-	"CDRf4KZVN77pisaXvm0Mf4LKYaqMK1OoUIImORmSJv1bQ9NsOLTwRHnMrW1969Uas7XvuKzVvOdgRcnm",
-	"E9GqJXCrFr87V5FgNypD6aK5s2fDJ5WiL3VIKHaVrFaNFI1uGyfUbut9Eyq/zNNCd/NdoU9dUEh059AY",
-	"filkIG4tCuoNF0yTe8u6Z3STUnWbmrd5nLam5Ueza8n8mITwcLhV/9ic1ou9i9u9UD0bbgpJtXifbZHc",
-	"7pX68XBr4GVLO9GSH1P3GSm6eQMRfJv7i0mb9ySpM3Wo8Vpw86/PAPNWzMlpPyBP8J+P+gF5iv982A/I",
-	"M/znST8gLwDlfeWqzuedAHpGP+0EnWedoPOirCw/8R2qTUkSupnJA0nS5JZxJn2lchrMq1YjJW4Mrk8p",
-	"6MCyW1YAV7uzFzfl6Yqb7dme+HIf/XFdzwAIrelKL9aXMRonaoFODZeJuSe5sqgWjMeMR4nPUDNBka0B",
-	"iXJiCqhLc60YbiwCgKdseCAzeL3bAVcuikeLl27ZMmZuC7votQaFwtY2pgERZlAEJFxyeksTSLl3M/HJ",
-	"BYvBOzkC5EDB2ZlTGIUlSYrECMKdoZiThcMOkxggfUotn+yFzsKrZV7ALM5EtrNS0Fku8mTOdEvg5l7B",
-	"jZEzpEgl1H540u/3jlslzdxuKvACN0m9zAvTJMYJp1VT4bahlst/ZIq3V+kQFOxs+bPMc77j9grwFy+g",
-	"xKxB+afc9rEBp7IP6gW8zB8WsV8NL6XyFIjAWZboEjfHca3HMjmwGVuk1FTCaad2NQXNn/ATdOKEpt7E",
-	"ecS/gS/Lc0KMMxoTWpJw01na1e6vTtChyzjJRdYdLznGmYtCujL31h5s1Iwa04fKBc+BOWRmwg/kjvXj",
-	"rzT4cusKckPDoLrJ7uSbGct5k9ccd2zIrUyGueabq3rLCqSEDGtt/RoeC0gI/qDQgcjXPEZ35bDpLN2p",
-	"d6zOVQUwhcpW7gemR6KStfpLC2nSXtlO2s7DhbMKsGDXse8MSrduG9+2RHyHbFdnQnXYsu0qfvN1WBkc",
-	"HwtIuFiO00TOWBxCE+04o5McSwfVlrAvasEYWMcDW7He7M+bLNuGqeC9ATouuB3q1bdmsjunGvkq4sos",
-	"aQHa7PVhQM3NcfKeXQfg139uNQQwWdBMV0s53QN38zbq/T8jlNgO+JBDCGj4uooFi8dpPiMJ1+cZ0Fy1",
-	"52bEw+ksLVpW4w6DRPzU/9xTY4SPSah+ElqjFgZwDNpKjLQ04KaaVu99l7GiwsF2aHXvFI0kb1p663bP",
-	"ur/657JDNF77vV5U+t++dt4NeaWwWWV2TqTFimjpaw3cOnv9ch/3gLohN0TRCtxCaPhBUz+Yh21oxLKX",
-	"Ypn5gsY686GKtTijt9hibqkkmOmY8pgg7IIR8lhXj8knk4xVcif6/bbZqU9EvH6yzptKN6EtFOT0OCjE",
-	"rl6OQM54udumWs5EsN9W29RLQLd/z7Lme9fmXmp55F7DulDVCH+RFVkGVkkCCos0rtKrPcUsrvx7lqGe",
-	"sGGWjueWs/tOrWUyOhq371n2Bnsy1bGSTLebKsvN6Q0rdfihUSakVMwNhugNW8t7MFgNN6Q6w6B2TCo8",
-	"2URwP7N4z3OjnDsvI1XtyeW4a/raAmQs+L4cUt0PJ7ZAHFHSOo43w8QOdoRJKIn5bWBTWoUTL5Pp7DW7",
-	"Zen98LiStm8qoaa3TeHZQQlzXtiMIftMrHguVpw8Yzynqd/lPme/C779La/O355jgs/vtUqi8znLkoge",
-	"PJ0lEZ0Kv+kf78YugHHoZBJ+F65p0LtK6oIFxtWEKcNXF+vYdOJ0tfOOGXUViuOwGuCtEKYZmwCmUI+8",
-	"Mn6jNJF5YJAZlImSMnqL2XdELPP9EZ8zyqXpXhQQKTSADYzNGRS2YzKnyAnVSGFOTpF6A8FB8koT3RGH",
-	"0jIP8KIJfsitzGWfbI+NUKonv2vEoLABvKiou20xH0+h7Q5zc0p8W88MqjxbzMwp+9t1RlhI2mJG6iht",
-	"nwo89eM2bDETnL0FG2z7XKTudYI2W/tZvS9e0mpOujvA9gkJaIyx5Em+tj0FCl93kiEIwQ4TNX0JWsxS",
-	"zuVTMV+kCXYP2RJbfnPpPAyoFdktW7cgOT734xgAwC22zUI9VAnyc7bqpoyCLNcgFhtD/VvnoYEjtk+G",
-	"zWmCBSI6ImlBJ34gmZayzQGBp37UJO42XIXb0ZzLlqVN//6GXg5Oi22OFZoGLLnV6q3e/IeFc/7y4+Gc",
-	"35Qhs3yxPB341VtYwecFeaxWKjgLbRjKFI6UcmZRy4LArhvpxdhvyaNiwsG1M/ymqUq+nMdfAHbkCcsC",
-	"09wKylak3oCKL6Pot7ERGEU/dhd0UutF2chj+BScX52+tenxD97eA2Zy9qVmNO+GOjFNL610sK2I/ymy",
-	"TEUmlrm6vOq0Kb7zJI3b71DHxE7ptULiYSv7fsbo4jxNRdTgrYGPwQWSwtGH3lp0YTToMrja4aNHJ/1H",
-	"rbwyci23vVGTSoxzmnAXTVF3B+ZTItcyR7z9IhfjeHBy/Kha2OWdRWXLK6Rw5hi4++FjgLds5eD97FLo",
-	"YzxgudDtXpRhoBvK1NmidfOloNoRyYRWlLWxqTPTnH6xEEsaDa8Zcqmaw6tm10Ae12FyXwLROHYh7euH",
-	"5tvcFmQP4IYKfw0Ac7bxZbjImQiL1O+eXnehQKgBQPO7ux+cjRtu3bhNzolzXnFI6LoHg1hT8UiEj0n4",
-	"4eqpjhyKeZLXWhbVfRjOZE+OdmMyr0/By3Q2mNTsrLsqB53mImZpGeo3KGVFK7YxoH9JNCMhul6tKzFU",
-	"gn3EQ/28KZILsdE3OrUxvGLcs17jXhkNLN+C/+G0Z8zYFuhucEuA87VbwFCClyKifMQjgQ248D6RYs6w",
-	"xyykGko7y62h38jxzbQCPas6dfxYz/VMiHL2rfa99DZ5Eb97+4AtaQrOnMupCvdBuC9YuXWOwuZEBM+A",
-	"XjtCUa1IHeDVIC2cF08K2aYcE1y/m2liX2AzTdRNX8HV3Zo2AnVHTdGmWoVfub8TBH1a7wYUEu6AHOrE",
-	"3THNeIfMhdYYwSVC2tiPpGswm8YsFXwKRQ97ppelXIicRKngTO7fs4PGj8tjyITINyTiU1s9Yawfygn7",
-	"skiTKMkJ4zmmjUPuQkVYlAhliyyqgDcbyiEly3PTZqVNpfSleX5TtqI3D+P75Fo4e4GYQ+05/TJnC29T",
-	"LVPJ41dFNeW1p1cW6QluUkerCVzpSgPPHDYmHDprtijqkGXUKPcP75laUkslMbsduPVOJsEEhZRfIm/o",
-	"RnPu1ME0t6OBjJDyrV9tR1OX1c0JE0q/AXRKwGFPpKxmh3ZK4QpThK+P1OWbS8g2QOcncclSO+tb6n9q",
-	"FT+Hg29rFGLqiiqk/K4VHk3VFhtyRNAleMEmPgbQhbEQoWKQwyvcvhMavBdqFL8f+q6yC68lTf2wNRvq",
-	"wtVXiuf0tCAHGqGES+4pE5vqoKu1U0QB8EhB3YlGkjT5Ni6wZKfwIOsoZbkzBsQ5rnWSspOq87m6yMa2",
-	"xDRjvEmRibW6HIkFuGIAipYVlXMUAxEPpLWv21O3ip6rSB00IQ6/m0wk8/WtJXMBakA4ZhORMbxb6CRn",
-	"WQilzE7tFVZb+bIRNKbEhnpg/QTBt0AWyqRanH3SLt1ESWfP9eiZP5hlDQtw8sTgh1vpC68N7FJ9RHbD",
-	"Wbv6MMohtKpx5jmv8hnCTW22AO3plwBJof1jiTTvGa8NbFWrxN1mdQ7HeyBRk262nV5kguckZtIP8mqJ",
-	"1/SGgCxAwNFxulYC6XlvcHIEwdDye/7P4Pj4uD/on572vQ1f5FxuppwmUESRduq22h0uU6/HyyxGpuzI",
-	"Kdwb3HSwsG1ks52ANyO0FPH3xld33rMFYb3pMsGVbR0dH3N6rbvm/w+LwLVAfX+PNfRed9rFi6fk9Oj4",
-	"oS20t86fuukMNV5NfarAiMmEQTNVF06E6MRR5W4Z1DJdz4jJvqklXunqpAbi03xmS3aMLxYKsqEYrfza",
-	"g9vBgY0Q+t9VZFFLfwcVeADlGsSkZIAIgLigXJfem2TrXdsrltK4fcXouMRGfRS/hvMEIO3aKRL+vavT",
-	"ILuvnoUkY3IhuGQmYdsAG6aiElLvPJwcRqd0wIbjo/goesROJ306GA+jw/iIHU9O+rsm+b+8unpvK6ar",
-	"wEFHLZM+G4rFz4mcQTUKtg0zXGGUPc3dj4uucUUNdxOfaqK5m4585U2o8+Lov4I+tZNE5zzXZhMaMO5S",
-	"3mDMbg/0I/JgtOz3DyOZLqfwLxb60bybByim3zVxVEvmZZb4s/agu86HLPUfAw0oakIR4laxkVNkCDI2",
-	"AztAD4UmAaSPw4UxS6bqvsP4ZesVJRGGiDfPvyIU4duiaNxaw8Vp8snMGlxkM160BgPlrAIECk6upppG",
-	"RIybOVjha8AJ96GapKmvatJBfK2qloPjYbv8cxRiGwcvIWEj/0P8bsnJnjLySpjAAJ+FAFf7jwk1pjnJ",
-	"xApLQiLBJ2kSgZjUxar3gMVFCm+owTNhWHA+KjsIoCFKG4at0WnGaM8+HNZSdjUkYZpILz7XnH5pguWV",
-	"qVjp1kR4PVUQQjdj7g4HvYetalvnjDYiA6vvMFQGYSMHW3XTqwctq2oXx/3mF8eJ8+p7rH/QG7SbxOlx",
-	"0yROj/OZA8HaOJEHiO28eT6HvdOW8zltnM/pd5zPo167fgEAl7sROdoUPDiiDPsVQOI+WS62MOrwUb93",
-	"1Gouq23AunUUXRCcFRRdSDryIul+BwBdLVkCLXWthCwoaY+cXZA5CoYbDRcY8eC7Xup4ARuK0nzV+6hb",
-	"otWI9f8IFCB7BBLr8bNYMJSzuiUtlqpit049YAFoSPbCX16+fnZ9cX71/Pr1qzevrq4vnj97dXl99erN",
-	"83cfrsL9oIQY4AAJKAYSKz7iTgoRdmHWpfuPsW43X2YcIj16ypJIgT7M0hp0Easn/DyhaTqm0Y0PHF7t",
-	"WLkxg0V00VPUszNI+ppGGvcX3x3oKzvJXdzuXRH1hQ+SJMzU+0IEo8SZZRggT/R+BUTOaIZVOKib2hYT",
-	"JMTJdw0FwjP8zYgnEM6YJNMl/BQimO6SimTDCA47CmYIu3uoZfZzBL3W8KX27eEZ4cLiTTivfYx2UHUo",
-	"YVmjjCIBlLCwB3ZNBRBCyQtqnvZUVMaJfP3NrVjKQTj/AivtWg7bXU8wwYvtPVNc7i+apbiF5dXDuvOc",
-	"W7mNgHED55R5ZVe5p/1GnICiw3TCsa+hyHxVZfdr2ft9WuZ+Swz8R5bLNzeTdcb+V/SV3alw/4cW4Xsr",
-	"74ct8dnBE3e1XjCvwcMWqF3o2L0aQDcCxQrWzEpVm7qIJoSa4NnVf71/jiEAPQB+UilRgEd1kChSR20H",
-	"LMJWAV4dym3okes9zMu0obEqhCEtLnpOUzFdOu5e4ydsCBP8ICxO+1Td/+PEUKnFAZQ2olpJ+yOjzlus",
-	"EoH9VIdw1HHGwJ/jVezBAdS99NO1smlbIF5uwxBdmTRZoPokqeEo/0tARZN443ZVJWMjwCUgVzX3NSkW",
-	"Cg+ekfDji7B0vgMSvn73NNyaORg+vfp72IBIVDl7H1+UTpvRRD6+6ASd1++edoLO06u/O0ekGRP0XvCd",
-	"6JbckB8N9IhZziJtGwuurv1azS2HTJlb5uNKT+KRE4bslvFahfNcKx7+d8N0es7IvxG30yePN8NVGh5w",
-	"4SqLaZtT0ySk/QVVFofWSugGXA6nh7q/0YHBVjY5SdjI35QLM8mUpVIJ5PiB0IKmGi3s/6OGDDDJFMUr",
-	"ipVWERK4rbZdjfWe8Ti2j7LlMshvqtv2ZxWdWStd6ZZ0sYBwuFjkXXXwICvJdpZiPFYq/ohDUruW11AG",
-	"B9XdwKL7psbQH2cEK6saM6ywA8zhEl5m4hMbgHFqc3enWldtmwL4dLFI11eiKZlLL0raqjnElLOJ/UAF",
-	"nWORphU/LXzp40O6zMU5TPvdIn+3zNsv0N2gVutjXFF8C5ZenT0IJOa0eoOAJbxpwv2+qszaXVK9B8Sa",
-	"XF69e694TCwALKABpzvhkmX5+SRn2TPqqw6GryCOAS68mK5ljZgwHQgAmQL7OkjZYbvon2zFtldVFm0m",
-	"xlasDF+Ra3OFpFLpTDEkNWWP0IFEYwGTvSQnqyRNyVRgvHw/KDB04ds5XdsvoauhHPEskTdr9SQA/JK9",
-	"lcjyGSQxJHxagehsBs91jFr7XW3TIbHWaxHotqAQTLCWGAlvEh6HRLIUYCuw+ERraqbvE+COga4qmcf8",
-	"p1ImU94m4/ccn8R6DpTUbX721D6sK0FolLf8HTx6F3RiTCjc9otnb5+hOMhEmrZpWqV+9Lx4GmyFZrCK",
-	"UtcIZDGWxgThSWz7iFZ3qdOewqPkTgVN20z9F/XcHXa3uYIGGQ2xBvgOM+SBgbCvDvy9BxVIi4xhE0C1",
-	"rFCNF0LDlv22aPXJBnh8nRRRR2z0ehTu33AI1hMLJnskxOMSYuMTuJ7NCQLrkQsyZjN6m4hlZtVaCSbR",
-	"4xEP9Y2ufw5d+MveCOPaV4+VBUCBi86FIyaxqWbHPTpBB7qvFN2JkG8B4tf+M6fTaxrH+l8Zm4tbcBIq",
-	"/rlGzqvkvhafOiljneLkBfrEX+vM2hUbzwRgBwPb4WELOpAzeQ1u+Gs9nmNDFC9Bqnasj6cs6gpqbGqi",
-	"sY3Pzb270eenOa19I/hLkSn7lkGgnMVkLZa+ebpUbDHXd87jAGO92lSuImu9hZJc44tKYXoJKS5MoUcl",
-	"qAWTLZVlDoiRfg3kToITYjeNv0g891niphnUtpIo7Bq1EVxEfaMOGp1qusQx9B5Bfq+BjbRBGKmVpnhz",
-	"hMD6QrkAp7y0IXKB1WFVxpFzr3sMDngLDvmonrsrDl6bn+hHvYavzgGH+XjNrOLqbqgfQK8digWplWW8",
-	"6nJRoJhUsr9ZNmUNoKfnuhUS3o9OFxw1VgCBKkYhGSupqoRfv5p2STgdFl/n4u7OmygllTLawFEw66Dg",
-	"d4d9ljK7nmSC55CPfH8vsHl/E82fukpSLffTNOHSYss0swpIzqSOmoKZHpjsechrX+ZiTvMkIm8FN23o",
-	"dumpVjSvYwVANrwHs6Agpg8TaC0ksE3bVmpt7Nblqnu+dl0AgBCASq/Egta4DJOarjplIohFG1XBWPp6",
-	"rDMS4svCQNm9XJfd4Qsrlq+9Ajc7p8SicclKX61vEYTpY9HlIu/GicyX2ZgITvZCNHPDfTUlMZmARy2a",
-	"Uc5Z6jmg5psGXVZ/a0OZCDRH07QaNpnv2LUJZ9mIPJ77l1cAjYvJZPfYqX5pE6GflyyCejfVOO7moqiA",
-	"tzdPd5KJefG5n9FomvqwT+HmKglTqMMoe9Xbdd4b04xdIsE3lE5P6S3zz7voU2j6BODktH7RbhJFGZ3c",
-	"1CqpFi4s0yDRoKQE+3riTDyF3ffvG9ZQ775JUv+i7a2q3FEKMRYPPS4t4tflfCEJpAg5KPBzn3XdrHaY",
-	"fGQYH4aH1yktApzllbgc2gH+WO7W3oF6S+BVhWMvR83rXh0FN2objX6yc07EMh9DxzYL11YSwJ7LTMTr",
-	"pkxHGOGBrHsKfco9yUVM16RLVhT7Z08zOiaUY8+7PJmz/89HXC0pPQJNzqFZMiDQqX9ENIX/3ooksh+u",
-	"ZjSXdLFQ/5YiSmiKV0rGbhO2Cltplup0NPcDa/YHtwGjhbG3FmARysHHrm4cyGPCxGcPIMO2EqxZPk+9",
-	"jAEUeyDJy6s3rwH3uzwupuIvMA//Mk/SlMzoYrHGIC7HHaZEpiLv4bMH+mFv9sMSGXbTRPQzlbDrNnPR",
-	"1J16e57rwS1EIQHMBVcf5lDXBVHUaslivkivJyJNxWq58L45o1yiMUPTzb5wjbWBHXRREJjjyAXvzml2",
-	"w/KWN0NFMJjj0iQb3pXN6SZVD5WrQuXDi6JUBee/jVM2pVGDwIjZImOIVfYU3nOADVqIMyltDra7E3fT",
-	"MZ3Jl/RMrV2WNE5cb0U84E+89ci6Eu7Vlno/n0W0pZobKuuau1/SqX9Q+Oaas9WuhUo6OmwpKFkunWCU",
-	"WDCOJFrVagbUd9+ij3+kvu727+lSljU5b1MntPWaXcf6ewzE4B9w2Zdv/HaFiqmakk/5jpcZbeOXf2ae",
-	"a0yYtWxcnuOZLjIJCCV4Qst5DgEmGqbrwF1oQHo9t75fI4WrAfQ/nSGs81F/BcNVPKc6heE6TfgNNM2m",
-	"SXoNv4IfRMsswwiL1yvZBG8vbL38Rq8YPnVXtJPfgdhFHv5GeJNkzj7ik94s0UYGLlxKzX4eLAqHXCCx",
-	"1AVkL6+u3u+iepX6c0jYd8flI8mSsy8LymvdB76OcK9GnbOR4+uBz+7uRh2vowdrJTfVNeonbDFWq1Ok",
-	"ifUSu8h4DtOc5TMRb3gtPlBe4ft3l15MpKWvnk+N9OHiNehUVVKZUjw1R9nTn/ciMT/QQMubxZx6n59N",
-	"RMZiByy/yigu3DT2fnFyuryt7H48rFvg2lm2qPtLdyq6eoG/SsF7F3TlhArw4LcCSijeVLwASzkSUy2n",
-	"9Ht8JCzg70z6yIg3QPtjzjWLCZUlmP9WuHlVrA8jyGp7epU0ae8FxvMipRwKQdR9WsV/LipBtYCeZIzh",
-	"dsOHOcsWWSIrDSfx2xqnO8KrNqfXzMV/Uv9IuLJPebomgpMwpmsZkr3LJVemWiJJf98CsoUQjAIkRRIy",
-	"pSjthS9fnr15E+77upWuG5Mg17h+FMWQBLJgPCD6pWOW8CnpVxxjulkoLVslnwbBMDgMjoJj10HRnO99",
-	"si3bu+5Mizc079AriFIhmQyIpkYlT+z0rN9ULJ7l2wdXtGkau+8fu96ME1roqLV4uVenI/oKYbfDhVWh",
-	"o/Pkdgs+pknUbJ/9A7hxlxuawGOemL5iizdkS151sObltP1MiLxt9FvnEjfNQCcagwSiWabxrPRUHkOp",
-	"4Xwpods6xgx2AVp7AcPvAm6oX2wBRqzZWcjyGZW1GuROnk0bgv9+cV7qT7m5ZAAJsl6wb0S9KZbWPthc",
-	"T4v15nzR1VWjw7B9gLKsTLeES6hA3qqHzvDOo1F+ndNpGBR/6iZBpY+wY08YjHiI+QgsuwbdHSxbkc2v",
-	"5XKMMMDgDINeFuXPnImXxyl9QUJjzl6jlenMxrGxr9GSLL4d8dLXdsIkTDj47PCf4J681tFZ49fTg6k/",
-	"Yx5f60XDmK4tAua8Th6xsHuwWQ+gEg83cVXSLCDZHD20stZYceNW+sEW8KAERhYWgmOD8NXnu8YUb0GS",
-	"yAJXM8D8mV9evn4gi/guk2QvNCyi07h7SXVLe5aGvV5vv3XzS2uJ6tz5nMlcNs2j8SD0ZOOpQwgCX3eJ",
-	"l1qKWswcJSEpNARvdRDZb43uernBXy/9L4Ul13Ihdk2FaGhXqSfl45EPfmd+tUUlATcJb76WzxfJX7xd",
-	"btSnla4kOiVBd8fK2K24qRhI7SrPTMO/q1kitzTGtD0w9W2FwDS5VYQmBeK3eny8jKcsf0xojm04wkpv",
-	"wXDnDrUFEKGHRq9tfxWXSjMqd0YrLXo3KqJsbd7olHE3U8WMqKkSWNRDkiCCeOwQqtaYMdy9QUWFi11s",
-	"qTKzeVfr4Qsf45c9BN60XMf9oHNz8TcN3ukb1uBQwSG8QZynGAzoXmksnR2if3ZUeKalj4YuFqlOWzxQ",
-	"ZvV2EEq2NgLET8bGamWncFD7GqBSuagxM0VSbtGjvF9jzBKaOCrspj/qpl6Hw906ZLZqo68PjUXjrk0P",
-	"AANs99b7oJ5PZ+nf7gmEHPYdbdrO0WjTsmICt5M436H3uyXHH6IJ/P2bvKu9xTsnaQ0V/tr9zb+nUfzu",
-	"HeEfE+oaFKW+w5KuCcTdV4lkf/jW8e1aqTaf4O8mX+7Tw95IpJJMKMrVS+y4S99V89JnFpmynQ/Y6VTx",
-	"tdrFyO5V++F8LTC8XuVt7SqsSm+rMTNGY2PJb/E16zRvfwEjehg2zIhCLwbFNlbI7UnGSDhlFuoj3C8X",
-	"HRYikcyoEs3oSGmALNXbtmUdVRzbYjtwhXU2+OzBNMaLvDgNBrSg1k/H1F5ayVAlAl58Lq/pJ7Gydq3Z",
-	"YxPVq2xb9DCs+7LaMlrRq9Cz/NKlXmalgLAvNMrTtdpwFJgsPiMUBKhxH+HnZI9ywvgtS8UC77cRDw1J",
-	"Tfjb9BYKCCVjZSqVaW6feEZzit4IygksVgvH+X5AKB9xrU5owU32irE/fQ71YCAvwoAs0qVsiJ3sW49H",
-	"sdUjjnu9F9bph3NSRkJYP8Xhfo9AOsCMLhjJGeJLWR1qxOmCZnmPfEBvC/SMB3vxhi3yQFuNk6VUFF7y",
-	"NLlheOG4ocsE8q2tpaKbzIzXiNFlHIkmaxL9HOqbP1++e2vxbylf6yqNnESUqxcva36cr25boE9fO9dK",
-	"6SipJXil+65ocyOXbkZ9EX762pmznBbB2vsmvlmlYktZzFwC1xeNPj5Zh4Prqrr7fPf5Tkmb2J5YdR6d",
-	"o/y6ogZtVGXUBhdQRtjYEwAeqR7BtMC4hbr2JLey0kmetz1Nt5Ro6yGb9FT7yj1l8V/3er2wUiWnPp49",
-	"vBnOjxYn2VAe5se3D1fDL0feKmmUEJs1C/tK6LhBK+C9FYXicDeD5V+C/gStELb289SrvISHW4MwKd5w",
-	"gZiQQ2jBGw3ITCcPvwmZyYd7gFxjltsIBVTa9U2q1fY+vtTbT2ynxr1OF7Jq8992aRSNncf+BZ17f0gb",
-	"3lqDpo1066bQI9I0svHWB4jVm2WaJ4uUbUx/NFFKwYtcc2Utzeit7v1LUyeLMGFS50sClEdjRW1j+iLM",
-	"7II953m2YTa0NBdIBijbO3VAgUYgimUu3tDs5lxeMBq3a2MIvXE1QMWcZjcmEe+WZdJ24VEXd7s1Q2Oz",
-	"lq8mEYCVZ2JOKJGcLuRM5AHJWJQssJ2JvkO9XofGKWBup653epGJuboL/ZX/ZlY2Bp4yxQtl8gMKhNKw",
-	"4WgYx+P2echcLN7xCw1J34IBAFBwka5tAYnSIYv2u7sxX15KE2mbDbepQWloo3Ik1A7yEPIToW0p9p9Q",
-	"m4bx+L1SDkzlCi+KpTdLlNIJCpqPeo3Ym7igdk7qQgrQOKJlluTrS0Ulna/HaMay8yUi2uJfL8wVN53F",
-	"16aBcKdqt4TqRyJLfgc2PiNP4LdE/UYpOGgDUOgjDNsdvn93eUUObgcHdJF0le4dGt2fxvOEk0jM55TD",
-	"mYRtxJ47atCCprM8X3Tu7u40RoZOKNM1gFobdX1uRC6BpB2dTdeMVm8evKuuszQc2velRr+/vHy977RL",
-	"ZJOEJ7ozvg38ANhqcfp4DJ+MuK2/VqO47YL3nT5hgYbmVZSaJcpWXiMaPVo4ykCbMh5pwC2NVTLigEei",
-	"kf3Vf9YWwV5j2CV5b8RH/H/9L6J2kvFce/BHHIGfwoPbQeggswPeldNSmhj4hy2c0CMQrIOcHmOXqu9C",
-	"IgWRLMpYTqQyg1gGPWQxgT9l9IbF6l6TPXJu2lEry4cTwSNWyu/TV9pjTKwDDONIQ8tLzBRTsm5G5UyN",
-	"pVHuA4PChMUCEC6E90xZLkl41B+EhkDPAVXaEAYAWyCjb0M/FqXrO1ER/fX/+VWCEYtyioS61Uu43xvx",
-	"UPG4xo+QuVJRyIeLV2TBMk8jCtsNIcTsHG1mNvQOGfFK8xBNogcS24iQv1UbpUBzb+RbMZnonlM6vMwh",
-	"+6HovaLIdFEykUnGoFmbITCGjwLCvkDXYm+DUXC/tm2CbAxsTJikVpmxmTzomFNGacas48Rs5zP7SkUP",
-	"TGUc8Y+lJsjWo6Qe0QfZ6RtfzBqgingMHJYLkRo/TcVLM+L4MWa/l7wncMW4YuaBx/Pl9YbsK3Y2Uym7",
-	"IIxjAahjcLrDo+FQS+aaUwLKTexWQ2hOu1OQV0aY5SJRzCh907hF1JmNhMwRKRvzu5PfGdkLjwaHYUAG",
-	"ffImeeK0ENPA5EW5J8InjnhxeAZBv993f1KwLrjqNeCi5aK9Qb/6i8dOa2xIWR9xlmjVaMnzClH2QuCD",
-	"rmJRFrM43HdRCOA7u83a5LPiU4v5ET/nheGdSCVMCj1bF2iBFFL0BjImecFbZoFVaL8zQuVNwqcjDloz",
-	"xE8oJ0uus5R0QolFazdNNWLX7zDs95WOkzF0b0Fh9b5bRkaVKTfiiqjq6YHiLRR3dpSS8ahE1NqCydt7",
-	"CY+l4ogxIwWUpDrEJifFkM2IjCSWI37JeFyVXnsDMMKHj0g0oxmNIFtRCYnz7j8I7f5O+t1T0iPX5Ix0",
-	"w331bCSyjEGVHDXcOeKW3ctC73ERTXK/JVPG1Y3HMNFQ08A2YYpolikBV1ye7+k04friVNZ3cWNK6HVA",
-	"kLHMcob9fmBYlBz397V8IWJBf1sya9cG+nPFoiMefh2hJTrqnJFPvV7vc0BGjk2qPh51AD/2LuyRsPgG",
-	"7pMma1iv4N1KXb2zZIEMrPNEJHPvTu1OE8ssggtZWzFOQrhtcGqPVf8oLPzXaXLDkL3A02LhkNiXRFpa",
-	"XtjOCfayrXSGqSkhic5FZzHclHpCAaHQoh5yWMtpQg/kiCvtE0vQlNBOWNYjVyuhM1F0/spZkaGiBsZ+",
-	"jmSPaX5A3tVKLvYPu2HrfWR1q/gtAGxvmZE9uErtUTIXmpXkCJVYa/Uf5UuapmuTaKSYVslJizyv36/P",
-	"O/o7q8c8UDSaZIzBbYFrfCBLydr2ShhxTHMw60tyt4GF4hwJbYKAFiiH1PKUqDXYrBNsGwXKT1HIqDhy",
-	"xPWwsN3/xOf+WZD5wAz8z0JzPkDy/XPE/9ntdu3/1M+hp9U/ybBP/qmuGPhskQn4q2/+X31YFCOQf5Jj",
-	"8x18abjMnm+APWzaXXv6laAyHUG68P+Q1ul+esHmNEGQQKpFm/OdZEogfODJF+zqknCimxvs25bBhi4j",
-	"jnumds/MTLfwwi/cm+xU3WRKfHX1qQj3dTTmguXZunuOHU/37NuQX0mI3QJDkw1u4hb2DbHVtzM1ewjV",
-	"u13FHpjXAzicJtSIh0VvMiWYfnmOJuCchbrQRZKxyGfm6D0gS8n8eWPSCImnYr7ImJQgcc+LrVPXU67s",
-	"BpmTAflL8gTt9XyWMTkTmBdZvgawf8ov/3j1/vrNq7fXT/7r6vmluhWxKmzEp78ni26kX8dinUAamuyq",
-	"5zwSMWDGqgfDQGNmpgn2eRCSkfA8UhqvfVQdafWBxMF75HJO0xQMS1yFRMHPPFypBy6LTxwOJhCA3ooz",
-	"X/Ji2i7fONV8uU32Usz5VnQduoZkj/I1KoH7hKYrddWDaKS8PLidIzYIxzma2ApqoEotgQkCAg3ubYL1",
-	"gyRNxhnN1j27qSxWUkLTAthoTcK/0Wx9RqqkNPzwJBMryQrzrHZXh3/vuglx3Xdg2sszwoXkyWSiFKO/",
-	"d19kdO589+z52/+CQ33BJizLWNZ9L9IkWqtfdTP9GZ5tWrDEpfaw6IdDsrdIl+oYXOZZEuXdq4xyqdje",
-	"PgnXcswWqVib7nDZrTJ8TY3l5X6PPFV3WVdkyTQBvPhUGhfjGBc/4mrvwZcERnO6LkwV/JkOhdoXgYEH",
-	"+huegqfvLi6v3128+uXV28sQQ5FpEjHt5dOulfeZWGQJy2m2dhDGyy6S8/evOk5L/c6gN+z1dc40p4uk",
-	"c9Y57PV7h52go0wP8EIdzGxTJS8i5bkRcEqN1afw60iHOVH5ETdK91H6Z1pp4KfoKbFclbzKSTRj0Y06",
-	"PCMeswXjMePRGrrrKOVWmZI0pTzSLX1BHGmQyzS5ZVwNqcxw1iNvBaElzwmSzWosr2JFG5brjlFBxzK2",
-	"WuGw37cFkTo9oZpFefbV+BcRngqqdG3upg3yAsrbnfaa0W2uUT0b+IWn6l9TLbGtoOw9BGkVxzhr3wvs",
-	"6g5eqQuX0xTcJiXPY+fs02cHXb/z2pAUdqVjAP8+dfQsP6sfa+44wCsKPfFeNnmf8GmlA6I6n+aiMcje",
-	"Se607nG7Oia5bjjk8I9SF50uWVORiWWecEwD0CU8Nh/SmHDLhS54x2uzuS/YiO9hIyC4853mTg9M9yt9",
-	"fXt7h+nGQ0od1+fjuH8YOsocdE4Fg7zIzjSUqfQagxOA+Qh4ZJDnM0bjpGB6devrNlaVewhbV0GsAWJ0",
-	"2uIsGmoa+6rUZ8zJ1lXnacR3OFDPDDt874NlSIR9J6bQe7sjf0sTSANPi/5V/d7REOXaU9tSU0K/66zo",
-	"IaWTGHSjLMW6loUwcX3G6OI8TUX0ZA298R8dPnp00n8UdORa6o+Gx4OT40fDI0gbs53oKg3W+gaXwbzL",
-	"Sc3sAForsuUlqn6ds8OTfr937MrqW2wRsLM0sVvhkSp4KRei1p69e8sT9avDHbfY7OkzXRG4ebMXQubT",
-	"jMnydg/7/X5v4NnwfmnDIXz1L9nxwaPD6qa7vdmq7daO+71hvceZma5llSWntzTBGPm/iWeuSoKq1B2v",
-	"t/E+ubDiCi4UFIUO7+EVIpsumkQz2kE8hu4rsvGqudB3SkmkFo11yUKIlOxhlXgCakRAEvD1Ai4K2F2o",
-	"MoNjwO1EPOJ7+U6NcS3QTbkBbrgfFED/xfMjnuhx/B2Nm3sgo38XGmvCb+eM8sDeecf9fBaMOLRxVZ9V",
-	"+qfWm4GKCTpTBfgbqq1E90KgCQZxIT4C3Z2VPq9UXbVA4/+AQdUoODUwqMGNoXsmmkbPOuFLVrcNrso5",
-	"dkZWdi8ms5AiQxxfWbmfe+St8UVh/LIwhLVv6oxQvh5pT9kNW7uuscOw4W57Nsb+1d98qY2Xcl2SdD7p",
-	"ptgUkn1iXZiR8A9KFg4gr+lVnLKnqZBK5erbT66Suf10CJ++TiYAylN+9l3tXux7ZOcRoiBDmhj8Uv1l",
-	"4G/gkr0LOmr/IDXmk+2vjT2zTUPsftFk2tZp9bRT2jZ21V2aTQtmaJysuyJD/2LdnBh6B+vGwNC31zbl",
-	"Nc1zDSLPoK8EtJ3S6aPBUTGlgTulRXJ9w9ay56g3rJjXUe+wmBYIaT2tfm/wyM6r3zsa2In11STtxAan",
-	"J8Peo8rEPiPd1h/dD9tLacOITYaCEKluIsgcl0WlpTrj6ghOKBS/OKA8Nf9Z02z0bw7s4/j0XdDxOtta",
-	"D1P8ojbUBjwnzzCA66RIdNQfbNdkPoCCKzLIkIcfHW7/0QuRjZM4ZpADczQ83f6LKyHeUL42BZnfx3Ar",
-	"J4t8+nxXunmfGWkKN59iCGQFxSCJzJPIvXTf2RCJvnhvBwfm2KpZKgm1oew2jIs4MHSxaU6g11UR1bDy",
-	"vq0THHElJDAZ282HJB/By2Cu1FdxGJQTayH3OxJZbApdae5kVo54KVWDunME1xi6prhwUYRsKNBeazVk",
-	"pRE30EowQTSdahODbgDGj2wCOjQVnAXEaqom/pFgRO4c+61VajEkxqttNrGNpSnLUt1pe25cM6gFL4Mi",
-	"yWUfSZYvM26WiP4c8I+XQhaPMRwJIV5a+H4GoRvvxnvbF++2RQLaTQ42d1AJ+FJpIqk4hPbu2pi4UpQM",
-	"ekwJu2wv/FPPzKFXlD30P/ew4KEceDYGrn3QRG+KwDMvcKQlaDojfl6Ullvam0DMlColpILHVIs4PQbj",
-	"HcBCFSWMod4bcZsjrn37iURM0eUicGIfwKYrsUxjM5USI5RCDgG63TC81xCbsr+UAMQql1Gk1CefFlQJ",
-	"gxX12E80uNwOWpCahC2+Kdl9Tl3Q/8hCi0Kydc7UH9fxMTuZPJwOZ4fJ0a/HNyfpw/lwF7PO7JdJyte3",
-	"Dw5RZEBqf8g3arfI2k1TMk8eXMBjRR1s68XYRSy5TwM63ygTIabN4sc6O83KvKJoDw/Ff3+laIhK0Q4b",
-	"q1P5tu7sW7b6/tt6Va2ccaRwbK/7yra54sWP1WjqitnKjl7OHXb1n4MNtUDlU+Quup5z/N9SxW6hwz6h",
-	"sZU899bKj7b/6K3IX4glxx8MWqjx7+k6FTS+EuI1zbAG+Ghw3GZ2OjeZxW9YnFAA9QBLYNjmx9qJozQ+",
-	"e6P+ge0IreQTSpQR4IAAOOaDMQTqxsPB16Kq6m6D8w5T5QoULQiqKiPAo1HZauTJMk11MMk2wtGJvEpb",
-	"grRmJxCq1RjS7WLNGIHcX7LIEp7LBu+PU1b/jRck3YIXYQUport+gyzdJkj/J5j+f1S59Ac95L+wvG5W",
-	"qiOGp8t/1IPOgmZ0znKj2/qmVzxi+fNV3AGFt1FOHMTJZNIoLJ5i2qoBWIP0aMyFLSfzwVjKnMtFGJCl",
-	"xMQ9U3ic7Rs9UUCq0oiH2pBTP5lkYh7u98gLMzzNmM7rh/xh7MFdKiBRRsaZ07NWTIh6M6a7YpN4GAAy",
-	"PGB8zARlqzAwgk9/7vtFLvD5SfIF8A4tarGZleDaEx/aROSQ7GF9BpU4wAyz8Of7GhmZIt6p+tiUJjoE",
-	"RfMRl4opQraIb0GTDCvHlgvtnldW8hORzwo5DVClY4bRDOGT6mSvSPmF9FTMvgVrzmrwTlUO0DkSCx3J",
-	"Nw6VAoBKfVeo/kUyuvua4RDSiLjIu5gBjR25fBeA4kPL8DV236CqQuozsClymVNnXmZFAYARNQRV9fR4",
-	"GB3GR+x4cjJ9OBsmh78e3RxDL+LOGfqRC0NYc+5GhXQBnf7Vj/+vGv0T7f7e755+/joITvp3f/JUyX3+",
-	"9jA+Zy8Uu5bs/KJYfYLfDYIOZysIGVjO7ZwNAC0XHoAYQ86mELwtrGn4vnPWecVdlFyAkkQcXa0RuMgc",
-	"NI7JqATkqltVJJJAtjbw1UiNaTAw9eeG1/B5HT0zz5QxgbGRFOW5aQhh26SW3mwQhkceYNlRBw4lF2Z+",
-	"GjdTvZSLYm74MYTV0N0/FuIGSqkiyiOWpsW50R03ieD6UTuI1rjsKYP0XInhNbceVEkCOBYfn/UHhx11",
-	"vZg23m4/bJ2D9oEX1Qb1VXeCzmq29oLqKnnC0BeIE9Uk0PnMe9jdKiCR4JMkm8M/cbHqn2qN6r96ufue",
-	"9S55yqS0xRBqaSsH2KzkaTJfvG3wOKlTooS21fB+Z9nfnFS7fq+v+/Yynr+kcqY+pYfRMXs4Po2HkyN6",
-	"Ej1i/fEwPpqc0EfRgB2Oj+OHk1M6jI7YyfhR3J9Un++4iA/YrFwdIizA7Bd9y+EMObB6TSATGgei86yD",
-	"QGqbpE87JxUE0oom77ajusaQsKNYfIWzk0F5E/gyTe+0YPj0OejkYhcKn06AevTRuB8PJof0OHrITi2N",
-	"+2wwPoyPJw/paTRkR+OT+NGkTwfRITseP4xPJ0PamsL9DRQenPWrFH7qUrjBpfCjKPzw0EthR+RukbMX",
-	"DHPrXHR0KonnAMOVp0/tSHejG3XInq0YU5dzRYbhzR+zlOXM3IzmXizk55WVmU/MqIlNpLV9oTTiNMFn",
-	"iEfoBlrOV8+zugBSKTDBQtmjvuVtEdz2pnBXKUFGQ8NXlNDmFWOh0zNQw0K8NkkyGrGazD0py1yz50bi",
-	"PitIsMiURYTQ0Shn1S3YkkYJJxN6K5ZwM9SX+Ngdx74I0tHV3aQubXM7QtGZ7g/pE7NFc8iapL3MM8WL",
-	"a/KUpinpwjwV2UbLfn94Qi7sL+8+3+1uIj9TBkZTnlMymbCM8Yj9tJT/nZbysNUPnloV/o9sX2ubleQr",
-	"Ye2jH2hUazyHRhP6dWJyrupuNizFc2GEzpyivblT0KujutqSQcjmEXc/M0X8CBpwCdACaKRyJcZsIOaM",
-	"hIuMTZIvIZYIYc1bucgUjF2o6EtixvNkAplnaro+yy1NZF7AR2803D5ChSxgz+UC8tgqtpjB4PdZXpBu",
-	"03HFjyaO+mGaOu148C87mCaNgwvyHQ2vfCUMSru1uzQQ1KevG1TC/rFWWEBJuWHr6+iorn5oxNEPcrPS",
-	"oyn09JXtXAiwSgy1ieksvn748rfh6/k/vhTkUOOhYtIwzf4VNKypTnM+5IfiaHH820n2UA7zw+XR7XFl",
-	"mmpYO6l3aUxSusjFojqn8/Fh/Px4+rI8p2ICR84Edrt63r/6C1sDHFiTf7Z0Bn/ePd/t7vmDXgpQnF7O",
-	"GtGJqqW7wXwEd4M3DwsboUoD7qP1z4pox/xZW4un1WYU1cnclIQA+Et4w9YhSeSIg/vwTKc+Jzl0hnAx",
-	"KHTxCIxCLZIC1OLXRDKeZxTK35RCEiUlweaRMzscy7dshSezXVrEN0TPCw/Yt8tf6EFQkqHv+/TJafTs",
-	"EXvxcPryJPnz8c3ro/nbQ/F++NvFQF71N0nD+4no9jR+qhfs0NnTS52tMcJvoIMMF0IcAjkz0HhDGu8V",
-	"TaSfQvK7CMl/T8T8D6quAw86qBZ+eVxRtw++3rC1DnOjI8MX6VaHaEukG65/Yru3QObfImNS42srQxvQ",
-	"sGxJMSdQmgeDw1Al+Cx08EC2IYAcF0AmpoAX0R81qhdE0kpoIm6GZP/IWyiB73OE+zcmk6Fy/J2l5o/U",
-	"WkvjDa2GuKt+uEE6Bur2ddso/RR8P2P4pVI7xRlbhdauDoa/KJlW+BZK7a12di7YX5c9DBgAB0Bkmuvu",
-	"5D0C6MJY9sZuE7GUI64eeSDLeErbwIeb3AOvnX5Tu5HEnJmtD2qA4u9g0QOZ3usebjvZ9AMbhJilr93Y",
-	"wi07ff7+zdHw0ezR7eUsvfg4+MuVEaIb4g5aQD4TK54rXewZ4zlNOy6oa+d8zrIkogdPZ0lEp6LUh6Rh",
-	"fopGLtR0h63/3H/1q0je/Hq+fpv0v7y57K/f/u2vX948E+p/qzcvRDL5KxwRJdcbaVMZd0fV1VCsyW53",
-	"gbyLas+fwvl/nunutq8zYrcQMc3G+3kcS41MWaDPlpBn/bkzSl0r/SixERcaxywecWUguRhsZ+oL3eUC",
-	"kQsdte407JHQHOFQg6kC6DJ4B9SnulUuj0dcOznBYxp+uHoaNhv8r4tI5P1N/hiFjHu+W4qz+4ir3dwH",
-	"RSuZf78D4T9F2O8ugJsUY8v+KyqR8b+lGsDfeq6k9xxsINfPcoB/kcre4lZ4KvgkTbAbxE/nhpvQH8cO",
-	"bGzDbVXV9g++FnkpGx0cz+DzLQ4OO2xRqI6uCV2buOQxwEL1CAwHP3bSQMEhom6oNGM0XpNpqSy1yUWB",
-	"My5dRyXJfOSXECUBg2P8tL5/Wt+1cnvMXNp6sIJvqIApGRi1UpVmzu5/u7b1U+WoS4SfUuCnFPDV0WwX",
-	"ATu6m4pTVXfDlS7mEmbHFuecLdMQk5ZSp+qzo5LgygFYeM9iCXtrekKLhw9tAsr1Rfs98h7qSgAwF1tt",
-	"IHAoYODbqdIsS27ZGaEEHX6A1ZHwpfpqYnpaYdvenM2VnSvpykDG6xT6aXLLONSm6NqZs6LL5qs4dHq7",
-	"2NeWGhNqHAZTWQLpoqZ9k9IRlHEMSsJ+QMJ5wk2SbqhLjRCHGNCtJMsSAQnvWDKkVBoDmKzRxW6hWUyI",
-	"aaDhiOsxEMnBKTWCx7FUJwS8sJDsQdt+mdwyzK0NlzxP0pDssS/2c+gggalVIOFBu0rmjT7TtsUwf2Fs",
-	"sZGGTmkB2QtXk9TXhHFDS25fLtbKbaHsLXxRA24vfAm2r6b1Jia6sqpS31OUS/gW4nBNp+2lZX/Qbv7A",
-	"QGaa6kSWeCmRwEvlOZuqD9+MdZpyA9k/PvsEFD+8L7lNhzyaA8a9PuqJRN/U3sWLp+Tw8PB0399Tsz+4",
-	"gnCciRL60vjUkSlNv10r7/ZTt01M28162GbWcKDvNes/XoBj0Rzb+LdWfQxN2ceJU/Yx7O9WWfPi31j3",
-	"ceSrrNkh2PJ7Kdiyc6Z9m8CJ00jtp079U6eu+qtc0DVbYVtgSX6HJPqShh1sQ7srt8rSLivd/6qNFm2V",
-	"3wqCXOCA2kidP+/2y3bIYE4LCeHgn9nvQlfjYiMODQvttwGBJjwW3QxueUlAUYxZXAxXtKmnpVWr0VxH",
-	"nBBkTwr/qNAAQUroIYEaaKFa64VpapkfOv3xX8XhGWJ86Hr0ACkG3aFNHZmZR3eVxEy/VeuZyxQxisds",
-	"xM0kekV7md2agkFoYVtXMBfIrShY1x7KGZWbYfuCcr/rGjLfiDdB87k9w8ZMMV2BkTSlCTfQfXWkuCE2",
-	"VDx3XJxVbDzyExqvFTTedwlypj5YvNrFrmSn2QLvk/bLWr1dgzV1j1v9J5TcTyi5n1ByP6HkfkLJ/Ruh",
-	"5N4Ki5/8nwEgZ/UMgwY8KWM8b0SUa/B4a925TUjaacRqMJ538H1D5wLsEKu0EGykbFrAgggp9E/OlEWQ",
-	"627Ipm+xbsxjtFHiNNE6Cm1DIZHhY9YscC+VrWHtp5ocbaPbDti16Q3NEe3lpxX+0wp3TvELkU1Lwa0H",
-	"0jCPc2wLgbQ10g3Vh+NfWZTvEIIqR1+U+jVhGcnFiO+pKQQkAlwL3d8cjiXox+qbAoljKZn6jynwkND3",
-	"ZQ6NW7JbKH/P2XyR0pzJYMQXM8h9xMYjAbl8cwmqQ5pQHrH9QHc212EnQC6H3rHvP1yFRtzkMzbXkGtg",
-	"d0BpJXwVkBBOnQZ3o6lkoTExM6jS5IKEmtDhWZOQgRogI2mUxVsWNX5sy60yY1fFHVZSAfuy0tnSH1gN",
-	"vKERTa8jweUyzQundgn4A9wxuKfY2h5jTTTHm/Ks8+bd2+dX7y7+yzhYo8k1moq2SFJNgUZ5z36s3/ME",
-	"/y5e8DdgFFMaCRxh/gAWeIscYD8z3GM+kHP51PKF/RA5yvxpzglnq27KaKymg0BVAARguM48DoxqoXo0",
-	"ecHIAuSeOr31J9hCqr3qjJCjhg+2pD0UBx8AIAz/GuY1je0M9/KfRZo/b5PNeRItrpJv8+cu/Q3DUhp9",
-	"o1pYOAjGIl4bEOIR5yKb01RtG5mLmKUPAM9u3iPnADBCUjbJiVjmZE+dIOgGv+/oYI8J5YTNF/kaH58z",
-	"yrVD1+rQiA9oZgkgpnib6kZZah3W3q1C/AGCob9Mf7H0Xgz3dWqp7Tzn8dNC+rvXw73vhE2C9B6pXiXR",
-	"9739WchcP/pexBvjP/Eq+77XlDnD1mj6adD8T/Sf/FFrdOHS2eXu2+z+cDrlbM34+5aYpb9ad8Rtua7t",
-	"36WBDE2XANkjz2k0K7K9TKetehgQLChzZel+xiZjLMnJHt6TRSaNwQkTnO33SIiAk6ELSVNetb6rKbQY",
-	"U882Zbl9dBxS29Pc4E21tyRSI2A67UBtT6IQFOc4o5M8LHuL3bZFTXhjS1nK+ZnTL68Znyp2OzkKOvOE",
-	"mz8H/yG5P/cvbh6aTJs4oSmLAHVtGSe5yLrjJY+hYe50ltrMoUP482MT2m8Sb846VBx67vRxKPJbN+f2",
-	"6Cjhxlyh9oCzLl7vBkTdh3f3bZR1tCmffuiv196xrtpsQZv0oKIH4M9b/Kch6SnELt2mvmjC97QlvblB",
-	"r+ZF9+niKtBmpG09CO0LW1b4gBGnjMoRhxSGjU01A90/WmJ04kzXkxvUe/YFvJJ7MuHTlAVkvExvAjKm",
-	"GRtxey9j60WaZXRtsD73sdckClSCApXshUWLxc+hbhuJjRYDskiXFTu10G/2wV0EwdKKdUz2wrf2o9c2",
-	"k0lkI+58YTYx3EfiaJGvzOaY5SzKWWwBkSyxHkgiZ3TBeuSDDm8AvqnSANiCqNtR98HWmM76k4xBy87A",
-	"4pROdMaNG0TOipbjc8iEUbPSHuAE6xzyjHJJobXymYahLwg+Kc2UJEYvCzAGBH7iHjl39iiRBfhpbNqF",
-	"qp1OYrIXlm62cP+xnkup4j8zXo8kh0qFScIT2yIANSdsQRqQUkEA9iY3WWc2LcdO3tHqfHtPfO75kk++",
-	"1+vtB2qeWbNfZsT3jCv8A95P6DaHPCh/l09FxZTRW7+fxxwYncdUOmG+Pqa1dKiE39I0ibu2/+2+ydbS",
-	"36B1/qn/uQdrDolkuQF0sJ1NDSuIyYRhFj4oQVZzHPHwT05j06FubKpGVVdwuQmr22KV7BXCaMEy21gV",
-	"fq4+KXhLsboEXonZIp/t15YKA3bZl4ixmMXhPuF0nmCfev0yxSLQQB77yT8ecYoNWot2LsnvxcNm+IG/",
-	"9XqlQ/A3OaG0CHuCKuHZ11J0uirgQKJBkZLb3qeSgAk3S1Aoq5u9If+N+pkGxUtjllL11iGJ6Vo6o3yk",
-	"SU70p/bXK5rk9XaouleLxunBn9ch54tRan1T74KOvuYu4Xar7K7vHtTXspMnZ7fxT0Z7VWaCzXTs4g8P",
-	"bgdgq6G/wQdEZ3R5KZZZxNycvk0VsaUsvcPJIDqNh6z7kB4ddY/Gj1j3lB4Puv1oGD9kJ5MBPe0rUpeo",
-	"qFGldeZQJHicaIwuIDFL1cjgiY1j4CA8apD6n/CYfemKSVf9uKCFw8qgcgHP9qOjyUM6YN3j8TDuHrFH",
-	"tHs6OTnsDuKH0XB8TB+xo37Bzld0iogcxfbpYNx1TqfAC24iY9J6+cWBYSvyWsnljyyNBBS7eA/MrbH/",
-	"jopXPqPIxY6nUlEyz7NkvMxRbuhj9TIhX7+aOCIYq9dqAnd3kLXLb7BZDfTxhhKqZf7/qC2CBZ2OH7JB",
-	"dDzsDuI+7R5NTlj3UXQ47g7pcXzETiYP6aNBsSC9DmL8QW4j4bu7e9hXRYfJHwFOM7YCterZ1vezYckN",
-	"5nlZNtoUQfzdtxjr9xOqw51AvVHvvwA3VpND2nENscyqIHumMAw4B1SeeP+ngfszze8/v2MsHgqH78Hu",
-	"9ZbF38PRffC1uC9bI9G4RldbA/xVLsmicEkzcOiuScJH3F+No5sSgkZjNGP9lbHVkljXFEwSHmvLsYRx",
-	"Yyf6LRg3HwvNpl0WoH3rT4ybn862Fhg3jup8j8y/+x3Iomyu6j4a8b2w+AwqfKjPS7ZvDTlrLBdVG9rc",
-	"j8lemNFVeAYqHR3xiu2gfh2ieh8GBXCELswySnloUpsZv2Up9Cs1XRnA7hpxrRBVGkdiBof6JUsn+w1p",
-	"e82ne9e4CxdKM2qJ87NrqKX/PUMtpXYFHo2u2H5gu+YZsnjKtLW5gxWeCZFDFI0tugNowpYrgY2+hTQV",
-	"qzfLNE8WKXsHt/ySw2mChLgAH7hgz3muDhHqtXSZizc0uzmXF8rCMo9iq7SnaGm8yMT8NZX5Zc4W9gmZ",
-	"i8U7fqH33WT6bfUTwFrt9G8Srv42bfWcBnvf6kkIOtGMcs5S6y5o71n4vNGoLTkKnPSRzV6DjK6u6o6D",
-	"/5+9a+tt24bCf4XwS1JAdpxL08DBHtKhQwMsbRFkby5mRmJsITLpkVQ8o/B/H845JEXLUhS3GVq0eaqr",
-	"UKRuPPfzfW3RBBwPD2GnCE39W7gWonrV6x8whPPMMZjH7/DwKbnEr/BrheV50eVyvdgwLzZMY+VpZfB6",
-	"oyLUq/wPacPuWopITQaIr7loremJeyg8lTr8djD/jnTdMKuobd7mQidVpN41EMBRkCXYqe1hoCrLKy21",
-	"hu1fgmpIHEiA92u0JychMhEPdgOnUmERWnNuhmUuM7U0Y+msIs1tuJJ9MM3crPPQ+k0zbfaP+0WokP88",
-	"voyxJJPJ950XORIhrMjaajOkrsS3m1ALrTbsJ/f4OghLNvjreJr+fXt8fzR/Ld8sTv451WfmyJ48nMLf",
-	"zUU2z2XQ/l44p3PBwHxAtxGhEYUG8asVbCF6slV9ijCfhH6vSt0bHQ6HiCDzVmWrtyuMch4OT85evzml",
-	"42BrwOhgY8IZ7pywGz4JTS4+/TUkZuAPV7kswRk/HA7XSa/0VgXpck/IODpKwqXdzHJD13ZSYeAYrNTx",
-	"08KQMO/RLlHQK9FaJVoDU/8FFMVPBL/f8Abj3lF3JISUsGmqo0CSkvMwctNzTGcivTcJUzrDQsTbFSbH",
-	"BdY01pUHp0T/kvpExxKjPOCPrsDNnCMimkkYWJAWmZJZ7lBf0CvlliPJHoJNsA+KwdsQ0joBRGUPFAMa",
-	"y0wshMxcoaOSjZgk2LVKDaspT2cCgRX3J7/D7z64GVoVI4ZWW5qM5Zz/2+dT8dvx6XA4eeU4nCmvzyWb",
-	"vLvh08k5MwLzvOyWp/cg6SeXd/0PSor+FbfpLHCwTI5bYlRFbuw1vpFdderlHayDyzxH2WHKLS/UtNxM",
-	"YLSjjUUFiY006VUV5wVSi2P6F5EFHLV4Fdyjk+hzaiNQd6SKNZ70QeBjv5QxFfuecQOM175x5pNnWY2u",
-	"3NGz54YNBoNxz/GhX8pqPToe2MxxfGD2dnUbm+GL3GCnioWTBl69edhA/KrRqvqj97mRx3wzKY8a4zH6",
-	"dV/iwSWLPJK+uzGH9qmicU2P0nOn/yXpmMjiyfxagUW94XLuci0oAUgixK1PpGtsn9jvE5YqeZfrOf7k",
-	"MhVFAT/hC4F/Xa3AK9jINE241lIWwvj7EdlgN9ZZ2GhtNZbvgsirqb8N+dClbHCwH7tOeiAlus7BMXhF",
-	"x62N6X5zukYn655oxhCrkQJxKJGo9m1bEH2/m/oKp+zbNeaWgkRdVsm4Sj+S8N3UjgdfCMJz3elzKOmm",
-	"DiFb/6Ka1WGDIjuPtBGY6pRQCRMlNdgdes0DdoEcNz4xshRFgU11IEVLi+Q02C2NF+cyJWPZmiqZCtRC",
-	"31sJLbMhZR6jprgX5fJ8yqVC2n1RL09TL7splzYH6wdVKygcfgmNsnPE7plV0EenJ/Zq+qBBEXV0Wfn3",
-	"tkd1yaGdCjf/5BGQ6gW3swaM6nakrSdjVn9+irsq9EP7DWViUaiVqzZGqHdNRcp59bzY/o1GzxHkC/i7",
-	"huUWi4RKXfRGvYPeNgI1oTkWiAoJggAEBuY1qVB/CvpRssFBOs8OprOin4nbEmTQpJp2Zu1idICFGMVM",
-	"GTs6G54N467rL90BlTju6CJ9INsxIDToRZEsctWbkLRXLkwZ2Q6E6xgilD5AFE/oiU63ZwSVFfHqGaaW",
-	"MgL+3A4IuSkr6oa2p13vPEmqbDI2JPiS0SrInIRiaVcvF60Xg3q1YtCqu6igJmlE08KODrZQJl45RBty",
-	"HUMu+6fnUbe2V76Jwgt7pmZcnoPdVQtWVLPSNt+e8lqV1uk2zIy7mlR3c9UGwVDvivBu4P1n8zz+Ctwr",
-	"jxb86A29plX/zB+EBJVHsH88y/F/zpqFbZinHTf0XvDCgvW3/i8AAP//",
+	"7P17c9s4sjeOvxWUnlMV+zmULMmXJEr96lfObZLd3DZ2NudslMeESEjCmAI0BGVFk817/xa6ARC8SZTj",
+	"7OyZkz92J5YoEGg0Gn399NdOJBdLKZjIVGf0tcO+0MUyYfDvN2x9LmiyURz+VKvFgqabzqhzTgRbE2q+",
+	"I3JKKElkRDMuBVnzbE6kYGQt0+tpItedoHNDkxXTY8Bvfmfp31mquBSdUWfQ6/f6naATSZExkb2gat4Z",
+	"dR5Oh9EJO6MPJv14MD2mp9F99nAyjE+mZ/RB1GeDyXF8Or1PH0ZDdjI5ix9M+3QQHbPTyf344XRIYcCV",
+	"XVOayrQz6gcdLqYS/rGmqeBi1hkNvgWdKGU0Y/F51hl1hv3hWXcw6A5PLwf90XF/1O//oxN0ZimNWWfU",
+	"edwJOjzujPRCrub3r4eLk+VZOlTH2enN/fXwy0kn6FhKvNTPJTK6ik/Z2fT+bDg/5ie/nl6fJfcXw07Q",
+	"WdAvF+yGpTzTNLUzCjopW8o0+7el1pSLmIuZ6ow+fe1ENGMzCUyRpXw2Y6nq6Ee+dEadl4Jkc0bM5/cU",
+	"mfIkY6kiHL/45cUrMlnxJGYpoXFMxp3z5VJykS2YyIjKaLZShCvS6/XGHUKFfuKlIBFNmIhpaj6fyhRG",
+	"w+eZggftMwq+soyoB1swKjL9o57eAaYUnel99d9sJlyazwWMP+6QOVVESDs/XBO8VMh8bvhxQJQkeos3",
+	"ZCLlNRezgERURCxJ8Kzgz7pqLtdECvOoG0ROYfruZDEB5MvmXLk16WWkq4QBs3182h8cd4KOqmOrjGeJ",
+	"XuoHgZNjMaHVVXeCznq+KVHkwq41ZQoIjhM1JIjmVMwYOdBLZHFAIimmPF3AP3Gx+p96jfq/ZrmHNetd",
+	"iYQpS1IW66XZZcLy1tMrIfWPvS/e0IVe1BtJLjQR37NI6kE73z4XD23hUN6wh8/evT4ZPpg/uLmYJ+8/",
+	"Dv562Qk6QmbnSjGlWAzMnTKq4NQVdgGO3pfM8sHF6wuiRWjC9VqJYlmmT8eIrOcsm7MU2Jwul0zEishl",
+	"1pWrjMAAevOBc5mI4XwIumCaR1fiWsi1KO3s8aCZHnq1KpIp64wenOVPmTPa+mhXpJxPcdFA6cKbkSU6",
+	"o85yNUm4mrNYf5+xpeqMht8+f9PSbQX0ndJEMfjtkqGcBPJ2aheilytWSfLtW9B5DwPUX0yXmpyaim63",
+	"8JLSvD6jHC8nvQHIs+rn1fTzavp5Nf28mn5eTT+vpvxqytLVrW6mi0ymTTfTOVHw7U+r6efV9PNq+nk1",
+	"/byafl5Ne1xN+15G34LOnNFYC5bR184TGs3ZEymyVCb675ipKOXLDKVjCG+NArKgX7p0xv5/x2f9fjgi",
+	"ak41u0f6x4os6IZcM7YE4lOh1iwFpqaCzOUKBIPxHdp1lEYEGf3biqf+FTtnC6pnlG1geSpLNVn19J9d",
+	"0ll1rudkzeg1uaEJj2km3WnHCQUkZim/YTGZpnJhvsDLgNzgbVCc58ejMXCL6sIVMe7sOcn3NGOv+IJn",
+	"8H/V6Wp7VI/HVKbIkqVkwcUqYzizCFjsniIZ17Iw0awXEBqlUin9p14bzxS5ZhvVIxdapICWAOd/LFKm",
+	"llIoRjJJqH0LyeY0I8uUKS32YkKRVOT83Us9Tm8s/PUP+n1/fVOZLqi+zrnIzvSdvOCCL1YLYHmzeC4y",
+	"pgVeYfXv2YJyPBBbKeAtGwRBwqaZvdeiVZrqJUrBuoZKay5iuQ5QdGvdCH7JYiTGWOTUIHdAjIcP74gW",
+	"itVwwsc5K64TF2f515FosopnLCNa7gWaNB8E/0IyvmDkQLFIilgdjhx3w4hj4ZNUM8x6LhNGEj0bdHtU",
+	"uKclvcZiK/fcf3h61h+enX0fE7Es3ZxPM5ZWiXaBK9aTXFOekQmbylTrRhsuZri0EVmJjCeosRRIaigJ",
+	"a1pTRbRuT1bLsTioOZEBAVEGviL8XAu1Q9iH0rJPhttkRPPyBzuW/0HQG8oTOknYrShRkGx3OMdvQWdJ",
+	"U7pgmblNrIGjb5u6424tnHuK8JgchFrp7/V64WFR9m6xBbgeakmzeX6B0vyl25a2pFnGUv3z/6fH/0S7",
+	"v/e7Dz9/HQRn/W//0QlqZPiTVapkWr+UULAvGT4QWr5apuyGy5UiSzpjj4jUp4xnTqOe8lRl8F1xuWzz",
+	"l/7LXyV//ev55g3vf3l90d+8+fvfvrx+KvX/1q+fSz79m138bytUEszqI5yjv9IF/fKKiVk274xOB0PY",
+	"Q/v3oG6ZL6dvpGCvaRbNG9aqb9wQzdJILjcorRLOULLACQEVmSZEMc0SWkZMNlqPW5jvw/8b9giIOi2u",
+	"5XQssjlbkIV+K1NlOR/4ugRXJDzun4TORUvJRMZlmVN7YwPFUN3JSfZy2tUL7uKKGyg36A9PdpPur2zT",
+	"xOtGMlpWv2YbZHWtsWcgjBWLUpYVeUE/Fp1UDdx61r+G17fkej10G67forAspNJTZwsQNynLVqkIyED/",
+	"Mez3Cys57dfzK9w9BaLHbEpXSYY/8QXQsTHqUQANtUayQ2S+8oySuvlbHRk2JSBUkdk86cZssgIDlSrF",
+	"Z4LF+tAehImM6oTTFgdEzQ55ZlLLbdLjt9mmj55mX7dWq/m3Wut6mpS5U5tZPC6uXT/220l0fzH88vD6",
+	"+OZs8kCcpsOsgTs926Pl2vX4u9cO/jhUUuDWeUzj93hv67+MJwfcPctlwpH+R8tUThK2+M9fwQItZjMs",
+	"aKL5jsV/MV8691rMMsqTorIKwkcLJU0p1IL+cvH2jVY32Jcli7TsYyLW4lJ/TrhYruCUc6EybdN2Rp2j",
+	"m8GRZQ1lqMNUBlbo/elx9JAO2HByEp9ED9jDaZ8OJsPoOD5hp9Ozfie3Ck/0mbB+iNd2FfDanG7zLFuq",
+	"0dGRv/29mN1Ykqgjt/4uUEcT2JhRvIkeQzLlLIkVoSkjHJXBERjcgf7/7as1zz+HEcCkhsE6I+Sc3LnQ",
+	"GXU0sYFAxnWwTOWSpdmGjOHhcQecUFwp4I2gMNT2kcwOUgLOAVwPGP53sRmGIUlORzKlPAHzvfW+5D/u",
+	"oqcBeD8/Of+Rsmln1Pk/R3mizhF+q47e4SD4k0bDi8SSIRngIkZ7Si1ZxKfm4IwIRdKADQG6dCrFjOhF",
+	"6Hs9p34wFmBGrcDnou9pOSUpFTMWECqsE8YMptVubUuAbgA6ee2hwjve81f8V9eZU113UdXRwfzmqGSH",
+	"fwsKQxTM01bD5L+oDGWsu5bD6Kdhc55IMU14dFvhFa/wOVZ/UM+1QSdXacTQyMtsHHwl+G8rhhumCE1S",
+	"RuMNYV+4ytSPklYP8wPiVr3HeYjsb+7+HNihFVKJ5lQDK7FKnj83Tz6X6YTHMRO3ZEohs/N4wRsvUy0g",
+	"lixFwSgY0xeJIFT/xPN+WedCiRu1xpcKmhzFk67mre9iyeOcJfNF78GTU/eju2NKs24tDlEUTlaok1l3",
+	"zoJuQFDGEiX2ARWGnjIlqVxlrIGoh39+1n1puOMZ+uZvxb6Ww5p1QcXSGx6B3zGJYS8gZsGMB9ewY40c",
+	"Bf3mltx66msYdp0wFZYS1BD24Fy7yDvXLSxtUOHpkUt7vQumJxrRNOVMEft+9Yj8tpIZI6EjS0jWcyYI",
+	"Bm65mBGe/fkZ9438mIeZbsW2bLHMNs086yJuJtLmolqPCF9oShNwycAF+O7txSUp3PtHX3Nb9tuR+y16",
+	"tbYpDEdNFvOR9ap+h/weDvMT8UZmc80smbT+2n2Og5DdPMx3d4ehkejeNB39lVywnKB/dnbPnsjFkqbW",
+	"rX0b3ZdPpyxlIruI5BI/qtGAbVpNk1sZtgbCqH5yKOTjXOVsN7s/H/LjX0+uT73n7W4+IlIkmzxMYBzC",
+	"5YTT2PwsooJMGFwZ1ATmS6fHjnTUNOkjvfY7Ojjndtr2HjObstfpybreL+/u/GRrmZOVpkyT1m27o60C",
+	"FzQwAViUhYfckftfcaiey5WIb6+2u59v9YGxODeQnAsBjKNb3QTfo8CfFC4AMoX578m5+KO7tCpraaM5",
+	"c8ISKWZG+ktIaDG6+Z+fO9/RTSJpfCnlK5rObiv0M+/n7Ry1iX481Za8IIP+yYPT+2d9Mtlk7Ec5Ogae",
+	"VWkWTTIpcSL7MOcSf9zNpOzij+/e9VFHJQjHSTHls1XKYpMwcDDok9f8MZlsiInZ/C8wJy/QmCmF4G/B",
+	"tjZMfckXTK6yanWKS/9NqSBLCkkXjMSMxgmHkGmejuFnABc4340Rc7RKp1xwNQedngsy7KugMqoUjhce",
+	"6d+ADg3+WUhL/qNU+1PfNeN0uIwvWEw0/fY4RZYq3czQHg4EzeiEqvLOFvfEPpQLcoxJN25A/gOzATaG",
+	"LWDqj0iWbkzBkZrLNEs2P0YEFaj31E5q5a11D/rZRXX932sayhuWavnE4iLpnkEmkWNGlcjMqsR2qVri",
+	"TFZq00hJ60XgClTSFfgBqCILKjxFG/KatD7tU1ZzOjE5UVt06zuirpEQxCPGHrT1fnX3HpiICo8HwVVo",
+	"pb7QRksIOUZdSDIKiaIbhY6XTObU7JFQLyYci4wliX5gMyJhHUsYr0225dzYc0AOeKZ3NpZrEYzFSqSM",
+	"RnM9CCjyGU0SFh8GJMzJ443u85D1zFd4ZCyqTGLywwUzcpHFVjJCYIvyLCBhWVqYF1PhGHosGkW0J0x7",
+	"5I0nTDGp23jDQv9q+r8hMReQtm/GQoHNYtd6zTbGyagNxjmLrllciYp527jzjqvNKivdln+Su/tSytdU",
+	"bEwsVn3Xxc3Uu1SWC3eWqXQ+ec2p6KQv5wo239ZedibkIOoNH/T71SFswq9+YcZZ+sjPY0z1ihWhGfGL",
+	"bQaj/nA06P8DckWP+4vj/o+RhSdDL6p3KSUKaJtIuY8oTGnGuqBqgjB0M1LPU8bKpJ+mjFVpX5O/uR/1",
+	"h/3arGxDfnhpS/r3R8eDUd/Q/2T4o0yNH0P9oLNaQvHChzTZ/mseuaScO7m6KruyWhJqKW22Qe/AiDTk",
+	"6ga29iAPMGZzmo0F3hBM+ZI8qB61HgmRTUJIZ1H+TuvrAyQzt7v+aCxqLtG5XONGqGJy7nbpj8SYMEzd",
+	"LuV990iR5+8pe6XSREkXVAnzfQsDPdeUEYplBPqmG4s5n81Zihadso7IiVzN5tndXCt/0rvkg6CrbC5T",
+	"/ju7rXfN5Mn8lTXEaC6YqFQiaN1l3Dk3rzYZOY8ZTVlKZvP4Cmr27jjMeNIf+NVt3rr3ECcr/3c/JDRu",
+	"046IS18LXJKRTEnKbuQ1mq8eS3/8+LGrqclE5pJmSnVEyVof4RCJHPY62+p8kDOWqYyYUlqTeiqj1cLw",
+	"xa0Cz7D7/igNdqZ5wqr4E2ZiSCwekf/oOZf3p+HnHpSLjYhLTtTyL03pJiAzyH/D1dzOzs9DZtvS+uom",
+	"tD05b8dkvytPzw99fNCWRwyGhyXpfjF0WHLX/VYzhCgGcnds4FwmcTEy+IPUtB8VKQ06GerZF1iWWJ+F",
+	"5mqGjR8gXz9VWuftDwiwxSOtR0Geuf6wjx/C5exGoCncgmyZbQ2d3RGt4CIg7EvE2J6mPdyxXfdLj1L7",
+	"8wfNSMIoUmXgR+59annBZU0wE1TeQa49D/m/GUnv6l5x5OYKs7YnK1+2ak10hL4HlLKp/VKLD8yhL8uC",
+	"MDB1iPpnMOaSZnPL/3I6ZVD3b1NmBQkLAvRT/3MP5Gd4CCFNdJiApeNV0FhFTorazQ/qzo9MiWAKfCUx",
+	"W2ZzchAW6apnLugCJMTclQuKGJRvU5BxqBVSR7VckGC+ZFWoGW1VjUXoy4/wf0OG7wehVku8nF+zmNNL",
+	"YPfbRmibixSe4HhdPT4ZdzL2JTtaJpQLzJIHN5wRBERbBo+gVJ7479bv/FFBsVP/2nUUIQtNEsgn30+/",
+	"dCN0YYQu/PTHhcc09cIyqcI/ewDMURPrO9+9NNZLSWcWTjG3VfdopQauZq9Y8GaqODgytYcX01gcrccG",
+	"Pyo+W6xLKvpd+qcGZMYVk8U0Y+DOrVYTITBDXQGVLd4LjHdIGpPCJCO2qtmrvCyhKvugWqxVP0ioZ6nE",
+	"efgvAAf9nBmvxyMSilWShIRPMcWymTiDUb+/jTh6HIyEYZVWZf5Y2lWdOc3czLmycDD5HJ68JEu+ZAkX",
+	"tVuwTBlA3NRtA1bNRnOa0gjgWgyHXbNNQJiQq9kc9yaSM8GV3p5HJtMUwUCqRZbacL7/4rfhq8U/vtRN",
+	"x5iOrfjRPOv2YD3nCTOXNY0yfgPFvrch9je/aO6TZtPA1kcZevlISwXW8pfw2Q0sJ7+yCGQMnuNXXDXU",
+	"eVZS8FVABFtrceiyE4tHGIpCG89R6eePLNXgO8JFlKxiFpfxaog0dXN27G3S3Iimb261YDVWqQhj1dIE",
+	"11wr3OiMiWhjyYKKoFwLBn55SyLQkNxFeTspZ72fbSVd/04kXb7d5YJPGkVXk+Pr4eJU3F+e/HaWPlDD",
+	"7OTmrHZ05Uo+KquDPCd/gQu60WK1VLWgCm83OKDmRRMpE0ZFsxAqriTmapnQDfhwi2s6jxaMvKbpNcsM",
+	"kFN5JRlvdnhafrvkpua46YzCIDlV/LNay34eNhxNkrdTcKBs5XjziwsTFfkWfC1xnAd8tteI7/F33z7X",
+	"60VoWFBFwmJFMeLpkG4XuZGAgkSWKReZMpfml+5Mds3aQdV8T9evDWhYmZhm9lViVaZ1njv0MXsdYjWr",
+	"JDGT7fkEfsqn03rmsRmjEVNkwrI1M4fSArTBzeOno27P8q2RAA44atsu6Ak+wScBHe4Lqzm2z705hdNU",
+	"LkI0vMJMhtruSqTQezKnqrUENUNWRWjQ0S/YKYAr7NgRbL1j5nq2OG9cg82amVO8N7934pm8xbRXwgTr",
+	"t0x+IrM5zBIPgl6HqY9dfP+8SwcBqA9rcbCCSFvLHf6Ut8mW+gv/rWAASlKEnbyn8jM15yqT6WavW98e",
+	"kqri0O46r25LeW9zAJbqDN5RBTkfem8iA9KSSYKoP4zonxqQFqO2STzqoHXvhdDyewGhZU+VDihRWMm2",
+	"7XvvxHltxvEqgQCp2TUx8zYT444gpwCNwJY3FPDPyIzfMELHYrLJWJfHaHg4GQp+muL2V+A062ZmR7dw",
+	"VqvEYEqqSKboYgJoKRmvIhOEt1Lb3wIL1Fm5rAvIneUJqDkdnp7Zdwt9LyX8dxZ7ZNgNBXcHaKAexsWn",
+	"fvch7U4/fz07qUO3CFreEkZ4+BeFhRGtt6Lw24BMNs4pFyBSGPiPFUsBumi/Y7pF9Brsw+2//wUe+laE",
+	"k6yb/y8vXuVXrLbJIQwPwb7iZjVAUVYNWR+bsvzG98CkwJh5geevq3jGCM39qAcGusDO6xAyDxIaXUP9",
+	"Cc1oYDIGNq0J+sabVg1RDbLjDmybA5kGRNA0RYTQrIAGc0jmjCbZHM4fC0hfC8ZBCb3nwdk2KJ5BAYqn",
+	"BrytgJhZnuwzGs19dBoUXZAmg6dSpjH6MFpRDKWijajsvEzLMqsoQCyFLft6F64fBHFnrchH24W3Q6ih",
+	"ccw1LWjyzhOnxtqpc6zkzvXyFW2Qowuhw6KMNvCgFWRPO0iYq7OI/1cO1NkHH5HQfhUC3KcystpePGGO",
+	"9wNuUSY0d3zygUkdgvXnEqKSfaByTNctUY7QBQTxLil8QKNHxO4+mgYhECT0FhOQlE3BxQflOGuuWGvU",
+	"o72xi4rMiJuzlW1WYn/7rdYUXNVKulDrKdUM1xJWyDUz0BcQkI8J5BFnqxTwo4TKGI2RNQVbEylYGzO+",
+	"Yu2t6o9QrRFqM5p9iEqT9mWXUDD6LupPwUeLAGl7gYwcEnPhXJUQ2Q/y03MY1EG1j0VFvpFrtgSkLct2",
+	"GNWjZCmBrC6UdhC6AOKhgbjbcpCCjks9aH2myrp1rcfLZwTrv/dMf80axiwgCVfOwP9XKYiapH+ggkgO",
+	"LKijJxThNAdjUUEaLthUcek+Jjw+7JGP9rxV3sQz8C5itNcxdwn78H+GitrKA+oYD/L4Y7bN/3m8n/9z",
+	"P5WUtwExbQ1cWo0EtcQqdLIJswAEWc+lyg9fgWZcOYMWpGEuVfJmR0lZPm9DNNwZDyr0XNhO2Nfeozlu",
+	"eUs3ADy8XQH+V6q1dZv2vEkiFHsmoBDV2kZJT7GeCF8JuUWIqIA4iUQOilCMRYW3qhA3qsD+Zu/yZz9O",
+	"qajDk30rGKHpAj0VhE+PWKIYZKnU+EsTujIYjzXAAJAcbRGd4W2tbYYnMHCdgdV06PEFCObKbRXScpUF",
+	"Lh98TlVF9elM0u6g0zqMWngRNC+gNv0cu3qouVyrSvz5PVsm3M+jamAPS8667TIUqd0uTWkL/ivQdKnu",
+	"lQ3kVId4IdcmHpoBcoDTH/CKVUtoaFFZleZSyoWqI59a4cTrFTr3phFOOaNRhrCDWlnL6CwArXGZbALS",
+	"69W8Ncp6GZ3VvtlLuqnoMZjH5b0fC+hUaWGmYcdu48AsMshpW7tz2D7jraPIHubleX7L4IAGC3Oy0XwO",
+	"xXKaCw9sRxFIhcAKi0VA1Cq9YZuAZGyxTGjGAqIyOmOHNX7ihlOFL3Wn6pcXr0q7QZOrSAqt7HV2gDFv",
+	"O1PuNYhP2uQ6ushSmrHZhjyhSdJpIWxrt8NIRZcp09J0s+HrsuF2XZdvc+kSG0YknM3jK33fJ4lcI+z2",
+	"SZ9MqGJnQy9tojkD4l2fPn4YPX3Ant+fvTjjfzm9fnWyeHMs3w1/ez9Ql/2ibqh/qfXD8+4/aPf3z1+P",
+	"h0ELQ1evok0gDwxISK2wYTxcpt40Hs310dJnRyDcjun+EDGw9Z6sVCYXzzHlfM9jYKVEBGOgsHhEwmu2",
+	"CfU7Ie+RpTOTdaJW0RxDC0ZaYIlOWGX8mGYu26/4zl9evLqnwElooFSnJtaIYgrxl0E2VgX+67dvnl2+",
+	"ff/f+8T4YeAtJ216hYuoG7ORB+2gjjb1wrR55OYza4dufw0+bnjLt7pTCvv8d9dF7TYis7vmMbMcA8K/",
+	"iWOcET1JacSUz0Dw6ysEYe2ZnlZXCRfXYXsp6k9hyw7fXJnx99ri0uDeKSguqvSyxnXtxwWlt+/BDPhK",
+	"8qrhlVvu8dI7bVcCs8OAsVdQ+kRF67PZq/ba7JmvepFcHOX3WQs+tcgNL8C2aUhbMM+Aqwmq6HnCsw2m",
+	"I9GMiagmcsvEjAu2fUCCD2luWimGWU9sMWFxzGJy8bdXPGMWCEabpu+kymYpu/jbK9/7q35LOBThLvFr",
+	"VfRTua9rMiVh6q9VvUaZSJOdvsRCFnkNEYQFTxLuQT+4N/V7J0PfTyBXBRAMsVpM0MSTSyaeSCFYhAnP",
+	"lbd7XxL9sLUHllImgSEWmOpxUuSLQY3xWTUxHRLC9kQqt0noCoX0UCCFQVgovLlgPDZ5YA1L+DPwd6FK",
+	"mTr15+nknZTJBaDy1qstGc3cbecWEblhgYz4vRajJg29ThjWUeit3o/I26A15ZmlitkjcI1og7hAouNW",
+	"m8PFhzoryWeJdCUERt9hqeB9kSlURODHWUqForhYgQ0H92SRBf3yMk7Yk0TW+vT92UTwDJmwSNt3OQ3m",
+	"NCYLmTLgUm23KgR+Am8jW5bOTlBtDNQ4q0u+uOXMNkQzMs4I3KsS85jK7YvazeUVn7LsO+YCpwD9zTy1",
+	"VS+knBrSmjRvd4kV11/FZ1+3X/rsKXIwIFIY0VtsSzLot+Kc/YWbkOutQu2k1Xv1MXxSn177wtbK681S",
+	"hWMzB9g0bGuF/kyogPeEheIiYrZdaSllpN3W6MGfrhAo4HWTq4kvWD4taJAAObooWlrNbMfl1OJmKknr",
+	"Gpaqbq8VWAGKS38fKisvi5W6A113sOpvgS03QKPQd/07c0rLKdHHkEATITKlC55sPNKawmskMaZK/3uq",
+	"Oe7TuuIHia03t+aEetfqtwB6KvE6xygCbxWohfV4pt2Gf7zQLw2NpW3wCeRPJjOaIM/vlwz0N/3a5/BW",
+	"N9OyfxWm9hG68W0RBeBsxPlrm0PPKmWR7WJseIMj9If+mNuQoRPTKSMZvWYCCiYDWyVbEpnDNsKrSUuC",
+	"bSsuKN+Y2kOR5/U2r9zlGusVCLYOCKR4wuJckmeVz+8kS3hPLeT7s3ubRHXDC1vn5bqMlsqLBvtv+D6J",
+	"tha34fuSfurraq25rTKMikM7T5v3ExC5xNGTDVxIWCKMOJ40SaAd8pbalNgDnNh2xG2alQOo2BHI9B3M",
+	"+WxAD/ZrabwAJhRypTFE4GGNJtCJqXR0LBxtLEFs/2iep3HkEq2aK2UeL0fQtwRBb9GczWcgP0GjyjHm",
+	"Aq5PwlggutUUpbEfd7qnyEpA2bnRJ8KAhFgOCP+cy1UK/4jpBv67ZuwaH5Iim8O/NoymKqxx1+uR6+9M",
+	"eKct8VxY1OKcivpte7pbaoYZ7q8O4QsCnHodoZ/FM1bLn3SC8SdPG7HFHxaQQhivDwg06DsOygfN5tB5",
+	"Bb/EwF0NNfGLutOBPmAeF6OY0BFL24jcmIhxy6CirdKoM7pNd24WzxhJGL0pO+z0E/WjXnMRb6n4hBG5",
+	"GuV59XqogFCzGtQyIMhrP6De8vRfM9nNJCZDaZ30HqK8muI/q2DpoTuBIab+PEHQEjdSJ+jMJNRIWJTX",
+	"ggZmfl/jZpqwZFsoVk8Mthqcjxh9MCfRuCBbRmNtNUqL7QHEsIKv0TEcK9sOuHXDnWLIryKBPW06JRdz",
+	"Whew0CpKHrVdpzJjoE2y5T3o9jaTWqzrFaimM1CnsT423xjNH0ajWZbyCWC1xSxKaMoeke4ACYEt+6Ba",
+	"sEj4blut5UvWbnHQ4TccOcyhwMMiMjDJpje02Sj4rmAURDShaScw6m/QoROFAEPYqaXoCbUPV8uRYbHb",
+	"3YHAQvoGNKQhBza1QqZELROeHbarrcxoOmNbVVTzhKEPHIv4+5UsPJ3m5W7NQc45dewKwb6PKa/F8SqG",
+	"/g2vEsUyVac/m6hhQyAqMCFxme6KdenTewVWyq3SB9YpzzJWCkxPpLxukd+Bi6inE5Zp1Nd+IQ5GMfsQ",
+	"OiLUZOTQjM1k2hArSlcJREzMQ8VFZCmfzVhaqx7UFv+/wKzuKf9Sie6cxzEZd86XS8lFtrB24Qr0R0DE",
+	"A2Vx3HkpiI3BmM+xtlxZAAUzqV7dpBamLrUxyQQaYUK7U4uUk0NUidjlNHnT9iZs3lxaxgUsY9yx3YLM",
+	"snDWBr04XxJ+3KuHMEhoxprSLkBs5NA8ALnMlopwcSOTGxbnEcpqTQAl0SYqOQE/ddbTq5QtuAAglM+e",
+	"w6B6CZY8ApppmnIg9XdoQQI/Vvjg49P+4Lg2QahlTmIhITFjy6aJoHhFG2MiV9kjgqLcBQLtF7hp5Y1v",
+	"uqLxpW8aw5+gctgq49IUSpSgPCND0qR/G9ydLYcWniiO+UE4JAZa5dzaao35pu64bPS8F2BFqeYTcWF5",
+	"PWWAIOJS8eFjNLuJFOZjdwhKoBG921SRYK9rS2nH7XUbPi0VfelDQsl6LpNK1ciVkPWJXvmE2m193YSK",
+	"L3sjycVcrsl7Fskb7Le+/a4wpy7IJbp3aCy/5DIQtxYF9ZYLpsm95dwzYPNjkpJ9W43T1nZubHYt2R+T",
+	"EB4Od+of29N6uZjKti/Uz4bbQlIt3remqai9j+tfaR4PdwZetr217Mc07SLtVAwR6jb3F5s2X5OkzvSh",
+	"xmvBz78eAVqxXJCH/YA8xn8+6AfkCf7zfj8gT/GfZ/2APIeuSGtfdT7vBJ3HnaDzpBN0nnaCzvOisvy4",
+	"7lBtS5IwHRHuKZLwGyaYqiuVM0hllRopeW1xfQpBB5besBxy3J+9vC5OV17vzvbEl9fRH9f1FFDemq70",
+	"fH0pozHXC/RquGzMnWfaoloyETMR8TpDzQZFdgYkiokpoC4tjGK4tQgAnnLhgdQCju0GXHmfP5q/dMeW",
+	"MXtbuEVvDCgU9sewTXIxgyIgYaGbRZ6JT96zGLyTY8B8lIKNvMIoLEnSJEb49BTFnModdpjEAOlTevnk",
+	"IPQWXi7zAmbxO63sZKWgs1pmfMEu0BVYJYf5ojlyhhQphdqPz/r93mmrpJmbbQVe4CaplnlhmsSEC1o2",
+	"FW4aarnqj0z+9jId8iY/HcefRZ6rO24vATnzPZSYNSj/VLiOna5HUhnqBbzMH5ZxvRpeSOXJsZzTlJsS",
+	"N89xbcayObApWybUVsIZp3Y5Ba0+4SfoxJwmtYnziH8DXxbnhBhnNCa0IOFm86Rr3F+doENXMc9k2p2s",
+	"BMaZ80K6IvdWHmzUjBrTh4oFz4E9ZHbC99Se9eMvDWx26wpyS8OgvMn+5JsZy3tTrTnu2ZA7mQxzzbdX",
+	"9RYVSAUZ1sb6tTwWkBD8QaHX3MDwGN2Xw2bz5GPLmm0/VxXAFEpbeRiQleC/rZjfpMdBmrRXtnnbefhw",
+	"VgEW7Hr2ncVXN22R2paI75Ht6k2oClu2W8Vvvg5Lg+NjAQmXq0kCbZBCIlMSximdZlg6qLeEfdELxsA6",
+	"HtiS9eZ+3mTZNkwF7w3QccHtUK2+tZPdO9WoriKuyJIOoM1dHxaO3h6n2rPrQTPXn1sD3kyWNM0Kzfr2",
+	"9zaa/R8RqkejCwY6dmoahZgqFiwep9mccGHOM0DVGs/NWISzefLKxWZxh0Eifup/7ukxwkck1D8JnVEL",
+	"A3gGbSlGWhhwW01r7X2XsrzCAfsLMlEI8ZgeAJBRgWHXuUPXLV4j5skarxdV9W/feO+GvFLYrCI7m+5o",
+	"wDvtfK2BX2dvXl7HPaBuqC1RtBy3EFq10KQezMO1omLpC7lK64LGJvOhjLU4pzfM9Ehjset184gg7IIV",
+	"8lhXj8kn05SVcif6/bbZqY9lvHm8yZpKN6HTKOT0eBDLvl6OKNV4ubs+rd5EsIVr29RL6EvwjqXN967L",
+	"vTTyyL+GTaGqFf4yzbMMnJIEFJZJXKZXe4q5jgDvWIp6wpZZep5bwW47tZbJ6GjcvmPpa+ymVcVKsn2K",
+	"yiy3oNes0JuJRqlUSjM3GKLXbKNuwWAV3JDyDIPKMSnxZBPB65ml9jw3yrnzIlLVgVpNuoYohwAZC74v",
+	"j1S3w4nNEUe0tI7j7TCxgz1hEgpifhfYlFHh5As+m79iNyy5HR4Xb/umAiR82xSePZQw74XNGLJP5Vpk",
+	"ci3IUyYymtS73Bfsdyl2v+Xl+ZtzTPD5vVJJdL5gKY/o0ZM5j+hM1pv+8X7sAhiHXibhnXBNg95VUBcc",
+	"MK4hTBG+Ol/HthNnqp33zKgrURyHNQBvuTBN2RQwhXrkpfUbJVxlgUVm0CZKwugNZt8RucoOx2LBqFC2",
+	"71RAlDQANjC2YFDYjsmcMiPUIIV5OUX6DQQHKezUnIKzSbA64EUb/FA7mcs92R4boVBP/q0Rg8IF8KK8",
+	"7rbFfGoKbfeYm1fi23pmUOXZYmZe2d++M8JC0hYz0kdp91TgqR+3Ycu5FOwN2GC756JMlxq02drP6l3+",
+	"klZzMt0Bdk9IQtePleDZxvUUyH3dPEUQgj0mavsStJilWqgncrFMOLZG2RFbfn3hPQyoFekN27QgOT73",
+	"4xgAwC12zUI/VAryC7buJoyCLDcgFltD/TvnYYAjdk+GLSjHAhETkXSgEz+QTCvV5oDAUz9qEt+2XIW7",
+	"0ZyLlqVL//6OXg5uDARM5sqBJbdavdOb/23hnL/8eDjn10XIrLpYngn8mi0s4fOCPNYrlYKFLgxlC0cK",
+	"ObOoZUFg14/0Yuy34FGx4eDKGX7dVCVfzOPPATsyztLAtiWDshVlNqDky8j7bWwFRjGPfQs6ifOibOUx",
+	"fArOr0nf2vb4h9reA3Zy7qV2tNoN9WKatbQywbY8/qfJMpOpXGX68qrSJv+uJmncfYc6JuByVguJh63s",
+	"+zmjy/MkkVGDtwY+BhdIAkcfGofRpdWgi+Bqxw8enPUftPLKqI3a9UZDKjnJKBc+mqLp6yxmRG1Uhnj7",
+	"eS7G6eDs9EG5sKt2FqUtL5HCm2Pg70cdA7xhaw/vZ59CH+sBy6Rp96INA9NQpsoWrZsvBeWOSDa0oq2N",
+	"bZ2ZFvSLg1gyaHjNkEvlHF49uwby+A6T2xKIxrEPaV89NN/ntiAHADeU+2sAmLONL8NHzkRYpH734VUX",
+	"CoQaADTv3P3gbdxw58Ztc06ci5JDwtQ9WMSakkcifETCD5dPTORQLnhWaVlU9WF4kz072Y/Jan0KtUzn",
+	"gknNzrrLYtBpIWOWFKF+g0JWtGYbC/rHozkJ0fXqXImhFuxjEZrnbZFciC3a0amN4RXrnq017rXRwLId",
+	"+B9eY82U7YDuBrcEOF+7OQwleCkiKsYiktiAC+8TJRcMuwNDqqFys9wZ+o0830wr0LOyU6ce67maCVHM",
+	"vjW+l942L+Kdtw/YkabgzbmYqnAbhPuclVvnKGxPRKgZsNaO0FTLUwdEOUgL56UmhWxbjgmu3880cS9w",
+	"mSb6pi/h6u5MG4G6o6ZoU6XCr9jfCYI+rXcDCgn3QA714u6YZrxH5kJrjOACIV3sR9ENmE0Tlkgxg6KH",
+	"A9vLUi1lRqJECqYOb9lB48flMaRSZlsS8amrnrDWDxWEfVkmPOIZYSLDtHHIXSgJiwKhXJFFGfBmSzmk",
+	"Yllm26y0qZS+sM9vy1aszcO4m1wLby8Qc6g9p19kbFnbVMtW8tSroobyxtOr8vQEP6mj1QQuTaVBzRy2",
+	"Jhx6a3Yo6pBl1Cj3j2+ZWlJJJbG7Hfj1TjbBBIVUvUTe0o3m3KuDaW5HAxkhxVu/3I6mKqubEya0fgPo",
+	"lIDDzpUqZ4d2CuEKW4RvjtTF6wvINkDnJ/HJUjnrO+p/KhU/x4PvaxRi64pKpLzTCo+maostOSLoEnzP",
+	"pnUMYApjIULFIIdX+n0nDHgv1CjeHfqutguvFE3qYWu21IXrrzTPmWlBDjRCCRfcUzY21UFXayePAuCR",
+	"groTgyRp8218YMlO7kE2UcpiZwyIc1yZJGUvVedzeZGNbYlpykSTIhMbdTmSS3DFABQtyyvnKAYi7iln",
+	"X7enbhk9V5M6aEIcfjudmtbeZa5ZSFADwgmbypTh3UKnGUtDKGX2aq+w2qouG8FgSmypBzZPEHwLZKFM",
+	"y8XZZ+3STbR0rrkea+YPZlnDArw8MfjhTvrCawO31Doi++GsfX0YxRBa2TirOa/qKcJNbbcA3elXAElh",
+	"/GNc2fdMNha2qlXibrM6h+PdU6hJN9tOz1MpMhIzVQ/y6ojX9IaALEHA0Umy0QLpWW9wdgLB0OJ7/nNw",
+	"enraH/QfPuzXNnxRC7WdcoZAEUXa6dtqf7hMs55aZrEyZU9OEbXBTQ8L20U22wl4O0JLEX9rfHXvPTsQ",
+	"1psuE1zZztHxMa/Xum/+/7AIXAvU93dYQ1/rTnv//Al5eHJ63xXaO+dP1XSGGq+mPlVgxKTSopnqCydC",
+	"dOKodLcMKpmuI2KzbyqJV6Y6qYH4NJu7kh3ri4WCbChGCwoF0IWnbS4ncC/MYSxcNrPqkXN8GgZb0Aww",
+	"QIS03n0pIN1Gq5N5YnU2z/Oh1SH0WZizsXAAVylde32boNbhhqUkZUtIMxqR0C42ND8W9R6uztHN4MjF",
+	"OuuplueDq/peMPAALgWiaypALEPcmsyACNjV7dsospCQXldWj5vVqFnj1yAZAG7euHfC/+qahM7uy6ch",
+	"SZlaSqGYTT23EI2JLCUHdO5Pj6OHdMCGk5P4JHrAHk77dDAZRsfxCTudnvX3LVd4cXn5ztV+lyGQTlqm",
+	"rzaUvZ8TNYe6GmyAZjnWqq3mnD7K+9/l1ehNJ84Qzd90PCG1qYG1HQFeQsfdKTfZ25XZhBZWvJABGbOb",
+	"I/OIOhqv+v3jSCWrGfyLhfW45M0D5NPv2oiwI/Mq5fX5h9An6EOa1B8DA41qgypSn0jqlUuCCEnBojFD",
+	"oXEDifAgPOZ8pm9ujMS2XhGPMNi9ff4l8Q7f5uXvzq7PT1Od9K8AXzYjXxtYU8FKkKbgrmuqzkTsu7mH",
+	"er4BxPM6fJYkqav/9LBry0ry4HTYLpMehdjWwQuY3sj/EIlcCXKgzdUCujEAgSFU1+EjQq2TgaRyjcUt",
+	"kRTThEcgJk3Z7S0AfpHCW6oJvSsHLToAuShsGDZ5pymjPfdwWEk+NuCKCVe1SGML+qUJYFglcm2aLOFF",
+	"W8I63Y4ePBz07req0l0w2ohxrL/DoB8EwDyU2G2vHrSsD16e9ptfHHPv1bdY/6A3aDeJh6dNk3h4qnUL",
+	"BybbOJF7iFK9fT7HvYct5/OwcT4P73A+D3rtOh8A8O9WDGxbuuGJMuy8ACUIZLXcwajDB/3eSau5rHdB",
+	"BFfxgEFwlvCAIX2qFhP4DqCAjWQJjNR1EjKnpDtybkH2KFhutFxgxUPd9VJFPthSXleHQ4C6Jdq/iGSA",
+	"kAeqR6BEAD+LJUM5a5rrYtEt9h01A+bQjOQg/OXFq6dX788vn129evn65eXV+2dPX15cXb58/ezth8vw",
+	"MChgH3iQCJqB5FqMhZcMhf2kDQjBI6xAzlapgJiVmbIiSqI3trAGU45bE0if0iSZ0Oi6DuZe71ixxYTD",
+	"pjFTNLOzPQEMjQyCMb47MFc2z3wE8n17A8g6cJUw1e8LEVYTZ5ZiqJ+b/QqImtMU64lQN3XNMkiIk+9a",
+	"CoQj/M1YcAjMTPlsBT+FWKy/pDxtMoLDjoIZEghqqGX3cwxd4/Cl7u3hSNtzFjnDe+0jtIPKQ0nHGkU8",
+	"DKCEA3Bwa8ohHQr+XPt0TW1ozNWr724qUwwn1i+w1HjmuN31BBN8v7v7i8/9edsXv0S+fFj3nnMrBxgw",
+	"buCdslrZVezOvxXxIO+VzQV2aJRpXX3c7ZoP303z3++J5v/Iwv/mtrje2P+KDrl7QRD8UDiBWgyBYUuk",
+	"efApXm6WrNbgYUvULkwWgh7AtDTFWtzUSVWXhIkmhJ7g6PK/3z3DYIYZAD8pFVvAoybcFemjtgeqYqtQ",
+	"tQlKN3T7rT3Mq6ShRSwEVB3Ce0YTOVt5jmvr8WwIePwgVFH3VNX/40WDqUM0VC42XEpgJOPOG6x3gf3U",
+	"h3Dc8cbAn+NVXINoCGSAhpW0FXbnLjTUtU34BapPeQUR+l8Cj8rjrdtVloyNUJ2AwdXcoSVfKDw4IuHH",
+	"52HhfAckfPX2SbgzBzJ8cvlfYQO2UunsfXxeOG1WE/n4vBN0Xr190gk6Ty7/yzsizeimtwIiRbfklkxv",
+	"oEfMMhYZ21gKfe1XqocF5PzcsDqurEmh8gKq3SLyrPSea8XDfzTgaM0Z+QMRSOvk8XbgTcsDPvBmPm17",
+	"apqEdH1pmEPUdRK6AWHE6wZf37LBokTb7Kr1XCrmCp+ZYtpSKYWk6iHdgqZqM+xkpIcMMF0WxSuKlVYR",
+	"Eritdl2N1e73OHYdZYsFnd9VgV6fHzVyVrrWLelyCYF9ucy6+uBBfpXrkcVErFX8sYD0fCOvoaAPAmfA",
+	"ooe2WrI+YgpWVjn6WWIHmMMFvMzGJ7ZA/FTm7k+1qto2pSLQ5TLZXMqmtDSzKOXq/xAdz5UoABVMtkiS",
+	"lPy08GUdH9JVJs9h2m+X2dtV1n6B/ga1Wh8TmuI7UAGr7EEgxajVGyQs4XUTgvlladb+kqrdLDbk4vLt",
+	"O81jcgmwBw2I41wolmbn04ylT2ldnTN8BXEMcOHFdKMqxITpQADIQgVU4daO20X/VCu2vSyzaDMxdqJ+",
+	"1JXrNtd6apXOlnVSW8AJvVQMqjE54BlZ8yQhM4mR/8MgRwOGbxd0476E/oxqLFKurjf6SYAqJgdrmWZz",
+	"SMfgYlYCG22GAfaMWvddZdMhRbjWIjANTiGY4CwxEl5zEYdEsQQAOLCMxmhqtoMVIKiBrqpYjflPleIz",
+	"0SZ3+RyfxMoUlNRtfvbEPWxqWmiUtfwdPPot6MSYGrnrF0/fPEVxkMokadN+S//oWf402ArNsBuF/hfI",
+	"YiyJCQKtuEYYre5Sr9FGjZI7kzRpM/Vf9HPfsE/PJbT6aIg1wHeY6w8MhB2C4O8DqKVapgzbGeplhXq8",
+	"EFrPHLbF3edbgP5NUkQVe7LWo3D71kmwnlgy1SMhHpcQ02jgerYnCKxHIcmEzekNl6vUqbUKTKJHYxGa",
+	"G938XM+j5I2wrn39WFEA5AjvQnpiEtuDdvyjE3Sgj0zeZwn5FsCK3T8zOruicWz+lbKFvAEnoeafK+S8",
+	"UhZv/qmX/NbJT15gTvyVyRFes8lcAgoysB0etqAD2Z9X4Ia/MuN5NkT+EqRqx/l4iqIup8a2diC7+Nze",
+	"u1t9fobT2re0v5Cptm8ZBMpZTDZyVTdPn4ot5vrWexwAudfbCm9UpUsSzwxSqpK2K5LmwgS6bYJaMN1R",
+	"I+fBMZnXQBYoOCH20/jzFPo6S9y2tdpV3IX9r7bCpOhv9EGjM0OXOIYuKsjvFdiUNlgplSKb2hwhsL5Q",
+	"LsApL2yIWmKdW5lx1KLWPQYHvAWHfNTPfcsPXpufmEdrDV+TzQ7zqTWz8qu7oRICvXYoFpRRlvGqy2SO",
+	"x1LKY2fpjDXAt56bpk54P3r9fPRYAQSqGIVkLF5WCb9+tY2fcDosvsrkt2+1iVJKK6MNHAWzDnJ+99hn",
+	"pdKraSpFBpnVt/cC2/c30fyJryRVslhtOzEjtmxbroBkTJmoKZjpga0DgAz9VSYXNOMReSOFbai3T3e4",
+	"vA0fy6G+4T2YBQUxfZhAayGBDed2Umtr3zFf3atrPAZQDgGo9FosGI3LMqntD1Qkgly2URWspW/GGpEQ",
+	"XxYG2u4VpoAQX1iyfN0VuN05JZeNS9b6anWLIEwfy66QWTfmKlulEyIFOQjRzA0P9ZTkdAoetWhOhWBJ",
+	"zQG13zTosuZbF8pEyDyaJOWwyWLP/lM4y0YM9ax+eTlkupxO94+dmpc2EfpZwSKo9oWN424m81p+d/N0",
+	"p6lc5J/XMxpNkjoUV7i5CsIUKkqKXvV2PQQnNGUXSPAtReAzesPq5513XLQdD3ByRr9oN4m8IFBta/pU",
+	"CRcWacANvCrBDqU4k5oS9dt3QGuo3N8mqX8x9lZZ7miFGMugHhUW8etqsVQEUoS8dP1FnXXdrHbYfGQY",
+	"H4aH12ktApzlpbgc2gH1sdydXRDNlsCrcsdehprXrXojbtU2Gv1k54LIVTaB3nMOeK4ggGsuMxlvmjId",
+	"YYR7quoprFPuSSZjuiFdsqbYCXyW0gmhArv3ZXzB/v91xDWSskagqQW0fQYsPf2PiCbw3xvJI/fhek4z",
+	"RZdL/W8lI04TvFJSdsPZOmylWerT0dzZrNkf3AZWF8beWUpGqAAfu75xII8JE59roCV2FZPNs0VSyxhA",
+	"sXuKvLh8/QoQzIvjYir+EvPwLzKeJGROl8sNBnEF7jAlKpFZD589Mg/XZj+skGG3TcQ8Uwq77jIXbQVt",
+	"bfd2M7gDWySAHuHrwwIq1CCKWi6+zJbJ1VQmiVyvlrVvTqlQaMzQZLsv3KCGYC9gFAT2OAopuguaXrOs",
+	"5c1QEgz2uDTJhrdFc7pJ1UPlKlf58KIo1PPV38YJm9GoQWDEbJkyRF17Au85wlYzxJuUMQfb3Yn76Zje",
+	"5At6ptEuCxonrrckHvAntZXVpqbv5Y7KxTqLaEddOtQINvfxpLP6QeGbK8HW+xYqmeiwo6BimfKCUXLJ",
+	"BJJoXakZ0N99jz7+kdb16X9HV6qoydW2p0Jbr9l1bL7HQAz+AZd98cZvV3KZ6CnVKd/xKqVt/PJP7XON",
+	"CbOOjYtzHJkik4BQgie0mOcQYKJhsgn8hQak1/ORCgzmuR7A/NMbwjkfzVcwXMlzalIYrhIurqH9N+XJ",
+	"FfwKfhCt0hQjLLVeySagfukq/7d6xfCpb3lj/D2InefhbwVq4Qv2EZ+szRJtZODcpdTs58HydsgFkitT",
+	"QPbi8vLdPqpXodOIgn33XD6KrAT7sqSi0kfh6xj3atwZjT1fD3z27du4U+vowVrJbXWN5glXjNXqFBli",
+	"vcB+ODWHacGyuYy3vBYfKK7w3duLWnSnVV09nx7pw/tXoFOVSWVL8fQcVc983ovk4shARm8Xc/p99Wwi",
+	"UxZ7sP9lRvGBs7GLjZfTVduU78cD1BXKol15+pfuTHbNAn9VUvTe07UXKsCD3wryIX9T/gIs5eC2Wk7r",
+	"9/hImAP52fSRsWhoUoA51ywmVBUaFrRCACyjllhBVtnTS96kvedo1cuECigE0fdpGck6rwQ1AnqaMobb",
+	"DR9mLF2mXJVaZ+K3FU73hFdlTq+Yj2Sl/8GFtk9FsiFSkDCmGxWSg4uV0KYaV6R/6KDlQghGASYkCZlW",
+	"lA7CFy9Gr1+Hh3V9VzeNSZAbXD+KYkgCWTIREPPSCeNiRvolx5hpe0qLVsmnQTAMjoOT4NR3UDTne5/t",
+	"yvauOtPiLW1IzAqiRCqmAmKoUcoTezjqNxWLp9nuwTVtmsbu149dbSsKzYD0Wmq516Qj1hXC7gY+K4Ng",
+	"Z/xmB9KnTdRsn/0DCHgXW9rZY56YuWLzN6QrUXawZsW0/VTKrG302+QSN83AJBqDBKJpapC5zFQeQanh",
+	"YqUMNsS+kHHPYfh9YBrNix1UijM7c1k+p6pSg9zJ0llD8L9enBc6bW4vGUCCbJbsO/F78qW1DzZX02Jr",
+	"c77o+rLRYdg+QFlUplvCJZTAe/VDI7zzaJRdZXQWBvmfpt1R4SPsPRQGYxFiPgJLr0B3B8tWposrtZog",
+	"oDE4w6ArR/Ezb+LFcQpfkNCas1doZXqz8WzsK7Qk82/HovC1mzAJuQCfHf4T3JNXJjpr/XpmMP1nLOIr",
+	"s2gY07dFwJw3ySMOQBA26x5U4uEmrguaBSSbo4dWVVpEbt3KerAFPCiBlYW54NgifM35rjDFG5AkKkcI",
+	"DTB/5pcXr+6pPL7LFDkILYuYNO4eL29pz9Gw1+sdtm7j6SxRkzufMZWppnk0HoSeajx1CEFQ1yfjhZGi",
+	"Dv1HS0gKrc1bHUT2W6O7Xm3x16v6l8KSK7kQ+6ZCNDTeNJOq45EP9c78crNNAm4S0Xwtny/5X2v79ehP",
+	"S/1VTEqC6fOVsht5XTKQ2lWe2daFl3OudrT4dN08zW2FwDSZU4SmOXa5fnyyimcse0Rohg1FwlKXxHDv",
+	"Xrs5pGINjV65TjE+leZU7Y27mneh1ETZ2YbSK+Nupood0VAlcPiNhCMWeuwRqtJiMty/1UaJi31sqSKz",
+	"1a62hi/qGL/oIahNy/XcDyY3F3/T4J2+Zg0OFRyiNojzBIMB3UuDpbNH9M+NCs+09NHQ5TIxaYtH2qze",
+	"DafJNlaA1JOxsVrZKxw0vgaoVM5rzGyRlF/0qG7X4rOAi44Ku+30uq1r43C/Xp9bwdotTLs5NA5XvDI9",
+	"AAxwfWhvg98+myd/vyWkc9j3tGk3R6tNq5IJ3E7i3EEXe0eOf4t29rdvV6/3Fu8c3hr0/JX/mz+m5f3+",
+	"ve0fEeobFIUOyopuCMTd11yxf/sm+O2awjaf4DuTL7fpxm8lUkEm5OXqBXbcp4OsfelTh7HZzgfs9dz4",
+	"Wu7H5Paq/XB1zTxqvcq7Gm84ld5VY6aMxtaS3+FrNmne9QWM6GHYMiMKXSU02zghd6AYI+GMOaiP8LBY",
+	"dJiLRDKnWjSjI6UBfNVs2451lBF58+3AFVbZ4HMNOjNe5PlpsKAFlc5AtvbSSYYyEfDi83nNPImVtRvD",
+	"HtuoXmbbvBtj1ZfVltHyros1yy9c6kVWCgj7QqMs2egNR4HJ4hGhIECt+wg/JwdUECZuWCKXeL+NRWhJ",
+	"asPftktSQCiZaFOpSHP3xFOaUfRGUEFgsUY4Lg4DQsVYGHXCCG5ykI/96XNoBgN5EQZkmaxUQ+zk0Hk8",
+	"8q0eC9zrg7BKP5yTNhLC6ikOD3sE0gHmdMlIxhBfyulQY0GXNM165AN6W6D7PdiL12yZBcZqnK6UpvBK",
+	"JPya4YXjhy455Fs7S8W0y5lsEKPLOhJt1iT6OfQ3f7l4+8Zh81KxMVUaGYmo0C9eVfw4X/0GR5++dq60",
+	"0lFQS/BKr7ui7Y1cuBnNRfjpa2fBMpoHa2+b+OaUih1lMQsFXJ+3LPnkHA6+q+rb52+fv2lpE7sTq8+j",
+	"d5RfldSgraqM3uAcyghblALAIzUj2GYeN1DXzjMnK73kededdUeJthmySU91rzzQFv9Vr9cLS1Vy+uP5",
+	"/evh4mR5lg7VcXZ6c389/HJSWyWNEmK7ZuFeCb1DaAm8t6RQHO9nsPxL0J+gqcPOzqRmlRfwcGsQJs0b",
+	"PhATcgjNeaMBmens/nchM9XhHiDX2OU2QgEVdn2barW7IzGt7Yy2Vwtir59auY1xuzSKxh5q/4IexD+k",
+	"oXCl1dRWunUT6HZpW/LU1gfI9etVkvFlwramP9oopRR5rrm2lub0xnQxpomXRciZMvmSAOXRWFHbmL4I",
+	"M3vPnoks3TIbWpgLJAMU7Z0qoEAjEMUqk69pen2u3jMat2vICF1+DUDFgqbXNhHvhqXK9RPSF3e7NUOL",
+	"tpavJhGAladyQShRgi7VXGYBSVnEl9iYxdyhtV6Hxilgbqepd3qeyoW+C+sr/+2sXAw8YZoXiuQHFAit",
+	"YcPRsI7H3fNQmVy+Fe8NJH0LBgBAwWWycQUkWofMGwnvx3xZIU2kbTbctlaroYvKkdA4yEPIT4QGrNhJ",
+	"Q28axuMPCjkwpSs8L5beLlEKJyhoPuoVYm/jgso5qQopQOOIVinPNheaSiZfj9GUpecrRLTFv57bK242",
+	"j69sK+RO2W4J9Y9kyn8HNh6Rx/Bbon+jFRy0ASh0RIbtDt+9vbgkRzeDI7rkXa17h1b3p/GCCxLJxYIK",
+	"OJOwjdg9SA+a03SeZcvOt2/fDEaGSSgzNYBGG/V9bkStgKQdk03XjFZvH/xWXmdhOLTvCy2Lf3nx6tBr",
+	"/MimXHDT498FfgBsNT99IoZPxsLVX+tR/MbHh17Hs8BA82pKzbm2lTeIRo8WjjbQZkxEBnDLYJWMBeCR",
+	"GGR//Z+NQ7A3GHY8643FWPyf/0P0TjKRGQ/+WCDwU3h0Mwg9ZHbAu/KaYxML/7CDE3oEgnWQ02PtUv1d",
+	"SJQkikUpy4jSZhBLoRsuJvAnjF6zWN9r0KjENNbWlo8gUkSskN9nrrRHmFhn256AW0FhppiWdXOq5nos",
+	"g3IfWBQmLBaAcCG8Z8YyRcKT/iC0BHoGqNKWMADYAhl9WzrLaF3fi4qYr//zVwVGLMopEpqmNeFhbyxC",
+	"zeMGP0JlWkUhH96/JEuW1jSicN0QQte5ZUvvkLEoNQ8xJLqnsI0I+Xu5UQq0KUe+ldOp6Z5lwssCsh/y",
+	"3iuaTO8LJjJJGbSdswTG8FFA2Bfov1zbKhXcr23bOVsDGxMmqVNmXCYPOua0UZoy5zjpjcUbaQobQTMB",
+	"4WHMwzcfXpFoTlMa6d8ffPjPfr/fPxwRihnLpiou1RwSEGp6R0CTBG3We411yFwmQC6tk1mE7PCk3w9t",
+	"XTuQFcoTkKIHJXoeBg7ibixcMwcmZlyPmPBrptnYeiU4onbDYUk29lgok2oMWw6OB+ATzbPuSI8FOHV4",
+	"Hiiz7qZR7qOAkvMDSrKU8gRa/idUzQPs95qlVNPA9o1QbIYZ/bHM9DmcmdYBiLgMVTlMRDJmMY7C1KFP",
+	"oRN074Qn/VPrQzpPwHuFrc318uCEm6Vp8xalnOXr/BQatBVsPITf0WzeI5ZRbf53QlPAj51TQc5OyF/5",
+	"47EwONzhyfEg1EuvnO1MykOQDeckPO0fh+QgvMAT9UHQG8oTU3WdJ/DZzco7Xk6Y3TZh7gSTdWRrbEfo",
+	"U3L7X0IJN7jg5CC0T3RX/stL4O/cZivofaJqLAD/y91Q6E/W0vcglDcsTSSNWRweOh+g9SekVJAlVUjS",
+	"mNEYqs/kFLjdrHIsDkL7g66peAgPe+SlfkOaagERvmdZuukCHJkTs0+dKNDkwBTjsfhYaLPuPL36ETP9",
+	"OFcoc2kCEGIihqOQSZlY/2nJezoW+DFWpRS8mrB2//q/V+ORrvVSHurzaadSdA1ahx9IrZz3h0PD8RVn",
+	"IZSBOREMYsi4OZHjxph9pvD693YBdjOSKkMEe6y74L9rjjkZHIcBGfTJa/7Ya1JoeCYvw0ZY07HIL7VB",
+	"0O/3/Z/kVwqE0AwQqpPuB4N++RePvOb7UEoyFowbk2UlshJRDkLgg66+OhiwpI8OAt+5bTauGCSPhbSR",
+	"07GgdWn7BxmdqYBgwqBD6BKxSagKHLqoCiw2iE0idJ0teDoW2BEPWv0uoOwsvWEb/fBcUwJjjFrOpXoP",
+	"VgIr2aWmDJLGkMyRJCdVMBZIhDINyIRtpIgPewRw3uzZ1FdaRq+Zy5spn1HqeONg2CdqLMobSYXfEwCS",
+	"mxTcgDjvPGCaC44M1LFHZkrEbCWIaSupACEM5CQKdf/so+z2YItMMEimNo3IaanmlWNx7skjrvSNnLsz",
+	"TB0sKHt6onAqeJaLCsuvZQTVEaHqmovZWIBzAsLUVJCVsGIZ8/ZcUwzbuyj23bvDfl+bkinDKALgVxz6",
+	"1bqUCLYeC73h+umBFhWoVbpRCj46rQluXM8Op/6j9qMP+ISRHLFX60o29c+SzV54PFZjccFEXFYSDwbg",
+	"6xw+yNUf1MXOu/8gtPs76Xcfkh65IiPSDQ/1s5FMUwbFyDQX+U56FXXLR3nQvtCTcMaE1kIY5nMbGrhe",
+	"d/aayG2Ud3TGhdFaXmnd1GkxCnkez4hdzrDfDyxrk9O+4265pL+tmHMfBuZzzadjEX4do8Nv3BmRT71e",
+	"73NAxp7rT3887gBM97ewR8L8G1Dbm5yOZgVv19rCmfMlMrBJx1PMN1FM1EKu0gjsHuMs8upuXEfsotpk",
+	"w4RaOUT2Aoe204PYF64cLd+7BjXOpik14KrYetyU/LAYDBIzoYDQKJUKQGBK2Zj31Fhcgxyc4NIyztIe",
+	"uVxLk/Bn0gRHeSKgHhgbAJMDZvgBedf4ErBN4zXbHCKrOyG0BK17lZIDUK3dUbJ2g7uYEZG2ZEwQGmUr",
+	"miQbJ/Ie4bXnGnyY95vzjmGl8jEPNI2mKWNw+eMa76lCTYy74ccCs8mcCp/5fYI05yjoxga0QDmkl6dv",
+	"TguBPcXufGBj5vXimiPHwgwL2/1PfO6fOZmP7MD/zKX4EZLvn2Pxz2636/6nfw6tA/9Jhn3yT60xwGfL",
+	"VMJfffv/+sO85ov8k5za7+BLy2XufAO6bNPu5krif3Vd46Uu/D9kz/ufvmcLyhGLlRrR5n2nmBYIHwT/",
+	"groyF8T0kDl0PeYtXcYC98w3rUynRPzCV0weasVEi6+uORXhYc3dRg7c25BfSYjtZUNbdGPDw+4NsXNr",
+	"pHr2kBHlN2+8Z18PGJyGUGMR5i0gtWD65Rl62hYsNPWEikxkNrdH755WaOrTc5UVEk/kYpkypUDinudb",
+	"p6+njCRMi7eBtpfQLZrNU6a05WvaunrXALap+uUfL99dvX755urxf18+uwgPLSDIWMx+58tuZF4HDW2B",
+	"kjaJ9Zm2GAGaWz8YBgaaOOHYTkcqRsLzKGLL/FF9pPUHCgfvkYsFNKh1q1Ao+FkNV5qBi+ITh4MJBKDJ",
+	"4cxXIp+2zzde0XTmcmo1c76RXY+u2rgUxrVwSGiy1lc9iEYqioO7OQYI4QVztCFsNCi0WgITBKAv3FuO",
+	"Zdok4ZOUppue21QWaylhaAFstCHh32m6GZEyKYEfSu6dBRQ9ogPQm+TWfSMHYGobQ0gRNU+5uB4LOkEI",
+	"bDGVSWwyOMBWMbp9UcDFzHuftmagL5bx0WBDXzFNQK/QVupYcP/cDo7DR8WHcXtR9ADxCg4bqx6YzEOn",
+	"XOLCtHY+OHXW6+NUrrWZUBF2njjzE7O7b8HFrEZESCX4dKo1x//qPk/pwvvu6bM3/w1S7z2bsjRlafed",
+	"THi00b/qpuYzFH40p/2F8fSbh0NysExWWk5cZCmPsu5lSoXS++CeBL0lZstEbmyXUvQp2Vr/i8MeeaIv",
+	"+65M+YxD35JE2VDXBBc/FvpwQEzD+qOcaY4/Myk57kXgaAQFF8XEk7fvL67evn/5y8s3FyGmxCQ8Yiba",
+	"ZFz871K5TDnLaLrxOl0UXfXn7152gs6NzWjuDHrHvb6p3RF0yTujznGv3zvuBB1takM05GjumvvVIiOf",
+	"W+bQer5h969jk26D2qG81sqhVtCTUiNZTU+FsAngCZmz6Fqz31jEbMlEzES0MdycSBqTCU20HYZN8kFe",
+	"G7DlhN8woYdcpnLCeuSNJLTgwUeyOZXuZaxpwzLTuTDouJOvVzjs911hvkmTK2fzj77aOBfCJAJahKsh",
+	"cMlGgDb6zURv6K4QnZkN/KIGfcZQjbuWhO6ihvS+U5x13Qvc6o5eao1E0ATc94UIWGf06bPX5aXzypIU",
+	"dqVjgWc/dcwsP+sfG+44wjscI8K1bPKOi1mpE68+n/Ymth0mnGgyVqnrLswz0/jO4x+tT3vdGmcylauM",
+	"C0xHM6WkLi/f2rirpQFeQb2iuT/lWBxgQzpQirwmg/dsF0aj39T2sDQN8LS9Ys5HbuxjRIYujFDPqwSc",
+	"W7PY8xJOgHFFwpFBnk8ZjXnO9FqKm3aKpYsaXQ4Q8waXpjHJ88bO1gAt9Lv0qkb0eRqLPQ7UU8sOd32w",
+	"LImw/9GMC4gq/5ZwKEdK8j6K/d7JEOXaE9faWXVGAz0h18vQJNOZho2adR0LYQHVnNHleZLI6PEm0589",
+	"OH7w4Kz/IOiojTIfDU8HZ6cPhieQvuw6opYaffYtPpB9l1ci0AHUcGTLC9SNO6Pjs36/d+rL6htsVbO3",
+	"NHFbUSNV8FLORa07e7eWJ/pXx3tusd3Tp6YyfftmL6XKZilTxe0e9vv93qBmw/uFDYc0in/Jjg8eHJc3",
+	"3e8RWm77edrvDau9Nu10Hat40Yw/imcut8RfTAURqq/U2JXQEATiaWsRkJVw26EFq8oAswfyRjyAIs9i",
+	"bJqxefoIHoUnvTiTnviWq+29k5xwt6FU9o4B3maq6c7jhueP4gk0JFONt957c70VpHvea54spUzIAQKn",
+	"cNBoAsIhzAJQYWAjo3kDThy/Of9YHGR79Yp32G/FnvDhYZD3vsmfByvBgfNUm/x7t4fT5rDZMIZWoNc0",
+	"/HbBqMijkaf9bB6MBXQ215+VWopX+2PLKcYxJPiGyt21D0KgCeY1QcrAc00dbVporVsv0BphMChEAGBq",
+	"4PwAl5NpI8wMeU0OtCpvG0ZZJQQsF8wUP6JtZgIaiPtdVBV65I31G2JKT+60MH5EiCuPjVfzmm18c+s4",
+	"bLhmn04ugPG++36drNSmIHTrBK1mU8h/jU2tIhcftFgeQKrvyzhhTxKptPbXd59c8oX7dAifvuJTwKkr",
+	"Pvu2ckX3a8T4CTYGgMxp+KX+yyLCwX3/Lejo/YNs0U9fTfPz0eB02Hcd0KH1NXZHH7nS5Z4JILhe56Ph",
+	"oHfftUgfDbRIxe7o2NLf9OuHdvqmVz60snd96m0/eQtSN+jru8JN6eGDwUk+pYE/pSW/umYb1fM0LZbP",
+	"66R3nE8L7gszrX5v8MDNq987GbiJ9fUk3cQGD8+GvQeliX1Gum0++h+2vzAsIzbZLFImpq8u89xLviAj",
+	"ijGhj+CUpqVroOLr3HkZ2Mfx6W9Bp9Yx2nqY/BeVobZAHNYMA1CHmkQn/cFupeoD6NoyhaIx+NHx7h89",
+	"l+mExzGDtNCT4cPdv7iU8jUVG4tR8N063/ZfVbNByuZnMfXy0+dvhUv7qRXEcGlqXkIu0rzFVcYj/75+",
+	"6yJh5s6+GRzZE6+nqoXbFhCLMM6zqqAnXHM5mqkxLCdpHbqq+7HQ8gVLm/zqAvIRfCX2Nn4Zh0GxTAUq",
+	"qSKZxhY2gmZezH4sComP1J8jzZNKhPQx+VzE192IFZzCsbBAhTBBNAArE4PeOjZcYON2NJGCBSRX8EyY",
+	"i2Pg9Ry7l5YqG1VQyKXJQ6baPtbX4YEfvg4qMeogTxk9RJJlq1Q4zyt4pSAMUohMPcKoczEfbdgfhH6W",
+	"Cl75dVkqruTOREPAcxCU0jSosgFzHMI48V0mi9axLBZbAQn0IPyPnp1DLy8i7H/uYflgMV3EmunuQRuk",
+	"y9NFRN6VQYU2S8sBtTja23jbjGr9pYRuWAksPgIXBEBvY64Guht6Y+EqrkwIhytE6F4tAy/EBWy6htwv",
+	"M5UCIxQiSwE6DzGK2xCCdL9UAGuuVlGkNa86BaoU7czRTR4bqNY9FCg9CVfKWrBevSrb/5Vli7lk64z0",
+	"H1fxKTub3p8N58f85NfT67Pk/mK4j3Fq98uWuJmLC4fI6wmMV+c7FWNk7aYp2SeP3sNjOapE68W4RaxE",
+	"nfJ0vlUmQuoCix+ZXG8n8/ISeDwUf359aoj61B4baxLjd+7sG7a++229LNehelI4dtd9adt88VKPfGxR",
+	"OtjajV6sxPH1n6MtlbXFU+QvulrB86fUzluov49p7CTPrRX6k90/eiOz53Il8AeDFhr2O7pJJI0vpXxF",
+	"U0TUOBmctpmdqfRh8WsWcwoQWWBEDNv82Ph/tMbnbtQ/pwli7ANCibYfPDQez/KwNkTV7jj6mpc3f9vi",
+	"MsRkyhzOEqLKkKJeVcYcLMh0lSQmmuY60pmKGq1oQX2RFwk2GhDpdrF4m0ARDlmmXGSqwefk4dt8591K",
+	"dwA3ORmMMOvfIYZ3yeD/DQ6Hf1eR9ueTD79AvlpJcdOnEw9mvZQIOq5MSjXiNOWPONZ+GXdAzW4UMUcx",
+	"n04b5cwTzIm2IKlQSqHyNHaXKQpjaSMyk2FAVgqzQi14SHpotVMJeXBjERrzUf9kmspFeNgjz+3wNGWm",
+	"Ng+S09MVhDr8IlBt2oy8vvNySvSbMZcaw0pYtMUFwfExzZitw8DKTPN53S8yic9P+RfALHadB+yspDCh",
+	"g9BluYfkAGssqcIB5lhJtzg03Q0oYpbrjy28gEdQNFpxqZh/5grxl5SnWP29Wpp4grbNH8tsnot4gBuf",
+	"MAy/yLoLgRzk+eSQ+4yp3WBDOrvBq6wFOkdyabIgrBsnB5HU3+UGR1644r9mOIQULCGzLqbXY4lV3d2h",
+	"+dAxfIXdtyjIkFcPbIpc5mHFFFlRAuhTBQVdPz0ZRsfxCTudns3uz4f8+NeT69NO0OH6ZeBAzM1vw7lb",
+	"1eAlzbRk6Yw6/0+P/ol2f+93H37+OgjO+t/+o6bS/fP3p0AI9lyza8G7kAPOTPG7QdARbA0xDse5ndEA",
+	"EO/hAQiKZGwGge/chofvO6POS+Ej3QMcNGLhG2XCR9eicUzGBTB2026KKwKlAMBXYz2mLRgyn1tew+dN",
+	"uM8VFRXZEJpBUpHZpk6u1XnhzbZLwLgGHH7cgUMppJ2fwb7G8pp8bvgxxAExPjGR8hrKoSMqIpYk+bkx",
+	"XbNdMWo+iFHW3CmD3G+F8UAf00FLAjgWH5/2B8cdfb3cMLxeOmuaCuy4ZPP3Poi8lKW66k7QWc83tcD4",
+	"Wp4w9EDiRA0JTLL8AXaoDEgkxZSnC/gnLlb/U69R/9cs97BmvSuRMKVcpY1e2toDJy34t+wXbxr8XPqU",
+	"aKHtlMPfWfp3L02x3+ub3vtMZC+omutP6XF0yu5PHsbD6Qk9ix6w/mQYn0zP6INowI4np/H96UM6jE7Y",
+	"2eRB3J+Wn+/4qE0QjoNDhCAKEGHEvYAz5EHjNgFFGSynztMOgqFukz7tXGMQ+bvIuQMn6XCg3CgOI2l0",
+	"NihuglglyTcjGD59DjqZ3IfCD6dAPfpg0o8H02N6Gt1nDx2N+2wwOY5Pp/fpw2jITiZn8YNpnw6iY3Y6",
+	"uR8/nA5pawr3t1B4MOqXKfzEp3CDI+NHUfj+cS2FPZG7Q86+Z5iX6Hc4oYrUHGC48sypHZuOsuMOOXDV",
+	"pfpyLskwvPljlrCM2ZvR3ou5/Lx0MvOxHZW7JGTX29F0jSD4DKkRuoGR8+XzrC+AREnMCNGmbN3ydghu",
+	"d1P4q1Qgo6FpO0po+4qJNPkkqGEh5qoiKY1YReaeFWWu3XMrcZ/mJFim2pjC9g8oZ/Ut2JJGXJApvZEr",
+	"uBmqS3zkj+NeBLUO+m7Sl7a9HaGi0fR4rhOzeYPniqS9yFLNixvyhCYJ6cI8NdnGq35/eEbeu19++/xt",
+	"f+v6qTYwmnLE+HTKUiYi9tPI/iON7GGrHzxxKvyf1DQ35i7J1tKZVj/QHjdwTo3W9ytu88uqzj0sEfVR",
+	"BEdeMenCL4bHMLQxgrBjw1j4n1kMH8QMugBkIbRvhZaALnI0IuEyZVP+JcTSNazFLBY/g50MlaY8ZiLj",
+	"U8iy09OtM/oSrrK8e8RWm+8jVG4D9GwmIWevZMbZFjx1RhukFnV8yWWIo3+YJF43PvzLDWZI48GC3aHN",
+	"lq2lbdLiTDaDA/np6xZtsn9qdB3Qb67Z5io6qWouBnD8g9quLxkKPXnpQBoAVZGhIjKbx1f3X/w2fLX4",
+	"x5ecHHo81Gkaptm/hH515WkuhuJYnixPfztL76thdrw6uTktTVMP6yb1NolJQpeZXJbndD45jp+dzl4U",
+	"55RP4MSbwH631ruXf2UbQANt8goXzuDPa+vOrq0/330CeAvFDBmTz1u4VuxHcK3U5pxhC3VlYQGN1lu6",
+	"FTDN2FVPGmUdpTxf2CIegI0Lr9kmJFyNBTgtRyZDnGfQU8pHyTHlPjAKdeAgAC9RkeYoClCef1e6TMQL",
+	"MrFGRO1xot+wNR7qdikg35EpkPvdvl90Q/eigvh916ePH0ZPH7Dn92cvzvhfTq9fnSzeHMt3w9/eD9Rl",
+	"f5sgvZ10b0/jJ2bBHp2rglOzLmQzWNBBy4UQ/UDODAxSoUGKR8Psp3y9E/n6x2QH/PmMBGBfD+OlXpSX",
+	"lPyjr9dsY0L66Hmpi+rr87cjqg9KB3Et4yBBcpkyZZp6zLR0P+kPQlc/LgjUYcLgMFQBsxM9UsoBSeWw",
+	"PrZaGyGnDZQohP4K2Dp+Imn/pLYUBd/n3QvfmXOHKvkdC9wfqSsXxhs6vXRfrXSLYA0ADNHr3fhTZv7M",
+	"V7gbeYdSaae829cj8lctDnNnSKEd597eEPfroksEg/3QwIFmhIIa3CPQDQFrEtkNlys1FvqRe6oITLar",
+	"WUKTP+OV1x9zP5LY47bzQdNQ4Q5cEECmd6bn7F5OiIELuMyTV34c5YY9fPbu9cnwwfzBzcU8ef9x8NdL",
+	"K3+3xFiMbH0q1yLTGuBTJjKadHwQ+s75gqU8okdP5jyiM1nom9YwP00jvzVGh23+0n/5q+Svfz3fvOH9",
+	"L68v+ps3f//bl9dPpf7f+vVzyad/gyOir4RG2pTG3VNhthRrcjT4jUfyUtyfcv2nr2EPX4PfqddK7Fw6",
+	"NXsbzuNYGbDfHGi/ALJfn2KklcTCj7gLTNE4ZvFYaIvOx0Ec6S9MQy9ED/WUyYdhj4T29IcGNx76S4A7",
+	"43dAiaULhhhxxqEL3uHww+WTsNlD8SoP2N7eRxGjfPJFQ0tJeBtJt5+/I++a98d7PP6n3BP7y+4mddyx",
+	"/5oqZPzvKdWo77JbUJmOtpDrZ63Gv8hQaHGhPJFimnBsfPXTG3NH1RZx7KE+N1x0ZRvj6Gue+bPVI/MU",
+	"Pt/hkXHD5tgF6EsxNacrEQNoWY/AcPBjL9HW4inSJGU03pBZqf1FvU8FZ1y4yQpC/aReuBRkE47x013w",
+	"011wlwgMmFa280wG31HZVLCIKiVIzYei//063k9FpypMfgqQnwLkjuujdkuPPV1r+YGsuhwL6kABAWaH",
+	"I9KV35g2PrsFVtk/SRXBlQMa+YEDIK+t1QpdEw1oFVOsGzvskXdQLwQo29gGDcF0oXFG3nckTfkNGxFK",
+	"0LkJyC9crPRXU9tvFHow8IwttGGu6Nr2mTClETN+wwTUHJmaqFHeAf1lHHp999xrC02jDaqHrRiCNGDb",
+	"WlNrJtqaB9XkMCDhggubfB2aEjIELweYNcVSLqGQAUvBuMpR1g3M3Q008gsxvTccCzMG4oJ4JWTwOJZg",
+	"hQBcF5IDLqJkpfgNw5zpcCUynoTkgH1xn0OPF8x7g8sBdDq+aPQPty1y+itjy6009EpGyEG4niZ1DbL1",
+	"x7+dRPcXwy8Pr49vziYPxGk6zO43JMp5WcMNBU16wN0FTcHu1bTeRG4q5kp1W3kZTN1CPK7ptL3v3A/a",
+	"zR8YyE5Tn8gCL3EFvFScs63mqZuxST9vIPvHp5+A4se3JbftXkwzaIxhjjpXphna++dPyPHx8cPD+n7n",
+	"/cElRC1tMLUux1IfmcL023RF32fqrsF8u1kP28waDvStZv3vF8xZNsdx/tBqnqEt5znzynmG/f0qpp7/",
+	"gfU8J3UVU3sEln4vBJb2rqBoEyTymtz+VMd/quN36GDz0f9c0XWOh3oHxREF5TzYBbtY7LRofGymF2Ab",
+	"BdzpzSUow8BDV7K9R9UqyWxts0cGe9BICDJj5L4LfWWNjQX0oXbfBgSafjmYPVAQFAEdM2ZxPpx9oDgc",
+	"drX2PYdSkgMl60eFfiJKQcMXVF5zrdwszFDL/nAsfCV+hIgxBqIgQIppcejAl+08umseM/NWo6LmvVrH",
+	"wk6il7ez2q8JIYRRdnUh9BEFcwwD41KdU7UdPzLAiRdRNT2IyLFowoj0exROmGa6HKxrRrmwGJJVyMIh",
+	"9sk+93yyZZBG8hOjsRVG450EdJM6fMaKTqBlp92C2ifdl5USzAZD7BYKwU9Mw5+Yhj8xDX9iGv7ENPwD",
+	"MQ3fSAfk/adHMnQqikW0nhZxyrdCGzb42Y3a3Sb87vWMtjjle3jcoXEHNrPWCoy4FnItbLdqkD656iqY",
+	"NiYy0J7Rr46XC/SvsYos8drZnYSutZdM8TFnUfj30c4Q/hNDjraRfA+w3SwJavd+2v4/bf87EwDPZTor",
+	"ROPuKct33onPxeDOqD4UpE5+ZVG2R8ysGC7SSt+UpSSTY3GgpxCQCABWyJSzJMYkHNDK9Tc5JMxKMf0f",
+	"W7ijoGPSAloepTcAppCxxRI6oAZjsZxDdim27AnIxesLUFgSTkXEDiFul8fJALgfOmS/+3AZWkmVzdnC",
+	"YP+BtQPVtvBVQEI4sAZlkCaKhdawTRn2ViWhIXQ4apJPUNtlhZS2s4tSqh6fdae42ddcgJWUUOecYHf0",
+	"B1YD921Ek6tICrVKstwLX0CgAScQ7ulz2FIMjtEM7+dR5/XbN88u377/b+sRjqZXaKC6ulk9BRplPfex",
+	"ec9j/Dt/wd+BUWy1LHCE/QNY4A1ygPvMco/9QC3UE8cX7kPkKPunPSeCrbsJo7GeDiKmAayE5Tr7ODCq",
+	"w4wy5AXTDiCkqvQ2n2AfuPYKO8LmWj7YkeKRH3yAE7H8a5nXdqe03Ct+1u3+vIh+WE5Ii1vo+xzQq/ou",
+	"fQmNvlMZzT0aExlvLAb3WAiZLmiid5wsZMySe4DJuOiRc0C6IQmbZkSuMnKgD58WDdgH3oiDR4QKwhbL",
+	"bIOPLxgVxgPtNHfEuLSzBCBevIhNdzq9Dmegl2EqAYWzHvRhuaq9U27rhdPbeS7iJ/nF4d8st75Otsng",
+	"W2TEFaTmXTvgkLl+9JWKl83/xFvwbm84e4adqfbTjPrf6PD5E5Ztw321z7W53V/jtafamRj5PfHZ+gLu",
+	"sXAV3K5pnsHxtP01VI88o9E8T4qz7e2qIU+w2+xtZ1qh28Q6npEDvGLzhCOLdScFO+yREPFWQx8bqbhq",
+	"c81T6Ounn21KBvzoedB2ZwPCmypv4coAwHrte10jsBDU9Til0ywsesb9XmFNmHkrVUiNWtAvr5iYaXY7",
+	"Owk6Cy7sn4P/ISlSt693H9qEpPj/Y+/aetvGsfBf4RoD1AYkx3acSxPsQ2a2gxZo2kEmRR/WRUWLtE1E",
+	"prwSFdcb5L8veA5vsmXHSVPMYJunprJEXXg5F37n+wTNeArMgRUTKi/icSUZaG1PZ5kDWB3Cfz9vI7sW",
+	"bDc4U4/Qi0ABxcOAd0OgzI7oTkjV/nzLIV31DkLpk/unqtMNd1UsDJpL+B9Zam+7YB8UlRfefHEAXsLX",
+	"563Nrxnipp2T54xgGyFU7+ZeaN5bERO8OqlQkBvds/wKQkcdyo4kID12iuBGRiq+xJ2YM0MxYPUi+DdI",
+	"o7ZLIacZj8i4ym4iMqYFH0ln0lEqlRYFXVmq2w5qw+JaTHAtJu3ES6J+SYzMKwqjRmSRVWvRsXeNOpDf",
+	"gj3ltZictJMP7tB7B/jKi5EMfrCdmHTw4xhroYN1xhVPFWeOmct9rFclKWd0wbvkk9nKAXpf7TzwBdGG",
+	"1UjeGzZ0c6TgILEbOZreiQEmhXvtmCBGLRoADOmnMilrgZUkqqCypKCifmYEHPwHn9SelAjr0kW43wWJ",
+	"7S65CPpIlJ77l1l5X93TgpF2UjOKSefcPEuNBKKwuRahoBZkIqRw4hrodKFkcERqJRfwuwPnOfSSe/jA",
+	"IWzqe9K0n1DbROh2u51IP2exPRs0km2bu/+Epg3z/AAXa1bl1V8x4/S2ObtkJ4yBe9VmWJPu8AZqTMhb",
+	"mgkWO73qjgW1mV8wJ/Dv3pcuvHNCSq4sx4dTIrZDIZ9MONY5gP/knM6RTH4JhIgHRohYt6qtd100OZRE",
+	"Jm2/GC144YSQ4XJ9xI8tPdRLGCuML9Sss/Gq0GDMv6WcM86SDpF0rk8Hpx9upoeIHjxz+k3Mq/n5SFIU",
+	"VPZCSOK//mTbfP+wsQx7TdH7u1JfZgn7Fb3Js7vaTvz6AgcrGpSBhcJYazhVsCyR93N352D+j/SHI39T",
+	"xjOq7zogjK7KoJXPVChijrqrl1SoTflio3JkWJ/w8k2xBt/Khs7xfdQyZu5PsG5rvdtkB41ZDuCErht/",
+	"sY6vjjAcIDTGCw9u+xDmYZajiRHRhgFlXhUpD6GPu8qVa2DGw0k/fc0GPD6hw2E8HJ/y+DU96se9dMBO",
+	"+PGkT1/39KeufUVDqm4AVmkumTCMb/CJeaZbhvwvYzCCcKpBcYWQjH+L80msL/bfIhjK4HLBmO2lw8kJ",
+	"7fP4aDxg8ZCf0vj15Pgw7rOTdDA+oqd82PPD+ZpOkaTFd5/ZPfyq6BTGQoj3FHu/vp8wfEne63X5M8/S",
+	"HMqJGifMrQ0dh/6W/6I4ioP8qP6SShViXClcN8y0eivI3Z3d+IQ496t+gPt7ADfLG5R5At19KFKr1D90",
+	"F8ELvR6f8H56NIj7rEfj4eSYx6fp4Tge0CM25MeTE3ra9y9k3oPYVFIo/H1//4TQzCvC/gi+orFbUNfz",
+	"6cY+2yG5I7Kvr40OSYnXfU+c/7RFdfAoTnv0+68gA7YtDR5klXjhXJC2Lb2DkQMuD+u8xMYvaMifWuEZ",
+	"51MwZSBkbuQseEJ6/eDOm9q9yYnCeG3f2P2dKsnCJ8I5pJFXRMiRbK53Mkqg4AxZp9r8ZMM8wUzVxkRI",
+	"ZoLOGu2Re9DvoT367J2i/cCS7q4vtEcvKb4fS3sUOOxPAEg+bS77msb1pNVIthN/DMqvaFNuruPCRxei",
+	"+5Iak2RgpJ0UdJmcgSNJR3ItYtFXJxhUJJEnBDFVczYUSCx4nMtbnoG+sNUzgWhvJI0btib0imgVfSXP",
+	"Jp0t6MbtC8NjN4pkrv2xPamfHrs31HvOvaGa0EeDH+m7H4bd9ifkbMpNjPuI2L/IcwXbfnwR90E0Uem1",
+	"HjMaWZYvL6tMiUXGP4JvUUmYTYAbjPCEK/5GKj2J0JumlcovaXFzUV7puM6eitKGv2F883uRz9/TUv2p",
+	"+MKdUap88VFemX63gMgHsxPwru7xb4TU/7cymIEg5vfmL6JWOqNS8swlKfbPZ3zZGUrX0hMBVGZ3rqKg",
+	"y+vNdMW2HAacrz/Co/JC62PhinPf1fd/w8TRM2d+dr9hf5/NzydE01xRkT0U6L24Py/uz3MDdL2bbf0R",
+	"h835AfucD+NGAgvrWN/mfCt+KaxSMV4W/G1ULsiYZ7mclkTlSIegBC8iv7VgSjT0Ub0MQQW+ZQbzTlta",
+	"FYVeOSptVSJD/mCjqcLK+qAMj+U/0pciiAocQdPCUkiWL8uRNA5VQZV7krb26kyrc1fSjy3VeQHsTbBU",
+	"4jx8jJFEb8vyCWQCdEBW6Kht88Eu+fd7X4sir7le5vM9IPVT05ukafp1fHgzmB/Jk8XwP8fFaTlQw9tj",
+	"/Xt5weZCOsfBruvpnBPteUCwCkSbvNArd5HreYRf1mNxePkHL97mVdE66/d6QCr0a85Wv64gLdvvDU+P",
+	"To7xuHZT9NnOPdVXmGvcbPiDF5hYwF/dTpL+4VLISnH44T5qVdYhQTfACqieDSL3aNczUeKzDT0tUgmo",
+	"JNusPsW1O3hM2vaSbwXTrgkC/AQ25kV9YtXc+WFNsDnicmBQ0fYAjhSBCPrMeryaznh6U0YkLxjgNccr",
+	"AAJwgH6u2x2KoIYl1v+OJKSldBS80sHtHPj1yohov1WBnjoRhggIYmGqKIhiAv8I+ZAT3ZFcKrN2IcQD",
+	"k1YjyfiCS2bwoLlspKmBamQsRE5pOuNA09lOftN/xzq4KfLsjICvmEYjOaffYjrl/zw87vWSjlF6RwwD",
+	"lSR5c02nyTkpOexpkzFNb7SRSN5N4g+55PElVenMqRclh1uSapko1RX0yGPN8buJvg/c5jnQmSlVNMun",
+	"VX2zZjt3XYDbpIpPcxiKzn8Pwa4XZNT6gFvdQDahx9ao5R0WcxEOp00H3263gwiqxYOYTKhe5FAA7h32",
+	"uWnrVWlOKK3hDnd5KWNkVAslMFLQI6Pb7Y5a0Nkj3aa7Hx632RI83+n/G4xKPWkiSqgFUvqirrWMloQS",
+	"RjU4ZL+39GRuYMSrARDA2DR9HAtLsnAWKkkQB8XmxQx3bB6c1/QplVDQY58kHuMsbMzeqxW1lrNVYzBG",
+	"JqLguNmJS4i5PyodkvY4z284i0iay4ko5vAnlSnPMv2nHiH6X4OL6OiJjM24Z61kxkv7Ppx1HycwrSfa",
+	"NijqG7fkrVnO2vrwkJ2Ck+2591FLrxIPXQPnwBMdbiUcsJPTlJIp80UZAeZPTP/BioQ4v82F6K97qSeE",
+	"gk8xtnWLuWEgwZb5Nc7bR1x869bx4A4JYe8fDFdyaZp2iWLbUc3msMGQnQfWSHv5uAPkGorWmJiwm7vk",
+	"AiSe7E7OkmcZlC3qVbRSoM0EpezwcGZrZyS37u1MOVihv9oILVkPd1mDssMX4/J8xsXzNr+Yl/3My+OM",
+	"y7bY7G9qVmBx+CksyqPzhM9sgj4aO/FqzR40GKIHitFsv71CDLarOoPJn+ygPF9QNWtgPN9OvrY3A/qX",
+	"fcJVXtxufyHGF1m+MshqEA4oEJAt/Pci7esCIke9vuh4tyRCASCqKrLWWeugtclnjgSfGRCF6oVALxiw",
+	"m4pFCVNtHyXpHqRzdjCdZTHj40qvQYlvdqbU4uwAkCPZLC/V2WnvtBfWtd89nIsJU5YmSajXdsgldVtB",
+	"EgxD9SZe9pXJcAa+A1J9uuSmzS2FDVqJ4M0WtckKZCVLki9lwAW7mUsyTXohkG1fe73KJvJ72FB8YeGx",
+	"Pj8dOWC4wQYG9wt53rbSEueTAAEUNbKkQfUKWeRleGeXbRBFSOBtv55lU9u883WQXnhVrjmX59rvWktW",
+	"+FZxmm82eZVXytg22I83+Fvzcn6CQJZ4hWREuv/ZXISjwHR5cMOP1tFruut7cculNnnIBEmZgP8Zb7bE",
+	"zNTuF3rLaaa093f/vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

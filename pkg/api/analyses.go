@@ -192,10 +192,18 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Analysis{}, false, fmt.Errorf("look up analysis: %w", err)
 	}
-	// Only an analysis that is computed costs the account one of its analyses per hour.
+	// Only an analysis that is computed and stored costs the account one of its analyses per hour:
+	// one that fails after admission, for any reason, is given back.
 	if err := s.admitAnalysis(ctx, account); err != nil {
 		return store.Analysis{}, false, err
 	}
+	defer func() {
+		if err != nil || reused {
+			if rerr := s.refundAnalysis(ctx, account); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	start := time.Now()
 	rep := analyzer.Analyze(job.input)
 	analysisDuration.UpdateDuration(start)

@@ -627,6 +627,8 @@ func (u unlimited) Peek(ctx context.Context, accountID string, t tier.Name, b ra
 
 func (unlimited) Status(context.Context) ratelimit.Status { return ratelimit.Status{} }
 
+func (unlimited) Refund(context.Context, string, tier.Name, ratelimit.Budget) error { return nil }
+
 // mustReportResponse stores the analysis of the open-source auditor's broken-account sample (76
 // workflows) and returns the environment, the key and the path that serves it: a representative
 // large JSON response.

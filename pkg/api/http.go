@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
-	"github.com/swaggest/swgui/v5emb"
 
 	ghldebugger "github.com/ghl-debugger/ghl-debugger"
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -88,7 +87,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
-	gate, err := newSpecGate(srv, cfg.MaxBodyBytes)
+	gate, err := newSpecGate(srv, cfg.MaxBodyBytes, "/openapi.yaml", "/openapi.json", "/api-docs", "/api-docs/*", "/metrics")
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +95,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := v5emb.New("ghl-debugger API", "/openapi.json", "/api-docs/")
+	docs := newDocs("ghl-debugger API", "/openapi.json", "/api-docs/")
 	headers, err := newSecurityHeaders(docs, cfg.HSTS)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,16 @@ func (p *Problem) Error() string {
 	return msg
 }
 
+// invalidPath reports whether the problem is about a path parameter.
+func (p *Problem) invalidPath() bool {
+	for _, f := range p.InvalidFields {
+		if f.Location == gen.InvalidFieldLocationPath {
+			return true
+		}
+	}
+	return false
+}
+
 // Unwrap returns the cause.
 func (p *Problem) Unwrap() error { return p.Err }
 
@@ -219,7 +229,11 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			Status:    int32(p.Status),
 			RequestId: requestID,
 			Detail:    &p.Detail,
-			Instance:  &req.URL.Path,
+		}
+		if matchedOperation(req.Context()) && !p.invalidPath() {
+			// Only a path that is one of the API's, with valid parameters, is shown back: any
+			// other is the caller's raw input, which a problem document never repeats.
+			doc.Instance = &req.URL.Path
 		}
 		if len(p.InvalidFields) > 0 {
 			doc.InvalidFields = &p.InvalidFields

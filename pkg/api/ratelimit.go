@@ -28,12 +28,13 @@ const (
 // DefaultUpgradeURL is the page a free account over a limit is sent to when Config names none.
 const DefaultUpgradeURL = "https://ghl-debugger.dev/pricing"
 
-// RateLimiter counts each account's budgets. *ratelimit.Limiter implements it. Take and Peek fail
-// only for a tier or budget that does not exist: a Redis that does not answer is no error, the
+// RateLimiter counts each account's budgets. *ratelimit.Limiter implements it. Take, Peek and Refund
+// fail only for a tier or budget that does not exist: a Redis that does not answer is no error, the
 // limiter counts in memory instead.
 type RateLimiter interface {
 	Take(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) (ratelimit.Result, error)
 	Peek(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) (ratelimit.Result, error)
+	Refund(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) error
 	Status(ctx context.Context) ratelimit.Status
 }
 
@@ -75,6 +76,17 @@ func (s *Server) admitAnalysis(ctx context.Context, account store.Account) error
 	}
 	if !res.Allowed {
 		return s.rateLimited(account, res)
+	}
+	return nil
+}
+
+// refundAnalysis gives back the analysis admitAnalysis counted, when the analysis then failed: a
+// request that fails, for whatever reason, costs the account none of its analyses per hour. It runs
+// even when the caller has gone away, and a failure to refund is logged by the caller's error path
+// only as part of the request's own error.
+func (s *Server) refundAnalysis(ctx context.Context, account store.Account) error {
+	if err := s.limiter.Refund(context.WithoutCancel(ctx), account.ID, tier.Name(account.Tier), ratelimit.Analyses); err != nil {
+		return fmt.Errorf("refund analysis: %w", err)
 	}
 	return nil
 }

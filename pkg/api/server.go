@@ -112,7 +112,7 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 	}
 	if pingErr != nil {
 		body.Status = gen.HealthDetailedStatusUnavailable
-		return gen.GetHealthDetailed503JSONResponse(body), nil
+		return gen.GetHealthDetailed503JSONResponse{Body: body, Headers: gen.GetHealthDetailed503ResponseHeaders{RetryAfter: 1}}, nil
 	}
 	return gen.GetHealthDetailed200JSONResponse(body), nil
 }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,13 +30,16 @@ import (
 // validates parameters and body against the spec. Requests for
 // paths that are not in the spec (the docs, Echo's 404) pass through untouched.
 type specGate struct {
-	server       *Server
+	server *Server
+	// outsideSpec are the Echo routes of the service that are not operations of the API (the docs,
+	// the spec files, the metrics); every other request must match an operation of the spec.
+	outsideSpec  map[string]bool
 	router       routers.Router
 	options      *openapi3filter.Options
 	maxBodyBytes int64
 }
 
-func newSpecGate(s *Server, maxBodyBytes int64) (*specGate, error) {
+func newSpecGate(s *Server, maxBodyBytes int64, outsideSpec ...string) (*specGate, error) {
 	spec, err := gen.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -45,6 +50,10 @@ func newSpecGate(s *Server, maxBodyBytes int64) (*specGate, error) {
 	router, err := gorillamux.NewRouter(spec)
 	if err != nil {
 		return nil, fmt.Errorf("build spec router: %w", err)
+	}
+	outside := make(map[string]bool, len(outsideSpec))
+	for _, p := range outsideSpec {
+		outside[p] = true
 	}
 	return &specGate{
 		server: s,
@@ -62,6 +71,7 @@ func newSpecGate(s *Server, maxBodyBytes int64) (*specGate, error) {
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 		},
 		maxBodyBytes: maxBodyBytes,
+		outsideSpec:  outside,
 	}, nil
 }
 
@@ -70,10 +80,23 @@ func (g *specGate) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		route, params, err := g.router.FindRoute(req)
 		if err != nil {
-			// Not an operation of the spec (or not with this method): Echo's router answers,
-			// with the docs, a 404 or a 405 that lists the allowed methods.
-			return next(c)
+			if g.outsideSpec[c.Path()] {
+				// The docs, the spec files and the metrics: routes of the service that are not
+				// operations of the API.
+				c.SetRequest(req.WithContext(context.WithValue(req.Context(), operationKey{}, c.Path())))
+				return next(c)
+			}
+			// Echo's router is more lenient than the spec (a trailing slash, an extra segment
+			// or a dot segment can still land on a route of Echo's), so it never decides alone
+			// whether an operation is served: what the spec does not match is a 404, or a 405
+			// when the path is right and the method is not.
+			return g.unmatched(c, err)
 		}
+		if !g.agrees(c, route, params) {
+			return notFound()
+		}
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), operationKey{}, route.Operation.OperationID)))
+		req = c.Request()
 		validated := func(c *echo.Context) error { return g.validate(c, route, params, next) }
 		if requiresBearer(route) {
 			p, err := g.server.authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
@@ -90,6 +113,76 @@ func (g *specGate) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// operationKey is the context key of the operation id of a request that matched one (or the route
+// of a request for one of the service's routes outside the spec).
+type operationKey struct{}
+
+// matchedOperation reports whether the request of ctx matched an operation of the spec or one of the
+// service's other routes, and so has a path that is one of the service's, safe to show back in a
+// problem's instance.
+func matchedOperation(ctx context.Context) bool {
+	_, ok := ctx.Value(operationKey{}).(string)
+	return ok
+}
+
+// agrees reports whether Echo routed the request to the handler of the operation the spec matched,
+// with the same path parameters, so that what was authenticated and validated is what the handler
+// serves.
+func (g *specGate) agrees(c *echo.Context, route *routers.Route, params map[string]string) bool {
+	if c.Path() != echoPath(route.Path) {
+		return false
+	}
+	for name, value := range params {
+		if c.Param(name) != value {
+			return false
+		}
+	}
+	return true
+}
+
+// unmatched answers a request that no operation of the spec matches: 405 with the Allow header
+// when the spec has the path with other methods, 404 otherwise. Neither echoes the path.
+func (g *specGate) unmatched(c *echo.Context, err error) error {
+	if !errors.Is(err, routers.ErrMethodNotAllowed) {
+		return notFound()
+	}
+	req := c.Request()
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		if _, _, err := g.router.FindRoute(probe); err == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) == 0 {
+		return notFound()
+	}
+	c.Response().Header().Set("Allow", strings.Join(allowed, ", "))
+	return newProblem(kindMethodNotAllowed, "", nil)
+}
+
+// notFound is the 404 of a path that is not the API's.
+func notFound() *Problem {
+	return newProblem(kindNotFound, "No operation of the API has this path; see /openapi.yaml.", nil)
+}
+
+// echoPath writes a spec path template in Echo's notation: /v1/locations/{locationId} becomes
+// /v1/locations/:locationId, as the generated RegisterHandlers registers it.
+func echoPath(specPath string) string {
+	var b strings.Builder
+	for i := 0; i < len(specPath); i++ {
+		switch specPath[i] {
+		case '{':
+			b.WriteByte(':')
+		case '}':
+		default:
+			b.WriteByte(specPath[i])
+		}
+	}
+	return b.String()
+}
+
 // validate reads the request's body, within the size limit, and validates the request against
 // the operation of route before handing it to next.
 func (g *specGate) validate(c *echo.Context, route *routers.Route, params map[string]string, next echo.HandlerFunc) error {
@@ -98,6 +191,9 @@ func (g *specGate) validate(c *echo.Context, route *routers.Route, params map[st
 		if err := g.readBody(req, rb.Value); err != nil {
 			return err
 		}
+	}
+	if fields := nulParameterFields(req.URL.Query(), params); len(fields) > 0 {
+		return invalidFieldsProblem(dedupe(fields), nil)
 	}
 	err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 		Request:    req,
@@ -128,15 +224,24 @@ func requiresBearer(route *routers.Route) bool {
 
 // readBody reads the whole body, within the size limit, before validation, so that an oversize
 // body is a 413 and not a truncated-JSON 400, and checks that its media type is one the operation
-// accepts. It leaves the body readable again for the validator.
+// accepts. A body sent with Content-Encoding: gzip is decompressed first, and the limit applies to
+// what it decompresses to, so a small body that inflates beyond it (a zip bomb) is a 413 too. It
+// leaves the (decompressed) body readable again for the validator and the handler.
 func (g *specGate) readBody(req *http.Request, rb *openapi3.RequestBody) error {
 	if req.ContentLength > g.maxBodyBytes {
 		return payloadTooLarge(g.maxBodyBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, g.maxBodyBytes+1))
+	body, err := decodedBody(req)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(body, g.maxBodyBytes+1))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return payloadTooLarge(g.maxBodyBytes)
+		}
+		if body != req.Body {
+			return notGzip(err)
 		}
 		return newProblem(kindBadRequest, "The request body could not be read.", fmt.Errorf("read request body: %w", err))
 	}
@@ -144,6 +249,11 @@ func (g *specGate) readBody(req *http.Request, rb *openapi3.RequestBody) error {
 		return payloadTooLarge(g.maxBodyBytes)
 	}
 	_ = req.Body.Close()
+	if body != req.Body {
+		// The handlers see the body as it was before compression.
+		req.Header.Del(echo.HeaderContentEncoding)
+		req.ContentLength = int64(len(data))
+	}
 	req.Body = io.NopCloser(bytes.NewReader(data))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	if len(data) == 0 {
@@ -163,8 +273,34 @@ func (g *specGate) readBody(req *http.Request, rb *openapi3.RequestBody) error {
 		if err := json.Unmarshal(data, &v); err != nil {
 			return newProblem(kindMalformedJSON, malformedDetail(err), err)
 		}
+		if fields := nulBodyFields(data); len(fields) > 0 {
+			return invalidFieldsProblem(dedupe(fields), nil)
+		}
 	}
 	return nil
+}
+
+// decodedBody returns the request body as its Content-Encoding says to read it: as it is
+// (identity, or no header) or gunzipped. Any other coding is a 415 naming the ones accepted.
+func decodedBody(req *http.Request) (io.Reader, error) {
+	switch coding := strings.ToLower(strings.TrimSpace(req.Header.Get(echo.HeaderContentEncoding))); coding {
+	case "", "identity":
+		return req.Body, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			return nil, notGzip(err)
+		}
+		return zr, nil
+	default:
+		return nil, newProblem(kindUnsupportedMediaType,
+			fmt.Sprintf("Content-Encoding %q is not accepted; send the body uncompressed or with Content-Encoding: gzip.", coding), nil)
+	}
+}
+
+// notGzip is the 400 of a body that Content-Encoding says is gzip and is not.
+func notGzip(cause error) *Problem {
+	return newProblem(kindBadRequest, "The request body is not valid gzip, although Content-Encoding says so.", cause)
 }
 
 // validationProblem turns the validator's error into a problem: malformed JSON when the body did

@@ -250,6 +250,30 @@ func (l *Limiter) Take(ctx context.Context, accountID string, t tier.Name, b Bud
 	return res, nil
 }
 
+// Refund gives back one event of budget b that Take counted for the account, for an event that did
+// not happen after all: an analysis that was admitted and then failed. It never takes a window below
+// zero, so a refund that arrives after the window ended (or on a store that did not count the
+// event, across a Redis outage) gives nothing away. Like Take, it fails only for a tier or budget
+// that does not exist.
+func (l *Limiter) Refund(ctx context.Context, accountID string, t tier.Name, b Budget) error {
+	rate, err := l.rate(t, b)
+	if err != nil {
+		return err
+	}
+	key := counterKey(accountID, b)
+	_, err = l.do(ctx, func(ctx context.Context, s limiter.Store) (limiter.Context, error) {
+		lc, err := s.Peek(ctx, key, rate)
+		if err != nil || lc.Limit-lc.Remaining <= 0 {
+			return lc, err
+		}
+		return s.Increment(ctx, key, -1, rate)
+	})
+	if err != nil {
+		return fmt.Errorf("refund %s of account %s: %w", b, accountID, err)
+	}
+	return nil
+}
+
 // Peek reports the state of budget b for the account under the limits of tier t without counting
 // anything. Its Allowed says whether the next event would be.
 func (l *Limiter) Peek(ctx context.Context, accountID string, t tier.Name, b Budget) (Result, error) {

@@ -337,3 +337,40 @@ func TestBudgetDescribe(t *testing.T) {
 	require.Equal(t, "requests per minute", ratelimit.Requests.Describe())
 	require.Equal(t, "analyses per hour", ratelimit.Analyses.Describe())
 }
+
+func TestRefund(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		t.Run("gives back one counted event", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			mustTake(t, l, "acc_refund", tier.Free, ratelimit.Analyses)
+			mustTake(t, l, "acc_refund", tier.Free, ratelimit.Analyses)
+			require.NoError(t, l.Refund(ctx, "acc_refund", tier.Free, ratelimit.Analyses))
+			res, err := l.Peek(ctx, "acc_refund", tier.Free, ratelimit.Analyses)
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Used)
+		})
+		t.Run("never goes below zero", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			require.NoError(t, l.Refund(ctx, "acc_empty", tier.Free, ratelimit.Analyses))
+			mustTake(t, l, "acc_empty", tier.Free, ratelimit.Analyses)
+			res, err := l.Peek(ctx, "acc_empty", tier.Free, ratelimit.Analyses)
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Used, "a refund of nothing gave nothing away")
+		})
+		t.Run("a refunded event can be taken again at the limit", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			limits, _ := tier.LimitsFor(tier.Free)
+			for range limits.AnalysesPerHour {
+				mustTake(t, l, "acc_full", tier.Free, ratelimit.Analyses)
+			}
+			require.NoError(t, l.Refund(ctx, "acc_full", tier.Free, ratelimit.Analyses))
+			require.True(t, mustTake(t, l, "acc_full", tier.Free, ratelimit.Analyses).Allowed)
+			require.False(t, mustTake(t, l, "acc_full", tier.Free, ratelimit.Analyses).Allowed)
+		})
+		t.Run("unknown names fail", func(t *testing.T) {
+			l := mustLimiter(t, b, ratelimit.Config{})
+			require.Error(t, l.Refund(ctx, "acc", tier.Name("gold"), ratelimit.Analyses))
+		})
+	})
+}
