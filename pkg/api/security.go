@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
@@ -57,8 +58,9 @@ func (s *securityHeaders) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// inlineScript finds the scripts written into a page (those without a src attribute).
-var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+// inlineScript finds the scripts written into a page (those without a src attribute). It is
+// compiled when the server is built, not when any command of the binary starts.
+var inlineScript = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<script>(.*?)</script>`) })
 
 // docsPolicy renders the Swagger UI page once and returns a Content-Security-Policy that lets it
 // work and nothing more: scripts, styles, images and calls from this origin only, plus the page's
@@ -71,7 +73,7 @@ func docsPolicy(docs http.Handler) (string, error) {
 		return "", fmt.Errorf("render the API docs page for its security policy: status %d", rec.Code)
 	}
 	scripts := []string{"'self'"}
-	for _, m := range inlineScript.FindAllStringSubmatch(rec.Body.String(), -1) {
+	for _, m := range inlineScript().FindAllStringSubmatch(rec.Body.String(), -1) {
 		sum := sha256.Sum256([]byte(m[1]))
 		scripts = append(scripts, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
 	}
