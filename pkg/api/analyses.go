@@ -176,7 +176,7 @@ func (s *Server) storedContext(ctx context.Context, accountID, locationID string
 // its analysis is the answer, as if it had been found. Every run is counted by the account's tier
 // and its result (see metrics.go).
 func (s *Server) run(ctx context.Context, account store.Account, job analysisJob) (a store.Analysis, reused bool, err error) {
-	defer func() { countAnalysis(account.Tier, reused, err) }()
+	defer func() { countAnalysis(ctx, account.Tier, reused, err) }()
 	accountID := account.ID
 	a, err = s.store.FindAnalysis(ctx, accountID, job.locationID, job.scope, job.workflowID, job.hash, analyzer.Version)
 	switch {

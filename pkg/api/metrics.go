@@ -19,6 +19,7 @@ const (
 	resultReused      = "reused"
 	resultRateLimited = "rate_limited"
 	resultError       = "error"
+	resultCanceled    = "canceled"
 )
 
 // activeWindow is how recently an account must have called the API to count as active.
@@ -31,7 +32,7 @@ var analysisBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 // The business metrics, measured where the API does the work.
 var (
 	analysesTotal = metrics.NewCounterVec("workflow_analysis_total",
-		"Analyses asked for, by the account's tier and result: ok (analysed and stored), reused (the stored analysis of an unchanged input), rate_limited (refused: the analyses per hour are used up) or error.",
+		"Analyses asked for, by the account's tier and result: ok (analysed and stored), reused (the stored analysis of an unchanged input), rate_limited (refused: the analyses per hour are used up), canceled (the client went away first) or error.",
 		"tier", "result")
 	analysisDuration = metrics.NewHistogram("analysis_duration_seconds",
 		"Time the analyzer took to analyse one input: a location, or a posted document.",
@@ -51,7 +52,7 @@ var (
 func init() {
 	// Every series exists from the start, at zero, so a dashboard's rate() sees the first event.
 	for _, t := range tier.Names() {
-		for _, result := range []string{resultOK, resultReused, resultRateLimited, resultError} {
+		for _, result := range []string{resultOK, resultReused, resultRateLimited, resultCanceled, resultError} {
 			analysesTotal.With(string(t), result)
 		}
 		subscriptions.With(string(t))
@@ -61,13 +62,15 @@ func init() {
 	}
 }
 
-// countAnalysis counts one analysis run of an account of tier t.
-func countAnalysis(t store.Tier, reused bool, err error) {
+// countAnalysis counts one analysis run of an account of tier t for the request of ctx.
+func countAnalysis(ctx context.Context, t store.Tier, reused bool, err error) {
 	result := resultOK
 	var p *Problem
 	switch {
 	case errors.As(err, &p) && p.Slug == kindRateLimited.slug:
 		result = resultRateLimited
+	case clientGone(ctx, err):
+		result = resultCanceled
 	case err != nil:
 		result = resultError
 	case reused:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,9 +114,24 @@ var (
 		"The service could not complete the request."}
 	kindUnavailable = kind{http.StatusServiceUnavailable, "service-unavailable", "Service unavailable",
 		"The service cannot handle the request now; try again later."}
+	// kindClientClosed is nginx's 499: the client went away before the answer was ready. Nobody
+	// reads it; it is what the logs and metrics record instead of a server error.
+	kindClientClosed = kind{statusClientClosedRequest, "client-closed-request", "Client closed request",
+		"The client closed the connection before the answer was ready."}
 	kindRateLimited = kind{http.StatusTooManyRequests, "rate-limited", "Too many requests",
 		"The account has used up a rate limit of its tier; try again later."}
 )
+
+// statusClientClosedRequest is the status recorded for a request whose client went away first.
+const statusClientClosedRequest = 499
+
+// clientGone reports whether the request of ctx failed because its client went away: net/http
+// cancels a request's context when its connection closes, and whatever failed after that (a query
+// cancelled mid-flight reports itself in several driver-specific ways, not always as
+// context.Canceled) failed through no fault of the service.
+func clientGone(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(ctx.Err(), context.Canceled)
+}
 
 // errorTable maps the domain's errors to the problem the API answers with. Errors not listed here
 // (and not a *Problem or an Echo status error) are internal: 500, logged, never shown.
@@ -210,6 +226,9 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(c *echo.Context, err error) {
 		p := toProblem(err)
 		req := c.Request()
+		if p.Status >= http.StatusInternalServerError && clientGone(req.Context(), err) {
+			p = newProblem(kindClientClosed, "", err)
+		}
 		requestID := RequestIDFrom(req.Context())
 		if p.Status >= http.StatusInternalServerError {
 			logger.LogAttrs(req.Context(), slog.LevelError, "request failed",
