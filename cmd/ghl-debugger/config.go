@@ -29,6 +29,15 @@ type config struct {
 	// MaxWorkflowsPerImport and MaxStepsPerWorkflow bound the workflow documents the API reads.
 	MaxWorkflowsPerImport int
 	MaxStepsPerWorkflow   int
+	// MaxContextObjects bounds the location context of one document.
+	MaxContextObjects int
+	// AnalysisTimeout is the deadline of one analysis; MaxConcurrentAnalyses (0: one per CPU) and
+	// AnalysisQueueWait bound the imports and analyses computed at once.
+	AnalysisTimeout       time.Duration
+	MaxConcurrentAnalyses int
+	AnalysisQueueWait     time.Duration
+	// MaxHeaderBytes bounds a request's headers; larger ones get 431.
+	MaxHeaderBytes int
 	// The HTTP server's timeouts.
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -85,6 +94,16 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.MaxWorkflowsPerImport, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_MAX_STEPS_PER_WORKFLOW", def: "10000", help: "most steps one workflow of an imported or analysed document may hold; more get 422",
 		apply: func(c *config, v string) (err error) { c.MaxStepsPerWorkflow, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_MAX_CONTEXT_OBJECTS", def: "100000", help: "most location context objects (tags, custom fields and values, calendars, users, pipelines and stages, forms, surveys, phone numbers) one document may hold; more get 422",
+		apply: func(c *config, v string) (err error) { c.MaxContextObjects, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_ANALYSIS_TIMEOUT", def: "20s", help: "deadline of one analysis, under GHLD_WRITE_TIMEOUT; a longer one is stopped and answers 503 analysis-timeout",
+		apply: func(c *config, v string) (err error) { c.AnalysisTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_MAX_CONCURRENT_ANALYSES", def: "0", help: "imports and analyses computed at once by this instance (0: one per CPU); the others wait GHLD_ANALYSIS_QUEUE_WAIT, then get 503 overloaded",
+		apply: func(c *config, v string) (err error) { c.MaxConcurrentAnalyses, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_ANALYSIS_QUEUE_WAIT", def: "2s", help: "how long an import or analysis waits for a computation slot before it answers 503 overloaded",
+		apply: func(c *config, v string) (err error) { c.AnalysisQueueWait, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_MAX_HEADER_BYTES", def: "65536", help: "largest request header block accepted, in bytes; larger ones get 431",
+		apply: func(c *config, v string) (err error) { c.MaxHeaderBytes, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_READ_HEADER_TIMEOUT", def: "10s", help: "how long a client may take to send a request's headers; slower ones are cut off (slowloris)",
 		apply: func(c *config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_READ_TIMEOUT", def: "60s", help: "how long a client may take to send a whole request, body included",
@@ -181,6 +200,21 @@ func (c config) validate() error {
 	if c.MaxStepsPerWorkflow < 1 {
 		add("GHLD_MAX_STEPS_PER_WORKFLOW %d: must be at least 1", c.MaxStepsPerWorkflow)
 	}
+	if c.MaxContextObjects < 1 {
+		add("GHLD_MAX_CONTEXT_OBJECTS %d: must be at least 1", c.MaxContextObjects)
+	}
+	if c.AnalysisTimeout <= 0 || c.AnalysisTimeout >= c.WriteTimeout {
+		add("GHLD_ANALYSIS_TIMEOUT %s: must be positive and under GHLD_WRITE_TIMEOUT (%s), so the caller gets the answer", c.AnalysisTimeout, c.WriteTimeout)
+	}
+	if c.MaxConcurrentAnalyses < 0 {
+		add("GHLD_MAX_CONCURRENT_ANALYSES %d: must be 0 (one per CPU) or more", c.MaxConcurrentAnalyses)
+	}
+	if c.AnalysisQueueWait <= 0 {
+		add("GHLD_ANALYSIS_QUEUE_WAIT %s: must be positive", c.AnalysisQueueWait)
+	}
+	if c.MaxHeaderBytes < 4096 {
+		add("GHLD_MAX_HEADER_BYTES %d: must be at least 4096", c.MaxHeaderBytes)
+	}
 	for _, t := range []struct {
 		env string
 		d   time.Duration
@@ -276,6 +310,11 @@ func (c config) LogValue() slog.Value {
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.Int("max_workflows_per_import", c.MaxWorkflowsPerImport),
 		slog.Int("max_steps_per_workflow", c.MaxStepsPerWorkflow),
+		slog.Int("max_context_objects", c.MaxContextObjects),
+		slog.String("analysis_timeout", c.AnalysisTimeout.String()),
+		slog.Int("max_concurrent_analyses", c.MaxConcurrentAnalyses),
+		slog.String("analysis_queue_wait", c.AnalysisQueueWait.String()),
+		slog.Int("max_header_bytes", c.MaxHeaderBytes),
 		slog.String("read_header_timeout", c.ReadHeaderTimeout.String()),
 		slog.String("read_timeout", c.ReadTimeout.String()),
 		slog.String("write_timeout", c.WriteTimeout.String()),

@@ -68,11 +68,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 		MaxWorkflowsPerImport: cfg.MaxWorkflowsPerImport,
 		MaxStepsPerWorkflow:   cfg.MaxStepsPerWorkflow,
-		CORSOrigins:           cfg.CORSOrigins,
-		HSTS:                  cfg.HSTS,
-		MetricsToken:          cfg.MetricsToken,
-		RateLimiter:           limiter,
-		UpgradeURL:            cfg.UpgradeURL,
+		MaxContextObjects:     cfg.MaxContextObjects,
+		AnalysisTimeout:       cfg.AnalysisTimeout,
+
+		MaxConcurrentComputations: cfg.MaxConcurrentAnalyses,
+		ComputeWait:               cfg.AnalysisQueueWait,
+		CORSOrigins:               cfg.CORSOrigins,
+		HSTS:                      cfg.HSTS,
+		MetricsToken:              cfg.MetricsToken,
+		RateLimiter:               limiter,
+		UpgradeURL:                cfg.UpgradeURL,
 	})
 	if err != nil {
 		return fmt.Errorf("build HTTP handler: %w", err)
@@ -94,10 +99,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	// net/http's own answers (headers too large, unparsable requests) become problem documents too.
+	go func() { serveErr <- srv.Serve(api.NewListener(ln, cfg.MaxHeaderBytes)) }()
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", db.Engine()))
 
 	select {

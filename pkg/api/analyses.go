@@ -205,8 +205,13 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 		}
 	}()
 	start := time.Now()
-	rep := analyzer.Analyze(job.input)
+	analysisCtx, cancel := context.WithTimeout(ctx, s.analysisTimeout)
+	rep, err := analyzer.AnalyzeContext(analysisCtx, job.input)
+	cancel()
 	analysisDuration.UpdateDuration(start)
+	if err != nil {
+		return store.Analysis{}, false, analysisTimedOut(err, s.analysisTimeout)
+	}
 	if job.only != "" {
 		narrowed, ok := rep.Only(job.only)
 		if !ok {

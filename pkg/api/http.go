@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
@@ -61,6 +63,18 @@ type Config struct {
 	// UpgradeURL is the page a free account over a rate limit is sent to (the upgradeUrl of its
 	// 429). Empty means DefaultUpgradeURL.
 	UpgradeURL string
+	// MaxContextObjects is the most context objects (tags, custom fields, calendars, ...) one
+	// document may hold; more get 422. Zero means importer.DefaultMaxContextObjects.
+	MaxContextObjects int
+	// AnalysisTimeout is the deadline of one analysis; one that runs past it gets 503. Keep it
+	// under the server's write timeout. Zero means DefaultAnalysisTimeout.
+	AnalysisTimeout time.Duration
+	// MaxConcurrentComputations is how many imports and analyses may run at once; the others wait
+	// up to ComputeWait for a slot, then get 503. Zero means one per CPU (GOMAXPROCS).
+	MaxConcurrentComputations int
+	// ComputeWait is how long a request waits for a computation slot. Zero means
+	// DefaultComputeWait.
+	ComputeWait time.Duration
 }
 
 // NewHandler builds the service's HTTP handler: the generated routes of openapi.yaml behind the
@@ -82,6 +96,8 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 	srv := NewServer(cfg.Store, cfg.Version, cfg.MaxBodyBytes)
 	srv.documentLimits = importer.Options{MaxWorkflows: cfg.MaxWorkflowsPerImport, MaxStepsPerWorkflow: cfg.MaxStepsPerWorkflow}
 	srv.upgradeURL = cmp.Or(cfg.UpgradeURL, DefaultUpgradeURL)
+	srv.analysisTimeout = cmp.Or(cfg.AnalysisTimeout, DefaultAnalysisTimeout)
+	srv.compute = newComputeLimiter(cmp.Or(cfg.MaxConcurrentComputations, runtime.GOMAXPROCS(0)), cmp.Or(cfg.ComputeWait, DefaultComputeWait))
 	if srv.limiter = cfg.RateLimiter; srv.limiter == nil {
 		if srv.limiter, err = ratelimit.New(ratelimit.Config{Logger: cfg.Logger}); err != nil {
 			return nil, err
@@ -133,7 +149,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		limitBody(cfg.MaxBodyBytes),
 		gate.middleware,
 	)
-	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{keepDocumentBody}))
+	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{srv.limitCompute, keepDocumentBody}))
 
 	e.GET("/openapi.yaml", func(c *echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", ghldebugger.OpenAPIYAML)

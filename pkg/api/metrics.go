@@ -40,6 +40,8 @@ var (
 	findingsTotal = metrics.NewCounterVec("findings_total",
 		"Findings reported by new analyses (reused ones are not counted again), by severity.",
 		"severity")
+	computeRefused = metrics.NewCounter("compute_refused_total",
+		"Imports and analyses refused with 503 because every computation slot of the instance stayed busy for the whole wait.")
 	activeAccounts = metrics.NewActiveSet(activeWindow)
 	_              = metrics.NewGauge("active_users",
 		"Accounts that called the API with a valid key in the last five minutes, on this instance.",

@@ -114,6 +114,14 @@ var (
 		"The service could not complete the request."}
 	kindUnavailable = kind{http.StatusServiceUnavailable, "service-unavailable", "Service unavailable",
 		"The service cannot handle the request now; try again later."}
+	kindHeadersTooLarge = kind{http.StatusRequestHeaderFieldsTooLarge, "request-header-fields-too-large", "Request header fields too large",
+		"The request's headers are larger than the service accepts."}
+	kindNotImplemented = kind{http.StatusNotImplemented, "not-implemented", "Not implemented",
+		"The service does not support what the request asks for."}
+	kindOverloaded = kind{http.StatusServiceUnavailable, "overloaded", "Service overloaded",
+		"The service is computing as many analyses as it can; try again shortly."}
+	kindAnalysisTimeout = kind{http.StatusServiceUnavailable, "analysis-timeout", "Analysis timed out",
+		"The analysis did not finish within the deadline of one request; nothing was stored."}
 	// kindClientClosed is nginx's 499: the client went away before the answer was ready. Nobody
 	// reads it; it is what the logs and metrics record instead of a server error.
 	kindClientClosed = kind{statusClientClosedRequest, "client-closed-request", "Client closed request",

@@ -69,12 +69,17 @@ type Server struct {
 	limiter RateLimiter
 	// upgradeURL is shown to free accounts over a rate limit.
 	upgradeURL string
+	// compute bounds the imports and analyses that run at once; NewHandler always sets it.
+	compute *computeLimiter
+	// analysisTimeout is the deadline of one analysis.
+	analysisTimeout time.Duration
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and
 // maxBodyBytes by GET /v1/me.
 func NewServer(st Store, version string, maxBodyBytes int64) *Server {
-	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes}
+	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes,
+		compute: newComputeLimiter(runtime.GOMAXPROCS(0), DefaultComputeWait), analysisTimeout: DefaultAnalysisTimeout}
 }
 
 // GetHealth answers while the process serves.
