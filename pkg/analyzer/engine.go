@@ -2,9 +2,11 @@ package analyzer
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -140,6 +142,18 @@ func (p *pass) on(wf *Workflow) *pass {
 	return &sub
 }
 
+// workflowIndexes yields the index of every workflow of the location in order, for location rules that
+// walk them all. It stops early once the analysis is cancelled, whose result is then discarded.
+func (p *pass) workflowIndexes() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := range p.loc.Workflows {
+			if p.idx.stopped() || !yield(i) {
+				return
+			}
+		}
+	}
+}
+
 // report records a finding at the rule's usual severity. stepID may be empty.
 func (p *pass) report(stepID, format string, args ...any) {
 	p.reportAt(p.rule.doc.Severity, stepID, format, args...)
@@ -263,17 +277,41 @@ type Report struct {
 
 // Analyze runs every rule on the location and scores the result.
 func Analyze(loc *Location) *Report {
+	rep, err := AnalyzeContext(context.Background(), loc)
+	if err != nil {
+		// Unreachable: only a cancelled context stops an analysis, and the background one never is.
+		panic("analyzer: " + err.Error())
+	}
+	return rep
+}
+
+// AnalyzeContext is Analyze under a context: it checks ctx between rules, between the workflows each
+// rule looks at and every few thousand context objects an index reads, so a cancelled or expired ctx
+// stops even a large analysis within milliseconds. It then returns no report and ctx's error, wrapped
+// (errors.Is(err, context.DeadlineExceeded) tells a deadline from a cancellation).
+func AnalyzeContext(ctx context.Context, loc *Location) (*Report, error) {
 	idx := newLocIndex(loc)
+	idx.cancel = ctx
 	res := &result{}
 	for _, r := range catalogue {
+		if idx.stopped() {
+			break
+		}
 		if r.location != nil {
 			r.location(&pass{loc: loc, idx: idx, rule: r, res: res})
 			continue
 		}
 		for i := range loc.Workflows {
+			if idx.stopped() {
+				break
+			}
 			wf := &loc.Workflows[i]
 			r.workflow(&pass{loc: loc, idx: idx, wf: wf, g: idx.graph(wf), rule: r, res: res})
 		}
+	}
+	// Rules that saw the cancellation stopped part-way, so what they found is incomplete: no report.
+	if idx.stopped() {
+		return nil, fmt.Errorf("analyze location %s: %w", loc.ID, ctx.Err())
 	}
 	rep := &Report{
 		AnalyzerVersion: Version, ContentHash: ContentHash(loc), LocationID: loc.ID,
@@ -292,7 +330,7 @@ func Analyze(loc *Location) *Report {
 	})
 	rep.NotAssessed = slices.Compact(rep.NotAssessed)
 	score(loc, rep)
-	return rep
+	return rep, nil
 }
 
 func compareFindings(a, b Finding) int {

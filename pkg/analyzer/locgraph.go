@@ -63,6 +63,38 @@ type listen struct {
 	Reject []string
 	// Scope lists the pipelines a stage trigger is limited to; nil means any.
 	Scope []string
+	// sets holds Accept, Reject and Scope as sets when one of them is long (see indexed), so that a
+	// trigger filtering on thousands of values answers in constant time.
+	sets *listenSets
+}
+
+type listenSets struct{ accept, reject, scope map[string]bool }
+
+// longList is the length from which a list is searched through a set rather than scanned.
+const longList = 16
+
+// indexed returns l with sets built when any of its lists is long.
+func (l listen) indexed() listen {
+	if len(l.Accept) < longList && len(l.Reject) < longList && len(l.Scope) < longList {
+		return l
+	}
+	set := func(list []string) map[string]bool {
+		m := make(map[string]bool, len(list))
+		for _, v := range list {
+			m[v] = true
+		}
+		return m
+	}
+	l.sets = &listenSets{accept: set(l.Accept), reject: set(l.Reject), scope: set(l.Scope)}
+	return l
+}
+
+// inList reports whether v is in list, through set when there is one.
+func inList(list []string, set map[string]bool, v string) bool {
+	if set != nil {
+		return set[v]
+	}
+	return slices.Contains(list, v)
 }
 
 // accepts reports whether the trigger fires for s.
@@ -70,13 +102,27 @@ func (l listen) accepts(s signal) bool {
 	if l.Kind != s.Kind {
 		return false
 	}
-	if l.Accept != nil && !slices.Contains(l.Accept, s.Value) {
+	var sets listenSets
+	if l.sets != nil {
+		sets = *l.sets
+	}
+	if l.Accept != nil && !inList(l.Accept, sets.accept, s.Value) {
 		return false
 	}
-	if slices.Contains(l.Reject, s.Value) {
+	return l.acceptsAccepted(s)
+}
+
+// acceptsAccepted is accepts for a signal whose value the trigger is already known to accept (it was
+// found in the index by value), so a trigger listing many values is not searched again.
+func (l listen) acceptsAccepted(s signal) bool {
+	var sets listenSets
+	if l.sets != nil {
+		sets = *l.sets
+	}
+	if inList(l.Reject, sets.reject, s.Value) {
 		return false
 	}
-	return l.Scope == nil || s.Scope == "" || slices.Contains(l.Scope, s.Scope)
+	return l.Scope == nil || s.Scope == "" || inList(l.Scope, sets.scope, s.Scope)
 }
 
 // listener is one active trigger of one workflow and what it listens to.
@@ -124,6 +170,8 @@ type locGraph struct {
 	// fieldIDs maps a custom field id to its key, from the location context, so a step that writes a
 	// field by id meets a trigger that watches it by key.
 	fieldIDs map[string]string
+	// appointments indexes the Appointment Status triggers for WD016, built on first use.
+	appointments *appointmentIndex
 }
 
 // live reports whether a workflow runs: anything not a draft. Importers set published or draft; a
@@ -146,13 +194,22 @@ func newLocGraph(idx *locIndex) *locGraph {
 		tagAdders: map[string][]*Workflow{}, fieldIDs: map[string]string{},
 	}
 	if loc.Context != nil {
-		for _, f := range loc.Context.CustomFields {
+		lg.fieldIDs = make(map[string]string, len(loc.Context.CustomFields))
+		for f := range eachOf(idx, loc.Context.CustomFields) {
 			if f.ID != "" && f.Key != "" {
 				lg.fieldIDs[f.ID] = f.Key
 			}
 		}
 	}
 	for i := range loc.Workflows {
+		if idx.stopped() {
+			// The analysis is cancelled and its result discarded; the rules only need a graph that
+			// answers, not a complete one.
+			for j := i; j < len(loc.Workflows); j++ {
+				lg.links[&loc.Workflows[j]] = &workflowLinks{}
+			}
+			break
+		}
 		wf := &loc.Workflows[i]
 		wl := &workflowLinks{listens: lg.triggerListens(wf), writes: lg.stepWrites(wf)}
 		lg.links[wf] = wl
@@ -182,7 +239,7 @@ func newLocGraph(idx *locIndex) *locGraph {
 		}
 	}
 	for i := range loc.Workflows {
-		if wf := &loc.Workflows[i]; live(wf) {
+		if wf := &loc.Workflows[i]; live(wf) && !idx.stopped() {
 			lg.addEdges(wf)
 		}
 	}
@@ -228,7 +285,7 @@ func (lg *locGraph) writes(wf *Workflow) []write { return lg.links[wf].writes }
 func (lg *locGraph) listeners(s signal) []listener {
 	var out []listener
 	for _, l := range lg.exact[s.Kind][s.Value] {
-		if l.accepts(s) {
+		if l.acceptsAccepted(s) {
 			out = append(out, l)
 		}
 	}
@@ -352,18 +409,7 @@ func (lg *locGraph) describe(e enrollEdge) string {
 }
 
 // stageName names a stage by the location context when it knows it, else by id.
-func (lg *locGraph) stageName(id string) string {
-	if ctx := lg.idx.loc.Context; ctx != nil {
-		for _, p := range ctx.Pipelines {
-			for _, s := range p.Stages {
-				if s.ID == id && s.Name != "" {
-					return fmt.Sprintf("%q", s.Name)
-				}
-			}
-		}
-	}
-	return fmt.Sprintf("%q", id)
-}
+func (lg *locGraph) stageName(id string) string { return lg.idx.stageName(id) }
 
 // triggerListens turns wf's active triggers into listens.
 func (lg *locGraph) triggerListens(wf *Workflow) []listen {
@@ -379,17 +425,19 @@ func (lg *locGraph) triggerListens(wf *Workflow) []listen {
 			l.Accept, l.Reject = filterValues(t.Filters, func(f string) bool { return f == "tag" }, tagKey)
 		case TriggerContactChanged:
 			l.Kind = signalField
+			var keys uniqueValues
 			for _, f := range t.Filters {
-				if key, ok := lg.watchedField(f.Field); ok && !slices.Contains(l.Accept, key) {
-					l.Accept = append(l.Accept, key)
+				if key, ok := lg.watchedField(f.Field); ok {
+					keys.add(key)
 				}
 			}
+			l.Accept = keys.list
 		case TriggerPipelineStage:
 			l.Kind = signalStage
 			l.Accept, l.Reject = filterValues(t.Filters, func(f string) bool { return f == "pipeline.stage.id" }, strings.TrimSpace)
 			l.Scope, _ = filterValues(t.Filters, func(f string) bool { return f == "pipeline.id" }, strings.TrimSpace)
 		}
-		out = append(out, l)
+		out = append(out, l.indexed())
 	}
 	return out
 }
@@ -397,6 +445,7 @@ func (lg *locGraph) triggerListens(wf *Workflow) []listen {
 // filterValues collects the values of the filters whose field matches, normalized by norm: those of
 // positive filters into accept (nil when there is none), those of negated filters into reject.
 func filterValues(filters []Filter, field func(string) bool, norm func(string) string) (accept, reject []string) {
+	var a, r uniqueValues
 	for _, f := range filters {
 		if !field(f.Field) {
 			continue
@@ -407,15 +456,37 @@ func filterValues(filters []Filter, field func(string) bool, norm func(string) s
 			if v == "" {
 				continue
 			}
-			switch {
-			case negated && !slices.Contains(reject, v):
-				reject = append(reject, v)
-			case !negated && !slices.Contains(accept, v):
-				accept = append(accept, v)
+			if negated {
+				r.add(v)
+			} else {
+				a.add(v)
 			}
 		}
 	}
-	return accept, reject
+	return a.list, r.list
+}
+
+// uniqueValues collects values once each in first-seen order. It scans its list while the list is
+// short and keeps a set once it is long, so collecting n values costs linear time.
+type uniqueValues struct {
+	list []string
+	set  map[string]bool
+}
+
+func (u *uniqueValues) add(v string) {
+	if u.set == nil && len(u.list) >= longList {
+		u.set = make(map[string]bool, 2*len(u.list))
+		for _, x := range u.list {
+			u.set[x] = true
+		}
+	}
+	if inList(u.list, u.set, v) {
+		return
+	}
+	if u.set != nil {
+		u.set[v] = true
+	}
+	u.list = append(u.list, v)
 }
 
 // watchedField returns the key of the contact field a contact-changed filter field names

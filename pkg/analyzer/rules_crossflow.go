@@ -197,7 +197,19 @@ func (a eventTrigger) overlaps(b eventTrigger) bool {
 	return true
 }
 
+// intersects reports whether two lists share a value; long lists are compared through a set, so
+// triggers filtering on thousands of values compare in linear time.
 func intersects(a, b []string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(a) >= longList || (len(a) > 1 && len(b) >= longList) {
+		set := make(map[string]bool, len(b))
+		for _, x := range b {
+			set[x] = true
+		}
+		return slices.ContainsFunc(a, func(x string) bool { return set[x] })
+	}
 	for _, x := range a {
 		if slices.Contains(b, x) {
 			return true
@@ -233,7 +245,7 @@ func checkRacingWriters(p *pass) {
 	type bucketKey struct{ family, value string }
 	buckets := map[bucketKey][]eventTrigger{}
 	wildcards := map[string][]eventTrigger{}
-	for i := range p.loc.Workflows {
+	for i := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[i]
 		if !live(wf) {
 			continue
@@ -332,13 +344,25 @@ func triggerOrder(a, b eventTrigger, prev [2]eventTrigger) int {
 	return cmp.Or(cmp.Compare(a.index, prev[0].index), cmp.Compare(b.index, prev[1].index))
 }
 
+// racePartnersShown is how many racing workflows a WD022 message names before counting the rest.
+const racePartnersShown = 5
+
 // reportRace reports, on workflow wi, its step that writes the target and the workflows (by
 // position) that write it on the same event.
 func reportRace(p *pass, lg *locGraph, t raceTarget, wi int, partners []int, stepID string, trigger *Trigger) {
 	wf := &p.loc.Workflows[wi]
+	// The message names the first partners and counts the rest: when many workflows start on one
+	// event, naming every partner in every workflow's finding would make the report grow with the
+	// square of the workflows. Related still lists them all.
 	var others, related []string
-	for _, o := range partners {
+	for k, o := range partners {
+		if k == racePartnersShown {
+			others = append(others, fmt.Sprintf("%d more %s", len(partners)-k, plural(len(partners)-k, "workflow")))
+			break
+		}
 		others = append(others, workflowLabel(&p.loc.Workflows[o]))
+	}
+	for _, o := range partners {
 		related = append(related, p.loc.Workflows[o].ID)
 	}
 	what := t.String()
@@ -346,7 +370,7 @@ func reportRace(p *pass, lg *locGraph, t raceTarget, wi int, partners []int, ste
 		what = "opportunity stage " + lg.stageName(t.value)
 	}
 	verb := "writes"
-	if len(others) > 1 {
+	if len(partners) > 1 {
 		verb = "write"
 	}
 	p.reportWorkflow(wf, SeverityInfo, stepID, related,

@@ -102,7 +102,7 @@ func checkOverlappingTriggers(p *pass) {
 	}
 	var groups []*group
 	bySignature := map[string]*group{}
-	for i := range p.loc.Workflows {
+	for i := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[i]
 		if !live(wf) {
 			continue

@@ -26,76 +26,13 @@ var wd035 = &rule{
 	location: checkMissingObjects,
 }
 
-// refIndex is the location context's objects by kind, for lookups by id.
-type refIndex struct {
-	ctx      *Context
-	ids      map[string]map[string]bool
-	stages   map[string]map[string]bool // pipeline id -> stage ids
-	anyStage map[string]bool
-}
-
-func newRefIndex(ctx *Context) *refIndex {
-	ix := &refIndex{ctx: ctx, ids: map[string]map[string]bool{}, stages: map[string]map[string]bool{}, anyStage: map[string]bool{}}
-	set := func(kind string, ids ...string) {
-		m := ix.ids[kind]
-		if m == nil {
-			m = map[string]bool{}
-			ix.ids[kind] = m
-		}
-		for _, id := range ids {
-			if id = strings.TrimSpace(id); id != "" {
-				m[id] = true
-			}
-		}
-	}
-	objects := func(kind string, list []Object) {
-		if list == nil {
-			return
-		}
-		set(kind)
-		for _, o := range list {
-			set(kind, o.ID)
-		}
-	}
-	objects(RefCalendar, ctx.Calendars)
-	objects(RefUser, ctx.Users)
-	objects(RefTemplate, ctx.Templates)
-	objects(RefForm, ctx.Forms)
-	if ctx.Pipelines != nil {
-		set(RefPipeline)
-		for _, pl := range ctx.Pipelines {
-			set(RefPipeline, pl.ID)
-			st := map[string]bool{}
-			for _, s := range pl.Stages {
-				st[s.ID] = true
-				ix.anyStage[s.ID] = true
-			}
-			ix.stages[pl.ID] = st
-		}
-	}
-	if ctx.CustomFields != nil {
-		set(RefCustomField)
-		for _, f := range ctx.CustomFields {
-			set(RefCustomField, f.ID, f.Key, normalizeMergeKey(f.Key, "contact"))
-		}
-	}
-	if ctx.CustomValues != nil {
-		set(RefCustomValue)
-		for _, v := range ctx.CustomValues {
-			set(RefCustomValue, v.ID, v.Key, normalizeMergeKey(v.Key, "custom_values"))
-		}
-	}
-	if ctx.PhoneNumbers != nil {
-		set(RefPhoneNumber)
-		for _, n := range ctx.PhoneNumbers {
-			set(RefPhoneNumber, phoneDigits(n.Number))
-		}
-	}
-	return ix
-}
-
 // phoneDigits keeps the digits of a phone number, so "+1 (555) 010-9900" matches "+15550109900".
 func phoneDigits(s string) string {
+	// Most numbers are written +<digits> (E.164): their digits are a substring, and a context of many
+	// numbers need not copy each.
+	if digits := strings.TrimPrefix(s, "+"); strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return digits
+	}
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
@@ -120,17 +57,14 @@ var refKindName = map[string]string{
 
 // checkMissingObjects indexes the location context once and checks every workflow against it.
 func checkMissingObjects(p *pass) {
-	var ix *refIndex
-	if p.loc.Context != nil {
-		ix = newRefIndex(p.loc.Context)
-	}
-	for i := range p.loc.Workflows {
+	ix := p.idx.context()
+	for i := range p.workflowIndexes() {
 		checkWorkflowObjects(p.on(&p.loc.Workflows[i]), ix)
 	}
 }
 
 // checkWorkflowObjects checks one workflow's references; ix is nil when the location has no context.
-func checkWorkflowObjects(p *pass, ix *refIndex) {
+func checkWorkflowObjects(p *pass, ix *contextIndex) {
 	locID := strings.TrimSpace(p.loc.ID)
 	if wfLoc := strings.TrimSpace(p.wf.LocationID); locID != "" && wfLoc != "" && wfLoc != locID {
 		p.report("", "The workflow belongs to location %s but is analysed in location %s: it was copied across locations, and the ids it carries (calendars, users, pipelines, fields) point into %s",
@@ -210,31 +144,31 @@ func checkWorkflowObjects(p *pass, ix *refIndex) {
 // missing checks one reference against the context. It returns the message completing "<step> ..."
 // when the object is missing, "" when it exists, and assessed=false when the context does not list
 // objects of that kind.
-func (ix *refIndex) missing(r Ref, id string) (msg string, assessed bool) {
+func (ix *contextIndex) missing(r Ref, id string) (msg string, assessed bool) {
 	switch r.Kind {
 	case RefStage:
-		if ix.ctx.Pipelines == nil {
+		pl := ix.pipelines()
+		if pl == nil {
 			return "", false
 		}
 		parent := strings.TrimSpace(r.Parent)
 		if parent == "" {
-			if ix.anyStage[id] {
+			if pl.anyStage[id] {
 				return "", true
 			}
 			return fmt.Sprintf("uses stage %s, which no pipeline of this location has", id), true
 		}
-		stages, ok := ix.stages[parent]
 		switch {
-		case !ok:
+		case !pl.pipelines[parent]:
 			return fmt.Sprintf("uses stage %s of pipeline %s, and that pipeline is not in this location", id, parent), true
-		case stages[id]:
+		case pl.stages[stageOf{parent, id}]:
 			return "", true
-		case ix.anyStage[id]:
-			return fmt.Sprintf("uses stage %s with pipeline %s, but the stage belongs to another pipeline", id, ix.pipelineName(parent)), true
+		case pl.anyStage[id]:
+			return fmt.Sprintf("uses stage %s with pipeline %s, but the stage belongs to another pipeline", id, pl.pipelineName(parent)), true
 		}
-		return fmt.Sprintf("uses stage %s, which pipeline %s does not have", id, ix.pipelineName(parent)), true
+		return fmt.Sprintf("uses stage %s, which pipeline %s does not have", id, pl.pipelineName(parent)), true
 	case RefPhoneNumber:
-		ids, ok := ix.ids[r.Kind]
+		ids, ok := ix.ids(r.Kind)
 		if !ok {
 			return "", false
 		}
@@ -243,7 +177,7 @@ func (ix *refIndex) missing(r Ref, id string) (msg string, assessed bool) {
 		}
 		return fmt.Sprintf("sends from phone number %s, which is not one of this location's numbers", id), true
 	}
-	ids, ok := ix.ids[r.Kind]
+	ids, ok := ix.ids(r.Kind)
 	if !ok {
 		return "", false
 	}
@@ -252,15 +186,6 @@ func (ix *refIndex) missing(r Ref, id string) (msg string, assessed bool) {
 		return "", true
 	}
 	return fmt.Sprintf("uses %s %s, which does not exist in this location", refKindName[r.Kind], id), true
-}
-
-func (ix *refIndex) pipelineName(id string) string {
-	for _, pl := range ix.ctx.Pipelines {
-		if pl.ID == id && pl.Name != "" {
-			return fmt.Sprintf("%q (%s)", pl.Name, id)
-		}
-	}
-	return id
 }
 
 var wd036 = &rule{
@@ -286,14 +211,15 @@ type mergeContext struct {
 	values map[string]string // custom value keys to values, nil when unknown
 }
 
-func newMergeContext(ctx *Context) mergeContext {
+func newMergeContext(idx *locIndex) mergeContext {
 	var mc mergeContext
+	ctx := idx.loc.Context
 	if ctx == nil {
 		return mc
 	}
 	if ctx.CustomFields != nil {
-		mc.fields = map[string]bool{}
-		for _, f := range ctx.CustomFields {
+		mc.fields = make(map[string]bool, len(ctx.CustomFields))
+		for f := range eachOf(idx, ctx.CustomFields) {
 			k := normalizeMergeKey(f.Key, "contact")
 			if k == "" {
 				k = slugKey(f.Name)
@@ -304,8 +230,8 @@ func newMergeContext(ctx *Context) mergeContext {
 		}
 	}
 	if ctx.CustomValues != nil {
-		mc.values = map[string]string{}
-		for _, v := range ctx.CustomValues {
+		mc.values = make(map[string]string, len(ctx.CustomValues))
+		for v := range eachOf(idx, ctx.CustomValues) {
 			k := normalizeMergeKey(v.Key, "custom_values")
 			if k == "" {
 				k = slugKey(v.Name)
@@ -319,12 +245,13 @@ func newMergeContext(ctx *Context) mergeContext {
 }
 
 func checkMergeFields(p *pass) {
-	mc := newMergeContext(p.loc.Context)
+	mc := newMergeContext(p.idx)
 	// Buffers reused across steps: most steps have a few texts and placeholders, and this rule reads
 	// every one of them.
 	var texts []mergeText
 	var fields []mergeField
-	for wi := range p.loc.Workflows {
+	seen := map[string]bool{}
+	for wi := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[wi]
 		sub := p.on(wf)
 		appointment := false
@@ -335,15 +262,20 @@ func checkMergeFields(p *pass) {
 		for si := range wf.Steps {
 			s := &wf.Steps[si]
 			texts = mergeTexts(texts[:0], s)
-			fields = fields[:0]
+			if len(seen) > 64 {
+				// Clearing costs the map's capacity: one huge step must not slow every later one.
+				seen = map[string]bool{}
+			} else {
+				clear(seen)
+			}
 			for _, mt := range texts {
-				start := len(fields)
-				fields = scanMergeFields(fields, mt.Text)
-				for k, m := range fields[start:] {
+				fields = scanMergeFields(fields[:0], mt.Text)
+				for _, m := range fields {
 					// The same placeholder twice in a step is reported once.
-					if slices.ContainsFunc(fields[:start+k], func(o mergeField) bool { return o.Raw == m.Raw }) {
+					if seen[m.Raw] {
 						continue
 					}
+					seen[m.Raw] = true
 					msg, ctxField, ctxValue := mergeProblem(m, mc, appointment)
 					needFields = needFields || ctxField
 					needValues = needValues || ctxValue
@@ -683,12 +615,12 @@ func checkValueCollisions(p *pass) {
 	lg := p.idx.locGraph()
 	voc := valueVocabulary{fields: map[string][]string{}, written: map[string][]string{}, dynamic: map[string]bool{}}
 	if ctx := p.loc.Context; ctx != nil {
-		for _, t := range ctx.Tags {
-			voc.add("tag", t)
+		for t := range eachOf(p.idx, ctx.Tags) {
+			voc.add("tag", *t)
 		}
 	}
 	tests := make([][]valueTest, len(p.loc.Workflows))
-	for wi := range p.loc.Workflows {
+	for wi := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[wi]
 		tests[wi] = workflowValueTests(lg, wf)
 		for _, t := range tests[wi] {
@@ -716,11 +648,9 @@ func checkValueCollisions(p *pass) {
 			}
 		}
 	}
-	slices.Sort(voc.tags)
-	for _, list := range voc.fields {
-		slices.Sort(list)
-	}
-	for wi := range p.loc.Workflows {
+	longer := containingValues(p.idx, &voc, tests)
+	written := map[string]*writtenValues{}
+	for wi := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[wi]
 		sub := p.on(wf)
 		uncertain := false
@@ -743,9 +673,9 @@ func checkValueCollisions(p *pass) {
 			}
 			switch t.op {
 			case "contains", "not_contains":
-				if longer := collisions(voc.of(t.subject), value); len(longer) > 0 {
+				if c := longer[subjectValue{t.subject, value}]; c != nil && c.total > 0 {
 					once(t, value, "%s %q, which also matches %s used in this location: a contains test is a substring match",
-						strings.ReplaceAll(t.op, "_", " "), t.value, quotedValues(longer))
+						strings.ReplaceAll(t.op, "_", " "), t.value, quotedFirst(c.first, c.total))
 				}
 			case "eq", "in", "":
 				if t.subject == "tag" || voc.dynamic[t.subject] || len(voc.written[t.subject]) == 0 {
@@ -755,12 +685,16 @@ func checkValueCollisions(p *pass) {
 					uncertain = true
 					continue
 				}
-				if slices.ContainsFunc(voc.written[t.subject], func(w string) bool { return strings.EqualFold(w, value) }) {
+				w := written[t.subject]
+				if w == nil {
+					w = newWrittenValues(voc.written[t.subject])
+					written[t.subject] = w
+				}
+				if w.folded[value] {
 					continue
 				}
-				written := slices.Compact(slices.Sorted(slices.Values(voc.written[t.subject])))
 				once(t, value, "is %q, but the workflow steps that write %s only write %s: unless a form, an import or a person sets that exact value, the test never matches",
-					t.value, subjectName(t.subject), quotedValues(written))
+					t.value, subjectName(t.subject), quotedValues(w.sorted))
 			}
 		}
 		if uncertain {
@@ -769,16 +703,89 @@ func checkValueCollisions(p *pass) {
 	}
 }
 
-// collisions returns, sorted and once each, the values of vocabulary (sorted) that contain value
-// without being it.
-func collisions(vocabulary []string, value string) []string {
-	var out []string
-	for _, v := range vocabulary {
-		if v != value && strings.Contains(v, value) && (len(out) == 0 || out[len(out)-1] != v) {
-			out = append(out, v)
+// subjectValue is a value tested on a subject (a tag or a contact field), lower case.
+type subjectValue struct{ subject, value string }
+
+// collision is what a contains test's value also matches: the first few longer values of the
+// location that contain it, in order, and how many there are.
+type collision struct {
+	first []string
+	total int
+}
+
+// collisionsShown is how many colliding values a finding names; quotedFirst says how many more.
+const collisionsShown = 5
+
+// containingValues finds, for every value a contains or not-contains test looks for, how many values
+// of the same subject's vocabulary contain it without being it, and the first of them in sorted
+// order. Each
+// subject's vocabulary is scanned once against all of that subject's tested values together
+// (substringIndex), so the cost is linear in the vocabulary and the matches, not their product.
+func containingValues(idx *locIndex, voc *valueVocabulary, tests [][]valueTest) map[subjectValue]*collision {
+	queries := map[string][]string{}
+	out := map[subjectValue]*collision{}
+	for _, ts := range tests {
+		for _, t := range ts {
+			if t.op != "contains" && t.op != "not_contains" {
+				continue
+			}
+			value := strings.ToLower(strings.TrimSpace(t.value))
+			key := subjectValue{t.subject, value}
+			if _, dup := out[key]; value == "" || dup {
+				continue
+			}
+			out[key] = &collision{}
+			queries[t.subject] = append(queries[t.subject], value)
+		}
+	}
+	for subject, patterns := range queries {
+		x := newSubstringIndex(patterns)
+		// The vocabulary is neither sorted nor deduplicated: a set skips repeats, and each test keeps
+		// only its first few values in order, so the cost stays linear in the vocabulary.
+		seen := map[string]bool{}
+		for v := range eachOf(idx, voc.of(subject)) {
+			if seen[*v] {
+				continue
+			}
+			seen[*v] = true
+			x.each(*v, func(i int) {
+				if *v == patterns[i] {
+					return
+				}
+				c := out[subjectValue{subject, patterns[i]}]
+				c.first = insertSmallest(c.first, *v, collisionsShown)
+				c.total++
+			})
 		}
 	}
 	return out
+}
+
+// insertSmallest adds v to sorted, a sorted list of at most n values, keeping the n smallest.
+func insertSmallest(sorted []string, v string, n int) []string {
+	at, _ := slices.BinarySearch(sorted, v)
+	if at >= n {
+		return sorted
+	}
+	if len(sorted) == n {
+		sorted = sorted[:n-1]
+	}
+	return slices.Insert(sorted, at, v)
+}
+
+// writtenValues is what the steps of the location write to one field: the values in lower case, to
+// test an exact match against, and sorted once each for a message.
+type writtenValues struct {
+	folded map[string]bool
+	sorted []string
+}
+
+func newWrittenValues(values []string) *writtenValues {
+	w := &writtenValues{folded: make(map[string]bool, len(values)), sorted: slices.Compact(slices.Sorted(slices.Values(values)))}
+	for _, v := range values {
+		w.folded[strings.ToLower(v)] = true
+	}
+	return w
 }
 
 // testPlace names where a test sits: the step holding the clause, or the trigger holding the filter.

@@ -54,7 +54,7 @@ func checkReplyHandling(p *pass) {
 	// Reply listeners: live workflows started by a customer reply that remove the contact from other
 	// workflows, by the workflows they remove from ("*" for all).
 	removes := map[string]bool{}
-	for i := range p.loc.Workflows {
+	for i := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[i]
 		if !live(wf) || !listensTo(lg, wf, TriggerCustomerReply) {
 			continue
@@ -65,7 +65,7 @@ func checkReplyHandling(p *pass) {
 			}
 		}
 	}
-	for i := range p.loc.Workflows {
+	for i := range p.workflowIndexes() {
 		wf := &p.loc.Workflows[i]
 		sub := p.on(wf)
 		if wf.Settings.StopOnResponse || onlyAppointmentTriggers(wf) {

@@ -214,17 +214,9 @@ func checkDeprecated(p *pass) {
 		if !t.Active || t.Type != TriggerCustomerAppointment {
 			continue
 		}
-		calendars, _ := filterValues(t.Filters, func(f string) bool { return f == "calendar.id" }, strings.TrimSpace)
 		var racer *listener
 		if live(p.wf) {
-			for _, l := range lg.listeners(signal{Kind: TriggerAppointment}) {
-				other, _ := filterValues(l.WF.Triggers[l.Trigger].Filters, func(f string) bool { return f == "calendar.id" }, strings.TrimSpace)
-				if live(l.WF) && calendarsOverlap(calendars, other) {
-					found := l
-					racer = &found
-					break
-				}
-			}
+			racer = lg.appointmentRacer(calendarFilter(t))
 		}
 		if racer == nil {
 			p.report("", "Trigger %s is the deprecated Customer Booked Appointment trigger; GHL replaced it with Appointment Status.", triggerLabel(t))
@@ -247,18 +239,68 @@ func checkDeprecated(p *pass) {
 	}
 }
 
-// calendarsOverlap reports whether two calendar filters can match the same appointment: an absent
-// filter (nil) matches every calendar.
-func calendarsOverlap(a, b []string) bool {
-	if a == nil || b == nil {
-		return true
+// calendarFilter returns the calendars a trigger's positive calendar filters name; nil means every
+// calendar.
+func calendarFilter(t *Trigger) []string {
+	calendars, _ := filterValues(t.Filters, func(f string) bool { return f == "calendar.id" }, strings.TrimSpace)
+	return calendars
+}
+
+// appointmentIndex is every active Appointment Status trigger of a live workflow, in location order,
+// indexed by the calendars it filters on, so WD016 finds the first one that can fire with a deprecated
+// trigger without comparing every pair.
+type appointmentIndex struct {
+	listeners []listener
+	// anyCalendar is the position in listeners of the first trigger without a calendar filter, and
+	// byCalendar of the first one naming each calendar; -1 and absent when there is none.
+	anyCalendar int
+	byCalendar  map[string]int
+}
+
+// appointmentRacer returns the first active Appointment Status trigger of a live workflow, in location
+// order, that fires for an appointment on one of calendars (nil: on any calendar), or nil when none
+// does. An absent calendar filter matches every calendar.
+func (lg *locGraph) appointmentRacer(calendars []string) *listener {
+	ix := lg.appointments
+	if ix == nil {
+		ix = &appointmentIndex{anyCalendar: -1, byCalendar: map[string]int{}}
+		for _, l := range lg.listeners(signal{Kind: TriggerAppointment}) {
+			if !live(l.WF) {
+				continue
+			}
+			at := len(ix.listeners)
+			ix.listeners = append(ix.listeners, l)
+			cals := calendarFilter(&l.WF.Triggers[l.Trigger])
+			if cals == nil {
+				if ix.anyCalendar < 0 {
+					ix.anyCalendar = at
+				}
+				continue
+			}
+			for _, c := range cals {
+				if _, ok := ix.byCalendar[c]; !ok {
+					ix.byCalendar[c] = at
+				}
+			}
+		}
+		lg.appointments = ix
 	}
-	for _, c := range a {
-		if slices.Contains(b, c) {
-			return true
+	first := -1
+	switch {
+	case calendars == nil && len(ix.listeners) > 0:
+		first = 0
+	case calendars != nil:
+		first = ix.anyCalendar
+		for _, c := range calendars {
+			if at, ok := ix.byCalendar[c]; ok && (first < 0 || at < first) {
+				first = at
+			}
 		}
 	}
-	return false
+	if first < 0 {
+		return nil
+	}
+	return &ix.listeners[first]
 }
 
 var wd017 = &rule{
@@ -285,10 +327,7 @@ var triggerObjectFields = map[string]string{
 
 func checkTriggerObjects(p *pass) {
 	ctx := p.loc.Context
-	var lists map[string]func(t *Trigger, v string) bool
-	if ctx != nil {
-		lists = triggerObjectLookups(ctx)
-	}
+	lists := p.idx.triggerObjects()
 	missingList := map[string]bool{}
 	for i := range p.wf.Triggers {
 		t := &p.wf.Triggers[i]
@@ -331,62 +370,6 @@ func checkTriggerObjects(p *pass) {
 			p.notAssessed(fmt.Sprintf("the location context has no %s list", list))
 		}
 	}
-}
-
-// triggerObjectLookups returns, per object kind, a test of whether a trigger's filter value names an
-// existing object, or no entry when the context's list for that kind is unknown (nil).
-func triggerObjectLookups(ctx *Context) map[string]func(t *Trigger, v string) bool {
-	out := map[string]func(t *Trigger, v string) bool{}
-	ids := func(objs []Object) func(*Trigger, string) bool {
-		set := make(map[string]bool, len(objs))
-		for _, o := range objs {
-			set[o.ID] = true
-		}
-		return func(_ *Trigger, v string) bool { return set[strings.TrimSpace(v)] }
-	}
-	if ctx.Tags != nil {
-		set := make(map[string]bool, len(ctx.Tags))
-		for _, t := range ctx.Tags {
-			set[tagKey(t)] = true
-		}
-		out["tag"] = func(_ *Trigger, v string) bool { return set[tagKey(v)] }
-	}
-	if ctx.Forms != nil {
-		out["form"] = ids(ctx.Forms)
-	}
-	if ctx.Surveys != nil {
-		out["survey"] = ids(ctx.Surveys)
-	}
-	if ctx.Calendars != nil {
-		out["calendar"] = ids(ctx.Calendars)
-	}
-	if ctx.Pipelines != nil {
-		pipelines := make(map[string]*Pipeline, len(ctx.Pipelines))
-		stages := map[string][]string{} // stage id -> pipelines holding it
-		for i := range ctx.Pipelines {
-			pl := &ctx.Pipelines[i]
-			pipelines[pl.ID] = pl
-			for _, s := range pl.Stages {
-				stages[s.ID] = append(stages[s.ID], pl.ID)
-			}
-		}
-		out["pipeline"] = func(_ *Trigger, v string) bool { return pipelines[strings.TrimSpace(v)] != nil }
-		out["stage"] = func(t *Trigger, v string) bool {
-			holders := stages[strings.TrimSpace(v)]
-			scope, _ := filterValues(t.Filters, func(f string) bool { return f == "pipeline.id" }, strings.TrimSpace)
-			if len(scope) == 0 {
-				return len(holders) > 0
-			}
-			// A stage filter beside a pipeline filter must be a stage of one of those pipelines. When
-			// none of them exists, the pipeline finding already says the trigger never fires.
-			known := slices.DeleteFunc(slices.Clone(scope), func(id string) bool { return pipelines[id] == nil })
-			if len(known) == 0 {
-				return true
-			}
-			return slices.ContainsFunc(holders, func(id string) bool { return slices.Contains(known, id) })
-		}
-	}
-	return out
 }
 
 var wd018 = &rule{

@@ -83,7 +83,7 @@ func checkEventWaitTimeouts(p *pass) {
 		if verb == "" || s.Wait.Timeout.Minutes() > 0 {
 			continue
 		}
-		if firstSuccessor(p.g, i) == nil && !hasDanglingExit(p.wf, s.ID) {
+		if firstSuccessor(p.g, i) == nil && !hasDanglingExit(p.g, s.ID) {
 			p.reportAt(SeverityInfo, s.ID, "Wait %s has no timeout and nothing follows it, so contacts who never %s stay enrolled "+
 				"forever and cannot re-enter the workflow.", stepLabel(s), verb)
 			continue
@@ -93,10 +93,11 @@ func checkEventWaitTimeouts(p *pass) {
 }
 
 // hasDanglingExit reports whether a step has an edge to a step that does not exist (WD001 reports it;
-// here it still counts as something meant to follow).
-func hasDanglingExit(wf *Workflow, id string) bool {
-	for _, e := range wf.Edges {
-		if e.From == id && e.To != "" {
+// here it still counts as something meant to follow). The graph files every edge leaving id under
+// the first step with that id, so only that step's edges are looked at.
+func hasDanglingExit(g *graph, id string) bool {
+	for _, ei := range g.out[g.pos[id]] {
+		if g.wf.Edges[ei].To != "" {
 			return true
 		}
 	}

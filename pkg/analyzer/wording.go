@@ -44,16 +44,21 @@ func channelName(channel string) string {
 
 // quotedValues quotes up to five values for a message: `"a", "b" and 2 more`.
 func quotedValues(values []string) string {
+	return quotedFirst(values[:min(len(values), 5)], len(values))
+}
+
+// quotedFirst quotes up to five values of a list of total values, saying how many more there are.
+func quotedFirst(first []string, total int) string {
 	const show = 5
-	quoted := make([]string, 0, min(len(values), show))
-	for i, v := range values {
+	quoted := make([]string, 0, min(len(first), show))
+	for i, v := range first {
 		if i == show {
 			break
 		}
 		quoted = append(quoted, fmt.Sprintf("%q", v))
 	}
-	if len(values) > show {
-		return strings.Join(quoted, ", ") + fmt.Sprintf(" and %d more", len(values)-show)
+	if total > len(quoted) {
+		return strings.Join(quoted, ", ") + fmt.Sprintf(" and %d more", total-len(quoted))
 	}
 	return joinLabels(quoted)
 }

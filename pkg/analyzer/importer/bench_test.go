@@ -67,3 +67,43 @@ func largeTemplates(n int) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// BenchmarkParseContext imports a bundle whose context holds n tags and n/10 each of calendars,
+// users and forms, at two sizes tenfold apart (the larger is the 1.2 million tags a posted document
+// once held), to show import time grows linearly with the context.
+func BenchmarkParseContext(b *testing.B) {
+	for _, n := range []int{120000, 1200000} {
+		var doc strings.Builder
+		doc.WriteString(`{"tags":[`)
+		for i := range n {
+			if i > 0 {
+				doc.WriteByte(',')
+			}
+			fmt.Fprintf(&doc, `"t%d"`, i)
+		}
+		doc.WriteString(`]`)
+		for _, key := range []string{"calendars", "users", "forms"} {
+			fmt.Fprintf(&doc, `,%q:[`, key)
+			for i := range n / 10 {
+				if i > 0 {
+					doc.WriteByte(',')
+				}
+				fmt.Fprintf(&doc, `{"id":"%s-%d","name":"N %d"}`, key, i, i)
+			}
+			doc.WriteString(`]`)
+		}
+		doc.WriteString(`,"workflows":[{"_id":"w","steps":[{"type":"sms","body":"hi"}]}]}`)
+		data := []byte(doc.String())
+		opts := importer.Options{MaxContextObjects: 2 * n}
+		b.Run(fmt.Sprintf("tags=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := importer.Parse(data, opts)
+				if err != nil || len(res.Location.Context.Tags) != n {
+					b.Fatalf("parse: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -92,7 +92,7 @@ func (p *parser) readEnvelope(top fields, raw json.RawMessage, path string) (*bu
 		if json.Unmarshal(top["context"], &cf) != nil {
 			return nil, errorf(path+".context", "expected an object, got %s", kindOf(top["context"]))
 		}
-		ctx, err := readContext(cf, path+".context")
+		ctx, err := p.readContext(cf, path+".context")
 		if err != nil {
 			return nil, err
 		}

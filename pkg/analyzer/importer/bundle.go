@@ -22,7 +22,7 @@ func (p *parser) bundle(top fields) (*Result, error) {
 	if err := p.countWorkflows(len(items)); err != nil {
 		return nil, err
 	}
-	ctx, err := readContext(top, "$")
+	ctx, err := p.readContext(top, "$")
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,9 @@ var contextKeys = []string{
 // readContext reads the location context from an object holding the context keys (a builder
 // envelope's "context", or a bundle's top level). It returns nil when none of the keys is present. An
 // absent or null key stays nil (unknown); an empty list stays empty (the location has none). A key of
-// the wrong type is an *Error: reading it as "none" would make every reference look missing.
-func readContext(f fields, path string) (*analyzer.Context, error) {
+// the wrong type is an *Error: reading it as "none" would make every reference look missing. Every
+// list's entries count towards Options.MaxContextObjects.
+func (p *parser) readContext(f fields, path string) (*analyzer.Context, error) {
 	present := false
 	for _, k := range contextKeys {
 		if f.has(k) {
@@ -44,13 +45,22 @@ func readContext(f fields, path string) (*analyzer.Context, error) {
 	// list returns the items of a context key given as an array, or as an object of id or name to
 	// item (read in key order, the key becoming the item's id when the item has none).
 	list := func(keys ...string) ([]any, string, bool) {
+		if err != nil {
+			return nil, "", false
+		}
 		k, v := pick(keys...)
 		switch t := v.(type) {
 		case nil:
 			return nil, "", false
 		case []any:
+			if err = p.countContext(len(t), path+"."+k); err != nil {
+				return nil, "", false
+			}
 			return t, k, true
 		case map[string]any:
+			if err = p.countContext(len(t), path+"."+k); err != nil {
+				return nil, "", false
+			}
 			items := make([]any, 0, len(t))
 			for _, id := range sortedKeys(t) {
 				item := t[id]
@@ -102,7 +112,7 @@ func readContext(f fields, path string) (*analyzer.Context, error) {
 			}
 		}
 	}
-	c.CustomValues, err = readCustomValues(f, path, err)
+	c.CustomValues, err = p.readCustomValues(f, path, err)
 	if items, _, ok := list("calendars"); ok {
 		c.Calendars = objects(items)
 	}
@@ -123,12 +133,15 @@ func readContext(f fields, path string) (*analyzer.Context, error) {
 			}
 		}
 	}
-	if items, _, ok := list("pipelines"); ok {
+	if items, k, ok := list("pipelines"); ok {
 		c.Pipelines = []analyzer.Pipeline{}
-		for _, it := range items {
+		for i, it := range items {
 			if o := asObj(it); o != nil {
-				p := analyzer.Pipeline{ID: o.str("id", "_id"), Name: o.str("name"), Stages: objects(o.list("stages"))}
-				c.Pipelines = append(c.Pipelines, p)
+				stages := o.list("stages")
+				if err = p.countContext(len(stages), fmt.Sprintf("%s.%s[%d].stages", path, k, i)); err != nil {
+					break
+				}
+				c.Pipelines = append(c.Pipelines, analyzer.Pipeline{ID: o.str("id", "_id"), Name: o.str("name"), Stages: objects(stages)})
 			}
 		}
 	}
@@ -179,7 +192,10 @@ func readContext(f fields, path string) (*analyzer.Context, error) {
 
 // readCustomValues reads custom values: the builder's list of {id, name, fieldKey, value}, or the
 // bundle's object of display name to value, whose merge key GHL derives from the name.
-func readCustomValues(f fields, path string, prev error) ([]analyzer.CustomValue, error) {
+func (p *parser) readCustomValues(f fields, path string, prev error) ([]analyzer.CustomValue, error) {
+	if prev != nil {
+		return nil, prev
+	}
 	key := ""
 	for _, k := range []string{"customValues", "custom_values"} {
 		if f.has(k) {
@@ -193,6 +209,9 @@ func readCustomValues(f fields, path string, prev error) ([]analyzer.CustomValue
 	out := []analyzer.CustomValue{}
 	switch t := f.value(key).(type) {
 	case []any:
+		if err := p.countContext(len(t), path+"."+key); err != nil {
+			return nil, err
+		}
 		for _, it := range t {
 			o := asObj(it)
 			if o == nil {
@@ -210,16 +229,16 @@ func readCustomValues(f fields, path string, prev error) ([]analyzer.CustomValue
 			out = append(out, cv)
 		}
 	case map[string]any:
+		if err := p.countContext(len(t), path+"."+key); err != nil {
+			return nil, err
+		}
 		for _, name := range sortedKeys(t) {
 			out = append(out, analyzer.CustomValue{Name: name, Key: "custom_values." + slug(name), Value: valueText(t[name])})
 		}
 	default:
-		if prev == nil {
-			prev = errorf(fmt.Sprintf("%s.%s", path, key), "expected an array or an object, got %s", kindOf(f[key]))
-		}
-		return nil, prev
+		return nil, errorf(fmt.Sprintf("%s.%s", path, key), "expected an array or an object, got %s", kindOf(f[key]))
 	}
-	return out, prev
+	return out, nil
 }
 
 // objects reads a list of {id, name} objects (or bare ids).

@@ -53,7 +53,8 @@
 // # Guarantees
 //
 // No input panics or hangs: nesting is bounded on the raw bytes before decoding (Options.MaxDepth),
-// counts are bounded (MaxWorkflows, MaxStepsPerWorkflow), every pass over steps and edges is linear,
+// counts are bounded (MaxWorkflows, MaxStepsPerWorkflow, and MaxContextObjects over every list of the
+// location context, stages included), every pass over steps, edges and context lists is linear,
 // and go-to or next cycles are only recorded as edges, never walked without a visited set. The model
 // is deterministic: slices built from JSON objects are sorted by key, and every raw document is
 // compacted with HTML-sensitive characters escaped (the form encoding/json writes), so identical

@@ -33,6 +33,12 @@ const (
 	// DefaultMaxDepth is the deepest nesting of JSON arrays and objects accepted. Real exports nest
 	// about 15 levels; the bound keeps every reader's recursion shallow.
 	DefaultMaxDepth = 64
+	// DefaultMaxContextObjects is the most location-context objects one input may describe, counted
+	// over all its lists together (see Options.MaxContextObjects). Large GHL accounts have a few
+	// thousand tags and a few hundred of everything else; 100,000 leaves room for the largest while
+	// bounding what a request body can make the analyzer hold (a 10 MiB body of short tags carries
+	// about a million).
+	DefaultMaxContextObjects = 100000
 )
 
 // Limit names, as LimitError.Limit reports them. They are the Options field names.
@@ -40,6 +46,7 @@ const (
 	LimitWorkflows = "MaxWorkflows"
 	LimitSteps     = "MaxStepsPerWorkflow"
 	LimitDepth     = "MaxDepth"
+	LimitContext   = "MaxContextObjects"
 )
 
 // Options bounds what Parse accepts. A zero or negative field takes its default.
@@ -51,6 +58,13 @@ type Options struct {
 	// MaxDepth is the deepest JSON nesting accepted (default DefaultMaxDepth). It is checked on the raw
 	// bytes before anything is decoded.
 	MaxDepth int
+	// MaxContextObjects is the most location-context objects the input may describe, in total over
+	// every context it holds (an array of builder exports may carry one each) and over all their
+	// lists: tags, custom fields, custom values, calendars, users, pipelines, the stages of every
+	// pipeline, forms, surveys, templates (email and SMS together) and phone numbers (default
+	// DefaultMaxContextObjects). Entries of a list are counted as written, before empty ones are
+	// dropped. Going over is a *LimitError whose Path names the list where the count went over.
+	MaxContextObjects int
 }
 
 // DefaultOptions returns the default limits.
@@ -59,6 +73,7 @@ func DefaultOptions() Options {
 		MaxWorkflows:        DefaultMaxWorkflows,
 		MaxStepsPerWorkflow: DefaultMaxStepsPerWorkflow,
 		MaxDepth:            DefaultMaxDepth,
+		MaxContextObjects:   DefaultMaxContextObjects,
 	}
 }
 
@@ -72,6 +87,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxDepth > 0 {
 		d.MaxDepth = o.MaxDepth
+	}
+	if o.MaxContextObjects > 0 {
+		d.MaxContextObjects = o.MaxContextObjects
 	}
 	return d
 }
@@ -107,11 +125,19 @@ func errorf(path, format string, args ...any) *Error {
 type LimitError struct {
 	Limit string
 	Max   int
-	Got   int
+	// Got is how many the input had when reading stopped: a lower bound when the importer stops
+	// counting at the first item over the limit (workflows, context objects).
+	Got int
+	// Path is the JSON path of the part of the input where the count went over, such as
+	// $.context.tags for MaxContextObjects; empty when the limit is about the whole input.
+	Path string
 }
 
-// Error names the limit and both numbers.
+// Error names the limit, where the input went over it when known, and both numbers.
 func (e *LimitError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("input exceeds %s at %s: %d > %d", e.Limit, e.Path, e.Got, e.Max)
+	}
 	return fmt.Sprintf("input exceeds %s: %d > %d", e.Limit, e.Got, e.Max)
 }
 
@@ -158,6 +184,18 @@ func Parse(data []byte, opts Options) (*Result, error) {
 type parser struct {
 	opts      Options
 	workflows int
+	// contextObjects counts the context objects read so far, for MaxContextObjects.
+	contextObjects int
+}
+
+// countContext adds n objects of the context list at path to the input's total and enforces
+// MaxContextObjects.
+func (p *parser) countContext(n int, path string) error {
+	p.contextObjects += n
+	if p.contextObjects > p.opts.MaxContextObjects {
+		return &LimitError{Limit: LimitContext, Max: p.opts.MaxContextObjects, Got: p.contextObjects, Path: path}
+	}
+	return nil
 }
 
 // countWorkflows adds n workflows to the input's total and enforces MaxWorkflows.

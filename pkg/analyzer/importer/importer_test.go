@@ -252,6 +252,20 @@ func TestLimits(t *testing.T) {
 		{name: "inline actions count as steps", input: inline, opts: importer.Options{MaxStepsPerWorkflow: 2}, want: importer.LimitError{Limit: importer.LimitSteps, Max: 2, Got: 3}},
 		{name: "builder templates", input: templates, opts: importer.Options{MaxStepsPerWorkflow: 2}, want: importer.LimitError{Limit: importer.LimitSteps, Max: 2, Got: 3}},
 		{name: "normalized steps", input: `{"id":"w","steps":[{"id":"a","kind":"action"},{"id":"b","kind":"action"}],"edges":[]}`, opts: importer.Options{MaxStepsPerWorkflow: 1}, want: importer.LimitError{Limit: importer.LimitSteps, Max: 1, Got: 2}},
+		{name: "context of a bundle", input: `{"tags":["a","b"],"calendars":[{"id":"c1"},{"id":"c2"}],"workflows":[]}`, opts: importer.Options{MaxContextObjects: 3},
+			want: importer.LimitError{Limit: importer.LimitContext, Max: 3, Got: 4, Path: "$.calendars"}},
+		{name: "custom values by name in a bundle", input: `{"tags":["a"],"customValues":{"Link":"x","Phone":"y"},"workflows":[]}`, opts: importer.Options{MaxContextObjects: 2},
+			want: importer.LimitError{Limit: importer.LimitContext, Max: 2, Got: 3, Path: "$.customValues"}},
+		{name: "stages count", input: `{"pipelines":[{"id":"p","stages":[{"id":"s1"},{"id":"s2"}]}],"workflows":[]}`, opts: importer.Options{MaxContextObjects: 2},
+			want: importer.LimitError{Limit: importer.LimitContext, Max: 2, Got: 3, Path: "$.pipelines[0].stages"}},
+		{name: "context of a builder envelope", input: `{"$schema":"ghl-workflow-export/v1","context":{"forms":{"f1":"A","f2":"B"}},"workflow":{"_id":"w","workflowData":{"templates":[]}}}`,
+			opts: importer.Options{MaxContextObjects: 1}, want: importer.LimitError{Limit: importer.LimitContext, Max: 1, Got: 2, Path: "$.context.forms"}},
+		{name: "contexts across an array add up", input: `[{"context":{"tags":["a","b"]},"workflowData":{}},{"context":{"tags":["c","d"]},"workflowData":{}}]`,
+			opts: importer.Options{MaxContextObjects: 3}, want: importer.LimitError{Limit: importer.LimitContext, Max: 3, Got: 4, Path: "$[1].context.tags"}},
+		{name: "context of a normalized location", input: `{"context":{"tags":[],"users":[{"id":"u1"},{"id":"u2"}]},"workflows":[{"id":"w","steps":[],"edges":[]}]}`,
+			opts: importer.Options{MaxContextObjects: 1}, want: importer.LimitError{Limit: importer.LimitContext, Max: 1, Got: 2, Path: "$.context.users"}},
+		{name: "context over the default", input: `{"tags":[` + strings.Repeat(`"t",`, importer.DefaultMaxContextObjects) + `"t"],"workflows":[]}`,
+			want: importer.LimitError{Limit: importer.LimitContext, Max: importer.DefaultMaxContextObjects, Got: importer.DefaultMaxContextObjects + 1, Path: "$.tags"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,6 +279,8 @@ func TestLimits(t *testing.T) {
 	// At the limit is accepted.
 	_, err := importer.Parse([]byte(bundle(2, 3)), importer.Options{MaxWorkflows: 2, MaxStepsPerWorkflow: 3})
 	require.NoError(t, err)
+	_, err = importer.Parse([]byte(`{"tags":["a","b"],"pipelines":[{"id":"p","stages":[{"id":"s"}]}],"workflows":[]}`), importer.Options{MaxContextObjects: 4})
+	require.NoError(t, err, "a context of exactly the limit is accepted")
 	_, err = importer.Parse([]byte(strings.Repeat("[", 64)+strings.Repeat("]", 64)), importer.Options{})
 	require.Error(t, err, "an array of arrays is not an export")
 	var lerr *importer.LimitError
@@ -272,7 +288,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestDefaultOptions(t *testing.T) {
-	require.Equal(t, importer.Options{MaxWorkflows: 1000, MaxStepsPerWorkflow: 10000, MaxDepth: 64}, importer.DefaultOptions())
+	require.Equal(t, importer.Options{MaxWorkflows: 1000, MaxStepsPerWorkflow: 10000, MaxDepth: 64, MaxContextObjects: 100000}, importer.DefaultOptions())
 }
 
 func TestDetection(t *testing.T) {

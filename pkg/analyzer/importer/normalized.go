@@ -77,6 +77,9 @@ func (p *parser) normalizedLocation(top fields) (*Result, error) {
 		if err := decodeInto(top["context"], loc.Context, "$.context"); err != nil {
 			return nil, err
 		}
+		if err := p.countNormalizedContext(loc.Context, "$.context"); err != nil {
+			return nil, err
+		}
 	}
 	firstAt := map[string]int{}
 	for i, it := range items {
@@ -93,6 +96,38 @@ func (p *parser) normalizedLocation(top fields) (*Result, error) {
 		res.Raw = append(res.Raw, compact(it))
 	}
 	return res, nil
+}
+
+// countNormalizedContext counts a decoded normalized context's objects towards MaxContextObjects, list
+// by list in the model's order.
+func (p *parser) countNormalizedContext(c *analyzer.Context, path string) error {
+	for _, l := range []struct {
+		key string
+		n   int
+	}{
+		{"tags", len(c.Tags)}, {"customFields", len(c.CustomFields)}, {"customValues", len(c.CustomValues)},
+		{"calendars", len(c.Calendars)}, {"users", len(c.Users)}, {"pipelines", len(c.Pipelines)},
+	} {
+		if err := p.countContext(l.n, path+"."+l.key); err != nil {
+			return err
+		}
+	}
+	for i, pl := range c.Pipelines {
+		if err := p.countContext(len(pl.Stages), fmt.Sprintf("%s.pipelines[%d].stages", path, i)); err != nil {
+			return err
+		}
+	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{
+		{"forms", len(c.Forms)}, {"surveys", len(c.Surveys)}, {"templates", len(c.Templates)}, {"phoneNumbers", len(c.PhoneNumbers)},
+	} {
+		if err := p.countContext(l.n, path+"."+l.key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // normalizedWorkflow reads a single Workflow document of the normalized model.
