@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,12 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
+)
+
+// The synopses of the admin subcommands, shown by their own help and by admin's.
+const (
+	createAccountSynopsis = "ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]"
+	createKeySynopsis     = "ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]"
 )
 
 // runAdmin dispatches the admin subcommands. They work on the database directly, so an operator
@@ -25,9 +32,27 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runCreateAccount(ctx, args[1:], getenv, stdout, stderr)
 	case "create-key":
 		return runCreateKey(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		printAdminUsage(stdout)
+		return flag.ErrHelp
 	default:
 		return usagef("admin: unknown subcommand %q (want create-account or create-key)", args[0])
 	}
+}
+
+// printAdminUsage writes the admin command's subcommands.
+func printAdminUsage(w io.Writer) {
+	fmt.Fprintf(w, `Usage:
+  %s
+  %s
+
+Subcommands:
+  create-account  Add an account and print it as JSON.
+  create-key      Issue an API key for an account and print it as JSON; the key is shown only once.
+
+Both work on the database directly (migrating it first unless GHLD_AUTO_MIGRATE=false).
+Run 'ghl-debugger admin SUBCOMMAND --help' for the flags of a subcommand.
+`, createAccountSynopsis, createKeySynopsis)
 }
 
 // accountOutput is what create-account prints.
@@ -48,8 +73,7 @@ type keyOutput struct {
 }
 
 func runCreateAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin create-account",
-		"ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]", stdout)
+	fs := newFlagSet("admin create-account", createAccountSynopsis, stdout)
 	name := fs.String("name", "", "the account's name, such as the agency's (required)")
 	tierName := fs.String("tier", string(tier.Free), "the account's plan: "+tierList())
 	isAdmin := fs.Bool("admin", false, "let the account use operator routes")
@@ -73,7 +97,7 @@ func runCreateAccount(ctx context.Context, args []string, getenv func(string) st
 }
 
 func runCreateKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin create-key", "ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]", stdout)
+	fs := newFlagSet("admin create-key", createKeySynopsis, stdout)
 	accountID := fs.String("account", "", "id of the account the key is for, acc_... (required)")
 	name := fs.String("name", "admin-cli", "what the key is for, shown in the key list")
 	dataDir := fs.String("data-dir", "", "directory of the SQLite database (default $GHLD_DATA_DIR or ./data)")

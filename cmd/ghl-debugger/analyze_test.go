@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -130,5 +132,51 @@ func TestAnalyzeEveryFixture(t *testing.T) {
 			continue
 		}
 		require.Contains(t, []int{0, 1}, code, "%s: %s", f, stderr)
+	}
+}
+
+// gcPercentWriter records the garbage collector's target each time the report is written.
+type gcPercentWriter struct{ seen []int }
+
+func (w *gcPercentWriter) Write(p []byte) (int, error) {
+	current := debug.SetGCPercent(-1)
+	debug.SetGCPercent(current)
+	w.seen = append(w.seen, current)
+	return len(p), nil
+}
+
+// TestAnalyzeGCTarget runs analyze in process: on a small input the collector's target is raised
+// while the report is written, a GOGC from the environment is left alone, and either way the
+// process's own setting is back when the command returns.
+func TestAnalyzeGCTarget(t *testing.T) {
+	const own = 123
+	prev := debug.SetGCPercent(own)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	small := filepath.Join(samples, "base-account.json")
+	data, err := os.ReadFile(small)
+	require.NoError(t, err)
+	// The same document padded with trailing white space past the small-input size.
+	large := filepath.Join(t.TempDir(), "large.json")
+	require.NoError(t, os.WriteFile(large, append(data, bytes.Repeat([]byte(" "), smallInputBytes)...), 0o644))
+	for _, tt := range []struct {
+		name string
+		file string
+		env  map[string]string
+		want int
+	}{
+		{name: "small input", file: small, want: smallInputGCPercent},
+		{name: "large input", file: large, want: own},
+		{name: "GOGC set", file: small, env: map[string]string{"GOGC": "50"}, want: own},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out gcPercentWriter
+			args := []string{"analyze", "--fail-on", "none", tt.file}
+			require.NoError(t, run(context.Background(), args, envOf(tt.env), nil, &out, &bytes.Buffer{}))
+			require.NotEmpty(t, out.seen)
+			for _, p := range out.seen {
+				require.Equal(t, tt.want, p)
+			}
+			require.Equal(t, own, debug.SetGCPercent(own), "the setting is restored")
+		})
 	}
 }

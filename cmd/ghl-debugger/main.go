@@ -96,12 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdout, stderr)
 	case "analyze":
-		return runAnalyze(rest, stdin, stdout)
+		return runAnalyze(rest, getenv, stdin, stdout)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout)
 	case "version":
-		fmt.Fprintln(stdout, buildVersion())
-		return nil
+		return runVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":
 		printUsage(stdout)
 		return flag.ErrHelp
@@ -194,9 +193,14 @@ func (fs *flagSet) parse(args []string) error {
 // -h or --help, a usage error for anything else.
 func (fs *flagSet) parseError(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(fs.stdout, "Usage: %s\n\nFlags:\n", fs.synopsis)
-		fs.SetOutput(fs.stdout)
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.stdout, "Usage: %s\n", fs.synopsis)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(fs.stdout, "\nFlags:\n")
+			fs.SetOutput(fs.stdout)
+			fs.PrintDefaults()
+		}
 		fmt.Fprintln(fs.stdout, "\nRun 'ghl-debugger --help' for the environment variables.")
 		return err
 	}

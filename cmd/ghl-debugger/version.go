@@ -1,11 +1,25 @@
 package main
 
-import "runtime/debug"
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+)
 
 // version is the release version, set at build time:
 //
 //	go build -ldflags "-X main.version=v1.2.3" ./cmd/ghl-debugger
 var version string
+
+// runVersion is the version command: print the build version.
+func runVersion(args []string, stdout io.Writer) error {
+	fs := newFlagSet("version", "ghl-debugger version", stdout)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdout, buildVersion())
+	return err
+}
 
 // buildVersion returns version when the build set it, otherwise the module version or VCS revision
 // that the Go toolchain recorded, otherwise "dev".
