@@ -50,15 +50,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			logger.Error("close database", slog.String("error", err.Error()))
 		}
 	}()
-	limiter, closeLimiter, err := openRateLimiter(ctx, cfg, logger)
+	rdb, err := openRedis(cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := closeLimiter(); err != nil {
-			logger.Error("close Redis client", slog.String("error", err.Error()))
-		}
-	}()
+	if rdb != nil {
+		defer func() {
+			if err := rdb.Close(); err != nil {
+				logger.Error("close Redis client", slog.String("error", err.Error()))
+			}
+		}()
+	}
+	limiter, err := openRateLimiter(ctx, cfg, rdb, logger)
+	if err != nil {
+		return err
+	}
 	handler, err := api.NewHandler(api.Config{
 		Store:        db,
 		Logger:       logger,
