@@ -77,14 +77,15 @@ if [[ -n $BASE ]]; then
 	done
 fi
 
-# time_loop prints "name,median" (seconds) for one command: the mean of a batch of RUNS runs.
+# time_loop prints "name,mean,mean" (seconds) for one command: the mean of a batch of RUNS runs
+# stands in for both the median and the fastest run, which a batch cannot see.
 time_loop() {
 	local name=$1 cmd=$2 i start end
 	for ((i = 0; i < WARMUP; i++)); do $cmd >/dev/null; done
 	start=$EPOCHREALTIME
 	for ((i = 0; i < RUNS; i++)); do $cmd >/dev/null; done
 	end=$EPOCHREALTIME
-	awk -v n="$name" -v s="$start" -v e="$end" -v r="$RUNS" 'BEGIN { printf "%s,%.9f\n", n, (e - s) / r }'
+	awk -v n="$name" -v s="$start" -v e="$end" -v r="$RUNS" 'BEGIN { printf "%s,%.9f,%.9f\n", n, (e - s) / r, (e - s) / r }'
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -92,12 +93,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	if command -v hyperfine >/dev/null; then
 		args=()
 		for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-		hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-csv "$tmp/round.csv" "${args[@]}" >/dev/null
-		# Keep the name and the median (seconds).
-		tail -n +2 "$tmp/round.csv" | awk -F, -v r="$round" '{ print r "," $1 "," $4 }' >>"$tmp/all.csv"
+		if ! hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-csv "$tmp/round.csv" "${args[@]}" >"$tmp/hyperfine.log" 2>&1; then
+			cat "$tmp/hyperfine.log" >&2
+			exit 1
+		fi
+		# Keep the name, the median and the fastest run (seconds).
+		tail -n +2 "$tmp/round.csv" | awk -F, -v r="$round" '{ print r "," $1 "," $4 "," $7 }' >>"$tmp/all.csv"
 	else
 		for i in "${!names[@]}"; do
-			time_loop "${names[$i]}" "${cmds[$i]}" | awk -F, -v r="$round" '{ print r "," $1 "," $2 }' >>"$tmp/all.csv"
+			time_loop "${names[$i]}" "${cmds[$i]}" | awk -F, -v r="$round" '{ print r "," $1 "," $2 "," $3 }' >>"$tmp/all.csv"
 		done
 	fi
 done
@@ -106,17 +110,18 @@ echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "method: $(command -v hyperfine >/dev/null && hyperfine --version || echo 'shell loop'), $ROUNDS rounds x $RUNS runs (+$WARMUP warm-up) per command"
 echo
-echo "| command | median ms | x hello-world | x version |"
-echo "|---|---:|---:|---:|"
-# For each round: the medians, and their ratios to the round's hello and version; then the median
-# over rounds of each.
+echo "| command | median ms | fastest ms | x hello-world | x version |"
+echo "|---|---:|---:|---:|---:|"
+# For each round: the medians, and their ratios to the round's hello and version (of the working
+# tree); then the median over rounds of each. The fastest run is the least disturbed by other work
+# on the machine.
 awk -F, -v names="${names[*]}" '
 	function median(list,    a, n, i, j, t) {
 		n = split(list, a, " ")
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	{ t[$1, $2] = $3; rounds[$1] = 1 }
+	{ t[$1, $2] = $3; rounds[$1] = 1; if (!($2 in fastest) || $4 < fastest[$2]) fastest[$2] = $4 }
 	END {
 		n = split(names, order, " ")
 		for (k = 1; k <= n; k++) {
@@ -126,6 +131,6 @@ awk -F, -v names="${names[*]}" '
 				xh = xh " " t[r, name] / t[r, "hello"]
 				xv = xv " " t[r, name] / t[r, "version"]
 			}
-			printf "| %s | %.1f | %.1f | %.2f |\n", name, median(ms), median(xh), median(xv)
+			printf "| %s | %.1f | %.1f | %.1f | %.2f |\n", name, median(ms), fastest[name] * 1000, median(xh), median(xv)
 		}
 	}' "$tmp/all.csv"
