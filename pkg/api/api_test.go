@@ -135,6 +135,7 @@ func TestMe(t *testing.T) {
 				require.Equal(t, gen.Limits{
 					RequestsPerMinute: tt.requestsPerMinute, AnalysesPerHour: tt.analysesPerHour, MaxBodyBytes: testMaxBodyBytes,
 					MaxWorkflowsPerImport: importer.DefaultMaxWorkflows, MaxStepsPerWorkflow: importer.DefaultMaxStepsPerWorkflow,
+					MaxContextObjects: new(int32(importer.DefaultMaxContextObjects)),
 				}, got.Limits)
 				// Two locations created, then this request: the requests budget counted three.
 				require.Equal(t, gen.Usage{Locations: 2, ActiveApiKeys: 1, RequestsThisMinute: 3, AnalysesThisHour: 0}, got.Usage)

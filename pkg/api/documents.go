@@ -110,6 +110,12 @@ func limitDetail(e *importer.LimitError) string {
 		return fmt.Sprintf("A workflow of the document has %d steps; at most %d steps per workflow are accepted.", e.Got, e.Max)
 	case importer.LimitDepth:
 		return fmt.Sprintf("The document nests %d levels deep; at most %d levels of nesting are accepted.", e.Got, e.Max)
+	case importer.LimitContext:
+		where := ""
+		if e.Path != "" {
+			where = fmt.Sprintf(" (the count went over at %s)", e.Path)
+		}
+		return fmt.Sprintf("The document describes at least %d location context objects%s; at most %d per document are accepted.", e.Got, where, e.Max)
 	default:
 		return fmt.Sprintf("The document exceeds the limit %s: %d, at most %d.", e.Limit, e.Got, e.Max)
 	}

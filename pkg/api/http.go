@@ -94,7 +94,8 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 	}
 	var err error
 	srv := NewServer(cfg.Store, cfg.Version, cfg.MaxBodyBytes)
-	srv.documentLimits = importer.Options{MaxWorkflows: cfg.MaxWorkflowsPerImport, MaxStepsPerWorkflow: cfg.MaxStepsPerWorkflow}
+	srv.documentLimits = importer.Options{MaxWorkflows: cfg.MaxWorkflowsPerImport, MaxStepsPerWorkflow: cfg.MaxStepsPerWorkflow,
+		MaxContextObjects: cfg.MaxContextObjects}
 	srv.upgradeURL = cmp.Or(cfg.UpgradeURL, DefaultUpgradeURL)
 	srv.analysisTimeout = cmp.Or(cfg.AnalysisTimeout, DefaultAnalysisTimeout)
 	srv.compute = newComputeLimiter(cmp.Or(cfg.MaxConcurrentComputations, runtime.GOMAXPROCS(0)), cmp.Or(cfg.ComputeWait, DefaultComputeWait))

@@ -144,6 +144,7 @@ func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMe
 			MaxBodyBytes:          s.maxBodyBytes,
 			MaxWorkflowsPerImport: int32(cmp.Or(s.documentLimits.MaxWorkflows, importer.DefaultMaxWorkflows)),
 			MaxStepsPerWorkflow:   int32(cmp.Or(s.documentLimits.MaxStepsPerWorkflow, importer.DefaultMaxStepsPerWorkflow)),
+			MaxContextObjects:     new(int32(cmp.Or(s.documentLimits.MaxContextObjects, importer.DefaultMaxContextObjects))),
 		},
 		Usage: usage,
 	}}, nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,6 +234,9 @@ func (s *Server) PutLocationContext(ctx context.Context, req gen.PutLocationCont
 	if req.Body == nil {
 		return nil, errors.New("put context: no request body after validation")
 	}
+	if n, max := contextObjects(req.Body), cmp.Or(s.documentLimits.MaxContextObjects, importer.DefaultMaxContextObjects); n > max {
+		return nil, newProblem(kindLimitExceeded, fmt.Sprintf("The context describes %d objects; at most %d per location are accepted.", n, max), nil)
+	}
 	c, err := toAnalyzerContext(req.Body)
 	if err != nil {
 		return nil, err
@@ -253,6 +257,39 @@ func (s *Server) DeleteLocationContext(ctx context.Context, req gen.DeleteLocati
 		return nil, fmt.Errorf("delete context of %s: %w", req.LocationId, err)
 	}
 	return gen.DeleteLocationContext204Response{}, nil
+}
+
+// contextObjects counts the objects a context body describes, as the importer counts those of a
+// document: every entry of every list, a pipeline's stages included.
+func contextObjects(body *gen.LocationContext) int {
+	n := 0
+	count := func(l int) { n += l }
+	if body.Tags != nil {
+		count(len(*body.Tags))
+	}
+	if body.CustomFields != nil {
+		count(len(*body.CustomFields))
+	}
+	if body.CustomValues != nil {
+		count(len(*body.CustomValues))
+	}
+	for _, list := range []*[]gen.ContextObject{body.Calendars, body.Users, body.Forms, body.Surveys, body.Templates} {
+		if list != nil {
+			count(len(*list))
+		}
+	}
+	if body.PhoneNumbers != nil {
+		count(len(*body.PhoneNumbers))
+	}
+	if body.Pipelines != nil {
+		for _, p := range *body.Pipelines {
+			count(1)
+			if p.Stages != nil {
+				count(len(*p.Stages))
+			}
+		}
+	}
+	return n
 }
 
 // toAnalyzerContext converts a validated context body into the analyzer's model, as JSON. The two

@@ -920,6 +920,14 @@ export interface components {
              * @example 10000
              */
             maxStepsPerWorkflow: number;
+            /**
+             * Format: int32
+             * @description The most location context objects (tags, custom fields and values, calendars, users,
+             *     pipelines and their stages, forms, surveys, templates, phone numbers) one document or
+             *     context may describe.
+             * @example 100000
+             */
+            maxContextObjects?: number;
         };
         /** @description What the account uses now. */
         Usage: {
@@ -2552,9 +2560,9 @@ export interface components {
         /**
          * @description The document is JSON but cannot be used: the importer cannot read it (`invalid-document`,
          *     with the JSON path of the offending value in `invalidFields[0].field`), or it is over one of
-         *     the limits on workflows per import, steps per workflow or nesting depth (`limit-exceeded`,
-         *     naming the limit and its maximum). A document to analyse that holds no workflows answers
-         *     `no-workflows`.
+         *     the limits on workflows per import, steps per workflow, nesting depth or location context
+         *     objects (`limit-exceeded`, naming the limit and its maximum). A document to analyse that
+         *     holds no workflows answers `no-workflows`.
          */
         UnprocessableDocument: {
             headers: {
@@ -3276,6 +3284,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableDocument"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
