@@ -1,13 +1,18 @@
 package store
 
 import (
+	"cmp"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -53,27 +58,52 @@ var (
 	}
 )
 
-// postgresError maps lib/pq's errors by SQLSTATE.
+// postgresError maps lib/pq's errors by SQLSTATE, and the network's errors to ErrUnavailable. It
+// sees an error only after the store has checked that the caller's own context did not end it (see
+// queries.dbError), so a cancelled statement here is one that the statement timeout cancelled.
 func postgresError(err error) error {
-	pqErr := pq.As(err)
-	if pqErr == nil {
+	if pqErr := pq.As(err); pqErr != nil {
+		switch pqErr.Code {
+		case pqerror.UniqueViolation:
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case pqerror.ForeignKeyViolation:
+			// Every foreign key points at the owning account, and accounts cascade their rows
+			// away, so the only way to violate one is to name an account that does not exist.
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		case pqerror.CheckViolation, pqerror.NotNullViolation, pqerror.StringDataRightTruncation:
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		case pqerror.QueryCanceled, // the statement timeout, or the server's statement_timeout
+			pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow, // stopping or starting
+			pqerror.TooManyConnections, pqerror.IdleSessionTimeout:
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if pqErr.Code.Class() == pqerror.ClassConnectionException {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return err
 	}
-	switch pqErr.Code {
-	case pqerror.UniqueViolation:
-		return fmt.Errorf("%w: %w", ErrConflict, err)
-	case pqerror.ForeignKeyViolation:
-		// Every foreign key points at the owning account, and accounts cascade their rows away, so
-		// the only way to violate one is to name an account that does not exist.
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	case pqerror.CheckViolation, pqerror.NotNullViolation, pqerror.StringDataRightTruncation:
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	default:
-		return err
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	return err
 }
 
-// sqliteError maps modernc's errors by extended result code.
+// unreachable reports whether err says that the server could not be reached or stopped answering:
+// a refused, reset or timed-out connection, a name that does not resolve, a connection that ended
+// in the middle of an answer, or one that database/sql gave up on after its retries
+// (driver.ErrBadConn: lib/pq returns it for a connection it found broken before sending anything).
+func unreachable(err error) bool {
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// sqliteError maps modernc's errors by extended result code. SQLite is "unavailable" when another
+// process held the database's lock for longer than the busy timeout (the statement timeout), or
+// when the file cannot be opened; like postgresError, it sees an interrupted statement only when
+// the statement timeout interrupted it.
 func sqliteError(err error) error {
 	var sqliteErr *sqlite.Error
 	if !errors.As(err, &sqliteErr) {
@@ -86,9 +116,14 @@ func sqliteError(err error) error {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	default:
-		return err
 	}
+	// The primary result code (the low byte) covers every variant: SQLITE_BUSY_SNAPSHOT,
+	// SQLITE_BUSY_TIMEOUT, SQLITE_CANTOPEN_ISDIR and the others.
+	switch sqliteErr.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_INTERRUPT:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
 }
 
 // defaultMaxOpenConns is the PostgreSQL pool size when Config.MaxOpenConns is 0.
@@ -124,12 +159,35 @@ type target struct {
 	dsn     string
 }
 
+// open returns a pool of connections to the target. On PostgreSQL, connectTimeout bounds opening a
+// connection (it replaces lib/pq's connect_timeout, and is not limited to whole seconds), and every
+// connection honours its statements' deadlines (see guardedConn), with txTimeout for BEGIN, COMMIT
+// and ROLLBACK.
+func (t target) open(connectTimeout, txTimeout time.Duration) (*sqlx.DB, error) {
+	if t.dialect.engine != EnginePostgres {
+		return sqlx.Open(t.driver, t.dsn)
+	}
+	cfg, err := pq.NewConfig(t.dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnectTimeout = connectTimeout
+	c, err := newGuardedConnector(cfg, txTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return sqlx.NewDb(sql.OpenDB(c), t.driver), nil
+}
+
 // sqliteFile is the database file's name inside Config.DataDir.
 const sqliteFile = "ghl-debugger.db"
 
 // parseConfig picks the engine from cfg and builds the driver's data source name.
+// On SQLite, the statement timeout is also the busy timeout: how long a statement waits for another
+// process's lock on the file.
 func parseConfig(cfg Config) (target, error) {
 	u := cfg.DatabaseURL
+	busy := cmp.Or(cfg.StatementTimeout, DefaultStatementTimeout)
 	switch {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		// lib/pq reads the URL itself, including run-time parameters such as search_path. Its
@@ -139,19 +197,19 @@ func parseConfig(cfg Config) (target, error) {
 		if cfg.DataDir == "" {
 			return target{}, errors.New("neither a database URL nor a data directory is configured")
 		}
-		return sqliteFileTarget(filepath.Join(cfg.DataDir, sqliteFile), "")
+		return sqliteFileTarget(filepath.Join(cfg.DataDir, sqliteFile), "", busy)
 	case strings.HasPrefix(u, "sqlite://"):
 		path, query, _ := strings.Cut(strings.TrimPrefix(u, "sqlite://"), "?")
 		if path == "" {
 			return target{}, errors.New("sqlite database URL has no path")
 		}
-		return sqliteFileTarget(path, query)
+		return sqliteFileTarget(path, query, busy)
 	case strings.HasPrefix(u, "file:"):
 		parsed, err := url.Parse(u)
 		if err != nil {
 			return target{}, fmt.Errorf("parse sqlite database URL: %w", err)
 		}
-		return sqliteTarget(parsed)
+		return sqliteTarget(parsed, busy)
 	default:
 		scheme, _, _ := strings.Cut(u, ":")
 		return target{}, fmt.Errorf("database URL scheme %q is not supported: use postgres://, sqlite:// or file:", scheme)
@@ -172,16 +230,19 @@ var sqliteParams = map[string]string{
 	"_txlock":      "immediate",
 }
 
-// sqlitePragmas run on every new connection. busy_timeout makes a connection wait for another
-// process's write lock instead of failing at once; WAL lets readers run during a write; foreign_keys
-// turns on the cascades and references that the schema declares (SQLite ignores them by default).
-var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)"}
+// sqlitePragmas returns the pragmas that run on every new connection. busy_timeout makes a
+// connection wait up to busy for another process's write lock instead of failing at once; WAL lets
+// readers run during a write; foreign_keys turns on the cascades and references that the schema
+// declares (SQLite ignores them by default).
+func sqlitePragmas(busy time.Duration) []string {
+	return []string{fmt.Sprintf("busy_timeout(%d)", max(busy.Milliseconds(), 1)), "journal_mode(WAL)", "foreign_keys(1)"}
+}
 
 // sqliteFileTarget returns the target for the SQLite file at path, creating its directory if
 // missing so that the default setup needs no preparation. The path is made absolute because
 // a file: URL has no form for a relative path with an empty authority ("file://data/x.db" names the
 // host "data").
-func sqliteFileTarget(path, query string) (target, error) {
+func sqliteFileTarget(path, query string, busy time.Duration) (target, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return target{}, fmt.Errorf("resolve sqlite database path: %w", err)
@@ -189,11 +250,11 @@ func sqliteFileTarget(path, query string) (target, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return target{}, fmt.Errorf("create sqlite database directory: %w", err)
 	}
-	return sqliteTarget(&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query})
+	return sqliteTarget(&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query}, busy)
 }
 
 // sqliteTarget adds the required parameters to a file: URL, keeping the caller's other parameters.
-func sqliteTarget(u *url.URL) (target, error) {
+func sqliteTarget(u *url.URL, busy time.Duration) (target, error) {
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
 		return target{}, fmt.Errorf("parse sqlite database URL parameters: %w", err)
@@ -202,23 +263,24 @@ func sqliteTarget(u *url.URL) (target, error) {
 		q.Set(k, v)
 	}
 	// A pragma of the caller's that sets one of ours is dropped: the store depends on these values.
+	ours := sqlitePragmas(busy)
 	var pragmas []string
 	for _, p := range q["_pragma"] {
-		if !overridden(p) {
+		if !overridden(p, ours) {
 			pragmas = append(pragmas, p)
 		}
 	}
-	q["_pragma"] = append(pragmas, sqlitePragmas...)
+	q["_pragma"] = append(pragmas, ours...)
 	u.RawQuery = q.Encode()
 	return target{dialect: sqliteDialect, driver: "sqlite", dsn: u.String()}, nil
 }
 
-// overridden reports whether pragma sets one of sqlitePragmas.
-func overridden(pragma string) bool {
+// overridden reports whether pragma sets one of ours.
+func overridden(pragma string, ours []string) bool {
 	name, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(pragma)), "(")
 	name, _, _ = strings.Cut(name, "=")
 	name = strings.TrimSpace(name)
-	for _, p := range sqlitePragmas {
+	for _, p := range ours {
 		if ours, _, _ := strings.Cut(p, "("); ours == name {
 			return true
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -60,8 +61,10 @@ var queryFamilies = []queryFamily{
 
 // observe records a statement of family that started at start and ended with err (already turned
 // into the store's errors). A missing row, a conflict or an invalid value is an answer of the
-// database, not a failure of it.
+// database, not a failure of it; a statement that the caller cancelled (its client went away) did
+// not fail either.
 func observe(family queryFamily, start time.Time, err error) {
-	failed := err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrInvalid)
+	failed := err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrInvalid) &&
+		!errors.Is(err, context.Canceled)
 	metrics.ObserveQuery(string(family), time.Since(start), failed)
 }

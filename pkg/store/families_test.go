@@ -12,6 +12,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
+	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
 
 // TestQueryFamiliesTable requires well-formed, distinct query family names.
@@ -75,11 +76,18 @@ func TestQueryFamiliesObserved(t *testing.T) {
 					return err
 				}))
 			}, want: map[string][2]uint64{"accounts.count_by_tier": {1, 0}}},
-			{name: "a failed statement is an error", fn: func(t *testing.T) {
+			{name: "a statement the caller cancelled is not an error", fn: func(t *testing.T) {
 				canceled, cancel := context.WithCancel(ctx)
 				cancel()
 				_, err := db.GetAccount(canceled, acc.ID)
 				require.ErrorIs(t, err, context.Canceled)
+				require.NotErrorIs(t, err, store.ErrUnavailable)
+			}, want: map[string][2]uint64{"accounts.get": {1, 0}}},
+			{name: "a failed statement is an error", fn: func(t *testing.T) {
+				closed := storetest.New(t, db.Engine())
+				require.NoError(t, closed.Close())
+				_, err := closed.GetAccount(ctx, acc.ID)
+				require.Error(t, err)
 			}, want: map[string][2]uint64{"accounts.get": {1, 1}}},
 		}
 		for _, tt := range tests {

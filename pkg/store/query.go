@@ -9,37 +9,43 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// The helpers below take query texts written with ? placeholders, rebind them for the engine, time
-// each statement under its query family and return the store's errors, so that the data methods
-// read as one statement each.
+// The helpers below take query texts written with ? placeholders, rebind them for the engine, run
+// each statement under the statement timeout, time it under its query family and return the store's
+// errors, so that the data methods read as one statement each.
 
 // get scans the single row that query returns into dest; no row is ErrNotFound.
 func (q *queries) get(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
+	stmtCtx, cancel := q.statementContext(ctx)
+	defer cancel()
 	start := time.Now()
-	return q.done(family, start, sqlx.GetContext(ctx, q.ext, dest, q.rebind(query), args...))
+	return q.done(ctx, family, start, sqlx.GetContext(stmtCtx, q.ext, dest, q.rebind(query), args...))
 }
 
 // list scans every row that query returns into dest, a pointer to a slice.
 func (q *queries) list(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
+	stmtCtx, cancel := q.statementContext(ctx)
+	defer cancel()
 	start := time.Now()
-	return q.done(family, start, sqlx.SelectContext(ctx, q.ext, dest, q.rebind(query), args...))
+	return q.done(ctx, family, start, sqlx.SelectContext(stmtCtx, q.ext, dest, q.rebind(query), args...))
 }
 
 // exec runs a statement that returns no rows.
 func (q *queries) exec(ctx context.Context, family queryFamily, query string, args ...any) (sql.Result, error) {
+	stmtCtx, cancel := q.statementContext(ctx)
+	defer cancel()
 	start := time.Now()
-	res, err := q.ext.ExecContext(ctx, q.rebind(query), args...)
-	if err := q.done(family, start, err); err != nil {
+	res, err := q.ext.ExecContext(stmtCtx, q.rebind(query), args...)
+	if err := q.done(ctx, family, start, err); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
 // done records the statement that started at start under its query family (see families.go) and
-// returns err turned into the store's errors.
-func (q *queries) done(family queryFamily, start time.Time, err error) error {
+// returns err turned into the store's errors; ctx is the caller's context, not the statement's.
+func (q *queries) done(ctx context.Context, family queryFamily, start time.Time, err error) error {
 	if err != nil {
-		err = q.dbError(err)
+		err = q.dbError(ctx, err)
 	}
 	observe(family, start, err)
 	return err

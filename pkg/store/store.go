@@ -9,6 +9,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -32,6 +33,14 @@ var (
 	ErrInvalid = errors.New("invalid value")
 	// ErrInvalidCursor means a page cursor was not one that the store issued.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrUnavailable means the database did not answer: it refused or dropped the connection, is
+	// shutting down or starting up, or did not finish a statement within the statement timeout
+	// (on SQLite: another process held the file's lock that long). Trying again later may succeed.
+	//
+	// A statement that ends because the caller's own context ended (the client went away) is not
+	// unavailability: the store returns the context's error (context.Canceled or
+	// context.DeadlineExceeded) for it, wrapped, so that callers can tell the two apart.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Engine names, as returned by DB.Engine.
@@ -50,6 +59,16 @@ type Config struct {
 	DataDir string
 	// MaxOpenConns is the PostgreSQL pool size; 0 means 10. SQLite always uses one connection.
 	MaxOpenConns int
+	// ConnectTimeout bounds opening one PostgreSQL connection, the TCP connection and the
+	// handshake together; 0 means DefaultConnectTimeout. It replaces a connect_timeout in
+	// DatabaseURL. SQLite opens a file and does not use it.
+	ConnectTimeout time.Duration
+	// StatementTimeout bounds every statement of the data methods, the wait for a pooled
+	// connection included, and the start and commit of every transaction; a statement that takes
+	// longer fails with ErrUnavailable. 0 means DefaultStatementTimeout. On SQLite it is also the
+	// busy timeout. Statements sent through DB.SQL are bounded by their context's deadline
+	// instead, which PostgreSQL connections honour even when the server stops answering.
+	StatementTimeout time.Duration
 }
 
 // DB is an open database. It is safe for concurrent use. Its data methods (CreateAccount and the
@@ -66,7 +85,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	x, err := sqlx.Open(t.driver, t.dsn)
+	timeout := cmp.Or(cfg.StatementTimeout, DefaultStatementTimeout)
+	x, err := t.open(cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout), timeout)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", t.dialect.engine, err)
 	}
@@ -75,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, errors.Join(fmt.Errorf("open %s database: %w", t.dialect.engine, err), x.Close())
 	}
 	openPools.Store(x.DB, struct{}{})
-	return &DB{queries: queries{ext: x, dialect: t.dialect, now: now}, x: x}, nil
+	return &DB{queries: queries{ext: x, dialect: t.dialect, now: now, timeout: timeout}, x: x}, nil
 }
 
 // Engine returns EngineSQLite or EnginePostgres.
@@ -87,14 +107,30 @@ func (db *DB) Close() error {
 	return db.x.Close()
 }
 
-// Ping checks that the database answers; the detailed health check uses it.
-func (db *DB) Ping(ctx context.Context) error { return db.x.PingContext(ctx) }
+// Ping checks that the database answers before ctx's deadline and within the statement timeout
+// (PostgreSQL gets cancelGrace more to answer its cancel request); the detailed health check uses
+// it. It returns ErrUnavailable when the database does not answer in time, and the context's error,
+// wrapped, when ctx is cancelled.
+func (db *DB) Ping(ctx context.Context) error {
+	pingCtx, cancel := db.statementContext(ctx)
+	defer cancel()
+	if err := db.x.PingContext(pingCtx); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The caller's deadline is the time it gives the database to answer.
+			return fmt.Errorf("ping database: %w: no answer in time: %w", ErrUnavailable, err)
+		}
+		return fmt.Errorf("ping database: %w", db.dbError(ctx, err))
+	}
+	return nil
+}
 
 // Stats returns the connection pool's statistics.
 func (db *DB) Stats() sql.DBStats { return db.x.Stats() }
 
 // SQL returns the underlying pool, for packages that share it (the job queue). On SQLite the pool has
-// a single connection: do not hold a connection or transaction from it while calling DB methods.
+// a single connection: do not hold a connection or transaction from it while calling DB methods. On
+// PostgreSQL a statement sent through it that makes the server silent for longer than the statement
+// timeout fails with a network timeout, and its connection is dropped.
 func (db *DB) SQL() *sqlx.DB { return db.x }
 
 // Tx is a transaction started by DB.InTx. It has the same data methods as DB.
@@ -111,10 +147,22 @@ func (tx *Tx) SQL() *sqlx.Tx { return tx.tx }
 // error or panics. It returns fn's error as is, so callers can test it with errors.Is. fn must use tx
 // and not db: on SQLite the transaction holds the only connection, and a call on db would wait for it
 // forever.
+//
+// Each statement of fn has the statement timeout, and so does taking a connection from the pool to
+// begin, so a busy pool or a database that does not answer fails with ErrUnavailable instead of
+// waiting; the transaction as a whole has no deadline beyond ctx.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.x.BeginTxx(ctx, nil)
+	conn, err := db.conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		// Closing a sql.Conn returns it to the pool; it fails only when it is already closed.
+		_ = conn.Close()
+	}()
+	sqlTx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", db.dbError(ctx, err))
 	}
 	committed := false
 	defer func() {
@@ -123,18 +171,29 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			return
 		}
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			err = errors.Join(err, fmt.Errorf("roll back transaction: %w", rbErr))
+			err = errors.Join(err, fmt.Errorf("roll back transaction: %w", db.dbError(ctx, rbErr)))
 		}
 	}()
-	tx := &Tx{queries: queries{ext: sqlTx, dialect: db.dialect, now: db.now}, tx: sqlTx}
+	tx := &Tx{queries: queries{ext: sqlTx, dialect: db.dialect, now: db.now, timeout: db.timeout}, tx: sqlTx}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", db.dbError(err))
+		return fmt.Errorf("commit transaction: %w", db.dbError(ctx, err))
 	}
 	committed = true
 	return nil
+}
+
+// conn takes a connection from the pool, waiting at most the statement timeout for one.
+func (db *DB) conn(ctx context.Context) (*sqlx.Conn, error) {
+	connCtx, cancel := db.statementContext(ctx)
+	defer cancel()
+	conn, err := db.x.Connx(connCtx)
+	if err != nil {
+		return nil, db.dbError(ctx, err)
+	}
+	return conn, nil
 }
 
 // queries holds the data methods shared by DB and Tx. Every method runs one statement or a short,
@@ -144,6 +203,8 @@ type queries struct {
 	dialect *dialect
 	// now is the clock; tests replace it to create rows with equal timestamps.
 	now func() time.Time
+	// timeout is the statement timeout (Config.StatementTimeout).
+	timeout time.Duration
 }
 
 // now returns the current time as the store keeps it: UTC, at the microsecond precision that both
@@ -153,12 +214,26 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // rebind turns a query written with ? placeholders into the engine's placeholders.
 func (q *queries) rebind(query string) string { return sqlx.Rebind(q.dialect.bind, query) }
 
-// dbError turns an error from the driver into the store's errors: sql.ErrNoRows becomes ErrNotFound
-// and the engine's constraint violations become ErrConflict, ErrNotFound or ErrInvalid. Other errors
-// are returned unchanged.
-func (q *queries) dbError(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+// dbError turns an error from the driver, of a statement run for a caller whose context is ctx,
+// into the store's errors: sql.ErrNoRows becomes ErrNotFound, the engine's constraint violations
+// become ErrConflict, ErrNotFound or ErrInvalid, and a database that does not answer becomes
+// ErrUnavailable. Other errors are returned unchanged.
+//
+// The caller's context is looked at first: when it has ended, the caller gave up (a client that
+// went away, a deadline of its own), whatever the driver made of the interruption, and the error
+// says so (errors.Is(err, context.Canceled)) rather than blaming the database. Only then does a
+// deadline mean that the statement timeout ran out.
+func (q *queries) dbError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound
+	case ctx.Err() != nil:
+		if errors.Is(err, ctx.Err()) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: no answer within the statement timeout (%s): %w", ErrUnavailable, q.timeout, err)
 	}
 	return q.dialect.mapError(err)
 }

@@ -908,7 +908,13 @@ func TestOpen(t *testing.T) {
 		db := mustOpen(t, store.Config{DataDir: t.TempDir()})
 		var busy int
 		require.NoError(t, db.SQL().GetContext(t.Context(), &busy, `PRAGMA busy_timeout`))
-		require.Equal(t, 5000, busy)
+		require.Equal(t, 5000, busy, "the default statement timeout")
+		db = mustOpen(t, store.Config{DataDir: t.TempDir(), StatementTimeout: 1500 * time.Millisecond})
+		require.NoError(t, db.SQL().GetContext(t.Context(), &busy, `PRAGMA busy_timeout`))
+		require.Equal(t, 1500, busy, "the statement timeout is the busy timeout")
+		db = mustOpen(t, store.Config{DatabaseURL: "file:" + filepath.Join(t.TempDir(), "x.db") + "?_pragma=busy_timeout(60000)", StatementTimeout: time.Second})
+		require.NoError(t, db.SQL().GetContext(t.Context(), &busy, `PRAGMA busy_timeout`))
+		require.Equal(t, 1000, busy, "a URL cannot override it")
 	})
 
 	tests := []struct {
