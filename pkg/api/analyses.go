@@ -344,7 +344,14 @@ func (s *Server) GetAnalysis(ctx context.Context, req gen.GetAnalysisRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("get analysis %s: %w", req.AnalysisId, err)
 	}
-	return gen.GetAnalysis200JSONResponse{Body: toAnalysis(a)}, nil
+	enc, err := encodeAnalysis(a)
+	if err != nil {
+		return nil, err
+	}
+	if etagMatches(req.Params.IfNoneMatch, enc.ETag) {
+		return gen.GetAnalysis304Response{Headers: gen.GetAnalysis304ResponseHeaders{CacheControl: analysisCacheControl, ETag: enc.ETag}}, nil
+	}
+	return analysisResponse{enc: enc, gzip: gzipWanted(ctx) && len(enc.JSON) >= s.gzipMinBytes}, nil
 }
 
 // ListAnalyses returns one page of a location's history, filtered.

@@ -120,6 +120,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		MaxContextObjects: cfg.MaxContextObjects}
 	srv.upgradeURL = cmp.Or(cfg.UpgradeURL, DefaultUpgradeURL)
 	srv.analysisTimeout = cmp.Or(cfg.AnalysisTimeout, DefaultAnalysisTimeout)
+	srv.gzipMinBytes = cfg.GzipMinBytes
 	srv.compute = newComputeLimiter(cmp.Or(cfg.MaxConcurrentComputations, runtime.GOMAXPROCS(0)), cmp.Or(cfg.ComputeWait, DefaultComputeWait))
 	if srv.limiter = cfg.RateLimiter; srv.limiter == nil {
 		if srv.limiter, err = ratelimit.New(ratelimit.Config{Logger: cfg.Logger}); err != nil {
@@ -168,7 +169,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		limitBody(cfg.MaxBodyBytes),
 		gate.middleware,
 	)
-	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{srv.limitCompute, keepDocumentBody}))
+	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{srv.limitCompute, keepDocumentBody, negotiateGzip}))
 
 	e.GET("/openapi.yaml", func(c *echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", ghldebugger.OpenAPIYAML)

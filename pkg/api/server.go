@@ -73,6 +73,9 @@ type Server struct {
 	compute *computeLimiter
 	// analysisTimeout is the deadline of one analysis.
 	analysisTimeout time.Duration
+	// gzipMinBytes is the smallest body sent gzipped; the handlers that serve pre-compressed
+	// bodies follow it as the compression middleware does.
+	gzipMinBytes int
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and

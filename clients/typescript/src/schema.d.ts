@@ -443,7 +443,9 @@ export interface paths {
         /**
          * Get an analysis with its report
          * @description Returns one of the calling account's analyses with its full report, in the schema that
-         *     `ghl-debugger analyze --format json` prints.
+         *     `ghl-debugger analyze --format json` prints. An analysis never changes once stored, so the
+         *     answer carries a strong `ETag` and `Cache-Control: private, no-cache`: a client may keep
+         *     it and send the `ETag` back in `If-None-Match`, and gets `304` without a body.
          */
         get: operations["getAnalysis"];
         put?: never;
@@ -2651,6 +2653,18 @@ export interface components {
          */
         ETag: string;
         /**
+         * @description A strong validator of the answer: it changes exactly when the bytes of the answer do.
+         *     Send it back in `If-None-Match` to get `304` when nothing changed.
+         * @example "5d0c6f1e9b7a4c3e8f2a1b0c9d8e7f6a"
+         */
+        StrongETag: string;
+        /**
+         * @description `private, no-cache`: the answer is the account's own, so only the client may keep it, and
+         *     it revalidates with `If-None-Match` before each use.
+         * @example private, no-cache
+         */
+        PrivateRevalidate: string;
+        /**
          * @description The requests per minute the account's tier allows, across all of its keys. Sent with every
          *     response to a request that presented a valid API key.
          * @example 100
@@ -3509,7 +3523,14 @@ export interface operations {
     getAnalysis: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
+                 *     them matches the current one, the answer is `304` without a body.
+                 * @example W/"rules-1.0.0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /**
                  * @description The analysis's id (`ana_...`).
@@ -3524,6 +3545,8 @@ export interface operations {
             /** @description The analysis. */
             200: {
                 headers: {
+                    ETag: components["headers"]["StrongETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -3532,6 +3555,18 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Analysis"];
                 };
+            };
+            /** @description The analysis has not changed since the `ETag` sent in `If-None-Match` (it never does). */
+            304: {
+                headers: {
+                    ETag: components["headers"]["StrongETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
