@@ -222,20 +222,39 @@ WHERE aw.analysis_id = ? AND w.id = aw.workflow_id AND w.location_id = aw.locati
 // analysis because the workflows are again what that analysis saw (an edit reverted), so the
 // workflow list shows the grade of what the workflows are now, not of the edit. ErrNotFound when the
 // analysis is not the account's.
+//
+// Usually the analysis is already their last (the same input asked for again), and then it writes
+// nothing: a reused analysis costs two reads, not a write that takes the workflows' row locks (on
+// SQLite, the database's write lock) on every request.
 func (q *queries) PointLastAnalysis(ctx context.Context, accountID, analysisID string) error {
+	// One read answers both questions: whether the analysis is the account's, and whether a
+	// workflow it covered has another last analysis.
+	const check = `SELECT
+	EXISTS (SELECT 1 FROM analyses WHERE id = ? AND account_id = ?) AS found,
+	EXISTS (SELECT 1 FROM analysis_workflows aw JOIN workflows w ON w.id = aw.workflow_id AND w.location_id = aw.location_id
+		WHERE aw.analysis_id = ? AND (w.last_analysis_id IS NULL OR w.last_analysis_id <> aw.analysis_id)) AS stale`
+	var state struct {
+		Found bool `db:"found"`
+		Stale bool `db:"stale"`
+	}
+	if err := q.get(ctx, famAnalysesPointCheck, &state, check, analysisID, accountID, analysisID); err != nil {
+		return fmt.Errorf("point last analysis %s: %w", analysisID, err)
+	}
+	if !state.Found {
+		return fmt.Errorf("point last analysis %s: %w", analysisID, ErrNotFound)
+	}
+	if !state.Stale {
+		return nil
+	}
+	// The pointer condition repeats the check, so that of several requests racing to point the
+	// same workflows, each row is written once.
 	const query = `UPDATE workflows AS w SET
 	last_analysis_id = aw.analysis_id, last_score = aw.score, last_grade = aw.grade, last_errors = aw.errors,
 	last_warnings = aw.warnings, last_infos = aw.infos, last_analyzed_at = aw.created_at
 FROM analysis_workflows AS aw
 WHERE aw.analysis_id = ? AND w.id = aw.workflow_id AND w.location_id = aw.location_id
+	AND (w.last_analysis_id IS NULL OR w.last_analysis_id <> aw.analysis_id)
 	AND EXISTS (SELECT 1 FROM analyses a WHERE a.id = aw.analysis_id AND a.account_id = ?)`
-	var found int
-	if err := q.get(ctx, famAnalysesGet, &found, `SELECT count(*) FROM analyses WHERE id = ? AND account_id = ?`, analysisID, accountID); err != nil {
-		return fmt.Errorf("point last analysis %s: %w", analysisID, err)
-	}
-	if found == 0 {
-		return fmt.Errorf("point last analysis %s: %w", analysisID, ErrNotFound)
-	}
 	if _, err := q.exec(ctx, famWorkflowsSetLastAnalysis, query, analysisID, accountID); err != nil {
 		return fmt.Errorf("point last analysis %s: %w", analysisID, err)
 	}

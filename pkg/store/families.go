@@ -45,6 +45,7 @@ const (
 	famAnalysesInsertWorkflowResults = queryFamily("analyses.insert_workflow_results")
 	famAnalysesFind                  = queryFamily("analyses.find")
 	famAnalysesGet                   = queryFamily("analyses.get")
+	famAnalysesPointCheck            = queryFamily("analyses.point_check")
 	famAnalysesHistory               = queryFamily("analyses.history")
 )
 
@@ -56,7 +57,7 @@ var queryFamilies = []queryFamily{
 	famWorkflowsUpsert, famWorkflowsImported, famWorkflowsList, famWorkflowsGet, famWorkflowsDelete,
 	famWorkflowsOfLocation, famWorkflowsSetLastAnalysis, famContextsGet, famContextsPut,
 	famAnalysesCreate, famAnalysesInsertFindings, famAnalysesInsertWorkflowResults, famAnalysesFind,
-	famAnalysesGet, famAnalysesHistory,
+	famAnalysesGet, famAnalysesPointCheck, famAnalysesHistory,
 }
 
 // observe records a statement of family that started at start and ended with err (already turned
