@@ -255,6 +255,42 @@ func (e InvalidFieldLocation) Valid() bool {
 	}
 }
 
+// Defines values for LimitInForceSource.
+const (
+	LimitInForceSourceAccount LimitInForceSource = "account"
+	LimitInForceSourceTier    LimitInForceSource = "tier"
+)
+
+// Valid indicates whether the value is a known member of the LimitInForceSource enum.
+func (e LimitInForceSource) Valid() bool {
+	switch e {
+	case LimitInForceSourceAccount:
+		return true
+	case LimitInForceSourceTier:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LimitOverride1.
+const (
+	LimitOverride1Tier      LimitOverride1 = "tier"
+	LimitOverride1Unlimited LimitOverride1 = "unlimited"
+)
+
+// Valid indicates whether the value is a known member of the LimitOverride1 enum.
+func (e LimitOverride1) Valid() bool {
+	switch e {
+	case LimitOverride1Tier:
+		return true
+	case LimitOverride1Unlimited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MaxSeverity.
 const (
 	MaxSeverityError   MaxSeverity = "error"
@@ -612,6 +648,39 @@ type Account struct {
 	//
 	// Example: pro
 	Tier Tier `json:"tier"`
+}
+
+// AccountLimits An account and the limits in force for it.
+type AccountLimits struct {
+	// Account An agency account: the owner of API keys and locations.
+	Account Account `json:"account"`
+
+	// Limits The rate limits in force for an account, and where each comes from.
+	Limits LimitsInForce `json:"limits"`
+}
+
+// AccountUpdate What to change in an account; at least one field. A field left out stays as it is.
+type AccountUpdate struct {
+	// AnalysesPerHour An account's own limit: a number (1 to 1,000,000) applies instead of the tier's,
+	// `"unlimited"` lifts the limit, and `null` (or `"tier"`) clears the account's own limit so
+	// the tier's applies again.
+	//
+	//
+	// Example: 300
+	AnalysesPerHour *LimitOverride `json:"analysesPerHour,omitempty"`
+
+	// RequestsPerMinute An account's own limit: a number (1 to 1,000,000) applies instead of the tier's,
+	// `"unlimited"` lifts the limit, and `null` (or `"tier"`) clears the account's own limit so
+	// the tier's applies again.
+	//
+	//
+	// Example: 300
+	RequestsPerMinute *LimitOverride `json:"requestsPerMinute,omitempty"`
+
+	// Tier The account's plan; it sets the account's limits.
+	//
+	// Example: pro
+	Tier *Tier `json:"tier,omitempty"`
 }
 
 // Analysis An analysis with its full report.
@@ -1471,12 +1540,55 @@ type InvalidField struct {
 // Example: body
 type InvalidFieldLocation string
 
+// LimitInForce One rate limit in force.
+type LimitInForce struct {
+	// Limit The limit per window; absent when unlimited.
+	//
+	// Example: 100
+	Limit *int32 `json:"limit,omitempty"`
+
+	// Source `tier` when the account's tier sets the limit, `account` when the account has its own.
+	//
+	// Example: tier
+	Source LimitInForceSource `json:"source"`
+
+	// Unlimited Whether the account is not limited at all.
+	//
+	// Example: false
+	Unlimited bool `json:"unlimited"`
+}
+
+// LimitInForceSource `tier` when the account's tier sets the limit, `account` when the account has its own.
+//
+// Example: tier
+type LimitInForceSource string
+
+// LimitOverride An account's own limit: a number (1 to 1,000,000) applies instead of the tier's,
+// `"unlimited"` lifts the limit, and `null` (or `"tier"`) clears the account's own limit so
+// the tier's applies again.
+//
+// Example: 300
+type LimitOverride struct {
+	union json.RawMessage
+}
+
+// LimitOverride0 defines model for LimitOverride.0.
+type LimitOverride0 = int32
+
+// LimitOverride1 defines model for LimitOverride.1.
+type LimitOverride1 string
+
 // Limits What the account's tier allows.
 type Limits struct {
-	// AnalysesPerHour Analyses the account may have computed per hour; reused stored results are free.
+	// AnalysesPerHour Analyses the account may have computed per hour, reused stored results being free: its
+	// tier's, or its own when it has one (0 when it is unlimited; `inForce` says which).
+	//
 	//
 	// Example: 100
 	AnalysesPerHour int32 `json:"analysesPerHour"`
+
+	// InForce The rate limits in force for an account, and where each comes from.
+	InForce *LimitsInForce `json:"inForce,omitempty"`
 
 	// MaxBodyBytes The largest request body the service accepts, in bytes.
 	//
@@ -1501,10 +1613,21 @@ type Limits struct {
 	// Example: 1000
 	MaxWorkflowsPerImport int32 `json:"maxWorkflowsPerImport"`
 
-	// RequestsPerMinute Requests the account may make per minute, across all its keys.
+	// RequestsPerMinute Requests the account may make per minute, across all its keys: its tier's, or its own
+	// when it has one (0 when it is unlimited; `inForce` says which).
+	//
 	//
 	// Example: 100
 	RequestsPerMinute int32 `json:"requestsPerMinute"`
+}
+
+// LimitsInForce The rate limits in force for an account, and where each comes from.
+type LimitsInForce struct {
+	// AnalysesPerHour One rate limit in force.
+	AnalysesPerHour LimitInForce `json:"analysesPerHour"`
+
+	// RequestsPerMinute One rate limit in force.
+	RequestsPerMinute LimitInForce `json:"requestsPerMinute"`
 }
 
 // Location A GHL location (sub-account) owned by the account.
@@ -2719,6 +2842,9 @@ type WorkflowSettings struct {
 	Timezone *string `json:"timezone,omitempty"`
 }
 
+// AccountId defines model for AccountId.
+type AccountId = string
+
 // AnalysisId defines model for AnalysisId.
 type AnalysisId = string
 
@@ -2860,6 +2986,9 @@ type GetRuleParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// UpdateAccountJSONRequestBody defines body for UpdateAccount for application/json ContentType.
+type UpdateAccountJSONRequestBody = AccountUpdate
+
 // AnalyzeDocumentJSONRequestBody defines body for AnalyzeDocument for application/json ContentType.
 type AnalyzeDocumentJSONRequestBody = DocumentAnalysisRequest
 
@@ -2877,6 +3006,68 @@ type PutLocationContextJSONRequestBody = LocationContext
 
 // ImportWorkflowsJSONRequestBody defines body for ImportWorkflows for application/json ContentType.
 type ImportWorkflowsJSONRequestBody = WorkflowDocument
+
+// AsLimitOverride0 returns the union data inside the LimitOverride as a LimitOverride0
+func (t LimitOverride) AsLimitOverride0() (LimitOverride0, error) {
+	var body LimitOverride0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLimitOverride0 overwrites any union data inside the LimitOverride as the provided LimitOverride0
+func (t *LimitOverride) FromLimitOverride0(v LimitOverride0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLimitOverride0 performs a merge with any union data inside the LimitOverride, using the provided LimitOverride0
+func (t *LimitOverride) MergeLimitOverride0(v LimitOverride0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLimitOverride1 returns the union data inside the LimitOverride as a LimitOverride1
+func (t LimitOverride) AsLimitOverride1() (LimitOverride1, error) {
+	var body LimitOverride1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLimitOverride1 overwrites any union data inside the LimitOverride as the provided LimitOverride1
+func (t *LimitOverride) FromLimitOverride1(v LimitOverride1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLimitOverride1 performs a merge with any union data inside the LimitOverride, using the provided LimitOverride1
+func (t *LimitOverride) MergeLimitOverride1(v LimitOverride1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LimitOverride) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LimitOverride) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsWorkflowDocument0 returns the union data inside the WorkflowDocument as a WorkflowDocument0
 func (t WorkflowDocument) AsWorkflowDocument0() (WorkflowDocument0, error) {
@@ -2974,6 +3165,9 @@ type ServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx *echo.Context) error
+	// UpdateAccount Change an account's tier or its own limits
+	// (PATCH /internal/accounts/{accountId})
+	UpdateAccount(ctx *echo.Context, accountId AccountId) error
 	// GetDbStats Database pool and query statistics
 	// (GET /internal/db-stats)
 	GetDbStats(ctx *echo.Context) error
@@ -3065,6 +3259,22 @@ func (w *ServerInterfaceWrapper) GetHealthDetailed(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealthDetailed(ctx)
+	return err
+}
+
+// UpdateAccount converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateAccount(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "accountId" -------------
+	var accountId AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "accountId", ctx.Param("accountId"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter accountId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateAccount(ctx, accountId)
 	return err
 }
 
@@ -3614,6 +3824,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/health/detailed", wrapper.GetHealthDetailed, options.OperationMiddlewares["getHealthDetailed"]...)
 	router.GET(options.BaseURL+"/internal/db-stats", wrapper.GetDbStats, options.OperationMiddlewares["getDbStats"]...)
+	router.PATCH(options.BaseURL+"/internal/accounts/:accountId", wrapper.UpdateAccount, options.OperationMiddlewares["updateAccount"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/v1/api-keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/v1/api-keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
@@ -3640,6 +3851,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type BadRequestResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3651,6 +3864,8 @@ type BadRequestApplicationProblemPlusJSONResponse struct {
 }
 
 type ConflictResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3662,6 +3877,8 @@ type ConflictApplicationProblemPlusJSONResponse struct {
 }
 
 type ForbiddenResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3673,6 +3890,8 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 }
 
 type InternalErrorResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3684,6 +3903,8 @@ type InternalErrorApplicationProblemPlusJSONResponse struct {
 }
 
 type NoWorkflowsResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3695,6 +3916,8 @@ type NoWorkflowsApplicationProblemPlusJSONResponse struct {
 }
 
 type NotComparableResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3706,6 +3929,8 @@ type NotComparableApplicationProblemPlusJSONResponse struct {
 }
 
 type NotFoundResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3717,6 +3942,8 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 }
 
 type PayloadTooLargeResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3728,6 +3955,8 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 }
 
 type ServiceUnavailableResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	RetryAfter          int64
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
@@ -3740,6 +3969,8 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	RetryAfter          int64
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
@@ -3761,6 +3992,8 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 }
 
 type UnprocessableDocumentResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3772,6 +4005,8 @@ type UnprocessableDocumentApplicationProblemPlusJSONResponse struct {
 }
 
 type UnsupportedMediaTypeResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3814,6 +4049,12 @@ func (response GetHealth500ApplicationProblemPlusJSONResponse) VisitGetHealthRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -3860,6 +4101,12 @@ func (response GetHealthDetailed500ApplicationProblemPlusJSONResponse) VisitGetH
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -3896,6 +4143,324 @@ func (response GetHealthDetailed503JSONResponse) VisitGetHealthDetailedResponse(
 	return err
 }
 
+type UpdateAccountRequestObject struct {
+	AccountId AccountId `json:"accountId"`
+	Body      *UpdateAccountJSONRequestBody
+}
+
+type UpdateAccountResponseObject interface {
+	VisitUpdateAccountResponse(w http.ResponseWriter) error
+}
+
+type UpdateAccount200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type UpdateAccount200JSONResponse struct {
+	Body    AccountLimits
+	Headers UpdateAccount200ResponseHeaders
+}
+
+func (response UpdateAccount200JSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount400ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount401ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount403ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount404ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount413ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount415ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount429ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount500ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount503ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDbStatsRequestObject struct {
 }
 
@@ -3904,6 +4469,8 @@ type GetDbStatsResponseObject interface {
 }
 
 type GetDbStats200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -3921,6 +4488,12 @@ func (response GetDbStats200JSONResponse) VisitGetDbStatsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -3965,6 +4538,12 @@ func (response GetDbStats403ApplicationProblemPlusJSONResponse) VisitGetDbStatsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -3990,6 +4569,12 @@ func (response GetDbStats429ApplicationProblemPlusJSONResponse) VisitGetDbStatsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4016,6 +4601,12 @@ func (response GetDbStats500ApplicationProblemPlusJSONResponse) VisitGetDbStatsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4041,6 +4632,12 @@ func (response GetDbStats503ApplicationProblemPlusJSONResponse) VisitGetDbStatsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4065,6 +4662,8 @@ type AnalyzeDocumentResponseObject interface {
 }
 
 type AnalyzeDocument200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4082,6 +4681,12 @@ func (response AnalyzeDocument200JSONResponse) VisitAnalyzeDocumentResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4098,6 +4703,8 @@ func (response AnalyzeDocument200JSONResponse) VisitAnalyzeDocumentResponse(w ht
 
 type AnalyzeDocument201ResponseHeaders struct {
 	Location            string
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4116,6 +4723,12 @@ func (response AnalyzeDocument201JSONResponse) VisitAnalyzeDocumentResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4141,6 +4754,12 @@ func (response AnalyzeDocument400ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4185,6 +4804,12 @@ func (response AnalyzeDocument404ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4210,6 +4835,12 @@ func (response AnalyzeDocument413ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4235,6 +4866,12 @@ func (response AnalyzeDocument415ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4260,6 +4897,12 @@ func (response AnalyzeDocument422ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4285,6 +4928,12 @@ func (response AnalyzeDocument429ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4311,6 +4960,12 @@ func (response AnalyzeDocument500ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4336,6 +4991,12 @@ func (response AnalyzeDocument503ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4363,6 +5024,8 @@ type GetAnalysisResponseObject interface {
 type GetAnalysis200ResponseHeaders struct {
 	CacheControl        string
 	ETag                string
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4382,6 +5045,12 @@ func (response GetAnalysis200JSONResponse) VisitGetAnalysisResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4399,6 +5068,8 @@ func (response GetAnalysis200JSONResponse) VisitGetAnalysisResponse(w http.Respo
 type GetAnalysis304ResponseHeaders struct {
 	CacheControl        string
 	ETag                string
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4411,6 +5082,12 @@ type GetAnalysis304Response struct {
 func (response GetAnalysis304Response) VisitGetAnalysisResponse(w http.ResponseWriter) error {
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4435,6 +5112,12 @@ func (response GetAnalysis400ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4479,6 +5162,12 @@ func (response GetAnalysis404ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4504,6 +5193,12 @@ func (response GetAnalysis429ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4530,6 +5225,12 @@ func (response GetAnalysis500ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4555,6 +5256,12 @@ func (response GetAnalysis503ApplicationProblemPlusJSONResponse) VisitGetAnalysi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4580,6 +5287,8 @@ type DiffAnalysesResponseObject interface {
 }
 
 type DiffAnalyses200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4597,6 +5306,12 @@ func (response DiffAnalyses200JSONResponse) VisitDiffAnalysesResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4622,6 +5337,12 @@ func (response DiffAnalyses400ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4666,6 +5387,12 @@ func (response DiffAnalyses404ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4691,6 +5418,12 @@ func (response DiffAnalyses422ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4716,6 +5449,12 @@ func (response DiffAnalyses429ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4742,6 +5481,12 @@ func (response DiffAnalyses500ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4767,6 +5512,12 @@ func (response DiffAnalyses503ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4791,6 +5542,8 @@ type ListApiKeysResponseObject interface {
 }
 
 type ListApiKeys200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4808,6 +5561,12 @@ func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4833,6 +5592,12 @@ func (response ListApiKeys400ApplicationProblemPlusJSONResponse) VisitListApiKey
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4877,6 +5642,12 @@ func (response ListApiKeys429ApplicationProblemPlusJSONResponse) VisitListApiKey
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4903,6 +5674,12 @@ func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKey
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4928,6 +5705,12 @@ func (response ListApiKeys503ApplicationProblemPlusJSONResponse) VisitListApiKey
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -4952,6 +5735,8 @@ type CreateApiKeyResponseObject interface {
 }
 
 type CreateApiKey201ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -4969,6 +5754,12 @@ func (response CreateApiKey201JSONResponse) VisitCreateApiKeyResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -4994,6 +5785,12 @@ func (response CreateApiKey400ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5038,6 +5835,12 @@ func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5063,6 +5866,12 @@ func (response CreateApiKey415ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5088,6 +5897,12 @@ func (response CreateApiKey429ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5114,6 +5929,12 @@ func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5139,6 +5960,12 @@ func (response CreateApiKey503ApplicationProblemPlusJSONResponse) VisitCreateApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5163,6 +5990,8 @@ type RevokeApiKeyResponseObject interface {
 }
 
 type RevokeApiKey200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -5180,6 +6009,12 @@ func (response RevokeApiKey200JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5205,6 +6040,12 @@ func (response RevokeApiKey400ApplicationProblemPlusJSONResponse) VisitRevokeApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5249,6 +6090,12 @@ func (response RevokeApiKey404ApplicationProblemPlusJSONResponse) VisitRevokeApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5274,6 +6121,12 @@ func (response RevokeApiKey429ApplicationProblemPlusJSONResponse) VisitRevokeApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5300,6 +6153,12 @@ func (response RevokeApiKey500ApplicationProblemPlusJSONResponse) VisitRevokeApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5325,6 +6184,12 @@ func (response RevokeApiKey503ApplicationProblemPlusJSONResponse) VisitRevokeApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5349,6 +6214,8 @@ type ListLocationsResponseObject interface {
 }
 
 type ListLocations200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -5366,6 +6233,12 @@ func (response ListLocations200JSONResponse) VisitListLocationsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5391,6 +6264,12 @@ func (response ListLocations400ApplicationProblemPlusJSONResponse) VisitListLoca
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5435,6 +6314,12 @@ func (response ListLocations429ApplicationProblemPlusJSONResponse) VisitListLoca
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5461,6 +6346,12 @@ func (response ListLocations500ApplicationProblemPlusJSONResponse) VisitListLoca
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5486,6 +6377,12 @@ func (response ListLocations503ApplicationProblemPlusJSONResponse) VisitListLoca
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5511,6 +6408,8 @@ type CreateLocationResponseObject interface {
 
 type CreateLocation201ResponseHeaders struct {
 	Location            string
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -5529,6 +6428,12 @@ func (response CreateLocation201JSONResponse) VisitCreateLocationResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5554,6 +6459,12 @@ func (response CreateLocation400ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5598,6 +6509,12 @@ func (response CreateLocation409ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5623,6 +6540,12 @@ func (response CreateLocation413ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5648,6 +6571,12 @@ func (response CreateLocation415ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5673,6 +6602,12 @@ func (response CreateLocation429ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5699,6 +6634,12 @@ func (response CreateLocation500ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5724,6 +6665,12 @@ func (response CreateLocation503ApplicationProblemPlusJSONResponse) VisitCreateL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5748,6 +6695,8 @@ type DeleteLocationResponseObject interface {
 }
 
 type DeleteLocation204ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -5758,6 +6707,12 @@ type DeleteLocation204Response struct {
 }
 
 func (response DeleteLocation204Response) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5782,6 +6737,12 @@ func (response DeleteLocation400ApplicationProblemPlusJSONResponse) VisitDeleteL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5826,6 +6787,12 @@ func (response DeleteLocation404ApplicationProblemPlusJSONResponse) VisitDeleteL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5851,6 +6818,12 @@ func (response DeleteLocation429ApplicationProblemPlusJSONResponse) VisitDeleteL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5877,6 +6850,12 @@ func (response DeleteLocation500ApplicationProblemPlusJSONResponse) VisitDeleteL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5902,6 +6881,12 @@ func (response DeleteLocation503ApplicationProblemPlusJSONResponse) VisitDeleteL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -5926,6 +6911,8 @@ type GetLocationResponseObject interface {
 }
 
 type GetLocation200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -5943,6 +6930,12 @@ func (response GetLocation200JSONResponse) VisitGetLocationResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -5968,6 +6961,12 @@ func (response GetLocation400ApplicationProblemPlusJSONResponse) VisitGetLocatio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6012,6 +7011,12 @@ func (response GetLocation404ApplicationProblemPlusJSONResponse) VisitGetLocatio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6037,6 +7042,12 @@ func (response GetLocation429ApplicationProblemPlusJSONResponse) VisitGetLocatio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6063,6 +7074,12 @@ func (response GetLocation500ApplicationProblemPlusJSONResponse) VisitGetLocatio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6088,6 +7105,12 @@ func (response GetLocation503ApplicationProblemPlusJSONResponse) VisitGetLocatio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6113,6 +7136,8 @@ type ListAnalysesResponseObject interface {
 }
 
 type ListAnalyses200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6130,6 +7155,12 @@ func (response ListAnalyses200JSONResponse) VisitListAnalysesResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6155,6 +7186,12 @@ func (response ListAnalyses400ApplicationProblemPlusJSONResponse) VisitListAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6199,6 +7236,12 @@ func (response ListAnalyses404ApplicationProblemPlusJSONResponse) VisitListAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6224,6 +7267,12 @@ func (response ListAnalyses429ApplicationProblemPlusJSONResponse) VisitListAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6250,6 +7299,12 @@ func (response ListAnalyses500ApplicationProblemPlusJSONResponse) VisitListAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6275,6 +7330,12 @@ func (response ListAnalyses503ApplicationProblemPlusJSONResponse) VisitListAnaly
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6300,6 +7361,8 @@ type AnalyzeLocationResponseObject interface {
 }
 
 type AnalyzeLocation200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6317,6 +7380,12 @@ func (response AnalyzeLocation200JSONResponse) VisitAnalyzeLocationResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6333,6 +7402,8 @@ func (response AnalyzeLocation200JSONResponse) VisitAnalyzeLocationResponse(w ht
 
 type AnalyzeLocation201ResponseHeaders struct {
 	Location            string
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6351,6 +7422,12 @@ func (response AnalyzeLocation201JSONResponse) VisitAnalyzeLocationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6376,6 +7453,12 @@ func (response AnalyzeLocation400ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6420,6 +7503,12 @@ func (response AnalyzeLocation404ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6445,6 +7534,12 @@ func (response AnalyzeLocation413ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6470,6 +7565,12 @@ func (response AnalyzeLocation415ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6495,6 +7596,12 @@ func (response AnalyzeLocation422ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6520,6 +7627,12 @@ func (response AnalyzeLocation429ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6546,6 +7659,12 @@ func (response AnalyzeLocation500ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6571,6 +7690,12 @@ func (response AnalyzeLocation503ApplicationProblemPlusJSONResponse) VisitAnalyz
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6595,6 +7720,8 @@ type DeleteLocationContextResponseObject interface {
 }
 
 type DeleteLocationContext204ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6605,6 +7732,12 @@ type DeleteLocationContext204Response struct {
 }
 
 func (response DeleteLocationContext204Response) VisitDeleteLocationContextResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6629,6 +7762,12 @@ func (response DeleteLocationContext400ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6673,6 +7812,12 @@ func (response DeleteLocationContext404ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6698,6 +7843,12 @@ func (response DeleteLocationContext429ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6724,6 +7875,12 @@ func (response DeleteLocationContext500ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6749,6 +7906,12 @@ func (response DeleteLocationContext503ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6773,6 +7936,8 @@ type GetLocationContextResponseObject interface {
 }
 
 type GetLocationContext200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6790,6 +7955,12 @@ func (response GetLocationContext200JSONResponse) VisitGetLocationContextRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6815,6 +7986,12 @@ func (response GetLocationContext400ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6859,6 +8036,12 @@ func (response GetLocationContext404ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6884,6 +8067,12 @@ func (response GetLocationContext429ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6910,6 +8099,12 @@ func (response GetLocationContext500ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -6935,6 +8130,12 @@ func (response GetLocationContext503ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -6960,6 +8161,8 @@ type PutLocationContextResponseObject interface {
 }
 
 type PutLocationContext200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -6977,6 +8180,12 @@ func (response PutLocationContext200JSONResponse) VisitPutLocationContextRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7002,6 +8211,12 @@ func (response PutLocationContext400ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7046,6 +8261,12 @@ func (response PutLocationContext404ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7071,6 +8292,12 @@ func (response PutLocationContext413ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7096,6 +8323,12 @@ func (response PutLocationContext415ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7121,6 +8354,12 @@ func (response PutLocationContext422ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7146,6 +8385,12 @@ func (response PutLocationContext429ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7172,6 +8417,12 @@ func (response PutLocationContext500ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7197,6 +8448,12 @@ func (response PutLocationContext503ApplicationProblemPlusJSONResponse) VisitPut
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7222,6 +8479,8 @@ type ListWorkflowsResponseObject interface {
 }
 
 type ListWorkflows200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -7239,6 +8498,12 @@ func (response ListWorkflows200JSONResponse) VisitListWorkflowsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7264,6 +8529,12 @@ func (response ListWorkflows400ApplicationProblemPlusJSONResponse) VisitListWork
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7308,6 +8579,12 @@ func (response ListWorkflows404ApplicationProblemPlusJSONResponse) VisitListWork
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7333,6 +8610,12 @@ func (response ListWorkflows429ApplicationProblemPlusJSONResponse) VisitListWork
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7359,6 +8642,12 @@ func (response ListWorkflows500ApplicationProblemPlusJSONResponse) VisitListWork
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7384,6 +8673,12 @@ func (response ListWorkflows503ApplicationProblemPlusJSONResponse) VisitListWork
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7409,6 +8704,8 @@ type ImportWorkflowsResponseObject interface {
 }
 
 type ImportWorkflows201ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -7426,6 +8723,12 @@ func (response ImportWorkflows201JSONResponse) VisitImportWorkflowsResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7451,6 +8754,12 @@ func (response ImportWorkflows400ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7495,6 +8804,12 @@ func (response ImportWorkflows404ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7520,6 +8835,12 @@ func (response ImportWorkflows413ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7545,6 +8866,12 @@ func (response ImportWorkflows415ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7570,6 +8897,12 @@ func (response ImportWorkflows422ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7595,6 +8928,12 @@ func (response ImportWorkflows429ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7621,6 +8960,12 @@ func (response ImportWorkflows500ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7646,6 +8991,12 @@ func (response ImportWorkflows503ApplicationProblemPlusJSONResponse) VisitImport
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7671,6 +9022,8 @@ type DeleteWorkflowResponseObject interface {
 }
 
 type DeleteWorkflow204ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -7681,6 +9034,12 @@ type DeleteWorkflow204Response struct {
 }
 
 func (response DeleteWorkflow204Response) VisitDeleteWorkflowResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7705,6 +9064,12 @@ func (response DeleteWorkflow400ApplicationProblemPlusJSONResponse) VisitDeleteW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7749,6 +9114,12 @@ func (response DeleteWorkflow404ApplicationProblemPlusJSONResponse) VisitDeleteW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7774,6 +9145,12 @@ func (response DeleteWorkflow429ApplicationProblemPlusJSONResponse) VisitDeleteW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7800,6 +9177,12 @@ func (response DeleteWorkflow500ApplicationProblemPlusJSONResponse) VisitDeleteW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7825,6 +9208,12 @@ func (response DeleteWorkflow503ApplicationProblemPlusJSONResponse) VisitDeleteW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7850,6 +9239,8 @@ type GetWorkflowResponseObject interface {
 }
 
 type GetWorkflow200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -7867,6 +9258,12 @@ func (response GetWorkflow200JSONResponse) VisitGetWorkflowResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7892,6 +9289,12 @@ func (response GetWorkflow400ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7936,6 +9339,12 @@ func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -7961,6 +9370,12 @@ func (response GetWorkflow429ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -7987,6 +9402,12 @@ func (response GetWorkflow500ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8012,6 +9433,12 @@ func (response GetWorkflow503ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -8035,6 +9462,8 @@ type GetMeResponseObject interface {
 }
 
 type GetMe200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
 	XRateLimitLimit     *int64
 	XRateLimitRemaining *int64
 	XRateLimitReset     *int64
@@ -8052,6 +9481,12 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8096,6 +9531,12 @@ func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -8122,6 +9563,12 @@ func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8147,6 +9594,12 @@ func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
@@ -8221,6 +9674,12 @@ func (response ListRules400ApplicationProblemPlusJSONResponse) VisitListRulesRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8246,6 +9705,12 @@ func (response ListRules500ApplicationProblemPlusJSONResponse) VisitListRulesRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8320,6 +9785,12 @@ func (response GetRule400ApplicationProblemPlusJSONResponse) VisitGetRuleRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8345,6 +9816,12 @@ func (response GetRule404ApplicationProblemPlusJSONResponse) VisitGetRuleRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8370,6 +9847,12 @@ func (response GetRule500ApplicationProblemPlusJSONResponse) VisitGetRuleRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -8392,6 +9875,9 @@ type StrictServerInterface interface {
 	// GetHealthDetailed Readiness check with dependency details
 	// (GET /health/detailed)
 	GetHealthDetailed(ctx context.Context, request GetHealthDetailedRequestObject) (GetHealthDetailedResponseObject, error)
+	// UpdateAccount Change an account's tier or its own limits
+	// (PATCH /internal/accounts/{accountId})
+	UpdateAccount(ctx context.Context, request UpdateAccountRequestObject) (UpdateAccountResponseObject, error)
 	// GetDbStats Database pool and query statistics
 	// (GET /internal/db-stats)
 	GetDbStats(ctx context.Context, request GetDbStatsRequestObject) (GetDbStatsResponseObject, error)
@@ -8515,6 +10001,54 @@ func (sh *strictHandler) GetHealthDetailed(ctx *echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthDetailedResponseObject); ok {
 		return validResponse.VisitGetHealthDetailedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateAccount operation middleware
+func (sh *strictHandler) UpdateAccount(ctx *echo.Context, accountId AccountId) error {
+	var request UpdateAccountRequestObject
+
+	request.AccountId = accountId
+
+	var body UpdateAccountJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAccount(ctx.Request().Context(), request.(UpdateAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAccount")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateAccountResponseObject); ok {
+		return validResponse.VisitUpdateAccountResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9236,478 +10770,505 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17cxu5sTeOvxUUz6my9JwhRVIXW3T96ldaX9ZOfIslxzlZ+tGAMyCJ1RDgDoaiuY7f+7fQDWAwN3Io",
-	"y0mejf9IViaHGKDRaPT10186kVwspWAiU53Rlw77TBfLhMHfb9j6QtBkozj8U60WC5puOqPOBRFsTaj5",
-	"jsgpoSSREc24FGTNszmRgpG1TG+miVx3gs4tTVZMjwG/+Z2lf2Wp4lJ0Rp1Br9/rd4JOJEXGRPaCqnln",
-	"1DmfDqMTdkYfTfrxYHpMT6OH7HwyjE+mZ/RR1GeDyXF8On1Iz6MhO5mcxY+mfTqIjtnp5GF8Ph1SGHBl",
-	"15SmMu2M+kGHi6mEP9Y0FVzMOqPB16ATpYxmLL7IOqPOsD886w4G3eHp1aA/Ou6P+v2/d4LOLKUx64w6",
-	"P3WCDo87I72Q6/nDm+HiZHmWDtVxdnr7cD38fNIJOpYSL/VziYyu41N2Nn04G86P+cmvpzdnycPFsBN0",
-	"FvTzJbtlKc80Te2Mgk7KljLN/m2pNeUi5mKmOqNfvnQimrGZBKbIUj6bsVR19COfO6POS0GyOSPm8weK",
-	"THmSsVQRjl/8/OIVmax4ErOU0Dgm487Fcim5yBZMZERlNFspwhXp9XrjDqFCP/FSkIgmTMQ0NZ9PZQqj",
-	"4fNMwYP2GQVfWUbUgy0YFZn+UU/vAFOKzvS++m82Ey7N5xLGH3fInCoipJ0frgleKmQ+N/w4IEoSvcUb",
-	"MpHyhotZQCIqIpYkeFbwZ101l2sihXnUDSKnMH13spgA8mVzrtya9DLSVcKA2T4+7Q+OO0FH1bFVxrNE",
-	"L/WDwMmxmNDqqjtBZz3flChyadeaMgUEx4kaEkRzKmaMHOglsjggkRRTni7gT1ys/lOvUf/XLPewZr0r",
-	"kTBlScpivTS7TFjeenotpP6x98UbutCLeiPJpSbiexZJPWjn66fioS0cylt2/uzd65Pho/mj28t58v7j",
-	"4M9XnaAjZHahFFOKxcDcKaMKTl1hF+Dofc4sH1y+viRahCZcr5UolmX6dIzIes6yOUuBzelyyUSsiFxm",
-	"XbnKCAygNx84l4kYzoegC6Z5dCVuhFyL0s4eD5rpoVerIpmyzujRWf6UOaOtj3ZFyvkUFw2ULrwZWaIz",
-	"6ixXk4SrOYv19xlbqs5o+PXTVy3dVkDfKU0Ug98uGcpJIG+ndiF6uWKVJF+/Bp33MED9xXSlyamp6HYL",
-	"LynN6zPK8XLSG4A8q35cTT+uph9X04+r6cfV9ONqyq+mLF3d6Wa6zGTadDNdEAXf/rCaflxNP66mH1fT",
-	"j6vpx9W0x9W072X0NejMGY21YBl96Tyh0Zw9kSJLZaL/HTMVpXyZoXQM4a1RQBb0c5fO2P/v+KzfD0dE",
-	"zalm90j/WJEF3ZAbxpZAfCrUmqXA1FSQuVyBYDC+Q7uO0oggo39b8dS/YudsQfWMsg0sT2WpJque/rMr",
-	"OqvO9YKsGb0htzThMc2kO+04oYDELOW3LCbTVC7MF3gZkFu8DYrz/Hg0Bm5RXbgixp09J/ku5bc0Y++Z",
-	"mRCroy4+A2cYaBmOfBpylLY0AoZ7oIhcC5CAUiQb+CpKuBYnbgN4FuhTMBY8I6l7s0IVInw57b6RgnVf",
-	"0yyah2TCpjJlhNFoTlaK9caiuFHlye1JgPc0Y6/4gmfwf9XVa4Ncj8dUpsiSpWTBxSpjpSVnXF8GiT57",
-	"AaFRKpXS/9SbyzNFbthG9cilJgKsEQTgWKRMLaVQjGSSUPsWks1pRpYpU1rux4Qir5CLdy/1OKX1D/p9",
-	"f31TmS6o1me4yM60UrLggi9WCzjzZvFcZExL/MLq37MF5SgRtlLAWzZIwoRNM3uxR6s01UvUm2eotOYi",
-	"lusA7y6tHMIvWYzEGIucGuQeiHF+fk+0UKyGEz7OWXGduDh7gB2JJqt4xjKiBX+gSfNB8M8k4wtGDhSL",
-	"pIjV4cgdbxhxLHySaoZZz2XCSKJng36fCve0pNdYbOWeh+enZ/3h2dm3MRHL0s3FNGNplWiXuGI9yTXl",
-	"mT3NWbrhYoZLG5GVyHiCKluBpIaSsKY1Vfr4x2S1HIuDmhMZEJDl4CzDz7VUP4R9KC37ZLhNRjQvf7Bj",
-	"+R8EvaU8oZOE3YkSBdF+r3O8zFIpZk03koJvm+6kEeHO3UjYZxplyUZrOXgYJhstuQs/ILHsjcUlE7H+",
-	"5YRGN/oYlOV6Jone3PC4fxLicEJmc00LfFdclvTjzmncj86mA3Y+eUhPomP2aDqkg0k/Oo8fsYfTM7rn",
-	"7fc16CxpShcsM1qGNXy1FlInBa3l+0ARHpODUBuDvV4vPCzeyVtsRK6HWtJsnitWNH/ptskvaZaxVP/8",
-	"/+rxf6Hd3/vd809fBsFZ/+t/d4Kaq+3JKlUyrV9KKNjnDB8I7e4tU3bL5UqRJZ2xx0Rq4cMzZ2lNeaoy",
-	"+K64XLb5U//lr5K//vVi84b3P7++7G/e/PUvn18/lfp/69fPJZ/+xS7+txUqj2b1Ec7RX+mCfn7FxCyb",
-	"d0angyGwtv33oG6ZL6earYCrGtaq+T5Ed0UklwWdZE4VCA4wnWhCFNMsoUXnZKP1+4X5Pvw/YY/ADaBv",
-	"MTkdi2zOFmSh38pU+foLSvqRYXLjuqdkIuOyKK7V5IBiqAbnJCucoybKDfrDk92k+zPbNPG6uTAsq9+w",
-	"DbK6VrQyuKMUi1KWFXlBPxadVB0f9ax/A69vyfV66DZcv0WPW0ilp84WIIVTlq1SEZCB/sew3y+s5LRf",
-	"z69wJReIHrMpXSUZ/sSXy8fG2YNyeagVtR1S+pVnrNbN39pOsCkBoYrM5kk3ZpMVOC6oUnwmGEjdgzCR",
-	"UZ1w2uKYqtkhz3xuuU16/Dbb9NGz+OrWai3CVmtdT5Myd2rzm8fFtevHfjuJHi6Gn89vjm/PJo/EaTrM",
-	"GrjTs0lbrl2Pv3vt4KdF3Q1unZ9o/B7VGf0v4+EDN+BymXCk/9EylZOELf7nV/BMFLNcFjTRfMfiP5kv",
-	"nds1ZhnlSVGHB+GjhZKmFCqHf7p8+0ZrYezzkkVa9umrW07hc8LFcgWnnAuVURHptRzdDo4sayhDHaYy",
-	"8E48nB5H53TAhpOT+CR6xM6nfTqYDKPj+ISdTs/6ndxbcKLPhPVPvbargNfmdJtn2VKNjo787e/F7NaS",
-	"RB259XeBOprARpXhTfQYkilnSawITRnhqCOPwBET6P/fvlrz/HMYAVwtMFhnhJyTO506o44mNhDIuJSW",
-	"qVyyNNuQMTw87oBzkisFvBEUhto+ktlBSsBphOsBh9B9bIZhSJLTkUwpT8Ct03pf8h930QMFvJ+fnP9O",
-	"2bQz6vzXUZ7AdYTfqqN3OAj+pNEeJbFkSAa4iNHMVEsW8ak5OCNCkTRgWoGJAbquXoS+13PqB2MB1uUK",
-	"fHH6npZTkmpNNCBUWOecGUxbI9rEAt0A1ODaQ4V3vOfH+lvXWZldd1HV0cH85qjknvgaFIYoWO2thsl/",
-	"URnKGL0th9FPw+Y8kWKa8Oiuwite4XOs/qBeaDtXrtKIoe2b2fyIleC/rRhumCI0SRmNN4R95ipT30ta",
-	"necHxK16j/MQ2d/c/zmwQxsfGs2pBsZzlTx/bJ58LtMJj2Mm7siUQmYX8YI3XqZaQCxZioJRMKYvEkGo",
-	"/onnFLQ+lxI3ao0vFTQ5iiddzVvfxJLHOUvmi96DJ6fuR/fHlGbdWhyiKJysUCezXq4F3YCgjCVK7AMq",
-	"DD1lSlK5ylgDUQ//+Kz70nDHM4zZ3Il9LYc164KKpbc8AndsEsNeQCyLGce2YccaObpgd+fWU1/DsOuE",
-	"qbCUoIawB+faRd67bmFpgwpPj1zZ610wPdGIpilnitj3q8fkt5XMGAkdWYw/CwP6XMwIz/74jPtGfszD",
-	"j3diW7ZYZptmnnWRWBOBddHOx4QvNKUJuGTgAnz39vKKFO79oy+5Lfv1yP0WvVrbFIajJov5yDqbv0F+",
-	"D4f5iXhj3J+ZtG7sfY6DkN08/Ht/h6GR6N40Hf2VXLCcoH90ds+eyMWSptbbfxfdl0+nLGUiu4zkEj+q",
-	"0YBtulWTWxm2BsLrftIw5Gld52w3ezgf8uNfT25Oveftbj7GWK2LnhiHcDkROTY/i6ggEwZXBjUJG6XT",
-	"Y0c6apr0kV77PR2cCztte4+ZTdnr9GRd75f3d36ytczJSlOmSeu23dFWgQsamAAsysJD7sj9Rxyq53Il",
-	"4rur7e7nW31gLM4NJOdCAOPoTjfBtyjwJ4ULgExh/ntyLv7oPq3KWtpozpywRIqZkf4SEp2Mbv7H5853",
-	"dJNIGl9J+Yqms7sK/cz7eTtHbaIfT7UlL8igf/Lo9OFZH+Ou38nRMfCsSrNokkmJE9mHOZf4424mZRd/",
-	"fP+ujzoqQThOiimfrVIWmzyKg0GfvOY/kcmGmJjNf4A5eYnGTCkz4Q5sa8PUV3zB5CqrVi25tPCUCrKk",
-	"kIvCSMxonHAImeZZKn5meIHz3RgxR6t0ygVXc9DpuSDDvgoqo0rheOGxSyEA/yykq/+rVPtT3zXjdLiM",
-	"L1hMNP32OEWWKt3M0B4OBM3ohKryzhb3xD6UC3KMSTduQP4DswE2hi1g6o9Jlm5MIZqayzRLNt9HBBWo",
-	"99ROauWtdQ/62UV1/d9rGspblmr5xOIi6Z5BgpVjRpXIzKrEdqla4kxWatNISetF4ApU0hX4AagiCyo8",
-	"RRvSvbQ+7VNWczoxqWJbdOt7oq6REMQjxh609X51/x6YiAqPB8FVaKW+0EZLCKlXXci9ComiG2XykmRO",
-	"zR4J9WLCschYkugHNiMS1rFEmCc1NZ0bew7IAc/0zsZyLYKxWImU0WiuBwFFPqNJwuLDgIQ5ebzRfR6y",
-	"nvkKj4xFlUlM3YBgRi6y2EpGCGxRngUkLEsL82IqHEOPRaOI9oRpj7zxhKnNyQJvWOhfTf8nJOYC0vbN",
-	"WCiwWexab9jGOBm1wThn0Y1N7PLuXW8bd95xtcl2pdvyD3J3X0n5moqNicWqb7q4mXqXynJB1zKVziev",
-	"ORWd9OUUyubb2ktahdRMveGDfr86hM2D1i/MOEsf++mdqV6xIjQjfhHWYNQfjgb9v0MK7XF/cdz/PrLw",
-	"ZOhF9a6kRAFt80v3EYUpzVgXVE0Qhm5G6nnKWJn005SxKu1r0lr3o/6wX5usbsgPL21J//7oeDDqG/qf",
-	"DL+XqfF9qB90VksoavmQJtt/zSOXlHMvV1dlV1ZLQi2lzTboHRiRhhTmwNak5AHGbE6zscAbgilfkgfV",
-	"o9YjIbJJCOksyt9pfX2AZOZ21x+PRc0lOpdr3AhVzFneLv2RGBOGGe2ldPgeKfL8A2WvVJoo6YIqYb5v",
-	"YaDnmjJCsbpC33RjMeezOUvRolPWETmRq9k8u59r5Q96l3wQdJXNZcp/Z3f1rpk8mT+zhhgNJHyXCjS0",
-	"7jLuXJhXm4ycnxhNWUpm8/gaajnvOcx40h/4VY/euvcQJyv/d98lNG7TjohLXwtckpFMScpu5Q2arx5L",
-	"f/z4saupyUTmkmZK2fzJWh/hEIkc9jpbM+CBM5apjJhSWpN6KqPVwvDFnQLPsPv+KA12pnnCqvgTZmJI",
-	"LB6R/+45l/cvw089KCMcEZecqOVfmtJNQGaQ/4aruZudn4fMtqX11U1oe3Lejsl+U56eH/r4oC2PGAwP",
-	"S9L9Yuiw5K77rWYIUQzk7tjAuUziYmTwO6lp3ytSGnQy1LMvsVy1PgvN1ZIbP0C+fqq0ztsfEGCLx1qP",
-	"gjxz/WEfP4TL2Y1AU7gF2TLbGjq7J1rBRUDY54ixPU17uGO77pcepfbnD5qRhFGkysCP3PvU8oLLmmAm",
-	"qLyDXHse8n8zkt7XveLIzRVmbU9WvmzVmijW7Bopm9ovtfjAHPqyLAgDU56pfwZjLmk2t/wvp1MGeBA2",
-	"ZVaQsCBAf+l/6oH8DA8hpIkOE7B0vAoaq8hJUbv5Qc35CYhgCjwlMVvqCaWVGv2xkJNfWZQpchAWSR5C",
-	"ejfIjrmrr4Q6NUVMqcahVlUdPXMRY9TwqrwziqwioS9Zwv+E3N8PQq2WeG2/ZjGnV3AQ7hq7bS5feILj",
-	"dfX4ZNzRe3y0TCgXmD8PDjojIoi2GR4DuALx363f+b3CZaf+hewoQhaaJJBpvp/m6Ubowghd+On3C5xp",
-	"6oVlUoV/9NCYoyZWfr57aeyakjYtnMpuS1zRfg1cNV+xFM7Ud3Bkag9hqLGaXI8NHlZ8tlixVPTI9E8N",
-	"LJErM4tpxsDRW60zQiiPutIqW9YXGL+RNMaGSVNsVc1XeVlCVfZBtVirfpBQz4aJ88BgAK77OTP+kMck",
-	"FKskCQmfYvJlM3EGo35/G3H0OBgjw/qtyvyx6Ks6c5q5mXNlAYTyOTx5SZZ8yRIuardgmTIARarbBqyn",
-	"jeY0pREA/BgOu2GbgDAhV7M57k0kZ4IrvT2PTQ4qwsdUyy+1Sf3wxW/DV4u/f66bjjEqW/GjedbtwXrO",
-	"E2aucRpl/BbKgO9C7K9+Od0vmk0DWzll6OVjcxVYy1/CJzcw3vZ6gXiOX3HVUAFaSc5XWp1Ya3Ho8haL",
-	"RxjKRRvPUennjy3V4DvCRZSsYhaXEY6INBV1duxt0tyIpq9utWBPVqkIY9XSBNdcK9zojIloY8mCKqJc",
-	"CwYee0si0JDcRXk3KWf9om0lXf9eJF2+3eVSUBpF15Pjm+HiVDxcnvx2lj5Sw+zk9qx2dOWKQSqrgwwo",
-	"f4ELutFitVTPoApvN8ix5kUTKRNGRbMQKq4k5mqZ0A14d4truogWjLym6Q3LDPRXeSUZb3aFWn674qYa",
-	"uemMwiA5VfyzWst+HpogTZK3U3CtbOV484tLEy/5GnwpcZwHlbfXiO/xd18/1etFaHJQRcJirTEiMJFu",
-	"F7mRgIJElikXmTKX5ufuTHbN2kHVfE/Xrw3MXJmYZvZVYlWmdZG7+jGvHaI4qyQxk+35BH7Kp9N65rG5",
-	"pBFTZMKyNTOH0kL6wc3jJ6puz/+tkQAOamzbLugJPsEnAU/wM6s5ts+9OYXTVC5CLGELMxlqsyuRQu/J",
-	"nKrWEtQMWRWhQUe/YKcArrBjR7D1jpnr2eK8cQ02n2ZO8d781oln8g7TXgkTxt8y+YnM5jBLPAh6HaZy",
-	"dvHt8y4dBKA+rMUBUSJtLXf4U94mW+ov/LeCAVxJEaj0gcrP1JyrTKabvW59e0iqikO767y6LeW9zaFZ",
-	"qjN4RxVkg+i9iQx8i0HS0SdW/9TAtxi1TeJRB617L+yW3wvYLXuqdECJwkq2bd97J85rc5FXCYROza6J",
-	"mbeZGJEEOQU4BbbwoYCYR2b8lhE6FpNNxro8RsPDyVDw0xS3vwLAWjczO7rF/1olBoVURTJFFxNgccl4",
-	"FZnwvJXa/hZYaNfKZV3Aei1PQM3p8PTMvlvoeynhv7PYI8Nu8MB7wI/10C9+6XfPaXf66cvZSR3uRdDy",
-	"ljDCw78oLPBsvRWF3wZksvF8hACtBp5lxVIANdrvmG4RvQYtc/vvf4aHvhYBSOvm//OLV/kVq21yCNBD",
-	"GLC4WQ3gpVVD1kczLb/xPTApMGZe+vnrKp4xQvMIxYEBNbDzOoSchIRGN1CZQjMamFyCTWuCvvGmVUNU",
-	"gwW6A/XmQKYBETRNEVM2K+DEHJI5o0k2h/PHAtLXgnFQwvV5dLYNpGdQAOmpQbsrYKyWJ/uMRnMftwZF",
-	"FyTQ4KmUaYw+jFYUQ6loYy07L9OyzCoKEEthy77eheuHR9xZK/LRduHtsGtoHHNNC5q888SpsXbqHCu5",
-	"c718RRus8UJQsSijDaBsBa3UDhLm6iwCJpZDePbBxyS0X4WAT6qMrLYXT5gjAYFblAnNHb/4ULYO8/xT",
-	"CWvJPlA5puuW+EfoAoJImBQ+1NFjYnff4KYCQUJvMQFJ2RRcfFCos+aKtcZD2hvVqMiMuDlb2WYl9rff",
-	"ak3BVa2kC7WeUs19LaGI3DADigGh+phAhnG2SgFZSqiM0RhZU7A1kYK1MeMr1t6q/gjVGqE219nH9DQJ",
-	"YXYJBaPvsv4UfLSQmbZ7zMhhdxfOVQnD/yA/PYdBHbj/WFTkG7lhS8DgsmyH8T5KlhLI6kJpB6ELLR4a",
-	"8LstBynouKSE1meqrFvXerx8RrD+e8/016xhzAKScOUM/H+WgqhJ+i9UEMmBhXv0hCKc5mAsKtjUBZsq",
-	"Lt3HhMeHPfLRnrfKm3gG3kWMAzvmLqEi/r+horbygDrGgwz/mG3zfx7v5//cTyXlbeBNW0OaViNBLVEM",
-	"nWzC/ABB1nOp8sNXoBlXzqAFaZhLlbw9VlKWz9uwDnfGgwpdOrYT9rX3aI5039INAA9vV4D/mWpt3aY9",
-	"b5IIxS4bKES1tlHSU6wnwldC7hAiKmBRIpGDIkhjUeGtKsSNKrC/2bv82T+lVNQhzb4VjNB0gZ4KwqdH",
-	"LFEM8ldq/KUJXRn0xxrIAEibthDY8LbWNsMTGLjOwGo69PgChHnltj5pucoClyk+p6qi+nQmaXfQaR1G",
-	"LbwI2l1Qm5iOfWDUXK5VJf78ni0T7mdYNbCHJWfddhmK1G6XprSFBRZoulT3ygZyqkO8kGsTD80AU8Dp",
-	"D3jFqiW0QKmsSnMp5ULVkU+tcOL1Cp170winnNEoQ0BCraxldBaA1rhMNgHp9WreGmW9jM5q3+wl3VT0",
-	"GMzw8t6PpXWqtDDT4mW3cWAWGeS0rd05TOZ66yiyh3l5kd8yOKBByZxsNJ9DGZ3mwgPbgwZSIbD2YhEQ",
-	"tUpv2SYgGVssE2guoTI6Y4c1fuKGU4Uvdafq5xevSrtBk+tICq3sdXbANG87U+41iFza5Dq6zFKasdmG",
-	"PKFJ0mkhbGu3w0hFlynT0nSz4euy4XZTl29z5RIbRiSczeNrfd8niVwjIPdJn0yoYmdDL22iOQPiXZ/+",
-	"dB49fcSeP5y9OON/Or15dbJ4cyzfDX97P1BX/aJuqH+p9cOL7t9p9/dPX46HQQtDV6+iTSAPDEhIrbBh",
-	"PFym3jQezfXR0mdH2KYp0C4jYmDrPVmpTC6eYzL6nsfASokIxkBh8ZiEN2wT6ndC3iNLZybrRK2iOYYW",
-	"jLTA4p2wyvgxzVy2X/GdP7949UCBk9CArE5NrBHFFCIzg2ysCvzXb988u3r7/n/3ifHDwFtO2vQaF1E3",
-	"ZiMP2kEdbeqFafPIzWfWDt3+Gvyp4S1f604p7PNfXd+9u4jM7prHzHIMCP8mjnFG9CSlEVM+A8GvrxGe",
-	"tWe6oF0nXNyE7aWoP4UtO3x7bcbfa4tLg3unoLio0ssa17UfF5Tevgcz4CvJq4ZXbrnHS++0/QrMDgP6",
-	"XkHpExWtz2av2muzZ77qRXJxlN9nLfjUYjq8ANumIW3BPAOuJqiv5wnPNpiORDMmoprILRMzLtj2AQk+",
-	"pLlppRhmPbHFhMUxi8nlX17xjFmIGG2avpMqm6Xs8i+vfO+v+i3hUJ67xK9V0U/lvq7JlISpv1b1GmUi",
-	"TXb6Ektc5A1EEBY8SbgHCuHe1O+dDH0/gVwV4DHEajFBE08umXgihWARJjxX3u59SfTD1h5YSpkEhlhg",
-	"qsdJkS8GNcZn1cR0GAnbE6ncJqErFNJDgRQGe6Hw5oLx2OSBNSzhz8DfhSpl6tSfp5N3UiaXgNdbr7Zk",
-	"NHO3nVtE5IYFMuL3WoyaNPQ6YVhHobd6PyJvg9aUZ5YqZo/ANaIN4gKJjlttDhcf6qwknyXSlRAYfYel",
-	"gvdFplDggx9nKRWK4mIFtqjck0UW9PPLOGFPElnr0/dnE8EzZMIibd/lNJjTmCxkyoBLtd2qEBIKvI1s",
-	"WTo7QbWTUuOsrvjijjPbEM3IOCNwr0rMYyr3e2o3l1d8yrJvmAucAvQ389RWvZByakhr0rzdJVZc5xWf",
-	"fd1+6bOnyMGASGFEb7FhyaDfinP2F25CrrcKtZNW79XH8El9eu0LW0WvN0sVjs0cANWwDxj6M6E23hMW",
-	"iouI2Qa3pZSRdlujB3+6QgiB102uJr5g+bSgdQLk6KJoaTWzHZdTi5upJK1rWKq6vVZgBSgu/X2orLws",
-	"VuoOdN3Bqr8FttwAjULfdXzNKS2n2NES2guRKV3wZOOR1pRkI4kxVfrfU81xn9YVP0hs1ro1J9S7Vr8G",
-	"0G2J1zlGEZKrQC2Ins1NIw7/eKFfGlqR2+ATyJ9MZjRBnt8vGegv+rXP4a1upmX/KkztI7Qv3CIKwNmI",
-	"89c2h55VyiLb99rwBkdQEP0xtyFDJ6ZTRjJ6wwSUUga2frYkModthFeTlgTbVlxQvjG1hyLP621eucs1",
-	"1isQbB0QSPGExbkkzyqf30uW8J5ayLdn9zaJ6oYXts7LdRktlRcN9t/wfRJtLaLDtyX91NfVWnNbZRgV",
-	"h/6nNu8nIHKJoycbuJCweBgRPmmSQAPtLbUpsQdFse2I2zQrB12xI5DpO5jz2YAe7NfSeAFMKORKY4jA",
-	"wxpNoBNT6ehYONpYgtiO4zxP48glWjVXyjxejqBvCYLeoW2bz0B+gkaVY8wFXJ+EsUDcqylKYz/u9ECR",
-	"lYCCdKNPhAEJsRwQ/pzLVQp/xHQD/10zdoMPSZHN4a8No6kKa9z1euT6OxPeaUs8FxbPOKeiftue7paa",
-	"YYb7q0P4ggCnXkfoZ/GM1fInnWD8ydNGbPGHhaoQxusDAg061YPyQbM59GTBLzFwV0NN/KLudKAPmMfF",
-	"KCb0ytI2IjcmYtwyqGirNOqMbtPPncUzRhJGb8sOO/1E/ag3XMRbKj5hRK5GeV69Hiog1KwGtQwI8toP",
-	"qLc8/a+Z7GYSk6G0TvoA8V9N8Z9VsPTQncAQU3+eIJyJG6kTdGYSaiQs/mtBAzO/r3EzTViyLRSrJwZb",
-	"Dc5HjD6Yk2hckC2jsbYapcX2AJZYwdfoGI6VbQfcuuFOMeRXkcCeNp2SyzmtC1hoFSWP2q5TmTHQJtny",
-	"AfSBm0kt1vUKVNMZqNNYfzLfGM0fRqNZlvIJoLjFLEpoyh6T7sB1PyYUqwWLhO+21Vo+Z+0WB71/w5FD",
-	"Iwo8lCIDoGyaaZuNgu8KRkFEE5p2AqP+Bh06UQg9hD1cip5Q+3C1HBkWu90dCCykb0BDGnJgUytkStQy",
-	"4dlhu9rKjKYztlVFNU8Y+sCxiL9dycLTaV7u1hzknFPHrhDs+5jyWoSvYujf8CpRLFN1+rOJGjYEogIT",
-	"EpfprliXPr3XYKXcKX1gnfIsY6XA9ETKmxb5HbiIejphmUZ97RfiYBSzD6FXQk1GDs3YTKYNsaJ0lUDE",
-	"xDxUXESW8tmMpbXqQW3x/wvM6p7yz5XozkUck3HnYrmUXGQLaxeuQH8ErDxQFsedl4LYGIz5HGvLlQVQ",
-	"MJPq1U1qYepSG5NMoEVmASknB68Ssctp8qbtTdi8ubSMS1jGuGP7CJll4awNrnG+JPy4Vw9hkNCMNaVd",
-	"gNjIkXkAjJktFeHiVia3LM4jlNWaAEqiTVRyAv7SWU+vU7bgAoBQPnkOg+olWPIIaKZpyoHU36EFCfxY",
-	"4YOPT/uD49oEoZY5iYWExIwtmyaC4hVtjIlcZY8JinIXCLRf4KaVN77pisaXvmkMf4LKYauMS1MoUYLy",
-	"jAxJk/5tcHe2HFp4ojjmB+GQGGiVc2urNeabuuOy0fNegBWlmk/EpeX1lAGCiEvFh4/R7CZSmI/dISiB",
-	"RvTuUkWCXbAtpR231234tFT0pQ8JJeu5TCpVI9dC1id65RNqt/V1Eyq+7I0kl3O5Ju9ZJG+xE/v2u8Kc",
-	"uiCX6N6hsfySy0DcWhTUWy6YJveWc8+AzY9JSvZtNU5b29Ox2bVkf0xCeDjcqX9sT+vlYirbvlA/G24L",
-	"SbV435qmovY+rn+leTzcGXjZ9tayH9M0krRTMUSo29yfbdp8TZI604carwU//3oEOMZyQc77AfkJ/3zU",
-	"D8gT/PNhPyBP8c+zfkCeQ7+kta86X3SCzk+doPOkE3SedoLO86Ky/FPdodqWJGF6JTxQJOG3TDBVVypn",
-	"kMoqNVLyxuL6FIIOLL1lORi5P3t5U5yuvNmd7Ykvr6M/ruspoLw1Xen5+lJGY64X6NVw2Zg7z7RFtWQi",
-	"ZiLidYaaDYrsDEgUE1NAXVoYxXBrEQA85cIDqQUc2w248j5/NH/pji1j9rZwi94YUCjsnGHb52IGRUDC",
-	"Qp+LPBOfvGcxeCfHgAYpBRt5hVFYkqRJjMDqKYo5lTvsMIkB0qf08slB6C28XOYFzOL3YNnJSkFntcz4",
-	"gl2iK7BKDvNFc+QMKVIKtR+f9fu901ZJM7fbCrzATVIt88I0iQkXtGwq3DbUctUfmfztZTrk7X86jj+L",
-	"PFd33F4CpuZ7KDFrUP6pcL08XfekMtQLeJk/LON6NbyQypOjPKcpNyVunuPajGVzYFO2TKithDNO7XIK",
-	"Wn3CT9CJOU1qE+cR/wa+LM4JMc5oTGhBws3mSde4vzpBh65insm0O1kJjDPnhXRF7q082KgZNaYPFQue",
-	"A3vI7IQfqD3rx18aQO3WFeSWhkF5k/3JNzOW96Zac9yzIXcyGeaab6/qLSqQCjKsjfVreSwgIfiDQq/t",
-	"geExui+HzebJx5Y1236uKoAplLbyMCArwX9bMb99j4M0aa9s87bz8OGsAizY9ew7i7xuGia1LRHfI9vV",
-	"m1AVtmy3it98HZYGx8cCEi5XkwQaJIVEpiSMUzrNsHRQbwn7rBeMgXU8sCXrzf28ybJtmAreG6Djgtuh",
-	"Wn1rJ7t3qlFdRVyRJR1Am7s+LFC9PU61Z9cDba4/twbWmSxpmhXa+O3vbTT7PyJUj0YXDHTs1LQQMVUs",
-	"WDxOsznhwpxngKo1npuxCGfz5JWLzeIOg0T8pf+pp8cIH5NQ/yR0Ri0M4Bm0pRhpYcBtNa21913K8goH",
-	"7DzIRCHEY7oDQEYFhl3nDl23eI2YJ2u8XlTVv33jvRvySmGziuxs+qYB77TztQZ+nb15eR33gLqhtkTR",
-	"ctxCaOJCk3owD9ekiqUv5CqtCxqbzIcy1uKc3jLTPY3FrgvOY4KwC1bIY109Jp9MU1bKnej322an/iTj",
-	"zU+brKl0E3qQQk6PB7Hs6+WIUo2Xu+vg6k0Em7u2Tb0sVMhty7wsA6QTh4+e0ZkKCtVBKBaxwCFw3iiF",
-	"FXIqGAuLd+tq/nmK9XEK6+eULaBTeQWdCshyLoWVkOoQ8jicLibTsbBT05tqWwmVzim0VGi9V9DP4R1L",
-	"m7USRx8jrX0lxZTx2qtRpnkOhps28J9M4l5lkm3n6DopvGMpalFbZun5tQW769Rapuqj6f+Opa+xC1kV",
-	"Scr2dyofyAW9YYWeVjRKpVL66IOZfsM26g7Hr4KqUp5hUBEipRPbRPB6ZqmVdo23wEURx+tArSZdQ5RD",
-	"ANQFz6BHqruh6OZ4LPoui+PtILqDPUEkCpfgLiguo+DKF3w2f8VuWXI3tDLe9k0FwPy2CU57qKjeC5sR",
-	"dp/KtcjkWpCnTGQ0qQ9ILNjvUux+y8uLNxeY/vR7pc7qYsFSHtGjJ3Me0Zmsd4zE+7ELIEB6eZb3wjUN",
-	"WmlBmXKwwYYwRXDvfB3bTpy56fbMNyxR3F56EHfLhWnKpoC41CMvrVct4SoLLG6FNuASRm8xN5HIVXY4",
-	"FgtGhbL9ugKipIH3gbEFg7J/THWVGaEGR83LuNJvIDhIYafmFFxxgtXBUrrLeCdzuSfbI0cUqu2/NiJ0",
-	"uPBmlFclt5hPTRnyHnPzCqBbzwxqYFvMzCuK3HdGWGbbYkagFu2cCjz1/TYMFLA3qH/tnIsy3X2MvtZ6",
-	"Vu/yl7Sak9Uld05IQk+UleDZhuQaqI0EOBW0/URt14YWs1QL9UQulgnHxjE7Iu+vL72HAdMDlOHdJMfn",
-	"vh8DAPTHrlnoh0opEIKtuwmjIMsNxMfWRIid87BGwc7JsAXlWD5j4rW5QfH9yAR2zs6pwVPfaxJft1yF",
-	"u7Gui3a3S47/hk4XbgyEk+bKQUm3Wr3Tm/9twa4/f3+w69dFQLG6SKcJi5stLKEXgzzWK5WChS5IZ8tq",
-	"ChnFqGVB2NuPg2NkvOBvssHyyhl+3YQhUKxyyOFMMs7SwLZzg6IeZTag5OnJu5FshY0xj30NOonzMW3l",
-	"MXwKzq9Jbtv2+Ifazgx2cu6ldrTaDfUivrW0MqHIPDqqyTKTqVxl+vKq0ib/rial3n2HOiagllbLrIet",
-	"7Ps5o8uLJJFRgy8LPgYXSAJHH9qq0aXVoIvQc8ePHp31H7XyWamN2vVGQyo5ySgXPtak6YctZkRtVIbd",
-	"CPJMldPB2emjctlb7SxKW14ihTfHwN+POgZ4w9YeGtI+ZVDWP5hJ0wxHGwam3U6VLVq3pgrK/aJs4Elb",
-	"G9v6Vi3oZwdAZbACmwGpyhnOenYN5PEdJnclEI1jH/C/emi+zW1BDgCMKffXAGxpG1+GjyuKoFH97vl1",
-	"F8qnGuBF79394G3ccOfGbXNOXIiSQ8JUhVg8n5JHInxMwg9XT0xcVS54VmnoVPVheJM9O9mPyWp9CrVM",
-	"50Jtzc66q2JIbiFjlhSBkINCzrhmGwuJyKM5CdH16lyJoRbsYxGa520JYYit7dHlj8En656tNe610cCy",
-	"HegoXtfRlO0ANge3BDhfuzlIJ3gpIirA4Q7tyfA+UXLBsKsyJGIqN8udgfHI8820goQrO3XqkbCreSLF",
-	"3GTje+lt8yLee3OFHUkc3pyLiRx3wf/PWbl1Bsf2NI2aAWvtCE21PLFClEPYcF5qEuy2ZeDg+v08HPcC",
-	"l4ejb/oS6vDOpBqoymqKxVXqH4vdryDo03o3oMxyD1xVLysBk7D3yOtojaBcIKSL/Si6AbNpwhIpZlAS",
-	"cmA7faqlzEiUSMHU4R37i3y/LI9UymxLmQJ1tSXW+qGCsM/LhEc8I0xkmFQPmR0lYVEglCtBKcMBbSkW",
-	"VSzLbBOaNnXkl/b5bbmctVkq95OJ4u0FIjK15/TLjC1rW47ZOqd6VdRQ3nh6VZ684ae8tJrAlanDqJnD",
-	"1nRMb80OYx5ysBrl/vEdE28qiTZ2twO/Gsym36CQqpfIW3r1XHhVQs3NeiBfpnjrl5v1VGV1czqJ1m8A",
-	"uxNQ6rlS5dzZTiFcYYP25khdvr6EXAx0fhKfLJWzvqM6qlIPdTz4tjYqtuqqRMp7rX9pqkXZkkGDLsH3",
-	"bFrHAKZsGCJUDDKcpd+Vw0AbQwXn/WETa7vwWtGkHtRnS9W8/krznJkWZIgj0HLBPWVjUx10tXbyKAAe",
-	"KajKMTibNhvJh93s5B5kE6Us9g2BOMe1SeH2Epk+lRfZ2LSZpkw0KTKxUZcjuQRXDAD1sryukGIg4oFy",
-	"9nV76paxhTWpgyY85rfTqWl8XuaahQQ1IJywqUwZ3i10mrE0hEJvrzINa9HqshEM4saWamnzBMG3QBbK",
-	"tFy6ftYu3URL55rrsWb+YJY1LMDLooMf7qQvvDZwS60jsh/O2teHUQyhlY2zmvOqniIY13YL0J1+BYAd",
-	"xj/GlX3PZGNBvVqlNTerczjeA4WadLPt9DyVIiMxU/UQuI54TW8IyBIEHJ0kGy2QnvUGZycQDC2+538G",
-	"p6en/UH//Lxf2w5HLdR2yhkCRRRpp2+r/cFEzXpqmcXKlD05RdQGNz2kcBfZbCfg7QgtRfyd0ee99+zA",
-	"n2+6THBlO0fHx7xO9L75/90icC0w8d8hwkCtO+398yfk/OT0oYMhcM6fqukMFXBNXbzAiEmlxXrVF06E",
-	"2M1R6W4ZVPKAR8Rm31QSr0ztVgPxaTZ3BU3WFwvl6lCqFxTKwwtP20xX4F6Yw1i4XG/VIxf4NAy2oBkg",
-	"pAhpvftSQLqNVifztPNsnmeLq0PoQjFnY+Hgv1K69rpaQSXILUtJypaQZjQioV1saH4s6j1cnaPbwZGL",
-	"ddZTLc+WV/WdcuABXApE11SASI+4NZmBWLCr27eNZiFdvw50ADerUbPGr0EyABi/ce+Ef+uahM7uy6ch",
-	"SZlaSqGYTcy3AJaJLCUHdB5Oj6NzOmDDyUl8Ej1i59M+HUyG0XF8wk6nZ/19izleXF29c5XxZYCok5bp",
-	"qw2gABdEzaHqCNvDWY61aqs5p4/z7oB5rX7TiTNE8zcdT0htamBtv4SX0I94yk1ue2U2oQVdL2RAxuz2",
-	"yDyijsarfv84UslqBn+xsB61vXmAfPpdGxF2ZF6lvD7/ELoofUiT+mNggGNtUEXqE0m9YlIQISlYNGYo",
-	"NG6gTACEx5zP9M2NkdjWK+IRBru3z78k3uHbHBzA2fX5aaqT/hVY0GZccAP6KlgJ8BXcdU21q4gMOPcw",
-	"4TeAB1+HXpMkddWxHrJvWUkenA7b1RmgENs6eAHxHPkfIpErQQ60uVrAfgaYNAQyO3xMqHUykFSusfQn",
-	"kmKa8AjEpClKvgP8MVJ4S62ld+WgRQcQIIUNwxb4NGW05x4OK8nHBnoy4aoWh21BPzfBL6tErk0LKrxo",
-	"S0iw27GVh4Pew1Y1zAtGGxGg9XcY9IMAmIehu+3Vg5bV08vTfvOLY+69+g7rH/QG7SZxfto0ifNTrVs4",
-	"qN3GiTxADO/t8znunbecz3njfM7vcT6Peu36QgAs8laEcFu64Yky7EsBJQhktdzBqMNH/d5Jq7msdwEo",
-	"V9GSQXCW0JIhfaoWMfkegJKNZAmM1HUSMqekO3JuQfYoWG60XGDFQ931UsWF2FJ8WIfSgLol2r+I84CA",
-	"EKpHoEQAP4slQzlrWg9jSTJ2ZTUD5sCV5CD8+cWrp9fvL66eXb96+frl1fX7Z09fXl5fvXz97O2Hq/Aw",
-	"KCBDeIARmoHkWoyFlwyF3bYNRMNjrM/OVqmAmJWZsiJKoje2sAZTrFwTSJ/SJJnQ6KauCYDesWIDDofc",
-	"Y6ZoZmc7JhgaGXxnfHdgrmye+fjs+3ZOkHXQM2Gq3xci6CjOLMVQPzf7FRA1pynWE6Fu6lqJkBAn37UU",
-	"CEf4m7HgEJiZ8tkKfgqxWH9JedpkBIcdBTMkENRQy+7nGHrq4Uvd28ORtucsroj32sdoB5WHko41imgh",
-	"QAkHb+HWlANeFPy59umaytmYq1ff3HKnGE6sX2CpLc9xu+sJJvh+d28cn/vzpjg+gED5sO4951YOMGDc",
-	"wDtltbKL+Rky2/Eg8k7iXGD/SpnW1cfdrTXz/bRG/pZo/veERWhuGuyN/c/oH7wXQMN3BVuoRVgYtsTh",
-	"B5/i1WbJag0etkTtwmQh6AFMw1esxU2dVHVJmGhC6AmOrv733TMMZpgB8JNSsQU8asJdkT5qe2BOtgpV",
-	"m6B0Qy/k2sO8Shoa6EJA1eHfZzSRs5XnuLYez4aAx3fCXHVPVf0/XjSYOrxH5WLDpQRGMu68wXoX2E99",
-	"CMcdbwz8OV7FNXiPQAZo50lbIZvuwopd24RfoPqUV/Cy/yngsTzeul1lydgIZAoIZc39a/KFwoMjEn58",
-	"HhbOd0DCV2+fhDtzIMMnV38LG5CnSmfv4/PCabOayMfnnaDz6u2TTtB5cvU374g0Y7/eCaYV3ZJbMr2B",
-	"HjHLWGRsYyn0tV+pHhaQ83PL6riyJoXKC6h2i7i80nuuFQ//q+FYa87IvxCftU4eb4cltTzgw5Lm07an",
-	"pklI15eGObxhJ6Eb8Fe8Xvn1DS0shrbNrlrPpWKu8Jkppi2VUkiqHvAuaKo2wz5PesgA02VRvKJYaRUh",
-	"gdtq19VYXq8du46yxYLOb6pAr8+PGjkrXeuWdLmEwL5cZl198CC/ynUQYyLWKv5YQHq+kddQ0AeBM2DR",
-	"Q1stWR8xBSurHP0ssQPM4RJeZuMTWwCQKnP3p1pVbZtSEehymWyuZFNamlmUcvV/iB3oShSACiZbJElK",
-	"flr4so4P6SqTFzDtt8vs7Sprv0B/g1qtjwlN8R2YiVX2IJBi1OoNEpbwugnf/ao0a39J1V4fG3J59fad",
-	"5jG5BNiDBjx2LhRLs4tpxtKntK7OGb6COAa48GK6URViwnQgAGShAqpgdMfton+qFdtelVm0mRg7UT/q",
-	"ynWbaz21SmfLOqkt4IROMwbzmRzwjKx5kpCZxMj/YZBjJcO3C7pxX0L3SjUWKVc3G/0kADmTg7VMszmk",
-	"Y3AxK0GxNoMke0at+66y6ZAiXGsRmPavEExwlhgJb7iIQ6JYAgAcWEZjNDXb3wvw5UBXVazG/KdK8Zlo",
-	"k7t8gU9iZQpK6jY/e+IeNjUtNMpa/g4e/Rp0YkyN3PWLp2+eojhIZZK0aU6mf/QsfxpshWbYjUJ3EGQx",
-	"lsQEgVZcm5BWd6nXhqRGyZ1JmrSZ+s/6ua/YxegKGqE0xBrgO8z1BwbC/knw7wOopVqmDJs96mWFerwQ",
-	"GvMctu1KwLe0QTBJEVVkzlqPwt0bS8F6YslUj4R4XEJMo4Hr2Z4gsB6FJBM2p7dcrlKn1iowiR6PRWhu",
-	"dPNzPY+SN8K69vVjRQGQ498L6YlJbJ7a8Y9O0IEuO3kXKuRbgHJ2f2Z0dk3j2PyVsoW8BSeh5p9r5LxS",
-	"Fm/+qZf81slPXmBO/LXJEV6zyVwCRjSwHR62oAPZn9fghr8243k2RP4SpGrH+XiKoi6nxrZmKbv43N67",
-	"W31+htPaN/y/lKm2bxkEyllMNnJVN0+fii3m+tZ7HODK19sKb1SlhxTPDI6skrZnlObCBHqRglow3VEj",
-	"58ExmddAFig4IfbT+PMU+jpL3Db92lXchd3BtsKk6G/0QaMzQ5c4hh4zyO8V2JQ2WCmVIpvaHCGwvlAu",
-	"wCkvbIhaYp1bmXHUotY9Bge8BYd81M99zQ9em5+YR2sNX5PNDvOpNbPyq7uhEgK9digWlFGW8arLZI7H",
-	"UspjZ+mMNYDbXpiWV3g/et2O9FgBBKoYhWQsXlYJv3yxbbFwOiy+zuTXr7WJUkorow0chZiaOb977LNS",
-	"6fU0lSKDzOq7e4Ht+5to/sRXkipZrLbZmhFbtmlZQDKmTNQUzPTA1gFAhv4qkwua8Yi8kcK2G9ynd17e",
-	"pJDlQOjwHsyCgpg+TKC1kMB2fDuptbUrm6/u1bVlAyiHAFR6LRaMxmWZ1HZPKhJBLtuoCtbSN2ONSIgv",
-	"CwNt9wpTQIgvLFm+7grc7pySy8Yla321ukUQpo9lV8isG3OVrdIJkYIchGjmhod6SnI6BY9aNKdCsKTm",
-	"gNpvGnRZ860LZSJkHk2ScthksWd3LpxlI8J8Vr+8HFBeTqf7x07NS5sI/axgEVS75sZxN5N5Lb+7ebrT",
-	"VC7yz+sZjSZJHYor3FwFYQoVJUWversOixOasksk+JYi8Bm9ZfXzzvtR2n4QODmjX7SbRF4QqLa1xKqE",
-	"C4s04AZelWD/VpxJTYn63fvDNVTub5PUPxt7qyx3tEKMZVCPC4v4dbVYKgIpQl66/qLOum5WO2w+MowP",
-	"w8PrtBYBzvJSXA7tgPpY7s4ekWZL4FW5Yy9DzetOnSO3ahuNfrILQeQqm0BnPgc8VxDANZeZjDdNmY4w",
-	"wgNV9RTWKfckkzHdkC5ZU+yTPkvphFCBvQ0zvmD//zriGklZI9DUAppiA5ae/iOiCfz3VvLIfbie00zR",
-	"5VL/rWTEaYJXSspuOVuHrTRLfTqa+741+4PbwOrC2DtLyQgV4GPXNw7kMWHicw20xK5isnm2SGoZAyj2",
-	"QJEXV69fAb57cVxMxV9iHv5lxpOEzOlyucEgrsAdpkQlMuvhs0fm4drshxUy7LaJmGdKYddd5qKtoK3t",
-	"bW8Gd2CLBNAjfH1YQIUaRFHLxZfZMrmeyiSR69Wy9s0pFQqNGZps94Ub1BDslIyCwB5HIUV3QdMblrW8",
-	"GUqCwR6XJtnwtmhON6l6qFzlKh9eFIV6vvrbOGEzGjUIjJgtU4aoa0/gPUfYiId4kzLmYLs7cT8d05t8",
-	"Qc802mVB48T1lsQD/qS2strU9L3cUblYZxHtqEuHGsHmLqd0Vj8ofHMt2HrfQiUTHXYUVCxTXjBKLplA",
-	"Eq0rNQP6u2/Rxz8aC74MlrlSRU2utnkX2nrNrmPzPQZi8B9w2Rdv/HYll4meUp3yHa9S2sYv/9Q+15gw",
-	"69i4OMeRKTIJCCV4Qot5DgEmGiabwF9oQHo9H6nAYJ7rAcyf3hDO+Wi+guFKnlOTwnCdcHEDzdEpT67h",
-	"V/CDaJWmGGGp9Uo2AfVLV/m/1SuGTxnUN7nK9iF2noe/FaiFL9hHfLI2S7SRgXOXUrOfB8vbIRdIrkwB",
-	"2Yurq3f7qF6FPiwK9t1z+SiyEuzzkopKH4UvY9yrcWc09nw98NnXr+NOraMHayW31TWaJ1wxVqtTZIj1",
-	"ArsF1RymBcvmMt7yWnyguMJ3by9r0Z1WdfV8eqQP71+BTlUmlS3F03NUPfN5L5KLIwMZvV3M6ffVs4lM",
-	"WezB/pcZxQfOxh4/Xk5XbcvC7w9QVyiLduXpn7sz2TUL/FVJ0XtP116oAA9+K8iH/E35C7CUg9tqOa3f",
-	"4yNhDuRn00fGoqFJAeZcs5hQVWhY0AoBsIxaYgVZZU+veJP2nqNVLxMqoBBE36dlJOu8EtQI6GnKGG43",
-	"fJixdJlyVWosit9WON0TXpU5vWI+kpX+gwttn4pkQ6QgYUw3KiQHlyuhTTWuSP/QQcuFEIwCTEgSMq0o",
-	"HYQvXoxevw4P67rSbhqTIDe4fhTFkASyZCIg5qUTxsWM9EuOMdMUlhatkl8GwTA4Dk6CU99B0ZzvfbYr",
-	"27vqTIu3tCExK4gSqZgKiKFGKU/sfNRvKhZPs92Da9o0jd2vH7vadBWaAem11HKvSUesK4TdDXxWBsHO",
-	"+O0OpE+bqNk++wcQ8C63NPvHPDFzxeZvSFei7GDNimn7qZRZ2+i3ySVumoFJNAYJRNPUIHOZqTyGUsPF",
-	"ShlsiH0h457D8PvANJoXO6gUZ3bmsnxOVaUGuZOls4bgf704L/Qh3V4ygATZLNk34vfkS2sfbK6mxdbm",
-	"fNH1VaPDsH2AsqhMt4RLKIH36odGeOfRKLvO6CwM8n+adkeFj7D3UBiMRYj5CCy9Bt0dLFuZLq7VaoKA",
-	"xuAMg64cxc+8iRfHKXxBQmvOXqOV6c3Gs7Gv0ZLMvx2LwtduwiTkAnx2+Ce4J69NdNb69cxg+p+xiK/N",
-	"omFM3xYBc94kjzgAQdisB1CJh5u4LmgWkGyOHlpVaaC5dSvrwRbwoARWFuaCY4vwNee7whRvQJKoHCE0",
-	"wPyZn1+8eqDy+C5T5CC0LGLSuHu8vKU9R8Ner3fYusmps0RN7nzGVKaa5tF4EHqq8dQhBEFdn4wXRoo6",
-	"9B8tISk0fm91ENlvje56tcVfr+pfCkuu5ELsmwrR0JbUTKqORz7UO/PLrUgJuElE87V8seR/ru3Xoz8t",
-	"9VcxKQmmz1fKbuVNyUBqV3lmWxdezbna0QDV9To1txUC02ROEZrm2OX68ckqnrHsMaEZNhQJS10Sw707",
-	"EeeQijU0euU6xfhUmlO1N+5q3oVSE2VnG0qvjLuZKnZEQ5XA4TcSjljosUeoSovJcP9WGyUu9rGlisxW",
-	"u9oavqhj/KKHoDYt13M/mNxc/E2Dd/qGNThUcIjaIM4TDAZ0rwyWzh7RPzcqPNPSR0OXy8SkLR5ps3o3",
-	"nCbbWAFST8bGamWvcND4GqBSOa8xs0VSftGjuluLzwIuOirsttPrtq6Nw/16fW4Fa7cw7ebQOFzxyvQA",
-	"MMD1ob0Lfvtsnvz1jpDOYd/Tpt0crTatSiZwO4lzDz3+HTn+LZr9372Zv95bvHN4a9DzV/5vvnPl+16Y",
-	"6ts6/z8m1DcoCh2UFd0QiLuvuWLftWrdm0Ft0k27i7lNU9jmE3xv8qWhK6x3tKp16VYiFWRCXq5eYMd9",
-	"Osjalz51GJvtfMBez40v5X5Mbq/aD1fXzKPWq7yr8YZT6V01ZspobC35Hb5mk+ZdX8CIHoYtM6LQVUKz",
-	"jRNyB4oxEs6Yg/oID4tFh7lIJHOqRTM6UhrAV8227VhHGZE33w5cYZUNPtWgM+NFnp8GC1pQ6Qxkay+d",
-	"ZCgTAS8+n9fMk1hZuzHssY3qZbbNuzFWfVltGS3vuliz/MKlXmSlgLDPNMqSjd5wFJgsHhEKAtS6j/Bz",
-	"ckAFYeKWJXKJ99tYhJakNvxtuyQFhJKJNpWKNHdPPKUZRW8EFQQWa4Tj4jAgVIyFUSeM4CYH+di/fArN",
-	"YCAvwoAsk5VqiJ0cOo9HvtVjgXt9EFbph3PSRkJYPcXhYY9AOsCcLhnJGOJLOR1qLOiSplmPfEBvC3S/",
-	"B3vxhi2zwFiN05XSFF6JhN8wvHD80CWHfGtnqZh2OZMNYnRZR6LNmkQ/h/7mT5dv3zhsXio2pkojIxEV",
-	"+sWrih/ni9/g6JcvnWutdBTUErzS665oeyMXbkZzEf7ypbNgGc2DtXdNfHNKxY6ymIUCrs9blvziHA6+",
-	"q+rrp6+fvmppE7sTq8+jd5RfldSgraqM3uAcyghblALAIzUj2GYet1DXzjMnK73kededdUeJthmySU91",
-	"rzzQFv91r9cLS1Vy+uP5w5vh4mR5lg7VcXZ6+3A9/HxSWyWNEmK7ZuFeCb1DaAm8t6RQHO9nsPxT0J+g",
-	"qcPOzqRmlZfwcGsQJs0bPhATcgjNeaMBmens4TchM9XhHiDX2OU2QgEVdn2barW7IzGt7Yy2Vwtir59a",
-	"uY1xuzSKxh5q/4QexN+loXCl1dRWunUT6HZpW/LU1gfI9etVkvFlwramP9oopRR5rrm2lub01nQxpomX",
-	"RciZMvmSAOXRWFHbmL4IM3vPnoks3TIbWpgLJAMU7Z0qoEAjEMUqk69penOh3jMat2vICF1+DUDFgqY3",
-	"NhHvlqXK9RPSF3e7NUOLtpavJhGAladyQShRgi7VXGYBSVnEl9iYxdyhtV6Hxilgbqepd3qeyoW+C+sr",
-	"/+2sXAw8YZoXiuQHFAitYcPRsI7H3fNQmVy+Fe8NJH0LBgBAwWWycQUkWofMGwnvx3xZIU2kbTbctlar",
-	"oYvKkdA4yEPIT4QGrNhJQ28axuMPCjkwpSs8L5beLlEKJyhoPuoVYm/jgso5qQopQOOIVinPNpeaSiZf",
-	"j9GUpRcrRLTFfz23V9xsHl/bVsidst0S6h/JlP8ObDwiP8Fvif6NVnDQBqDQERm2O3z39vKKHN0OjuiS",
-	"d7XuHVrdn8YLLkgkFwsq4EzCNmL3ID1oTtN5li07X79+NRgZJqHM1AAabdT3uRG1ApJ2TDZdM1q9ffBr",
-	"eZ2F4dC+L7Qs/vnFq0Ov8SObcsFNj38X+AGw1fz0iRg+GQtXf61H8RsfH3odzwIDzaspNefaVt4gGj1a",
-	"ONpAmzERGcAtg1UyFoBHYpD99X82DsHeYNjxrDcWY/Ff/0X0TjKRGQ/+WCDwU3h0Owg9ZHbAu/KaYxML",
-	"/7CDE3oEgnWQ02PtUv1dSJQkikUpy4jSZhBLoRsuJvAnjN6wWN9r0KjENNbWlo8gUkSskN9nrrTHmFhn",
-	"256AW0FhppiWdXOq5nosg3IfWBQmLBaAcCG8Z8YyRcKT/iC0BHoGqNKWMADYAhl9WzrLaF3fi4qYr//n",
-	"VwVGLMopEpqmNeFhbyxCzeMGP0JlWkUhH96/JEuW1jSicN0QQte5ZUvvkLEoNQ8xJHqgsI0I+Wu5UQq0",
-	"KUe+ldOp6Z5lwssCsh/y3iuaTO8LJjJJGbSdswTG8FFA2Gfov1zbKhXcr23bOVsDGxMmqVNmXCYPOua0",
-	"UZoy5zjpjcUbaQobQTMB4WHMwzcfXpFoTlMa6d8ffPiffr/fPxwRihnLpiou1RwSEGp6R0CTBG3We411",
-	"yFwmQC6tk1mE7PCk3w9tXTuQFcoTkKIHJXoeBg7ibixcMwcmZlyPmPAbptnYeiU4onbDYUk29lgok2oM",
-	"Ww6OB+ATzbPuSI8FOHV4Hiiz7qZR7qOAkvMDSrKU8gRa/idUzQPs95qlVNPA9o1QbIYZ/bHM9DmcmdYB",
-	"iLgMVTlMRDJmMY7C1KFPoRN074Qn/VPrQ7pIwHuFrc318uCEm6Vp8xalnOXr/BQatBVsPITf0WzeI5ZR",
-	"bf53QlPAj51TQc5OyJ/5T2NhcLjDk+NBqJdeOduZlIcgGy5IeNo/DslBeIkn6oOgt5Qnpuo6T+Czm5V3",
-	"vJwwu23C3Akm68jW2I7Qp+T2v4QSbnDByUFon+iu/JeXwN+5zVbQ+0TVWAD+l7uh0J+spe9BKG9Zmkga",
-	"szg8dD5A609IqSBLqpCkMaMxVJ/JKXC7WeVYHIT2B11T8RAe9shL/YY01QIifM+ydNMFODInZp86UaDJ",
-	"gSnGY/Gx0GbdeXr1I2b6ca5Q5tIEIMREDEchkzKx/tOS93Qs8GOsSil4NWHt/vX/oMYjXeulPNTn006l",
-	"6Bq0Dj+QWjnvD4eG4yvOQigDcyIYxJBxcyLHjTH7TOH17+0C7GYkVYYI9lh3wX/XHHMyOA4DMuiT1/wn",
-	"r0mh4Zm8DBthTcciv9QGQb/f93+SXykQQjNAqE66Hwz65V889prvQynJWDBuTJaVyEpEOQiBD7r66mDA",
-	"kj46CHznttm4YpA8FtJGTseC1qXtH2R0pgKCCYMOoUvEJqEqcOiiKrDYIDaJ0HW24OlYYEc8aPW7gLKz",
-	"9JZt9MNzTQmMMWo5l+o9WAmsZJeaMkgaQzJHkpxUwVggEco0IBO2kSI+7BHAebNnU19pGb1hLm+mfEap",
-	"442DYZ+osShvJBV+TwBIblJwA+K884BpLjgyUMcemykRs5Ugpq2kAoQwkJMo1P2zj7Lbgy0ywSCZ2jQi",
-	"p6WaV47FhSePuNI3cu7OMHWwoOzpicKp4FkuKiy/lhFUR4SqGy5mYwHOCQhTU0FWwoplzNtzTTFs76LY",
-	"d+8O+31tSqYMowiAX3HoV+tSIth6LPSG66cHWlSgVulGKfjotCa4cT07nPqP2o8+4BNGcsRerSvZ1D9L",
-	"Nnvh8ViNxSUTcVlJPBiAr3P4KFd/UBe76P6d0O7vpN89Jz1yTUakGx7qZyOZpgyKkWku8p30KuqWj/Og",
-	"faEn4YwJrYUwzOc2NHC97uw1kdso7+iMC6O1vNK6qdNiFPI8nhG7nGG/H1jWJqd9x91ySX9bMec+DMzn",
-	"mk/HIvwyRoffuDMiv/R6vU8BGXuuP/3xuAMw3V/DHgnzb0Btb3I6mhW8XWsLZ86XyMAmHU8x30QxUQu5",
-	"SiOwe4yzyKu7cR2xi2qTDRNq5RDZCxzaTg9in7lytHzvGtQ4m6bUgKti63FT8sNiMEjMhAJCo1QqAIEp",
-	"ZWM+UGNxA3JwgkvLOEt75GotTcKfSRMc5YmAemBsAEwOmOEH5F3jS8A2jTdsc4is7oTQErTuVUoOQLV2",
-	"R8naDe5iRkTakjFBaJStaJJsnMh7jNeea/Bh3m/OO4aVysc80DSapozB5Y9rfKAKNTHuhh8LzCZzKnzm",
-	"9wnSnKOgGxvQAuWQXp6+OS0E9hS784GNmdeLa44cCzMsbPc/8Ll/5GQ+sgP/I5fiR0i+f4zFP7rdrvuf",
-	"/jm0DvwHGfbJP7TGAJ8tUwn/6tv/1x/mNV/kH+TUfgdfWi5z5xvQZZt2N1cS/9Z1jZe68P+QPe9/+p4t",
-	"KEcsVmpEm/edYlogfBD8M+rKXBDTQ+bQ9Zi3dBkL3DPftDKdEvELXzE514qJFl9dcyrCw5q7jRy4tyG/",
-	"khDby4a26MaGh90bYufWSPXsISPKb974wL4eMDgNocYizFtAasH08zP0tC1YaOoJFZnIbG6P3gOt0NSn",
-	"5yorJJ7IxTJlSoHEvci3Tl9PGUmYFm8DbS+hWzSbp0xpy9e0dfWuAWxT9fPfX767fv3yzfVP/3v17DI8",
-	"tIAgYzH7nS+7kXkdNLQFStok1mfaYgRobv1gGBho4oRjOx2pGAkvoogt80f1kdYfKBy8Ry4X0KDWrUKh",
-	"4Gc1XGkGLopPHA4mEIAmhzNfiXzaPt94RdOZy6nVzPlGdj26auNSGNfCIaHJWl/1IBqpKA7u5hgghBfM",
-	"0Yaw0aDQaglMEIC+cG85lmmThE9Smm56blNZrKWEoQWw0YaEf6XpZkTKpAR+KLl3FlD0iA5Ab5Jb940c",
-	"gKltDCFF1Dzl4mYs6AQhsMVUJrHJ4ABbxej2RQEXM+992pqBvljGR4MNfcU0Ab1CW6ljwf1zOzgOHxcf",
-	"xu1F0QPEKzhsrHpgMg+dcokL09r54NRZrz+lcq3NhIqw88SZn5jdfQsuZjUiQirBp1OtOf6t+zylC++7",
-	"p8/e/C9IvfdsytKUpd13MuHRRv+qm5rPUPjRnPaXxtNvHg7JwTJZaTlxmaU8yrpXKRVK74N7EvSWmC0T",
-	"ubFdStGnZGv9Lw975Im+7Lsy5TMOfUsSZUNdE1z8WOjDATEN649ypjn+zKTkuBeBoxEUXBQTT96+v7x+",
-	"+/7lzy/fXIaYEpPwiJlok3Hxv0vlMuUso+nG63RRdNVfvHvZCTq3NqO5M+gd9/qmdkfQJe+MOse9fu+4",
-	"E3S0qQ3RkKO5a+5Xi4x8YZlD6/mG3b+MTboNaofyRiuHWkFPSo1kNT0VwiaAJ2TOohvNfmMRsyUTMRPR",
-	"xnBzImlMJjTRdhg2yQd5bcCWE37LhB5ymcoJ65E3ktCCBx/J5lS6l7GmDctM58Kg406+XuGw33eF+SZN",
-	"rpzNP/pi41wIkwhoEa6GwCUbAdroVxO9obtCdGY28Isa9BlDNe5aErqLGtL7TnHWdS9wqzt6qTUSQRNw",
-	"3xciYJ3RL5+8Li+dV5aksCsdCzz7S8fM8pP+seGOI7zDMSJcyybvuJiVOvHq82lvYtthwokmY5W67sI8",
-	"M43vPP7R+rTXrXEmU7nKuMB0NFNK6vLyrY27WhrgFdQrmvtTjsUBNqQDpchrMvjAdmE0+k1tD0vTAE/b",
-	"K+Z85MY+RmTowgj1vErAuTWLPS/hBBhXJBwZ5PmU0ZjnTK+luGmnWLqo0eUAMW9waRqTPG/sbA3QQr9L",
-	"r2pEn6ex2ONAPbXscN8Hy5II+x/NuICo8m8Jh3KkJO+j2O+dDFGuPXGtnVVnNNATcr0MTTKdadioWdex",
-	"EBZQzRldXiSJjH7aZPqzR8ePHp31HwUdtVHmo+Hp4Oz00fAE0pddR9RSo8++xQey7/JKBDqAGo5seYm6",
-	"cWd0fNbv9059WX2LrWr2liZuK2qkCl7Kuah1Z+/O8kT/6njPLbZ7+tRUpm/f7KVU2Sxlqrjdw36/3xvU",
-	"bHi/sOGQRvFP2fHBo+Pypvs9QsttP0/7vWG116adrmMVL5rxr+KZqy3xF1NBhOorNXYlNASBeNpaBGQl",
-	"3HZowaoywOyBvBEPoMizGJtmbJ4+gkfhSS/OpCe+5Wp77yQn3G0olb1jgLeZarrzuOH5o3gCDclU4633",
-	"3lxvBeme95onSykTcoDAKRw0moBwCLMAVBjYyGjegBPHb84/FgfZXr3iHfZbsSd8eBjkvW/y58FKcOA8",
-	"1Sb/3u3htDlsNoyhFeg1Db9dMCryaORpP5sHYwGdzfVnpZbi1f7YcopxDAm+oXJ37YMQaIJ5TZAy8FxT",
-	"R5sWWuvWC7RGGAwKEQCYGjg/wOVk2ggzQ16TA63K24ZRVgkBywUzxY9om5mABuJ+F1WFHnlj/YaY0pM7",
-	"LYwfEeLKY+PVvGEb39w6Dhuu2aeTS2C8b75fJyu1KQjdOkGr2RTyX2NTq8jFBy2WB5Dq+zJO2JNEKq39",
-	"9d0nV3zhPh3Cp6/4FHDqis++rVzR/RoxfoKNASBzGn6p/2UR4eC+/xp09P5BtugvX0zz89HgdNh3HdCh",
-	"9TV2Rx+50uWeCSC4Xuej4aD30LVIHw20SMXu6NjS3/Trh3b6plc+tLJ3feptP3kLUjfo67vCTen80eAk",
-	"n9LAn9KSX9+wjep5mhbL53XSO86nBfeFmVa/N3jk5tXvnQzcxPp6km5ig/OzYe9RaWKfkG6bj/6H7S8M",
-	"y4hNNouUiemryzz3ki/IiGJM6CM4pWnpGqj4OndeBvZxfPpr0Kl1jLYeJv9FZagtEIc1wwDUoSbRSX+w",
-	"W6n6ALq2TKFoDH50vPtHz2U64XHMIC30ZHi++xdXUr6mYmMxCr5Z59v+q2o2SNn8LKZe/vLpa+HSfmoF",
-	"MVyampeQizRvcZXxyL+v37pImLmzbwdH9sTrqWrhtgXEIozzrCroCddcjmZqDMtJWoeu6n4stHzB0ia/",
-	"uoB8BF+JvY1fxmFQLFOBSqpIprGFjaCZF7Mfi0LiI/XnSPOkEiF9TD4X8XU3YgWncCwsUCFMEA3AysSg",
-	"t44NF9i4HU2kYAHJFTwT5uIYeL3A7qWlykYVFHJp8pCpto/1dXjgh6+DSow6yFNGD5Fk2SoVzvMKXikI",
-	"gxQiU48x6lzMRxv2B6GfpYJXfl2Wiiu5M9EQ8BwEpTQNqmzAHIcwTnyXyaJ1LIvFVkACPQj/u2fn0MuL",
-	"CPufelg+WEwXsWa6e9AG6fJ0EZF3ZVChzdJyQC2O9jbeNqNafymhG1YCi4/BBQHQ25irge6G3li4iisT",
-	"wuEKEbpXy8ALcQGbriH3y0ylwAiFyFKAzkOM4jaEIN0vFcCaq1UUac2rToEqRTtzdJOfDFTrHgqUnoQr",
-	"ZS1Yr16V7X9k2WIu2Toj/Y/r+JSdTR/OhvNjfvLr6c1Z8nAx3Mc4tftlS9zMxYVD5PUExqvzjYoxsnbT",
-	"lOyTR+/hsRxVovVi3CJWok55utgqEyF1gcWPTa63k3l5CTweij++PjVEfWqPjTWJ8Tt39g1b3/+2XpXr",
-	"UD0pHLvrvrRtvnipRz62KB1s7UYvVuL4+s/Rlsra4inyF12t4PlDauct1N+faOwkz50V+pPdP3ojs+dy",
-	"JfAHgxYa9ju6SSSNr6R8RVNE1DgZnLaZnan0YfFrFnMKEFlgRAzb/Nj4f7TG527UP6YJYuwDQom2Hzw0",
-	"Hs/ysDZE1e44+pKXN3/d4jLEZMoczhKiypCiXlXGHCzIdJUkJprmOtKZihqtaEF9kRcJNhoQ6XaxeJtA",
-	"EQ5ZplxkkGSXSymhTXaTY6UgsdVcLtZv5pJarc0BjbKkmJHw2RW1WUhPaDRnEOxPZTLSb7qFxgdCdiP9",
-	"VTjKE00WdAOxKJOqEEPeCBbz4IgTGt1AfPzltPtGCtZ9TbNobnITsFbpuH8SOt0Y8xsafGkebo8rWFGN",
-	"iDn5I0cvp/rd8GrQi75R46A74KzczYTg899wOe26mUr3T2HrdonVd7ix79kt1k+BJNG7tuuHl8Az8OQf",
-	"83I5RqG/RSGYG3x7m16d+9gN34NDvsr3EGLBc6rNsMMf+/efpRz88W7anyHzs2QC6XsOr7j6+3Zf+X2R",
-	"o42Awdp4WR/FfDptvLGfYHWBhRuGoiSVF4S4nGsYKyQHYSbDgKwU5ldbGJ700Np5EjJKxyI0jhj9k2kq",
-	"F+Fhjzy3w9OUmSpXKPNIVxA09MupVcaWI2ivj2VSckr0m7EqAS9FLH/U8gTGx4R9tg4Dq32Yz+t+kUl8",
-	"fso/A/q36+FhZyWFCcKFrl4kJAdYrUwVDjDHmtTFoekTQhH9X39sgTo8gqL7B5eKmZwO0mJJeYo4Cqul",
-	"icyNxVj8JLN5riwBcP+EYSBT1qlW5CCvzIAqAiySAG+Ms8C9GnWgcySXJp/IOkRzOFb9XW665yVg/muG",
-	"Q0hmFDLrYqEKFivWaSuaDx3DV9h9y80CFSrApshlHupSkRUlwKdV+gnopyfD6Dg+YafTs9nD+ZAf/3py",
-	"c9oJOly/DFzxuSPLcO5Wg3JJMy1ZOqPO/9Wj/0K7v/e755++DIKz/tf/rsGM+HYNSwr2XLNrwU+XQzdN",
-	"8btB0BFsDdFCx7md0QB6R8ADEF7M2AxSSHJvGHzfGXVeCr9nBACrY1cJo5b7OHU0jsm40NbANG7jikBR",
-	"DfDVWI9pS+/M55bX8HkTOHfleUU2hLaqVGS2PdrCdhYtvNn22xjXtFkYd4xyYudnUOSxUC2fG34MlgFG",
-	"+iZS3gCwQERFxJIkPzem/7wr684HMWaPO2VQRaEwsu6jo2hJAMfi49P+4Lijr5dbhtdLZ01Tgb3LbCbs",
-	"B5EXhVVX3Qk66/mmtsWElicMffk4UUMCU3ZygL1eAxJJMeXpAv7ExYKNNJdr/V+z3MOa9a5EwpRyNWt6",
-	"aWsP5rfgKbZfvGnwGOtTooW2Myh+Z+lfvYTffq+PTeD0mXlB1Vx/So+jU/Zwch4Ppyf0LHrE+pNhfDI9",
-	"o4+iATuenMYPp+d0GJ2ws8mjuD8tP9/x8c8gsA2HCOFIIFaPewFnyAOZboJcM6honacdhBXeJn3aOZkh",
-	"hn6ZcwdO0iGquVEc2tjobFDcBLFKkq9GMPzyKehkch8Kn0+BevTRpB8Ppsf0NHrIzh2N+2wwOY5Ppw/p",
-	"eTRkJ5Oz+NG0TwfRMTudPIzPp0PamsL9LRQejPplCj/xKdzgEvxeFH54XEthT+TukLPvGWb4+r2CqCI1",
-	"BxiuPHNqx6Y387hDDlydtr6cSzIMb/6YJSxj9ma092IuP6+czPzJjspdOr/rkmr6rxB8htQI3cDI+fJ5",
-	"1hdAoiTmViktO2qWt0Nwu5vCX6UCGa31KSOh7Ssm0mRmoYaF6MWKpDRiFZl7VpS5ds+txH2ak2CZamMK",
-	"G6mgnNW3YEsacUGm9Fau4GaoLvGxP457EVQN6btJX9r2doTaYNMtvU7M5q3SK5L2Mks1L27IE5okpAvz",
-	"1GQbr/r94Rl573759dPX/T0yT7WB0ZRtyadTljIRMfWfkB/zb2tkD1v94IlT4f+gprkxd0m2ls60+o72",
-	"uAFGa7S+X3GbqVl1k2OxtY/HOfLKshc+rAQmdBgjCHufjIX/mUXDQvStS8DoQvsWHW82Bjsi4TJlU/45",
-	"xCJQrGouwgiAnQw12zxmIuNT9JrfsFoXdcJVlvdh2WrzfQQMBABxziRkv5bMONvMqs5ogyS9ji+5DHH0",
-	"D5PE62uJ/3KDGdJ4AHv3aLNla2nbHTmTzSCq/vJlizbZPzW6Dug3N2xzHZ1UNRcD3f9BbdeXDIWevHRw",
-	"J4BPylARmc3j64cvfhu+Wvz9c04OPR7qNA3T7F9B58fyNBdDcSxPlqe/naUP1TA7Xp3cnpamqYd1k3qb",
-	"xCShy0wuy3O6mBzHz05nL4pzyidw4k1gv1vr3cs/sw3g6jZFEgpn8Me1dW/X1h/vPgHkkmKumcmML1wr",
-	"9iO4VmqzN5/AIVMWYNNovaVbARP2XR2yUdZRyvOFLYcDAMbwhm1CwtVYgNNyZGoteAbd2Xy8KVM4B6NQ",
-	"B7MDQC0VaY6iAOX5NyWeRbwgE2tE1B4n+g1b46Ful0z1DTk3ud/t20U39AEriN93ffrTefT0EXv+cPbi",
-	"jP/p9ObVyeLNsXw3/O39QF31twnSu0n39jR+Yhbs0bkqODXrQl6Qhe+0XAjRD+TMwGB+mp4LaJj9kK/3",
-	"Il//NXk2fzwjAdjXQ0uqF+UlJf/oyw3bmOQY9LzU5cfo87cjPwaUDuKaL0Kq8TJlyrTHmWnpftIfhA6J",
-	"QRCoaIbBYagC+q1NfrGQbDlAlsU9QPB2A8oLob8CSpWfkt0/qS3qwvd598I3Zq+iSn7PAvd76sqF8YZO",
-	"L91XK90iWAOAFfW6oP6QmT/yFe5H3qFU2inv9vWI/FmLw9wZUmhsu7c3xP266BLBYD+0QqEZoaAG9wj0",
-	"FcHqXnbL5UqNhX7kgSpC/O1qO9Lkz3jldZrdjyT2uO180LQmuQcXBJDpnenevJcTYuACLvPklR9HuWXn",
-	"z969Phk+mj+6vZwn7z8O/nxl5e+WGIuRrU/lWmRaA3zKREaTjt/OoXOxYCmP6NGTOY/oTBY6EDbMT9PI",
-	"bzLTYZs/9V/+KvnrXy82b3j/8+vL/ubNX//y+fVTqf+3fv1c8ulf4IjoK6GRNqVx91SYLcWaHA1+C5+8",
-	"qP2HXP/ha9jD1+D3vLYSO5dOzd6GizhWBjY7b1lRaFdRn2KklcTCj7gLTNE4ZvFYQIq1hyg60l+Y1niI",
-	"w+spk+dhj4T29IemAwN0agF3xu+At0wXDNEWjUMXvMPhh6snYbOH4lUesL27jyJG+eSLhpaS8C6Sbj9/",
-	"R95/8l/v8fh/5Z7YX3Y3qeOO/ddUIeN/S9FTfb/qgsp0tIVcP6qe/kmGQosL5YkU04RjC7kf3ph7qluK",
-	"Yw8/veGiK9sYR1/yzJ+tHpmn8PkOj4wbNkcBQV+Kqd5eiRjg/3oEhoMfe4m2FpmUJimj8YbMSo1k6n0q",
-	"OOPCTVYQ6g31GAXZhGP8cBf8cBfcJ5YJppXtPJPBN9QIFiyiStFb86Hof7uO90PRqQqTHwLkhwC55/qo",
-	"3dJjT9dafiCrLseCOlDAUtrhiHTlN6Yh1m6BVfZPUkVw5YDrf+Cg/GtrtULXjgaaLhXrxg575B3UCwFe",
-	"PTYURFhqaEGTd/BJU37LoCIZXFeAocTFSn81tZ17oZsJz9hCG+aKrm3HFlMaMeO3TEDNkamJGpEwzzcN",
-	"vQ6W7rWF9usGH8dWDEEasG1SqzUTbc2DanIYkHDBhU2+Dk0JGbYBAMBCxVIuoZABS8G4yvsVGMDIW2iJ",
-	"GWJ6bzgWZgxE2PFKyOBxLMEKoTw1JAdcRMlK8VuGOdPhSmQ8CckB++w+h25JmPcGlwPodHzR6B9uW+T0",
-	"Z8aWW2nolYyQg3A9TepazeuPfzuJHi6Gn89vjm/PJo/EaTrMHjYkynlZww0FTXrA3QVNwe7VtN5Ebirm",
-	"SnVbeRlM3UI8rum0ve/cD9rNHxjITlOfyAIvcQW8VJyzreapm7FJP28g+8envwDFj+9KbtsHnGbQYsYc",
-	"da5MW8H3z5+Q4+Pj8xL7WBWiP7iCqKUNptblWOojU5i+a56vVRLoDPhtU5+wqbQwpC1mPWwzazjQd5r1",
-	"v18wZ9kcx/mXVvMMbTnPmVfOM+zvVzH1/F9Yz3NSVzG1R2Dp90Jgae8KijZBIq9d9A91/Ic6fo8ONh9H",
-	"M4fzcMjC91AcUVDOg10ApsWepcbHZrpqtlHAnd5cAgUNPJwy28VXrZLM1jZ7ZLAHjYQgM0buu9BX1thY",
-	"QEd3921AoH2eA6wEBUER0DFjFufD2QeKw2F/eN9zKCU5ULJ+VOjMoxS0TkLlNdfKzcIMtewPx8JX4keI",
-	"vWQgCgKkmBaHDsbczqO75jEzbzUqat71eCzsJHp5Y7j92nlCGGVXP08fmzPHMDAu1TlV25FYA5x4EZ/W",
-	"A1sdiya0Vb/b54Rppsth72aUC4vGWgX/HGLH+QvPJ1uGOyU/0E5boZ3eS0A3qUM6regEWnbaLah90n1Z",
-	"KcFsMMTuoBD8QAf9gQ76Ax30BzroD3TQfyE66BvpIPH/8JigTkWx2PDTIuL/VpDQBj+7UbvbhN+97usW",
-	"8X8PjztAeWJbeK3AiBsh18L2fQfpk6uugmljIgPtGf3qeLlAJyiryBKvMeRJ6JrkyRQfcxaFfx/tDOE/",
-	"MeRoG8n3Wh+YJUHt3g/b/4ftf28C4LlMZ4Vo3ANl+c478bkY3BnVh4LUya8syvaImRXDRVrpm7KUZHIs",
-	"DvQUAhIBwAqZcpbEmIQDWrn+JoeEWSmm/2MLdxT0HltA87D0FsAUMrZYQi/hYCyWc8guxeZXAbl8fQkK",
-	"S8KpiNghxO3yOBm0wIBe8+8+XIVWUmVztjDYf2DtQLWtQRcO4cAalEGaKBZawzZl2KWYhIbQ4ahJPkFt",
-	"lxVS2s4uSql6ROCd4mZfcwFWUkKdc4Ld0R9YDdy3EU2uIynUKslyL3wBgQacQLinz2FLMThGM7yfR53X",
-	"b988u3r7/n//P/aurLdtJOv+lfqEBiIBpCzJ8hIb34OTSaMDZGm4k8nDKAhLrJJEmCpqyKIVjeH/Pqh7",
-	"a6NErXbQ3RM9JabI4lLLXercc0xGOB59wwDV1s2qR6CxbNvD+j6v8G93g3/CQDHVsjAizB8wBD7gCLDH",
-	"zOgxB4pp8dqOC3sQR5T508wTwedhyilTj4OMaUArYUadOR0GquWM0p8XQjugkFr93voIKiru7rAj1bIZ",
-	"B1sgHm7iA52IGb9m8BqdVzN6xbFu92iIfhgmZAcr9LQEdFmvd5nS+InOqMtoDDO2MGz2AyGyfEpT1eNk",
-	"mjGevgBOxmmb3ADTDUn5SJKslKSpJp9aGqKW5/ldEyoIn87kAk+fcip0Btp67shxaZ4SiHjREGudR/Ue",
-	"NkBfpqkEFs560odZWWtTDs3Cqe68Eey1Mxy+ZTnYnGxagw9AxFVWzedOwOHg+tEmFY3N39EKPq+FM3PY",
-	"hmrHMOqY8Pnp5WC0tdvH6G7O9ngycVthlU/Z3a0v/x4IW/9txSs1C6jRuSna5A2NJw5SZyRfVjdMIeoz",
-	"tnIgKrC8RJImGmgHVzJMeZngrTaJkK018pmVqm+tnQQK+prq3HVQwi9e/m07lhDutHKXpND0sZ6MthXk",
-	"i8DZZzkdyaiaV/c1+9Yx7pVFBVg1pd/fcTFWw+28HzSmiTB/dv8mAKvDq+V7Bs7EEpryGHgHS5bILA+H",
-	"pWCgeT+epBaedQp/fllHlZ2wzdBONUJvPM0dByLeDKDS+6kbAVm7szX7ZNcb6KgvHg9Viexvqnfo1RMA",
-	"7Fmob7pgFwyWE8A9ug/H4Pd5K/srhrhu3+U5499aANZbSHMuW2gd+lrJXpD93bF4CwJPFQgPBOBENopR",
-	"B6gQhRv9SXGlCQqM2gT/DknYZpGIccoDMizTu4AMac4Hwpp0lCymeU4Xhii3hRrNuBYTXItJM3LSxF8j",
-	"LbeMAsUBmaXlUmztXKMWZMdgR3opoifN6IM99M7CxbJ8ILwfTCdGLfw42lqoUJ9xyWPJmeX1sh/rRUGK",
-	"CZ3xNvmsN4KAHFg5D3xGlGHFpLjhUtdHcg5S14El+R1pWJO/U4/pZVSyAbiReiqd8E6wDkXmVBQ0Vu9z",
-	"peUf3AcfVZ6UJIUV2IPdMkiLt8mN10dJ4ZiDmZHZVj2dMNKMKkYxal3rZ6lQSOQmU5NIqCQZJSKx0hzo",
-	"dKF0d0AqBRvwu4X2WeyTfXjPIazre1K3G1HZgmi3261APWe+Ppc0EE2T+f+Mpg13CQBsVq+Orb5iyul9",
-	"fW7KTBgNFqvMsDr97xXMWSJALi20uvEtA4nTv2BG4V+dr21454gUXBqGEKsIboZCNhpxrJIA/8k6nQMR",
-	"/eIJgve0ILhqVVnvqni5L01Omm4xmvHcCpLD5eqIG1tqqBcwVhifyUlr5VWhwZB/jzlnnEUtIuhUnQ5O",
-	"P9xMDRE1eKb0ezItp9cDgfqLxMkoJf9xJ5vmu6e1RdxLyvpPSpzpJewVepNXD5V9/OUFDlY0KCLzZbWW",
-	"UK5gWQLn527O4PwP6YAH7qaMp1TdtUcYXRReK19oIok+aq+e00SuyohrjSTNGYWXr0o9uFZW9MYfg4Y2",
-	"c3+AdVvq3To7qM2yB0a03fiLcXxVhGHhpCFeeHLfhTAPcyR1fIomDCiyMo+5D5zcVOxcgUKejrrxS9bj",
-	"4QXt98P+8JKHL+lZN+zEPXbBz0dd+rKjPnXlK2pKdg3PijPBEs0XB5+Yp6plyB4zBiMIpxqUZiSC8e9h",
-	"NgrVxe5beEMZXC4Ys524P7qgXR6eDXss7PNLGr4cnZ+GXXYR94Zn9JL3O244f6JjpHhx3af3Hr9JOoax",
-	"4KNFk51f300YPifv1Lr8hadxBsVItRPm3oSOfXfLf1AcxV52VX1JKfNkWEpcN/S0+i0hDw9m2xTi3G/q",
-	"AR4fARot7lAkKuc0BmqLrJT/p7oIXujl8IJ347Ne2GUdGvZH5zy8jE+HYY+esT4/H13Qy657If0exKSS",
-	"fAH+x8cDQjOXivsRbEdDu6AuZ+O1fTZDckNkX10bLQ4Tr3tKnH/YotrbixEf/f5byICtS6J7WSWeWxek",
-	"aQr3YOSAy8Nax9j4mFr/qVPrOJ+8KQMhcy3jwQHp9ZMHZ2p3pjby47VdY/e3siAzlwjnkEZekEQMRH21",
-	"lNYRBWfIONX6JxPmJUzXfIwSwXTQWSFNsg/6FNKkL84p2g1qae96JE06pvh+LGmS57AfAK88bC67isjl",
-	"pNVANCN3DIq3aF1urmXDRxuiu4IcnWRgpBnldB5dgSNJB2IpYgEpeAwqosDRieiaOxMKRAZ6zsU9T0Gd",
-	"2KihQLQ3ENoNW5KJRayLupKno9YabOT6hWHfjSKRKX9sR+KoffeGOs+5N1SRCanxI133w7Bb/4ScjbmO",
-	"cfeI/fMsk7Dtx2dhFyQXpVrrMaORptn8fZnKZJbyj+BblAJmE6AOAzzhlr8RUk0i9KZpKbP3NL+7KW5V",
-	"XGdORWHE1xjf/Jpn03e0kH9IPrNnFDKbfRS3ut8NnHJrdgLe1T7+XSLU30ZE05PTfGr+ImjEEyoET22S",
-	"Yvd8xteNoXQlPeEBbTbnKnI6/7SarliXw4Dz1UfYKy+0PBZuOXdd/fgXTBw9c+Zn8xt2d9n8PCCa5pIm",
-	"6bZA7+j+HN2f54b3Ojfb+CMWm/MD9jm340Y8C2s546Z8LX7Jr3HRXhb8X2tkkCFPMzEuiMyQTEEmPA/c",
-	"1oIu8FBH1TIE9fuGV8w5bXGZ52rlKJVVCTR1hImmciMKhCI+hj1JXYogKnAEdQvzRLBsXgyEdqhyKu2T",
-	"NJVXp1udWkIAbKnKKmBugoUW1/5jDAR6W4aNIE1ARWSBjto6H+w9f7r3NcuziuulP98WoaCKWiWN42/D",
-	"07ve9ExczPr/Ps8vi57s35+r34sbNk2EdRzMuh5POVGeBwSrQNPJc7Vy55maR/hlHRaHF7/z/LeszBtX",
-	"3U4HKIleZWzxagFp2W6nf3l2cY7HlZuizrbuqbpCX2Nnw+88x8QC/mp3ktQP7xNRSg4/PAaN0jgk6AYY",
-	"+dWrXmAf7dMkKfDZ+o5UqQBUkmlWnWLb7e2Ttn3P10Jxl+QEfgIbc9SuWNR3vl9RrI/YHBjUw23BkSIQ",
-	"QZ1ZjVfjCY/vioBkOQO85nABQAAO0M9lu0MR1DDH6uGBgLSUioIXKridAjtfERDlt0pQYyeJphGCWJhK",
-	"CpKawF5CPmREdSQXUq9dCPHApNVAMD7jgmk8aCZqSW6glhnLmGMaTziQfDaj1+r/oQpu8iy9IuArxsFA",
-	"TOn3kI75/5+edzpRS+vEI4aBChK9+UTH0TUpOOxpkyGN75SRiN6Owg+Z4OF7KuOJ1T6KTtck1dKkkLfQ",
-	"I/ua47cjdR+4zXOgM2MqaZqNy+pmzXrmOw+3SSUfZzAUrf/ug11vyKDxAbe6gapCja1Bwzks+iIcTqsO",
-	"vtluBwlVgwfRmVC1yKF83Fvsc93Wi0KfUBjD7e/yUsbIoBJKYKSgRka73R40oLMHqk17PzxusiV4vkYG",
-	"WYxKNWmSFFBJJNVFbWMZDYUljGpwyH5tqMlcw6dXASCAsan7OAaWZOAsVBAvDgr1i2nm2cw7r+5TykRC",
-	"j30WeIwzvzFzr0bQmE8WtcEYGSU5x81OXEL0/VEnkTSHWXbHWUDiTIySfAr/pSLmaar+q0aI+lfjIlpq",
-	"ImMz9llLkfLCvA9n7f3kqdVEWwdFfWOXvCXLWVkfttkpONmc+xg01Cqx7Ro4B57odC1dgZmcuhBN6i/K",
-	"CPCGYvoPViTE+a0uRH/eSx0QCh5ibKsWc8VAgi1za5yzj7j4Vq3jyQPSyT5uDVcyoZu2iWLTUfXmsMaQ",
-	"XXvWSHn5uANkGwqWeJywm9vkBgSizE7OnKcpFD2qVbSUoOwEhfDwcHprZyDW7u2MOVihP9sIzVkHd1m9",
-	"osWjcXk+4+JYn4/mZTfzsp9xWReb/UXNCiwOP4VF2TtP+Mwm6KO2Ey+W7EGNIdpSjGb67QVisG3VGUz+",
-	"aANh+ozKSQ1f+nrqtp3507/uEq7y/H79CzE+S7OFRlaD7ECOgOzEfS/S/JRD5KjWFxXvFiSRAIgq87Rx",
-	"1ThprLKhIz1oCjSjaiFQCwbspmJRwljZR0HaJ/GUnYwnacj4sFRrUOSanUg5uzoB5Eg6yQp5ddm57PhV",
-	"8Q/bczF+ylInCdXaDrmkdsNLgmGoXsfqvtAZTs93QKJQm9w0uSW/QSMwvNqiMlmeKGVBsrnwmGRXc0m6",
-	"SScjsu5rL1fZBG4PG4ovDDzW5acDCwzX2EDvfj5L3FpS42zkIYCCWo41qF4hs6zw72yzDUnu03+br2e4",
-	"2Fbv/MlLL7wolpzLa+V3LSUrXKs4zVebvM1KqW0b7Mdr/K1+OTdBIEu8QCoj1f9smvijQHe5d8OPxtGr",
-	"u+u75J4LZfKQR5KyBP7S3myBmanNL/Qbp6lU3t/jfwMAAP//",
+	"7L0Nc9s4kjf+VVC6q4r9HCVL8ktip7b+5SSTSe7ydrGzudtRHhMiIQlrCtAQkBVNNt/9X+gGQJAiJcpJ",
+	"du/2yVXtjSOSeGk0Gt2N7l9/6SRyvpCCCa06F1867DOdLzIGf79hq0tBs7Xi8E+1nM9pvu5cdC6JYCtC",
+	"7TMiJ4SSTCZUcynIiusZkYKRlcxvJ5lcdaLOHc2WzLQB3/zB8j+zXHEpOhedQa/f63eiTiKFZkK/oGrW",
+	"ueicT4bJCTujj8b9dDA5pqfJQ3Y+HqYnkzP6KOmzwfg4PZ08pOfJkJ2Mz9JHkz4dJMfsdPwwPZ8MKTS4",
+	"dHPKc5l3LvpRh4uJhD9WNBdcTDsXg69RJ8kZ1Sy91J2LzrA/POsOBt3h6fWgf3Hcv+j3/9KJOtOcpqxz",
+	"0XnSiTo87VyYidzMHt4O5yeLs3yojvXp3cPV8PNJJ+o4Srw072UyuUlP2dnk4XQ4O+Ynfz29Pcsezoed",
+	"qDOnn6/YHcu5NjR1I4o6OVvIXP+PpdaEi5SLqepc/Palk1DNphKYQud8OmW56phXPncuOi8F0TNG7O8P",
+	"FJnwTLNcEY4Pfn3xioyXPEtZTmiaklHncrGQXOg5E5ooTfVSEa5Ir9cbdQgV5o2XgiQ0YyKluf19InNo",
+	"Dd9nCl507yh45BjRNDZnVGjzUc+sAFOKTs26hj3bAVfGcwXtjzpkRhUR0o0P5wSdClmMDX+OiJLELPGa",
+	"jKW85WIakYSKhGUZ7hX8rKtmckWksK/6RuQEhu93FhNAPj3jys/JTCNfZgyY7eOz/uC4E3VUHVtprjMz",
+	"1Q8CB8dSQjdn3Yk6q9m6QpErN9ecKSA4DtSSIJlRMWXkwEyRpRFJpJjwfA5/4mTNn2aO5r92uoc1812K",
+	"jClHUpaaqblpwvRWkxshzcfBgzd0bib1RpIrQ8T3LJGm0c7XT+VNW9qUd+z8l3evT4aPZo/urmbZ+4+D",
+	"/7juRB0h9aVSTCmWAnPnjCrYdaVVgK33WTs+uHp9RYwIzbiZK1FMa7M7LshqxvSM5cDmdLFgIlVELnRX",
+	"LjWBBsziA+cykcL+EHTODI8uxa2QK1FZ2eNBMz3MbFUic9a5eHRWvGX3aOutvSHlQoqLBkqXekaW6Fx0",
+	"FstxxtWMpea5ZgvVuRh+/fTVSLcl0HdCM8Xg2wVDOQnk7dROxExXLLPs69eo8x4aqD+Yrg05DRX9auEh",
+	"ZXh9SjkeTmYBkGfVz6Pp59H082j6eTT9PJp+Hk3F0aTz5b1Opist86aT6ZIoePrTavp5NP08mn4eTT+P",
+	"pp9H0x5H076H0deoM2M0NYLl4kvnKU1m7KkUOpeZ+XfKVJLzhUbpGEOvSUTm9HOXTtmfjs/6/fiCqBk1",
+	"7J6YjxWZ0zW5ZWwBxKdCrVgOTE0FmcklCAbrO3TzqLQIMvr3Jc/DI3bG5tSMSK9hekrnhqxm+L9c0+nm",
+	"WC/JitFbckcznlIt/W7HAUUkZTm/YymZ5HJuH+BhQO7wNCiP8+PRCLhFdeGIGHX2HOS7nN9Rzd4zOyBW",
+	"R118B/Yw0DK+CGnIUdrSBBjugSJyJUACSpGt4VGScSNO/AJwHZldMBJck9z3rFCFiF9Oum+kYN3XVCez",
+	"mIzZROaMMJrMyFKx3kiUF6o6uD0J8J5q9orPud6c+McZ1WZ2GZtot0ymaaa0IuNlOmU6cofay1+unz9Q",
+	"ROl8meil4bqJzOdIp4XMeLK2Gz0yP41EzuaUmx1YtBjncSAbEmkER6xjshSaZ3igcZHKFTEipUeuDEnH",
+	"TPGUjUTsp9F9B73FVTqNOq6jUedx/qfz88f6TyfDTkviNFDoOqTIguVkzsVSswo/aG5OyswIpojQJJdK",
+	"mX8aknKtyC1bu+kAA8DpYCikFlIoRrQk1PVCtFmTRc6UORRTQnEjkct3L007lUkP+v1wfmZFqFH2uNBn",
+	"RmObc8HnyzkIRDt5LjQzx2Fp9kjSHdNHhnD8UGEExz6WTXzLBGUcmXCWpWokDtKcTnSXMz3pzrRe0AXv",
+	"5lSzDJbWCsTDWrYypPx9KTUl8e/ISOYXyzLxKh4JLhxfbZCb3IfaYACIkbArjW+b45ESGO9WFvz9T4N+",
+	"//HqT2f9tjz43m2ZHQsRMB+MBravXZZkmedm5ka+WF5FCkWoXhn7Bb5kKdJoJL6RSBUinJ9/F458zxSr",
+	"lVisPE+7/PXCCwQJSLAPgn8mms8ZObAccnjhTyCBEiskKXDWTGYMFxpdk/dlqpHYuocfnp+e9YdnZ9+2",
+	"lZnO15cTzfJNol1ZWaslWVGu3YGj87URzzC1i00hbElqKQlzWlFlTqiULBcjcVAjFyMC6gb4c/F3o3gc",
+	"okAvT/tkuO0Ya57+YMf0Pwh6R3lGxxm7FyVK2sd3HeOVzqWYNilNCp42qU0XhHuPOGGfaaKztVHEcTOM",
+	"10a5KH1AUtkbiSsGUpKMaXJrtkFV9dCSmMWNj/snMTYnpJ4ZWmBf6aaEO037ydlkwM7HD+lJcsweTYZ0",
+	"MO4n5+kj9nByRvdU0L5GnQXN6Zxpqwhf4i40enKdECwOXZ6Sg5gmyU2v14sPy0qj+Xl8fDucn4qHi5Pf",
+	"z/JHaqhP7s6M+m9aWlA9KzR/6rvcNvIF1Zrl5uv/a5r/jXb/6HfPP30ZRGf9r//aiWoku/MzNU7GPvez",
+	"EbR2Ns0umbrZFJ22nY6grabzdJkrmddPJRbss8YXYseJi5zdcblUZEGn7DGRRpBy7R0bE54rDc/K02Xr",
+	"f++//Kvkr/96uX7D+59fX/XXb/78n59fP5Pmf6vXzyWf/Keb/O9LtNXs7BMcYzjTOf38iompnnUuTgdD",
+	"2Kbu34O6ab6cmC0CO6RhrmYPx+gdTOSiZALMqAIhCJ4KmhHFDHubY2C8Nub03D6P/0/cI3CamRNZTkZC",
+	"z9iczE2vTFWP8qhijtgNa2/KKBnLtHqs1BpOQDFUsgqSlWRCE+UG/eHJbtL9B1s38bo9/Byr37I1srqx",
+	"azSct4olOdNlXjCvJSebfsZ61r+F7ltyvWm6DddvsQzmUpmhszmcKDnTy1xEZGD+Mez3SzM57dfzK6gX",
+	"JaKnbEKXmcZPwjPm2PpW8YwZGtV/x4nzKvAN1Y3fuSpgUSJCFZnOsm7KxkvwE1Kl+FQwOEEO4kzWitot",
+	"fuCaFQq8VS2XybTfZpk+Bg6Wurk6B0yrua4mWZU7f33xivC0PHfz2u8nycP58PP57fHd2fiROM2HuoE7",
+	"AxdQy7mb9nfPHa5FUA+FE/QJTd+jamb+ZR3q4HVfLDKO9D9a5HKcsfm//RUcgeWgsjnNDN+x9N/tQ3/L",
+	"kTJNeVa2R0D4GKFkKIWK7r9fvX1jNEr2ecESI/uMGiIn8DvhYrGEXc6F0lQkZi5Hd4MjxxrKUocpUAI6",
+	"DyfHyTkdsOH4JD1JHrHzSZ8OxsPkOD1hpxO0rqxz7sTsCecOfu1mAd0WdDNWp7o4OgqXv5eyO0cSdeTn",
+	"3wXqGAJbtYw30WNoDVxCc0Y46vsX1m4VdL59tvb959ACeDahsc4Fck7h4+1cdAyxgUDWg7vI5YLlek1G",
+	"8PKoA3cBXCngjajU1PaW7ApSAj5anA/4X7/HYliGJAUdyYTyDLyordel+LiLDl/g/WLn/GvOJp2Lzr8c",
+	"FfGSR/hUHb3DRvCTRtuapJIhGeAgRpNZLVjCJ3bjXBCKpAEzEcwl0NvNJMy5XlA/GgmwlJfg+jbntJyQ",
+	"3GjVEaHC+cJtY8ayMuYi6Aag0tduKjzjA7dxyblXN3/77lHxYmhldwvHT6uP7etfo85/dYtG9huAH0XY",
+	"RMn10aqZ4ouNpqznoGUz5m3giqdSTDKe3Fdqpkt8j9VLiEuSMyWXecLQgaBdHNRS8N+XDDlFEZrljKZr",
+	"wj5zpdWPEpPnxc70s95jIybum++/AV3T1ldOC6qBB2KTPD83ww/ZDM9lPuZpysQ9d4OQ+jKd80b1wYjE",
+	"BcvxKBCMmaNTEGo+CWx85zGrbAOj4+aCZkfpuGuY+pv2wnGxF4pJ77EZJv6j77cbnP+ZKyv8x0vUQp2P",
+	"ck7XcDSkEs+oAyosPWVOcrnUrIGohz/3zA/bMy8tW/6Ct9H32jeOtZvVbsXyO56AFz9LgQnglp7ZWym7",
+	"D2pOjjm7/zY5DZU5N08YCssJKmN7bBk3ye+uxjnaoG7ZI9dOkxLMDDShec6ZIq5/9RgulBiJPVmsGxRD",
+	"lbiYEq5/7pgftmPeyI9FRMe99gubL/S6ebP44BYb1OIDSB4TPjdLTMDtBrrGu7dX16SkYh19KfwVX4/8",
+	"t+i53KabHTV5RY7c5cg3nFjDYbEV31h3vZbu2mWffShkt4io+X67sJHowTA9/ZWcs4KgP/fZD9pn+qmc",
+	"L2jursXuY9/wyYTlTOirRC7wpxorx4XONt1ZAE9AqFSYAAIxtzcFv08fzob8+K8nt6fB+46NHmPcjb9m",
+	"tLcN1aSS1H6WUEHGDA5JaoPvKtvWtXTUNOgjM/fvtGMv3bDdyW0XZa9tq7vBl99v4+qVLMhKc2ZI65fd",
+	"01bB/QYwAbgrSi/5vf5zN//I3fxcLkV6f9PMf77Vs8vSwvr2jjGwvO919n2LkXZSOvLIBMa/55bBj76n",
+	"y6KWNmZLjFkmxdSedxKiZa399XNb/LBt8Y6uM0nTaylf0Xx632NOB5+3u/fIzOs50TMqyKB/8uj04Vkf",
+	"QzJ+kPtuELgs7KSJlhIHss+uWODHXS1lFz/+/g69OirB7bYUEz6F+EEMsToY9Mlr/oSM18Regf70Vfy4",
+	"zXKFlnIlWuoe+8WFm1zzOZNLvZns67OpcirIgkJ8HCMpo2nGIfShiJwLE6pKW863kXJ0eUy44GoGdhsX",
+	"ZNhX0UarUngmfOzDmuCeBbK8/lHm22nocPTqsuZzlhJDvz22r6NKV1vaw06kmo6pqq5seU3cS8XRhbEl",
+	"jQtQfGAXwMWiCBj6Y6Lztc3fVjOZ62z9Y2RfiXrP3KCWwVz3oJ+bVDf83tBQ3rHcCEaWlkn3CwR9emZU",
+	"mfRh826qRtSNl2rdSEnnouIKtP8lOJmoInMqApsGQlCN6RJS1nC6D3BuNmO+E3WthCABMfagbfDV93fv",
+	"JVQEPAgOcHfcCGMfxhAO2oV40JgoulY2VlIW1OyR2EwmHgnNssy8sL4gcR1LxEWgZdO+cfuAHHBIqEjl",
+	"SkQjsRQ5o8nMNAI2k6ZZxtLDiMQFeYLWQx5yF10bPDISm0xi0+0Es3KRpU4ywgU15ToicVVa2I6p8Aw9",
+	"Eo0iOhCmPfImEKYuThRcrXF4NP2f2Mb+gyk5EgrMQzfXW7a2Hmxjm89YcuuCTf8nHPgB/+z8ujby+J9T",
+	"abiW8jUVaxvMob5JY2DqXS6rCdiLXPorLrNF8M6rGk/erCYEEfwQp244bdDvbzbhUnNMh5qz/HEY656b",
+	"GStCNQmTpgcX/eHFoP8XyCc47s+P+z9GCJ8Mg9v5aynxZHDB9vvI4Jxq1gXlGqSwH5F6njNWJf0kZ2yT",
+	"9jUx/vtRf9ivzZ+y5IdOW9K/f3E8uOhb+p8Mf5Rx9WOoH3WWC0hC/ZBn27/miY/q+y5n5saqLBeEOkrb",
+	"ZTArcEEa8jkil0Na3NfrGdUjgUcTU+EREm1utR6JkU1iiIdT4UqbcwuOBO5W/fFI1JzeM7nChVDlBI7t",
+	"xw4SY8xcQmIpN6hHyjz/QLmznGZK+qvCuFi3ODJjzRmhmPBnjtiRmPHpjOVowyrnbB7L5XSm/5efZ/+k",
+	"h9gHQZd6JnP+B7uvB9VG+P0Ha7h5hLSbai4hVWTUubRd21jCJ4zmLCfTWXoDoA/f+db+pD8I4RGCee8h",
+	"x5bhdz8kxMUFTBIfeBv58EiZk5zdyVs02IO99PHjx66hJhPaR91VcqqylZEdMRI57m1Nw0TOWOQyYUoZ",
+	"Fe6ZTJZzyxf3iuOA1Q9babCs7RvOqBkzezPK0gvyrz1/n/Lb8FMP8AYuiA+rNoI3z+k6IlOI3MXZ3M+z",
+	"UVwEbwtIrhvQ9rDiHYP9pgjj8F7tg7G1UjC1HEn3C0mBKXf9t4YhRDk8YccCzmSWlu+7f5B++KPu/6OO",
+	"RgX/CnEt6sNYPeiM9XwU86fKKNv9AQG2eGwUOMiQMT/28UfQCnwLNIfjly301nvZ70QrzEdnnxPG9nRm",
+	"YHK6/zKg1P78QTXJGEWqDMJ4lJBaQciEIZgNldhBrj03+f8wkn6vc8WTmyvMNxkvQ9lqVGBEF7BSNncP",
+	"jfjA7J+qLIgjmyRvPoM2F1TPHP/LyYQBcJQL9hckLgnQ3/qfeiA/40O4L0cXEZhYQe6f0yClqF38qGb/",
+	"REQwBb6hlC3MgPINMJ+RkOO/skQrchCXSR5DYgrIjpnPcreYCjbJ7NDoyJ6ehYix+v+mvLMatCJxKFni",
+	"n1kLP1SdVcsF6guvWcrpNezA+wYGNGd8PcX2uqZ9MuoY5jpaZJQLTDkCX6iVTcRYSY8B/omEfZs+f9SV",
+	"6GmoCXiKkLkhCSTn7Kfy+ha60EIXPv1xl6OGenGVVPHP688ftGv8MiLiwLuX1pKr2A8ixIEJQFcin3ld",
+	"Tlu2uXgcd1MAvtiIYmLaBi86vlvOLi07v/qnFrHRpwSnVDNw5m/mhCLKWV0arEvBjqyLTlrzysY5t8q8",
+	"3ugso0p/UC3mal4kNLDa0uLyN4LrmRmzrqfHJBbLLIsJn2D0djNxBhf9/jbimHbwHhRzbTfGjwm6tehY",
+	"buRcOWzFYgxPX5IFX7CMi9olWOQM8CLrlgGxD5IZzWkC2IeWw27ZOiJMyOV0hmuTyKngyizPYxvEbtGz",
+	"NlLlp7P05uGL34ev5n/5XDcca0a34kf7rl+D1YxnzCouNNH8DiAb7kPsr2Hq82+GTSOX5WrpFcKWllgr",
+	"nMIn3zDqN2aCuI9fcaV3QYfYba2MArUyctjHH5e3MKT2N+6jyuePHdXgGeEiyZYpS6vgj0Ta7GfX9rZj",
+	"xIqmr362YEFvUhHaqqUJzrlWuNEpE8nakQWVYrkSDC5HHIlAJ/Qn9P2knHNBt5V0/e8i6UKkmNboMJut",
+	"K5/GtjE7iOsLJzinayNWK5lYqtS7BdW3HY2lzBgVzUKoPJOUq0VG1+BIL8/pMpkz8prmt0xbVNTqTDRv",
+	"dv46frvmFjmiaY9CIwVVwr26hf3g9FX1TGhJ53ABrRXEhRG3CYO7B16zNWnB2Fs3kH3NHFJ+ENs+wKG+",
+	"FM9N7xukcL361rZM+sPCoU3SNOVmxjR7F8zBMkLdmSMd9CzH+3ls8HHhO8CrfpalcIsBGeSI4bgEfOG1",
+	"iw3gFnVrzkXY9WCDmu5KluUv5DJvRaS3dyzPeco6wcXiO5a/xkvCfVvYizs3SR4AetMsezsBp+VWxrBf",
+	"XNkr0K/RlwpNArTqvVp8j999/VSv+KMxTxWJy/gjCIJKul2UegQsALLIuTDbAXbA5+5Udu3cwZZ6T1ev",
+	"LdJzlVPt6Df5c2NYl8XtHeZBwcXsMsvsYHshgZ/xyaReSLkUgIQpMmZ6xazwd6jaoOGE+QXb0zZqThqP",
+	"9rttFcwAn+KbAOn9mdUcD8+DMcWTXM5jzC6PtYyJkCSTwqzJjKrWJ7VtcvOojjqmg51yaoMdO4Ktdozc",
+	"jBbHjXNwsXkzivrZtw5cy3sMeylsSNCWwY+lnsEocSOYeVg0jfm3j7uyEYD6MBePBY+0ddwRDvnTFtlS",
+	"r1i+FQwgzMq1Ah6oYk/NuNIyX++lXbpNsqmgtlMbN5elurYFXNvmCN5RBaeHWZvEQrpZpECzY82nFtLN",
+	"mgcStzpYd3vhuf1RwnPb03QASpRmsm353ntxXpvJscw0or3C22IaLCYGGYCcAuwil69WAq0mU37HCB2J",
+	"8VqzLk/RwPUyFE7hmjM3rIFQNzLXusM3XWa2EIBKZI7OW8AalekysRE3TmqHS+CqK2wohaVyC9UBqBkd",
+	"np65voU5lzL+B0sDMuzG7/4OJRwCRKzf+t1z2p18+nJ2UoeFFbU8JazwCA8KV/uh3lrHpxEZrwPvO0DH",
+	"wp2NYjkAHe63TbeIXgtYv/37X+Glr+UaAHXj//XFq+KI5WmEMTdwwV5erIb6AZsOk7CgQLXH98CkwJgF",
+	"RsFfl+mUEVrc/R1YoCM3rkNQ9TOa3EJCIdU0suFB69YEfRMMq4aoFo5/BxLegcwjImieY1kHXcKOOyQz",
+	"RjM9g/3HItI3gnFQwfp7dLYNuG9QAu6rQfMtlTmoDvYXmsxCLDsUXRATh7tS5in6ylpRDKWiu8XceZhW",
+	"ZVZZgDgKO/YNDtzw4tHvtTIfbRfeHs/uHsaUu7aqHtG23E/pur4so21Nh42CAa6RuFBnERC6ejnuXnxM",
+	"YvcohhIByspqd/DEBTog+P2ZMNzxW1hNwpcd+lTBX3QvbGzTVUtMRHQ1wh2zFCH84WPiVt+WLgCCxMFk",
+	"IpKzCbiSIc1xxRVrjZG4N9JhmRlxcbayzVLsb7/VmoLLWkkXGz1lM46+AvB1yyxeFQTBpASyFfQyB7RJ",
+	"oTSjKbKmYCtj2bdxF21Ye8v6LVRrhLq8iRCz3MZ4uimUjL6r+l3w0UGCuwKOF758TmlfVcpoHRS75zCq",
+	"q681EhvyjdyyBeByOrbDm3RKFhLI6i+pD2J/aX9oAXG3bKSo48N9Wu+pqm5d69QKGcHdEwWmv2ENaxaQ",
+	"jCtv4P+9FERD0n+ggkgOHAR0IBRhN0cjsVEepmRTpZXzmPD0sEc+uv220RPX4MXGCAvP3BWk5P8dKmor",
+	"T7tnPMgWStk2P/vxfn72/VRS3gbyvDXM+eaNY0tkYy+bMPJGkNVMqmLzlWjGlTdoQRoWUqWoUJtV5fM2",
+	"/OOd946lQnnbCfs6eLUoNtXSDQAvb1eA/55qbd2iPW+SCOVCdyhEjbZR0VOcJyJUQu5xFVnCp0YiR2Xg",
+	"5rLCu6kQN6rA4WLvujd5klNRhz7/VjBCsdgOFYRPjlimGESG1fhLM7q0iNA1SC+QCeFKfEBvrW2Gp9Bw",
+	"nYHVtOmxA4R+5y7XcbHUkU/+mFG1ofp0xnl30Gl9XV/qCCrOUZdrgqUY1Uyu1Eacw3u2yHgYu9jAHo6c",
+	"dctlKVK7XIbSrlSAQNNlc63cheFmEy/kyt67a0Bk8foDHrFqAVUIN2ZluJRyoerIp5Y48MZyYNjTBQ5Z",
+	"00TjFZNR1jSdRqA1LrJ1RHq9ml4T3dN0WttzEFW2ocdg7GTQP6bpqsrEbJXF3caBnWRU0LZ25TBM8q2n",
+	"yB7m5WVxymCDFjl7vDZ8Dim5hgsPXBlICLnBdKp5RNQyv2PriGg2X2RQ301pOmWHNX7ihl2Fnfpd9euL",
+	"V5XVoNlNIoVR9jo7Sjds21O+G0Qzb3IdXemcajZdk6c0yzothG3tclip6COyWppuLkyiarjdsoaiZhhA",
+	"c0Hi6Sy9Med9lskVFuk46ZMxVexsGITnNEfavOvTJ+fJs0fs+cPpizP+76e3r07mb47lu+Hv7wfqul/W",
+	"Dc2XRj+87P6Fdv/49OV4GLUwdM0s2lzkgQEJITzuGg+naRaNJzOztczeEa5uIZQDSxjYek+XSsv5c0zz",
+	"2HMbOCmRQBsoLB6T+JatY9MnRBSzfGqjm9QymeHVgpUWmI8XbzJ+SrUPZy33+euLVw8UOAkt8PrE3jWi",
+	"mMJqDSAbNwX+67dvfrl++/6/94klgYa37LTJDU6irs1GHnSNetrUC9Pmlpv3rGu6/TH4pKGXutt25JU/",
+	"+9LX9xGZ3RVPmeMYEP5NHOON6HFOE6ZCBoKvbxA5vWcLEd9kXNzG7aVoOIQtK3x3Y9vfa4krjQe7oDyp",
+	"SmeN89qPCyq978EM2CV51dDllnO80qerYWRXGNBaS0qf2ND6XHi2OzZ79lEvkfOj4jxrwacOH+YF2DYN",
+	"YQv2HXA1AVYHz7heY9gb1UwkNTe3TEy5YNsbJPiS4aalYhhdx+ZjlqYsJVf/+Ypr5nCujGn6Tio9zdnV",
+	"f74Kvb/q94xDxv0CH6uyn8o/ronIhaG/VvUaZSZt3scCk8fkLdwgzHmW8QBgxvfU750MQz+BXJagdsRy",
+	"PkYTTy6YeCqFYAlG9G/0Hjwk5mVnDyykzCJLLDDV06zMF4Ma43PTxPR4K9sD9vwioSsUwpCBFBbHpdRz",
+	"yXhs8sBalghHEK7CJmXq1J9n43dSZleAaF+vtmiq/WnnJ5H4ZoGM+NyIUZtnUScM6yj01qxHEizQinLt",
+	"qGLXCFwjxiAukei41eJw8aHOSgpZIl8KgbfvMFXwvsgcUufwZ51ToShOVmCV+D1ZZE4/v0wz9jSTtT79",
+	"cDQJvEPGLDH2XUGDGU3JXOYMuNTYrQpx7cDbyBaVvRNtVopsHNU1n99zZGtiGBlHBO5ViXFM1XqW7cby",
+	"ik+Y/oaxwC5AfzPPXT4ZqYaGtCbN211ixVdjC9nXr5fZe4ocDIgUVvSWi5gN+q04Z3/hJuRqq1A7adWv",
+	"2YZP68O4XzhgDLNYqrRtZoAKiXVO0Z8JcBeBsFBcJMwWc6aVkJF2S2Maf7ZEVJDXTa4mPmfFsKCcEsSC",
+	"o2hpNbIdh1OLk6kirWtYanN5ncCKUFyG67Ax86pYqdvQdRur/hTYcgI0Cn1fWL2gtJxgUXkoOUgmdM6z",
+	"dUBaC3aAJMaQ/P+Zao7/tS7JRspsZ0xocKx+jaACI69zjCK8X4lavuI3oJcF2wv90lIE1ZxA/mipaYY8",
+	"v18w0H+abp9Dr36kVf8qDO0jlGfeIgrA2YjjNzaHGVXOEjP+gDc44vyYn7m7MvRiOmdE01smIEk5cpnp",
+	"FZE5bCO8mrQkWLbyhIqFqd0URVxv88x9rLGZgWCriECIJ0zOB3lu8vl3iRLeUwv59ujeJlHd0GHruFwf",
+	"0bLR0WD/Bd8n0NZhpXxb0E99xrozt5XGW3Go7+7ifiIiF9h6toYDCdPyEaaYZhnLH6htOVBpAPKybYu7",
+	"MCsPCrPjIjN0MBejAT04zNkKLjAhYTBP4QYe5mgvOjGUjo6Ep40jiMUJILwI4ygk2maslH29eoO+5RL0",
+	"HqVcQwYKAzQ2OcYewPVBGHOEspugNA7vnR4oshQA9WD1iTgiMaadwp8zuczhj5Su4b8rxm7xJSn0DP5a",
+	"M5qruMZdb1quPzOhT5dKPHdo8AUVTW97ultqmhnurw5hBxEOvY7Qv6RTVsufdIz3T4E24pI/HAiMsF4f",
+	"EGgMwNuM8kH1DKqW4UO8uKuhJj6o2x3oA+Zp+RYT6mcaG5FbEzFteanosjTqjG62QL0mnTKSMXpXddiZ",
+	"N+pbveUi3ZJZDC1ydVHE1ZumIkLtbFDLgEte9wMNpmf+NZVdLTEYyuikDxBL2iaZOgXLNN2JLDHN7xkC",
+	"BfmWOlFnKiFHwmFJlzQw+32Nm2nMsm1XsWZgsNTgfMTbB7sTrQuy5W2sy0ZpsTwAD1jyNXqGY1XbAZdu",
+	"uFMMhVkksKZNu+RqRusuLIyKUtzarnKpGWiTbPEAasNOpRHrZgaqaQ/UaaxP7BOr+UNrVOucjwGYMWVJ",
+	"RnP2mHQHSAgs8AtZqWXCd9tqLZ91u8nF5tX4wuN8RQH+lwVjxxA+JwHgWckoSGhG805k1d+oQ8cKQb2w",
+	"5lfZE+pe3kx7h8ludwcCC5kT0JKGHLjQCpkTtci4PmyXw6tpPmVbVVT7hqUPbIv025Us3J22cz/nqOCc",
+	"OnaFy76POa/Fzitf/VteJYppVac/21vDhouoyF6Jy3zXXZfZvTdgpdwrfGCVc61Z5WJ6LOVti/gOnEQ9",
+	"nTBNoz73C4FeytGHUGmmJiKHajaVecNdUb7M4MbEvlSehM75dMryWvWgFmTiBUZ1T/jnjdudyzQlo87l",
+	"YiG50HNnFy5BfwQUSlAWR52Xgrg7GPs7YhgoB9RhB9WrG9Tc5qU2BplA2ewSBlUBCydSH9MUDDsYsO25",
+	"Mo0rmMao4+rO2WnhqC1GejEl/LlXD5WRUc2awi5AbBSYVwDszhaKcHEnszuWFjeUmzkBlCTrpOIE/K2z",
+	"mtzkbM4FIP18ChwGm4dgxSNgmKYpBtI8QwsS+HGDDz4+6w+OawOEWsYklgISNVs0DQTFK9oYY7nUjwmK",
+	"cn8R6B7golUXvumIxk7fNF5/gsrhsowrQ6hQgnJNhqRJ/7bAUls2LbxRbvOD8IgfdJNza7M1Zuu67bI2",
+	"456DFaWad8SV4/WcAVKND8WHny2cgBT2Z78JKuAkvftkkfz64lWghntur1vwSSXpy2wSSlYzmW1kjdwI",
+	"WR/oVQyo3dLXDajc2RtJrmZyRd6zRBry7Dwr7K6LCokebBrHL4UMxKVFQb3lgGlyb3n3DNj8GKTkeqtx",
+	"2rriw82uJfcxieHleKf+sT2sl4uJbNuheTfediXVor8VzUXteVzfpX093nnxsq3Xqh/TVjx2Q7FEqFvc",
+	"X13YfE2QOjObGo+FMP76AqDJ5Zyc9yPyBP981I/IU/zzYT8iz/DPs35EnkO1uVWoOl92os6TTtR52ok6",
+	"zzpR53lZWX5St6m2BUnYuisPFMn4HRNM1aXKWSi+jRwpeevwo0qXDiy/Y0V9gXD08rY8XHm7O9oTO6+j",
+	"P87rGcAYNh3pxfxyRlNuJhjkcLk7d66NRbVgImUi4XWGmrsU2XkhUQ5MAXVpbhXDrUkA8Ja/HsgdsN1u",
+	"6JT3xatFpzuWjLnTwk96bcHHsAqPKzCPERQRiUs1c4pIfPKepeCdHAHOqhTsIkiMwpQkQ2KslZCjmFOF",
+	"ww6DGCB8ykyfHMTBxKtpXsAsYT2nnawUdZYLzefsCl2Bm+SwD5pvzpAilav247N+v3faKmjmbluCF7hJ",
+	"NtO8MExizAWtmgp3Dblc9Vum6L1Kh6KUWMfzZ5nn6rbbS0CrfQ8pZg3KPxW+9rOvxFaFegEvMyIopTtC",
+	"eQr89DznNsUtcFzbtlwMbM4WGXWZcNapXQ1Bqw/4iTopp1lt4Dzi38DD8pgQS4+mhJYk3HSWda37qxN1",
+	"6DLlWubd8VLgPXORSFfm3o0XGzWjxvChcsJz5DaZG/ADtWf++EsLVd86g9zRMKoucjj4ZsYKeqo1xwMb",
+	"cieTYaz59qzesgKpIMLaWr+OxyISgz8oDiqZWB6j+3LYdJZ9bJmzHcaqAphCZSkPI7IU/PclC0uBeUiT",
+	"9so2bzuOEM4qwoTdwL5zNQ1s8bW2KeJ7RLsGA9qEx9ut4jcfh5XG8bWIxIvlOINiazGROYnTnE40pg6a",
+	"JWGfzYTxYh03bMV68583WbYNQ8FzA3RccDtsZt+6we4dalSXEVdmSQ8E6I8PVwLCbafavRvAodfvWwuY",
+	"ThY016WSoPt7G+36XxBqWqNzBjp2bqsC2SwWTB6neka4sPsZsJit52Yk4ukse+XvZnGFQSL+1v/UM23E",
+	"j0lsPom9UQsNBAZt5Y601OC2nNba8y5nRYYDVjFlonTFY+tuQEQFXrvOPHx0+Rixb9Z4vaiq730d9A1x",
+	"pbBYZXa2NRiBd9r5WqMwz952Xsc9oG44RMZa7inURw8cuck3mUOurjHE4FOA1odYlLKDailsFa9KAEy7",
+	"uAusEV53ynCWB6dMAfIJxaWgApoHxIxIbJ9vfgHeTqgcYFOyLENYqE4HWVliAftsUxN2U22Hd2qRy+03",
+	"xOh2WXYP+IqiW0+vRkbwoJFb0EQfADFwXEYOWJF5MIC05qjf75v/HSI4PVMhCgf4tTnLH6hoJOJRMbRR",
+	"JyYZn5RXxQh3m3lsjuB4BJQddeJDkmSM5qqytH5UREnEJMC+/EjwdCxLjmPDaVIwmwi3NQXb/F/gyRg0",
+	"JkEXHPrFc0y4DMAhnzZY5JNbBrXlVrvCyjSrB9epAR2tLqiNRKpi7M7oHbOVUVnqC81FBGFQnNKFOBeK",
+	"jBkEmuaMXZh9MhJ2fbEWBy5KJQ+ZHPRD5cUT5jGJOQoiX1aWJ7PDyoK1FQ28kGl7QNLCgj+R6frJWjel",
+	"d0OxdYj7C+oMhLY7lmpAA8CXqg8mgFXs24Znl7Jot0VnV8uTEF+dRNOpikoZhKg6YRJU5D3WCrNoze50",
+	"2OseF4TnmEOrMMdWuSRbVWTZqogsZmaBUSSoQ1htb6/JfCTc0AyjuQqCmwvcb7nGc/oZqim9Y3mz5eLp",
+	"YzW60JCxqf5OfZZ5Eaflhw17QmYbB1T7Mfo6Ru9YjpbWllEGd1+C3XdoLdN5anCFK2hzrqxjVUjM6S0r",
+	"lbKkSS6VMuIItv0tW6sLX/6yLA9G4h8gEDYwnapzjzZEZkUWNC1lPRs2HrGqUdm6LvnqKjDdBVK1Q+4z",
+	"WitEoCdyzhS4rFsdAzulYSAM7wc93QTw3YbotXRr1N0vy+iLB2o57loyHQLcPtznBMx7P4z9AkXLWCBp",
+	"uh1if7An9E/JdNkFoGjdEvIFn85esTuW3Q9jkrftqVTHp21Y6h6OhaDDZvz9Z3IltNEknjGhaVZ/jTxn",
+	"f0ixu5eXl28uMWj1j43s2Ms5y3lCj57OeEKnst6dne7HLoDbG0THfxeuafAllExgX1TAEqZc+qOYx7Yd",
+	"Z3WPPaPEKxR3aghESxTHW84mgJPXIy/dXUjGlbHGCp0/Y/QOI8qJXOrDkZgzKpSrXxoRJS0oG7QtGIC1",
+	"YIKC1IRa9MsgTtb0QLCR0krNKFygCFYHJuzVo53M5d9sj/dTwkj52mhS+KCUpMCSaDGeGvCIPcYWwFa0",
+	"HhkgF7QYWZDKvu+IEByhxYhAUd05FHjrxy0YqMRvUCPeORZlqx1aDbr1qN4VnbQak9Pudw5IQqm2peB6",
+	"TQqbwN3feqOg/UBdTacWo1Rz9VTOFxnHenY74qVeXwUvAxITmCe7SY7v/TgGAMCmXaMwL1UC1wRbdTNG",
+	"QZZbYKat4Ws7x+HMtJ2DYXPKMenRRtkUJt6PIxNYnjuHBm/9qEF83XIU7q5QUPbO+JSmb6iD5dvAIgBc",
+	"+QIArWbv9eb/sSUKPv/4EgWvyzCQdfEpNpjJLmEFcx7ksZmpFCz2oRUuGbKUB4JaFgQrhdFLGM9UchG7",
+	"EKeNPfy6CfmlnJtWgFAZ8zpyFiOkYiq7AH/Pkk64f21I8rbXP9TW09mo/ORaq13QIE6nllY2gKSIaTFk",
+	"mcpcLrU5vDZpUzyrSYTyz1DHBKzpTXCMYSuPy4zRxWWWyaTBuwg/g1Mqg60P1V7pwmnQZcDQ40ePzvqP",
+	"WnkR1Vrt6tGSSo415SJECEaEP8N7aq001pAp4gtPB2enj6rJyrWjqCx5hRTBGKNwPeoY4A1bBRh2+ySv",
+	"Oo+tlrZUnjEMbDG+TbZoXbgyqlaTdOECxtrYVtVyTj972EB7tdAMI1jNSzGjayBP6DC5L4FomoZlWjY3",
+	"zbe5LcgBQOgV/hoAm27jywjRoBHqr989v+lC0msDKPR3dz8ECzfcuXDbnBOXouKQsLl8DoWt4pGIH5P4",
+	"w/VTe08p51xvlHvc9GEEgz072Y/Jan0KtUznAySanXXX5UCKuUxZVoavj0qZPoZtHJAtT2YkRme4d8HG",
+	"RrCPRGzfd4nfMaGZkvYSBkMGnMO81rg3RgPTOzCtgirsOdtRjgLcEuAO7xbQyuClSKiAKxAoXorniZJz",
+	"Bgl7GD6v/Ch3hjMlgW+mFZBn1alTX79gM7qvemFv8Um3eBG/e0mcHaF3wZjL4Xf3qdpSsHLruLvtwXU1",
+	"DdbaEYZqRTicqAYewX6pCYveFjeJ8w+jJ30HPnrSXRzsEwoJubRNt6MbWevlmoVwDdd6NSA5fg807CCW",
+	"DFNn9ojGa417XyKkv42DKyquIWNATCGR78DVAVcLqUmSScHU4T2rQv242LxcSr0luYz6jEBn/VBB2OdF",
+	"xhOuCRMaU6EgHq8iLEqE8omDVRC3LSn+imntSoe1Qf+4cu9vi8CvjS38PvGDwVogjl57Tr/SbFFbKNJl",
+	"p9aropby1tOripC7MFCx1QCubfZczRi2BtEHc/aVQSBytlHuH98zXHIjPNKtdhTm8LqgSRRS9RJ5S4W1",
+	"yyC3s7nEGlxol0/9aom1TVndHARo9BtAXIbaIlypasZDp3Rd4cIo7Ja6en0FETvo/CQhWTb2+o6c1o0s",
+	"1uPBtxW/crmyFVJ+16zFpgzCLXGP6BJ8zyZ1DGDBHuCGikFeigxrKVlAesi7/36I8sYuvFE0q4di24J1",
+	"Yh4ZnrPDgrwehMcvuafc3VQHXa2d4hYAtxTkUlp0ZBdDGoIldwoPsr2lLFd7gnuOG5t4E4SffqpO0na5",
+	"iTZHcyaaFJnUqsuJXIArBuDVWZENTvEi4oHy9nV76lYR4Q2poyYU/beTiWJ1Nf/JXIIaEI/ZROYMzxY6",
+	"0SyPIXojyCfGDOK6aASLk7QF48K+QbAXiAuaVAFHztoFABnpXHM81owfzLKGCQSxz/DhTvpCt5Gfah2R",
+	"w+usfX0Y5Su0qnFWs1/VM4RQ3G4B+t2vAGbJ+se4cv2M1w6KsVUySrM6h+09UKhJN9tOz3MpNEmZqgcu",
+	"98Rr6iEiCxBwdJytjUD6pTc4O4HL0HI//zY4PT3tD/rn5/3aImZqrrZTzhIooUg7c1rtDwFt51PLLE6m",
+	"7MkpovZyM6jv4G822wl410JLEX/vmiFBPzuqhjQdJjizna3ja/6Wp2z+/7AbuBaVTN4hLkytO+3986fk",
+	"/OT0oQeP8c6fTdMZ8pabai+CEZNLh9BtDpwEEfeTytky2MjeuCAu+mYj8Mpm3DYQn+qZT0N1vlgAGYEE",
+	"66gE6lF628UeA/fCGEbCZ+ioHrnEt6GxOdWAayWk8+5LAeE2kOzgk4X0rMjxUYdQO2jGRsKDNuZ0FdQi",
+	"hPy9O5aTnC0gzOiCxG6ysf1Y1Hu4Okd3gyN/11lPtSLHSdXXN4MXcCpwu6YijI7EpdEWGMfNbt/ix6Uk",
+	"qzqoGFysRs0aH4NkgBIq1r0T/1fXhth2Xz6LSc7UQgrFXDqVgx3OZCU4oPNwcpyc0wEbjk/Sk+QRO5/0",
+	"6WA8TI7TE3Y6Oevvm4L34vr6ncczqcL6nbQMKG6Acrkkaga5oljU03GsU1vtPn1c1HQtEFaadpwlWrjo",
+	"uENqQwNrq9y8hCryE24zIDZGE7tSGaUIyJTdHdlX1NFo2e8fJypbTuEvFtfX2mhuoBh+190IezIvc14f",
+	"fwi17z7kWf02sHDf7lJFmh1Jg7DiyEYOa0lsU2jcQDIJCI8Zn5qTG29iW8+IJ3jZvX38FfEOTwtIF2/X",
+	"F7upTvpvgDk3V3OwUN2CVWC6wV3XhDiAAdazoJLHGqp41GGOZVkdpkGAx15Vkgenw3aZHyjEtjZeqlOB",
+	"/A83kUtBDoy5WkLsB3BLhJ88fEyoczKQXK4wYTORYpLxxCeeVaNj2w0bKbwlQz44ctCiA+Cm0oKBhIxp",
+	"zmjPvxxvBB9bwOCMq1r0zDn93ASarzK5soUD8aCt4HdvR8QfDnoPWyFPzBltxO03z/DSDy7AAuTzbV0P",
+	"WmJeLE77zR2nPOj6HvMf9AbtBnF+2jSI81OjW3iA9MaBPMDKC9vHc9w7bzme88bxnH/H8TzqtavmA2D2",
+	"W+s6uGSaQJRhNSFIQSDLxQ5GHT7q905ajWW1C/Z+E+MeBGcF4x7Cp2px7r8DvL2VLJGVul5CFpT0W85P",
+	"yG0Fx42OC5x4qDteNtF8tqSM12Hr2PQcsH8RnQdhfFSPQIoA/pZKhnLWFoxHIAnMW7UNFnDD5CD+9cWr",
+	"ZzfvL69/uXn18vXL65v3vzx7eXVz/fL1L28/XMeHUQnPJ4D58UlXQTAU1NFxwDqPEVVDL3MBd1Z2yIoo",
+	"id7Y0hzCJNoKdADNsjFNbutKt5gVK5dN8nhrdoh2dK7OjaWRReXHviN7ZHMdVtXYt96NrMtujnPTX4xQ",
+	"0TiyHK/6uV2viKgZzTGfCHVTXwCKxDj4rqNAfIHfjASHi5kJny7hU7iLDadUhE0msNlRMEMAQQ213HqO",
+	"oBIqdup7jy+MPefQoIJuH6MdVG1KetYoYzwBJTwokZ9TAVNU8ue6t2vwDlKuXn1zobTydWL9BCvF1I7b",
+	"HU8wwPe7K5qF3F+UMgthX6qbde8xt3KAAeNGwS6rlV0sjJDZjuIDFxxqmUG0GrXFv+vgou5VUP/7FLT/",
+	"ltv8Hwlm01zqPWj771H1fS9YnR8KkVOLizNsWT0FfIrX6wWrNXjYArULG4VgGrBlujE7OvdS1Qdhoglh",
+	"Bnhx/d/vfsHLDNsA/lJJtoBX7XVXYrbaHkjBra6q7aV0QwX72s28zJogWZZZUENF00xOl4Hj2nk8Gy48",
+	"fhBStn9r0/8T3AZTj9Kr/N1wJYCRjDpvMN8F1tNswlEnaAM/x6O4BqUXyABFmGkrPOpdCN8rF/ALVJ/w",
+	"jSoHfxfIb55uXa6qZGyEnwZcyeaqY8VE4cULEn98Hpf2d0TiV2+fxjtjIOOn1/8VN+AFVvbex+el3eY0",
+	"kY/PO1Hn1dunnajz9Pq/avBSajLG7gOujW7JLZHeQI+UaZZY21gKc+xvZA8LiPm5Y3VcWRNCFVyodsto",
+	"6jJ4rxUP/6NBtGv2yD8QVbtOHm8Hk3Y8EIJJF8N2u6ZJSNenhnmUeC+hG+AZ/mD5n7fFV/nKBy66ajWT",
+	"ivnEZ6aYsVQqV1L1MKVRU7YZVuczTUYYLoviFcVKqxsSOK12HY3V+bq26yhbTuj8pgz0+vioC2+lG92S",
+	"LhZwsS8Xums2HsRX+bqPTKRGxR8JCM+38hoS+uDiDFj00GVL1t+YgpVVvf2ssAOM4Qo6c/cTW2DrNsYe",
+	"DnVTtW0KRaCLRba+lk1haXZSyuf/IeKrT1EAKthokSyr+GnhYR0f0qWWlzDstwv9dqnbTzBcoFbzY8JQ",
+	"fAfq2iZ7EAgxatWDhCm8bqrKcV0ZdTilzQpNa3J1/fad4TG5ANiDhioaXCiW68uJZvkzWpfnDI/gHgNc",
+	"eCldqw1iwnDgAshBBWxCiB63xOJrxbbXVRZtJsZO1I+6dN3mXE+j0rm0TuoSOKE+mEXqJwdckxXPMjKV",
+	"ePN/GBUI9/B0Ttf+ISAaqZHIubpdmzcBfp8crGSuZxCOwcW0AqDdDG0fGLX+2caiQ4hwrUVgi3bDZYK3",
+	"xEh8y0UaE8UyAODANBqrqbmqjIAKCrqqYjXmP1WKT0Wb2OVLfBMzU1BSt/nsqX/Z5rTQRLf8Dl79GnVS",
+	"DI3c9cWzN89QHOQyy9qUlDQf/VK8DbZCM+xGqaYTshjLUoJAK764U6uzNCgeVaPkTiXN2gz9V/PeV6w9",
+	"dw3lqxruGuAZxvoDA2HVO/j3AeRSLXKGJXrNtGLTXgzl1A7b1pLhW4rX2KCITTzlWo/C/csBwnxSyVSP",
+	"xLhdYgyjgePZ7SCwHoUkYzajd1wuc6/WKjCJHo9EbE90+7kZR8Ub4Vz75rWyACiqlggZiEksed0Jt07U",
+	"gdpoRe1A5FsA4Pd/ajq9oWlq/8rZXN6Bk9Dwzw1yXiWKt/g1CH7rFDsvsjv+xsYIr9h4JgHZH9gON1vU",
+	"gejPG3DD39j2Ahui6ASp2vE+nrKoK6ixrcTVLj535+5Wn5/lNDhxqAprJELhRLVRwOlK5sa+ZXBRzlKy",
+	"lsu6cYZUbDHWt8HrUGRitS3xRm1U/uPaon8r6Sr9GS7MoII0qAWTHTlyARyT7QaiQMEJsZ/GX4TQ11ni",
+	"rlTjruQurOm4FSbFPDEbjU4tXdIUKoMhv2/AprTBStlIsqmNEQLrC+UC7PLSgqgF5rlVGUfNa91jsMFb",
+	"cMhH897XYuO1+cS+Wmv42mh2GE+tmVUc3Q2ZEOi1Q7GgrLKMR52WBR5LJY6d5VPWAEl+aQsV4vkY1Kgz",
+	"bUUhXjCvqoRfvrhihjgclt5o+fVrbaCUMspoA0chymnB7wH7LFV+M8ml0BBZfX8vsOu/ieZPQyVpI4rV",
+	"lci0YsuVmoyIZsremoKZHrk8AIjQX2o5p5on5I0UrkjsPhVPi9KyrChfAf1gFBTc6cMAWgsJLKK6k1pb",
+	"a2mG6l5dMU2AcohApTdiwWpcjkldzbsyEeSijargLH3b1gWJsbM4MnavsAmE2GHF8vVH4HbnlFw0Ttno",
+	"q5tLBNf0qewKqbspV3qZj4kU5CBGMzc+NEOSkwl41JIZFYJlNRvUPWnQZe1Tf5WJkHlVAPLfQNjtJWhx",
+	"lI11QXT99IoyIHIy2f/u1HbaROhfShbBJu55mna1LHL5/cnTneRyXvxez2g0y+pwdeHkKglTyCgpe9Xb",
+	"1cUd05xdIcG3JIFP6R2rH3dRRdhV8cHBWf2i3SCKhEC1rZDhxnVhmQbcwqsSrLqNI6lJUb9/Vc+GzP1t",
+	"kvpXa29V5Y5RiDEN6nFpEn9dzheKQIhQEK4/r7Oum9UOF48M7UPz0J3RIsBZXrmXQzug/i53Z2VfuyTQ",
+	"VeHY06h53ave71Zto9FPdimIXOox1FP1wHMlAVxzmMl03RTpCC08UJuewjrlnmiZ0jXpkhUVoNlMczom",
+	"VGBFWs3n7P+rI66VlDUCTc2VOSYAS8/8kdAM/nsneeJ/XM2oVnSxMH8rmXCa4ZGSszvOVnErzdLsjuZq",
+	"nc3+4DawutD2zlQyQgX42M2JA3FMGPhcAy2xK5lspudZLWMAxR4o8uL69StA3C+3i6H4C4zDv9I8y8iM",
+	"LhZrvMQVuMKUqEzqHr57ZF+ujX5YIsNuG4h9p3LtustcdBm0dYkirnEPtkgAPSLUhwVkqMEtajX5Ui+y",
+	"m4nMMrlaLmp7zqlQaMzQbLsv3KKGYH17FARuOwopunOa3zLd8mSoCAa3XZpkw9uyOd2k6qFyVah8eFCU",
+	"8vnqT+OMTWnSIDBStsgZoq49hX6OsHwaCQZlzcF2Z+J+OmYw+JKeabXLksaJ862IB/ykNrPa5vS93JG5",
+	"WGcR7chLhxzB5trUdFrfKDy5EWy1b6KSvR32FFRMq+AySi6YQBKtNnIGzLNv0cc/0roSR+/oUpU1udqS",
+	"i2jrNbuO7XO8iMF/wGFfPvHbpVxmZkh1yne6zGkbv/wz915jwKxn4/IYL2ySSUQowR1ajnOIMNAwW0fh",
+	"RCPS65WLK0HslGnA/hk04Z2P9hE0V/Gc2hCGm4yLW/O+kao38BV8kCzzHG9Yar2STUD90mf+b/WK4VsW",
+	"9U0u9T7ELuLwtwK18Dn7iG/WRok2MnDhUmr282B6O8QCyaVNIHtxff1uH9WrVBlHwboHLh9FloJ9XlCx",
+	"UUfhywjXatS5GAW+Hvjt69dRp9bRg7mS2/Ia7Rs+GavVLrLEeoE13mo205zpmUy3dIsvlGf47u1VLbrT",
+	"si6fz7T04f0r0KmqpHKpeGaMqmd/7yVyfmQho7eLOdNfPZvInKUB7H+VUULgbKwEFcR01Raa/fEAdaW0",
+	"aJ+e/rk7lV07wb8qKXrv6Sq4KsCN3wryoeip6ABTObjLljP6Pb4SF0B+LnxkJBqKFGDMNUsJVaWCBa0Q",
+	"AKuoJU6QbazpNW/S3gu06kVGBSSC+NJ4AZJ1kQlqBfQkZwyXG37ULF/kXFXKQePTDU4PhNfGmF6xEMnK",
+	"/MGFsU9FtiZSkDilaxWTg6ulMKYaV6R/6KHlYriMirFqHDOK0kH84sXF69fxYV0t8XVjEOQa54+iGIJA",
+	"FkxExHaK9c76FceYLeVNy1bJb4NoGB1HJ9Fp6KBojvc+2xXtvelMS7eUIbEzSDKpmIqIpUYlTuz8ot+U",
+	"LJ7r3Y0b2jS13a9ve7NUNhRRMnOp5V4bjliXCLsb+KwKgq353Q6kTxeo2T76BxDwzPn6srFyam7Lj5V6",
+	"yJei6mDV5bD9XErd9vbbxhI3jcAGGoMEonlukbnsUB5DquF8qSw2xL6Qcc+h+X1gGm3HHirFm51RtVpg",
+	"NQB92nD5Xy/OS9Wjt6cMIEHWC/aN+D3F1NpfNm+GxdbGfNHVdaPDsP0FZVmZbgmXUAHvNS9d4JlHE32j",
+	"6TSOin/ackeln7D2UByNRIzxCCy/Ad0dLFuZz2/UcoyAxuAMg6oc5d+CgZfbKT0gsTNnb9DKDEYT2Ng3",
+	"aEkWT0ei9NgPmMRcgM8O/wT35I29nXV+PduY+Wcq0hs7aWgztEXAnLfBIx5AEBbLli+FRVyVNAsINkcP",
+	"rdooe7x1KevBFnCjRE4WFoJji/C1+3uDKd6AJFEFQmiE8TO/vnj1QBX3u0yRg9ixiA3j7vHqkvY8DXu9",
+	"3mHr0tTeErWx85oprZrG0bgReqpx1yEEQV2djBdWinr0HyMhac4Q4mX3RmS/N7rr1RZ/varvFKa8EQux",
+	"byhEQzFpO6g6HvlQ78yvFqwl4CYRzcfy5YL/R229HvNrpb6KDUmwdb5ydidvKwZSu8wzV33wesbVjjK5",
+	"viKuPa0QmEZ7RWhSYJeb18fLdMr0Y0I1FhSJK4UO473rxxeQijU0euUrxVSKV++Nu1oUfTRE2VkYNEjj",
+	"bqaKa9FSJfL4jYQjFnoaEGqjSmS8f6mNCheH2FJlZqudbQ1f1DF+2UNQG5YbuB9sbC5+0+CdvmUNDhVs",
+	"ovYS5yleBnSvLZbOHrd/vlV4p6WPBoppIzmPjFm9G06TrZ0AqSdjY7ZykDhofQ2QqVzkmLkkqTDpUd2v",
+	"xGcJFx0Vdld7d1vVxuF+tT63grU7mHa7aTyu+MbwADDAVwa+D377dJb9+Z6QznE/0Kb9GJ02rSomcDuJ",
+	"M51lH1sCCofgipB6w0t6fVEc+bAupDhEAW2ZRs7bDqi5Uupqkt38fpI8nA8/n98e352NH4nTfKgf1mLQ",
+	"U6XxzOGtQc9fhd/84Mz3vTDVIQbJLBT7bFYHoVGQK43lGxoUpZrWiq4J3LuvuGI/NGs9GEFt0E27g7lN",
+	"UdjmHfzd5EtDVdhga23mpTuJVJIJRbp6iR33qSDrOn3mMTbb+YCDmhtfqvWY/Fq1b66umEetV3lX4Q2v",
+	"0vtszJzR1FnyO3zNNsy7PoERPQxbRkShqoRhGy/kDhRjJJ4yD/URH5aTDguRSGbUiGZ0pDSAr9pl2zGP",
+	"KiJvsRw4w002+FSDzowHebEbHGjBRmUgl3vpJUOVCHjwhbxm38TM2rVlj21Ur7JtUY1x05fVltGKqos1",
+	"0y8d6mVWigj7TBOdrc2Co8Bk6QWhIECd+wh/JwdUECbuWCYXeL6NROxI6q6/XZWkiFAyNqZSmeb+jWdU",
+	"U/RGUEFgslY4zg8jQsVIWHXCCm5yULT926fYNgbyIo7IIluqhruTQ+/xKJZ6JHCtD+JN+uGYjJEQb+7i",
+	"+LBHIBxgRheMaIb4Ul6HGgm6oLnukQ/obSG3xoY0RLhlCx1Zq3GyVIbCS5HxW4YHTnh1ySHe2lsqtlzO",
+	"eI0YXc6R6KIm0c9hnvz71ds3HpuXirXN0tAkocJ0vNzw43wJCxz99qVzY5SOklqCR3rdEe1O5NLJaA/C",
+	"37505kzT4rL2voFvXqnYkRYzV8D1RcmS37zDIXRVff309dNXI21Sv2PNfgy28quKGrRVlTELXEAZYYlS",
+	"AHiktgVXzOMO8tq59rIyCJ731Vl3pGjbJpv0VN/lgbH4b3q9XlzJkjM/zx7eDucni7N8qI716d3D1fDz",
+	"SW2WNEqI7ZqF7xJqh9AKeG9FoTjez2D5u6A/QVGHnZVJ7Syv4OXWIEyGN0IgJuQQWvBGAzLT2cNvQmaq",
+	"wz1ArnHTbYQCKq36NtVqd0ViWlsZba8SxEE9tWoZ43ZhFI011P4ONYh/SEHhjVJTW+nWzaDapSvJU5sf",
+	"IFevl5nmi4xtDX90t5RSFLHmxlqa0TtbxZhmQRQhZ8rGSwKUR2NGbWP4IozsPftF6HzLaGhpLBAMULZ3",
+	"NgEFGoEollq+pvntpXrPaNquICNU+bUAFXOa37pAvDuWK19PyBzc7eYMJdpadk0SACvP5ZxQogRdqJnU",
+	"EclZwhdYmMWeobVeh8YhYGynzXd6nsu5OQvrM//dqPwdeMYML5TJDygQRsOGreEcj7vHobRcvBXvLSR9",
+	"CwYAQMFFtvYJJEaHLAoJ78d8uhQm0jYablup1djfypHYOshjiE+EAqxYScMsGt7HH5RiYCpHeJEsvV2i",
+	"lHZQ1LzVN4i9jQs29smmkAI0jmSZc72+MlSy8XqM5iy/XCKiLf7ruTviprP0xpVC7lTtlth8JHP+B7Dx",
+	"BXkC3xLzjVFw0AagUBEZljt+9/bqmhzdDY7ogneN7h073Z+mcy5IIudzKmBPwjJi9SDTaEHTmdaLztev",
+	"Xy1Ghg0oszmAVhsNfW5ELYGkHRtN14xW7178Wp1nqTm070sli3998eowKPzIJlxwW+PfX/wA2Gqx+0QK",
+	"v4yEz782rYSFjw+DimeRheY1lJpxYyuvEY0eLRxjoE2ZSCzglsUqGQnAI7HI/uY/a49gbzHsuO6NxEj8",
+	"y78Qs5JMaOvBHwkEfoqP7gZxgMwOeFdBcWzi4B92cEKPwGUdxPQ4u9Q8i4mSRLEkZ5ooYwaxHKrhYgB/",
+	"xugtS825BoVKbGFtY/kIIkXCSvF99kh7jIF1ruwJuBUURooZWTejambasij3kUNhwmQBuC6EfqZMKxKf",
+	"9AexI9AvgCrtCAOALRDRt6WyjNH1g1sR+/jf/qrAiEU5RWJbtCY+7I1EbHjc4kcobVQU8uH9S7JgeU0h",
+	"Cl8NIfaVW7bUDhmJSvEQS6IHCsuIkD9XC6VAmXLkWzmZ2OpZ9npZQPRDUXvFkOl9yUQmOYOyc47AeH0U",
+	"EfYZ6i/XlkoF92vbcs7OwMaASeqVGR/Jg445Y5TmzDtOeiPxRtrERtBMQHhY8/DNh1ckmdGcJub7gw//",
+	"1u/3+4cXhGLEss2Kyw2HRITa2hFQJMGY9UFhHTKTGZDL6GQOITs+6fdjl9cOZIX0BKToQYWeh5GHuBsJ",
+	"X8yBiSk3LWb8lhk2dl4JjqjdsFmytdsWyoYaw5KD4wH4xPCs39IjAU4dXlyUOXfTReGjgJTzA0p0TnkG",
+	"Jf8zqmYR1nvVOTU0cHUjFJtiRH8qtdmHU1s6ABGXISuHiUSmLMVWmDoMKXSC7p34pH/qfEiXGXivsLS5",
+	"mR7scDs1Y96ilHN8XexCi7aChYfwGdWzHnGM6uK/M5oDfuyMCnJ2Qv6DPxkJi8MdnxwPYjP1jb2tpTwE",
+	"2XBJ4tP+cUwO4ivcUR8EvaM8s1nXRQCfW6yi4uWYuWUT9kywUUcux/YCfUp+/Sso4RYXnBzE7o3uMuy8",
+	"Av7OXbSCWSeqRgLwv/wJhf5kI30PYnnH8kzSlKXxofcBOn9CTgVZUIUkTRlNIftMToDb7SxH4iB2H3Rt",
+	"xkN82CMvTQ95bgRE/J7pfN0FODIvZp95UWDIgSHGI/GxVGbde3rNK3b4aaFQFtIEIMRECltBS5k5/2nF",
+	"ezoS+DNmpZS8mjD38Ph/UOORrvVSHpr96YZSdg06hx9IrYL3h0PL8RvOQkgD8yIYxJB1cyLHjTD6TOHx",
+	"H6wCrGYilUYEe8y74H8YjjkZHMcRGfTJa/4kKFJoeaZIw0ZY05EoDrVB1O/3w0+KIwWu0CwQqpfuB4N+",
+	"9YvHQfF9SCUZCcatybIUukKUgxj4oGuODgYsGaKDwDO/zNYVg+RxkDZyMhK0Lmz/QNOpiggGDHqELpHa",
+	"gKrIo4uqyGGDuCBCX9mC5yOBFfGg1O8c0s7yO7Y2L88MJfCO0ci53KzBUmAmuzSUQdJYknmSFKSKRgKJ",
+	"UKUBGbO1FOlhjwDOm9ub5kjT9Jb5uJnqHqWeNw6GfaJGorqQVIQ1ASC4ScEJiOMuLkwLwaFBHXtsh0Ts",
+	"UoKYdpIKEMJATqJQD/c+yu4AtsheBsnchRF5LdV2ORKXgTziypzIhTvD5sGCsmcGCruC60JUOH6tIqhe",
+	"EKpuuZiOBDgn4JqaCrIUTixj3J4viuFqF6Whe3fY7xtTMmd4iwD4FYdhti4lgq1Gwiy4eXtgRAVqlb6V",
+	"ko/OaIJrX7PDq/+o/ZgNPmakQOw1upIL/XNkcwceT9VIXDGRVpXEgwH4OoePCvUHdbHL7l8I7f5B+t1z",
+	"0iM35IJ040PzbiLznEEyMi1EvpdeZd3ycXFpX6pJOGXCaCEM47ktDXytO3dMFDbKOzrlwmotr4xu6rUY",
+	"hTyPe8RNZ9jvR461yWnfc7dc0N+XzLsPI/u74dORiL+M0OE36lyQ33q93qeIjALXn/l51AGY7q9xj8TF",
+	"E1Dbm5yOdgZvV8bCmfEFMrANx1MsNFHsrYVc5gnYPdZZFOTd+IrYZbXJXRMa5RDZCxzaXg9in7nytHzv",
+	"C9R4m6ZSgGvD1uM25YelYJDYAUWEJrlUAAJTicZ8oEbiFuTgGKemOct75HolbcCfDRO8KAIBTcNYAJgc",
+	"MMsPyLvWl4BlGm/Z+hBZ3QuhBWjdy5wcgGrtt5KzG/zBjIi0FWOC0EQvaZatvch7jMeeL/Bh+7f7Ha+V",
+	"qts8MjSa5IzB4Y9zfKBKOTH+hB8JjCbzKrwO6wQZzlFQjQ1ogXLITM+cnA4Ce4LV+cDGLPLFDUeOhG0W",
+	"lvtv+N7fCjIfuYb/VkjxIyTf30bib91u1//PfA6lA/9Ghn3yN6MxwG+LXMK/+u7/mx+LnC/yN3LqnsFD",
+	"x2V+fwO6bNPqFkrif3V94aUu/H+Ing9/fc/mlCMWK7WiLXimmBEIHwT/jLoyF8TWkDn0NeYdXUbCBaJ6",
+	"jYbOmbs8fPnL9XNIb8yXiYbCPea4JwcQ09TlTE+6M60XdMG7RqrheW1tjMOLkYiLYb2TGU/WRpL4rjuP",
+	"f//ToN9/vPrTWd9OxL9feTH/0/n5Y/2nE1CNdEy4MIYWzAm1YCFXhgOdmWesM7omU37HQMO1YscJG5QC",
+	"JTwJu1fNBj6I311eP31BjrhZW0GzI/u9Ovpi/3qZfrVWAkgdqo0suMCT00mMQnw5BlAjYRZ5jR+5TAZn",
+	"lIXWrS1WiWsT6obnhgCG1l3bTXxYo16QA7/gKDJIjBV+Y5f35G7ofQ+p9yzlhoEgKC2sn/nAdQ8wqJZX",
+	"RyIuqnCas+HXX9DZOWexTelUZCz1zEm/B0anrI+QVk5OP5XzRc6UgkPvstg9RkPQJGPmhBkYkxU903qW",
+	"MzWTmAFQPomxUtivf3n57ub1yzc3T/77+per+NBhsozE9A++6Ca2O6gpDJR0ccS/GKMd0NHNi3Fk0aEz",
+	"jhWNpGIkvkwStiheNVLV/KCw8R65mkON4IIFcKOxGsFgGy6fYNgcDCACZRpHvhTFsEO+CfLWtQ9rNvLh",
+	"jewGdDX2vbDenUNCs5XRtuB0oqLcuB9jhChqMEYXRYA2ndEMYYCAtYZryzFTnmR8nNN83fOLylIjqC0t",
+	"CO6G+M80X1+QKimBHyoetjnknaIPNhjk1nUjB+DtsLaoImqWc3E7EnSMKORiIrPUBtGAuWjNq/IZk7Kg",
+	"P2NQQmky6ybDmspikoFqt6BGM+Thvh0cx4/LL+PyovQH4pV8Zk5Ds8GfXr/HiRkDaXDqHQhPcrkyltrG",
+	"eROcKGFsfPctePnVBRFSCT6ZGOX9v7rPczoPnj375c1/w8Hznk1YnrPci3Ahu7n9DcU2LWh/ZS9b7Msx",
+	"OVhkSyMnrnTOE929zqlQZh38m6A6pmyRybUrFItuPQe3cHXYI0+NvtWVOZ9yKB2TKXfbOMbJj4TZHHCt",
+	"5FyC3juCn9moKN8R+HrBxkAx8fTt+6ubt+9f/vryzVWMUUkZT5i98LO3LO9yucg50zRfB8VGyrcll+9e",
+	"dqLOnQsq7wx6x72+TZ8SdME7F53jXr933Ik6C6pncCF1NPP1FWvBqS8dcxhTy7L7l5GNeEIFXd4a/dzY",
+	"SFmllq+hp0LkCnBGzVhya9hvJFK2YCJlIllbbs4kTcmYZsYUBqcNymuLd53xOyZMk4tcjlmPvJGEli5R",
+	"kGxeq36ZGtowbYtHRh2/880Mh/2+x0awkYrVhIqLL+6qEZEqAbDDp3H4eC8AfP1qL9DorltSOxr4ogYA",
+	"yFKN+6qQXleCCMtTHHVdB352Ry+t4gA3KKVLyM7Fb5+CQjudV46ksCodh/37W8eO8pP52HLHEZ7heClf",
+	"yybvuJhWiiGb/elOYlfkw4sm6xjwBZ65trUHA/4xGlFQMHMqc7nUXGBEoM3m9akRTolcLiz2DeoVzSVC",
+	"R+IAawKCXhrUeXzgCmFa/aa2jKitQWgUP7s/Cn8LXooZZRakbpGo4T3L5bKjsAOsNxi2DPJ8zmjKC6Y3",
+	"UtxWtKwc1Oj1gbAD8Cpbr0hRW9v5AEolR4PEHbOfRmKPDfXMscP33liORFiCasoFXOz/nnHICMuKUpb9",
+	"3skQ5dpTX11bdS4GZkC+nKSNZ7Q1Mw3rehbCHLYZo4vLLJPJk7U2vz06fvTorP8o6qi1sj8NTwdnp4+G",
+	"JxBB7ovSVmqt9h1Ek+sryNLoAHA7suUV6sadi+Ozfr93GsrqO6wWtLc08UtRI1XwUC5Erd9795Yn5qvj",
+	"PZfYrekzCw6wfbEXUulpzlR5uYf9fr83qFnwfmnBIZLl77Lig0fH1UUPy7RWK6+e9nvDzXKnbrieVYIL",
+	"pX8Uz1xvuQKzSVyovlJr2kNNFrjSXImILIVfDiNYlQbYJAjdCTCiAouxacT27SN4Fd4MrvrMwLccbe+9",
+	"5ISzDaVysA3wNFNNZ95W49uM1189q8bcl+KVo0v3LYRlL6hOaqpZPwU3kwpcBg/QLYAnGSACgRXEaK6q",
+	"3gQ5qXXq1fvsnDPbCHswNdb13ogLQt39Qw0eEVSzhu4jEo863vcw6sQk4xMNB9HBBHIDkZruY3UYOc+t",
+	"nw3WWma2Z5zWSDg7CO4HrF1ib/AzNoGyTNZdj7epXKEpZV12FTOqGHvJaVcUtytqSbszPUzj9u52S3OB",
+	"aUoTmScsUDYwziiRc4Z2Qo/EJRUdQ68U0+hFUbGFn3TuL2862OgsLHFI3lj/8EhgA8VkrMP4IjDZbtk6",
+	"tOmO47qzHDPHLG8WKdhPLJ7cHvIdVhG0Yr8Bn9Dk1hfUDNZUdYJc6EoyfufCMEWRC+5Tz/GB2ZnGMMs5",
+	"BrUXnf3a4Gqr2RLu8qtwxMKwto6q4O1O7eCO+/2vkH7o4+2Lob2W5aFZkixyCWQJ+4V/I2DXHvLcrh9i",
+	"pOKHReyjVX++VUMLiF5QyfJNObG7kubQd2kOkElDk+RmfHw7nJ+Kh4uT38/yR2qoT+7OzHN1abjaR6Ja",
+	"k/cymTPy2gHdQqXIgkbGRgaOqluzLx280sFuLYcX61hQZmM1v2CzsKzRjlbw+P66/3K9wpE3nL6OWZxF",
+	"UyNwqsepU1N2Hqb+xa9Rp+ohb/2xff1r1Nm4L2jdhh9F7eVC62aKLzaa2gITWtMMwIWa9ThpoxU/oal1",
+	"D3bgk8HuTz6AfSVzyNWEj453f/Rc5mOepkzgFye7v3gj9XO5FNjFoEUX7+g6kzS9lvIVzTFT9mRw2mY+",
+	"NoKXpa9ZyilAX5iPh+e7P76W8jUVawdg8s3WyPavNkPFqo6Rclz2b5++ltTJp1afqKpmUHywpIkFGuVb",
+	"f11e1SrTMVQaVo2+lPfWaVLyGSTe6iELKTNygIiIHPxkEeEQPwUYwHDzgk5zuJ3FyMkJnfNsPRIHPpCi",
+	"egetXEqsGR2zkYQe1NnDt/QyrnR8GBVFLYv3wffsUTe9cwciQzVArnifhPcRaoo5tqArSE0x6XjOqChu",
+	"Bk/7ehaNxPmpnsFv5+d6Zo71hAnNsyI8yEUkOU0WgnJylrh64DhKchADTTBhAWKBnxvqgK6ZM3DPOtc+",
+	"NAqhPTA0uNWEu+TI6axIXpvcqKrLhuGTEiIRQSeExC1SoCFglxUHVKHwkW363kjsofBNmX42vgLG+2ad",
+	"YLxU65I+UGe+GzaFxLbUgpBw8cEY+wPI4XuZZuxpJpU5SPv+l2s+978O4ddXfAIA1OV33244fvo1zoET",
+	"rPj1FFWVPv7LQT2DF+lr1DHrB2lgv33pgH+/czE4HfYjrBOKLgbcPJg3CppGz0YGYT4ieCgGvYdRx7Ct",
+	"+dfAGOqL0z7+PYg6i/NT8/dx79z8fW7+ftQbRh1gK/h++KjfOynQpwf94cnXyA/p/NHgpBjSIBzSgt/c",
+	"srXqBf47VozrpHdcDAu8EHZY/d7gkR9Xv3cy8APrm0H6gQ3Oz4a9R5WBfUK6rT+GP7bXgxwjNnnCpYTq",
+	"DpqiFWsNtFCQEcWYMFtwQvOf2tAP1Ib+PqrNP5/S8MydAHBaGyZG9jVMzZXmyVZl4W5w5EQNOJyk0ltg",
+	"8eK0yNOAKtPNABcWtaSa9nHocbxGwgg2BEsI85XJR7j6c2rAyzSOyonvgM2QyDx1QHRUB1HAI1FKpaLh",
+	"GGkRpi5kiPLtY0gL50sV+XwkHPQ5DBDvMzYGBtU6XQCSt68yKVhECn+lDZzjGMp5CcUUqlgpKipF5xdB",
+	"mHTO4Bw+CANio42o16hIQjtEkullLnwgAVyyQjxSKdbtMcaxljNchv1BHMa9o65RF/fuQTxscI/125UD",
+	"v6lyIbjYhI1J8bHxRrlz6M6l2gIH8b/23Bh6BSxJ/1MPAUnKAeju1sm/6ML+igB0UdR5U7HL+/DQj572",
+	"LoJvSo3iVPHxbbg9H8ONGhTzwehvvD3rjYTHcLARSVxhzZ/lIgqC5oBNV5BNYodSYoRSoFSEd+EYF9oQ",
+	"1Oi/VFAoSS2TxKh8dZpbJX7ym5x1ZhAeHKd0GRPg9vw/CYRSSLbOhfnHTXrKziYPp8PZMT/56+ntWfZw",
+	"PtzHN+fWy4FmeI/Bj/DSIWs3Dcm9efQeXitw6tp7rtwklqJOa7vcKhMhGJqlj232qJd5BagWboqfitwP",
+	"U+SGqMjt49ZHv+5OlnrDVt+fn66rkDqB+E+9nlHhl1Cu1RdxcYCDbOVbL4MKhIrX0RaQoPL2DSe9CUbw",
+	"k43/N3pn/3f4WodtPrauNqPjeh3in9PoshYRocRYTAGiaWBrOatp09I6+lJARH3d4p3FhLQikB7CQiHN",
+	"d1P99NCKk2WW2XA4X9XbohIY1RIwGsJ7YtT5SLeLAFgEgAzIIudCQ6JSIR4FM1p9YgMIpHBIDKlzUfrE",
+	"QGdlQbFhKaYk/uWaukyOpzSZMYjWzWV2YXq6g+JxQnYT8yi+KCLF53QNwWQ21jiFwG8ERMAWxzS5hQDX",
+	"l5PuGylY9zXVycwGFyPew3H/JPbWAAYoN7gtA+zT/SIvXk5M39A1aILfqGPRHZDA/kjEAl7fcCruOhIr",
+	"B19p6XaJ1Xe4sO/ZHWJQgCQxq7brwyvgGXjz56n2XU+1YzxttqhAM1uczOXGFvcodsPBpcvmhoPgLBQQ",
+	"xuI9/Mk4P9Whv4s69M+nW/wKyWoVM9ec7Hio12sY+55YlwVGJTglGtWTo5RPJo06ylPMSXdFagDKQhUw",
+	"Aj5TF9qCxEYZR2SpMCvXgbfmh86Wl5AENxKxdbaZTya5nMeHPfLcNU9zZrGRABwgX8KNdAjCpTRbXEAM",
+	"H4JryAkxPWMuO6oBCJpjBBm0j2nebBVHTt+yv9d9oSW+P+GfoWaUr/zoRiWFveGNPcpATA4Q44oqbGCG",
+	"SEbzQ1tdkmLNOPOzg3cMCIouPpwqJp95IMQF5Tmi7y0X9tp3JEbiidSzQj2Ecm9jhrfksk6ZJAdFPj/k",
+	"nmNqPXjcvJclQDYDOidyYWPdnNO7KOJhnhXumQI4JOxmOIT8KyF1F+ENEOKmTj8zfOgZfoPdtxxpgGsA",
+	"bIpcFmD1lllRAuj2RhU68/Z4mBynJ+x0cjZ9OBvy47+e3J52og43ncF1S+GstJy71XZfUG0kS+ei839N",
+	"67/R7h/97vmnL4PorP/1X2uQBr9dp5SCPTfsWvLFFoC/E3w2iDqCreAq2nNu52IAFQfhBbi71mwKUe+F",
+	"xxOedy46L0VYaRDKcWEtQmuIhOjmNE3JqFQMz5b75ooAFAPw1ci06QBb7O+O1/B9G5XhQV3KbMgVhHho",
+	"V1TbbptKGT5XpXFUU5xv1LFakRufrT1mIzz92PBnsIXwGnks5S3A0SVUJCzLin0jZNcIgyIk2DdiDT2/",
+	"yyD3XmHYRoipaSQBbIuPz/qD4445Xu4YHi+dFc2Fi2PE5L0PooAS2Zx1J+qsZuvawoRGnjC8r8GBWhLY",
+	"yOcDM0Vj/yVSTHg+hz9xsmAVzuTK/NdO97BmvkuRMaU80omZ2iooDlO6DXAP3jTcCphdYoS2N6H+YPmf",
+	"gxzFfq+PpcPNnnlB1cz8So+TU/ZwfJ4OJyf0LHnE+uNhejI5o4+SATsen6YPJ+d0mJyws/GjtD+pvt8J",
+	"UbMhagI2EYJYQiAIrgXsoeYIVg/UbWN7O898NGuz9Gl3kQABGlcFd+AgPQ63b8VjVF+cDcqLAFHRVjD8",
+	"9inqaLkPhc8nQD36aNxPB5Njepo8ZOeexn02GB+np5OH9DwZspPxWfpo0qeD5Jidjh+m55MhbU3h/hYK",
+	"D4oYYUfhpyGFG7yvP4rCD49rKRyI3B1y9j3DpMSwwixVpGYDw5Fnd+2og/t11CEHJSyMigzDkz9lGdPM",
+	"nYzuXCzk57WXmU9cq9xnIOcsASzqp7ZqJ8F3SI3Qjaycr+5ncwBkSmLgnjKyo2Z6OwS3PynCWSqQ0Uaf",
+	"shLadTGWNuwPNSzMXFAkpxgIXZK5Z2WZ69bcSdxnBQkWuTGmsPwmyllzCrakERdkQu/kEk6GzSk+Dtvx",
+	"HQHQgTmbzKHtTkdAlEKg4Voxm7M5FykyWUXSXunc8OKaPKVZRrowTkO20bLfH56R9/7Lr5++7u+DemYM",
+	"jKYEMT6ZsJyJhKmfd3b/L1r3w1YfPPW2wz9rZLg1YPSqSCn6gY4Ai+PdaPa/4i7+ePNGArHBwvIRFwGK",
+	"2DxEQcRoIWt9YanOkQh/c+DNCBZ9BZDSaFijq9Fd8F+QeJGzCf8cI2AOgnCVUe/AQAeIMZ4yofkELyhu",
+	"We1tQMaVLsqGbjU2P0KWI9Qc0hJiuiv2o6u9XGctQuhpJxSZljjmwyyDUvnLuYWXDws5W9IEePDf0VjU",
+	"K+mq83pb0RYA+W1rItZpmIh1y9Y3ycmmymQrzX1Q2xU1S6GnLz06J5TTYKgBTWfpzcMXvw9fzf/yuSCH",
+	"aQ+VqYZh9q/755V8MTPM+VAcy5PF6e9n+UM11MfLk7vTyjAxadAO6m2WkowutFxUx3Q5Pk5/OZ2+KI+p",
+	"GMBJMID9jst3L/+DraEMzPZ8LrsHf56X//vPy3++gwwQPssRlDbRpHSeuZ/gPKuNSX4Ku1u5QhRWz68c",
+	"R5j/4sGirHmCxwufO8wSKFQQ37J1TLgaCXDTXtjUJa6hinmIy2zRTaAV6uFoAdB04xhBGYQHybflPvOS",
+	"MK6RjXuIkjdshdKkXYjgNwR0FZ7Gbz8zoF52Se6/69Mn58mzR+z5w+mLM/7vp7evTuZvjuW74e/vB+q6",
+	"v02C3+9YaU/jp3bCAZ03JbZhXQg6c2UuHBfCfQ9yZmRrY9jahD9zcv8ZBPvPhNnvYxbBvgngjOvPkIpZ",
+	"c/Tllq1t5BU6ueqCr8zG3xF8BWqWw+G2iJGLnClbv3ZqjpWT/iD2YBuCAN4VNA5NlcrTuMgqh5leIFg7",
+	"VDysrmar5sAtawlGOsxw6J/UJmdif8GB9I3B4GiEfGdJ/yOtg1J7Q6+J76uHb5HoESAo2C5/CuufMSn/",
+	"BIIWxeFOQbuv8+n/Z+/ae9vGtfxX4RoXqAPIjuOkSZpiscj0gemdJu1N01ssqqKiJdrmRCY9EhXHU+S7",
+	"L3j4lC35lcx22qs/BtPIelAUed7n9/tNymEXd7Kt/zsFnuzV5eiTKugAklQsEAbDv4uAcVTBA5Bbyos8",
+	"ZPKUJ3kZ/H8dIWld6OitfZNtp8Rst7UnatLSR4j2wDS9h6TOlvGeA5tUG6dv/VzZLXn26v3FUf90fHr7",
+	"YZxefTr47doI/hV5NC3UX/IZE9LmfUmYwGnLJ3psnU9IRmO8/2JMYzziAF+XrB6fnCOffrZF5v/svfmd",
+	"04vfz+eXtHd38aE3v/z3v+4uXnL53+ziNafDf8EWkbqodm4W7ruli2BmrC6m45P7OlSMRqE0YZ0fIayT",
+	"eiLQqAonFusDO+dJkmsmL8eiWWLQrK5fk2Zx6SJqs544SUgSMuhY8EhOzuQPmq1fUQN55vOzqIsiI3Yi",
+	"TQoJ5LEQOfoTKKDwRIMf6qA9ZACij9cvovpg0FtXDbB7OChRgtGXSRuK4F1E7HahJfuCf4Pg0o+ioLZX",
+	"GnUOiF3+M5yrhf+Q5sVKMuuyrba/Yrqa7sWf3TXaQJO94GyYUkWn3wS+Hqn/MEk8LrkaDbvoVe1/c/Vs",
+	"K4NfL+H4muCXva0DTlJhK407UbAEcPi7CG4HF3vl44YiBKcZwckcjRZIdavDV2rEJRVa0iY17U0loaju",
+	"0URmmsjMTwH/pKo01wqD4AFNxiXnc6lrtn439h5u1Tam3bIUayRXI7l+lj7H9WJry/CpkwTLYeWSAVTC",
+	"vVsTbLZtdJoOfb2kXIxB4xypNwdKwbZlEazsuYwsGTFQbpf7P/e66D30/QFVngBAOcWIBQTEjr85y+gt",
+	"ASwFCE8C3h1lhfxpKHRPH3DZUkEmwI2AZ4avV7c4jegtYdA7qHsbz1Dk6sYjXQlTmiGNT3sLzUYay8x0",
+	"/kE5v3q4gmMKmTbG9gIUTSgzTRSRbgVVDISAapuTjHJoSFItnTR3VIkaVVg+M0CRKtOPQqbvodDQvFZQ",
+	"OF21UkbQ3x6hNmVxWuT0lqjeh6hggqYRapM7exy4slUZKWglsGLppDYHsGmz4m+ETFfOodf6hdrRbJiq",
+	"5sWyTy4P/3EUn0z6d89uDm+PB6fsadYXJzV1p171f01jorzh+sbEYP3bbPwRqe58Xei/dO1sVS/irZrW",
+	"porWXrDZ+GEBmWHKHVlaSzSHtVQes+nKqxqxbiOpmfZPLz/DjB/uOt3aYgL+9sxudZqruGX76vULdHh4",
+	"+Gxh+RjbpXdw3fMJFapKluWWKQ1fIcdI9wwL0pHPedjQB2TIDVb1BqPubzJq2NA7jfrvl7Cb1ufqvmtX",
+	"Xt+05R17bXn93nadj6+/Y1/eUVXn4xbJwz9LycOtO6E2SQQC561CuG38gMYP+BlimT7YsgMisrj3j9Dk",
+	"VPIKgnUo1z5+gEEMRZRtbPlbg30BOTrwMCVz3d+UF6kw4AjeNJgdjiIQVmf2t8i3EknIZmOeuisDFAOL",
+	"sDUXpa2RIzBuE5K425kTyrdDcDc/SMs5aue8+q7ARpznQBetrGbnDugX07NlLgyZ7z2cKbg6jXESqBmT",
+	"ctgREulxdGY0Ifqp2jYuUkUYOCAhM4MA2BPlv5QxuecKKEaxnTnQbDm8GXgo2IMANw9fBNT2AZwdCIqO",
+	"Xo9xvhquO1ADL4OYe4jcIauD5PZJ8wZELjoHUTrClBnI7mWEaMDtDtm5F/5exMRGDST2RpDYj5K0T6vg",
+	"sJeMESk7zSeoPNP+uNTDXeMB7mCJNBDSDYR0AyHdQEg3y7iBkP5/hJC+5JYp5qcHjrZGmaFMGZaJcFYi",
+	"SdekNLSjsUlth2XnSywRzhbJDcB7xkIryYLdMOBpNlWUiW+sMyLdJwH+gkphKHUKfN/GdLdUyFEf4JrH",
+	"BBqbeKZOsz6Ur4HX1oe80NOxaZmIxwikXwmafxtN34RZfnzJ85pno1LG9UluFrwnapz8XVsyAq30g99J",
+	"LLbIi5ZTgtK+HpIMCR6ythxCgGIAw1Ls66q0DBwg+YuD7ypyIv9nOv9yICGdAItodgv4M4JMpikWJA9C",
+	"Nh1DsbZiwQzQh4sPYKKlFLOY7EFu1uVCgZJKyp3o/cfryIhIMSYTjdMKjiXgBGjs+wgkhUaExWlOIhND",
+	"yABygHEU6YmOzuoEIzSHGukYskXxWI1Xv1bObeuZwZssIIRajWLnH5YahOhjnH6NOcuLVLhMSwktDOJt",
+	"6pu+hk+qEqBYKMPgrHXx7vLV9bur/zVR/3j4VcUCbMe/HAKORdce1s/5Rf3tHvBvWCimzx9WhPkDlsCl",
+	"WgH2mFk95kA+yV/YdWEPqhVl/jT7hJFZJyU4kcNR6JaAxGNWnTkdFqrF99PTC140wP0tz7c+Yhi/N85o",
+	"wlo062BN/ZDb+IDAZNavWbwzHZMxq5c1iAONBvz5Co42UH8PSzIU1YzbKY4faH67qNWAJ3ND8hIyxrMJ",
+	"TuUXRxOekPQJAPdOuugcUMlQSoYC8UKgttz1UiZFe56t+xxhhshkKubq9AnBTGcZrK+igJDNKAGtXVkA",
+	"mmlavoeNhSxiGQNUczVOzrSoVGa7Rlrl5zxnyQunsXyVtrMeWyX8d6jzLInrxw6yqsX1V+typeV+RPX7",
+	"uKrV7GHrnDaOYxNba+jZvh9cBajZbbT96sCaR1S7tlj4IaUD1cAVIbPIFZY+W2NUG965vIte4XjsCkUN",
+	"BdtyNh78XKOkQ1YqNqUCtZVl4IrwDJwqZ2SviyKFJR75KHjlt9bWCQaGb3luXYHsJy/Uub5CFp609BSa",
+	"a3Bz6fvHYwDssJTAEbg3SYaHIirnTnzW4DpY1iIvlQtO8N1bwkZyuR0fBa0JZebPgx+kbHB3nI++KdJL",
+	"KE5JDOC0RUIFzzqDgiUpUW04tujwEP78VEfkQJPVBctyhZ57HHiuNH51WaBO1q8sM9ycS8CnYlhBlnBy",
+	"vytP9dGq9qF+NXTJlhAj5hNsUlnoKPgbu6Vx938STJKSBVCVW3tMj7+yrPANRJQXTQPt7Bv1jSgTfNMm",
+	"THC1pesfMqh+mrvblArXMoITqRflD6p8heZnGlrFkDCRO4h3t3PKRikJ0KBIbwI0wBkJmbUleAb1VlmG",
+	"5wbGfS+AQ0oJIKUEUNuW9+WfvyjqNGkvkGkeBWiaFgvRBGeT7UEgEsodFmIYqB1d2kNvbREkz0Lm/WA+",
+	"YrSnJkerKURzlBBBYkESi8FoJ+tJjvIxnpIu+qiTfQBdL60WMkVSo6v8g6EY0Ucygm7IVAQWgn6oi/X8",
+	"MhAVyVcEb1BEJ0elcwtUtXWJDLMcx/J9zjQrkpvwYWmkiOaWaRcyopCB6KJz7xvR3OHaQ7UjFTl8aZqg",
+	"dlTSxtHecz2WEvhNZmJTVEBj1pAyahmrlLUn70mTAJX6n+B3W7BqK/rs4D1LtOrbo6rETynb0+129wI5",
+	"zqw+ehaytkmyfFQ6VSVkoIRy7znCbjzGgJazmBJ8Wx2NMxtGl0CWdpiaPOA5ZowL2GhLlZSUAX1px1wZ",
+	"7ZlCT/2LiqF87n3pwjtHKCfCYBv988O7SzTFYmyWAh8OiWo6AsPNWrshi/7Rdbuu/6UL+03eVZoNURd5",
+	"YwcqP4xSqZRQ2wmjKcn0OwVAQghH3NqSSz2HtZKQqRjvLb0q3LBD7mJCEpJEe4jhiTwdvA14mFwicvFM",
+	"8B2dFJPnIVNEzMixC9I/3cnm9geHlSgQaqy++7B7qFCLsF+UGXv2rVSrsSjgQKJBT6bPNrlQuw2aJXAG",
+	"9uqYledZfv7W+koXbeXdTMvP31oTIsA8HMCctD7wTEoYgiY0z0mC5rxAgid4jjpohhmsvFGGBxZTVm7t",
+	"/2k547biBl6/1CQHX8Y8NCEplk/towTPc+8unzAVSB+1V88wVXk8y3MlX0BTB2qYPXX5MgOSu4vHbNe6",
+	"/3IPLr1Wcx9Auy183So9qNWyV2JrP+M/jMUtXRtbJN1RF+7fHoB/qYIzVdi3xv/IeZHFxC8HXgVaUCrw",
+	"PRwexM+SPumc4KOjztHglHSe4acHnV7cT07I8fAAP+vJqS7NoiYM0bV/MWcJ1RCbMMUklXeGeHmSwApS",
+	"Ww06nShLyF2HDzvyYjcX3lIGkwvWbC8+Gp7gA9J5OugnnSNyijvPhseHnYPkJO4PnuJTctRzy/kajxQ4",
+	"lft8Os37VeARrAW/Bppu/Ppuw5AZeivl8ieSxhx6+yo3zK3xWY/cI19itYq9eLKcSSEyOiiEkht6W/1K",
+	"0bdvJkMNDvZXOYD7eyj4ZzeKOzEjOAZsHF6I/5KfCF7o2eCEHMRP+52DpIc7R8Nj0jmNDwedPn6aHJHj",
+	"4Qk+PXAvpN8DmRiWt/G+3N/v4BO6GOBfgdM2sAJ1Mf+g9bNZkitCCmXZaIt81XUPCTDsJlT7W/G1KLv/",
+	"CkJvdWkDL5xFMmuCtE0fLKwcMHmSvcYpb5IJTTLhe8QR1Eb29ir46pXIJTskFPa/OR2/MSib7yhuGjR4",
+	"I3I0daF/AoHzOaIsZNXNh5rXG6wwY83rn4x/SRPdQjWkLNHebgnuzQ70IXBvn5w1tlkdr31qA/fWBDV/",
+	"Urg3z0XZoXZ3NyHiOpsXw3Qha0fuGDRh4qpo5J51mG1QwjXW6bBKgtpRhmfRGZjOOGQLPpq8OlJuVBQ4",
+	"PCLdO2ucn8g0VBB2S1I+JYElCQP/NmTa8Fzgi1f1TPJKkg73agpv6yXStjk5xqUFuiHk3bZpuN5jpuFK",
+	"7FkVlrP7/LDs6kdIkhHRXv0W0Y6McwEZVjLtHAD3spBKRsVw0pTPLopU0GlK3oFRUzDYTVDSGqgTrsgr",
+	"JuQmUv4DLgS/wNnNeX4lPVlzqmJIfqE8utcZn7zFufggyNSekQs+fceu9Hc3tbpr4zHwrnb4N5TJvw2b",
+	"tser/dCITdCKx5gxktqwzOYRnC8rgwelgIxXTLU6OpPh2fVygKYuagPny0nYKhK2uBauCHGf+v5vGCp7",
+	"5FjX6jc82CTPvEP8gAhM03WubWN3NXbXT1M77hwLYwjZ+qu/IKW8vjbIU+0W7XJCamvU/M4tbd7BvzWD",
+	"ExqQlLNRjgRXaCyCkixwWRzdtiSPSvkHACAGEdFZi3GRZVJkFVKdBRp7xviPmeHKU9x2BvdNXqoK5cAC",
+	"1XeYUZbwWR4ybcllWNiRtKU5qe86sYgi6k5lWBLzENU+9NwfRsiUmWfgTFIKHFdzZSHWGX8X5OFm3zTj",
+	"JZtPT98a/rwSbTWO46+Dw5v+5Ck7mR79cZyd5n1xdHssf8/Pkwll1mIxCiWeECRNHnDPAdmYZFJlZFzu",
+	"IzWzrt6K5O9J9isvstbZQa8HYGq/8GT+yxwi4Ae9o9OnJ8fquLSP5NnWLpZX6GvsbnhPMhVKUb/apJ38",
+	"4YKyQhD44T5oFcYSUvaH4WE/6wd2aNdjmquxHTk4uBwqz8xt5Sn2vv1tIuQXpLbOe4FzplFuf51ya5iV",
+	"5tWrzkcG0EdsuBHaS9cUKatiE3lm2UOPxyS+yQPEswSKgQdzKPYgUFe8qPCwKlyZKRSAkEEEUPr9c+nO",
+	"TwDQNA+QtNQFR0N6h6gGQAPvHwsM3NqAu4QuOZIfkjChhaYq41HxwZAlZEpYoouNOauE5wJMAgVHEON4",
+	"TAAXuR29kP/uSHcu4+kZAus4DkI2wXcdPCL/fXjc60UqKmHqVDBD0atrPIqeo5xA3QIa4PhGaqfozbBz",
+	"yRnpXGARjy0lYHRYE79MaS6u4Itsawe8GcrnwGMeo/Q3xgKnfFSUE3L1YKFeUTAWZMRhKVqPxa+kPkdh",
+	"61KVMwDWjVxbYctZSvoitZyWXRpTUgFc6qbmRwedpXRVdK5v1DfX93qS6xNyYzH4mXycJCgsOU/KN5Ir",
+	"o9vthi342KG8p32eOm7iQ+p8Xf1l65DKYSKaQ3+ckBd1jUo2qL+wqsESfN2Sm7kCgrRUZAJarmpyTOmZ",
+	"KVnCDHmeX0e/mAbr5t55VVMpqIAv9pGpYyTxb2ae1Qpas/G80v1EQ5oRldBWIkQ/X/EWo/aA8xuSBCjm",
+	"bEizCfwTs5ikqfynXCHy/7r2ZU9uZHUbO9aCpSQ370OSbmurhKvcaHV1zq+syFtQ2SX5sE5Pwcnm3Pug",
+	"JaXEumvgHBjRYS3siNmcur1S6BlNEEAtq4AnSCRVy7ksiL7fS+3gg+6ibMsac0lBgi5zMs7pRyV8y9px",
+	"/5tC4L5f6ydxpm9tQ+PmQ1WrwwpF9tzTRtK9UMk2e6NgAYFOfeYuOgf6QpM0m5E0hVZeKUULAbyDgCsB",
+	"g9NZtJDVptFGBLTQ91ZCs6SnEtpeK26jXB5PuTig/Ea9bKZetlMudU7h31StgHD4j9AoWwcoH1kFvdN6",
+	"4smCPqhQRGs6Hc13e6Lq7G1LI2z+aAXHxBSLcQXFRD3248aUE182cVdJdlv/QgmZpnyuq+eBqSVTRffU",
+	"zRdqX2fgOUr5Iv3dHFEBRW9FlrbOWvutZQIJBWycAkCyFARSYED+WDWejKR+ZKi7H0+S/dE47SRkUEgZ",
+	"FLnbjoWYnu1DkU465rk4O+2d9nysh2/rg0B+rFRHJ6VshyBWt+VF35SrXkWEMdehVc92UBDHNqpqglr+",
+	"DQ3v/vIdpcryKJNzxGfMw8BeDmLpWzrmpbrZXuykClzWHhpsTAm0C4wHtvhf1396z/PRHmvh2PnQK7YK",
+	"KrESoUMJTXnuP9lGG2jmMyaY2TOYistPvvbCC0/yBePyubS7FoIV7q5qmy/f8ooXQus2qEDQNdb65dwG",
+	"gfD0XCGDye+fTKi/CvQn9x74zhh6VU99S28JkypPAdHihMJf2prNVWRq9Qv9SnAqpPV3/38BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
