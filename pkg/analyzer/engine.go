@@ -14,7 +14,7 @@ import (
 
 // Version identifies the analyzer's rules and scoring. It is part of every result's key: bump it when
 // a rule, a message or the scoring changes, so stored results computed by older code are not reused.
-const Version = "1.0.0"
+const Version = "1.1.0"
 
 // Severities, from most to least serious.
 const (
@@ -89,6 +89,10 @@ type rule struct {
 	doc      RuleDoc
 	workflow func(p *pass)
 	location func(p *pass)
+	// structural marks a rule that judges only how steps are connected, never what a step is
+	// configured to do, so a step's unread parts do not stop its findings. Every other rule's
+	// finding at a step with unread parts becomes a not-assessed line naming them (see Unread).
+	structural bool
 }
 
 var catalogue []*rule
@@ -161,6 +165,9 @@ func (p *pass) report(stepID, format string, args ...any) {
 
 // reportAt records a finding with an explicit severity.
 func (p *pass) reportAt(severity, stepID, format string, args ...any) {
+	if p.wf != nil && p.unreadStep(p.wf, p.g, stepID) {
+		return
+	}
 	f := Finding{
 		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
 		StepID: stepID, Message: sentence(fmt.Sprintf(format, args...)), Why: p.rule.doc.Why, Fix: p.rule.doc.Fix,
@@ -176,6 +183,9 @@ func (p *pass) reportAt(severity, stepID, format string, args ...any) {
 
 // reportWorkflow records a finding about another workflow than the pass's own (location rules).
 func (p *pass) reportWorkflow(wf *Workflow, severity, stepID string, related []string, format string, args ...any) {
+	if p.unreadStep(wf, p.idx.graph(wf), stepID) {
+		return
+	}
 	f := Finding{
 		RuleID: p.rule.doc.ID, Category: p.rule.doc.Category, Severity: severity, Title: p.rule.doc.Title,
 		WorkflowID: wf.ID, WorkflowName: wf.Name, StepID: stepID, Message: sentence(fmt.Sprintf(format, args...)),
@@ -185,6 +195,26 @@ func (p *pass) reportWorkflow(wf *Workflow, severity, stepID string, related []s
 		f.StepName = s.Name
 	}
 	p.res.findings = append(p.res.findings, f)
+}
+
+// unreadStep reports whether a finding of the pass's rule at step stepID of wf would rest on parts of
+// the step the importer could not read; it then records the step as not assessed instead.
+func (p *pass) unreadStep(wf *Workflow, g *graph, stepID string) bool {
+	if stepID == "" || p.rule.structural {
+		return false
+	}
+	s := g.step(stepID)
+	if s == nil || len(s.Unread) == 0 {
+		return false
+	}
+	p.stepNotAssessed(wf, s)
+	return true
+}
+
+// stepNotAssessed records that the rule does not judge step s of wf because of its unread parts.
+func (p *pass) stepNotAssessed(wf *Workflow, s *Step) {
+	p.res.notAssessed = append(p.res.notAssessed, NotAssessed{RuleID: p.rule.doc.ID, WorkflowID: wf.ID,
+		Reason: fmt.Sprintf("step %s holds %s, which the analyzer cannot read, so this rule does not judge it", stepLabel(s), unreadText(s.Unread))})
 }
 
 // notAssessed records that the rule could not judge the pass's workflow (or the location) and why.
@@ -258,6 +288,8 @@ type WorkflowSummary struct {
 	Counts Counts `json:"counts"`
 	// UnknownTypes lists step and trigger types the importer did not recognise.
 	UnknownTypes []string `json:"unknownTypes,omitempty"`
+	// Coverage is how much of this workflow's steps and triggers the analyzer could read.
+	Coverage Coverage `json:"coverage"`
 }
 
 // Report is the result of analysing a location. The same input and Version give a byte-identical
@@ -273,6 +305,9 @@ type Report struct {
 	Workflows   []WorkflowSummary `json:"workflows"`
 	Findings    []Finding         `json:"findings"`
 	NotAssessed []NotAssessed     `json:"notAssessed"`
+	// Coverage is how much of the location's steps and triggers the analyzer could read; findings
+	// never rest on what it could not (those pairs are listed under NotAssessed).
+	Coverage Coverage `json:"coverage"`
 }
 
 // Analyze runs every rule on the location and scores the result.

@@ -197,6 +197,7 @@ func (e *hashEncoder) workflow(w *Workflow) {
 			e.str(f.Operator)
 			e.strs(f.Values)
 		}
+		e.unread(t.Unread)
 	}
 	for i := range w.Steps[:e.list(w.Steps == nil, len(w.Steps))] {
 		e.step(&w.Steps[i])
@@ -297,5 +298,13 @@ func (e *hashEncoder) step(s *Step) {
 		e.int(sh.Targets)
 		e.bool(sh.Router)
 		e.int(sh.Branches)
+	}
+	e.unread(s.Unread)
+}
+
+func (e *hashEncoder) unread(us []Unread) {
+	for _, u := range us[:e.list(us == nil, len(us))] {
+		e.str(u.Path)
+		e.str(u.Key)
 	}
 }

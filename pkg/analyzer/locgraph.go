@@ -63,6 +63,10 @@ type listen struct {
 	Reject []string
 	// Scope lists the pipelines a stage trigger is limited to; nil means any.
 	Scope []string
+	// Unknown lists what the analyzer cannot read of the trigger's filters (unknownFilters): when it
+	// is not empty the trigger may not fire for a signal it seems to accept, so rules that conclude
+	// from a firing report the pair as not assessed, and enrollment edges through it are uncertain.
+	Unknown []Unread
 	// sets holds Accept, Reject and Scope as sets when one of them is long (see indexed), so that a
 	// trigger filtering on thousands of values answers in constant time.
 	sets *listenSets
@@ -145,6 +149,9 @@ type enrollEdge struct {
 	Value string
 	// Trigger is the index of To's trigger that fires, or -1 for an add-to-workflow step.
 	Trigger int
+	// Uncertain marks an edge through a trigger filtered on something the analyzer cannot read
+	// (listen.Unknown): the step may or may not start To.
+	Uncertain bool
 }
 
 // workflowLinks is one workflow's side of the location graph.
@@ -257,7 +264,7 @@ func (lg *locGraph) addEdges(wf *Workflow) {
 			}
 		case signalTag, signalField, signalStage:
 			for _, l := range lg.listeners(w.signal) {
-				lg.addEdge(enrollEdge{From: wf, To: l.WF, Step: w.Step, Via: w.Kind, Value: w.Value, Trigger: l.Trigger})
+				lg.addEdge(enrollEdge{From: wf, To: l.WF, Step: w.Step, Via: w.Kind, Value: w.Value, Trigger: l.Trigger, Uncertain: len(l.Unknown) > 0})
 			}
 		}
 	}
@@ -265,8 +272,13 @@ func (lg *locGraph) addEdges(wf *Workflow) {
 
 func (lg *locGraph) addEdge(e enrollEdge) {
 	from, to := lg.links[e.From], lg.links[e.To]
-	// A step that fires two triggers of the same workflow enrolls it once.
+	// A step that fires two triggers of the same workflow enrolls it once, certainly if either trigger
+	// certainly fires. The two are added one after the other, so the edge is the last of both lists.
 	if n := len(from.out); n > 0 && from.out[n-1].Step == e.Step && from.out[n-1].To == e.To && from.out[n-1].Value == e.Value {
+		if from.out[n-1].Uncertain && !e.Uncertain {
+			from.out[n-1] = e
+			to.in[len(to.in)-1] = e
+		}
 		return
 	}
 	from.out = append(from.out, e)
@@ -335,7 +347,7 @@ func (lg *locGraph) enrollmentLoops() []enrollmentLoop {
 	adj := make([][]int, len(nodes))
 	for i, wf := range nodes {
 		for _, e := range lg.links[wf].out {
-			if j, ok := node[e.To]; ok && j != i {
+			if j, ok := node[e.To]; ok && j != i && !e.Uncertain {
 				adj[i] = append(adj[i], j)
 			}
 		}
@@ -356,6 +368,71 @@ func (lg *locGraph) enrollmentLoops() []enrollmentLoop {
 	return loops
 }
 
+// possibleLoops finds the groups of two or more live workflows that would start each other in a
+// circle if the uncertain edges (through triggers filtered on something unknown) fired, and that are
+// not already a certain loop: their members sorted by id, with an uncertain edge inside the group.
+func (lg *locGraph) possibleLoops() (groups [][]*Workflow, via []enrollEdge) {
+	var nodes []*Workflow
+	for i := range lg.idx.loc.Workflows {
+		if wf := &lg.idx.loc.Workflows[i]; live(wf) {
+			nodes = append(nodes, wf)
+		}
+	}
+	node := make(map[*Workflow]int, len(nodes))
+	for i, wf := range nodes {
+		node[wf] = i
+	}
+	certain := make([][]int, len(nodes))
+	all := make([][]int, len(nodes))
+	for i, wf := range nodes {
+		for _, e := range lg.links[wf].out {
+			if j, ok := node[e.To]; ok && j != i {
+				all[i] = append(all[i], j)
+				if !e.Uncertain {
+					certain[i] = append(certain[i], j)
+				}
+			}
+		}
+	}
+	sure := make([]int, len(nodes))
+	for c, comp := range strongComponents(certain) {
+		for _, v := range comp {
+			sure[v] = c
+		}
+	}
+	for _, comp := range strongComponents(all) {
+		if len(comp) < 2 || !slices.ContainsFunc(comp, func(v int) bool { return sure[v] != sure[comp[0]] }) {
+			continue
+		}
+		members := make([]*Workflow, len(comp))
+		in := make(map[*Workflow]bool, len(comp))
+		for k, v := range comp {
+			members[k] = nodes[v]
+			in[nodes[v]] = true
+		}
+		slices.SortFunc(members, func(a, b *Workflow) int { return cmp.Compare(a.ID, b.ID) })
+		var edge enrollEdge
+		for _, wf := range members {
+			if k := slices.IndexFunc(lg.links[wf].out, func(e enrollEdge) bool { return e.Uncertain && in[e.To] && e.To != wf }); k >= 0 {
+				edge = lg.links[wf].out[k]
+				break
+			}
+		}
+		groups = append(groups, members)
+		via = append(via, edge)
+	}
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(groups[a][0].ID, groups[b][0].ID) })
+	sortedGroups, sortedVia := make([][]*Workflow, len(groups)), make([]enrollEdge, len(groups))
+	for k, i := range order {
+		sortedGroups[k], sortedVia[k] = groups[i], via[i]
+	}
+	return sortedGroups, sortedVia
+}
+
 // shortestLoop finds, by breadth-first search inside the group, the shortest cycle through its first
 // member. Edges are tried in step order, so the answer is deterministic.
 func (lg *locGraph) shortestLoop(members []*Workflow) []enrollEdge {
@@ -370,7 +447,7 @@ func (lg *locGraph) shortestLoop(members []*Workflow) []enrollEdge {
 		wf := queue[0]
 		queue = queue[1:]
 		for _, e := range lg.links[wf].out {
-			if !in[e.To] || e.To == wf {
+			if !in[e.To] || e.To == wf || e.Uncertain {
 				continue
 			}
 			if e.To == start {
@@ -418,7 +495,7 @@ func (lg *locGraph) triggerListens(wf *Workflow) []listen {
 		if !t.Active {
 			continue
 		}
-		l := listen{Trigger: i, Kind: t.Type}
+		l := listen{Trigger: i, Kind: t.Type, Unknown: unknownFilters(&wf.Triggers[i])}
 		switch t.Type {
 		case TriggerContactTag:
 			l.Kind = signalTag

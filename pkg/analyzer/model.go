@@ -169,6 +169,22 @@ type Trigger struct {
 	// EntryStepID is the first step the trigger runs; empty means the workflow's root.
 	EntryStepID string   `json:"entryStepId,omitempty"`
 	Filters     []Filter `json:"filters"`
+	// Unread lists the parts of the trigger the importer found but could not read (see Unread). A
+	// filter whose field the analyzer does not understand counts as unread too (unknownFilters).
+	Unread []Unread `json:"unread,omitempty"`
+}
+
+// Unread is a part of a step or trigger that the input holds but the importer could not read: a value
+// in a shape it does not know, or a value that cannot be what the key should hold (an operator word
+// where an id belongs). What it would have said is unknown, so every rule that depends on that step's
+// configuration or that trigger's filters reports the pair as not assessed, naming Path, instead of
+// judging it as empty.
+type Unread struct {
+	// Path is the JSON path of the part, relative to the step or trigger object as the input wrote
+	// it: "attributes.__customInputFields__[0]", "conditions[1].field".
+	Path string `json:"path"`
+	// Key names what the part is: the key, filter field or setting whose value was not read.
+	Key string `json:"key"`
 }
 
 // Filter narrows a trigger. Field uses GHL's names ("tag", "calendar.id", "appointment.status",
@@ -241,6 +257,8 @@ type Step struct {
 	// Shape records how the input wrote the step's outgoing edges, for WD006. Nil when the dialect has
 	// no explicit edges.
 	Shape *EdgeShape `json:"shape,omitempty"`
+	// Unread lists the parts of the step's configuration the importer found but could not read.
+	Unread []Unread `json:"unread,omitempty"`
 	// Raw is the step as the input wrote it, kept so nothing is lost.
 	Raw json.RawMessage `json:"raw,omitempty"`
 }
@@ -374,7 +392,7 @@ type Opportunity struct {
 	PipelineID string `json:"pipelineId,omitempty"`
 	StageID    string `json:"stageId,omitempty"`
 	Status     string `json:"status,omitempty"`
-	// Legacy marks the deprecated create/update opportunity action.
+	// Legacy marks the deprecated combined create-and-update opportunity action (create_update_opportunity).
 	Legacy bool `json:"legacy,omitempty"`
 }
 

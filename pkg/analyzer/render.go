@@ -119,6 +119,7 @@ func writeText(w io.Writer, rep *Report) error {
 			fmt.Fprintf(b, "  %s %s: %s\n", n.RuleID, scope, n.Reason)
 		}
 	}
+	fmt.Fprintf(b, "\n%s\n", coverageLine(rep.Coverage))
 	return b.Flush()
 }
 
@@ -161,6 +162,7 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 			fmt.Fprintf(b, "- %s (%s): %s\n", n.RuleID, scope, mdText(n.Reason))
 		}
 	}
+	fmt.Fprintf(b, "\n%s\n", mdText(coverageLine(rep.Coverage)))
 	return b.Flush()
 }
 

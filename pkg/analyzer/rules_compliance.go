@@ -431,10 +431,15 @@ func isOptInTrigger(t *Trigger) bool {
 
 func checkDNDClear(p *pass) {
 	var notOptIn []string
+	var unknown *Trigger
 	triggers := enrollingTriggers(p.wf)
 	for _, t := range triggers {
 		if !isOptInTrigger(t) {
 			notOptIn = append(notOptIn, triggerLabel(t))
+			// A reply trigger filtered on something unreadable may be filtered to opt-in keywords.
+			if t.Type == TriggerCustomerReply && len(unknownFilters(t)) > 0 && unknown == nil {
+				unknown = t
+			}
 		}
 	}
 	for i := range p.wf.Steps {
@@ -447,6 +452,9 @@ func checkDNDClear(p *pass) {
 		case len(triggers) == 0:
 			start = "the workflow has no trigger of its own, so nothing shows the contact opted back in"
 		case len(notOptIn) == 0:
+			continue
+		case unknown != nil:
+			p.triggerNotAssessed(unknown, unknownFilters(unknown))
 			continue
 		default:
 			start = fmt.Sprintf("trigger %s is not an explicit opt-in", joinLabels(notOptIn))

@@ -257,6 +257,11 @@ func checkRacingWriters(p *pass) {
 			if !t.Active {
 				continue
 			}
+			if unknown := unknownFilters(&wf.Triggers[ti]); len(unknown) > 0 {
+				// Whether it fires on the same event as another trigger depends on what cannot be read.
+				p.on(wf).triggerNotAssessed(&wf.Triggers[ti], unknown)
+				continue
+			}
 			et := newEventTrigger(lg, wf, i, ti)
 			keys := et.values[primaryFilterField(et.family)]
 			if et.family == TriggerContactChanged {

@@ -31,6 +31,16 @@ var wd019 = &rule{
 func checkEnrollmentCycles(p *pass) {
 	lg := p.idx.locGraph()
 	loops := lg.enrollmentLoops()
+	groups, via := lg.possibleLoops()
+	for k, members := range groups {
+		labels := make([]string, len(members))
+		for i, wf := range members {
+			labels[i] = workflowLabel(wf)
+		}
+		to := &via[k].To.Triggers[via[k].Trigger]
+		p.on(members[0]).notAssessed(fmt.Sprintf("workflows %s would start each other in a circle through trigger %s of %s, which is filtered on %s that the analyzer cannot read, so whether they loop is unknown",
+			joinLabels(labels), triggerLabel(to), workflowLabel(via[k].To), unreadText(unknownFilters(to))))
+	}
 	if len(loops) == 0 && !p.loc.Complete {
 		p.notAssessed("not every workflow of the location is known, so an enrollment cycle through the missing ones cannot be ruled out")
 		return
@@ -110,6 +120,12 @@ func checkOverlappingTriggers(p *pass) {
 		for j := range wf.Triggers {
 			t := &wf.Triggers[j]
 			if !t.Active || t.Type == TriggerInboundWebhook {
+				continue
+			}
+			if len(t.Unread) > 0 {
+				// Filters that were not read would make different triggers look the same. A filter on a
+				// field the rules do not understand is still compared as written.
+				p.on(wf).triggerNotAssessed(t, t.Unread)
 				continue
 			}
 			sig := triggerSignature(t)

@@ -19,7 +19,8 @@ var wd001 = &rule{
 		Example: "An if/else whose \"Yes\" branch still points at an SMS step that was deleted.",
 		Needs:   []string{NeedsWorkflow},
 	},
-	workflow: checkDanglingReferences,
+	workflow:   checkDanglingReferences,
+	structural: true,
 }
 
 func checkDanglingReferences(p *pass) {
@@ -213,7 +214,8 @@ var wd004 = &rule{
 		Example: "An SMS whose only predecessor was deleted, so nothing points at it any more.",
 		Needs:   []string{NeedsWorkflow},
 	},
-	workflow: checkUnreachable,
+	workflow:   checkUnreachable,
+	structural: true,
 }
 
 func checkUnreachable(p *pass) {
@@ -276,7 +278,8 @@ var wd005 = &rule{
 		Example: "An if/else \"Replied?\" whose None branch has no steps under it.",
 		Needs:   []string{NeedsWorkflow},
 	},
-	workflow: checkEmptyBranches,
+	workflow:   checkEmptyBranches,
+	structural: true,
 }
 
 func checkEmptyBranches(p *pass) {
@@ -304,7 +307,8 @@ var wd006 = &rule{
 		Example: "An SMS step whose next is [\"abc\"], an array of one.",
 		Needs:   []string{NeedsWorkflow},
 	},
-	workflow: checkEdgeShapes,
+	workflow:   checkEdgeShapes,
+	structural: true,
 }
 
 func checkEdgeShapes(p *pass) {

@@ -78,6 +78,10 @@ func checkWorkflowObjects(p *pass, ix *contextIndex) {
 	noContext := false
 	for i := range p.wf.Steps {
 		s := &p.wf.Steps[i]
+		if len(s.Unread) > 0 {
+			// An unread part may hold a reference this rule would check.
+			p.stepNotAssessed(p.wf, s)
+		}
 		var enrolled []string
 		if s.Enrollment != nil {
 			enrolled = s.Enrollment.WorkflowIDs
@@ -488,7 +492,8 @@ var wd039 = &rule{
 		Example: "A step of type \"ai_voice_agent\" that this version of the analyzer does not know.",
 		Needs:   []string{NeedsWorkflow},
 	},
-	workflow: checkUnknownTypes,
+	workflow:   checkUnknownTypes,
+	structural: true,
 }
 
 func checkUnknownTypes(p *pass) {

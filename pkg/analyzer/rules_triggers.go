@@ -90,6 +90,11 @@ func checkAppointmentFilters(p *pass) {
 			continue
 		}
 		status, calendar := hasFilter(t, "appointment.status"), hasFilter(t, "calendar.id")
+		if unknown := unknownFilters(t); (!status || !calendar) && len(unknown) > 0 {
+			// The filter the rule misses may be one it cannot read.
+			p.triggerNotAssessed(t, unknown)
+			continue
+		}
 		switch {
 		case !status && !calendar:
 			p.report("", "Appointment trigger %s has no status filter and no calendar filter, so every booking, cancellation and "+
@@ -134,6 +139,10 @@ func checkContactChangedField(p *pass) {
 		if watched {
 			continue
 		}
+		if unknown := unknownFilters(t); len(unknown) > 0 {
+			p.triggerNotAssessed(t, unknown)
+			continue
+		}
 		own := ""
 		for _, w := range lg.writes(p.wf) {
 			if w.Kind == signalField {
@@ -176,6 +185,11 @@ func checkSelfRetrigger(p *pass) {
 			if !l.accepts(w.signal) {
 				continue
 			}
+			if len(l.Unknown) > 0 {
+				// It seems to fire for the write, but a filter the analyzer cannot read may exclude it.
+				p.triggerNotAssessed(&p.wf.Triggers[l.Trigger], l.Unknown)
+				continue
+			}
 			var what string
 			switch w.Kind {
 			case signalTag:
@@ -195,9 +209,10 @@ func checkSelfRetrigger(p *pass) {
 var wd016 = &rule{
 	doc: RuleDoc{
 		ID: "WD016", Category: "triggers", Severity: SeverityWarning, Title: "Deprecated primitive",
-		Summary: "The deprecated Customer Booked Appointment trigger or the legacy Create/Update Opportunity action; the trigger is an error when a live workflow of the location also starts on Appointment Status for the same calendars.",
-		Why: "GHL deprecated Customer Booked Appointment in favour of Appointment Status, and the legacy Create/Update " +
-			"Opportunity action in favour of Create Opportunity and Update Opportunity; deprecated primitives get no fixes and " +
+		Summary: "The deprecated Customer Booked Appointment trigger or the legacy combined Create/Update Opportunity action (create_update_opportunity; create_opportunity is the current create action and is not flagged); the trigger is an error when a live workflow of the location also starts on Appointment Status for the same calendars.",
+		Why: "GHL deprecated Customer Booked Appointment in favour of Appointment Status, and the legacy combined Create/Update " +
+			"Opportunity action (key create_update_opportunity) in favour of Create Opportunity (create_opportunity, the current " +
+			"action, which this rule does not flag) and Update Opportunity; deprecated primitives get no fixes and " +
 			"can be removed. GHL names Appointment Status and Customer Booked Appointment together as a cause of race " +
 			"conditions: one booking starts both, and updates made in the same second may apply out of order or not at all.",
 		Fix:     "Rebuild the trigger as Appointment Status with status \"booked\" (and the same calendar filter) and delete the old one; replace the legacy opportunity action with Create Opportunity or Update Opportunity.",
@@ -214,8 +229,10 @@ func checkDeprecated(p *pass) {
 		if !t.Active || t.Type != TriggerCustomerAppointment {
 			continue
 		}
+		// A race needs both triggers to fire for the same booking, which is unknown when either is
+		// filtered on something the analyzer cannot read: then only the deprecation is reported.
 		var racer *listener
-		if live(p.wf) {
+		if live(p.wf) && len(unknownFilters(t)) == 0 {
 			racer = lg.appointmentRacer(calendarFilter(t))
 		}
 		if racer == nil {
@@ -265,7 +282,7 @@ func (lg *locGraph) appointmentRacer(calendars []string) *listener {
 	if ix == nil {
 		ix = &appointmentIndex{anyCalendar: -1, byCalendar: map[string]int{}}
 		for _, l := range lg.listeners(signal{Kind: TriggerAppointment}) {
-			if !live(l.WF) {
+			if !live(l.WF) || len(l.Unknown) > 0 {
 				continue
 			}
 			at := len(ix.listeners)

@@ -12,11 +12,11 @@ func init() { register(wd007, wd008, wd009, wd010, wd011) }
 var wd007 = &rule{
 	doc: RuleDoc{
 		ID: "WD007", Category: "waits", Severity: SeverityError, Title: "Zero-length wait",
-		Summary: "A time delay with a missing or zero duration (and no time window of its own), which does not pause at all.",
+		Summary: "A time delay with a missing or zero duration, which does not pause at all; a warning when the wait carries a time window.",
 		Why: "A wait step whose startAfter is empty or zero passes the contact straight on: in a live test four messages and a " +
 			"tag meant to be spread over days all fired within six seconds. The builder shows the step as a delay, so " +
-			"nobody notices. A zero wait that carries its own time window still holds contacts until the window opens, so it " +
-			"is not reported.",
+			"nobody notices. A time window on such a wait only holds the contacts who reach it outside the window; those " +
+			"inside it pass at once, so the steps around it still run back to back (a warning rather than an error).",
 		Fix:     "Open the wait in the GHL builder and set the delay (for example 1 day), or delete the step if no pause is wanted.",
 		Example: "\"Wait 2 days\" whose duration was never filled in, between two SMS steps.",
 		Needs:   []string{NeedsWorkflow},
@@ -27,7 +27,7 @@ var wd007 = &rule{
 func checkZeroWaits(p *pass) {
 	for i := range p.wf.Steps {
 		s := &p.wf.Steps[i]
-		if s.Kind != KindWait || s.Wait == nil || s.Wait.Mode != WaitTime || s.Wait.Duration.Minutes() > 0 || s.Wait.Window != nil {
+		if s.Kind != KindWait || s.Wait == nil || s.Wait.Mode != WaitTime || s.Wait.Duration.Minutes() > 0 {
 			continue
 		}
 		what := "has no duration"
@@ -37,6 +37,11 @@ func checkZeroWaits(p *pass) {
 		then := "the steps after it run at once"
 		if next := firstSuccessor(p.g, i); next != nil {
 			then = fmt.Sprintf("%s runs at once", stepLabel(next))
+		}
+		if w := s.Wait.Window; w != nil {
+			p.reportAt(SeverityWarning, s.ID, "Wait %s %s, so it does not pause: its time window %s only holds contacts who reach it outside "+
+				"the window, and for those inside it %s.", stepLabel(s), what, windowText(w), then)
+			continue
 		}
 		p.report(s.ID, "Wait %s %s, so it does not pause: %s.", stepLabel(s), what, then)
 	}

@@ -131,15 +131,27 @@ func TestGrade(t *testing.T) {
 	}
 }
 
-// TestScoreWeights pins the documented scoring: one error leaves a workflow at 67, one warning at 86,
-// one info at 96, and a clean workflow at 100.
+// TestScoreWeights pins the documented scoring: one error leaves a workflow at 60 (the error ceiling
+// for an error in every workflow), one warning at 86, one info at 96, and a clean workflow at 100.
 func TestScoreWeights(t *testing.T) {
 	rep := analyzeFixture(t, filepath.Join("testdata", "report", "scoring.json"))
 	scores := map[string]int{}
 	for _, s := range rep.Workflows {
 		scores[s.ID] = s.Score
 	}
-	require.Equal(t, map[string]int{"clean": 100, "one-error": 67, "one-warning": 86, "one-info": 96}, scores)
+	require.Equal(t, map[string]int{"clean": 100, "one-error": 60, "one-warning": 86, "one-info": 96}, scores)
+}
+
+// TestSampleGrades: both of the open-source auditor's sample locations are broken on purpose (errors
+// that misfire for normal traffic in many workflows), so they grade D or F, never average.
+func TestSampleGrades(t *testing.T) {
+	for _, name := range []string{"base-account.json", "broken-account.json"} {
+		t.Run(name, func(t *testing.T) {
+			rep := mustAnalyzeSample(t, name)
+			require.Greater(t, rep.Counts.Error, 0)
+			require.Contains(t, []string{"D", "F"}, rep.Grade, "score %d", rep.Score)
+		})
+	}
 }
 
 // TestRender checks the text and markdown reports against golden files.

@@ -5,26 +5,44 @@ import (
 	"slices"
 )
 
-// Scoring. Each finding does damage by severity; a score is 100·K/(K + damage), where K is
-// scoreScale per workflow scored. One error leaves a single workflow at 67 (D), one warning at 86
-// (B), one info at 96 (A); the score falls smoothly and never below 0. A location's score uses the
-// damage of all its findings against K times its workflow count, so a large location is not failed by
-// one bad workflow but is by bad workflows everywhere. Not-assessed rules do no damage and earn
+// Scoring. A score is the lower of two numbers, so that it reads the same way at every size:
+//
+//   - The damage score 100·K/(K + damage): each finding does damage by severity (error 25, warning 8,
+//     info 2) and K is scoreScale per workflow scored. It falls smoothly with every finding and never
+//     below 0, and a location's damage is spread over its workflows, so a few warnings in a large
+//     location barely move it (one warning among 20 workflows leaves 99).
+//   - The error ceiling, only when there is an error: errorCeiling − errorSlope·√(errors per
+//     workflow). An error misfires for normal traffic, so any error keeps the grade at C or below
+//     however large the location (one error among 20 workflows: 74), and the ceiling keeps falling as
+//     errors spread (an error in every workflow: 60, D; the auditor's broken sample locations, 11
+//     errors in 24 workflows and 28 in 76: 66 and 67, D). The square root lets the first errors of a
+//     location count most, as a reader of the report weighs them.
+//
+// Both parts only fall as findings are added, so adding an error never raises a score. A workflow is
+// scored the same way as a location of one workflow. Not-assessed rules do no damage and earn
 // nothing: they are listed instead.
 const (
 	damageError   = 25
 	damageWarning = 8
 	damageInfo    = 2
 	scoreScale    = 50
+	errorCeiling  = 78
+	errorSlope    = 18
 )
 
 func damage(c Counts) int {
 	return c.Error*damageError + c.Warning*damageWarning + c.Info*damageInfo
 }
 
-func healthScore(dmg, workflows int) int {
-	k := float64(scoreScale * max(workflows, 1))
-	return int(math.Round(100 * k / (k + float64(dmg))))
+// healthScore scores the findings c of workflows workflows (at least one).
+func healthScore(c Counts, workflows int) int {
+	w := float64(max(workflows, 1))
+	k := scoreScale * w
+	score := 100 * k / (k + float64(damage(c)))
+	if c.Error > 0 {
+		score = min(score, errorCeiling-errorSlope*math.Sqrt(float64(c.Error)/w))
+	}
+	return int(math.Round(max(score, 0)))
 }
 
 // Grade maps a score to a letter: A from 90, B from 80, C from 70, D from 60, F below.
@@ -46,13 +64,17 @@ func Grade(score int) string {
 func score(loc *Location, rep *Report) {
 	byWF := make(map[string]*Counts, len(loc.Workflows))
 	rep.Workflows = make([]WorkflowSummary, len(loc.Workflows))
+	var steps, triggers coverageTally
 	for i, wf := range loc.Workflows {
 		s := &rep.Workflows[i]
-		*s = WorkflowSummary{ID: wf.ID, Name: wf.Name, Status: wf.Status, Steps: len(wf.Steps), UnknownTypes: unknownTypes(&wf)}
+		*s = WorkflowSummary{ID: wf.ID, Name: wf.Name, Status: wf.Status, Steps: len(wf.Steps), UnknownTypes: unknownTypes(&wf), Coverage: coverageOf(&loc.Workflows[i])}
+		steps.merge(s.Coverage.Steps)
+		triggers.merge(s.Coverage.Triggers)
 		if _, dup := byWF[wf.ID]; !dup {
 			byWF[wf.ID] = &s.Counts
 		}
 	}
+	rep.Coverage = Coverage{Steps: steps.counts(), Triggers: triggers.counts()}
 	for _, f := range rep.Findings {
 		rep.Counts.add(f.Severity)
 		if c, ok := byWF[f.WorkflowID]; ok && f.WorkflowID != "" {
@@ -62,10 +84,10 @@ func score(loc *Location, rep *Report) {
 	for i := range rep.Workflows {
 		s := &rep.Workflows[i]
 		s.Counts = *byWF[s.ID]
-		s.Score = healthScore(damage(s.Counts), 1)
+		s.Score = healthScore(s.Counts, 1)
 		s.Grade = Grade(s.Score)
 	}
-	rep.Score = healthScore(damage(rep.Counts), len(loc.Workflows))
+	rep.Score = healthScore(rep.Counts, len(loc.Workflows))
 	rep.Grade = Grade(rep.Score)
 }
 
@@ -119,5 +141,6 @@ func (r *Report) Only(workflowID string) (narrowed *Report, ok bool) {
 		}
 	}
 	out.Score, out.Grade = out.Workflows[0].Score, out.Workflows[0].Grade
+	out.Coverage = out.Workflows[0].Coverage
 	return out, true
 }

@@ -448,7 +448,7 @@ func readBuilderGraph(items []json.RawMessage, path, wfLoc string) (builderGraph
 		if n.collapsed {
 			continue
 		}
-		s := interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.attrs, dialect: DialectBuilder, workflowLocation: wfLoc})
+		s := interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.attrs, attrsKey: "attributes", dialect: DialectBuilder, workflowLocation: wfLoc})
 		if n.role == roleBranch || n.role == roleMarker {
 			// A branch node or marker that is not collapsed (nothing, or several steps, point at
 			// it) is kept so the analyzer can report it; it is a structural node, not a condition

@@ -435,11 +435,63 @@ func TestBuilderStepAttributes(t *testing.T) {
 			},
 		},
 		{
-			name:     "legacy create opportunity",
+			name:     "an operator in value: the id is read from secondValue",
+			template: `{"id":"s","type":"find_opportunity","attributes":{"__customInputFields__":[{"filterField":"pipeline_id","value":"eq","secondValue":"P9"}]}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.Equal(t, "P9", s.Opportunity.PipelineID)
+				require.Equal(t, []analyzer.Ref{{Kind: analyzer.RefPipeline, ID: "P9"}}, s.Refs)
+				require.Empty(t, s.Unread)
+			},
+		},
+		{
+			name:     "a value that cannot be an id and no other key: unread, not a reference",
+			template: `{"id":"s","type":"find_opportunity","attributes":{"__customInputFields__":[{"filterField":"pipeline_stage_id","value":"{{contact.stage}}"},{"filterField":"pipeline_id","value":""}]}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.Empty(t, s.Opportunity.PipelineID)
+				require.Empty(t, s.Refs)
+				require.Equal(t, []analyzer.Unread{
+					{Path: "attributes.__customInputFields__[0]", Key: "pipeline_stage_id"},
+					{Path: "attributes.__customInputFields__[1]", Key: "pipeline_id"},
+				}, s.Unread)
+			},
+		},
+		{
+			name:     "goal event in segments",
+			template: `{"id":"s","type":"workflow_goal","attributes":{"segments":[{"conditions":[{"conditionType":"contact_tag","conditionSubType":"added","conditionValue":["won"]}]}]}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.Equal(t, &analyzer.Goal{Type: "contact_tag.added", Value: "won"}, s.Goal)
+				require.Empty(t, s.Unread)
+			},
+		},
+		{
+			name:     "goal with nothing set",
+			template: `{"id":"s","type":"workflow_goal","attributes":{"name":"Won"}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.Equal(t, &analyzer.Goal{}, s.Goal)
+				require.Empty(t, s.Unread)
+			},
+		},
+		{
+			name:     "goal in a shape not read",
+			template: `{"id":"s","type":"workflow_goal","attributes":{"goalGroups":[{"rules":[]}],"onMiss":"end"}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.Equal(t, []analyzer.Unread{{Path: "attributes.goalGroups", Key: "goalGroups"}}, s.Unread)
+			},
+		},
+		{
+			name:     "create opportunity is the current action",
 			template: `{"id":"s","type":"create_opportunity","attributes":{"pipelineId":"P1"}}`,
 			check: func(t *testing.T, s *analyzer.Step) {
-				require.True(t, s.Opportunity.Legacy)
+				require.False(t, s.Opportunity.Legacy)
 				require.Equal(t, "create", s.Opportunity.Op)
+			},
+		},
+		{
+			name:     "the combined create-and-update opportunity is legacy",
+			template: `{"id":"s","type":"create_update_opportunity","attributes":{"pipelineId":"P1"}}`,
+			check: func(t *testing.T, s *analyzer.Step) {
+				require.True(t, s.Opportunity.Legacy)
+				require.Equal(t, "create_or_update", s.Opportunity.Op)
 			},
 		},
 		{
@@ -594,6 +646,31 @@ func TestBuilderTriggers(t *testing.T) {
 				{Field: "opportunity.status", Operator: "eq", Values: []string{"won"}},
 				{Field: "monetaryValue", Operator: "gt", Values: []string{"1500.5"}},
 			}},
+		},
+		{
+			name:    "entity-prefixed filter fields",
+			trigger: `{"type":"pipeline_stage_changed","conditions":[{"field":"opportunity.pipeline_stage_id","value":"s1"},{"field":"opportunity.pipelineId","value":"p1"},{"field":"opportunity.lead_score","operator":">","value":5}]}`,
+			want: analyzer.Trigger{Type: analyzer.TriggerPipelineStage, RawType: "pipeline_stage_changed", Known: true, Active: true, Filters: []analyzer.Filter{
+				{Field: "pipeline.stage.id", Operator: "eq", Values: []string{"s1"}},
+				{Field: "pipeline.id", Operator: "eq", Values: []string{"p1"}},
+				{Field: "opportunity.lead_score", Operator: "gt", Values: []string{"5"}},
+			}},
+		},
+		{
+			name:    "prefixed calendar, form and status; a contact field stays a contact field",
+			trigger: `{"type":"appointment","conditions":[{"field":"appointment_calendar_id","value":"c1"},{"field":"appointment.status","value":"booked"},{"field":"contact.stage","value":"x"}]}`,
+			want: analyzer.Trigger{Type: analyzer.TriggerAppointment, RawType: "appointment", Known: true, Active: true, Filters: []analyzer.Filter{
+				{Field: "calendar.id", Operator: "eq", Values: []string{"c1"}},
+				{Field: "appointment.status", Operator: "eq", Values: []string{"booked"}},
+				{Field: "contact.stage", Operator: "eq", Values: []string{"x"}},
+			}},
+		},
+		{
+			name:    "a condition in a shape not read is unread, not absent",
+			trigger: `{"type":"contact_tag","conditions":[{"operator":"and","title":"Group"},{"field":"tag","value":"vip"}]}`,
+			want: analyzer.Trigger{Type: analyzer.TriggerContactTag, RawType: "contact_tag", Known: true, Active: true,
+				Filters: []analyzer.Filter{{Field: "tag", Operator: "eq", Values: []string{"vip"}}},
+				Unread:  []analyzer.Unread{{Path: "conditions[0]", Key: "conditions"}}},
 		},
 		{
 			name:    "deprecated customer booked appointment",

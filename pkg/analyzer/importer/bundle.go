@@ -189,6 +189,7 @@ type unode struct {
 	explicitID bool
 	typ, name  string
 	meta       obj
+	metaKey    string // the key meta sits under, "" when the step is its own configuration
 	raw        json.RawMessage
 	path       string
 	next       []string
@@ -253,7 +254,7 @@ func (r *bundleReader) add(o obj, raw json.RawMessage, path string, inline bool,
 	metaPath := path
 	for _, k := range []string{"meta", "config", "data", "params", "parameters", "settings"} {
 		if m := asObj(o[k]); m != nil {
-			n.meta, metaPath = m, path+"."+k
+			n.meta, n.metaKey, metaPath = m, k, path+"."+k
 			break
 		}
 	}
@@ -375,7 +376,7 @@ func (r *bundleReader) build(wf *analyzer.Workflow) {
 	}
 	for i := range r.nodes {
 		n := &r.nodes[i]
-		n.step = interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.meta, dialect: DialectBundle, workflowLocation: r.wfLoc})
+		n.step = interpret(stepInput{id: n.id, typ: n.typ, name: n.name, attrs: n.meta, attrsKey: n.metaKey, dialect: DialectBundle, workflowLocation: r.wfLoc})
 		n.step.Raw = n.raw
 		if n.step.Kind == analyzer.KindGoto {
 			n.step.GotoTarget = r.gotoTarget(n.meta)

@@ -371,7 +371,7 @@ func TestBundleTriggersAndSettings(t *testing.T) {
 		{analyzer.TriggerContactTag, true, []analyzer.Filter{eq("tag", "reactivate")}},
 		{analyzer.TriggerAppointment, true, []analyzer.Filter{eq("appointment.status", "confirmed"), eq("appointment.status", "showed")}},
 		{analyzer.TriggerPipelineStage, true, []analyzer.Filter{eq("pipeline.stage.id", "stg_booked"), eq("pipeline.id", "pipe")}},
-		{analyzer.TriggerFormSubmitted, true, []analyzer.Filter{eq("form.id", "form_intake"), eq("form", "Intake"), eq("form_name", "Promo")}},
+		{analyzer.TriggerFormSubmitted, true, []analyzer.Filter{eq("form.id", "form_intake"), eq("form", "Intake"), eq("form", "Promo")}},
 		{analyzer.TriggerAppointment, true, []analyzer.Filter{eq("calendar.id", "cal")}},
 		{analyzer.TriggerCustomerReply, true, []analyzer.Filter{}},
 		{analyzer.TriggerCustomerReply, true, []analyzer.Filter{}},

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -79,8 +80,10 @@ var stepTypes = map[string]stepType{
 	"update_opportunity":          {kind: analyzer.KindOpportunity, op: "update"},
 	"find_opportunity":            {kind: analyzer.KindOpportunity, op: "find"},
 	"remove_opportunity":          {kind: analyzer.KindOpportunity, op: "remove"},
-	"create_opportunity":          {kind: analyzer.KindOpportunity, op: "create", legacy: true},
-	"create_update_opportunity":   {kind: analyzer.KindOpportunity, op: "create_or_update", legacy: true},
+	// create_opportunity is the current create action; only the combined create-and-update key is
+	// legacy (an open-source auditor's calibration on live accounts, ghl-research.md §2.4).
+	"create_opportunity":        {kind: analyzer.KindOpportunity, op: "create"},
+	"create_update_opportunity": {kind: analyzer.KindOpportunity, op: "create_or_update", legacy: true},
 
 	"create_update_contact":   {kind: analyzer.KindContact, op: "create_or_update"},
 	"create_contact":          {kind: analyzer.KindContact, op: "create"},
@@ -145,8 +148,11 @@ func lookupStepType(typ string) (stepType, bool) {
 type stepInput struct {
 	id, typ, name string
 	// attrs holds the step's configuration: builder "attributes" or bundle "meta".
-	attrs   obj
-	dialect string
+	attrs obj
+	// attrsKey is the key attrs sits under in the step object ("attributes", "meta"), or "" when the
+	// step object is its own configuration; unread parts are named by paths that start with it.
+	attrsKey string
+	dialect  string
 	// workflowLocation is the location the workflow belongs to, to tell a foreign location id.
 	workflowLocation string
 }
@@ -212,7 +218,9 @@ func interpret(in stepInput) analyzer.Step {
 	case analyzer.KindCustomValue:
 		refs.addList(analyzer.RefCustomValue, a.get("customValueId", "custom_value_id", "customValue", "custom_value"))
 	case analyzer.KindOpportunity:
-		s.Opportunity = readOpportunity(a, t, refs)
+		var unread []analyzer.Unread
+		s.Opportunity, unread = readOpportunity(a, t, refs)
+		s.Unread = append(s.Unread, in.unread(unread)...)
 	case analyzer.KindContact:
 		s.Contact = &analyzer.ContactOp{Op: t.op}
 	case analyzer.KindAssignUser:
@@ -221,7 +229,9 @@ func interpret(in stepInput) analyzer.Step {
 	case analyzer.KindWebhook:
 		s.Webhook = readWebhook(a)
 	case analyzer.KindGoal:
-		s.Goal = readGoal(a)
+		var unread []analyzer.Unread
+		s.Goal, unread = readGoal(a)
+		s.Unread = append(s.Unread, in.unread(unread)...)
 	case analyzer.KindDND:
 		s.DND = readDND(a)
 	}
@@ -236,6 +246,18 @@ func interpret(in stepInput) analyzer.Step {
 	refs.addCommon(a, in.workflowLocation)
 	s.Refs = refs.sorted()
 	return s
+}
+
+// unread places unread parts, whose paths are relative to the step's configuration, under the key
+// the configuration sits at, so each path is relative to the step object.
+func (in stepInput) unread(us []analyzer.Unread) []analyzer.Unread {
+	if in.attrsKey == "" {
+		return us
+	}
+	for i := range us {
+		us[i].Path = in.attrsKey + "." + us[i].Path
+	}
+	return us
 }
 
 // readMessage reads an outbound message. In the builder an email's content is "html" and its "body"
@@ -792,27 +814,61 @@ func fieldRef(field string) string {
 	return "contact." + f
 }
 
+// opportunityFilterKeys are the keys of __customInputFields__ entries the opportunity reader uses.
+var opportunityFilterKeys = map[string]bool{
+	"pipeline_id": true, "pipeline": true, "pipeline_stage_id": true, "stage_id": true, "stage": true,
+	"status": true, "opportunity_status": true,
+}
+
 // readOpportunity reads opportunity steps. GHL keeps the stage and values in __customInputFields__
-// ({filterField, value}) where an audit reading attributes.stageId finds nothing. Only ids given under
-// id keys become references: the bundle's pipeline/stage keys hold names.
-func readOpportunity(a obj, t stepType, refs *refSet) *analyzer.Opportunity {
+// ({filterField, value}) where an audit reading attributes.stageId finds nothing. A find step's entry
+// may hold an operator in value and the id in another key (secondValue): a value that cannot be an
+// id (an operator word, a merge field, nothing) is never taken as one; the entry's other keys are
+// searched, and when none holds one the entry is returned as unread. Only ids given under id keys
+// become references: the bundle's pipeline/stage keys hold names.
+func readOpportunity(a obj, t stepType, refs *refSet) (*analyzer.Opportunity, []analyzer.Unread) {
 	o := &analyzer.Opportunity{Op: t.op, Legacy: t.legacy}
+	var unread []analyzer.Unread
 	custom := map[string]any{}
-	for _, item := range a.list("__customInputFields__", "customInputFields") {
-		if f := asObj(item); f != nil {
-			if k := normKey(f.str("filterField", "field", "key")); k != "" {
-				if _, dup := custom[k]; !dup {
-					custom[k] = f.get("value")
-				}
-			}
+	listKey := firstKey(a, "__customInputFields__", "customInputFields")
+	for i, item := range a.list("__customInputFields__", "customInputFields") {
+		f := asObj(item)
+		if f == nil {
+			continue
+		}
+		field := f.str("filterField", "field", "key")
+		k := normKey(field)
+		if _, dup := custom[k]; k == "" || dup {
+			continue
+		}
+		v, ok := filterIDValue(f)
+		switch {
+		case ok:
+			custom[k] = v
+		case opportunityFilterKeys[k]:
+			unread = append(unread, analyzer.Unread{Path: fmt.Sprintf("%s[%d]", listKey, i), Key: field})
+			// Taken, so a later entry for the same field is not read in its place.
+			custom[k] = nil
 		}
 	}
 	cf := obj(custom)
-	o.PipelineID = a.str("pipelineId", "pipeline_id")
+	idOf := func(keys ...string) string {
+		for _, k := range keys {
+			if v := a.str(k); v != "" {
+				if !isIDValue(v) {
+					unread = append(unread, analyzer.Unread{Path: k, Key: k})
+					return ""
+				}
+				return v
+			}
+		}
+		return ""
+	}
+	o.PipelineID = idOf("pipelineId", "pipeline_id")
 	if o.PipelineID == "" {
 		o.PipelineID = cf.str("pipeline_id", "pipeline")
 	}
-	o.StageID = a.str("stageId", "stage_id", "pipelineStageId", "pipeline_stage_id")
+	o.StageID = idOf("stageId", "stage_id", "pipelineStageId", "pipeline_stage_id")
 	if o.StageID == "" {
 		o.StageID = cf.str("pipeline_stage_id", "stage_id", "stage")
 	}
@@ -832,7 +888,38 @@ func readOpportunity(a obj, t stepType, refs *refSet) *analyzer.Opportunity {
 	if o.Status == "" {
 		o.Status = cf.str("status", "opportunity_status")
 	}
-	return o
+	return o, unread
+}
+
+// filterIDValue returns the value of a {filterField, value, ...} entry: its value when that can be
+// one, else the first other key holding something that can (secondValue and its spellings first).
+func filterIDValue(f obj) (string, bool) {
+	if v := f.str("value"); isIDValue(v) {
+		return v, true
+	}
+	for _, k := range []string{"secondValue", "second_value", "value2", "filterValue", "filter_value", "id", "values"} {
+		for _, item := range asList(f.get(k)) {
+			if v, ok := scalarString(item); ok && isIDValue(v) {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// isIDValue reports whether a value can name an object: not empty, not a merge field (filled in at
+// run time) and not a comparison operator (eq, "==", is_not...).
+func isIDValue(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" || isMergeField(v) {
+		return false
+	}
+	key := v
+	if !strings.ContainsAny(v, "=<>!") {
+		key = normKey(v)
+	}
+	_, op := operators[key]
+	return !op
 }
 
 // readAssign reads assign-user steps: user_list[] (or the bundle's users[]) and a merge-field user.
@@ -877,19 +964,86 @@ func readWebhook(a obj) *analyzer.Webhook {
 	return w
 }
 
-// readGoal reads a goal-event step. The exact attribute keys were not captured in the sources, so the
-// common spellings are read.
-func readGoal(a obj) *analyzer.Goal {
-	g := &analyzer.Goal{Type: a.str("goalType", "goal_type", "event", "eventType")}
-	if inner := a.child("goal"); inner != nil {
-		g.Type = cmp.Or(g.Type, inner.str("type", "goalType", "event"))
+// goalStructureKeys are keys of a step object that describe its place in the workflow, not its goal,
+// when the step object is its own configuration (the bundle without meta).
+var goalStructureKeys = map[string]bool{
+	"id": true, "_id": true, "type": true, "name": true, "title": true, "label": true, "next": true,
+	"parentKey": true, "parent_key": true, "parentId": true, "order": true, "cat": true, "nodeType": true,
+}
+
+// readGoal reads a goal-event step. GHL's exact attribute keys for goal events are not published
+// (ghl-research.md §4), so the common spellings are read: goalType or event (with value, tags...), a
+// goal object, and segments[].conditions[] (or conditions[]) whose conditions name the goal event
+// and its values, as an if/else writes its tests. When none of them names an event but the step
+// holds other structured data (an object or a list, or a key about goals, events, segments,
+// conditions or filters), the goal is in a shape this reader does not know: those keys are returned
+// as unread, and the goal is unknown rather than missing.
+func readGoal(a obj) (*analyzer.Goal, []analyzer.Unread) {
+	g := &analyzer.Goal{Type: a.str("goalType", "goal_type", "event", "eventType", "goalEvent", "goal_event")}
+	inner := a.child("goal")
+	if inner != nil {
+		g.Type = cmp.Or(g.Type, inner.str("type", "goalType", "event", "eventType"))
 		g.Value = inner.str("value", "tag", "tags", "id")
 	}
 	g.Value = cmp.Or(g.Value, a.str("value", "tag", "tags", "formId", "linkId", "status"))
 	if g.Value == "" {
 		g.Value = strings.Join(stringList(a.get("tags")), ",")
 	}
-	return g
+	if g.Type == "" {
+		for _, holder := range []obj{a, inner} {
+			if holder == nil {
+				continue
+			}
+			if typ, value := goalFromConditions(holder); typ != "" {
+				g.Type, g.Value = typ, cmp.Or(g.Value, value)
+				break
+			}
+		}
+	}
+	if g.Type != "" {
+		return g, nil
+	}
+	var unread []analyzer.Unread
+	for _, k := range sortedKeys(a) {
+		if goalStructureKeys[k] || a[k] == nil {
+			continue
+		}
+		lower := strings.ToLower(k)
+		_, isObj := a[k].(map[string]any)
+		_, isList := a[k].([]any)
+		if isObj || isList || strings.Contains(lower, "goal") || strings.Contains(lower, "event") || strings.Contains(lower, "segment") ||
+			strings.Contains(lower, "condition") || strings.Contains(lower, "filter") {
+			unread = append(unread, analyzer.Unread{Path: k, Key: k})
+		}
+	}
+	return g, unread
+}
+
+// goalFromConditions reads a goal event from segments[].conditions[] or conditions[]: the first
+// condition naming an event gives the goal's type (with its subtype, "contact_tag.added") and values.
+func goalFromConditions(o obj) (typ, value string) {
+	var conds []any
+	for _, seg := range o.list("segments") {
+		if so := asObj(seg); so != nil {
+			conds = append(conds, so.list("conditions", "filters")...)
+		}
+	}
+	conds = append(conds, o.list("conditions", "filters")...)
+	for _, c := range conds {
+		co := asObj(c)
+		if co == nil {
+			continue
+		}
+		event := co.str("goalType", "goal_type", "eventType", "event", "conditionType", "type", "field")
+		if event == "" {
+			continue
+		}
+		if sub := co.str("conditionSubType", "subType", "sub_type"); sub != "" {
+			event += "." + sub
+		}
+		return event, valueText(co.get("conditionValue", "value", "values", "tags", "tag"))
+	}
+	return "", ""
 }
 
 // readDND reads the DND action: dnd_contact "enable" or "disable" and the channels it applies to

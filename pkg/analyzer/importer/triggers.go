@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
@@ -115,10 +116,28 @@ func readTrigger(o obj) analyzer.Trigger {
 	if active, ok := o.flag("active", "enabled"); ok {
 		t.Active = active
 	}
-	for _, item := range o.list("conditions", "filters", "eventFilters") {
-		t.Filters = append(t.Filters, readFilters(typ, item)...)
+	key := firstKey(o, "conditions", "filters", "eventFilters")
+	for i, item := range o.list("conditions", "filters", "eventFilters") {
+		fs := readFilters(typ, item)
+		if len(fs) == 0 && item != nil {
+			// An object whose keys only describe it (a nested group, an operator alone) is a filter in a
+			// shape this reader does not know: what the trigger listens to is then unknown, not
+			// unfiltered.
+			t.Unread = append(t.Unread, analyzer.Unread{Path: fmt.Sprintf("%s[%d]", key, i), Key: key})
+		}
+		t.Filters = append(t.Filters, fs...)
 	}
 	return t
+}
+
+// firstKey returns the first of keys that o holds with a non-null value, or "".
+func firstKey(o obj, keys ...string) string {
+	for _, k := range keys {
+		if o.has(k) {
+			return k
+		}
+	}
+	return ""
 }
 
 // filterMeta are keys of a filter object that describe it rather than name a field.
@@ -172,8 +191,8 @@ var filterFields = map[string]string{
 	"tag_name": "tag", "contact.tag": "tag",
 	"calendar": "calendar.id", "calendar.id": "calendar.id", "calendar_id": "calendar.id",
 	"appointment.status": "appointment.status", "appointment_status": "appointment.status",
-	"form.id": "form.id", "form_id": "form.id",
-	"survey.id": "survey.id", "survey_id": "survey.id",
+	"form.id": "form.id", "form_id": "form.id", "form_name": "form", "form.name": "form",
+	"survey.id": "survey.id", "survey_id": "survey.id", "survey_name": "survey", "survey.name": "survey",
 	"pipeline": "pipeline.id", "pipeline.id": "pipeline.id", "pipeline_id": "pipeline.id",
 	"stage": "pipeline.stage.id", "stage_id": "pipeline.stage.id", "stage.id": "pipeline.stage.id",
 	"pipeline_stage": "pipeline.stage.id", "pipeline_stage_id": "pipeline.stage.id",
@@ -184,21 +203,55 @@ var filterFields = map[string]string{
 	"link.id": "link.id", "link_id": "link.id", "trigger_link": "link.id", "trigger_link_id": "link.id",
 }
 
-// filterField normalizes a trigger filter's field for the trigger's type.
+// entityPrefixes are the entity names GHL writes before a filter field ("opportunity.pipeline_stage_id",
+// "appointment_calendar_id"). The contact prefix is not among them: after it comes a contact field,
+// which a contact-changed trigger watches ("contact.stage" is a field, not a pipeline stage); only its
+// tag spellings are listed in filterFields.
+var entityPrefixes = []string{
+	"opportunity", "opportunities", "appointment", "calendar", "form", "survey", "message", "invoice",
+	"call", "trigger_link", "link", "pipeline", "order", "payment",
+}
+
+// statusField is the status filter a bare "status" means for the trigger's type, or "".
+func statusField(triggerType, k string) string {
+	if k != "status" {
+		return ""
+	}
+	switch triggerType {
+	case analyzer.TriggerAppointment, analyzer.TriggerCustomerAppointment:
+		return "appointment.status"
+	case analyzer.TriggerOpportunityStatus:
+		return "opportunity.status"
+	case analyzer.TriggerCallStatus:
+		return "call.status"
+	}
+	return ""
+}
+
+// filterField normalizes a trigger filter's field for the trigger's type. A field spelled with an
+// entity prefix is read as the field after it when that is one the rules know, so
+// "opportunity.pipeline_stage_id" is the stage filter "pipeline.stage.id".
 func filterField(triggerType, field string) string {
 	k := normKey(field)
 	if n, ok := filterFields[k]; ok {
 		return n
 	}
-	if k == "status" {
-		switch triggerType {
-		case analyzer.TriggerAppointment, analyzer.TriggerCustomerAppointment:
-			return "appointment.status"
-		case analyzer.TriggerOpportunityStatus:
-			return "opportunity.status"
-		case analyzer.TriggerCallStatus:
-			return "call.status"
+	for _, e := range entityPrefixes {
+		for _, sep := range []string{".", "_"} {
+			rest, ok := strings.CutPrefix(k, e+sep)
+			if !ok || rest == "" {
+				continue
+			}
+			if n, ok := filterFields[rest]; ok {
+				return n
+			}
+			if n := statusField(triggerType, rest); n != "" {
+				return n
+			}
 		}
+	}
+	if n := statusField(triggerType, k); n != "" {
+		return n
 	}
 	if triggerType == analyzer.TriggerContactChanged && !strings.Contains(field, ".") && field != "" {
 		// A contact-changed trigger watches a contact field; the bare key is that field.
