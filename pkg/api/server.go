@@ -31,6 +31,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Stats() sql.DBStats
 	CountAccountsByTier(ctx context.Context) (map[store.Tier]int, error)
+	SetAccountTier(ctx context.Context, id string, tier store.Tier) (store.Account, error)
 	AuthenticateAPIKey(ctx context.Context, hash string) (store.Account, store.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID, name, hash, prefix string) (store.APIKey, error)
 	ListAPIKeys(ctx context.Context, accountID string) ([]store.APIKey, error)
@@ -49,8 +50,10 @@ var (
 )
 
 // healthPingTimeout bounds the database ping of the detailed health check, so a hung database
-// makes the check answer 503 instead of hanging the probe.
-const healthPingTimeout = 2 * time.Second
+// makes the check answer 503 (in about this time: PostgreSQL gets a quarter of a second more to
+// answer the ping's cancellation) instead of hanging the probe. A database that takes longer to
+// answer a ping than this is in no state to serve requests.
+const healthPingTimeout = time.Second
 
 // defaultTimezone is a new location's time zone when the caller names none.
 const defaultTimezone = "UTC"
@@ -120,7 +123,7 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 	}
 	if pingErr != nil {
 		body.Status = gen.HealthDetailedStatusUnavailable
-		return gen.GetHealthDetailed503JSONResponse{Body: body, Headers: gen.GetHealthDetailed503ResponseHeaders{RetryAfter: 1}}, nil
+		return gen.GetHealthDetailed503JSONResponse{Body: body, Headers: gen.GetHealthDetailed503ResponseHeaders{RetryAfter: databaseRetryAfter}}, nil
 	}
 	return gen.GetHealthDetailed200JSONResponse(body), nil
 }
