@@ -26,6 +26,10 @@ type config struct {
 	AutoMigrate     bool
 	ShutdownTimeout time.Duration
 	DBMaxConns      int
+	// DBConnectTimeout bounds opening a PostgreSQL connection and DBStatementTimeout each statement
+	// (see store.Config); a database slower than that answers 503 database-unavailable.
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
 	// MaxWorkflowsPerImport and MaxStepsPerWorkflow bound the workflow documents the API reads.
 	MaxWorkflowsPerImport int
 	MaxStepsPerWorkflow   int
@@ -90,6 +94,10 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_DB_MAX_CONNS", def: "10", help: "PostgreSQL connection pool size (SQLite always uses one connection)",
 		apply: func(c *config, v string) (err error) { c.DBMaxConns, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_DB_CONNECT_TIMEOUT", def: "5s", help: "how long opening a PostgreSQL connection may take, TCP and handshake (replaces connect_timeout in DATABASE_URL)",
+		apply: func(c *config, v string) (err error) { c.DBConnectTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_DB_STATEMENT_TIMEOUT", def: "5s", help: "how long one database statement, or the wait for a connection or a lock, may take (SQLite's busy timeout too); a slower or unreachable database answers 503 database-unavailable",
+		apply: func(c *config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_MAX_WORKFLOWS_PER_IMPORT", def: "1000", help: "most workflows one imported or analysed document may hold; more get 422",
 		apply: func(c *config, v string) (err error) { c.MaxWorkflowsPerImport, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_MAX_STEPS_PER_WORKFLOW", def: "10000", help: "most steps one workflow of an imported or analysed document may hold; more get 422",
@@ -194,6 +202,12 @@ func (c config) validate() error {
 	if c.DBMaxConns < 1 {
 		add("GHLD_DB_MAX_CONNS %d: must be at least 1", c.DBMaxConns)
 	}
+	if c.DBConnectTimeout <= 0 {
+		add("GHLD_DB_CONNECT_TIMEOUT %s: must be positive", c.DBConnectTimeout)
+	}
+	if c.DBStatementTimeout < minDBStatementTimeout || c.DBStatementTimeout >= c.WriteTimeout {
+		add("GHLD_DB_STATEMENT_TIMEOUT %s: must be at least %s and under GHLD_WRITE_TIMEOUT (%s), so the caller gets the 503", c.DBStatementTimeout, minDBStatementTimeout, c.WriteTimeout)
+	}
 	if c.MaxWorkflowsPerImport < 1 {
 		add("GHLD_MAX_WORKFLOWS_PER_IMPORT %d: must be at least 1", c.MaxWorkflowsPerImport)
 	}
@@ -246,6 +260,10 @@ func (c config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// minDBStatementTimeout is the shortest statement timeout accepted: SQLite's busy timeout is whole
+// milliseconds, and a shorter one would refuse requests of a healthy database under load.
+const minDBStatementTimeout = 100 * time.Millisecond
 
 // maxRateLimitRedisTimeout bounds GHLD_RATE_LIMIT_REDIS_TIMEOUT: the rate limiter runs before every
 // request, so a Redis that hangs must not hold requests for long.
@@ -308,6 +326,8 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("auto_migrate", c.AutoMigrate),
 		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
 		slog.Int("db_max_conns", c.DBMaxConns),
+		slog.String("db_connect_timeout", c.DBConnectTimeout.String()),
+		slog.String("db_statement_timeout", c.DBStatementTimeout.String()),
 		slog.Int("max_workflows_per_import", c.MaxWorkflowsPerImport),
 		slog.Int("max_steps_per_workflow", c.MaxStepsPerWorkflow),
 		slog.Int("max_context_objects", c.MaxContextObjects),

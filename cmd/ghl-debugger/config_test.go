@@ -34,6 +34,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		ShutdownTimeout: 15 * time.Second,
 		DBMaxConns:      10,
 
+		DBConnectTimeout:   5 * time.Second,
+		DBStatementTimeout: 5 * time.Second,
+
 		MaxWorkflowsPerImport: 1000,
 		MaxStepsPerWorkflow:   10000,
 		MaxContextObjects:     100000,
@@ -62,6 +65,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_AUTO_MIGRATE":     "false",
 		"GHLD_SHUTDOWN_TIMEOUT": "3s",
 		"GHLD_DB_MAX_CONNS":     "4",
+
+		"GHLD_DB_CONNECT_TIMEOUT":   "1500ms",
+		"GHLD_DB_STATEMENT_TIMEOUT": "2s",
 
 		"GHLD_MAX_WORKFLOWS_PER_IMPORT": "50",
 		"GHLD_MAX_STEPS_PER_WORKFLOW":   "200",
@@ -94,6 +100,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		AutoMigrate:     false,
 		ShutdownTimeout: 3 * time.Second,
 		DBMaxConns:      4,
+
+		DBConnectTimeout:   1500 * time.Millisecond,
+		DBStatementTimeout: 2 * time.Second,
 
 		MaxWorkflowsPerImport: 50,
 		MaxStepsPerWorkflow:   200,
@@ -135,6 +144,10 @@ func TestConfigErrors(t *testing.T) {
 		{name: "tiny body limit", env: map[string]string{"GHLD_MAX_BODY_BYTES": "10"}, want: "GHLD_MAX_BODY_BYTES"},
 		{name: "zero shutdown", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "0s"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
 		{name: "no pool", env: map[string]string{"GHLD_DB_MAX_CONNS": "0"}, want: "GHLD_DB_MAX_CONNS"},
+		{name: "zero connect timeout", env: map[string]string{"GHLD_DB_CONNECT_TIMEOUT": "0s"}, want: "GHLD_DB_CONNECT_TIMEOUT"},
+		{name: "connect timeout without unit", env: map[string]string{"GHLD_DB_CONNECT_TIMEOUT": "5"}, want: "GHLD_DB_CONNECT_TIMEOUT"},
+		{name: "tiny statement timeout", env: map[string]string{"GHLD_DB_STATEMENT_TIMEOUT": "10ms"}, want: "GHLD_DB_STATEMENT_TIMEOUT"},
+		{name: "statement timeout over the write timeout", env: map[string]string{"GHLD_DB_STATEMENT_TIMEOUT": "60s"}, want: "GHLD_DB_STATEMENT_TIMEOUT"},
 		{name: "no workflows per import", env: map[string]string{"GHLD_MAX_WORKFLOWS_PER_IMPORT": "0"}, want: "GHLD_MAX_WORKFLOWS_PER_IMPORT"},
 		{name: "unparsable steps per workflow", env: map[string]string{"GHLD_MAX_STEPS_PER_WORKFLOW": "many"}, want: "GHLD_MAX_STEPS_PER_WORKFLOW"},
 		{name: "zero gzip threshold", env: map[string]string{"GHLD_GZIP_MIN_BYTES": "0"}, want: "GHLD_GZIP_MIN_BYTES"},

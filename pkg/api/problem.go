@@ -128,7 +128,13 @@ var (
 		"The client closed the connection before the answer was ready."}
 	kindRateLimited = kind{http.StatusTooManyRequests, "rate-limited", "Too many requests",
 		"The account has used up a rate limit of its tier; try again later."}
+	kindDatabaseUnavailable = kind{http.StatusServiceUnavailable, "database-unavailable", "Database unavailable",
+		"The database does not answer now; try again after the time in Retry-After."}
 )
+
+// databaseRetryAfter is the Retry-After, in seconds, of database-unavailable: PostgreSQL restarts or
+// fails over in seconds, and a caller that waits that long gives it the time to come back.
+const databaseRetryAfter = 5
 
 // statusClientClosedRequest is the status recorded for a request whose client went away first.
 const statusClientClosedRequest = 499
@@ -148,8 +154,11 @@ var errorTable = []struct {
 	kind kind
 	// field, when set, names the single invalid field the error is about.
 	field *gen.InvalidField
+	// retryAfter, when positive, is the problem's Retry-After in seconds.
+	retryAfter int64
 }{
 	{err: store.ErrNotFound, kind: kindNotFound},
+	{err: store.ErrUnavailable, kind: kindDatabaseUnavailable, retryAfter: databaseRetryAfter},
 	{err: store.ErrConflict, kind: kindConflict},
 	{err: store.ErrInvalidCursor, kind: kindValidation, field: &gen.InvalidField{
 		Field: "cursor", Location: gen.InvalidFieldLocationQuery, Reason: "is not a cursor this API returned"}},
@@ -212,7 +221,9 @@ func toProblem(err error) *Problem {
 			if row.field != nil {
 				return invalidFieldsProblem([]gen.InvalidField{*row.field}, err)
 			}
-			return newProblem(row.kind, "", err)
+			p := newProblem(row.kind, "", err)
+			p.RetryAfter = row.retryAfter
+			return p
 		}
 	}
 	if code := echo.StatusCode(err); code != 0 {
