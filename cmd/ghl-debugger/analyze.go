@@ -17,6 +17,11 @@ import (
 // limit because exports of big locations are read from disk, not the network.
 const maxAnalyzeFileBytes = 256 << 20
 
+// maxAnalyzeContextObjects bounds the location context of one input file of the analyze command. It
+// is higher than the importer's default (the API's) for the same reason as the file size: a 256 MiB
+// export of short tags holds about ten million, and the analysis stays linear in them.
+const maxAnalyzeContextObjects = 10_000_000
+
 // failOnNone turns --fail-on off.
 const failOnNone = "none"
 
@@ -56,6 +61,8 @@ func runAnalyze(args []string, getenv func(string) string, stdin io.Reader, stdo
 
 	gc := gcTarget{enabled: getenv("GOGC") == ""}
 	defer gc.restore()
+	opts := importer.DefaultOptions()
+	opts.MaxContextObjects = maxAnalyzeContextObjects
 	results := make([]*importer.Result, 0, fs.NArg())
 	total := 0
 	for _, name := range fs.Args() {
@@ -65,7 +72,7 @@ func runAnalyze(args []string, getenv func(string) string, stdin io.Reader, stdo
 		}
 		total += len(data)
 		gc.fit(total)
-		res, err := importer.Parse(data, importer.DefaultOptions())
+		res, err := importer.Parse(data, opts)
 		if err != nil {
 			return inputError{fmt.Errorf("%s: %w", display, err)}
 		}
