@@ -334,24 +334,7 @@ type enrollmentLoop struct {
 // their lowest member id. A workflow that only enrolls itself is not a loop here: WD015 (its own
 // trigger) and WD021 (add-to-workflow of itself) report that.
 func (lg *locGraph) enrollmentLoops() []enrollmentLoop {
-	var nodes []*Workflow
-	for i := range lg.idx.loc.Workflows {
-		if wf := &lg.idx.loc.Workflows[i]; live(wf) {
-			nodes = append(nodes, wf)
-		}
-	}
-	node := make(map[*Workflow]int, len(nodes))
-	for i, wf := range nodes {
-		node[wf] = i
-	}
-	adj := make([][]int, len(nodes))
-	for i, wf := range nodes {
-		for _, e := range lg.links[wf].out {
-			if j, ok := node[e.To]; ok && j != i && !e.Uncertain {
-				adj[i] = append(adj[i], j)
-			}
-		}
-	}
+	nodes, adj, _ := lg.liveAdjacency()
 	var loops []enrollmentLoop
 	for _, comp := range strongComponents(adj) {
 		if len(comp) < 2 {
@@ -368,11 +351,9 @@ func (lg *locGraph) enrollmentLoops() []enrollmentLoop {
 	return loops
 }
 
-// possibleLoops finds the groups of two or more live workflows that would start each other in a
-// circle if the uncertain edges (through triggers filtered on something unknown) fired, and that are
-// not already a certain loop: their members sorted by id, with an uncertain edge inside the group.
-func (lg *locGraph) possibleLoops() (groups [][]*Workflow, via []enrollEdge) {
-	var nodes []*Workflow
+// liveAdjacency numbers the live workflows in location order and lists, per workflow, the others its
+// enrollment edges lead to: through certain edges only, and through all edges.
+func (lg *locGraph) liveAdjacency() (nodes []*Workflow, certain, all [][]int) {
 	for i := range lg.idx.loc.Workflows {
 		if wf := &lg.idx.loc.Workflows[i]; live(wf) {
 			nodes = append(nodes, wf)
@@ -382,8 +363,7 @@ func (lg *locGraph) possibleLoops() (groups [][]*Workflow, via []enrollEdge) {
 	for i, wf := range nodes {
 		node[wf] = i
 	}
-	certain := make([][]int, len(nodes))
-	all := make([][]int, len(nodes))
+	certain, all = make([][]int, len(nodes)), make([][]int, len(nodes))
 	for i, wf := range nodes {
 		for _, e := range lg.links[wf].out {
 			if j, ok := node[e.To]; ok && j != i {
@@ -394,6 +374,22 @@ func (lg *locGraph) possibleLoops() (groups [][]*Workflow, via []enrollEdge) {
 			}
 		}
 	}
+	return nodes, certain, all
+}
+
+// possibleLoop is a group of live workflows that would start each other in a circle if the
+// uncertain edges fired: Members sorted by id, Via an uncertain edge inside the group.
+type possibleLoop struct {
+	Members []*Workflow
+	Via     enrollEdge
+}
+
+// possibleLoops finds the groups of two or more live workflows that would start each other in a
+// circle if the uncertain edges (through triggers filtered on something unknown) fired, and that are
+// not already a certain loop, ordered by their lowest member id.
+func (lg *locGraph) possibleLoops() []possibleLoop {
+	nodes, certain, all := lg.liveAdjacency()
+	var loops []possibleLoop
 	sure := make([]int, len(nodes))
 	for c, comp := range strongComponents(certain) {
 		for _, v := range comp {
@@ -418,19 +414,10 @@ func (lg *locGraph) possibleLoops() (groups [][]*Workflow, via []enrollEdge) {
 				break
 			}
 		}
-		groups = append(groups, members)
-		via = append(via, edge)
+		loops = append(loops, possibleLoop{Members: members, Via: edge})
 	}
-	order := make([]int, len(groups))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(groups[a][0].ID, groups[b][0].ID) })
-	sortedGroups, sortedVia := make([][]*Workflow, len(groups)), make([]enrollEdge, len(groups))
-	for k, i := range order {
-		sortedGroups[k], sortedVia[k] = groups[i], via[i]
-	}
-	return sortedGroups, sortedVia
+	slices.SortFunc(loops, func(a, b possibleLoop) int { return cmp.Compare(a.Members[0].ID, b.Members[0].ID) })
+	return loops
 }
 
 // shortestLoop finds, by breadth-first search inside the group, the shortest cycle through its first

@@ -213,3 +213,61 @@ func TestEventTriggerOverlap(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownFilterCases: a trigger filtered on something the analyzer cannot read is filtered by
+// something unknown, never unfiltered, in every rule that asks what a trigger listens to.
+func TestUnknownFilterCases(t *testing.T) {
+	unknown := Filter{Field: "contact.lead_score_band", Operator: "eq", Values: []string{"high"}}
+	tagTrigger := func(tag string, extra ...Filter) Trigger {
+		return Trigger{ID: "t-" + tag, Type: TriggerContactTag, Known: true, Active: true, Filters: append([]Filter{{Field: "tag", Operator: "eq", Values: []string{tag}}}, extra...)}
+	}
+	tagging := func(id, listen, add string, extra ...Filter) Workflow {
+		wf := chainWorkflow(id, Settings{AllowReEntry: true}, Step{ID: id + "-s", Kind: KindTagAdd, Name: "Tag", Tags: []string{add}})
+		wf.Triggers = []Trigger{tagTrigger(listen, extra...)}
+		return wf
+	}
+	form := func(id string, extra ...Filter) Workflow {
+		wf := chainWorkflow(id, Settings{}, Step{ID: id + "-s", Kind: KindTagAdd, Name: "Tag", Tags: []string{"lead"}})
+		wf.Triggers = []Trigger{{Type: TriggerFormSubmitted, Known: true, Active: true, Filters: append([]Filter{{Field: "form.id", Operator: "eq", Values: []string{"f1"}}}, extra...)}}
+		return wf
+	}
+	unreadTrigger := func(id string) Workflow {
+		wf := form(id)
+		wf.Triggers[0].Unread = []Unread{{Path: "conditions[1]", Key: "conditions"}}
+		return wf
+	}
+	replyDND := func(extra ...Filter) Workflow {
+		wf := chainWorkflow("wf-dnd", Settings{}, Step{ID: "d", Kind: KindDND, Name: "Clear DND", DND: &DND{Channels: []string{"sms"}}})
+		wf.Triggers = []Trigger{{Type: TriggerCustomerReply, Known: true, Active: true, Filters: extra}}
+		return wf
+	}
+	t.Run("WD019", func(t *testing.T) {
+		runRuleCases(t, "WD019", []ruleCase{
+			{name: "a certain cycle", loc: Location{Complete: true, Workflows: []Workflow{tagging("wf-a", "a", "b"), tagging("wf-b", "b", "a")}}, findings: []string{"error wf-a-s"}},
+			{name: "a cycle through a trigger filtered on something unknown", loc: Location{Complete: true, Workflows: []Workflow{tagging("wf-a", "a", "b"), tagging("wf-b", "b", "a", unknown)}},
+				notAssessed: []string{`wf-a: workflows "wf-a" and "wf-b" would start each other in a circle through trigger "contact_tag" of "wf-b", which is filtered on contact.lead_score_band (filters[1].field)`}},
+		})
+	})
+	t.Run("WD020", func(t *testing.T) {
+		runRuleCases(t, "WD020", []ruleCase{
+			{name: "the same trigger", loc: Location{Complete: true, Workflows: []Workflow{form("wf-a"), form("wf-b")}}, findings: []string{"warning "}},
+			{name: "a filter on an unknown field is compared as written", loc: Location{Complete: true, Workflows: []Workflow{form("wf-a", unknown), form("wf-b")}}},
+			{name: "filters that were not read", loc: Location{Complete: true, Workflows: []Workflow{unreadTrigger("wf-a"), unreadTrigger("wf-b")}},
+				notAssessed: []string{"wf-a: trigger \"form_submitted\" is filtered on conditions (conditions[1])", "wf-b: trigger"}},
+		})
+	})
+	t.Run("WD022", func(t *testing.T) {
+		runRuleCases(t, "WD022", []ruleCase{
+			{name: "both write on the same form", loc: Location{Complete: true, Workflows: []Workflow{form("wf-a"), form("wf-b")}}, findings: []string{"info wf-a-s", "info wf-b-s"}},
+			{name: "one is filtered on something unknown", loc: Location{Complete: true, Workflows: []Workflow{form("wf-a", unknown), form("wf-b")}},
+				notAssessed: []string{"wf-a: trigger \"form_submitted\" is filtered on contact.lead_score_band"}},
+		})
+	})
+	t.Run("WD032", func(t *testing.T) {
+		runRuleCases(t, "WD032", []ruleCase{
+			{name: "an unfiltered reply is no opt-in", loc: Location{Workflows: []Workflow{replyDND()}}, findings: []string{"error d"}},
+			{name: "a reply filtered on something unknown may be the opt-in", loc: Location{Workflows: []Workflow{replyDND(unknown)}},
+				notAssessed: []string{"wf-dnd: trigger \"customer_reply\" is filtered on contact.lead_score_band"}},
+		})
+	})
+}

@@ -31,15 +31,14 @@ var wd019 = &rule{
 func checkEnrollmentCycles(p *pass) {
 	lg := p.idx.locGraph()
 	loops := lg.enrollmentLoops()
-	groups, via := lg.possibleLoops()
-	for k, members := range groups {
-		labels := make([]string, len(members))
-		for i, wf := range members {
+	for _, pl := range lg.possibleLoops() {
+		labels := make([]string, len(pl.Members))
+		for i, wf := range pl.Members {
 			labels[i] = workflowLabel(wf)
 		}
-		to := &via[k].To.Triggers[via[k].Trigger]
-		p.on(members[0]).notAssessed(fmt.Sprintf("workflows %s would start each other in a circle through trigger %s of %s, which is filtered on %s that the analyzer cannot read, so whether they loop is unknown",
-			joinLabels(labels), triggerLabel(to), workflowLabel(via[k].To), unreadText(unknownFilters(to))))
+		to := &pl.Via.To.Triggers[pl.Via.Trigger]
+		p.on(pl.Members[0]).notAssessed(fmt.Sprintf("workflows %s would start each other in a circle through trigger %s of %s, which is filtered on %s that the analyzer cannot read, so whether they loop is unknown",
+			joinLabels(labels), triggerLabel(to), workflowLabel(pl.Via.To), unreadText(unknownFilters(to))))
 	}
 	if len(loops) == 0 && !p.loc.Complete {
 		p.notAssessed("not every workflow of the location is known, so an enrollment cycle through the missing ones cannot be ruled out")
