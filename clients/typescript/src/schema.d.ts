@@ -1716,6 +1716,11 @@ export interface components {
         /** @description Starts contacts into the workflow. */
         Trigger: {
             /**
+             * @description Parts the importer found but could not read (analyzer 1.1.0 and later); the rules that
+             *     depend on them report the pair as not assessed, with this path as the reason.
+             */
+            unread?: components["schemas"]["Unread"][];
+            /**
              * @description The trigger's id in the input, when it has one.
              * @example trg-1
              */
@@ -1779,6 +1784,11 @@ export interface components {
         };
         /** @description One action of a workflow. `kind` selects which of the optional parts is set. */
         Step: {
+            /**
+             * @description Parts the importer found but could not read (analyzer 1.1.0 and later); the rules that
+             *     depend on them report the pair as not assessed, with this path as the reason.
+             */
+            unread?: components["schemas"]["Unread"][];
             /**
              * @description The step's id, unique within the workflow.
              * @example step-1
@@ -2261,6 +2271,7 @@ export interface components {
          *     byte-identical report.
          */
         AnalysisReport: {
+            coverage?: components["schemas"]["Coverage"];
             /**
              * @description The version of the rules and scoring that produced the report.
              * @example 1.0.0
@@ -2293,6 +2304,7 @@ export interface components {
         };
         /** @description One workflow's result in a report. */
         ReportWorkflow: {
+            coverage?: components["schemas"]["Coverage"];
             /**
              * @description The workflow's GHL id.
              * @example wf_noshow
@@ -2329,6 +2341,83 @@ export interface components {
              *     ]
              */
             unknownTypes?: string[];
+        };
+        /** @description One part of a step or trigger that the importer found and could not read. */
+        Unread: {
+            /**
+             * @description The JSON path of the part, relative to the step or trigger object as written.
+             * @example attributes.__customInputFields__[0]
+             */
+            path: string;
+            /**
+             * @description The key, filter field or setting that was not read.
+             * @example pipeline_id
+             */
+            key: string;
+        };
+        /**
+         * @description How much of the steps and triggers the analyzer could read (absent from reports of analyzer
+         *     versions before 1.1.0).
+         */
+        Coverage: {
+            steps: components["schemas"]["CoverageCounts"];
+            triggers: components["schemas"]["CoverageCounts"];
+        };
+        /** @description Steps or triggers read in full, in part and not at all, in total and by type. */
+        CoverageCounts: {
+            /**
+             * Format: int32
+             * @description Read in full.
+             * @example 70
+             */
+            full: number;
+            /**
+             * Format: int32
+             * @description Read except for unread parts or filters on fields the rules do not know.
+             * @example 4
+             */
+            partial: number;
+            /**
+             * Format: int32
+             * @description Of a type this analyzer version does not know.
+             * @example 2
+             */
+            none: number;
+            /** @description The same counts per type, with the keys that were not read. */
+            byType: components["schemas"]["TypeCoverage"][];
+        };
+        /** @description The coverage of one step or trigger type. */
+        TypeCoverage: {
+            /**
+             * @description The step or trigger type.
+             * @example find_opportunity
+             */
+            type: string;
+            /**
+             * Format: int32
+             * @description Read in full.
+             * @example 3
+             */
+            full: number;
+            /**
+             * Format: int32
+             * @description Read in part.
+             * @example 1
+             */
+            partial: number;
+            /**
+             * Format: int32
+             * @description Not read at all.
+             * @example 0
+             */
+            none: number;
+            /**
+             * @description The keys that were not read.
+             * @example [
+             *       "pipeline_id"
+             *     ]
+             */
+            unread: string[];
         };
         /** @description One problem the analyzer found. */
         Finding: {
@@ -2743,7 +2832,7 @@ export interface components {
         /**
          * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
          *     them matches the current one, the answer is `304` without a body.
-         * @example W/"rules-1.0.0"
+         * @example W/"rules-1.1.0"
          */
         IfNoneMatch: string;
     };
@@ -2756,7 +2845,7 @@ export interface components {
         CacheControl: string;
         /**
          * @description A weak validator of the answer, derived from the analyzer version.
-         * @example W/"rules-1.0.0"
+         * @example W/"rules-1.1.0"
          */
         ETag: string;
         /**
@@ -3735,7 +3824,7 @@ export interface operations {
                 /**
                  * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
                  *     them matches the current one, the answer is `304` without a body.
-                 * @example W/"rules-1.0.0"
+                 * @example W/"rules-1.1.0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3839,7 +3928,7 @@ export interface operations {
                 /**
                  * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
                  *     them matches the current one, the answer is `304` without a body.
-                 * @example W/"rules-1.0.0"
+                 * @example W/"rules-1.1.0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3879,7 +3968,7 @@ export interface operations {
                 /**
                  * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
                  *     them matches the current one, the answer is `304` without a body.
-                 * @example W/"rules-1.0.0"
+                 * @example W/"rules-1.1.0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
