@@ -29,7 +29,6 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
-	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
 
 // mustEnvWith builds the handler over a fresh SQLite database with the configuration edited by edit.
@@ -617,17 +616,17 @@ func TestDashboard(t *testing.T) {
 // an account's budget within their first few hundred iterations.
 type unlimited struct{}
 
-func (unlimited) Take(_ context.Context, _ string, _ tier.Name, b ratelimit.Budget) (ratelimit.Result, error) {
+func (unlimited) Take(_ context.Context, _ string, _ ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error) {
 	return ratelimit.Result{Budget: b, Limit: math.MaxInt32, Remaining: math.MaxInt32, Reset: time.Now().Add(time.Minute), Allowed: true}, nil
 }
 
-func (u unlimited) Peek(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) (ratelimit.Result, error) {
-	return u.Take(ctx, accountID, t, b)
+func (u unlimited) Peek(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error) {
+	return u.Take(ctx, accountID, p, b)
 }
 
 func (unlimited) Status(context.Context) ratelimit.Status { return ratelimit.Status{} }
 
-func (unlimited) Refund(context.Context, string, tier.Name, ratelimit.Budget) error { return nil }
+func (unlimited) Refund(context.Context, string, ratelimit.Policy, ratelimit.Budget) error { return nil }
 
 // mustReportResponse stores the analysis of the open-source auditor's broken-account sample (76
 // workflows) and returns the environment, the key and the path that serves it: a representative

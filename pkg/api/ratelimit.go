@@ -32,9 +32,9 @@ const DefaultUpgradeURL = "https://ghl-debugger.dev/pricing"
 // fail only for a tier or budget that does not exist: a Redis that does not answer is no error, the
 // limiter counts in memory instead.
 type RateLimiter interface {
-	Take(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) (ratelimit.Result, error)
-	Peek(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) (ratelimit.Result, error)
-	Refund(ctx context.Context, accountID string, t tier.Name, b ratelimit.Budget) error
+	Take(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error)
+	Peek(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error)
+	Refund(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) error
 	Status(ctx context.Context) ratelimit.Status
 }
 
@@ -51,7 +51,11 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := s.limiter.Take(ctx, p.Account.ID, tier.Name(p.Account.Tier), ratelimit.Requests)
+		policy, err := policyOf(p.Account)
+		if err != nil {
+			return err
+		}
+		res, err := s.limiter.Take(ctx, p.Account.ID, policy, ratelimit.Requests)
 		if err != nil {
 			return fmt.Errorf("rate limit requests: %w", err)
 		}
@@ -70,7 +74,11 @@ func (s *Server) limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // the account's tier, and refuses it with a 429 problem when the budget is used up. Callers ask
 // only once they know no stored analysis can be reused, since reuse costs nothing.
 func (s *Server) admitAnalysis(ctx context.Context, account store.Account) error {
-	res, err := s.limiter.Take(ctx, account.ID, tier.Name(account.Tier), ratelimit.Analyses)
+	policy, err := policyOf(account)
+	if err != nil {
+		return err
+	}
+	res, err := s.limiter.Take(ctx, account.ID, policy, ratelimit.Analyses)
 	if err != nil {
 		return fmt.Errorf("rate limit analyses: %w", err)
 	}
@@ -85,10 +93,33 @@ func (s *Server) admitAnalysis(ctx context.Context, account store.Account) error
 // even when the caller has gone away, and a failure to refund is logged by the caller's error path
 // only as part of the request's own error.
 func (s *Server) refundAnalysis(ctx context.Context, account store.Account) error {
-	if err := s.limiter.Refund(context.WithoutCancel(ctx), account.ID, tier.Name(account.Tier), ratelimit.Analyses); err != nil {
+	policy, err := policyOf(account)
+	if err != nil {
+		return err
+	}
+	if err := s.limiter.Refund(context.WithoutCancel(ctx), account.ID, policy, ratelimit.Analyses); err != nil {
 		return fmt.Errorf("refund analysis: %w", err)
 	}
 	return nil
+}
+
+// limitsInForce returns the limits in force for the account: its tier's, each replaced by its own
+// when it has one.
+func limitsInForce(a store.Account) (tier.InForce, error) {
+	in, err := tier.Resolve(tier.Name(a.Tier), tier.Overrides{})
+	if err != nil {
+		return tier.InForce{}, fmt.Errorf("account %s: %w", a.ID, err)
+	}
+	return in, nil
+}
+
+// policyOf is what the limiter enforces for the account.
+func policyOf(a store.Account) (ratelimit.Policy, error) {
+	in, err := limitsInForce(a)
+	if err != nil {
+		return ratelimit.Policy{}, err
+	}
+	return ratelimit.Policy{Tier: in.Tier, Limits: in.Limits()}, nil
 }
 
 // rateLimited is the 429 problem of an account whose budget res is used up: it names the budget

@@ -161,11 +161,15 @@ func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMe
 // it walks the pages at the largest size: one query per 200 locations.
 func (s *Server) usage(ctx context.Context, account store.Account) (gen.Usage, error) {
 	accountID := account.ID
-	requests, err := s.limiter.Peek(ctx, accountID, tier.Name(account.Tier), ratelimit.Requests)
+	policy, err := policyOf(account)
+	if err != nil {
+		return gen.Usage{}, err
+	}
+	requests, err := s.limiter.Peek(ctx, accountID, policy, ratelimit.Requests)
 	if err != nil {
 		return gen.Usage{}, fmt.Errorf("read requests budget: %w", err)
 	}
-	analyses, err := s.limiter.Peek(ctx, accountID, tier.Name(account.Tier), ratelimit.Analyses)
+	analyses, err := s.limiter.Peek(ctx, accountID, policy, ratelimit.Analyses)
 	if err != nil {
 		return gen.Usage{}, fmt.Errorf("read analyses budget: %w", err)
 	}

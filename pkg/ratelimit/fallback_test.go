@@ -14,7 +14,6 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
-	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
 
 // fallbackTimeout is the Redis timeout of the fallback tests: the service's default.
@@ -72,7 +71,7 @@ func TestFallbackWhenRedisIsUnreachable(t *testing.T) {
 	metricBefore := ratelimit.FallbackCount()
 
 	start := time.Now()
-	mustExhaust(t, l, "acc_1", tier.Free, ratelimit.Requests, 20)
+	mustExhaust(t, l, "acc_1", free, ratelimit.Requests, 20)
 	require.Less(t, time.Since(start), 2*time.Second, "each call waits at most the timeout, and only while Redis is retried")
 	require.Equal(t, ratelimit.ModeFallback, l.Mode())
 	require.Equal(t, uint64(21), l.Fallbacks())
@@ -96,7 +95,7 @@ func TestFallbackWhenRedisHangs(t *testing.T) {
 	require.NoError(t, err)
 
 	start := time.Now()
-	res := mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests)
+	res := mustTake(t, l, "acc_1", free, ratelimit.Requests)
 	first := time.Since(start)
 	require.True(t, res.Allowed)
 	require.GreaterOrEqual(t, first, fallbackTimeout, "the first call waited for Redis")
@@ -105,10 +104,10 @@ func TestFallbackWhenRedisHangs(t *testing.T) {
 
 	start = time.Now()
 	for range 19 {
-		require.True(t, mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests).Allowed)
+		require.True(t, mustTake(t, l, "acc_1", free, ratelimit.Requests).Allowed)
 	}
 	require.Less(t, time.Since(start), 19*fallbackTimeout/2, "within the retry interval Redis is not waited for again")
-	require.False(t, mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests).Allowed, "memory still enforces the limit")
+	require.False(t, mustTake(t, l, "acc_1", free, ratelimit.Requests).Allowed, "memory still enforces the limit")
 
 	start = time.Now()
 	st := l.Status(context.Background())
@@ -130,12 +129,12 @@ func TestRecoveryWhenRedisReturns(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	require.Equal(t, 1, mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests).Used)
+	require.Equal(t, 1, mustTake(t, l, "acc_1", free, ratelimit.Requests).Used)
 	require.Equal(t, ratelimit.ModeRedis, l.Mode())
 
 	mr.Close()
 	for range 3 {
-		require.True(t, mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests).Allowed)
+		require.True(t, mustTake(t, l, "acc_1", free, ratelimit.Requests).Allowed)
 	}
 	require.Equal(t, ratelimit.ModeFallback, l.Mode())
 	require.Equal(t, uint64(3), l.Fallbacks())
@@ -143,7 +142,7 @@ func TestRecoveryWhenRedisReturns(t *testing.T) {
 	require.NoError(t, mr.Restart())
 	var last ratelimit.Result
 	require.Eventually(t, func() bool {
-		last = mustTake(t, l, "acc_1", tier.Free, ratelimit.Requests)
+		last = mustTake(t, l, "acc_1", free, ratelimit.Requests)
 		return l.Mode() == ratelimit.ModeRedis
 	}, 10*time.Second, 50*time.Millisecond, "go-redis reconnects by itself")
 	require.Equal(t, 2, last.Used, "Redis kept counting where it stopped; the outage's calls were counted in memory")

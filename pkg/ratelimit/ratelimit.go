@@ -1,12 +1,18 @@
-// Package ratelimit limits what each account may do, by its tier: API requests per minute and
-// computed analyses per hour, the budgets of tier.Limits. The counters live in Redis when one is
+// Package ratelimit limits what each account may do: API requests per minute and computed analyses
+// per hour, the budgets of tier.Limits, by the limits in force for the account (its tier's, or its
+// own; see tier.Resolve). The counters live in Redis when one is
 // configured, so every instance of the service shares them; otherwise in the process's memory. When
 // Redis is configured but does not answer within a short timeout, the call is counted in memory
 // instead: a Redis outage costs the limits their sharing, never a request.
 //
 // The counting is ulule/limiter's fixed window: an account's window for a budget opens with its first
 // counted event and lasts the budget's period (a minute, an hour); the limit is compared with the
-// count on every call, so a new tier applies to the very next call.
+// count on every call, so a new tier or limit applies to the very next call.
+//
+// A budget whose limit is tier.Unlimited is never refused, but it is still counted: GET /v1/me then
+// reports the account's real use, and when an operator gives the limit back the window already
+// holds what the account did. Counting costs the same one call as before, so lifting a limit saves
+// nothing worth the blind spot.
 package ratelimit
 
 import (
@@ -15,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +87,7 @@ func (b Budget) window() time.Duration {
 	}
 }
 
-// limitIn returns the budget's limit among a tier's limits.
+// limitIn returns the budget's limit among the limits in force, possibly tier.Unlimited.
 func (b Budget) limitIn(l tier.Limits) int {
 	if b == Analyses {
 		return l.AnalysesPerHour
@@ -133,16 +140,35 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Policy is what the limiter enforces for one account.
+type Policy struct {
+	// Tier is the account's plan. It labels the metric of refusals, so it must be a plan.
+	Tier tier.Name
+	// Limits are the limits in force for the account: its tier's, or its own. A limit of
+	// tier.Unlimited is never refused; any other must be positive.
+	Limits tier.Limits
+}
+
+// TierPolicy is the policy of an account of plan t that has no limits of its own. It returns false
+// when t is not a plan.
+func TierPolicy(t tier.Name) (Policy, bool) {
+	l, ok := tier.LimitsFor(t)
+	return Policy{Tier: t, Limits: l}, ok
+}
+
 // Result is the state of one account's budget after a call.
 type Result struct {
 	// Budget is the budget counted.
 	Budget Budget
-	// Limit is what the account's tier allows per window.
+	// Unlimited is whether the account's limit of the budget is lifted: the event is allowed, and
+	// Limit and Remaining are zero.
+	Unlimited bool
+	// Limit is what the limits in force allow per window.
 	Limit int
 	// Remaining is what is left of the limit in the current window.
 	Remaining int
 	// Used is what the current window has counted, at most Limit: events refused for being over
-	// the limit do not add to it beyond that.
+	// the limit do not add to it beyond that. An unlimited budget counts every event.
 	Used int
 	// Reset is the first whole second at which the current window has surely ended.
 	Reset time.Time
@@ -228,11 +254,11 @@ func New(cfg Config) (*Limiter, error) {
 	return l, nil
 }
 
-// Take counts one event of budget b for the account and reports whether it is allowed under the
-// limits of tier t. It fails only for a tier or budget that does not exist: when Redis does not
-// answer, the event is counted in memory.
-func (l *Limiter) Take(ctx context.Context, accountID string, t tier.Name, b Budget) (Result, error) {
-	rate, err := l.rate(t, b)
+// Take counts one event of budget b for the account and reports whether it is allowed under policy
+// p. It fails only for a policy or budget that does not exist (an unknown tier, a limit that is
+// neither positive nor tier.Unlimited): when Redis does not answer, the event is counted in memory.
+func (l *Limiter) Take(ctx context.Context, accountID string, p Policy, b Budget) (Result, error) {
+	rate, err := l.rate(p, b)
 	if err != nil {
 		return Result{}, err
 	}
@@ -245,7 +271,7 @@ func (l *Limiter) Take(ctx context.Context, accountID string, t tier.Name, b Bud
 	}
 	res := toResult(b, lc)
 	if !res.Allowed {
-		exceeded(t, b).Inc()
+		exceeded(p.Tier, b).Inc()
 	}
 	return res, nil
 }
@@ -253,10 +279,10 @@ func (l *Limiter) Take(ctx context.Context, accountID string, t tier.Name, b Bud
 // Refund gives back one event of budget b that Take counted for the account, for an event that did
 // not happen after all: an analysis that was admitted and then failed. It never takes a window below
 // zero, so a refund that arrives after the window ended (or on a store that did not count the
-// event, across a Redis outage) gives nothing away. Like Take, it fails only for a tier or budget
+// event, across a Redis outage) gives nothing away. Like Take, it fails only for a policy or budget
 // that does not exist.
-func (l *Limiter) Refund(ctx context.Context, accountID string, t tier.Name, b Budget) error {
-	rate, err := l.rate(t, b)
+func (l *Limiter) Refund(ctx context.Context, accountID string, p Policy, b Budget) error {
+	rate, err := l.rate(p, b)
 	if err != nil {
 		return err
 	}
@@ -274,10 +300,10 @@ func (l *Limiter) Refund(ctx context.Context, accountID string, t tier.Name, b B
 	return nil
 }
 
-// Peek reports the state of budget b for the account under the limits of tier t without counting
-// anything. Its Allowed says whether the next event would be.
-func (l *Limiter) Peek(ctx context.Context, accountID string, t tier.Name, b Budget) (Result, error) {
-	rate, err := l.rate(t, b)
+// Peek reports the state of budget b for the account under policy p without counting anything. Its
+// Allowed says whether the next event would be.
+func (l *Limiter) Peek(ctx context.Context, accountID string, p Policy, b Budget) (Result, error) {
+	rate, err := l.rate(p, b)
 	if err != nil {
 		return Result{}, err
 	}
@@ -291,7 +317,7 @@ func (l *Limiter) Peek(ctx context.Context, accountID string, t tier.Name, b Bud
 	res := toResult(b, lc)
 	// Peek reports a count at the limit as still allowed; what matters to the caller is whether
 	// anything is left.
-	res.Allowed = res.Remaining > 0
+	res.Allowed = res.Unlimited || res.Remaining > 0
 	return res, nil
 }
 
@@ -333,17 +359,27 @@ func (l *Limiter) Status(ctx context.Context) Status {
 	return st
 }
 
-// rate is budget b's rate under tier t.
-func (l *Limiter) rate(t tier.Name, b Budget) (limiter.Rate, error) {
-	limits, ok := tier.LimitsFor(t)
-	if !ok {
-		return limiter.Rate{}, fmt.Errorf("ratelimit: unknown tier %q", t)
+// unlimitedRate is the limit given to ulule for an unlimited budget: ulule refuses only a count
+// above the limit, and no window counts to this, so the event is counted and never refused.
+const unlimitedRate = math.MaxInt64
+
+// rate is budget b's rate under policy p.
+func (l *Limiter) rate(p Policy, b Budget) (limiter.Rate, error) {
+	if !p.Tier.Valid() {
+		return limiter.Rate{}, fmt.Errorf("ratelimit: unknown tier %q", p.Tier)
 	}
 	window, ok := l.windows[b]
 	if !ok {
 		return limiter.Rate{}, fmt.Errorf("ratelimit: unknown budget %q", b)
 	}
-	return limiter.Rate{Period: window, Limit: int64(b.limitIn(limits))}, nil
+	limit := int64(b.limitIn(p.Limits))
+	switch {
+	case limit == tier.Unlimited:
+		limit = unlimitedRate
+	case limit < 1:
+		return limiter.Rate{}, fmt.Errorf("ratelimit: the limit of %s must be positive or unlimited, got %d", b, limit)
+	}
+	return limiter.Rate{Period: window, Limit: limit}, nil
 }
 
 // counterKey is the key of an account's budget, after the store's prefix: the account id and the
@@ -354,7 +390,7 @@ func counterKey(accountID string, b Budget) string {
 
 // toResult converts ulule's view of a window.
 func toResult(b Budget, c limiter.Context) Result {
-	return Result{
+	res := Result{
 		Budget:    b,
 		Limit:     int(c.Limit),
 		Remaining: int(c.Remaining),
@@ -365,6 +401,10 @@ func toResult(b Budget, c limiter.Context) Result {
 		Reset:   time.Unix(c.Reset+1, 0),
 		Allowed: !c.Reached,
 	}
+	if c.Limit == unlimitedRate {
+		res.Unlimited, res.Limit, res.Remaining, res.Allowed = true, 0, 0, true
+	}
+	return res
 }
 
 // do runs op on Redis when one is configured and answering, and on the memory store otherwise or
