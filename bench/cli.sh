@@ -77,15 +77,26 @@ if [[ -n $BASE ]]; then
 	done
 fi
 
-# time_loop prints "name,mean,mean" (seconds) for one command: the mean of a batch of RUNS runs
-# stands in for both the median and the fastest run, which a batch cannot see.
+# children_cpu prints the CPU time (user + system, seconds) used so far by the shell's children.
+# The times builtin must run in this shell, not in a command substitution's subshell.
+children_cpu() {
+	times >"$tmp/times"
+	awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] } print s }' "$tmp/times"
+}
+
+# time_loop prints "name,mean,mean,cpu" (seconds) for one command: the mean wall time of a batch of
+# RUNS runs stands in for both the median and the fastest run, which a batch cannot see.
 time_loop() {
-	local name=$1 cmd=$2 i start end
+	local name=$1 cmd=$2 i start end cpu0 cpu1
 	for ((i = 0; i < WARMUP; i++)); do $cmd >/dev/null; done
+	children_cpu >"$tmp/cpu0"
 	start=$EPOCHREALTIME
 	for ((i = 0; i < RUNS; i++)); do $cmd >/dev/null; done
 	end=$EPOCHREALTIME
-	awk -v n="$name" -v s="$start" -v e="$end" -v r="$RUNS" 'BEGIN { printf "%s,%.9f,%.9f\n", n, (e - s) / r, (e - s) / r }'
+	children_cpu >"$tmp/cpu1"
+	cpu0=$(<"$tmp/cpu0") cpu1=$(<"$tmp/cpu1")
+	awk -v n="$name" -v s="$start" -v e="$end" -v c0="$cpu0" -v c1="$cpu1" -v r="$RUNS" \
+		'BEGIN { printf "%s,%.9f,%.9f,%.9f\n", n, (e - s) / r, (e - s) / r, (c1 - c0) / r }'
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -97,11 +108,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			cat "$tmp/hyperfine.log" >&2
 			exit 1
 		fi
-		# Keep the name, the median and the fastest run (seconds).
-		tail -n +2 "$tmp/round.csv" | awk -F, -v r="$round" '{ print r "," $1 "," $4 "," $7 }' >>"$tmp/all.csv"
+		# Keep the name, the median, the fastest run and the mean CPU time, user + system (seconds).
+		tail -n +2 "$tmp/round.csv" | awk -F, -v r="$round" '{ print r "," $1 "," $4 "," $7 "," $5 + $6 }' >>"$tmp/all.csv"
 	else
 		for i in "${!names[@]}"; do
-			time_loop "${names[$i]}" "${cmds[$i]}" | awk -F, -v r="$round" '{ print r "," $1 "," $2 "," $3 }' >>"$tmp/all.csv"
+			time_loop "${names[$i]}" "${cmds[$i]}" | awk -F, -v r="$round" '{ print r "," $1 "," $2 "," $3 "," $4 }' >>"$tmp/all.csv"
 		done
 	fi
 done
@@ -110,27 +121,28 @@ echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "method: $(command -v hyperfine >/dev/null && hyperfine --version || echo 'shell loop'), $ROUNDS rounds x $RUNS runs (+$WARMUP warm-up) per command"
 echo
-echo "| command | median ms | fastest ms | x hello-world | x version |"
-echo "|---|---:|---:|---:|---:|"
+echo "| command | median ms | fastest ms | CPU ms | x hello-world | x version |"
+echo "|---|---:|---:|---:|---:|---:|"
 # For each round: the medians, and their ratios to the round's hello and version (of the working
-# tree); then the median over rounds of each. The fastest run is the least disturbed by other work
-# on the machine.
+# tree); then the median over rounds of each. The fastest run and the CPU time (user + system) are
+# the least disturbed by other work on the machine: waiting for a core counts in neither.
 awk -F, -v names="${names[*]}" '
 	function median(list,    a, n, i, j, t) {
 		n = split(list, a, " ")
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	{ t[$1, $2] = $3; rounds[$1] = 1; if (!($2 in fastest) || $4 < fastest[$2]) fastest[$2] = $4 }
+	{ t[$1, $2] = $3; c[$1, $2] = $5; rounds[$1] = 1; if (!($2 in fastest) || $4 < fastest[$2]) fastest[$2] = $4 }
 	END {
 		n = split(names, order, " ")
 		for (k = 1; k <= n; k++) {
-			name = order[k]; ms = ""; xh = ""; xv = ""
+			name = order[k]; ms = ""; cpu = ""; xh = ""; xv = ""
 			for (r in rounds) {
 				ms = ms " " t[r, name] * 1000
+				cpu = cpu " " c[r, name] * 1000
 				xh = xh " " t[r, name] / t[r, "hello"]
 				xv = xv " " t[r, name] / t[r, "version"]
 			}
-			printf "| %s | %.1f | %.1f | %.1f | %.2f |\n", name, median(ms), fastest[name] * 1000, median(xh), median(xv)
+			printf "| %s | %.1f | %.1f | %.1f | %.1f | %.2f |\n", name, median(ms), fastest[name] * 1000, median(cpu), median(xh), median(xv)
 		}
 	}' "$tmp/all.csv"
