@@ -66,6 +66,7 @@ type authRow struct {
 // key serve it.
 const queryAPIKeyByHash = `SELECT
 	a.id AS "a.id", a.name AS "a.name", a.tier AS "a.tier", a.is_admin AS "a.is_admin",
+	a.requests_per_minute AS "a.requests_per_minute", a.analyses_per_hour AS "a.analyses_per_hour",
 	a.created_at AS "a.created_at", a.updated_at AS "a.updated_at",
 	k.id AS "k.id", k.account_id AS "k.account_id", k.name AS "k.name", k.prefix AS "k.prefix",
 	k.created_at AS "k.created_at", k.last_used_at AS "k.last_used_at", k.revoked_at AS "k.revoked_at"

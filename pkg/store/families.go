@@ -20,7 +20,7 @@ const (
 	famAccountsGet                   = queryFamily("accounts.get")
 	famAccountsCount                 = queryFamily("accounts.count")
 	famAccountsCountByTier           = queryFamily("accounts.count_by_tier")
-	famAccountsSetTier               = queryFamily("accounts.set_tier")
+	famAccountsUpdate                = queryFamily("accounts.update")
 	famAPIKeysCreate                 = queryFamily("api_keys.create")
 	famAPIKeysAuthenticate           = queryFamily("api_keys.authenticate")
 	famAPIKeysTouch                  = queryFamily("api_keys.touch")
@@ -51,7 +51,7 @@ const (
 
 // queryFamilies lists every family, for the conformance suite.
 var queryFamilies = []queryFamily{
-	famAccountsCreate, famAccountsGet, famAccountsCount, famAccountsCountByTier, famAccountsSetTier,
+	famAccountsCreate, famAccountsGet, famAccountsCount, famAccountsCountByTier, famAccountsUpdate,
 	famAPIKeysCreate, famAPIKeysAuthenticate, famAPIKeysTouch, famAPIKeysList, famAPIKeysRevoke,
 	famLocationsCreate, famLocationsGet, famLocationsCheck, famLocationsList, famLocationsDelete,
 	famWorkflowsUpsert, famWorkflowsImported, famWorkflowsList, famWorkflowsGet, famWorkflowsDelete,

@@ -27,12 +27,17 @@ func (t Tier) Valid() bool {
 
 // Account is an agency using ghl-debugger. Its id starts with "acc_".
 type Account struct {
-	ID        string
-	Name      string
-	Tier      Tier
-	IsAdmin   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID      string
+	Name    string
+	Tier    Tier
+	IsAdmin bool
+	// RequestsPerMinute and AnalysesPerHour are the account's own limits, which apply instead of
+	// its tier's: nil when it has none, Unlimited when it is not limited at all, otherwise 1 to
+	// MaxOwnLimit.
+	RequestsPerMinute *int
+	AnalysesPerHour   *int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // APIKey is an account's key, without its secret: the store keeps only the secret's hash. Its id
