@@ -3,12 +3,12 @@
 # and analysing the auditor's 76-workflow sample, writing the report and exiting, as a user's shell
 # sees them. In-process benchmarks cannot see start-up, which is most of a short command's time.
 #
-# Usage: bench/cli.sh [BASE]
+# Usage: bench/cli.sh [BASE...]
 #
 #   BASE   also time a baseline in the same rounds, for a before/after comparison: a git revision
 #          (for example HEAD~3 or a tag), whose binary is built from `git archive`, or the path of
-#          a ghl-debugger binary already built. The analyze reports of both are compared byte for
-#          byte.
+#          a ghl-debugger binary already built. Its rows are named after it. The analyze reports
+#          of every baseline are compared with the working tree's byte for byte.
 #
 # Environment: ROUNDS (default 5), RUNS per command and round (default 30), WARMUP runs per command
 # and round (default 5).
@@ -24,7 +24,6 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-5}
-BASE=${1:-}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,31 +50,33 @@ cmds=("$tmp/hello-world"
 	"$tmp/ghl-debugger analyze --fail-on none $sample"
 	"$tmp/ghl-debugger analyze --format json --fail-on none $sample")
 
-if [[ -n $BASE ]]; then
-	if [[ -f $BASE && -x $BASE ]]; then
-		rev=$BASE
-		cp "$BASE" "$tmp/ghl-debugger-base"
+for base in "$@"; do
+	if [[ -f $base && -x $base ]]; then
+		label=$(basename "$base")
+		bin="$tmp/base-$label"
+		cp "$base" "$bin"
 	else
-		rev=$(git rev-parse --short "$BASE")
-		echo "building ghl-debugger at $rev ..." >&2
-		mkdir "$tmp/base"
-		git archive "$rev" | tar -x -C "$tmp/base"
-		(cd "$tmp/base" && go build -o "$tmp/ghl-debugger-base" ./cmd/ghl-debugger)
+		label=$(git rev-parse --short "$base")
+		bin="$tmp/base-$label"
+		echo "building ghl-debugger at $label ..." >&2
+		mkdir "$tmp/src-$label"
+		git archive "$label" | tar -x -C "$tmp/src-$label"
+		(cd "$tmp/src-$label" && go build -o "$bin" ./cmd/ghl-debugger)
 	fi
-	names+=(base-version base-analyze-text base-analyze-json)
-	cmds+=("$tmp/ghl-debugger-base version"
-		"$tmp/ghl-debugger-base analyze --fail-on none $sample"
-		"$tmp/ghl-debugger-base analyze --format json --fail-on none $sample")
+	names+=("$label-version" "$label-analyze-text" "$label-analyze-json")
+	cmds+=("$bin version"
+		"$bin analyze --fail-on none $sample"
+		"$bin analyze --format json --fail-on none $sample")
 	for format in text markdown json; do
 		"$tmp/ghl-debugger" analyze --format "$format" --fail-on none "$sample" >"$tmp/new.$format"
-		"$tmp/ghl-debugger-base" analyze --format "$format" --fail-on none "$sample" >"$tmp/base.$format"
+		"$bin" analyze --format "$format" --fail-on none "$sample" >"$tmp/base.$format"
 		if cmp -s "$tmp/new.$format" "$tmp/base.$format"; then
-			echo "analyze --format $format: output identical to $rev" >&2
+			echo "analyze --format $format: output identical to $label" >&2
 		else
-			echo "analyze --format $format: OUTPUT DIFFERS from $rev" >&2
+			echo "analyze --format $format: OUTPUT DIFFERS from $label" >&2
 		fi
 	done
-fi
+done
 
 # children_cpu prints the CPU time (user + system, seconds) used so far by the shell's children.
 # The times builtin must run in this shell, not in a command substitution's subshell.
