@@ -136,6 +136,10 @@ func TestMe(t *testing.T) {
 					RequestsPerMinute: tt.requestsPerMinute, AnalysesPerHour: tt.analysesPerHour, MaxBodyBytes: testMaxBodyBytes,
 					MaxWorkflowsPerImport: importer.DefaultMaxWorkflows, MaxStepsPerWorkflow: importer.DefaultMaxStepsPerWorkflow,
 					MaxContextObjects: new(int32(importer.DefaultMaxContextObjects)),
+					InForce: &gen.LimitsInForce{
+						RequestsPerMinute: gen.LimitInForce{Limit: new(tt.requestsPerMinute), Source: gen.LimitInForceSourceTier},
+						AnalysesPerHour:   gen.LimitInForce{Limit: new(tt.analysesPerHour), Source: gen.LimitInForceSourceTier},
+					},
 				}, got.Limits)
 				// Two locations created, then this request: the requests budget counted three.
 				require.Equal(t, gen.Usage{Locations: 2, ActiveApiKeys: 1, RequestsThisMinute: 3, AnalysesThisHour: 0}, got.Usage)

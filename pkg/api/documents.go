@@ -40,9 +40,10 @@ type rawBodyKey struct{}
 // documents the request body exactly as it was sent. The generated handler binds the value the
 // validator decoded, and re-encoding that value would sort every object's keys and lose the
 // document's own order, which the stored raw document must keep. The spec gate has already read
-// the whole body within the size limit and left it replayable through GetBody.
+// the whole body within the size limit and left it replayable through GetBody. UpdateAccount
+// needs the body too, to tell a member left out from one sent as null (see opUpdateAccount).
 func keepDocumentBody(next gen.StrictHandlerFunc, operationID string) gen.StrictHandlerFunc {
-	if operationID != opImportWorkflows && operationID != opAnalyzeDocument {
+	if operationID != opImportWorkflows && operationID != opAnalyzeDocument && operationID != opUpdateAccount {
 		return next
 	}
 	return func(c *echo.Context, request any) (any, error) {

@@ -261,10 +261,14 @@ func TestCORS(t *testing.T) {
 			require.Empty(t, h.Get("Access-Control-Allow-Credentials"), "keys are sent as headers, never cookies")
 			if tt.req.method == http.MethodOptions {
 				require.Contains(t, h.Get("Access-Control-Allow-Methods"), http.MethodPost)
+				require.Contains(t, h.Get("Access-Control-Allow-Methods"), http.MethodPatch, "updateAccount is a PATCH")
 				require.Contains(t, h.Get("Access-Control-Allow-Headers"), "Authorization")
 				require.Equal(t, "600", h.Get("Access-Control-Max-Age"))
 			} else {
 				require.Contains(t, h.Get("Access-Control-Expose-Headers"), api.HeaderRequestID)
+				exposed := strings.Split(h.Get("Access-Control-Expose-Headers"), ",")
+				require.Contains(t, exposed, api.HeaderRateLimitPolicy)
+				require.Contains(t, exposed, api.HeaderRateLimit)
 			}
 		})
 	}
@@ -626,7 +630,9 @@ func (u unlimited) Peek(ctx context.Context, accountID string, p ratelimit.Polic
 
 func (unlimited) Status(context.Context) ratelimit.Status { return ratelimit.Status{} }
 
-func (unlimited) Refund(context.Context, string, ratelimit.Policy, ratelimit.Budget) error { return nil }
+func (unlimited) Refund(context.Context, string, ratelimit.Policy, ratelimit.Budget) error {
+	return nil
+}
 
 // mustReportResponse stores the analysis of the open-source auditor's broken-account sample (76
 // workflows) and returns the environment, the key and the path that serves it: a representative

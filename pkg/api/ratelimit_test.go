@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,9 +29,17 @@ import (
 // testUpgradeURL is the upgrade page the rate-limit tests configure.
 const testUpgradeURL = "https://example.test/upgrade"
 
+// ietfPolicy and ietfRemaining match the IETF headers of the requests budget exactly as the spec
+// shows them: `"requests";q=100;w=60` and `"requests";r=99;t=42`.
+var (
+	ietfPolicy    = regexp.MustCompile(`^"requests";q=(\d+);w=(\d+)$`)
+	ietfRemaining = regexp.MustCompile(`^"requests";r=(\d+);t=(\d+)$`)
+)
+
 // mustRateLimitHeaders checks that rec carries the requests budget's headers, as non-negative
 // integers with what remains at most the limit and a reset within the next minute (and a second),
-// and returns them.
+// and the IETF ones saying the same: the limit over a one-minute window, what remains, and the
+// seconds until the reset. It returns the X-RateLimit-* values.
 func mustRateLimitHeaders(tb testing.TB, rec *httptest.ResponseRecorder) (limit, remaining int, reset time.Time) {
 	tb.Helper()
 	get := func(name string) int64 {
@@ -47,13 +56,27 @@ func mustRateLimitHeaders(tb testing.TB, rec *httptest.ResponseRecorder) (limit,
 	now := time.Now()
 	require.True(tb, reset.After(now.Add(-time.Second)), "reset %s is past", reset)
 	require.False(tb, reset.After(now.Add(time.Minute+2*time.Second)), "reset %s is beyond the window", reset)
+
+	policy := ietfPolicy.FindStringSubmatch(rec.Header().Get(api.HeaderRateLimitPolicy))
+	require.NotNil(tb, policy, "%s: %q", api.HeaderRateLimitPolicy, rec.Header().Get(api.HeaderRateLimitPolicy))
+	require.Equal(tb, strconv.Itoa(limit), policy[1], "q is the limit")
+	require.Equal(tb, "60", policy[2], "w is the window in seconds")
+	left := ietfRemaining.FindStringSubmatch(rec.Header().Get(api.HeaderRateLimit))
+	require.NotNil(tb, left, "%s: %q", api.HeaderRateLimit, rec.Header().Get(api.HeaderRateLimit))
+	require.Equal(tb, strconv.Itoa(remaining), left[1], "r is what remains")
+	t, err := strconv.Atoi(left[2])
+	require.NoError(tb, err)
+	// t was rounded up from the reset at the moment the response was made, a moment ago.
+	require.InDelta(tb, reset.Sub(now).Seconds(), float64(t), 1.5, "t is the seconds until the reset")
+	require.LessOrEqual(tb, t, 61)
 	return limit, remaining, reset
 }
 
 // mustNoRateLimitHeaders checks that rec carries none of the rate-limit headers.
 func mustNoRateLimitHeaders(tb testing.TB, rec *httptest.ResponseRecorder) {
 	tb.Helper()
-	for _, name := range []string{api.HeaderRateLimitLimit, api.HeaderRateLimitRemaining, api.HeaderRateLimitReset, api.HeaderRetryAfter} {
+	for _, name := range []string{api.HeaderRateLimitLimit, api.HeaderRateLimitRemaining, api.HeaderRateLimitReset,
+		api.HeaderRateLimitPolicy, api.HeaderRateLimit, api.HeaderRetryAfter} {
 		require.Empty(tb, rec.Header().Get(name), "%s", name)
 	}
 }

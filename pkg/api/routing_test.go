@@ -16,6 +16,7 @@ import (
 // sampleParams fills every path parameter of the spec with a value of the right shape.
 var sampleParams = map[string]string{
 	"locationId": "loc_abc", "workflowId": "wfl_abc", "keyId": "key_abc", "analysisId": "ana_abc", "ruleId": "WD001",
+	"accountId": "acc_abc",
 }
 
 // pathParam matches a parameter of a spec path template.

@@ -91,11 +91,11 @@ func corsMiddleware(origins []string) (echo.MiddlewareFunc, error) {
 	}
 	mw, err := middleware.CORSConfig{
 		AllowOrigins: origins,
-		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete},
+		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, HeaderRequestID, "X-No-Compression", "If-None-Match"},
 		// Scripts may read these response headers; the rest stay hidden.
 		ExposeHeaders: []string{HeaderRequestID, "Location", "ETag", "Retry-After",
-			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"},
+			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", HeaderRateLimitPolicy, HeaderRateLimit},
 		// Browsers cache an answered preflight for ten minutes.
 		MaxAge: 600,
 	}.ToMiddleware()

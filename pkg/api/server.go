@@ -31,7 +31,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Stats() sql.DBStats
 	CountAccountsByTier(ctx context.Context) (map[store.Tier]int, error)
-	SetAccountTier(ctx context.Context, id string, tier store.Tier) (store.Account, error)
+	UpdateAccount(ctx context.Context, id string, u store.AccountUpdate) (store.Account, error)
 	AuthenticateAPIKey(ctx context.Context, hash string) (store.Account, store.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID, name, hash, prefix string) (store.APIKey, error)
 	ListAPIKeys(ctx context.Context, accountID string) ([]store.APIKey, error)
@@ -128,25 +128,27 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 	return gen.GetHealthDetailed200JSONResponse(body), nil
 }
 
-// GetMe describes the calling account, its tier's limits and its usage.
+// GetMe describes the calling account, the limits in force for it (its tier's, or its own) and
+// its usage.
 func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMeResponseObject, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	limits, ok := tier.LimitsFor(tier.Name(p.Account.Tier))
-	if !ok {
-		return nil, fmt.Errorf("account %s has unknown tier %q", p.Account.ID, p.Account.Tier)
+	in, err := limitsInForce(p.Account)
+	if err != nil {
+		return nil, err
 	}
-	usage, err := s.usage(ctx, p.Account)
+	usage, err := s.usage(ctx, p.Account.ID, in)
 	if err != nil {
 		return nil, err
 	}
 	return gen.GetMe200JSONResponse{Body: gen.Me{
 		Account: toAccount(p.Account),
 		Limits: gen.Limits{
-			RequestsPerMinute:     int32(limits.RequestsPerMinute),
-			AnalysesPerHour:       int32(limits.AnalysesPerHour),
+			RequestsPerMinute:     perWindow(in.RequestsPerMinute),
+			AnalysesPerHour:       perWindow(in.AnalysesPerHour),
+			InForce:               new(toLimitsInForce(in)),
 			MaxBodyBytes:          s.maxBodyBytes,
 			MaxWorkflowsPerImport: int32(cmp.Or(s.documentLimits.MaxWorkflows, importer.DefaultMaxWorkflows)),
 			MaxStepsPerWorkflow:   int32(cmp.Or(s.documentLimits.MaxStepsPerWorkflow, importer.DefaultMaxStepsPerWorkflow)),
@@ -157,14 +159,10 @@ func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMe
 }
 
 // usage counts the account's active keys and its locations, and reads what the current windows of
-// its rate limits have counted without counting anything. The store has no count of locations, so
-// it walks the pages at the largest size: one query per 200 locations.
-func (s *Server) usage(ctx context.Context, account store.Account) (gen.Usage, error) {
-	accountID := account.ID
-	policy, err := policyOf(account)
-	if err != nil {
-		return gen.Usage{}, err
-	}
+// its rate limits (in force: in) have counted without counting anything. The store has no count of
+// locations, so it walks the pages at the largest size: one query per 200 locations.
+func (s *Server) usage(ctx context.Context, accountID string, in tier.InForce) (gen.Usage, error) {
+	policy := policyOf(in)
 	requests, err := s.limiter.Peek(ctx, accountID, policy, ratelimit.Requests)
 	if err != nil {
 		return gen.Usage{}, fmt.Errorf("read requests budget: %w", err)

@@ -167,6 +167,8 @@ type Result struct {
 	Limit int
 	// Remaining is what is left of the limit in the current window.
 	Remaining int
+	// Window is the budget's period: how long a window lasts from its first event.
+	Window time.Duration
 	// Used is what the current window has counted, at most Limit: events refused for being over
 	// the limit do not add to it beyond that. An unlimited budget counts every event.
 	Used int
@@ -269,7 +271,7 @@ func (l *Limiter) Take(ctx context.Context, accountID string, p Policy, b Budget
 	if err != nil {
 		return Result{}, fmt.Errorf("count %s of account %s: %w", b, accountID, err)
 	}
-	res := toResult(b, lc)
+	res := toResult(b, rate, lc)
 	if !res.Allowed {
 		exceeded(p.Tier, b).Inc()
 	}
@@ -314,7 +316,7 @@ func (l *Limiter) Peek(ctx context.Context, accountID string, p Policy, b Budget
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s of account %s: %w", b, accountID, err)
 	}
-	res := toResult(b, lc)
+	res := toResult(b, rate, lc)
 	// Peek reports a count at the limit as still allowed; what matters to the caller is whether
 	// anything is left.
 	res.Allowed = res.Unlimited || res.Remaining > 0
@@ -388,12 +390,13 @@ func counterKey(accountID string, b Budget) string {
 	return accountID + ":" + string(b)
 }
 
-// toResult converts ulule's view of a window.
-func toResult(b Budget, c limiter.Context) Result {
+// toResult converts ulule's view of a window of budget b counted at rate.
+func toResult(b Budget, rate limiter.Rate, c limiter.Context) Result {
 	res := Result{
 		Budget:    b,
 		Limit:     int(c.Limit),
 		Remaining: int(c.Remaining),
+		Window:    rate.Period,
 		Used:      int(c.Limit - c.Remaining),
 		// ulule truncates the window's end to the second; the next second is the first whole
 		// second by which the window has surely ended, so a client that waits until then is

@@ -195,6 +195,7 @@ func TestLimiter(t *testing.T) {
 					l := mustLimiter(t, b, ratelimit.Config{})
 					start := time.Now()
 					refused := mustExhaust(t, l, "acc_1", tt.policy, tt.budget, tt.limit)
+					require.Equal(t, tt.window, refused.Window)
 					require.True(t, refused.Reset.After(start), "reset %s", refused.Reset)
 					require.False(t, refused.Reset.After(start.Add(tt.window+2*time.Second)), "reset %s", refused.Reset)
 					retry := refused.RetryAfter(time.Now())
@@ -208,7 +209,7 @@ func TestLimiter(t *testing.T) {
 			ctx := context.Background()
 			res, err := l.Peek(ctx, "acc_1", free, ratelimit.Requests)
 			require.NoError(t, err)
-			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Limit: 20, Remaining: 20, Used: 0, Reset: res.Reset, Allowed: true}, res)
+			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Limit: 20, Remaining: 20, Window: time.Minute, Used: 0, Reset: res.Reset, Allowed: true}, res)
 			mustTake(t, l, "acc_1", free, ratelimit.Requests)
 			for range 2 {
 				res, err = l.Peek(ctx, "acc_1", free, ratelimit.Requests)
@@ -241,6 +242,7 @@ func TestLimiter(t *testing.T) {
 			const window = time.Second
 			l := mustLimiter(t, b, ratelimit.Config{Windows: map[ratelimit.Budget]time.Duration{ratelimit.Requests: window}})
 			refused := mustExhaust(t, l, "acc_1", free, ratelimit.Requests, 20)
+			require.Equal(t, window, refused.Window)
 			require.LessOrEqual(t, refused.RetryAfter(time.Now()), window+time.Second)
 			b.advance(t, window+100*time.Millisecond)
 			res := mustTake(t, l, "acc_1", free, ratelimit.Requests)
@@ -361,6 +363,17 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 }
 
+func TestTierPolicy(t *testing.T) {
+	for _, name := range tier.Names() {
+		p, ok := ratelimit.TierPolicy(name)
+		require.True(t, ok, "%s", name)
+		limits, _ := tier.LimitsFor(name)
+		require.Equal(t, ratelimit.Policy{Tier: name, Limits: limits}, p)
+	}
+	_, ok := ratelimit.TierPolicy("gold")
+	require.False(t, ok)
+}
+
 func TestBudgetDescribe(t *testing.T) {
 	require.Equal(t, "requests per minute", ratelimit.Requests.Describe())
 	require.Equal(t, "analyses per hour", ratelimit.Analyses.Describe())
@@ -422,7 +435,7 @@ func TestOwnLimits(t *testing.T) {
 				mustTake(t, l, "acc_own", free, ratelimit.Requests)
 			}
 			res := mustTake(t, l, "acc_own", withLimits(free, 6, 10), ratelimit.Requests)
-			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Limit: 6, Remaining: 0, Used: 6, Reset: res.Reset, Allowed: true}, res)
+			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Limit: 6, Remaining: 0, Window: time.Minute, Used: 6, Reset: res.Reset, Allowed: true}, res)
 			require.False(t, mustTake(t, l, "acc_own", withLimits(free, 6, 10), ratelimit.Requests).Allowed, "the 7th is over the own limit")
 			require.True(t, mustTake(t, l, "acc_own", withLimits(free, 300, 10), ratelimit.Requests).Allowed, "a higher own limit lets it through again")
 		})
@@ -444,7 +457,7 @@ func TestOwnLimits(t *testing.T) {
 
 			res, err := l.Peek(ctx, "acc_unlimited", unlimited, ratelimit.Requests)
 			require.NoError(t, err)
-			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Unlimited: true, Used: 50, Reset: last.Reset, Allowed: true}, res)
+			require.Equal(t, ratelimit.Result{Budget: ratelimit.Requests, Unlimited: true, Window: time.Minute, Used: 50, Reset: last.Reset, Allowed: true}, res)
 
 			// Giving the limit back finds the window full: the account did all of that.
 			refused := mustTake(t, l, "acc_unlimited", free, ratelimit.Requests)
