@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -11390,15 +11391,9 @@ func decodeSpec() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
+// rawSpec decodes the embedded spec on its first call and keeps the result, so that a program
+// that links this package but never asks for the spec (every command but serve) pays nothing.
+var rawSpec = sync.OnceValues(decodeSpec)
 
 // Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
 func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
@@ -11445,7 +11440,7 @@ func GetSpec() (swagger *openapi3.T, err error) {
 // GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
 // specification: decompressed but not unmarshaled. External references
 // are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
+// codegen. It is decoded on the first call and cached, so repeated calls
 // are cheap.
 func GetSpecJSON() ([]byte, error) {
 	return rawSpec()
