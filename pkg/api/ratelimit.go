@@ -85,10 +85,13 @@ func setRateLimitHeaders(h http.Header, res ratelimit.Result, now time.Time) {
 	h.Set(HeaderRateLimitReset, strconv.FormatInt(res.Reset.Unix(), 10))
 	// The IETF fields name the policy by the budget, as a structured-field string: its quota q per
 	// window of w seconds, and what remains of it r for the next t seconds. t is rounded up, like
-	// Retry-After, so that a client waiting t seconds finds the window over.
+	// Retry-After, so that a client waiting t seconds finds the window over. Reset is a whole
+	// second at or after the window's end, so the rounding may pass w; but the window opened no
+	// later than now, so it ends within w seconds and w is never early either.
 	name := strconv.Quote(string(res.Budget))
-	h.Set(HeaderRateLimitPolicy, fmt.Sprintf("%s;q=%d;w=%d", name, res.Limit, int64(res.Window/time.Second)))
-	h.Set(HeaderRateLimit, fmt.Sprintf("%s;r=%d;t=%d", name, res.Remaining, secondsUntil(res.Reset, now)))
+	window := int64(res.Window / time.Second)
+	h.Set(HeaderRateLimitPolicy, fmt.Sprintf("%s;q=%d;w=%d", name, res.Limit, window))
+	h.Set(HeaderRateLimit, fmt.Sprintf("%s;r=%d;t=%d", name, res.Remaining, min(secondsUntil(res.Reset, now), window)))
 }
 
 // secondsUntil is the whole seconds from now until t, rounded up; zero once t has passed.
@@ -103,16 +106,26 @@ func secondsUntil(t, now time.Time) int64 {
 // admitAnalysis counts one analysis that is about to be computed against the analyses per hour in
 // force for the account, and refuses it with a 429 problem when the budget is used up. Callers ask
 // only once they know no stored analysis can be reused, since reuse costs nothing.
+//
+// A refused analysis is given back at once: the budget counts analyses computed, and the counter
+// (which counts every Take) would otherwise hold the refusals too. They would not show while the
+// limit stands, since what is used is reported up to the limit, but once an operator raises or
+// lifts the account's limit within the window, they would eat into the new allowance and show in
+// GET /v1/me. Refused requests, by contrast, are requests made, and stay counted.
 func (s *Server) admitAnalysis(ctx context.Context, account store.Account) error {
 	in, err := limitsInForce(account)
 	if err != nil {
 		return err
 	}
-	res, err := s.limiter.Take(ctx, account.ID, policyOf(in), ratelimit.Analyses)
+	policy := policyOf(in)
+	res, err := s.limiter.Take(ctx, account.ID, policy, ratelimit.Analyses)
 	if err != nil {
 		return fmt.Errorf("rate limit analyses: %w", err)
 	}
 	if !res.Allowed {
+		if err := s.limiter.Refund(context.WithoutCancel(ctx), account.ID, policy, ratelimit.Analyses); err != nil {
+			return fmt.Errorf("give back a refused analysis: %w", err)
+		}
 		return s.rateLimited(in, res)
 	}
 	return nil
