@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
+	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
@@ -19,24 +21,27 @@ import (
 const (
 	createAccountSynopsis = "ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]"
 	createKeySynopsis     = "ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]"
+	setLimitsSynopsis     = "ghl-debugger admin set-limits --account ACCOUNT_ID [--tier free|pro|enterprise] [--requests-per-minute N|unlimited|tier] [--analyses-per-hour N|unlimited|tier] [--data-dir DIR]"
 )
 
 // runAdmin dispatches the admin subcommands. They work on the database directly, so an operator
 // can create accounts and keys without an API key of their own.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("admin: name a subcommand: create-account or create-key")
+		return usagef("admin: name a subcommand: create-account, create-key or set-limits")
 	}
 	switch args[0] {
 	case "create-account":
 		return runCreateAccount(ctx, args[1:], getenv, stdout, stderr)
 	case "create-key":
 		return runCreateKey(ctx, args[1:], getenv, stdout, stderr)
+	case "set-limits":
+		return runSetLimits(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		printAdminUsage(stdout)
 		return flag.ErrHelp
 	default:
-		return usagef("admin: unknown subcommand %q (want create-account or create-key)", args[0])
+		return usagef("admin: unknown subcommand %q (want create-account, create-key or set-limits)", args[0])
 	}
 }
 
@@ -45,14 +50,17 @@ func printAdminUsage(w io.Writer) {
 	fmt.Fprintf(w, `Usage:
   %s
   %s
+  %s
 
 Subcommands:
   create-account  Add an account and print it as JSON.
   create-key      Issue an API key for an account and print it as JSON; the key is shown only once.
+  set-limits      Change an account's tier or its own limits and print the account with the
+                  limits in force as JSON, as PATCH /internal/accounts/{accountId} does.
 
-Both work on the database directly (migrating it first unless GHLD_AUTO_MIGRATE=false).
+All work on the database directly (migrating it first unless GHLD_AUTO_MIGRATE=false).
 Run 'ghl-debugger admin SUBCOMMAND --help' for the flags of a subcommand.
-`, createAccountSynopsis, createKeySynopsis)
+`, createAccountSynopsis, createKeySynopsis, setLimitsSynopsis)
 }
 
 // accountOutput is what create-account prints.
@@ -123,6 +131,73 @@ func runCreateKey(ctx context.Context, args []string, getenv func(string) string
 			return fmt.Errorf("create API key: %w", err)
 		}
 		return writeJSON(stdout, keyOutput{ID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Key: key.Secret})
+	})
+}
+
+// limitFlag is a flag that changes one of an account's own limits: a number from 1 to
+// store.MaxOwnLimit sets it, "unlimited" lifts it and "tier" clears it so the tier's applies. Left
+// out, it keeps the limit as it is.
+type limitFlag struct {
+	update store.LimitUpdate
+}
+
+// String shows nothing: a limit flag has no default, only "keep".
+func (f *limitFlag) String() string { return "" }
+
+// Set reads the flag's value.
+func (f *limitFlag) Set(v string) error {
+	switch v {
+	case "tier":
+		f.update = store.ClearLimit()
+	case "unlimited":
+		f.update = store.SetLimit(store.Unlimited)
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxOwnLimit {
+			return fmt.Errorf("want a number from 1 to %d, unlimited or tier", store.MaxOwnLimit)
+		}
+		f.update = store.SetLimit(n)
+	}
+	return nil
+}
+
+func runSetLimits(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin set-limits", setLimitsSynopsis, stdout)
+	accountID := fs.String("account", "", "id of the account to change, acc_... (required)")
+	tierName := fs.String("tier", "", "the account's new plan: "+tierList()+" (default: keep it)")
+	var requests, analyses limitFlag
+	fs.Var(&requests, "requests-per-minute", fmt.Sprintf("the account's own requests per minute: 1 to %d, unlimited, or tier to use its tier's (default: keep it)", store.MaxOwnLimit))
+	fs.Var(&analyses, "analyses-per-hour", fmt.Sprintf("the account's own analyses per hour: 1 to %d, unlimited, or tier to use its tier's (default: keep it)", store.MaxOwnLimit))
+	dataDir := fs.String("data-dir", "", "directory of the SQLite database (default $GHLD_DATA_DIR or ./data)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *accountID == "" {
+		return usagef("admin set-limits: --account is required")
+	}
+	if *tierName != "" && !tier.Name(*tierName).Valid() {
+		return usagef("admin set-limits: --tier %q is not a plan (want %s)", *tierName, tierList())
+	}
+	update := store.AccountUpdate{Tier: store.Tier(*tierName), RequestsPerMinute: requests.update, AnalysesPerHour: analyses.update}
+	if update == (store.AccountUpdate{}) {
+		return usagef("admin set-limits: name what to change: --tier, --requests-per-minute or --analyses-per-hour")
+	}
+	return withStore(ctx, getenv, *dataDir, stderr, func(db *store.DB) error {
+		// The same store call as the API's. Running instances learn of the change when they next
+		// read the account with a key; a cache of authenticated accounts in front of that read
+		// must not keep an account longer than a change may take to apply.
+		acc, err := db.UpdateAccount(ctx, *accountID, update)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("set limits: no account %q", *accountID)
+		}
+		if err != nil {
+			return fmt.Errorf("set limits: %w", err)
+		}
+		out, err := api.ToAccountLimits(acc)
+		if err != nil {
+			return fmt.Errorf("set limits: %w", err)
+		}
+		return writeJSON(stdout, out)
 	})
 }
 

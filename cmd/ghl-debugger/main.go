@@ -2,7 +2,7 @@
 //
 //	ghl-debugger [serve]   serve the HTTP API (the default)
 //	ghl-debugger migrate   apply database migrations
-//	ghl-debugger admin     create accounts and API keys
+//	ghl-debugger admin     create accounts and API keys, change an account's tier and limits
 //	ghl-debugger analyze   analyse exported workflow files and print a report
 //	ghl-debugger verify    check a running deployment, one PASS or FAIL line per check
 //
@@ -122,6 +122,7 @@ Usage:
   ghl-debugger migrate [--data-dir DIR]
   ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]
   ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
+  ghl-debugger admin set-limits --account ACCOUNT_ID [--tier free|pro|enterprise] [--requests-per-minute N|unlimited|tier] [--analyses-per-hour N|unlimited|tier] [--data-dir DIR]
   ghl-debugger analyze [--format text|markdown|json] [--fail-on error|warning|info|none] FILE...
   ghl-debugger verify URL [--key KEY] [--metrics-token TOKEN] [--timeout DURATION]
   ghl-debugger version
@@ -132,7 +133,8 @@ Commands:
             On an empty database it creates an admin account and prints its API key once.
   migrate   Apply the database migrations and exit.
   admin     create-account: add an account; create-key: issue an API key for an account
-            (the key is printed once). Both print JSON on stdout.
+            (the key is printed once); set-limits: change an account's tier or its own limits.
+            All print JSON on stdout.
   analyze   Analyse exported workflow files (any dialect; "-" reads stdin) as one location and
             print a report. Exit 1 when a finding reaches --fail-on (default error), 2 when an
             input cannot be read.

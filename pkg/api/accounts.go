@@ -54,7 +54,7 @@ func (s *Server) UpdateAccount(ctx context.Context, req gen.UpdateAccountRequest
 	if err != nil {
 		return nil, fmt.Errorf("update account %s: %w", req.AccountId, err)
 	}
-	body, err := toAccountLimits(acc)
+	body, err := ToAccountLimits(acc)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +114,10 @@ func toLimitUpdate(members map[string]json.RawMessage, name string) (store.Limit
 	return store.SetLimit(int(n)), nil
 }
 
-// toAccountLimits is the account with the limits in force for it.
-func toAccountLimits(acc store.Account) (gen.AccountLimits, error) {
+// ToAccountLimits is the account with the limits in force for it, as updateAccount answers it.
+// `ghl-debugger admin set-limits` prints the same. It fails only for an account the store should
+// never hold: an unknown tier or an own limit out of range.
+func ToAccountLimits(acc store.Account) (gen.AccountLimits, error) {
 	in, err := limitsInForce(acc)
 	if err != nil {
 		return gen.AccountLimits{}, err
