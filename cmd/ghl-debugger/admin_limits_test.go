@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
+	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
 
@@ -152,6 +153,47 @@ func TestSetLimitsCommand(t *testing.T) {
 				require.NoError(t, json.Unmarshal(apiBody, &fromAPI))
 				require.Equal(t, fromAPI, fromCLI)
 			})
+		})
+	}
+}
+
+// TestLimitChangeReachesEveryInstance changes an account's limit through one of two instances on
+// one PostgreSQL database; the other applies it to the account's next request, since every
+// request reads the account with its key.
+func TestLimitChangeReachesEveryInstance(t *testing.T) {
+	for _, engine := range storetest.Engines(t) {
+		if engine != store.EnginePostgres {
+			continue // one SQLite file serves one instance
+		}
+		t.Run(engine, func(t *testing.T) {
+			databaseURL, _ := storetest.DSN(t, engine)
+			env := map[string]string{"DATABASE_URL": databaseURL}
+			one := mustStart(t, env)
+			two := mustStart(t, env)
+			adminKey := keyPattern.FindString(one.stdout.String() + two.stdout.String())
+			require.NotEmpty(t, adminKey)
+			var acc accountOutput
+			mustRunJSON(t, env, &acc, "admin", "create-account", "--name", "Spread Agency", "--tier", "pro")
+			var k keyOutput
+			mustRunJSON(t, env, &k, "admin", "create-key", "--account", acc.ID, "--name", "ci")
+			onTwo := client{base: two.baseURL, key: k.Key}
+
+			resp, _ := onTwo.do(t, http.MethodGet, "/v1/me", "")
+			require.Equal(t, "100", resp.Header.Get("X-RateLimit-Limit"))
+			var changed gen.AccountLimits
+			client{base: one.baseURL, key: adminKey}.mustDo(t, http.MethodPatch, "/internal/accounts/"+acc.ID, `{"requestsPerMinute":4}`, http.StatusOK, &changed)
+			require.Equal(t, ownLimit(4), changed.Limits.RequestsPerMinute)
+
+			var me gen.Me
+			resp, data := onTwo.do(t, http.MethodGet, "/v1/me", "")
+			require.Equal(t, http.StatusOK, resp.StatusCode, "%s", data)
+			require.Equal(t, "4", resp.Header.Get("X-RateLimit-Limit"))
+			require.Equal(t, `"requests";q=4;w=60`, resp.Header.Get("RateLimit-Policy"))
+			require.NoError(t, json.Unmarshal(data, &me))
+			require.Equal(t, int32(4), me.Limits.RequestsPerMinute)
+			require.Equal(t, ownLimit(4), me.Limits.InForce.RequestsPerMinute)
+			one.mustStop(t)
+			two.mustStop(t)
 		})
 	}
 }
