@@ -33,9 +33,9 @@ const (
 // DefaultUpgradeURL is the page a free account over a limit is sent to when Config names none.
 const DefaultUpgradeURL = "https://ghl-debugger.dev/pricing"
 
-// RateLimiter counts each account's budgets. *ratelimit.Limiter implements it. Take, Peek and Refund
-// fail only for a tier or budget that does not exist: a Redis that does not answer is no error, the
-// limiter counts in memory instead.
+// RateLimiter counts each account's budgets under the policy (tier and limits in force) it is given.
+// *ratelimit.Limiter implements it. Take, Peek and Refund fail only for a policy or budget that
+// does not exist: a Redis that does not answer is no error, the limiter counts in memory instead.
 type RateLimiter interface {
 	Take(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error)
 	Peek(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error)

@@ -46,7 +46,7 @@ const (
 	DefaultPrefix = "ghld:ratelimit"
 )
 
-// Budget is one of the limits a tier grants an account.
+// Budget is one of the limits in force for an account: its tier grants it, or the account has its own.
 type Budget string
 
 // The budgets. Their names are part of the counters' keys and of the metrics' labels.
