@@ -83,8 +83,8 @@ func TestEndToEnd(t *testing.T) {
 				require.Equal(t, gen.TierEnterprise, me.Account.Tier)
 				require.Equal(t, gen.Limits{
 					RequestsPerMinute: 500, AnalysesPerHour: 1000, MaxBodyBytes: e2eBodyLimit,
-					MaxWorkflowsPerImport: 1000, MaxStepsPerWorkflow: 10000, MaxContextObjects: new(int32(100000)),
-					InForce: &gen.LimitsInForce{
+					MaxWorkflowsPerImport: 1000, MaxStepsPerWorkflow: 10000, MaxContextObjects: 100000,
+					InForce: gen.LimitsInForce{
 						RequestsPerMinute: gen.LimitInForce{Limit: new(int32(500)), Source: gen.LimitInForceSourceTier},
 						AnalysesPerHour:   gen.LimitInForce{Limit: new(int32(1000)), Source: gen.LimitInForceSourceTier},
 					},

@@ -240,7 +240,7 @@ func TestAccountLimitsApplyToNextRequest(t *testing.T) {
 			got := mustJSON[gen.Me](t, env.callUnlimited(t, me(key)), http.StatusOK)
 			require.Zero(t, got.Limits.RequestsPerMinute, "0 when unlimited")
 			require.Equal(t, int32(10), got.Limits.AnalysesPerHour)
-			require.Equal(t, &gen.LimitsInForce{RequestsPerMinute: lifted(), AnalysesPerHour: limited(10, fromTier)}, got.Limits.InForce)
+			require.Equal(t, gen.LimitsInForce{RequestsPerMinute: lifted(), AnalysesPerHour: limited(10, fromTier)}, got.Limits.InForce)
 			require.Equal(t, int32(31), got.Usage.RequestsThisMinute, "unlimited requests are still counted")
 			rec := env.callUnlimited(t, request{method: http.MethodGet, path: "/v1/locations?limit=0", key: key})
 			mustInvalidFields(t, rec, field("limit", queryLoc))
@@ -331,7 +331,7 @@ func TestMeShowsLimitsInForce(t *testing.T) {
 				got := env.mustMe(t, key)
 				require.Equal(t, tt.rpm, got.Limits.RequestsPerMinute)
 				require.Equal(t, tt.aph, got.Limits.AnalysesPerHour)
-				require.Equal(t, &tt.inForce, got.Limits.InForce)
+				require.Equal(t, tt.inForce, got.Limits.InForce)
 			})
 		}
 	})

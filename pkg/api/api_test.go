@@ -135,8 +135,8 @@ func TestMe(t *testing.T) {
 				require.Equal(t, gen.Limits{
 					RequestsPerMinute: tt.requestsPerMinute, AnalysesPerHour: tt.analysesPerHour, MaxBodyBytes: testMaxBodyBytes,
 					MaxWorkflowsPerImport: importer.DefaultMaxWorkflows, MaxStepsPerWorkflow: importer.DefaultMaxStepsPerWorkflow,
-					MaxContextObjects: new(int32(importer.DefaultMaxContextObjects)),
-					InForce: &gen.LimitsInForce{
+					MaxContextObjects: importer.DefaultMaxContextObjects,
+					InForce: gen.LimitsInForce{
 						RequestsPerMinute: gen.LimitInForce{Limit: new(tt.requestsPerMinute), Source: gen.LimitInForceSourceTier},
 						AnalysesPerHour:   gen.LimitInForce{Limit: new(tt.analysesPerHour), Source: gen.LimitInForceSourceTier},
 					},

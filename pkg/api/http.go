@@ -9,8 +9,8 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/labstack/echo/v5"
 	"github.com/klauspost/compress/gzhttp"
+	"github.com/labstack/echo/v5"
 
 	ghldebugger "github.com/ghl-debugger/ghl-debugger"
 	"github.com/ghl-debugger/ghl-debugger/gen"

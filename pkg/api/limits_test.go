@@ -18,7 +18,7 @@ func TestContextObjectsLimit(t *testing.T) {
 		env := mustDocumentEnv(t, engine, func(c *api.Config) { c.MaxContextObjects = 3 })
 		acc, key := env.mustAccount(t, "Acme", store.TierPro)
 		loc := env.mustCreateLocation(t, key, "ctxlimit", "Context limit")
-		require.Equal(t, int32(3), *env.mustMe(t, key).Limits.MaxContextObjects)
+		require.Equal(t, int32(3), env.mustMe(t, key).Limits.MaxContextObjects)
 		// bundleDoc describes two tags and one calendar: exactly the limit.
 		over := `{"tags":["a","b"],"calendars":[{"id":"c1"},{"id":"c2"}],"workflows":[{"name":"W","_id":"wf_w","status":"published","triggers":[],"steps":[]}]}`
 

@@ -148,11 +148,11 @@ func (s *Server) GetMe(ctx context.Context, _ gen.GetMeRequestObject) (gen.GetMe
 		Limits: gen.Limits{
 			RequestsPerMinute:     perWindow(in.RequestsPerMinute),
 			AnalysesPerHour:       perWindow(in.AnalysesPerHour),
-			InForce:               new(toLimitsInForce(in)),
+			InForce:               toLimitsInForce(in),
 			MaxBodyBytes:          s.maxBodyBytes,
 			MaxWorkflowsPerImport: int32(cmp.Or(s.documentLimits.MaxWorkflows, importer.DefaultMaxWorkflows)),
 			MaxStepsPerWorkflow:   int32(cmp.Or(s.documentLimits.MaxStepsPerWorkflow, importer.DefaultMaxStepsPerWorkflow)),
-			MaxContextObjects:     new(int32(cmp.Or(s.documentLimits.MaxContextObjects, importer.DefaultMaxContextObjects))),
+			MaxContextObjects:     int32(cmp.Or(s.documentLimits.MaxContextObjects, importer.DefaultMaxContextObjects)),
 		},
 		Usage: usage,
 	}}, nil

@@ -965,7 +965,7 @@ export interface components {
              */
             source: "tier" | "account";
         };
-        /** @description What the account's tier allows. */
+        /** @description The limits in force for the account (its tier's, or its own) and the service's per-request limits. */
         Limits: {
             /**
              * Format: int32
@@ -999,7 +999,7 @@ export interface components {
              * @example 10000
              */
             maxStepsPerWorkflow: number;
-            inForce?: components["schemas"]["LimitsInForce"];
+            inForce: components["schemas"]["LimitsInForce"];
             /**
              * Format: int32
              * @description The most location context objects (tags, custom fields and values, calendars, users,
@@ -1007,7 +1007,7 @@ export interface components {
              *     context may describe.
              * @example 100000
              */
-            maxContextObjects?: number;
+            maxContextObjects: number;
         };
         /** @description What the account uses now. */
         Usage: {
@@ -2861,21 +2861,23 @@ export interface components {
          */
         PrivateRevalidate: string;
         /**
-         * @description The requests per minute the account's tier allows, across all of its keys. Sent with every
-         *     response to a request that presented a valid API key.
+         * @description The requests per minute in force for the account (its tier's, or its own), across all of
+         *     its keys. Sent with every response to a request that presented a valid API key, except for
+         *     an account without a limit.
          * @example 100
          */
         RateLimitLimit: number;
         /**
          * @description The requests the account has left in the current one-minute window, this one counted. Sent
-         *     with every response to a request that presented a valid API key.
+         *     with every response to a request that presented a valid API key, except for an account
+         *     without a limit.
          * @example 99
          */
         RateLimitRemaining: number;
         /**
          * @description When the current window of the requests budget ends, in Unix time (seconds): from then the
          *     account has its whole limit again. Sent with every response to a request that presented a
-         *     valid API key.
+         *     valid API key, except for an account without a limit.
          * @example 1795602660
          */
         RateLimitReset: number;
