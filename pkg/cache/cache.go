@@ -387,11 +387,11 @@ func (c *Cache) Close() {
 		}
 		c.psMu.Unlock()
 		c.wg.Wait()
+		live.remove(c)
 		c.closeMu.Lock()
 		c.closed.Store(true)
 		c.closeMu.Unlock()
 		c.l1.Close()
-		live.remove(c)
 	})
 }
 

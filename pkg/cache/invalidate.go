@@ -46,10 +46,15 @@ func (c *Cache) Delete(ctx context.Context, kind Kind, keys ...Key) error {
 	if c.client == nil {
 		return nil
 	}
-	if shared && c.l2Usable() && c.invalidate(ctx, ids) == nil {
-		return nil
+	if !shared || !c.l2Usable() || c.invalidate(ctx, ids) != nil {
+		c.addPending(ops...)
 	}
-	c.addPending(ops...)
+	// A lookup that began between the first drop and the tombstone may have read the old value
+	// from Redis and be about to store it in L1: dropping again moves the stripes past its
+	// snapshot, and removes what it stored already.
+	for _, id := range ids {
+		c.dropL1([]byte(id))
+	}
 	return nil
 }
 

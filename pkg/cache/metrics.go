@@ -49,7 +49,9 @@ var (
 		nil)
 	_ = metrics.NewGauge("cache_l1_bytes",
 		"Memory held by the in-process cache (L1): values, keys and an estimate of the overhead.",
-		func() float64 { return live.sum(func(c *Cache) float64 { return float64(c.l1.MaxCost() - c.l1.RemainingCost()) }) })
+		func() float64 {
+			return live.sum(func(c *Cache) float64 { return float64(c.l1.MaxCost() - c.l1.RemainingCost()) })
+		})
 	_ = metrics.NewGauge("cache_l1_entries",
 		"Entries held by the in-process cache (L1).",
 		func() float64 {
