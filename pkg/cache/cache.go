@@ -41,8 +41,10 @@ const (
 	// before it fills anyway. A location analysis takes up to a quarter of a second.
 	DefaultLockWait = 2 * time.Second
 	// DefaultDegradedTTL is L1's TTL, for every kind, while invalidations from other instances
-	// cannot arrive (see the package documentation).
-	DefaultDegradedTTL = 5 * time.Second
+	// cannot arrive (see the package documentation). One second keeps the product's promise that
+	// a revoked key is refused everywhere within a second, Redis or not, while still answering a
+	// burst of requests for one key from memory.
+	DefaultDegradedTTL = time.Second
 	// DefaultGenerationTTL is how long an instance uses its copy of a Redis generation without
 	// asking Redis again. Bumps are also pushed to every instance; this bounds the delay when such
 	// a message is lost, and must stay under the product's one second.

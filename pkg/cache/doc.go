@@ -59,8 +59,10 @@
 //     invalidation channel subscribed (pinged every second, so a Redis that hangs is noticed
 //     within two). When it stops being up, L1 is flushed (every entry made unreachable at once,
 //     by moving an epoch mixed into L1's keys), because invalidations may already be missed; from
-//     then on, new L1 entries live at most Config.DegradedTTL (5 s). That is the bound on how long
-//     this instance can serve data that another instance changed during the outage.
+//     then on, new L1 entries live at most Config.DegradedTTL (1 s). That, plus the time to notice
+//     the outage (at once for a refused connection, five timed-out calls or two seconds of
+//     silence on the channel for a Redis that hangs), bounds how long this instance can serve
+//     data that another instance changed during the outage.
 //   - During the outage, generations are counted in process: this instance's own Bumps and
 //     Deletes apply to it at once, exactly, as without Redis. Its entries are keyed by these local
 //     generations, which never reach Redis.
@@ -82,7 +84,13 @@
 // reaches Redis again (then within milliseconds), or until those entries' TTL. An instance that
 // dies during an outage with invalidations waiting loses them; their entries live until their TTL.
 // When every instance loses Redis at once, which is the usual outage, each flushes and uses the
-// degraded TTL, and nothing older than DegradedTTL is served anywhere.
+// degraded TTL: a change made anywhere is seen everywhere within DegradedTTL of the change (or of
+// the outage being noticed, if that is later).
+//
+// What an outage costs: two L1 flushes per instance (one when it starts, one when it ends), L1
+// hits only within DegradedTTL of a fill meanwhile, and the fills that Redis would have saved.
+// A single Redis call that fails while the breaker stays closed costs the same when it was an
+// invalidation (which must wait), and only that call's use of Redis when it was a read.
 //
 // # Observability
 //
