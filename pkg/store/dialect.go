@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -152,11 +154,22 @@ func (d *dialect) configurePool(db *sql.DB, cfg Config) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
+// configureReaders sizes SQLite's pool of n read-only connections. They stay open, like the
+// writer, so that their pragmas and prepared statements are not set up again.
+func configureReaders(db *sql.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+}
+
 // target is what Open needs to reach a database.
 type target struct {
 	dialect *dialect
 	driver  string
 	dsn     string
+	// readerDSN opens SQLite's read-only connections; "" when the database cannot have them.
+	readerDSN string
 }
 
 // open returns a pool of connections to the target. On PostgreSQL, connectTimeout bounds opening a
@@ -230,12 +243,25 @@ var sqliteParams = map[string]string{
 	"_txlock":      "immediate",
 }
 
-// sqlitePragmas returns the pragmas that run on every new connection. busy_timeout makes a
-// connection wait up to busy for another process's write lock instead of failing at once; WAL lets
-// readers run during a write; foreign_keys turns on the cascades and references that the schema
-// declares (SQLite ignores them by default).
+// sqlitePragmas returns the pragmas that run on every new connection that writes. busy_timeout
+// makes a connection wait up to busy for another process's write lock instead of failing at once;
+// WAL lets readers run during a write; foreign_keys turns on the cascades and references that the
+// schema declares (SQLite ignores them by default).
 func sqlitePragmas(busy time.Duration) []string {
-	return []string{fmt.Sprintf("busy_timeout(%d)", max(busy.Milliseconds(), 1)), "journal_mode(WAL)", "foreign_keys(1)"}
+	return []string{busyTimeout(busy), "journal_mode(WAL)", "foreign_keys(1)"}
+}
+
+// sqliteReaderPragmas returns the pragmas of the read-only connections. They wait for locks like
+// the writer, and query_only refuses writes even before the file does (it is opened with
+// mode=ro). They leave the journal mode alone: the writer has set WAL, which the file keeps, and a
+// read-only connection cannot change it.
+func sqliteReaderPragmas(busy time.Duration) []string {
+	return []string{busyTimeout(busy), "query_only(1)"}
+}
+
+// busyTimeout is the busy_timeout pragma for busy, in whole milliseconds and at least one.
+func busyTimeout(busy time.Duration) string {
+	return fmt.Sprintf("busy_timeout(%d)", max(busy.Milliseconds(), 1))
 }
 
 // sqliteFileTarget returns the target for the SQLite file at path, creating its directory if
@@ -253,26 +279,54 @@ func sqliteFileTarget(path, query string, busy time.Duration) (target, error) {
 	return sqliteTarget(&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: query}, busy)
 }
 
-// sqliteTarget adds the required parameters to a file: URL, keeping the caller's other parameters.
+// sqliteTarget adds the required parameters to a file: URL, keeping the caller's other parameters,
+// and makes the URL of the read-only connections from it.
 func sqliteTarget(u *url.URL, busy time.Duration) (target, error) {
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
 		return target{}, fmt.Errorf("parse sqlite database URL parameters: %w", err)
 	}
+	// A pragma of the caller's that sets one of ours is dropped: the store depends on these values.
+	writer, reader := sqlitePragmas(busy), sqliteReaderPragmas(busy)
+	var theirs []string
+	for _, p := range q["_pragma"] {
+		if !overridden(p, writer) && !overridden(p, reader) {
+			theirs = append(theirs, p)
+		}
+	}
+	t := target{dialect: sqliteDialect, driver: "sqlite"}
+	if !privateToConnection(u, q) {
+		r := maps.Clone(q)
+		for k, v := range sqliteParams {
+			r.Set(k, v)
+		}
+		// A reader never starts a transaction, and BEGIN IMMEDIATE is a write.
+		r.Del("_txlock")
+		r.Set("mode", "ro")
+		r["_pragma"] = append(slices.Clone(theirs), reader...)
+		ru := *u
+		ru.RawQuery = r.Encode()
+		t.readerDSN = ru.String()
+	}
 	for k, v := range sqliteParams {
 		q.Set(k, v)
 	}
-	// A pragma of the caller's that sets one of ours is dropped: the store depends on these values.
-	ours := sqlitePragmas(busy)
-	var pragmas []string
-	for _, p := range q["_pragma"] {
-		if !overridden(p, ours) {
-			pragmas = append(pragmas, p)
-		}
-	}
-	q["_pragma"] = append(pragmas, ours...)
-	u.RawQuery = q.Encode()
-	return target{dialect: sqliteDialect, driver: "sqlite", dsn: u.String()}, nil
+	q["_pragma"] = append(theirs, writer...)
+	wu := *u
+	wu.RawQuery = q.Encode()
+	t.dsn = wu.String()
+	return t, nil
+}
+
+// privateToConnection reports whether the SQLite database of u, whose parameters are q, is not a
+// file that other connections can open: an in-memory or temporary database belongs to the
+// connection that created it, and a shared cache (which an in-memory database needs to have more
+// than one connection) locks tables, so readers would wait for the writer anyway. Such a database
+// has no readers.
+func privateToConnection(u *url.URL, q url.Values) bool {
+	name := cmp.Or(u.Opaque, u.Path)
+	return name == "" || name == ":memory:" || q.Get("mode") == "memory" || q.Get("cache") == "shared" ||
+		q.Get("vfs") == "memdb"
 }
 
 // overridden reports whether pragma sets one of ours.

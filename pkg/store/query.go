@@ -5,20 +5,24 @@ import (
 	"database/sql"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
-// The helpers below take query texts written with ? placeholders, rebind them for the engine, run
-// each statement under the statement timeout, time it under its query family and return the store's
-// errors, so that the data methods read as one statement each.
+// The helpers below take query texts written with ? placeholders, send each statement where it
+// belongs (see queries.statement), prepared where it pays, run it under the statement timeout, time
+// it under its query family and return the store's errors, so that the data methods read as one
+// statement each.
 
 // get scans the single row that query returns into dest; no row is ErrNotFound.
 func (q *queries) get(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
 	stmtCtx, cancel := q.statementContext(ctx)
 	defer cancel()
 	start := time.Now()
-	return q.done(ctx, family, start, sqlx.GetContext(stmtCtx, q.ext, dest, q.rebind(query), args...))
+	st, err := q.statement(stmtCtx, family, query)
+	if err == nil {
+		err = st.get(stmtCtx, dest, args)
+		st.release()
+	}
+	return q.done(ctx, family, start, err)
 }
 
 // list scans every row that query returns into dest, a pointer to a slice.
@@ -26,7 +30,12 @@ func (q *queries) list(ctx context.Context, family queryFamily, dest any, query 
 	stmtCtx, cancel := q.statementContext(ctx)
 	defer cancel()
 	start := time.Now()
-	return q.done(ctx, family, start, sqlx.SelectContext(stmtCtx, q.ext, dest, q.rebind(query), args...))
+	st, err := q.statement(stmtCtx, family, query)
+	if err == nil {
+		err = st.list(stmtCtx, dest, args)
+		st.release()
+	}
+	return q.done(ctx, family, start, err)
 }
 
 // exec runs a statement that returns no rows.
@@ -34,7 +43,12 @@ func (q *queries) exec(ctx context.Context, family queryFamily, query string, ar
 	stmtCtx, cancel := q.statementContext(ctx)
 	defer cancel()
 	start := time.Now()
-	res, err := q.ext.ExecContext(stmtCtx, q.rebind(query), args...)
+	var res sql.Result
+	st, err := q.statement(stmtCtx, family, query)
+	if err == nil {
+		res, err = st.exec(stmtCtx, args)
+		st.release()
+	}
 	if err := q.done(ctx, family, start, err); err != nil {
 		return nil, err
 	}
@@ -55,12 +69,10 @@ func (q *queries) done(ctx context.Context, family queryFamily, start time.Time,
 // writes all of them or none. On a DB it starts one (through InTx, with its commit and rollback
 // rules); on a Tx it uses the caller's, whose commit or rollback then decides.
 func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
-	pool, ok := q.ext.(*sqlx.DB)
-	if !ok {
+	if q.tx != nil {
 		return fn(q)
 	}
-	db := &DB{queries: *q, x: pool}
-	return db.InTx(ctx, func(tx *Tx) error { return fn(&tx.queries) })
+	return q.inTx(ctx, func(tx *Tx) error { return fn(&tx.queries) })
 }
 
 // jsonArg passes a JSON document as a statement argument: as text, because modernc's SQLite stores a

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -57,8 +58,15 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the SQLite file ghl-debugger.db when DatabaseURL is "". It is created if missing.
 	DataDir string
-	// MaxOpenConns is the PostgreSQL pool size; 0 means 10. SQLite always uses one connection.
+	// MaxOpenConns is the PostgreSQL pool size; 0 means 10. SQLite has one connection that writes
+	// and SQLiteReaders that read.
 	MaxOpenConns int
+	// SQLiteReaders is the number of read-only SQLite connections beside the one that writes; 0
+	// means DefaultSQLiteReaders. The store's reads go to them, so that they run in parallel and
+	// never wait for a write (WAL lets them read while a transaction writes), and its writes and
+	// transactions go to the writer. An in-memory or shared-cache SQLite database has no readers:
+	// every statement goes to the writer. PostgreSQL does not use it.
+	SQLiteReaders int
 	// ConnectTimeout bounds opening one PostgreSQL connection, the TCP connection and the
 	// handshake together; 0 means DefaultConnectTimeout. It replaces a connect_timeout in
 	// DatabaseURL. SQLite opens a file and does not use it.
@@ -69,12 +77,21 @@ type Config struct {
 	// busy timeout. Statements sent through DB.SQL are bounded by their context's deadline
 	// instead, which PostgreSQL connections honour even when the server stops answering.
 	StatementTimeout time.Duration
+
+	// unprepared and noReaders turn off prepared statements and SQLite's readers, for the
+	// benchmarks' reference (see export_prepare_test.go); the service has both on.
+	unprepared, noReaders bool
 }
+
+// DefaultSQLiteReaders returns the number of SQLite readers when Config.SQLiteReaders is 0: one per
+// CPU the Go scheduler uses, and at least 4, so that a few slow reads cannot hold every reader.
+func DefaultSQLiteReaders() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // DB is an open database. It is safe for concurrent use. Its data methods (CreateAccount and the
 // others) are shared with Tx, which runs them in a transaction.
 type DB struct {
 	queries
+	// x is the pool that writes: the only pool on PostgreSQL, the single writer connection on SQLite.
 	x *sqlx.DB
 }
 
@@ -85,58 +102,105 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if cfg.SQLiteReaders < 0 {
+		return nil, fmt.Errorf("open database: %w: %d SQLite readers", ErrInvalid, cfg.SQLiteReaders)
+	}
 	timeout := cmp.Or(cfg.StatementTimeout, DefaultStatementTimeout)
 	x, err := t.open(cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout), timeout)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", t.dialect.engine, err)
 	}
 	t.dialect.configurePool(x.DB, cfg)
+	// The writer answers first: on a new SQLite file, its first connection creates the file and
+	// turns WAL on, which the read-only connections cannot do.
 	if err := x.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s database: %w", t.dialect.engine, err), x.Close())
 	}
-	openPools.Store(x.DB, struct{}{})
-	return &DB{queries: queries{ext: x, dialect: t.dialect, now: now, timeout: timeout}, x: x}, nil
+	ps := &pools{writer: newPool(x, t.dialect, !cfg.unprepared)}
+	if n := cmp.Or(cfg.SQLiteReaders, DefaultSQLiteReaders()); t.readerDSN != "" && !cfg.noReaders {
+		r, err := openReaders(ctx, t, n)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open %s database: read-only connections: %w", t.dialect.engine, err), x.Close())
+		}
+		ps.readers = newPool(r, t.dialect, !cfg.unprepared)
+	}
+	for _, p := range ps.all() {
+		openPools.Store(p.x.DB, struct{}{})
+	}
+	return &DB{queries: queries{pools: ps, dialect: t.dialect, now: now, timeout: timeout}, x: x}, nil
+}
+
+// openReaders opens the pool of n read-only SQLite connections of t and checks that it answers.
+func openReaders(ctx context.Context, t target, n int) (*sqlx.DB, error) {
+	r, err := sqlx.Open(t.driver, t.readerDSN)
+	if err != nil {
+		return nil, err
+	}
+	configureReaders(r.DB, n)
+	if err := r.PingContext(ctx); err != nil {
+		return nil, errors.Join(err, r.Close())
+	}
+	return r, nil
 }
 
 // Engine returns EngineSQLite or EnginePostgres.
 func (db *DB) Engine() string { return db.dialect.engine }
 
-// Close closes every connection in the pool.
+// Close closes the prepared statements and every connection of the pools.
 func (db *DB) Close() error {
-	openPools.Delete(db.x.DB)
-	return db.x.Close()
+	var errs []error
+	for _, p := range db.pools.all() {
+		openPools.Delete(p.x.DB)
+		errs = append(errs, p.close())
+	}
+	return errors.Join(errs...)
 }
 
 // Ping checks that the database answers before ctx's deadline and within the statement timeout
 // (PostgreSQL gets cancelGrace more to answer its cancel request); the detailed health check uses
-// it. It returns ErrUnavailable when the database does not answer in time, and the context's error,
-// wrapped, when ctx is cancelled.
+// it. On SQLite it checks the read-only connections too. It returns ErrUnavailable when the
+// database does not answer in time, and the context's error, wrapped, when ctx is cancelled.
 func (db *DB) Ping(ctx context.Context) error {
 	pingCtx, cancel := db.statementContext(ctx)
 	defer cancel()
-	if err := db.x.PingContext(pingCtx); err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			// The caller's deadline is the time it gives the database to answer.
-			return fmt.Errorf("ping database: %w: no answer in time: %w", ErrUnavailable, err)
+	for _, p := range db.pools.all() {
+		if err := p.x.PingContext(pingCtx); err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// The caller's deadline is the time it gives the database to answer.
+				return fmt.Errorf("ping database: %w: no answer in time: %w", ErrUnavailable, err)
+			}
+			return fmt.Errorf("ping database: %w", db.dbError(ctx, err))
 		}
-		return fmt.Errorf("ping database: %w", db.dbError(ctx, err))
 	}
 	return nil
 }
 
-// Stats returns the connection pool's statistics.
+// Stats returns the statistics of the pool that writes: the only pool on PostgreSQL, the single
+// writer connection on SQLite (see ReaderStats for SQLite's readers).
 func (db *DB) Stats() sql.DBStats { return db.x.Stats() }
 
-// SQL returns the underlying pool, for packages that share it (the job queue). On SQLite the pool has
-// a single connection: do not hold a connection or transaction from it while calling DB methods. On
-// PostgreSQL a statement sent through it that makes the server silent for longer than the statement
-// timeout fails with a network timeout, and its connection is dropped.
+// ReaderStats returns the statistics of SQLite's pool of read-only connections, and false when the
+// database has none (PostgreSQL, or an in-memory SQLite database).
+func (db *DB) ReaderStats() (sql.DBStats, bool) {
+	if db.pools.readers == nil {
+		return sql.DBStats{}, false
+	}
+	return db.pools.readers.x.Stats(), true
+}
+
+// SQL returns the pool that writes, for packages that share it (the job queue). On PostgreSQL it is
+// the store's only pool. On SQLite it is the single writer connection, which every write and
+// transaction of the store takes, as River's SQLite driver requires of a pool it shares (one
+// connection, see riversqlite); the store's read-only connections are not part of it. Do not hold a
+// connection or transaction from it while calling DB methods that write: they would wait for it
+// until the statement timeout. On PostgreSQL a statement sent through it that makes the server
+// silent for longer than the statement timeout fails with a network timeout, and its connection is
+// dropped.
 func (db *DB) SQL() *sqlx.DB { return db.x }
 
 // Tx is a transaction started by DB.InTx. It has the same data methods as DB.
 type Tx struct {
 	queries
-	tx *sqlx.Tx
 }
 
 // SQL returns the underlying transaction, for packages that must write in it (the job queue enqueues
@@ -145,14 +209,20 @@ func (tx *Tx) SQL() *sqlx.Tx { return tx.tx }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling back when it returns an
 // error or panics. It returns fn's error as is, so callers can test it with errors.Is. fn must use tx
-// and not db: on SQLite the transaction holds the only connection, and a call on db would wait for it
-// forever.
+// and not db: on SQLite the transaction holds the only connection that writes, and a write on db
+// would wait for it until the statement timeout (a read on db would not wait, but would not see
+// what the transaction wrote).
 //
 // Each statement of fn has the statement timeout, and so does taking a connection from the pool to
 // begin, so a busy pool or a database that does not answer fails with ErrUnavailable instead of
 // waiting; the transaction as a whole has no deadline beyond ctx.
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	conn, err := db.conn(ctx)
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, fn)
+}
+
+// inTx is InTx for the data methods, which start their own transactions through atomic.
+func (q *queries) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	conn, err := q.conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -162,7 +232,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	sqlTx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", db.dbError(ctx, err))
+		return fmt.Errorf("begin transaction: %w", q.dbError(ctx, err))
 	}
 	committed := false
 	defer func() {
@@ -171,35 +241,40 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			return
 		}
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			err = errors.Join(err, fmt.Errorf("roll back transaction: %w", db.dbError(ctx, rbErr)))
+			err = errors.Join(err, fmt.Errorf("roll back transaction: %w", q.dbError(ctx, rbErr)))
 		}
 	}()
-	tx := &Tx{queries: queries{ext: sqlTx, dialect: db.dialect, now: db.now, timeout: db.timeout}, tx: sqlTx}
+	tx := &Tx{queries: queries{pools: q.pools, tx: sqlTx, dialect: q.dialect, now: q.now, timeout: q.timeout}}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", db.dbError(ctx, err))
+		return fmt.Errorf("commit transaction: %w", q.dbError(ctx, err))
 	}
 	committed = true
 	return nil
 }
 
-// conn takes a connection from the pool, waiting at most the statement timeout for one.
-func (db *DB) conn(ctx context.Context) (*sqlx.Conn, error) {
-	connCtx, cancel := db.statementContext(ctx)
+// conn takes a connection from the pool that writes, waiting at most the statement timeout for one.
+func (q *queries) conn(ctx context.Context) (*sqlx.Conn, error) {
+	connCtx, cancel := q.statementContext(ctx)
 	defer cancel()
-	conn, err := db.x.Connx(connCtx)
+	conn, err := q.pools.writer.x.Connx(connCtx)
 	if err != nil {
-		return nil, db.dbError(ctx, err)
+		return nil, q.dbError(ctx, err)
 	}
 	return conn, nil
 }
 
 // queries holds the data methods shared by DB and Tx. Every method runs one statement or a short,
-// fixed sequence of them on ext, which is the pool or a transaction.
+// fixed sequence of them: in the transaction when there is one; otherwise a read on the pool that
+// reads and anything else on the pool that writes (see queries.statement).
 type queries struct {
-	ext     sqlx.ExtContext
+	// pools are the DB's connection pools and their prepared statements, shared with its
+	// transactions.
+	pools *pools
+	// tx is the transaction of a Tx, nil on a DB.
+	tx      *sqlx.Tx
 	dialect *dialect
 	// now is the clock; tests replace it to create rows with equal timestamps.
 	now func() time.Time
