@@ -30,6 +30,9 @@ type config struct {
 	// (see store.Config); a database slower than that answers 503 database-unavailable.
 	DBConnectTimeout   time.Duration
 	DBStatementTimeout time.Duration
+	// SQLiteReaders is the number of read-only SQLite connections beside the writer (0: the
+	// store's default, see store.Config).
+	SQLiteReaders int
 	// MaxWorkflowsPerImport and MaxStepsPerWorkflow bound the workflow documents the API reads.
 	MaxWorkflowsPerImport int
 	MaxStepsPerWorkflow   int
@@ -92,12 +95,14 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.AutoMigrate, err = strconv.ParseBool(v); return err }},
 	{env: "GHLD_SHUTDOWN_TIMEOUT", def: "15s", help: "how long a graceful shutdown waits for requests in flight",
 		apply: func(c *config, v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return err }},
-	{env: "GHLD_DB_MAX_CONNS", def: "10", help: "PostgreSQL connection pool size (SQLite always uses one connection)",
+	{env: "GHLD_DB_MAX_CONNS", def: "10", help: "PostgreSQL connection pool size (SQLite writes on one connection and reads on GHLD_SQLITE_READERS)",
 		apply: func(c *config, v string) (err error) { c.DBMaxConns, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_DB_CONNECT_TIMEOUT", def: "5s", help: "how long opening a PostgreSQL connection may take, TCP and handshake (replaces connect_timeout in DATABASE_URL)",
 		apply: func(c *config, v string) (err error) { c.DBConnectTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_DB_STATEMENT_TIMEOUT", def: "5s", help: "how long one database statement, or the wait for a connection or a lock, may take (SQLite's busy timeout too); a slower or unreachable database answers 503 database-unavailable",
 		apply: func(c *config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_SQLITE_READERS", def: "0", help: "read-only SQLite connections beside the one that writes, so that reads run in parallel and never wait for a write (0: one per CPU, at least 4)",
+		apply: func(c *config, v string) (err error) { c.SQLiteReaders, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_MAX_WORKFLOWS_PER_IMPORT", def: "1000", help: "most workflows one imported or analysed document may hold; more get 422",
 		apply: func(c *config, v string) (err error) { c.MaxWorkflowsPerImport, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_MAX_STEPS_PER_WORKFLOW", def: "10000", help: "most steps one workflow of an imported or analysed document may hold; more get 422",
@@ -207,6 +212,9 @@ func (c config) validate() error {
 	}
 	if c.DBStatementTimeout < minDBStatementTimeout || c.DBStatementTimeout >= c.WriteTimeout {
 		add("GHLD_DB_STATEMENT_TIMEOUT %s: must be at least %s and under GHLD_WRITE_TIMEOUT (%s), so the caller gets the 503", c.DBStatementTimeout, minDBStatementTimeout, c.WriteTimeout)
+	}
+	if c.SQLiteReaders < 0 {
+		add("GHLD_SQLITE_READERS %d: must be 0 (one per CPU, at least 4) or more", c.SQLiteReaders)
 	}
 	if c.MaxWorkflowsPerImport < 1 {
 		add("GHLD_MAX_WORKFLOWS_PER_IMPORT %d: must be at least 1", c.MaxWorkflowsPerImport)
@@ -328,6 +336,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.String("db_connect_timeout", c.DBConnectTimeout.String()),
 		slog.String("db_statement_timeout", c.DBStatementTimeout.String()),
+		slog.Int("sqlite_readers", c.SQLiteReaders),
 		slog.Int("max_workflows_per_import", c.MaxWorkflowsPerImport),
 		slog.Int("max_steps_per_workflow", c.MaxStepsPerWorkflow),
 		slog.Int("max_context_objects", c.MaxContextObjects),

@@ -68,6 +68,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 
 		"GHLD_DB_CONNECT_TIMEOUT":   "1500ms",
 		"GHLD_DB_STATEMENT_TIMEOUT": "2s",
+		"GHLD_SQLITE_READERS":       "6",
 
 		"GHLD_MAX_WORKFLOWS_PER_IMPORT": "50",
 		"GHLD_MAX_STEPS_PER_WORKFLOW":   "200",
@@ -103,6 +104,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 
 		DBConnectTimeout:   1500 * time.Millisecond,
 		DBStatementTimeout: 2 * time.Second,
+		SQLiteReaders:      6,
 
 		MaxWorkflowsPerImport: 50,
 		MaxStepsPerWorkflow:   200,
@@ -148,6 +150,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "connect timeout without unit", env: map[string]string{"GHLD_DB_CONNECT_TIMEOUT": "5"}, want: "GHLD_DB_CONNECT_TIMEOUT"},
 		{name: "tiny statement timeout", env: map[string]string{"GHLD_DB_STATEMENT_TIMEOUT": "10ms"}, want: "GHLD_DB_STATEMENT_TIMEOUT"},
 		{name: "statement timeout over the write timeout", env: map[string]string{"GHLD_DB_STATEMENT_TIMEOUT": "60s"}, want: "GHLD_DB_STATEMENT_TIMEOUT"},
+		{name: "negative SQLite readers", env: map[string]string{"GHLD_SQLITE_READERS": "-1"}, want: "GHLD_SQLITE_READERS"},
 		{name: "no workflows per import", env: map[string]string{"GHLD_MAX_WORKFLOWS_PER_IMPORT": "0"}, want: "GHLD_MAX_WORKFLOWS_PER_IMPORT"},
 		{name: "unparsable steps per workflow", env: map[string]string{"GHLD_MAX_STEPS_PER_WORKFLOW": "many"}, want: "GHLD_MAX_STEPS_PER_WORKFLOW"},
 		{name: "zero gzip threshold", env: map[string]string{"GHLD_GZIP_MIN_BYTES": "0"}, want: "GHLD_GZIP_MIN_BYTES"},

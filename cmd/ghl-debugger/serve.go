@@ -143,7 +143,7 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*store.DB,
 	openCtx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	db, err := store.Open(openCtx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns,
-		ConnectTimeout: cfg.DBConnectTimeout, StatementTimeout: cfg.DBStatementTimeout})
+		ConnectTimeout: cfg.DBConnectTimeout, StatementTimeout: cfg.DBStatementTimeout, SQLiteReaders: cfg.SQLiteReaders})
 	if err != nil {
 		return nil, err
 	}
