@@ -426,8 +426,9 @@ func Expensive() Option {
 // by Config.FillTimeout: callers that share the fill wait for it, and its result is cached even
 // when the caller that started it went away. A caller whose ctx ends stops waiting and gets the
 // context's error. fill's error is returned as it is (unwrapped) to every caller sharing the fill,
-// and nothing is cached. GetOrFill fails otherwise only for an invalid kind or key, or when the
-// same kind and key were used with another type T: Redis failing never fails a call.
+// and nothing is cached. GetOrFill fails otherwise only for an invalid kind or key, when ctx ends
+// while it waits for a fill, or when the same kind and key were used with another type T: Redis
+// failing never fails a call.
 func GetOrFill[T any](ctx context.Context, c *Cache, kind Kind, key Key, fill func(context.Context) (T, error), opts ...Option) (T, error) {
 	var zero T
 	var buf [keyBufSize]byte

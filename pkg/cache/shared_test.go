@@ -225,7 +225,7 @@ func TestRedisDown(t *testing.T) {
 	mr := backends(t)[1]
 	require.Equal(t, "miniredis", mr.name)
 	c := mustCache(t, mr, cache.Config{RedisTimeout: 100 * time.Millisecond, BreakerOpenFor: 100 * time.Millisecond,
-		DegradedTTL: 300 * time.Millisecond})
+		DegradedTTL: time.Second})
 	src := newSource()
 	h := c.Health(context.Background())
 	require.Equal(t, cache.L2Up, h.State)
@@ -249,7 +249,7 @@ func TestRedisDown(t *testing.T) {
 	mustGet(t, c, cache.KindAnalysis, analysis, src, "an")
 	mustGet(t, c, cache.KindAnalysis, analysis, src, "an")
 	require.Equal(t, fills+1, src.fills.Load())
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	mustGet(t, c, cache.KindAnalysis, analysis, src, "an")
 	require.Equal(t, fills+2, src.fills.Load(), "expired after the degraded TTL, not the kind's hour")
 
