@@ -723,3 +723,20 @@ func TestNoStaleReadAfterInvalidation(t *testing.T) {
 		t.Logf("%d reads, %d fills, none stale", reads.Load(), src.fills.Load())
 	})
 }
+
+func TestL1Bound(t *testing.T) {
+	const maxBytes = 16 << 10
+	c := mustCache(t, backend{name: "l1-only"}, cache.Config{L1MaxBytes: maxBytes})
+	value := strings.Repeat("x", 400)
+	for i := range 200 {
+		_, err := cache.GetOrFill(context.Background(), c, cache.KindAuth, cache.Scope{ID: fmt.Sprintf("hash_%d", i)}.Key(""),
+			func(context.Context) (string, error) { return value, nil })
+		require.NoError(t, err)
+	}
+	st := c.Stats()
+	require.LessOrEqual(t, st.L1.Bytes, int64(maxBytes))
+	require.Less(t, st.L1.Entries, uint64(200))
+	require.Positive(t, st.L1.Evictions)
+	require.Equal(t, st.L1.Evictions, kindStats(t, c, cache.KindAuth).Evictions)
+	t.Logf("200 entries of about 500 bytes in %d bytes: %d kept, %d evicted", maxBytes, st.L1.Entries, st.L1.Evictions)
+}

@@ -112,7 +112,9 @@ type L2Stats struct {
 
 // LevelStats are one level's hits and misses.
 type LevelStats struct {
-	Hits   uint64
+	// Hits are lookups the level answered.
+	Hits uint64
+	// Misses are lookups it could not answer.
 	Misses uint64
 	// HitRatio is Hits / (Hits + Misses), 0 before any lookup.
 	HitRatio float64
@@ -120,20 +122,21 @@ type LevelStats struct {
 
 // KindStats are one kind's counts.
 type KindStats struct {
+	// Kind is the kind counted.
 	Kind Kind
 	// TTL is the kind's TTL in force (before the degraded TTL).
 	TTL time.Duration
-	// L1 counts every lookup; L2 counts each fill's one look at Redis (callers sharing a fill
-	// count once).
+	// L1 counts every lookup.
 	L1 LevelStats
+	// L2 counts each shared fill's one look at Redis: callers that share a fill count once.
 	L2 LevelStats
-	// Fills count calls of the fill functions; FillErrors those that failed (and cached
-	// nothing).
-	Fills      uint64
+	// Fills count calls of the fill functions.
+	Fills uint64
+	// FillErrors count the fills that failed, and so cached nothing.
 	FillErrors uint64
-	// Evictions are entries removed from L1 to make room; Expirations those removed at the end
-	// of their TTL.
-	Evictions   uint64
+	// Evictions are entries removed from L1 to make room.
+	Evictions uint64
+	// Expirations are entries removed from L1 at the end of their TTL.
 	Expirations uint64
 }
 
