@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
+	"github.com/ghl-debugger/ghl-debugger/pkg/tcpproxy"
 )
 
 // TestPreparedStatementsReused checks that a statement is prepared the first time its text is met
@@ -138,4 +140,51 @@ func TestPreparedStatementsKeepTimeouts(t *testing.T) {
 	require.NotErrorIs(t, err, store.ErrUnavailable)
 	release()
 	mustCreateLocation(t, db, acc.ID, "after")
+}
+
+// TestPostgresPreparedUnavailable freezes PostgreSQL (through a proxy) after the hot statements were
+// prepared on the pool's connection, and checks that they fail like unprepared ones: with
+// ErrUnavailable, within the statement timeout and its grace. lib/pq makes a prepared statement
+// whose context ended wait for its cancel request; on a frozen server that wait used to last the
+// connect timeout, here the default 5 s.
+func TestPostgresPreparedUnavailable(t *testing.T) {
+	if !contains(storetest.Engines(t), store.EnginePostgres) {
+		t.Skipf("%s is not set: the fault test runs on PostgreSQL", storetest.EnvDatabaseURL)
+	}
+	databaseURL, _ := storetest.DSN(t, store.EnginePostgres)
+	u, err := url.Parse(databaseURL)
+	require.NoError(t, err)
+	proxy, err := tcpproxy.Listen("127.0.0.1:0", u.Host)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, proxy.Close()) })
+	u.Host = proxy.Addr()
+	// One connection, so that every statement below runs where the earlier ones were prepared.
+	db := mustOpen(t, store.Config{DatabaseURL: u.String(), MaxOpenConns: 1, StatementTimeout: faultStatementTimeout})
+	require.NoError(t, db.Migrate(t.Context()))
+	mustFakeClock(t, db)
+	f := mustReadFixture(t, db)
+	require.NoError(t, f.hotReads(t.Context(), db))
+	write := func(ctx context.Context) error {
+		_, err := db.CreateLocation(ctx, f.account.ID, store.NewLocation{GHLLocationID: "frozen", Name: "Frozen"})
+		return err
+	}
+	// Prepared now; the same write again would be a conflict, were the server to answer it.
+	require.NoError(t, write(t.Context()))
+
+	proxy.Freeze()
+	defer func() { require.NoError(t, proxy.Resume()) }()
+	for _, c := range []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{name: "read", call: func(ctx context.Context) error { return f.hotReads(ctx, db) }},
+		{name: "write", call: write},
+	} {
+		start := time.Now()
+		err := c.call(t.Context())
+		took := time.Since(start)
+		require.ErrorIs(t, err, store.ErrUnavailable, c.name)
+		require.Less(t, took, faultStatementTimeout+faultSlack, "%s took %s", c.name, took)
+		t.Logf("%s: unavailable after %s", c.name, took.Round(time.Millisecond))
+	}
 }

@@ -116,17 +116,33 @@ func (g guardDialer) DialTimeout(network, address string, timeout time.Duration)
 
 // DialContext opens a connection while ctx lasts. The connection starts with ctx's deadline, so that
 // the handshake that follows does not outlive it either, and is handed to the Connect that asked for
-// it, if any (lib/pq also dials to send cancel requests).
+// it.
+//
+// lib/pq also dials outside Connect: to send a cancel request for a statement whose context ended.
+// That connection, from the dial to the server's acknowledgement, gets cancelGrace, like the
+// statement's own answer. lib/pq waits for the cancel request to finish before a prepared statement
+// returns (its stmt.watchCancel, unlike conn.watchCancel), bounded only by its connect timeout, so
+// without this a prepared statement on a server that stopped answering would fail the connect
+// timeout after its deadline rather than cancelGrace after it.
 func (g guardDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	slot, connecting := ctx.Value(dialSlot{}).(**deadlineConn)
+	guardBy := withGrace(ctx)
+	if !connecting {
+		guardBy = time.Now().Add(cancelGrace)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, guardBy)
+		// Once connected, the connection no longer depends on ctx.
+		defer cancel()
+	}
 	c, err := g.d.DialContext(ctx, network, address)
 	if err != nil {
 		return nil, err
 	}
 	nc := &deadlineConn{Conn: c}
-	if err := nc.guard(withGrace(ctx)); err != nil {
+	if err := nc.guard(guardBy); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
-	if slot, ok := ctx.Value(dialSlot{}).(**deadlineConn); ok {
+	if connecting {
 		*slot = nc
 	}
 	return nc, nil
