@@ -61,6 +61,51 @@ func (e AnalysisScope) Valid() bool {
 	}
 }
 
+// Defines values for CacheL2StatsBreaker.
+const (
+	CacheL2StatsBreakerClosed   CacheL2StatsBreaker = "closed"
+	CacheL2StatsBreakerHalfOpen CacheL2StatsBreaker = "half-open"
+	CacheL2StatsBreakerOpen     CacheL2StatsBreaker = "open"
+)
+
+// Valid indicates whether the value is a known member of the CacheL2StatsBreaker enum.
+func (e CacheL2StatsBreaker) Valid() bool {
+	switch e {
+	case CacheL2StatsBreakerClosed:
+		return true
+	case CacheL2StatsBreakerHalfOpen:
+		return true
+	case CacheL2StatsBreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CacheL2StatsState.
+const (
+	CacheL2StatsStateDegraded CacheL2StatsState = "degraded"
+	CacheL2StatsStateDisabled CacheL2StatsState = "disabled"
+	CacheL2StatsStateDown     CacheL2StatsState = "down"
+	CacheL2StatsStateUp       CacheL2StatsState = "up"
+)
+
+// Valid indicates whether the value is a known member of the CacheL2StatsState enum.
+func (e CacheL2StatsState) Valid() bool {
+	switch e {
+	case CacheL2StatsStateDegraded:
+		return true
+	case CacheL2StatsStateDisabled:
+		return true
+	case CacheL2StatsStateDown:
+		return true
+	case CacheL2StatsStateUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DatabaseHealthEngine.
 const (
 	DatabaseHealthEnginePostgres DatabaseHealthEngine = "postgres"
@@ -989,6 +1034,117 @@ type Branch struct {
 	Name *string `json:"name,omitempty"`
 }
 
+// CacheKindStats The counts of one kind of cached data.
+type CacheKindStats struct {
+	// FillErrors Fills that failed; nothing was cached for them.
+	//
+	// Example: 0
+	FillErrors int64 `json:"fillErrors"`
+
+	// Fills Misses at every level that were filled from the source (the database).
+	//
+	// Example: 70
+	Fills int64 `json:"fills"`
+
+	// Kind The kind of data, such as `auth`, `analysis`, `workflow_list` or `history_page`.
+	//
+	// Example: analysis
+	Kind string `json:"kind"`
+
+	// L1 Hits and misses at one level.
+	L1 CacheLevelCounts `json:"l1"`
+
+	// L2 Hits and misses at one level.
+	L2 CacheLevelCounts `json:"l2"`
+}
+
+// CacheL1Stats The in-process level.
+type CacheL1Stats struct {
+	// Bytes Bytes the entries take (their cost as the cache counts it).
+	//
+	// Example: 18350080
+	Bytes int64 `json:"bytes"`
+
+	// Entries Entries held now.
+	//
+	// Example: 1250
+	Entries int64 `json:"entries"`
+
+	// Evictions Entries evicted for room since the start.
+	//
+	// Example: 0
+	Evictions int64 `json:"evictions"`
+
+	// MaxBytes The most bytes it may hold; older, less used entries are evicted beyond.
+	//
+	// Example: 67108864
+	MaxBytes int64 `json:"maxBytes"`
+}
+
+// CacheL2Stats The shared Redis level.
+type CacheL2Stats struct {
+	// Breaker The circuit breaker in front of Redis: `closed` calls Redis, `open` skips it after
+	// repeated failures, `half-open` probes whether it answers again.
+	//
+	//
+	// Example: closed
+	Breaker CacheL2StatsBreaker `json:"breaker"`
+
+	// Configured Whether a Redis is configured (`REDIS_URL`); without one the cache is in-process only.
+	//
+	// Example: true
+	Configured bool `json:"configured"`
+
+	// State `up` when Redis answers in time, `degraded` when it answers slowly or fails now and
+	// then, `down` when the breaker stopped calling it, `disabled` without Redis.
+	//
+	//
+	// Example: up
+	State CacheL2StatsState `json:"state"`
+}
+
+// CacheL2StatsBreaker The circuit breaker in front of Redis: `closed` calls Redis, `open` skips it after
+// repeated failures, `half-open` probes whether it answers again.
+//
+// Example: closed
+type CacheL2StatsBreaker string
+
+// CacheL2StatsState `up` when Redis answers in time, `degraded` when it answers slowly or fails now and
+// then, `down` when the breaker stopped calling it, `disabled` without Redis.
+//
+// Example: up
+type CacheL2StatsState string
+
+// CacheLevelCounts Hits and misses at one level.
+type CacheLevelCounts struct {
+	// HitRatio hits / (hits + misses), 0 before the first read.
+	//
+	// Example: 0.967
+	HitRatio float64 `json:"hitRatio"`
+
+	// Hits Reads the level answered.
+	//
+	// Example: 9120
+	Hits int64 `json:"hits"`
+
+	// Misses Reads the level could not answer.
+	//
+	// Example: 310
+	Misses int64 `json:"misses"`
+}
+
+// CacheStats The state and counts of this instance's two-level cache.
+type CacheStats struct {
+	// Kinds One entry per kind of cached data, in a fixed order.
+	Kinds []CacheKindStats `json:"kinds"`
+
+	// L1 The in-process level.
+	L1 CacheL1Stats `json:"l1"`
+
+	// L2 The shared Redis level.
+	L2 CacheL2Stats `json:"l2"`
+}
+
 // Clause One test of a condition.
 type Clause struct {
 	// Operator How it is tested, as the input spelled it.
@@ -1462,6 +1618,9 @@ type HealthStatus string
 
 // HealthDetailed The service's readiness with the state of its dependencies.
 type HealthDetailed struct {
+	// Cache The shared Redis level.
+	Cache *CacheL2Stats `json:"cache,omitempty"`
+
 	// Database The database's reachability and latency.
 	Database DatabaseHealth `json:"database"`
 
@@ -1474,7 +1633,9 @@ type HealthDetailed struct {
 	RateLimiter RateLimiterHealth `json:"rateLimiter"`
 
 	// Status `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
-	// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
+	// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`)
+	// and the cache serves from the instance's memory and the database (`cache`, degraded,
+	// not down).
 	//
 	//
 	// Example: ok
@@ -1492,7 +1653,9 @@ type HealthDetailed struct {
 }
 
 // HealthDetailedStatus `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
-// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
+// not one: without it the rate limiter counts in the instance's memory (`rateLimiter`)
+// and the cache serves from the instance's memory and the database (`cache`, degraded,
+// not down).
 //
 // Example: ok
 type HealthDetailedStatus string
@@ -3257,6 +3420,9 @@ type ServerInterface interface {
 	// UpdateAccount Change an account's tier or its own limits
 	// (PATCH /internal/accounts/{accountId})
 	UpdateAccount(ctx *echo.Context, accountId AccountId) error
+	// GetCacheStats Cache statistics
+	// (GET /internal/cache-stats)
+	GetCacheStats(ctx *echo.Context) error
 	// GetDbStats Database pool and query statistics
 	// (GET /internal/db-stats)
 	GetDbStats(ctx *echo.Context) error
@@ -3364,6 +3530,15 @@ func (w *ServerInterfaceWrapper) UpdateAccount(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateAccount(ctx, accountId)
+	return err
+}
+
+// GetCacheStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCacheStats(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCacheStats(ctx)
 	return err
 }
 
@@ -3912,6 +4087,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/health/detailed", wrapper.GetHealthDetailed, options.OperationMiddlewares["getHealthDetailed"]...)
+	router.GET(options.BaseURL+"/internal/cache-stats", wrapper.GetCacheStats, options.OperationMiddlewares["getCacheStats"]...)
 	router.GET(options.BaseURL+"/internal/db-stats", wrapper.GetDbStats, options.OperationMiddlewares["getDbStats"]...)
 	router.PATCH(options.BaseURL+"/internal/accounts/:accountId", wrapper.UpdateAccount, options.OperationMiddlewares["updateAccount"]...)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
@@ -4523,6 +4699,198 @@ type UpdateAccount503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateAccount503ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStatsRequestObject struct {
+}
+
+type GetCacheStatsResponseObject interface {
+	VisitGetCacheStatsResponse(w http.ResponseWriter) error
+}
+
+type GetCacheStats200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetCacheStats200JSONResponse struct {
+	Body    CacheStats
+	Headers GetCacheStats200ResponseHeaders
+}
+
+func (response GetCacheStats200JSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCacheStats401ApplicationProblemPlusJSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCacheStats403ApplicationProblemPlusJSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCacheStats429ApplicationProblemPlusJSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCacheStats500ApplicationProblemPlusJSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCacheStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCacheStats503ApplicationProblemPlusJSONResponse) VisitGetCacheStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9967,6 +10335,9 @@ type StrictServerInterface interface {
 	// UpdateAccount Change an account's tier or its own limits
 	// (PATCH /internal/accounts/{accountId})
 	UpdateAccount(ctx context.Context, request UpdateAccountRequestObject) (UpdateAccountResponseObject, error)
+	// GetCacheStats Cache statistics
+	// (GET /internal/cache-stats)
+	GetCacheStats(ctx context.Context, request GetCacheStatsRequestObject) (GetCacheStatsResponseObject, error)
 	// GetDbStats Database pool and query statistics
 	// (GET /internal/db-stats)
 	GetDbStats(ctx context.Context, request GetDbStatsRequestObject) (GetDbStatsResponseObject, error)
@@ -10138,6 +10509,29 @@ func (sh *strictHandler) UpdateAccount(ctx *echo.Context, accountId AccountId) e
 		return err
 	} else if validResponse, ok := response.(UpdateAccountResponseObject); ok {
 		return validResponse.VisitUpdateAccountResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCacheStats operation middleware
+func (sh *strictHandler) GetCacheStats(ctx *echo.Context) error {
+	var request GetCacheStatsRequestObject
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCacheStats(ctx.Request().Context(), request.(GetCacheStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCacheStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCacheStatsResponseObject); ok {
+		return validResponse.VisitGetCacheStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10859,518 +11253,539 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L0Nc9u6cjf+VTBqZ2I/pRRJfklsz53/OMnJSdq8NXZu2h7lMSESknhMAToEZEUnN9/9P9gFQJACJcpJ",
-	"7m37pDO3xxFJvCwWi93F7m+/dBIxXwjOuJKd8y8d9pnOFzmDv9+w1SWn+Vpm8E+5nM9pse6cdy4JZytC",
-	"zTMiJoSSXCRUZYKTVaZmRHBGVqK4neRi1Yk6dzRfMt0GfPMnK/7KCpkJ3jnvDHqDXr8TdRLBFePqBZWz",
-	"znnnbDJMjtkpfTzup4PJET1JHrGz8TA9npzSx0mfDcZH6cnkET1Lhux4fJo+nvTpIDliJ+NH6dlkSKHB",
-	"pZ1TUYiic96POhmfCPhjRQue8WnnfPA16iQFo4qll6pz3hn2h6fdwaA7PLke9M+P+uf9/n91os60oCnr",
-	"nHeedKJOlnbO9URuZo9uh/PjxWkxlEfq5O7Ravj5uBN1LCVe6vdykdykJ+x08mg6nB1lx7+f3J7mj+bD",
-	"TtSZ089X7I4VmdI0tSOKOgVbiEL9t6XWJONpxqeyc/7bl05CFZsKYApVZNMpK2RHv/K5c955yYmaMWJ+",
-	"fyDJJMsVKyTJ8MGvL16R8TLLU1YQmqZk1LlcLETG1ZxxRaSiailJJkmv1xt1COX6jZecJDRnPKWF+X0i",
-	"CmgN32cSXrTvSHhkGVE3NmeUK/1RT68Ak5JO9br6PZsB18ZzBe2POmRGJeHCjg/nBJ1yUY4Nf46IFEQv",
-	"8ZqMhbjN+DQiCeUJy3PcK/hZV87EighuXnWNiAkM3+0sxoF8apZJNyc9jWKZM2C2j8/6g6NO1JEhtlKZ",
-	"yvVUP3AcHEsJ3Zx1J+qsZusaRa7sXAsmgeA4UEOCZEb5lJEDPUWWRiQRfJIVc/gTJ6v/1HPU/zXTPQzM",
-	"d8lzJi1JWaqnZqcJ01tNbrjQH3sP3tC5ntQbQa40Ed+zROhGO18/VTdtZVPesbNf3r0+Hj6ePb67muXv",
-	"Pw7+7boTdbhQl1IyKVkKzF0wKmHXVVYBtt5nZfng6vUV0SI0z/RciWRK6d1xTlYzpmasADaniwXjqSRi",
-	"obpiqQg0oBcfOJfxFPYHp3OmeXTJb7lY8drKHg2a6aFnKxNRsM7549PyLbNHW2/tDSnnU5w3ULrSM7JE",
-	"57yzWI7zTM5Yqp8rtpCd8+HXT1+1dFsCfSc0lwy+XTCUk0DeTnAierp8medfv0ad99BA+GC61uTUVHSr",
-	"hYeU5vUpzfBw0guAPCt/Hk0/j6afR9PPo+nn0fTzaCqPJlUs73UyXSlRNJ1Ml0TC059W08+j6efR9PNo",
-	"+nk0/Tya9jia9j2MvkadGaOpFiznXzpPaTJjTwVXhcj1v1MmkyJbKJSOMfSaRGROP3fplP3l6LTfj8+J",
-	"nFHN7on+WJI5XZNbxhZAfMrlihXA1JSTmViCYDC+QzuPWosgo/9YZoV/xM7YnOoRqTVMT6pCk1UP/5dr",
-	"Ot0c6yVZMXpL7miepVQJt9txQBFJWZHdsZRMCjE3D/AwIHd4GlTH+fHhCLhFduGIGHX2HOS7Irujir1n",
-	"ZkAsRF18B/Yw0DI+92mYobSlCTDcA0nEioMEFDxfw6Mkz7Q4cQuQqUjvghHPFClczxJViPjlpPtGcNZ9",
-	"TVUyi8mYTUTBCKPJjCwl6414daHqg9uTAO+pYq+yeaY2J/5xRpWeXc4myi6TbppJJcl4mU6Ziuyh9vKX",
-	"6+cPJJGqWCZqqbluIoo50mkh8ixZm40e6Z9GvGBzmukdWLYYF7EnGxKhBUesYrLkKsvxQMt4KlZEi5Qe",
-	"udIkHTOZpWzEYzeN7jvoLa7TadSxHY06F8Vfzs4u1F+Oh52WxGmg0LVPkQUryDzjS8U0USaiSJg7pQ1z",
-	"kINMSaIyLfYiIgqi/ylW/DAiNCmElITmORETzRmS3LK1nSdwBh4bBZMLwSUjShBqeydKr9WiYFIflimh",
-	"uMHI5buXupmIsM8JW4ACMOKUu/FYbwoluZ5hjWiDft+nj15RqpXFjKtTrfHNM57Nl3MQqIZ4GVdMH6cV",
-	"6uGS7CAfMpTlpxojWfYzbOZaJigjySRjeSpH/CAt6ER1M6Ym3ZlSC7rIugVVDGbXNQL1MMiWmuJ/LIWi",
-	"JP4DGVH/YlguXsUjnnHLl99nVcCA4CNuFwPe1sdreDWqLPzHXwb9/sXqL6f9tjz83m65HQvh86seDWx/",
-	"syzJsij0zLV8MryOFIpQPdP2D3zJUqTRiH9H1iUl52K7zax7dvZdOPc9kywoGVmVHoZNwkISBBZIyg88",
-	"+0xUNmfkwHDS4bk76ThKRp/0wIEzkTOcI7pA78t8I96GsLtEwqOzk9P+8PT02yQDU8X6cqJYsUnbKyP6",
-	"lSArmil7/qlirU8LoMD55plgKG8IDlNfUakPzJQsFyN+EBDTIIGNexl/13rQIZ4v1WkfD7edqs3TH+yY",
-	"/gdO72iW03HO7kWJijL0Xcd4pQrBp006nISnTVrcOcmcg56wzzRR+VrbBbhnxmut61Q+IKnojfgVA6FL",
-	"xjS51bulrgkpQfTixkf94xib40LNNC2wr3RTYJ6k/eR0MmBn40f0ODlijydDOhj3k7P0MXs0OaV76otf",
-	"o86CFnTOlNHLL3HTaLU9JFNLnTBLyUFMk+Sm1+vFh1UdVv88Prodzk/4o8XxH6fFYzlUx3en2hrRLS2o",
-	"mpWGCHVdbhv5girFCv31/9XN/0a7f/a7Z5++DKLT/td/7kSBg8K6vRonY5672XAanE2zhyg0m7LTttPh",
-	"tNV0ni4LKYrwVGLOPit8IbacuCjYXSaWkizolF0QoeVtppwGN8kKqeBZdbps/a/9l7+L7PXvl+s3Wf/z",
-	"66v++s1f//3z62dC/2/1+rnIJv9uJ//HEk1HM/sEx+jPdE4/v2J8qmad85PBELap/fcgNM2XE71FYIc0",
-	"zFXv4RidlYlYVCySGUU1FBwnNCeSafbWp8V4ra37uXke/5+4R+DQ0we81k/VjM3JXPfKZF0ziGrWkdmw",
-	"7lwZi3Rd36ohOw4ohjpbSbKKTGii3KA/PN5Nun9j6yZeN2ekZfVbtkZW12aWgmNZsqRgqsoL+rXkeNPt",
-	"GWb9W+i+Jdfrpttw/RZDZS6kHjqbw4lSMLUseEQG+h/Dfr8yk5N+mF9BI6gQPWUTuswVfuKfMUfG1Ytn",
-	"zFBbEjtOnFeeqyo0fus5gUWJCJVkOsu7KRsvwW1JpcymnMEJchDnIihqt7ilAyvkOc9aLpNuv80yffT8",
-	"PaG5Wn9Qq7muJnmdO3998YpkaXXu+rU/jpNH8+Hns9uju9PxY35SDFUDd3oeqZZz1+3vnjvc0qC6Cifo",
-	"E5q+R9VM/8v49+ESYLHIM6T/w0Uhxjmb/8vv4JesxrjNaa75jqX/ah66S5eUKZrlVfMGhI8WSppSqA//",
-	"69XbN1qjZJ8XLNGyT6shYgK/k4wvlrDLMy4V5Ymey8O7wUPLGtJQh0lQAjqPJkfJGR2w4fg4PU4es7NJ",
-	"nw7Gw+QoPWYnEzTWjK/wWO8J651+bWcB3ZZ000asPH/40F/+XsruLEnkQzf/LlBHE9ioZVkTPYbGXia0",
-	"YCRDs+DcmMGczrfP1rz/HFoARys01jlHzildzp3zjiY2EMg4lBeFWLBCrckIXh514GoikxJ4I6o0tb0l",
-	"s4KUgMsY5wPu4O+xGIYhSUlHMqFZDk7d1utSftxF/zPwfrlz/rlgk855558eluGbD/GpfPgOG8FPGk11",
-	"kgqGZICDGC1wuWBJNjEb55xQJA1Yk2Augd6uJwHuJ0f9aMTB8F6CJ16f02JCCq1VR9o4NK5505i2rLRV",
-	"CboBqPTBTYVnvOfFrvgaQ/M37z4sX/SN8W7pR2r1sXn9a9T5j27ZyH4DcKPwm6h4Ulo1U36x0ZRxMLRs",
-	"Rr8NXPFU8EmeJfeVmukS32NhCXFJCibFskgY+hmUDcta8uyPJUNOkYTmBaPpmrDPmVTyR4nJs3Jnulnv",
-	"sRET+83334C2aeO6pyXVwAOxSZ6fm+GHbIbnohhnacr4PXcDF+oynWeN6oMWiQtW4FHAGdNHJydUf+LZ",
-	"+MZoqG8DreMWnOYP03FXM/U37YWjci+Uk95jM0zcR99vN1h3diaN8B8vUQu1LsU5XcPRkAo8ow4oN/QU",
-	"BSnEUrEGoh7+3DM/bM+8NGz5C16O32vfWNZuVrslK+6yBC4F8hSYAIIGmGK+pzxwcszZ/bfJia/M2XnC",
-	"UFhBUBnbY8vYSX53Nc7SBnXLHrm2mhRneqAJLYqMSWL7lxdwP8VI7Mhi3KAYOZXxKcnUzx3zw3bMG/Gx",
-	"DDC5135h84VaN28WF2tjYmxcPMsFyeZ6iQm43UDXePf26ppUVKyHX0p/xdeH7lv0XG7TzR42eUUe2suR",
-	"bzixhsNyK74x7nol7LXLPvuQi24Z4PP9dmEj0b1hOvpLMWclQX/usx+0z9RTMV/Qwl6L3ce+ySYTVjCu",
-	"rhKxwJ8CVo6N5G26swCegMgtPx8FQoBvSn6fPpoNs6Pfj29PvPctG11gGJC7ZjS3DfUcl9R8llBOxgwO",
-	"SWpiAWvb1rb0sGnQD/Xcv9OOvbTDtie3WZS9tq3qel9+v42rVqIkKy2YJq1bdkdbCfcbwATgrqi85Pb6",
-	"z938I3fzc7Hk6f1NM/f5Vs8uS0vr2znGwPK+19n3LUbaceXIIxMY/55bBj/6ni6LIG30lhizXPCpOe8E",
-	"BO8a++vntvhh2+IdXeeCptdCvKLF9L7HnPI+b3fvkevXC6JmlJNB//jxyaPTPoZk/CD33cBzWZhJEyUE",
-	"DmSfXbHAj7tKiC5+/P0deiEqwe224JNsCuGIGIl1MOiT19kTMl4TcwX601fx4zbLFVrKtWipe+wXG25y",
-	"nc2ZWKrN3GOX3FVQThYUwugYSRlN8wxCH8oAOz+/q7LlXBtphi6PScYzOQO7LeNk2JfRRquCOya8cGFN",
-	"cM8CSWf/KPPtxHc4OnVZZXOWEk2/PbavpUpXGdrDTqSKjqmsr2x1TexL5dGFsSWNC1B+YBbAxqJwGPoF",
-	"UcXapJPLmShUvv4xsq9CvWd2UEtvrnvQz06q63+vaSjuWKEFI0urpPsFYkMdM8pcuCh+O1Ut6sZLuW6k",
-	"pHVRZRK0/yU4magkc8o9mwYiVbXp4lNWc7qLl242Y74TdY2EIB4x9qCt99X3d+8llHs8CA5we9xwbR/G",
-	"EA7ahXjQmEi6liZWUpTU7JFYTyYeccXyXL+wPidxiCXiMtCyad/YfUAOMsjvSMWKRyO+5AWjyUw3AjaT",
-	"onnO0sOIxCV5vNZ9HrIXXRs8MuKbTGKy/zgzcpGlVjLCBTXNVETiurQwHVPuGHrEG0W0J0x75I0nTG2c",
-	"KLhaY/9o+j+xSSUAU3LEJZiHdq63bG082No2n7Hk1gab/nc48D3+2fl1MPL4f6fScC3Ea8rXJphDfpPG",
-	"wOS7QtTzwReFcFdceovgnVc9nrxZTfAC/SFOXXPaoN/fbELztG5bd6gyVlz4se6FnrEkVBE/h3tw3h+e",
-	"D/r/BWkHR/35Uf/HCOHjoXc7fy0Engw22H4fGVxQxbqgXIMUdiOSzwvG6qSfFIxt0j4Q478f9Yf9YDqX",
-	"IT902pL+/fOjwXnf0P94+KOMqx9D/aizXEBO7Ici3/51lriovu9yZm6synJBqKW0WQa9AuekIZ8jsuks",
-	"5X29mlE14ng0MekfIdHmVuuRGNkkhng46a+0PrfgSMjsql+MeOD0nokVLoSsJnBsP3aQGGNm8yMrKUQ9",
-	"UuX5B9Ke5TSXwl0VxuW6xZEea8EIBYLBETvis2w6YwXasNI6m8diOZ2p/+Hn2f/SQ+wDp0s1E0X2J7uv",
-	"B9VE+P0ba7h5hLSbemoilWTUuTRdm1jCJ4wWrCDTWXoDGBTf+db+uD/w0Rq8ee8hx5b+dz8kxMUGTBIX",
-	"eBu58EhRkILdiVs02L299PHjx66mJuPKRd3VcqrylZYdMRI57m3N6kTOWBQiYVJqFe6ZSJZzwxf3iuOA",
-	"1fdbabCszRvWqBkzczPK0nPyzz13n/Lb8FMP4A/OiQur1oK3KOg6IlOI3MXZ3M+zUV4EbwtIDg1oe1jx",
-	"jsF+U4Sxf6/2QdtaKZhalqT7haTAlLvuW80QvBqesGMBZyJPq/fdP0g//FH3/1FHoYJ/hTAb4TBWh4Fj",
-	"PB/l/KnUynZ/QIAtLrQCBxky+sc+/ghagWuBFnD8soXaei/7nWiF6e3sc8LYns4MzHV3X3qU2p8/qCI5",
-	"o0iVgR+P4lPLC5nQBDOhEjvItecm/29G0u91rjhyZxLzTcZLX7ZqFRjBCoyULexDLT4w+6cuC+LI5Nzr",
-	"z6DNBVUzy/9iMmGAY2WD/TmJKwL0t/6nHsjP+NAgVEBCgDaxvNw/q0EKHlz8KLB/IsKZBN9QyhZ6QMUG",
-	"ttCIi/HvLFGSHMRVkseQmAKyY+aS4Q1Eg0kyO9Q6sqNnKWKM/r8p74wGLUnsS5b4Z9bCD1Vn5XKB+sJr",
-	"lmb0GnbgfQMDmjO+nmJ7Xd0+GXU0cz1c5DTjmHIEvlAjm4i2ki4AjYr4fes+f9SV6ImvCTiKkLkmCSTn",
-	"7Kfyuha60EIXPv1xl6OaenGdVPHP688ftGvcMiLiwLuXxpKr2Q/ch5XxMFwil3ldTVs2uXgZ7iYPC7IR",
-	"7ES3DV50fLeaXVp1fvVPDICkSwlOqWLgzN/MCUXQtVAarE3BjoyLThjzysQ5t8q83ugsp1J9kC3mql8k",
-	"1LPa0vLyN4LrmRkzrqcLEvNlnsckm2D0djNxBuf9/jbi6HbwHhRzbTfGjwm6QbAuO/JMWqjHcgxPX5JF",
-	"tmB5xoNLsCgYwFeGlgGxD5IZLWgCUIyGwxBFhovldIZrk4gpz6RengsTxG7AvDZS5aez9ObRiz+Gr+b/",
-	"9Tk0HGNGt+JH865bg9Usy5lRXGiisjuAbLgPsb/6qc+/aTaNbJaroZePolphLX8Kn1zDqN/oCeI+fpVJ",
-	"tQs6xGxrqRWolZbDLv64uoUhtb9xH9U+v7BUg2ck40m+TFlax6IkwmQ/27a3HSNGNH11swULepOK0FaQ",
-	"JjjnoHCjU8aTtSULKsVixRlcjlgSgU7oTuj7STmHg9RS0vW/i6TzkWJao8Nsti5dGtvG7CCuz5/gnK61",
-	"WK1lYslK7wbj33Q0FiJnlDcLoepM0kwucroGR3p1TpfJnJHXtLhlyoC01meismbnr+W368wgRzTtUWik",
-	"pIq/V7ewH5y+MsyEhnQWptBYQRW4vyywNWnJ2Fs3kHlNH1JuENs+wKG+5M917xuksL261rZM+sPCgl/S",
-	"NM30jGn+zpuDYYTQmSMsEm7GPRyxi9J3gFf9LE/hFgMyyBFScglwx2sbG5AZ1K15xv2uBxvUtFeyrHgh",
-	"lkUrIr29Y0WRpazjXSy+Y8VrvCTct4W9uHOT5B6+OM3ztxNwWm5lDPPFlbkC/Rp9qdHEA8/eq8X3+N3X",
-	"T2HFH415KklcxR9BTFbS7aLUI2ABkEWRcb0dYAd87k5F18wdbKn3dPXaAE/XOdWMfpM/N4Z1Wd7eYR4U",
-	"XMwu89wMtucT+Fk2mYSFlE0BSJgkY6ZWzAh/C/INGo6fX7A9bSNw0jjw4W2roAf4FN8EhPHPLHA8PPfG",
-	"FE8KMY8xuzxWIiZckFxwvSYzKluf1KbJzaM66ugOdsqpDXbscLbaMXI9Whw3zsHG5s0o6mffOnAl7jHs",
-	"JTchQVsGPxZqBqPEjaDnYdA05t8+7tpGAOrDXBw0PdLWcoc/5E9bZEtYsXzLGUCYVUsXPJDlnpplUoli",
-	"vZd2aTfJpoLaTm3cXJb62pZwbZsjeEclnB56bRID6WaQAvWO1Z8aSDdjHgjc6mDd7YXn9mcFz21P0wEo",
-	"UZnJtuV778R5MJNjmSsEj4W3+dRbTAwyADkF2EU2X62CoU2m2R0jdMTHa8W6WYoGrpOhcAoHzly/JENo",
-	"ZLZ1C4O6zE1dApmIAp23AEkq0mViIm6s1PaXYNDrQ7GHDaWwUv2hPgA5o8OTU9s31+dSnv3JUo8Mu+HE",
-	"v0NFCQ8R67d+94x2J5++nB6HsLCilqeEER7lQQEI9HS6U295at+rlK8IW/j4NCLjteexB1RauOeRrABw",
-	"xP229hZxbTD3t3//K7z0tVrGIDT+X1+8Ko/lLI0wTgcu5asL3FACYdPJ4tdEqPf4HhgbmLnENfh9mU4Z",
-	"oeV94YEBR7LjOgTzIKfJLSQhUkUjE1K0bk3QN96wAkQ1FQV2oOcdiCIinBYFVqZQFby5QzJjNFcz2LMs",
-	"In0tTAc1fMDHp9vA/gYVsL8AAnClUkN9sL/QZObj36G4gzg63MmiSNG/1opiKEntzefOA7gu56pCx1LY",
-	"sq93SPuXlW6vVflou8B3GHj3MMDsVVf9WDcViypX/FW5bspSbNQ8sI3EpQqMWNP1C3X74gWJ7aMYqhxI",
-	"I9/tYRWXiIJwV8C45o7f/IIYrnLSpxpmo31hY5uuWuIoonsS7qUF9yETL4hdfVN9AQgSe5OJSMEm4H6G",
-	"1MhVJllrXMW90RGrzIiLs5Vtlnx/my9oPi6Dki7Wus1m7H0NFOyWGYwrCJxJCWQ4qGUBCJVcKkZTZE3O",
-	"VkRw1sbFtGEhLsNbKGi42lwLHw7dwpybKVQMxavwLvhoYcRtDcpzVwGosq9qlcAOyt1zGIVKhI34hnwj",
-	"t2wBWJ6W7fD2nZKFALK6i+2D2F30HxoQ3S0bKeq4EKHWe6qujwcdYT4j2Lslz12gWcOYEiTPpHMK/L2U",
-	"Sk3Sf6BSSQ4sbLQnFGE3RyO+UeGmYoeltfOYZOlhj3y0+22jp0yB5xujMhxz19CV/4eotW28847xIMMo",
-	"Zdt880f7+eb3U0mzNjDpraHRN28pW6IhO9mE0TqcrGZClpuvQrNMOiMYpGEpVcoiu3ldPm/DTN55V1mp",
-	"9bedsK+9V8t6WS1dB/DydgX476nWhhbteZNEqNbqQyGqtY2anmK9F74Sco/rywqmNRI5qoI9VxXeTYW4",
-	"UQX2F3vXXcuTgvIQYv1bzgjFej+Uk2zykOWSQTRZwMea06VBkQ6gw0D2hC0LAr21thmeQsMhA6tp02MH",
-	"CBef2fzIxVJFLmFkRuWG6tMZF91Bp/UVf6UjKJpHbX4KVpOUM7GSG7ER79kiz/x4xwb2sOQMLZehSHC5",
-	"NKVteQGOpsvmWtlLxs0mXoiVuatXgOLi9Ac8YuUCCiluzEpzKc24DJFPLnHgjRXNsKdzHLKiicJrKa2s",
-	"KTqNQGtc5OuI9HqBXhPVU3Qa7NmLRNvQYzDe0usfU3tlbWKmUORu48BMMippG1w5DK186yiyh3l5WZ4y",
-	"2KBB2x6vNZ9DGq/mwgNbyRLCdDAFax4RuSzu2Doiis0XOZSok4pO2WHAt9ywq7BTt6t+ffGqtho0v0kE",
-	"18peZ0e5h217ynWDCOhNrqMrVVDFpmvylOZ5p4WwDS9H6brb3AfzZeIidTGCFhRCU2G2qgCi5wnigA/o",
-	"GPKVQaPEA0Q6//CfrBhxoy1KW0MIimwchhy90kbTt3Eslrqbq4K755d1pjYpGq65bTR86tTMWt0koJw+",
-	"bi3hMFqaw0UheJIWtFAmD10RQGrG35VQNIcH4zUEYm4y63htg1YDKf96O+B5CLHPuoWoNJYhRAVrU7GC",
-	"ERvH3fpc0h37Pt2Nu7tlHqgO+t6bfIWjH4VKdmwqNVzwkOTXAh9w5AHRYMMucZgDeifVy1S16FWvUEab",
-	"puOVLgPYghRWFBbdVlsW3FY5KM3GVISHdNxiSPWbuiUIATtMQ6bIskeQb41G5CI4W7ptbFhV3Wlzyxpq",
-	"KmLA3TmJp7P0Ruv6eS5WWNTnuE/GVLLToRfO1xyZ965Pn5wlzx6z54+mL06zfz25fXU8f3Mk3g3/eD+Q",
-	"1/2qXai/1LbhZfe/aPfPT1+OhlELJ5eeRZuLf3AeQcifvfbHaWqBnSUzfazqc5PbsqtQjTBh4Od5upRK",
-	"zJ9jWtieR6DVEBJoA3nqgsS3bB3rPiEDgRVTEw0ptQSHq0ijKWD+brwpR1KqaFiS/Pri1QMJFwSmUMPE",
-	"xCagioLVXUAv2lT2Xr9988v12/f/uU/sGTS85ZSd3OAkQm028qBt1NEmrEg1t9x8Xtum26vATxp6CUXn",
-	"IK/81VXuv4+61F1lKbMcA4pfE8c4B9q4oAmTPgPB1zdYaaFn6qjf5Bm/jdtrUP4Qtqzw3Y1pf68lrjXu",
-	"7YLqpGqdNc5rPy6o9b4HM2CX5FVDl1t0+FqftuaZWWFAd64YfHzD4rPpHFZl7plHvUTMH5a6bAs+tXhS",
-	"L8Cv0RDmZN4BNzNg+2R5ptYYJksV40kg0oPxacbZ9gYJvqS5aSkZRuOy+ZilKUvJ1b+/yhSzuHj6TH4n",
-	"pJoW7OrfX/k3P/KPPAOEjgU+llUftXsciOCHob+WYS06FyZPbIHJpuIWdLt5lueZB0jleur3jn2dJBXL",
-	"CjQXX87HqJOIBeNPBecswQygjd69h0S/bH0BCyFQv4R424JkaV7li0ErncjhM20P8HWLhNcgkLYApDC4",
-	"T5WeK46jptsXwxL+CPxV2KRMSP15Nn4nRH4FFTDCaouiyp12bhKJaxbIiM+1GDV5WSFhGKLQW70eibdA",
-	"K5opSxWzRqBQrkRxWyHRUavFyfiHkIfEZ4liyTlG68BUwfMqCki1xZ9VQbmkONm6jtqOReb088s0Z09z",
-	"EbzP80eTwDtkzBK6lKykwYymZK6NRE1HIjiGOpibBrao7Z1os7Js46ius/k9R7ZGiwlGBFcrAuMetxkW",
-	"zWN5lU2Y+oaxwC7Au6assPmnpB5K1po0b3eJFVe90Wdft15670lyMNAWD4reatHDQTszb3/hxsVqq1A7",
-	"btWv3oZPw2kfLyyQjl4sWdk2M0CRxbrIeJcB8DiesJAZT5jxpNBaiFm7pdGNP1siitDrJjdzNmflsKD8",
-	"GuSOoGhpNbIdh1OLk6kmrQMstbm8VmBFKC79ddiYeV2shDZ0aGOFT4EtJ0Cj0Lf3oh6lxYTobUigRCmZ",
-	"0HmWrz3SGnAUJDGm8Pz3VHPcr6GkPCHynTHk3rH6NYKKrVnoUgThQCvUAlfUzBTz87cX3kkJ7lV/A/mD",
-	"7jHg+f0CAf9dd/scenUjrXuvYGgfoZz7FlEAFw04fm1z6FEVLNHj93gjQ/+b/jmz4QJOTBeMKHrLOIAa",
-	"RBbJoiYyh/dwCTktCZatOqFyYYKboswDaJ65y03QM+BsFREICYfJuaDwTT7/LlkFe2oh354N0CSqGzps",
-	"Hcfvotk2Ohrsv+D7BOZbbKVvC/gLI1xYc1sqjIjR7O9i/iIiFth6voYDCWE8ENac5jkrHshtOZOpBwq1",
-	"bYvbEEsHIrUjiMG/XCpHA3qwn+PpBS9AgnGRQvQNzNEEOWAYLR1xRxtLEIMrQrIyhKuUaJtxkub1evTM",
-	"lgCIe5R+9hnID87a5BhzAIcDsOYIfTlBaezfOT+QZMkBGsboE3FEYkxThz9nYlnAHyldw39XjN3iS4Kr",
-	"Gfy1ZrSQceCqTrccPjOhTws9MLfVI0oq6t72dLcEmhnurw5hBxEOPUToX9LQfdwlyekY7549bcQmi1nQ",
-	"KG68PiDQGDe3DYC4c+Ae4qV9gJr4ILQ70AecpdUIBrzUolxmxkRMWwYU2KyukNHNFqjXpFNGckbv6g47",
-	"/Ua41duMp1uQCKDFTJ6XeTi6qYhQMxvUMiDAw/5Avenpf01FVwkMhNQ66QPEnjdJ6VbB0k13IkNM/XuO",
-	"wGKupU7UmQrIqbLY8xUNzHwfcDONWb4tDEMPDJYanI94+2B2onFBtozEsNlrLZYH4EQrvkbHcKxuO+DS",
-	"DXeKIT/rDNa0aZdczeii4eq6jNhYFUIx0CbZ4gHUkp4KLdb1DGTTHghprE/ME3cd/kASqlSRjQHINWVJ",
-	"Tgt2QboDJAQWBIcs9irhu221ls+q3eRi/Wp87nABIw8v0BRvwPBdKwHgWcUoSGhOi05k1N+og1f4+g2o",
-	"EVj1hNqXN2EyYLLb3YHAQvoENKQhBzasShRELvJMHbbL+Ve0mLKtKqp5w9AHtkX67UoW7k7TuZtzVHJO",
-	"iF3hsu9jkQWxNqthP4ZXiWRKhvRnc2vYcBEVmXAYUey669K79waslHuFDq2KTClWC0oZC3HbIrYLJxGm",
-	"E6ZohXNFERiqGngClakC0XhUsakoGu6KimUONybmpeokXLRH6OQKgdK8wIyOSfZ543bnMk3JqHO5WIiM",
-	"q7m1C5egPwJqLSiLo85LTuwdjPndBg4YYB8zqF5oUHOTx94YYAZl9iuYdSWMJE9dPKM3bG/ApufaNK5g",
-	"GqOOrVNppoWjNrEs5ZTw514YWienijWFXIHYKDHyoBAEW0iS8TuR37G0vKHczAeiJFknNSfgb53V5KZg",
-	"84ynJp7HOQw2D8GaR0AzTVP8s36GFiTw4wYffHzWHxwFgwNbxiNXgpEVWzQNBMUr2hhjsVQXxERj2YtA",
-	"+wAXrb7wTUc0dvqm8foTVA4vVMzvqUYJmikyJE36twGi27Jp4Y1qmx+4Qwiim5wbzNSarUPbZa3HPQcr",
-	"SjbviCvL6wUDZCuXhgM/G/gRwc3PbhPUwIx698kg+/XFK08Nd9weWvBJLeFTbxJKVjORb2SM3XARDvIs",
-	"B9Ru6UMDqnb2RpCrmViR9wzShtc7zwqz66JSonubxvJLKQNxaVFQbzlgmtxbzj0DNj8GKdneAk5bW6y8",
-	"2bVkPyYxvBzv1D+2h/RnfCLadqjfjXfGuu1IIaAFD57H4S7N6/HOi5dtvdb9mKZCuh2KIUJocX+1KTOB",
-	"BBWmNzUeC37uxTmUMhBzctaPyBP883E/Ik/xz0f9iDzDP0/7EXkO1SlXvup82Yk6TzpR52kn6jzrRJ3n",
-	"VWX5SWhTbQuSMHWaHkiSZ3eMMxlKkzXQnRv5keLW4s1VLh1YccfKeiT+6MVtdbjidnekN3Yeoj/O6xnA",
-	"njYd6eX8CkbTTE/Qy9+0d+6Z0hbVgvGU8SQLGWr2UmTnhUQ1MAXUpblRDLcmAMFb7nqgsECYu6GW3pev",
-	"lp3uWDJmTws36bUBK8SqXZyxVLoIiojElRpbZRYOec9S8E6OAJdZcHbuJUVi7KkmMdZWKWx0cFYtogXh",
-	"U3r65CD2Jl5P8QRm8eu/7WSlqLNcqGzOrtAVGAiWNjVKGm/OkCK1q/aj036/d9IqaOZuW3InuEk2Uzwx",
-	"TGKccVo3Fe4a8jjDW6bsvU6HsvRgx/FnledC2+0loFu/h/TSBuWfclcr3lVurENDgZcZEdfSHaE8Zb2F",
-	"oshMeqvnuDZt2RjYgi1yarNgjVO7HoIWDviJOmlG82DSDOJlwcPqmBB7k6aEViTcdJZ3jfurE3XoMs2U",
-	"KLrjJcd75jKJtsq9Gy82akaN4UNVsIPIbjI74AdyT+yIl6a0RWv0CEvDqL7I/uCbGcvrKWiOezbkTibD",
-	"WPPtGf1VBVJChLWxfi2PRSQGf1DsVT4yPEb35bDpLP/YEq/Bj1UFIJXaUh5GZMmzP5bMLx3oIJDaK9tZ",
-	"23H48HcRJut79p2tgWKKNbaFh9gj2tUb0Cac5m4Vv/k4rDWOr0UkXizHORRnjIkoSJwWdKIwbVgvCfuM",
-	"SUaQKQMbtma9uc+bLNuGoeC5ATouZvFsZN7bwX5rAgdkw1ZZ0gGHuuPD5iPZ7RTcu175hPC+NQUWMOvI",
-	"LyG8v7fRrP85obo1OmegYxemipjJYEPgCKpmJONmPwN2u/HcjHg8neWv3N0srjBIxN/6n3q6jfiCxPqT",
-	"2Bm10IBn0NbuSCsNbstnD553BSszHLDqMeOVKx5TpwciKvDadebg5qvHiHkz4PWiMtz72usb4kphsars",
-	"bGq2Au+087VGPsaG6TzEPaBuWATXIPeU6qMDmt3km9wi3QcMMfgUSnFALErVQbXkpupfLQCmXdyFFMvg",
-	"uGOVscI7ZUpQYChGBxUTHYBuRGLzfPML8HZCpRGTjmkYwkD7WojbCguYZ5uasJ1qO3xkU+nAfGOyBO8B",
-	"XVN26+jVyAgOZHYL+vADIAaOS8sBIzIPBgBpEPX7ff2/QyxmwaSPwAN+7YwVD2Q04vGoHNqoE5M8m1RX",
-	"RQt3gzqgj+B4BJQddeJDkuSM2oTUzVERKRCPBPtyI8HTsSo5jjSnCc5MItxW+AX9f54nY9AIgFBy6BfH",
-	"Mf4yAId82mCRT3YZ5JadVIN79jnmwJanfCBN7RwgymEZvuhM8QUruhaZCJttgMep4hzXecIEM9VhvWf0",
-	"jplizCx1tS0jgihKVm9DmBxJxgxiVQvGzvWQR3xzCnUYA3LQ9/UfR9sLEmcoy1wl6yyZHdbWvK10yUqx",
-	"uAcKNvDME5Gun6xVEzpETospg9BBr7SJb/5jdRi0IcbrOiz6oH/8+OTRaesI70oS/rYA73pFJOIKIik6",
-	"lVElCRG1L8yjipzTW2ISvt7gttyDgxXKCkzBl5iiL22OviyT9GVEFjO9wChV5CGstjP5RDHidmia0WzR",
-	"0s0F7rdc4zn9DPna71jRbPw4+hil0LeFDFKI1cBFUYZ6uWHDnhD5xhnXfoyudNo7VqCxtmWU3vUZZ/cd",
-	"WsuMoACUeT1f2lSSrQuJOb1lleq5NCmElPqUg21/y9bynIRF2oj/AwTCBiRcfe7RhsisyYKmpQyzYSmA",
-	"Qpu48QyXjdrcdcUZWDtISuh8Cwuq1WIIcU/EnEnwibc6JHbKSk9U3g8Lv6niQJslCdKt0Ti4rEK7Hsjl",
-	"uGvIdAj1PxCpoWTt+xX9KCH6tImTpttrfgz2xBWr2Ea70FmN30O8yKazV+yO5fcDsM3a9lQpLNY27nUP",
-	"z4XXYXNBkGdixZXWM54xrmgevqeesz8F393Ly8s3lxgV++dG+u3lnBVZQh8+nWUJnYqwvzzdj10ASNwL",
-	"v/8uXNPgrKjY2K7KiSFMtRZROY9tO84ItT3D0GsUt0oKQpu4w69gEwDh7JGX9rIlz6Q290qjImf0DkPW",
-	"iViqwxGfM8qlLagcESkMdAe0zRkgQWEGhFCEGmhdLxBX90CwkcpKzSjc0HAWAr1xytNO5nJvtgcTqwAw",
-	"fW20WVzUS1KCVbQYTwCdYo+xebgYrUcG0AgtRublyu87IkRfaDEiUGN3DgXe+nELBgrzG9SXd45FmvKr",
-	"Rr9uPap3ZSetxmR1/50DElA7cskztSalxWAviJ3J0H6gtshci1HKuXwq5os8wwKbOwKyXl95LwPMGxgv",
-	"u0mO7/04BgA0uF2j0C/VIuM4W3VzRkGWG9S3rfFxO8dhjbidg2FzmmFWpQnjKQ3AH0cmsEt3Dg3e+lGD",
-	"+LrlKNxdMqXq7nI5U99QmM+1gVVJMukqkrSavdOb/9vWTPn842umvK5izIYCYEy0lFnCWkELkMd6poKz",
-	"2MVu2GzLSqIJalkQDeWHR2HAVMUHbWOoNvbw6yZomWryW4lypY3vyFqMkOspzQL8PWvM4f5tUXPkQ7DA",
-	"10YpOttacEG9QKAgrUyEShk0o8kyFYVYKn14bdKmfBbItHLPUMcEIPtN9I12qHUzRheXeS6SBt8j/Awu",
-	"qxy2PpSfpgurQVfRiI8ePz7tP27lY5RruatHQyoxVjTjPvw4wodq3pNrqbCoVRnAeDI4PXlcz4YOjqK2",
-	"5DVSeGOM/PUIMcAbtvJA8vbJjrX+XCVM7U5tGJjqoJts0bqSblQvb2vjEbS1sa3M7px+dpik5u6iGaO0",
-	"nviiR9dAHt9hcl8C0TT160Ztbppvc1vgbYjnrwEk+za+DB9qHrEE+92zmy5k1TYgzn9394O3cMOdC7fN",
-	"OXHJaw4JkyxoYd5qHon4gsQfrp+ai1Axz9RG/dlNH4Y32NPj/Zgs6FMIMp2LwGh21l1XIzXmImV5tTZG",
-	"VEkl0mxjUbKzZEZidJU7B22sBfuIx+Z9m1keE5pLYa5oMCbButODxr02GpjaAZpVui1owXbUugG3BDjL",
-	"uyVuO3gpEsrhggSqKeN5IsWcQUYgxudLN8qd8VKJ55tphRRad+qEi6Nshg/WIwIM+PEWL+J3r7e1I7bP",
-	"G3M1vu8+JaFKVm4d2Lc9ei/QYNCO0FQr4+14PbIJ9ksg7npbYCbO3w/PdB248Ex7cbBPrCUk6zbdnW6k",
-	"xVeLqMIlXevVgOz7PaD2vWA1zM3ZI9yvdVGNCiHdXR1cYGUKUhL4FDIFD+BCXQkiF0KRJBecycN7lpz7",
-	"ccF/hRBqS/YadSmH1vqhnLDPizxLMkUYV5hrBQF/NWFRIZTLTKyjxG3BEJBMKVuXsA28yJV9f1uIfzB4",
-	"8fsEKHprgUB97Tn9SrFFsHKth50eUEUN5Y2nV5YxfX4kZDv8cJOeFxjD1ih9b86u7BCE5jbK/aN7xmNu",
-	"xF/a1Y78JGEblYlCKiyRt5RvvPSSR5vrN8J1d/XUr9dv3JTVzVGGWr8BSGcoXJRJWU+p6FSuK2yQhdlS",
-	"V6+vIJ4HnZ/EJ8vGXt+RNLuRJns0+LbKejYZt0bK75oW2ZSiuCWwEl2C79kkxAAGTQJuqBgkvgi/UJup",
-	"dgGJ/d+vXIW2C28kzcNYb1vAVPQjzXNmWJA4hLU3Ku4pezfVQVdrp7wFwC0FyZoGftkGqfpozJ3Sg2xu",
-	"Kaul5OCe48Zk9njxrZ/qkzRdbsLZ0YLxJkUmNepyIhbgigH8dlamm1O8iHggnX3dnrp1yHlN6qipRMfb",
-	"yUQyFeKauQA1IMYiGni20IliRQzRG17CMqYoh6IRDBDTFhAN84Yt1SEKAn1UZnvaLjxIS+fA8RgYP5hl",
-	"DRPwgqvhw530hW4jN9UQkf3rrH19GNUrtLpxFtiv8hliNG63AN3ul4DjZPxjmbT9jNcW67FVtkuzOoft",
-	"PZCoSTfbTs8LwRVJmQwjozviNfUQkQUIODrO11og/dIbnB7DZWi1n38ZnJyc9Af9s7N+sEKinMvtlDME",
-	"SijSTp9W+2NMm/kEmcXKlD05hQcvN70CEu5ms52Aty20FPH3Lkjk9bOjJFHTYYIz29k6vuZuearm/w+7",
-	"gWtRJukdAs8E3Wnvnz8lZ8cnjxw6jXP+bJrOkBjdVNgVjJhCWAhwfeAkCOmf1M6WwUZ6yDmx0TcbgVcm",
-	"pbeB+FS5Ck/OFwsoJpDBHVVQQypv28hk4F4Yw4i7FCDZI5f4NjQ2pwqAs7iw3n3BIdwGsilcNpKalUlE",
-	"8hAKk83YiDtUyIKuvEKnkCB4xwpSsAWEGZ2T2E42Nh/zsIer8/Bu8NDddYapViZRyXDxRHgBpwK3azLC",
-	"6EhcGmWQd+zs9q2sXsniCmHR4GI1atb4GCQD1Ggx7p34P7omALf78llMCiYXgktm87VsYkAuasEBnUeT",
-	"o+SMDthwfJweJ4/Z2aRPB+NhcpQes5PJaX/fHL8X19fvHGBKHTfwuGW4cQNWzCWRM0hGxYrBlmOt2mr2",
-	"6UVZMLqEcGnacYZo/qLjDgmGBgbL6LxMGVfZJDP5ERujiW0tjkoEZMruHppX5MPRst8/SmS+nMJfLA4X",
-	"82huoBx+194IOzIviywcfwiFNT8UeXgbGDxxe6ki9I6kXlhxZCKHlSCmKTRuIPEKhMcsm+qTu0w7aTWj",
-	"LMHL7u3jr4l3eFpixji7vtxNIem/gRbdXC7CYIFzVsMBB3ddE6QBBljPvFIhaygTEgI1y/NghbkS8L2u",
-	"JA9Ohu3yQlCIbW28UggD+R9uIpecHGhztVISANAzEd/y8IJQ62QghVhhRmgi+CTPEpfZVo+ObTdspPCW",
-	"FHzvyEGLDpChKgsGEjKmBaM993K8EXxsEInzTAbhOef0cxMqv8zFylQlxYO2BhC+HXJ/OOg9agVtMWe0",
-	"sTCAfoaXfnAB5kGrb+t60BJUY3HSb+44zbyu7zH/QW/QbhBnJ02DODvRuoVDYG8cyAMs7bB9PEe9s5bj",
-	"OWscz9l3HM/jXrtyQYCWv7VwhE218UQZliuCFASyXOxg1OHjfu+41VhWu3D1N0H0QXDWQPQhfCoIpP8d",
-	"8PONZImM1HUSsqSk23JuQnYrWG60XGDFQ+h42YQL2pKTHgLvMek5YP8i/A/iBMkegRQB/M1VwMSHBqkC",
-	"E2NNgyWeMTmIf33x6tnN+8vrX25evXz98vrm/S/PXl7dXL98/cvbD9fxYVQBDPJwhFxKlhcMBYV6LHLP",
-	"BcJ2qGXB4c7KDFkSKdAbW5mDn6VbwyageT6myW2oNoxesWpdJgfoZoZoRmcL6RgaGdh/7DsyR3am/LId",
-	"+xbUEaH06bjQ/cWIRY0jK/CqPzPrFRE5owXmE6Fu6ipMkRgH37UUiM/xmxHP4GJmkk2X8CncxfpTKsMm",
-	"E9jsKJghgCBALbueIyizjJ263uNzbc9ZuCmv2wu0g+pNCccaVRApoIRDPXJzKnGQKv5c+3YAUCHN5Ktv",
-	"rsRWvU4MT7BWre2o3fEEA3y/u2Saz/1lrTQfV6a+WfcecysHGDBu5O2yoOxifoTMdpgguOCQyxyi1agp",
-	"DB3Co7LIjNvs4yqMI0SnlJWs21R8hkw4Cxe47QPEFPxBEQA/EmEnEcXutn0oxIj0AbOh36/qF6fRdhyE",
-	"XRiSe2H9/FDcniBYz7BlSRfwQ16vF6yhxrdfHB0q5aLOYvKtCyeJXeAmmh16gOfX//nuF7wAMQ3gL7UE",
-	"DXjVXJElenvuAV/c6nrbXGQj69j9EdktGRQAy7wJJ2aZe4VdFM3FdOk5u62XtOGS5AfBd7u3Nn1G3g0y",
-	"VdUi95v31Jdk1HmDOTKwnnoTjjpeG/g5Ht8B6GAgA1SGpq1AsnfBjq9skDBQfZJtlF74u+CQZ+nW5apL",
-	"xkZMbAC7bC6FVk4UXjwn8cfncWV/RyR+9fZpvDNuMn56/R9xA4hhbe99fF7ZbVZ7+fi8E3VevX3aiTpP",
-	"r/8jAOISyDK7D+I3ujK3RIcDPVKmWGLsacG1qrCRccwhTuiOhbgyEHblXcJ2qxDvwnuvFQ//o5G9A3vk",
-	"Hwj1HZLH2xGuLQ/4CNflsO2uaRLS4XQyB13vJHQDpMOfrPjrtpgsV47BRmStZkIylyzNJNPWTe0aK4yd",
-	"GjVlqGHJQN1khCG2KF5RrLS6VYHTatfRWJ+vbTtE2WoS6DdlrYdjqs6dZa91S7pYQDCAWKiu3ngQk1Wi",
-	"OfFUmwUjDiH9Rl5DEiBctgGLHtoMy/AtK1hm9RvTGjvAGK6gM3unsQVLb2Ps/lA3Vdum8AW6WOTra9EU",
-	"ymYmJV3OIMLQurQGoIKJMMnzmm8XHob4kC6VuIRhv12ot0vVfoL+ArWaH+Oa4jug4DbZg0BYUqseBEzh",
-	"dVOpkOvaqP0pbZaNWpOr67fvNI+JBUAlNJT2yLhkhbqcKFY8o6HcaHgEdx/g9kvpWm4QE4YDl0YWXmAT",
-	"1/SoJUBgK7a9rrNoMzF2IoWEUnyb80O1SmdTQalN+oSiZaZ8ADnIFFlleU6mAqMFDqMSdh+ezunaPQSM",
-	"JDniRSZv1/pNqAlADlaiUDMI4cj4tIbq3Yy37xm17tnGokNYcdAiMJXE4QLCWWIkvs14GhPJcgDtwNQb",
-	"o6nZUpEAVQq6qmQBlwGVMpvyNvHOl/gmZrOgpG7z2VP3ssmDoYlq+R28+jXqpBhOueuLZ2+eoTgoRJ63",
-	"qXOpP/qlfBtshWaojkqhKWQxlqcEwVlcxalWZ6lX0Sqg5E4FzdsM/Vf93lcsiHcNNbUa7ifgGeYHAANh",
-	"KT749wHkXy0KhnWD9bRi3V4MNd4O2xa4ybZU1DGBFJsgz0GPwv1rFMJ8UsFkj8S4XWIMvYHj2e4gsB65",
-	"IGM2o3eZWBZOrZVgEl2MeGxOdPO5HkfNG2GvA/RrVQFQllLhwhOTWIe742+dqAMF28qChsi3UBXA/ano",
-	"9IamqfmrYHNxB45FzT83yHm1yN/yVy9grlPuvMjs+BsTV7xi45mAcgPAdrjZog5EjN6A6/7GtOfZEGUn",
-	"SNWO8/FURV1JjW11t3bxuT13t/r8DKfBiUOlX7gRqjnKjapSV6LQ9i2Dy3WWkrVYhsbpU7HFWN96r0Pl",
-	"i9W2ZB25UY4wUwaSXApbflBzYQ5lrUEtmOzIq/MgnEw3EDkKToj9NP4y7D5kidv6kbsSwrDQ5FZoFf1E",
-	"bzQ6NXRJUyhXhvy+AbXSBl9lIzEnGFcE1hfKBdjllQWRC8yNqzOOnMswJHHBaBoC6ChUzZuJZc7GSz9n",
-	"BdL7DpwpOOgNen0wT3KqWHF44YkpNaNqxLHYiYHzmJsrAVNBNCsIlRVYrcjCAAEuiZrZqWLWBcqwVkzx",
-	"AacZIDFIuBZb5KN+72spedp8Yl4NWv4mBQCGE7QzS92lIX0E3ZYoF6WxFvCsV6IEsakF/7NiyhqA4i9N",
-	"+UhUELzKgbqtyEdxzuo68ZcvtsQkDoelN0p8/RpkOKm18YYthcCx5Yb39s9SFjeTQnAF4ej3d4Pb/pto",
-	"/tTXEjdCf23hUiO3bQHQiCgmzVUz+CkimzwBaQ1LJeZUZQl5I7gt3btPHdqy4C8ri4pAPxg6BoEQMIDW",
-	"UhJL2+6k1tYKp76+GypxCvgXEdg0Wi4aldMyqa1EWCWCWLTRlayrw7R1TmLsLI604c9N1iV2WDP9nQ6w",
-	"3TsnFo1T1gr75hJBbEMqulyobppJtSzGWsodxGjnx4d6SGIyAZdiMqOcszywQe2TBmXePHX3v4gzWIeF",
-	"/w2k/V4nDY6ysVqLCk+vLM4iJpP9L5xNp02E/qViEm2i0adpV4kSAMEdvd1JIebl72FGo3kegiqGo7si",
-	"TCENp3qt0K5a8ZgW7AoJviVzfkrvWHjcZW1nW1sJB2cUrHaDKLMo5bbykhv3pVUaZAaTlmAtdBxJIK//",
-	"/rVWG+AOtknqX43BWZc72iLA3LGLyiR+X84XkkBclZfjMA+5F5r1LhvEDe1D89Cd1iLgtqB2MYmGUPgy",
-	"e2e9ZbMk0FXp2VSoet6rCvNWbaPRUXjJiViqMah/Dq2vIoADh5lI103hodDCA7npKg1ZN0SJlK5Jl6wo",
-	"B81mWtAxoRzrBKtszv6/EHGNpAwINDmX+pgAAEL9R0Jz+O+dyBL342pGlaSLhf5biiSjOR4pBbvL2Cpu",
-	"pVrr3dFcQ7XZId4Gixja3pl/RyiHSwZ94kDwF0aLB/A4dmXgzdQ8DzIGUOyBJC+uX7+CIgbVdjF/YYHJ",
-	"C1cqy3Myo4vFGm+xOa4wJTIXqofvPjQvB8M/lsiw2wZi3qndO++yl23acSi7xjbuECoJQG74+jCHtD64",
-	"Rq5nrKpFfjMReS5Wy0Ww54JyidYczbdfBhioFZbktDCHlN2OXPDunBa3TLU8GWqCwW6XJtnwtupPaFL1",
-	"ULkqVT48KCpJkOHTOGdTmjQIjJQtCoZQdU+hn4dY1I54gzL2cLszcT8d0xt8Rc802mVF48T51sQDfhJM",
-	"RzeJkC93pHuGLKIdyfyQWNlcMZxOw43CkxvOVvtmd5nrcUdByZT0buPEgnEk0Woj0UI/+xZ9/CMNFZ56",
-	"R5eyqskFC2GirdfsOzfP8SYK/wGHffXEb5enmushhZTvdFnQNhcTz+x7jVHGjo2rYzw3mTkRoQR3aDXQ",
-	"I8LozHwd+RONSK9XLXkFwWO6AfOn14TzvppH0FzNdWxiOG7yjN/q97VUvYGv4INkWRR4xRR0yzZVNxAO",
-	"LmGrWxDfMlB5Yqn2IXaZvLAV3Sabs4/4ZjC0tpGBS5dSs58HMQEgGEosTdbdi+vrd/uoXpViQxLW3XP5",
-	"SLLk7POC8o3iE19GuFajzvnI8/XAb1+/jjpBRw8mmG5LBjVvuAy2VrvIEOsFVt4LbKY5UzORbukWX6jO",
-	"8N3bqyAk1jKUBKlb+vD+FehUdVLZ/EU9Rtkzv/cSMX9ocLa3izndX5hNRMFSr1ZCnVF8tHEsruUFtQXL",
-	"//54VL9KLrnL6f/cnYqumeDvUvDee7ry7kpw47fCySh7KjvA/JfMphhq/R5fiUv0Qxs/M+INlR3QK83S",
-	"uju6FWxiHerFCrKNNb3OmrT3EuJ7kVMO2TOuYKEH/12mzxoBPSkYw+WGHxUrFkUma0W68ekGp3vCa2NM",
-	"r5gP/6X/yLi2T3m+JoKTOKVrGZODqyXXplomSf/Q4fHFcBsXYy0/phWlg/jFi/PXr+PDUIX3dWMU6Brn",
-	"j6IYomAWjEfEdIol5Po1x5gpsE6rVslvg2gYHUXH0YnvoGgOeD/dFe6+6UxLt9RuMTNIciGZjIihRi1Q",
-	"7uy835RhX6jdjWvaNLXdD7e9WcAc6lLpuQS518RjhrKHd6PF1ZHDVXa3Ax7VRqq2D38C2EB9vr5srGdb",
-	"mIpulR6KJa87WFU1b6EQQrW9/jfB1E0jMJHWIIFoURg4MzOUC8jPnC+lAdTYF2fvOTS/D7al6djhyziz",
-	"M6oXYKxH4E8boh/C4rxS03t7zgQSZL1g3wh6VE6t/W37ZlxwMOiNrq4bHYbtb2irynRLjIka4rF+6RzP",
-	"PJqoG0WncVT+09SIqvyEBZviaMRjDMhgxQ3o7mDZimJ+I5djRIEGZxiUMqn+5g282k7lAYmtOXuDVqY3",
-	"Gs/GvkFLsnw64pXHbsAkzjj47PBPcE/emNtZ69czjel/pjy9MZOGNn1bBMx5Ez3jUBdhsUxRWVjEVUWz",
-	"gGh79NDKjWLUO5by//FL9zBEB0qKyB4GpeTccvoYAbdByDcgSmWJK2vm9OuLVw9kecHNJDmI7R4xgfy9",
-	"rM7TPcdEvV7vsHXFdGeKm+wJxaSSTeNolAQ92Sh2ELgiVF3lhTlGHGaUXhxaMAQG2i2J2B+N9xVyy4WF",
-	"DHcKU96Ihtk3GKahxrkZVJBH1gv21MsRDfl38ClAW3LjudLb30vpC6z3Mnx1SOHE1E/3RqKNsLLLJh/b",
-	"3R6o/d0u/HlBC5XRLePVL1ShE9oBMTWeRk1E9KPveXpTjfNrLSKvsSyGLfXHTB0+/XKNxdxpgwhv9+Qz",
-	"I5xgzUtqRrYSjxlmiP0+NMwA6zkVysKy1KhlpUbtBNDivXoCbDLmLVs3EiyyYgi3pyhcPgES0pwBG3Ss",
-	"kDGIqBpCr9Cd/uvV2zcV/Dg96YgULKeQjWasgjoBDMQslWRVaA2jBjhIlSqy8VIx2bu5QUXjpZZliNt2",
-	"c/Nb/9NO0wbGHAG5ggsXvgV18twCX4F/mTfbM5eL7N+C1eH0r7VqXiaWy3HznbiteZba5SzbWrfXs0zu",
-	"KNnuqrMbNR9h0JSzICdlpQz9+niZTpm60JIIylfFtbK6VSPzuNVoS0C+TZeDq0vmU2lG5T1kqy0KrImy",
-	"s0i1BxrSTBXboqFK5NCCSYaVN1KPUBs1ieP9CzvVONhHMqwyW3C2Ab4IMX7VtRoUXJ7f1mR14DcN13qN",
-	"EgmbCN5+P8Vb1O61QW7bI2zCtQrvtHRu08UiNwHvD3+XYvdVlJ6UHUaQjI3YGF7KuXHSAi5GmZ1s02v9",
-	"dHl5v4LSlSoc6OmwdeC31Qge7ldZemtpEFsUxGwaV8ViY3gAT+Oq1N+nWsh0lv/1ngUE4r7nhnBjtG4I",
-	"WfMdtpM401n+sSV8vQ/lC0mbWcUhUhbqPwwlo/iY0y0BSLK2A2quy72a5Dd/HCeP5sPPZ7dHd6fjx/yk",
-	"GKpHwYonVCo8c7LWJTZe+d/8YMyUvSp4QPCmXij2Wa8OAnEhV8oLQn1PjOOkOV1rLiIQsLTKJPuheCfe",
-	"CILRiu0O5jYlyJt38HeTLw01yL2ttYloYiVSRSaUQCcVdtynXrnt9JlDdG53eeZVePpSr/7n1qp9c6HS",
-	"UcHruF1lnpwrwPmRtO5vXaA7LulMglA49R1ds1tGRKGGkWYbJ+QOJGMknjIHLBUfVtPVS5FIZlSLZvRA",
-	"N0B9m2XbMY86/nu5HDjDTTb4FKgFgAd5uRss3M1GHTqbte8kQ50IePD5vGbeREyGtWGPbVSvs21Z+3fz",
-	"EqAto5U1fgPTrxzqVVaKCPtME5Wv9YKjwGTpOaEgQK3fHX8nB5QTxu9YLhZ4vo14bElq44ZsTb6IUDLW",
-	"plKV5u6NZ1RRdONSTmCyRjjODyNC+YgbdcIIbnJQtv3bp9g0BvIijsgiX8qGS+dD5youl3rEca0P4k36",
-	"4Zi0kRBv7uL4sEfAezKjC0YUQzRDp0ONOAVHDfmAbmr0gWgi3LKFiozVOFlKTeElz7NbhgeOH/ORQaKK",
-	"s1RMcbbxGhEhrcPBhpujf1TVLXnK1ya/T5GEct3xcsMB/sUvp/fbl86NVjoqagke6aEj2p7IlZPRHIS/",
-	"fenMmaJllMt9I4adUrEjoXIugevLAlm/OQeS7+P/+unrp69a2qRux+r96G3lVzU1aKsqoxe4BM7DgtgA",
-	"J0xNC7Z01B0gomTKyUov68jVAt8B7mGabNJTXZcH2uK/6fV6cS2/Wv88e3Q7nB8vTouhPFInd49Ww8/H",
-	"QXwNlBDbNQvXJVSqojWo+JpCcbSfwXJPrMH9cAOhhNDOOthmllfwcmv4Ps0bPoQfcggteaMB0+/00Tdh",
-	"+oUQc5Br7HQbQeQqq75Ntdpd/54G63DuVfDeq95ZL5rfLv6ssWLn36Hi/Q8pX79R2HAr3bo51Fa2BeCC",
-	"iVVi9XqZq2yRs61x4za8Q/AySUdbSzN6Z2rm09wLv86YNIHmAALViMXQGPcNI3vPfuGq2DIaWhkLRFFV",
-	"7Z1NKJpGCKOlEq9pcXsp3wevAkLlf6GmvIE2mtPi1kYw37FCuup1G276xjlDQdCWXZMESmMUYk4okZwu",
-	"5EyAxz7JFlgGzJyhQa9D4xAwKN4kij4vxFyfhWHMGDsqFzyUM80LVfIDfpDWsGFrWMfj7nFIJRZv+XtT",
-	"AKUFAwB87SJfu8w7uD13Zev3Yz5Via9rG0a8rbB37MIZSGwc5DEEdkO5b6zbpBcNA5kOKsGDtSO8hNnY",
-	"LlEqOyhq3uobxN7GBRv7ZFNIAY5Tsiwytb7SVDKBzowWrLhc4g0U/uu5PeKms/TGFt7v1O2WWH8kiuxP",
-	"YONz8gS+JfobreCgDUCh/j4sd/zu7dU1eXg3eEgXWVfr3rHV/Wk6zzhJxHxOOexJWEasVacbLWk6U2rR",
-	"+fr1q0FXMpG4JnnaaKO+z43IJZC0Y8KQm2uj2Be/1udZaQ7t+0qB/F9fvDr0ygyzScYx3yEqL34A2rvc",
-	"fTyFX0bcIXfoVvwy+4defc3IAMFrSs0ybSuvsfYJWjjaQJsynhioRoNyNeKAZGXqyOj/rF29FIN+mqne",
-	"iI/4P/0T0SvJuDIe/BFHyMD44d0g9uqAAFKi7s5wBLHAQTs4oUfgsg6CIa1dqp/FRAoiWVIwRaQ2g1gB",
-	"tdcx8yln9Jal+lyDsli6v0xCiBkngiesEhhtjrQLjEi2RbbArSAxxFbLuhmVM92WqakSWfw+zLKC60Lo",
-	"Z8qUJPFxfxBbAv0CNQwsYQDqC0Kht9Qx07q+dytiHv/L7xKMWJRTJDYl0uLD3ojHmscN8pBUWkUhH96/",
-	"JAtWBMoeudo7sasTtqVS1YjXSlUZEj2QWLSK/LVelovkmVTIt2IyMbUaTVgKh7CxstKXJtP7iolMCgY3",
-	"0JbAeH0UEfYZqv0HC3OD+zVGC/qjc1ToEY94bLRf68yJrYGNkebUKTPuxh8dc2uMbrCOk96IvxEmIxw0",
-	"ExAexjx88+EVSWa0oIn+/uDDv/T7/f7hOaGY6mHSiQsMBKCmUhGU5NFmvVfGjcxEDuTSOpmtxxAf9/ux",
-	"BQQBskJeF1L0oEbPw8iBo464Kx3E+DTTLebZLdNsbL0SGdaIgM2Sr+22kCZHA5YcHA/AJ5pn3ZYecXDq",
-	"ZOVFmXU3nZc+CsDqOKBEFTTL9Q8yp3IWYXVxVVBNA1ulSLIppkKlQul9ODWFahDfH0ImGE9EylJshclD",
-	"n0LH6N6Jj/sn1od0mYP3CiYF04MdbqamzVuUcpavy13IbDDGglEbp6dmPWIZ1SbO5LQwMSOcnB6Tf8ue",
-	"jLip+hAfHw1iPfWNva2EOATZcEnik/5RTA7iK9xRHzi9o1lu4CrKyGe7WGX8yZjZZePmTDDhmhac4Bx9",
-	"Sm79azUpTBUKchDbN7pLv/NaqZHMRivodaJyxAE50p1Q6E/W0vcgFnesyAVNWRofOh+g9ScUlJMFlUjS",
-	"lNEU0nZN8JeZ5YgfxPaDrkkViw975KXuoSi0gIjfM1WsuwBk6cTsMycKIBITcjNG3AkDrPRhPb0UInpg",
-	"+GmpUJbSBMAneQpbQQmRW/9pzXs64vgzpvNVvJowd//4fxDwSAe9lId6f9qhVF2D1uGHIWmO94fD2IaM",
-	"BsJ+ShEMYsi4OZHjRhi2K/H491YBVjMRUmG9FExYy/7UHHM8OIojMuiT19kTrySu4ZkSvwIBsUe8PNQG",
-	"Ub/f9z8pjxS4QjMQ2k66Hwz69S8uCC13kua1EWeZMVmWXNWIchADH3T10cGAJX1YJXjmltm4YpA8FgxN",
-	"TEachvKdDhSdyohgAJTDduSpCcSMHC61jCyokg3kcnWUsmLEsf4qFJafQ75uccfW+uWZpgTeMWo5V+g1",
-	"WHKEABGaMkgaQzJHkpJU0YgjEeo0IGO2Fjw97BFACLV7Ux9pit4yFzdT36PU8cbBsE/kiNcXknK/Ag0E",
-	"N0k4AXHc5YVpKTgUqGMXZkjELCWIaSupAFsS5CQKdX/vo+z2AO/MZZAobBiR01JNlyN+6cmjTOoTuXRn",
-	"GAABUPb0QGFXZKoUFZZf69jb54TK24xPRxycE3BNTTlZciuWMd7XlWCylfJS37077Pe1KVkwvEUA4J9D",
-	"H+aAEs5WI64XXL890KICtUrXSsVHpzXBtasQ5dR/1H70Bh8zUmK9a13JhgxbstkDL0vliF8xntaVxIMB",
-	"+DqHj0v1B3Wxy+5/Edr9k/S7Z6RHbsg56caH+t1EFBCCyEqGGnEnvaq65UV5aV+pgDtlXGshDBNhDA1c",
-	"ZVV7TJQ2yjs6zbjRWl5p3dRpMRJ5HveInc6w348sa5OTvuNusaB/LJlzH0bmd82nIx5/GaHDb9Q5J7/1",
-	"er1PERl5rj/986gDBR6+xj0Sl09AbW9yOpoZvF1pC2eWLZCBTTieZL6JYm4txLJIwO4xziIvYdHyRU1t",
-	"steEWjlE9gKHttOD2OdMOlq+d+XQnE1TK/e4YetlJleSpWCQmAFFhCaFkICeVYvGfCBH/Bbk4BinpjJW",
-	"wIlqNmo5Jz1pHA3qeU5FxQhbcBn1yPVKmFBBE2B4XoYQ6iFhoXpywAwnIdcbLwSWE75l60PcJE58LUBf",
-	"XxbkAJRytwmtxeGOdERBr5khhCZqSfN87YTlBR6YrhCV6d9ICryQqguISFN3UjAGagPO8YGspCE63WDE",
-	"MQ7NKf/Kr2eneU5C1VCgBUowPT195tqyCxOsIiuKwIp5SwHWK0J4wFW8PjJNr5oxPY0Q70yNbD8ensU2",
-	"vccX4H/DXv9WLtpDO8y/lafJQ1yMv43437rdrvuf/hwK5v6NDPvkb1pzgd8WhYB/9e3/1z+WSbvkb+TE",
-	"PoOHltudnAF89CZeKZXV/+i6coNd+P+Q/uT/+p7NaYZo4tSIWO+ZZFowfeDZZ9TZM05M5bRDOGf8eNgR",
-	"twGxTrOic2YvMV/+cv0c8tOLZaKgXJ1WO8gBxFZ1M6Ym3ZlSC7rIulq6ot5gbJ3D8xGPy2G9E3mWrLVE",
-	"c113Lv74y6Dfv1j95bRvJuLer71Y/OXs7EL95RhUNBWTjGuDD+aE2jgXq0NgFLeXAWI9u2OgaRvxZ4We",
-	"YTofEMjIDM2WB/G7y+unL8jDTK8tp/lD8718+MX89TL9aqwVkH6Y7HGOJ7iVXKXIsQwgR1wv8ho/sqlo",
-	"1jj0rWxTohnXxtdRzzQBNK27ppv4MKDmkAO34CiASIx17WObuGojBVwPqfNwFZqBIDjOrxr9wHYPQN6G",
-	"V0c8LmtP6zPq11/Q6TpnsUlak2Qs1MzK0gdatw1Hakt7XjwV80XBpITD97LcPVpTUSRn+qQbaNMZPeRq",
-	"VjA5E5jBVNUIsD7mr//18t3N65dvbp785/UvV/GhBdUa8emf2aKbmO5cGl1s45l/4YlIob6HfjGOTH2D",
-	"PMM6fkIyEl8mCVuUr2oZrX+Q2HiPXM2hMn7JArjRWEAwmIarJyk2BwOIQKnHkS95OWyfbzzgEeXCq7V8",
-	"eCO6Hl1jcqDtcTA9DgnNV1rrg7OO8mrjbowRwmDCGG00A9qWWkOFAQJYJq5thlAnJM/GBS3WPbeoLB1x",
-	"RwuCuyH+Ky3W56ROSuCHmqdvDsAB6Av2Brl13cgBeF2MTSyJnBUZvx1xOsY6Gnwi8tQE84DZasy88kRC",
-	"w8brTxu2UJDTuOuAHBmf5KBiLqjWUDN/3w6O4ovqy7i8KP2BeBXfndUUTRCqszNwYtpQG5w4R8aTQqy0",
-	"xbhx3ngnih+j330Ltw3ynHAheTaZaCPiP7rPCzr3nj375c1/wsHznk1YUbDCiXAuuoX5DcU2LWl/ZS59",
-	"zMsxOVjkSy0nrlSRJap7XVAu9Tq4N0GFTdkiF2tbHh3dixYv5+qwR55qva8rimyaQfGzXNpbzzFOfsT1",
-	"5oDrLeuadF4a/MxEZ7mOwOcMtg6Kiadv31/dvH3/8teXb65ijI7Ks4SZi0dz2/OuEIsiY4oWa69cVvXW",
-	"5vLdy07UubPB7Z1B76jXN+mfnC6yznnnqNfvHXUwFwsuxh7OXFXhYHmFS8sc2uQz7P5lZCKv0FAQt9pO",
-	"0LZaXqtgr+kpEXoInGIzltxq9rNpxowna8PNuaApGdNcm+TgPEJ5bSo25Nkd47rJRSHGrEfeCEIrlzlI",
-	"Nqfdv0w1bZgyJZOjjtv5eobDft+B25iIyXpix/kXe+WJUMOAuOTSSVzcGSB2fzUXeXTXba0ZDXwRQHAz",
-	"VMtcLWSnK0Gk5wmOOtSBm93Dl0ZxgJucymVo5/y3T16puM4rS1JYlY5Fr/+tY0b5SX9suOMhnuEYHBBk",
-	"k3cZnxo+t35cvT/tSWzLVDnRZBwUM1t3N1Om4q7HP1oj8spET0UhlirjGJlo4BhcioZVIpcLA16GekVz",
-	"YewRP8BKuKCXetWNH9jyz0a/CRbPNpV3teJn9kfp98HLOa3MgtQtE0ach7tabBt2gPFKw5ZBni8YTbOS",
-	"6bUUN3Wcawc1ep8g/AG828Y7g+WpfV9EpdC2l0Ck99OI77Ghnll2+N4by5IIiyhOMw4BBn/kGWSm5WUB",
-	"537veIhy7angnCUmNXCgB+SKKJu4SlMpWrOuYyHMpZsxurjMc5E8WSv92+Ojx49P+4+jjlxL89PwZHB6",
-	"8nh4DJHsrhR7rcJ432Ls2b68bJEOlB5BtrxC3bhzfnTa7/dOfFl9h/Xu9pYmbikCUgUP5VLUur13b3mi",
-	"vzrac4ntmj4z6C7bF3shpJoWTFaXe9jv93uDwIL3KwsOETV/lxUfPD6qL7pfnLxeb/yk3xtuFvm2w3Ws",
-	"4l1s/aN45nrLVZxJJkP1lRrTHqqKwdXqikcEktxxfpA4rgD3DkKIPJA/z2JsGrF5+yG8Cm96V4564FuO",
-	"tvdOcsLZhlLZ2wZ4msmmM2+r8a3H667AZWMOTvnKw0v7LYSHL6hKAlnwT8FpJT2XwQPrStQnGUC6gRXE",
-	"aCHr3gQxCboIwx5A61RX4IJcLPJ12BtxTqi9BwkAyokVH6G/ISLxqON8D6NOTPJsouAgOphAjiJS034s",
-	"DyPrQXaz0QcgWNTQM05rxK0dBPcUxi4xkQQ5m0BhQXNtgLe6mURTyjgAa2ZUOXbOPittCxqHhy3Pas//",
-	"8kz308md29/QnGO61EQUCfOUDYx3SsScoZ3QI3FFRccQMMkUelFkbPCDrfvLmQ4mSgyL9JI3xk894thA",
-	"ORnjuD73TLZbtvZtuqM4dJZjBpvhzTIV/IkBBN1DvsMqglbsNuATmty6ktDemsqOl5NdAwXonGumKHPS",
-	"XQo8PtA7UxtmRYbB9WVnvza42gJbwl7ClY5YGNbWUZW83QkO7qjf/wppkC7uvxzaa1EdmiHJohBAFr9f",
-	"+DciLu4hz836Icg1fljGYBr151s1NI/oJZUM31QTzGvpFn2bbgEZPTRJbsZHt8P5CX+0OP7jtHgsh+r4",
-	"7lQ/l5eaq11ErDF5L5M5I68tUjnUOi5ppG1k4KjQmn3p4NUSdms4vFzHkjIbq/kFm4VljXa0gsf31/2X",
-	"6xWOvOH0tcxiLZqAwKkfp1ZN2XmYuhe/Rp26h7z1x+b1r1Fn476gdRtuFMHLhdbNlF9sNLUF5znQDOA9",
-	"6/U4bqMVP6GpcQ924JPB7k8+gH0lCsgZhY+Odn/0XBTjLE0Zxy+Od3/xRqjnYsmxi0GLLt7RdS5oei3E",
-	"K1pgxu7x4KTNfEwkMUtfszSjAMGhPx6e7f74WojXlK8tkMo3WyPbv9oMWas7Rqrx4b99+lpRJ58afaKu",
-	"mkH53Iom5mmUb921fV2rTMdQK182+lLeG6dJxWeQOKuHLITIyQFC2mbgJ4tIBnFcAOIONy/oNIe7Xozg",
-	"nNB5lq9H/MAFdNTvwqVNzdWjYyai0aHyOxiZXp5JFR9GZVnm8n3wPTvYZOfcgQhVBdAvzifhfISKYq4v",
-	"6ApCUUx+njPKy5vBk76aRSN+dqJm8NvZmZrpYz1hXGV5GaZkI6OsJgvBQQXTr3mjJAcx0AQTJyAm+bmm",
-	"DuiaBQP3rHXtQ6MQYgRDg1tNuJmOrM6K5DVJlrK+bBjGKSAiEnRCSCAjJSoDdllzQJUKH9mm7434Hgrf",
-	"lKln4ytgvG/WCcZLua7oAyHzXbMpJNilBgwl4x8kgsbN6eeXac6e5kLqg7TvfrnO5u7XIfz6KptABYHq",
-	"u283HD/9gHPgGEs2PkVVpY//slj94EX6GnX0+kE62m9fOuDf75wPTob9CCtdo4sBNw/mr4Km0TMRSpgX",
-	"CR6KQe9R1NFsq/810Ib64qSPfw+izuLsRP991DvTf5/pvx/3hlEH2Aq+Hz7u947L8gGD/vD4a+SGdPZ4",
-	"cFwOaeAPaZHd3LK17Hn+O1aO67h3VA4LvBBmWP3e4LEbV793PHAD6+tBuoENzk6Hvce1gX1Cuq0/+j+2",
-	"14MsIzZ5woWA8jyKohVrDDRfkBHJGNdbcEKLn9rQD9SG/j6qzf8+peGZPQHgtNZMjOyrmTqTKku2Kgt3",
-	"g4dW1IDDSUi1BZ4vTst8EX0gbwHaMOgp9fSTQ4cnNuJasCFog583TT7C1Z9VA16mcVRNwIcIqUQUqQXE",
-	"o8qLRh7xSkoX9cdIy3B5LvwyDS6WtXS+1EtXjLitXQEDxPuMjYFBvWkbgOTsq1xwFpHSX2kC+DIM5LqE",
-	"ajh1zBYZVbIEymBQOgfsTHLgB+ZGG9G3UZkMd4gkU8uCu0ACuGSFeKRK5NwFxtNWM22G/UHsx9+jrhGK",
-	"v3dgIia4x/jtqgHoVNpQYGzCxKS4GH2t3Fl4/kpxmIP4n3t2DL0SHqX/qYfAKNVAeHvr5F60QYRlIDwv",
-	"C3XK2OafOAhKR3sbDzilWnGq+fg23J4XcKMGAXwYhY63Z70Rd1gSJiIpk1i0bbmIvKA5hD6FrBYzlAoj",
-	"VAKlIrwLx/jUhhBJ96WESndymSRa5QtpbrVozG9y1ulBOJCeymWMhx/0/yQgSynZOuf6HzfpCTudPJoO",
-	"Z0fZ8e8nt6f5o/lwH9+cXS8L3uE8Bj/CS4es3TQk++bD9/BaiZfX3nNlJ7HkIa3tcqtMhKBsll6YLFYn",
-	"80pwL9wUPxW5H6bIDVGR28etj37dnSz1hq2+Pz9d16F9PPGfOj2jxi++XAtX4bLAh2zlWq+CG/iK18Mt",
-	"YEXV7etPehMU4Scb/0/0zv7P8LUO23xsXG1ax3U6xP9Oo8tYRIQSbTF5yKqerWWtpk1L6+GXEqrq6xbv",
-	"LCbGlYH0EBYK6cab6qeDeJws89yEw0U2DN2gI2Dhldo9Mep8pNtFIC4CgApkUWRcyWpeCmdaq09MAIHg",
-	"FhEitS5Kl6BorSyoFi/4lMS/XFObyfGUJjMG0bqFyM91T3dQ/ZOLbqIfxedlpPicriGYzMQapxD4jcAM",
-	"2OKYJrcQ4Ppy0n0jOOu+piqZmeBixJ046h/HzhrAAOUGt6WHwbpf5MXLie4bugZN8Bt1LLoDmtgdiViB",
-	"8RtOxV1HYu3gqyzdLrH6Dhf2PbtDLAyQJHrVdn14BTwDb/481b7rqXaEp80WFWhmam7YHN3yHsVsOLh0",
-	"2dxwEJyFAkJbvIc/GeenOvR3UYf+9+kWv0KyWs3M1Sc7HuphDWPfE+uyxMoEp0SjevIwzSaTRh3lKebG",
-	"2yJbAKkhSzgDl/cLbUFio4gjspSY42tBZItDa8sLSIIb8dg42/Qnk0LM48MeeW6bpwUzGE0AUlAs4Uba",
-	"BwOTii3OIYYPQT7EhOieMace1QAE79GCDNrHdHO2iiOrb5nfQ18oge9Pss9Q9M+V7rWjEtzc8MYO7SAm",
-	"B4i1RSU2MENEpfmhKQ9syi7pny3MpEdQdPHhVDH5zAEyQrk8QAFcLsy174iP+BOhZqV6CPU6xwxvyUVI",
-	"mSQHJa4A5MAfmvpOdwaRUdI58xDWgM6JWJhYN+v0LouJ6Gele6YEMPG7GQ4h/4oL1UWYBYTaCelnmg8d",
-	"w2+w+5YjDfAVgE2RyzzM4CorCgD/3igjqt8eD5Oj9JidTE6nj2bD7Oj349uTTtTJdGdw3VI6Kw3nbrXd",
-	"F1RpydI57/xf3fpvtPtnv3v26csgOu1//ecA4uG365SCs+eaXSu+2BJ4eILPBlGHsxVcRTvO7ZwPoGQs",
-	"vAB314pNIeq99HjC88555yX3S8VCOUEsJmsMER9lnaYpGVWqmaJTV28tgIQAvhrpNi1wjPnd8hq+b6Iy",
-	"HLhMlQ0zCSEecCuj19Vsm1odVVvoaxSorjrqGK3Ijs8ULTMRnm5s+DPYQniNPBbiFmDxEsoTluflvuGi",
-	"q4VBGRLsGjGGnttlkHsvMWzDx/bUkgC2xcdn/cFRRx8vdwyPl86KFtzGMWLy3gdeQppszroTdVazdbCy",
-	"rJYnDO9rcKCGBCby+UBPUdt/ieCTrJjDnzhZsApnYqX/a6Z7GJjvkudMSoe4oqe28orUVG4D7IM3DbcC",
-	"epdooe1MqD9Z8VcvR3HQ6wMANOyZF1TO9K/0KDlhj8Zn6XByTE+Tx6w/HqbHk1P6OBmwo/FJ+mhyRofJ",
-	"MTsdP077k/r7HR+9G6ImYBMhmCYEguBawB5qjmB1gOEmtrfzzEWzNkufdhcJEKBxVXIHDtLhgbtWHFb2",
-	"+emguggQFW0Ew2+foo4S+1D4bALUo4/H/XQwOaInySN25mjcZ4PxUXoyeUTPkiE7Hp+mjyd9OkiO2Mn4",
-	"UXo2GdLWFO5vofCgjBG2FH7qU7jB+/qjKPzoKEhhT+TukLPvGSYl+iXCqSSBDQxHntm1ow7u11GHHFSw",
-	"MGoyDE/+lOVMMXsy2nOxlJ/XTmY+sa1mLgO5YAlgYj81ZZcJvkMCQjcycr6+n/UBkEuBgXtSy47A9HYI",
-	"bndS+LOUIKO1PmUktO1iLEzYH2pYmLkgSUExELoic0+rMteuuZW4z0oSLAptTGH5YJSz+hRsSaOMkwm9",
-	"E0s4GTaneOG34zoCoAN9NulD256OgGyFgMdBMVuwefb/s/etvW3j2tp/ha+xgTqA7DiOcy1eHGTSFu2e",
-	"JO1O012cUxcVLdE2JzLlkeg4niL//YBrkRRlS74lPZ1m68NgGlmiKIpa9/U8IsRNNidpP8pE7cUZOadR",
-	"RBowT7Vs3Umr1T4k1/bKh68Pm8egXikHo6xBjPf7LGEiYGmVs/tP9O7ba11wbn2H51oZrh0YOc1ain5g",
-	"IEDjiZe6/Rfc1B8vZiQQo8ylsTh10MxGLhojVgtFBr5Mia6ucI8ZEGkErf4I0NboWGOo0ST4T4k/Tlif",
-	"3/sImIOQXnn0PXDQAbCMh0xI3scExS0rzAZEPJUZfelSZ/MzdDki/3MMNd1z/qPhji/yFqH0tOaKTL04",
-	"6kKgd2ZiMtIw9y4RvV4aB5f+CZ1FOY0NS7D1FTURyZeljVgHbiPWLZt9CzqLJpNmvPuULjfU9Aqdv7Mo",
-	"oUDrwdACGgzDb0dv/2xfjP7nPlsONR4aUyXTbN20Tub6xdQ0R22xH3fGB38eJkdpW+5POncHc9PEpkE9",
-	"qfdRSCI6lvF4fk5nvf3w9cHgbX5O2QQ6zgQ2U5cf3v3OZkBHs7yfS3+Dlb789fXl81NkgDSar6DUjSY5",
-	"fWYOgT4rrEk+h687NYQY2s6fU0fY/2LBorR7guqFjwxmCRAm+Lds5hOedgWEaU916xKXwKbu4kNrdBMY",
-	"hVpYXABWXVAjKINQkTyu95nnhHGBbNxAlFyxKUqT9UoEH1HQlUUaH68zgLc7J/c/tOhvJ8GrY/bmaPD2",
-	"kP/z4PaiM7rajz+0/7zeS29ayyT4dmpl/TU+1w/srPOixFZbF4rODN2G2YWQ78Gd6WmODs2RWPXkPgfB",
-	"XjXMPo1bBN+NA6tcrEPm3Jrd77dspiuvMMhVVHylPvwVxVdgZhk8cI0YOU5Yqnl0B0qtdFp7vgXbEATw",
-	"rmBwGCpHk2Mqqwx2e4akbVDxkOVNs/dAljUHZ+12OLQ6hc2ZeD9HIT2yGBydkCeW9D/SO8iN17aW+KZ2",
-	"+BKJ7gGCgr5lJayrmpRnIGhRHK4UtJsGn35XcjiLO9nW/60CT/bqfPQJCzqArJVKQsHwbxJgPkV4AHbH",
-	"40naFeqUF2mehGAVMWpZ6OjCPsmmS2I+t5UnavLUJ4j2wDJ9gKTOhvGePZtUG0YXbq7sjp28/nDZaR8P",
-	"j+8+DqPrz3u/3xjBvySPpoX6q3gqpLJ5XzEhaVRzCSdrZyOW8IDung95QAcxwNeFy+en1silwa2x2T9b",
-	"7/6I+eUfZ7Mr3rq//NiaXf37X/eXr2L13/TyTcz7/4JPROmi0rWZG3dDF8GsWFlMxyUZzlAxKoVShXV+",
-	"hbBO5IhAoyoysVge2DkLw1QzimVsnjkmz+L6NWUW5y7iNutJw5CFXQEdCw7Zyqn6ARvQ0bJ2sU1O/Cbx",
-	"jdjxNTklkNhC5OgvoKKiIw1+qIP2kAHwP92c++XBoIusGmD7cFCIgtGVSWuK4G1E7GahJfuAf4Pg0q+i",
-	"oDZXGmUOiN3+U5rixn9M82IhqXbeVttdslxV9+Jzd43W0GTnsehHHGn9q8DXE/UfhqHDaVeiYee9qt3v",
-	"WT3b0uDXKzi+Ivhlh82AkzBspXEnJiIEHP4mgeHgYqd83FCE0ChhNJyRwRy5b3H4CmecU6E5bVLS3pQT",
-	"ijhGFZmpIjPPAv4JqzRXCgPvEU3GOedzoWu2/GtsPd6qrUy7RSlWSa5Kcj2XPsfVYmvD8GkmCRbDyjkD",
-	"KId7tyLYbNvoNC37akk5H4OmKcEnB0rBumURLOy59C0pMlB/5/s/d5rkA/T9AVWeBEA5ZMQCIuSMRzpJ",
-	"+B0DLAUITwLeHRcT9VNf6p4+4NTlko2AG4FODW+wbnEa8DsmoHdQ9zaeEj+rG/d1JUxuhTQ+7R00G2ks",
-	"M9P5B+X8eHOEY+oKbYzteMQfcWGaKHzdCooMhIBqm7KEx9CQhC2dPM2oEjWqsLqnR3ws0/e7Qo+BaGhO",
-	"Kyicjq2UPvS3+6TORRBNUn7HsPfBnwjJI5/U2b09DpzdWEYKWgmsWD4qzQGs26z4O2PjpWvotH6Ruj/t",
-	"R9i8mPfJ1eE/O8HRqH1/crt/d9g7FgdJWx6V1J061f8ljYlqwNWNid7qp1n7JXLd+TrXf5m1sxU9iLNr",
-	"ausqWnvBevOHDWSmqb7I3F7iKeyl/JxNV17RjHUbScmyf371BVZ8f9vl1hYT8Mgn9lPnKcYt69dvzsn+",
-	"/v7J3PYxtktr76blEioUlSyrTyY3fUSOUe4Zlayh7vO4qfdYPzZY1WvMur3OrOGD3mrWf7+E3bg8V/dT",
-	"u/Lapi3v0GnLa7c263x88xP78jpFnY8bJA//yiUPN+6EWicRCJy3iHBb+QGVH/AcYpku2HIGRGRx75+g",
-	"ySnnFXirUK5d/ACDGEq4WNvytwb7HHK052BKprq/KZ1E0oAjOMtgvnDig7A6tb/5rpXIumI6jKPsSo8E",
-	"wCJszUVla6QEjNuQhdlw5oT8cARGc4O0cUzqaVw8KrARpynQRaPVnLkD+sH0apkLu8L1Hk4Rrk5jnHi4",
-	"YkoOZ4REeh6NKQ+Zvqu2jScREgb2WFeYSQDsCfoveUzuGQLFINtZBpqtpjcFD4U6EODm5vOA2i6AcwaC",
-	"oqPXQ5ouh+v2cOJ5EHMHkbsryiC5XdK8HlObLoMoHVAuDGT3IkI04HZ3xZkT/p7HxCYVJPZakNhPkrSP",
-	"iuCwF4wRJTvNKyg80/640MNd4gFuYYlUENIVhHQFIV1BSFfbuIKQ/j+EkL6KLVPMsweOtkaZoUzp54lw",
-	"liJJl6Q0tKOxTm2HZecLLRHOBskNwHumUivJibgVwNNsqihD11gXTLlPEvwFTGGgOgW+b2O6Wypkvw1w",
-	"zUMGjU1xgqdZH8rVwCvrQ871cqxbJuIwAulHgubfStNXYZZfX/K8iZNBLuP6IjUb3hE1mfxdWTICrfS9",
-	"P1ggN8iL5lOCyr7us4TIuCvqagoeCQAMC9nXsbQMHCD1SwbfNUmZ+p/p/EuBhHQELKLJHeDPSDYaR1Sy",
-	"1OuK8RCKtZEF0yMfLz+CiRZxKgK2A7nZLBcKlFRK7vgfPt34RkTKIRtpnFZwLAEnQGPf+yApNCIsjVLm",
-	"mxhCApADIia+Xmj/tEwwQnOokY5dMS8ei/HqV8q5TT0zeJI5hFCrUez6w1aDEH1Ao29BLNJJJLNMSw4t",
-	"DOJt+E7fwCvFBCiVaBic1i7fX72+eX/93ybqH/S/YSzAdvyrKdBANu1hfZ/f8O/sBv+GjWL6/GFHmD9g",
-	"C1zhDrDHzO4xB9JRem73hT2IO8r8ab4TwaaNiNFQTQfRLQGJx+w6czpsVIvvp5cXvGiA+1tcb33EMH6v",
-	"ndGEvWj2wYr6oezDBwQms3/N5p3qmIzZvaJCHKg04PMrOFpD/T0uyTApZtyOaPBI8zuLWvXicGZIXrpC",
-	"xMmIRuqNk1EcsugFAPeOmuQMUMlIxPqSxBNJ6uqrVzLJ33Fs3ZeECsJGYznD00eMCp1lsL4KAiGbWQJa",
-	"O1oAmmlaPYeNhcxjGQNUczFOznhSqMy2jbSq13kmwvNMY7kqbWs9tkz4b1HnmRPXTx1kxc31o3U5arlf",
-	"Uf0+rWo137B1TivHsYqtVfRsPw+uAtTsJtp+eWDNIapdWSz8mNKBYuCKrrDIFZY+W2NUG965tEle02CY",
-	"FYoaCrbFbDz4uUZJd0Wu2JRLUkfLICvCM3CqsWA7TeIjlrjvouDln1pbJxQYvtW5ZQWyn51Q5+oKWbjT",
-	"wl14qsHNle8fDAGww1IC++DehAntSz+fO3FZg8tgWSdprlxwRO8vmBio7XbY8WojLsyfe79I2eD2OB9t",
-	"U6QXchqxAMBpJyGXcdLoTUQYMWzDsUWH+/Dn5zIiBx4uL1hWO/TM4cDLSuOXlwXqZP3SMsP1uQRcKoYl",
-	"ZAlHD9vyVHeWtQ+1i6FLNoQYMa9gncrCjIK/slsqd/+ZYJLkLICi3NpTevyFZYXvIKI8bxpoZ9+ob8KF",
-	"jNdtwgRXW7n+XQHVT7NsmFzhWsJoqPSi+gHLV3h6qqFVDAkTu4d4dz3lYhAxj/Qm0a1HejRhXWFtiTiB",
-	"eqskoTMD477jwSFUAgSVAKnb8r70y1ekTlP2AhunvkfG0WQumpDZZDsQiIRyh7kYBqn7V/bQhS2CjJOu",
-	"cH4wL9HfwcXRaorwlIRMskCy0GIw2sV6kZJ0SMesST7pZB9A1yurhY2J0uiYfzAUI/pIwsgtG0vPQtD3",
-	"dbGeWwaCkXwkeIMiOjUrnVvg2NYlEypSGqjnOdWsSNmC93MzJTy1TLuQEYUMRJOcOe+IpxmuPVQ7cpnC",
-	"m+Yhqfs5bezvvNRzyYHfJCY2xSU0ZvW54JaxCq09NSYPPZLrf4LfbcGqreizk3cs0aJ3T4oSP7lsT7PZ",
-	"3PHUPJPy6FlX1E2S5RPqVEzIQAnlzktCs/kYA1qtYsToXXE0znwwugQy94Xh4gHPsRCxhA9toZKSC6Av",
-	"bZgr/R1T6Kl/wRjKl9bXJjyzT1ImDbbRPz++vyJjKodmK8T9PsOmIzDcrLXbFf4/mtlX1/7ahO9NjarM",
-	"Br9JnLkDlR8lkVJKpJ4JozFL9DN5QEIIR7K9pbZ6CnslZGM53Fl4VBiwwe4DxkIW+jtE0JE6HbwNuJna",
-	"ImrzjOg9H01GL7sCiZhJxi7I/8pONsPv7ReiQOBcXfdh+1ChFmG/oRl7+j1XqzEv4ECiQU+myzY5V7sN",
-	"msXLDOzlMSvHs/zyvfaNz9vK25mWX77XRkyCediDNal9jBMlYRgZ8TRlIZnFEyLjkM5Ig0ypgJ03SGjP",
-	"YsqqT/u/aplxWzCA0y81SsGXMTcNWUTVXdskpLPUGeUz5ZLoo/bqKeWYx7M8V+oBNHWghtnDyxcZkLJR",
-	"HGa72sPXB3DptZr7CNpt7u0W6UGtlp0SW/sa/2EsbuXa2CLpBl64e7cH/iUGZ4qwb43/kcaTJGBuOfAy",
-	"0IJcge9+fy84CduscUQ7nUand8waJ/Rgr9EK2uERO+zv0ZOWWurcKmrCEF37F8Qi5BpiE5aYRWpkiJeH",
-	"Iewg/NSg04mLkN034n5DXZythbOVweSCPdsKOv0juscaB7122OiwY9o46R/uN/bCo6DdO6DHrNPKtvMN",
-	"HSA4Vfb6dJr3m6QD2AtuDTRf+/GzD4ZNyYWSy59ZFMTQ21f4wdwZn7WT3fIVxV3sxJPVSkqZ8N5EotzQ",
-	"n9VbTr5/NxlqcLC/qQk8PEDBv7hF7sSE0QCwceKJ/H/qFcEDnfSO2F5w0G7shS3a6PQPWeM42O812vQg",
-	"7LDD/hE93sseSD8HMTEs58P7+vCwhU+YxQB/BE5bzwrU+fyD1s9mSy4JKeRloy3yxeseE2DYTqi2N+Jr",
-	"Qbv/GkJvZWkDJ5zFEmuC1E0fLOwcMHnCncopr5IJVTLhZ8QR8EN2vlXw1QuRS7ZIKOx+z3T82qBsrqO4",
-	"btDgnUzJOAv9MwiczwgXXVHcfKh5vcEKM9a8/sn4lzzULVR9LkLt7ebg3uxEHwP39jmzxtar47V3reDe",
-	"qqDmM4V7c1yULWp3txMiWWfzfJiuK+p+dgyaMGlRNHLHOsw2KJE11umwSkjqfkKn/imYzrQr5nw0dbWP",
-	"bpTvZXhEunfWOD++aahg4o5F8Zh5liQM/Nuu0IbnHF881jOpK1nU3ykpvC2XSJvm5ESsLNA1Ie82TcO1",
-	"njINl2PPKrCcs9cP2658hiwcMO3VbxDtSOJYQoaVjRt7wL0slZLBGE4UxdPLSST5OGLvwaiZCPiaoKTV",
-	"wxOu2Wsh1UeE/gOdyPiSJrdn6bXyZM2pyJB8jh7dmyQeXdBUfpRsbM9IZTx+L671eze1uivjMfCsdvq3",
-	"XKi/DZu2w6v92IiNVwuGVAgW2bDM+hGcr0uDB7mAjFNMtTw6k9DpzWKApixqA+erRdgoEja/F64Zy171",
-	"w98wVPbEsa7lT7i3Tp55i/gBk5RHq1zbyu6q7K5nUzueORbGELL1Vz8gpby6NshR7RbtcsRKa9Tczi1t",
-	"3sG/NYMT6bEoFoOUyBjRWCRniZdlcXTbkjqq5B8AgBhExMxaDCZJokTWRKkzT2PPGP8xMVx5yG1ncN/U",
-	"pVgoBxaoHmHKRRhP067QllxCpZ1JXZmTetSRRRTBkfKwJOYm2D700p1GV6CZZ+BMIg4cVzO0EMuMv0v2",
-	"eLNvnMQ5m08v3wr+vBxtNQ2Cb7392/boQByNO38eJsdpW3buDtXv6Vk44sJaLEahBCNGlMkD7jkgG7NE",
-	"qYwkVt8RrmxWb8XSDyx5G0+S2uleqwVgar/F4ey3GUTA91qd44OjQzyu7CN1trWL1RX6Gvs1fGAJhlLw",
-	"V5u0Uz9ccjGRDH548GoTYwmh/WF42E/bnp3azZCnOLdOBgeXQuWZGVadYsdtbxIhv2Sldd5znDOVcvtx",
-	"yq1iVpoV7zoXGUAfseFGaC9dUaSMxSbqzLyHHgxZcJt6JE5CKAbuzaDYg0Fd8bzCo1i4MkUUgK6ACKDy",
-	"+2fKnR8BoGnqEWWpy5j0+T3hGgANvH8qKXBrA+4SuYqJepFMSC00sYwH44NdEbIxE6EuNo5FITwXYBIg",
-	"HEFAgyEDXOS6f67+3VDuXBJHpwSs48DrihG9b9AB+//7h62Wj1EJU6dCBfFf39CB/5KkDOoWSI8Gt0o7",
-	"+e/6jatYsMYllcHQUgL6+yXxy4in8hreyKZ2wLu+ug/c5ilKfwMqaRQPJvmEXDlYqFMUTCUbxLAVrcfi",
-	"VlKfkW7tCssZAOtG7a1uLbOU9EW4nRZdGlNSAVzqpuZHB52VdEU613f4zvVYL1J9QmosBjeTT8OQdHPO",
-	"E/pGamc0m81uDV52V41p74fHTXwIz9fVX7YOKR8m4in0x0l1UdOoZIP6C7saLME3NfUxF0CQ5opMQMsV",
-	"LY4pPTMlS1QQx/Nr6AfTYN2xc17RUkou4Y19EniMhe5g5l41rzYdzgrdT9LnCcOENooQfX/kLSb1Xhzf",
-	"stAjQSz6PBnBP6kIWBSpf6odov6va1921IeMw9i5TkTEUvM8LGzWNkq4qg+trM75tRV5cyo7Jx9W6Sk4",
-	"2Zz74NWUlFh1DZwDM9ovhR0xH6dur5R6RUMCUMsY8ASJhLWci4Lo5z3UFj7oNso2rzEXFCToskzGZfoR",
-	"hW9eO+5+RwTuh5V+Uiz00DY0bl5UsTosUGQvHW2k3AtMttmBvDkEOnzNTXIG9IUmaTZlUQStvEqKTiTw",
-	"DgKuBExOZ9G6ojSNNmCghX62EpqGLUxoO624lXJ5OuWSAeVX6mU99bKZcilzCv+magWEw3+ERtk4QPnE",
-	"Kui91hMv5vRBgSJa0elo3tsLrLO3LY3w8ftLOCbGVA4LKCbKsR/Xppz4uo67ypK78gcK2TiKZ7p6Hpha",
-	"Eiy659l6kfpNAp6jki/K300Jl1D0Nkmi2mltt7ZIIIHAxhEAJCtBoAQG5I+x8WSg9KMgzd1gFO4OhlEj",
-	"ZL2JkkF+NuxQyvHpLhTpRMM4lafHreOWi/XwfXUQyI2V6uikku0QxGrWnOgbuupFRBgzHVp1bAeEOLZR",
-	"VRPUcgc0vPuLIyqV5VAmpySeCgcDezGIpYfMmJfKVnu+k8rLsvbQYGNKoLPAuGeL/3X9p3M/F+2xFI49",
-	"7jvFVl4hViJ0KJFxnLp3ttEGnriMCWb1DKbi4p1vnPDCi3TOuHyp7K65YEU2Kn7mi0NexxOpdRtUIOga",
-	"a/1w2QcC4ekZIoOp9x+OuLsL9Ct3bvjeGHpFd73gd0wolYdAtDTk8Je2ZlOMTC1/oLeMRlJZfw//GwAA",
-	"//8=",
+	"7P0Lc9u4kjcOfxWUnq2K/SwlS/IlsV2n3vIkk0l2c9vYOdndUV4TIiEJxxSgISArmpx893+hGwBBipQo",
+	"Jzl7ebJVZ8cRSVwajUZ3o/vXXzqJnC+kYEKrzsWXDvtM54uMwd9v2OpK0GytOPxTLedzmq87F50rItiK",
+	"UPuMyAmhJJMJ1VwKsuJ6RqRgZCXzu0kmV52oc0+zJTNtwDd/svyvLFdcis5FZ9Ab9PqdqJNIoZnQL6ia",
+	"dS4655NhcsLO6JNxPx1Mjulp8pidj4fpyeSMPkn6bDA+Tk8nj+l5MmQn47P0yaRPB8kxOx0/Ts8nQwoN",
+	"Lt2c8lzmnYt+1OFiIuGPFc0FF9POxeBr1ElyRjVLr3TnojPsD8+6g0F3eHoz6F8c9y/6/f/sRJ1pTlPW",
+	"uej80ok6PO1cmInczh7fDecni7N8qI716f3j1fDzSSfqOEq8NO9lMrlNT9nZ5PF0ODvmJ387vTvLHs+H",
+	"nagzp5+v2T3LuTY0dSOKOjlbyFz/t6XWhIuUi6nqXPz+pZNQzaYSmELnfDplueqYVz53LjovBdEzRuzv",
+	"jxSZ8EyzXBGOD3578YqMlzxLWU5ompJR52qxkFzoOROaKE31UhGuSK/XG3UIFeaNl4IkNGMipbn9fSJz",
+	"aA3fZwpedO8oeOQY0TQ2Z1Ro81HPrABTik7NuoY92wFXxnMN7Y86ZEYVEdKND+cEnQpZjA1/joiSxCzx",
+	"moylvONiGpGEioRlGe4V/KyrZnJFpLCv+kbkBIbvdxYTQD4948rPyUwjX2YMmO3js/7guBN1VB1baa4z",
+	"M9UPAgfHUkI3Z92JOqvZukKRazfXnCkgOA7UkiCZUTFl5MBMkaURSaSY8HwOf+JkzZ9mjua/drqHNfNd",
+	"iowpR1KWmqm5acL0VpNbIc3HwYM3dG4m9UaSa0PE9yyRptHO10/lTVvalPfs/Nd3r0+GT2ZP7q9n2fuP",
+	"g3+96UQdIfWVUkwplgJz54wq2HWlVYCt91k7Prh+fU2MCM24mStRTGuzOy7Iasb0jOXA5nSxYCJVRC50",
+	"Vy41gQbM4gPnMpHC/hB0zgyPLsWdkCtRWdnjQTM9zGxVInPWuXhyVrxl92jrrb0h5UKKiwZKl3pGluhc",
+	"dBbLccbVjKXmuWYL1bkYfv301Ui3JdB3QjPF4NsFQzkJ5O3UTsRMVyyz7OvXqPMeGqg/mG4MOQ0V/Wrh",
+	"IWV4fUo5Hk5mAZBn1c+j6efR9PNo+nk0/Tyafh5NxdGk8+WDTqZrLfOmk+mKKHj602r6eTT9PJp+Hk0/",
+	"j6afR9MeR9O+h9HXqDNjNDWC5eJL5ylNZuypFDqXmfl3ylSS84VG6RhDr0lE5vRzl07ZX47P+v34gqgZ",
+	"NeyemI8VmdM1uWNsAcSnQq1YDkxNBZnJJQgG6zt086i0CDL6jyXPwyN2xubUjEivYXpK54asZvi/3tDp",
+	"5livyIrRO3JPM55SLf1uxwFFJGU5v2cpmeRybh/gYUDu8TQoj/Pj0Qi4RXXhiBh19hzku5zfU83eMzsg",
+	"VkddfAf2MNAyvghpyFHa0gQY7pEiciVAAkqRreFRknEjTvwCcB2ZXTASXJPc96xQhYhfTrpvpGDd11Qn",
+	"s5iM2UTmjDCazMhSsd5IlBeqOrg9CfCeavaKz7nenPjHGdVmdhmbaLdMpmmmtCLjZTplOnKH2stfb54/",
+	"UkTpfJnopeG6icznSKeFzHiyths9Mj+NRM7mlJsdWLQY53EgGxJpBEesY7IUmmd4oHGRyhUxIqVHrg1J",
+	"x0zxlI1E7KfRfQe9xVU6jTquo1HnMv/L+fml/svJsNOSOA0UugkpsmA5mXOx1MwQZSLzhPlT2jIHOeBa",
+	"Ec2N2IuIzIn5p1yJw4jQJJdKEZplRE4MZyhyx9ZunsAZeGzkTC2kUIxoSajrnWizVoucKXNYpoTiBiNX",
+	"716aZiLCPidsAQrASFDhx+O8KZRkZoYVog36/ZA+ZkWpURa50GdG45tzwefLOQhUSzwuNDPHaYl6uCQ7",
+	"yIcM5fipwkiO/Syb+ZYJykgy4SxL1UgcpDmd6C5netKdab2gC97NqWYwu64VqIe1bGko/sdSakriP5AR",
+	"zS+W5eJVPBJcOL78PqsCBoQYCbcY8LY5XutXo8zCf/xl0O9frv5y1m/Lw+/dltuxECG/mtHA9rfLkizz",
+	"3MzcyCfL60ihCNUzY//AlyxFGo3Ed2RdUnAuttvMuufn34Vz3zPFaiUjK9PDskm9kASBBZLyg+CfieZz",
+	"Rg4sJx1e+JNOoGQMSQ8cOJMZwzmiC/ShzDcSbQi7SyQ8Pj896w/Pzr5NMjCdr68mmuWbtL22ol9LsqJc",
+	"u/NP52tzWgAFLjbPBEt5S3CY+ooqc2CmZLkYiYMaMQ0S2LqX8XejBx3i+VKe9slw26naPP3Bjul/EPSe",
+	"8oyOM/YgSpSUoe86xmudSzFt0uEUPG3S4i4I9w56wj7TRGdrYxfgnhmvja5T+oCksjcS1wyELhnT5M7s",
+	"lqompCUxixsf909ibE5IPTO0wL7STYF5mvaTs8mAnY8f05PkmD2ZDOlg3E/O0yfs8eSM7qkvfo06C5rT",
+	"OdNWL7/CTWPU9jqZWuiEPCUHMU2S216vFx+WdVjz8/j4bjg/FY8XJ3+c5U/UUJ/cnxlrxLS0oHpWGCLU",
+	"d7lt5AuqNcvN1/9/0/zvtPtnv3v+6csgOut//adOVHNQOLdX42Tscz8bQWtn0+whqptN0Wnb6QjaajpP",
+	"l7mSef1UYsE+a3whdpy4yNk9l0tFFnTKLok08pZrr8FNeK40PCtPl63/pf/yb5K//tvV+g3vf3593V+/",
+	"+eu/fX79TJr/rV4/l3zyb27yfyzRdLSzT3CM4Uzn9PMrJqZ61rk4HQxhm7p/D+qm+XJitgjskIa5mj0c",
+	"o7MykYuSRTKjqIaC44RmRDHD3ua0GK+NdT+3z+P/G/cIHHrmgDf6qZ6xOZmbXpmqagZRxTqyG9afK2OZ",
+	"rqtbtc6OA4qhzlaQrCQTmig36A9PdpPuX9m6idftGelY/Y6tkdWNmaXhWFYsyZku84J5LTnZdHvWs/4d",
+	"dN+S603Tbbh+i6Eyl8oMnc3hRMmZXuYiIgPzj2G/X5rJab+eX0EjKBE9ZRO6zDR+Ep4xx9bVi2fM0FgS",
+	"O06cV4Grqm78znMCixIRqsh0lnVTNl6C25IqxaeCwQlyEGeyVtRucUvXrFDgPGu5TKb9Nsv0MfD31M3V",
+	"+YNazXU1yarc+duLV4Sn5bmb1/44SR7Ph5/P747vz8ZPxGk+1A3cGXikWs7dtL977nBLg+oqnKC/0PQ9",
+	"qmbmX9a/D5cAi0XGkf5Hi1yOMzb/57+BX7Ic4zanmeE7lv6LfegvXVKmKc/K5g0IHyOUDKVQH/6X67dv",
+	"jEbJPi9YYmSfUUPkBH4nXCyWsMu5UJqKxMzl6H5w5FhDWeowBUpA5/HkODmnAzYcn6QnyRN2PunTwXiY",
+	"HKcn7HSCxpr1FZ6YPeG806/dLKDbgm7GiFUXR0fh8vdSdu9Ioo78/LtAHUNgq5bxJnoMrb1MaM4IR7Pg",
+	"wprBgs63z9a+/xxaAEcrNNa5QM4pXM6di44hNhDIOpQXuVywXK/JCF4edeBqgisFvBGVmtrekl1BSsBl",
+	"jPMBd/D3WAzLkKSgI5lQnoFTt/W6FB930f8MvF/snH/K2aRz0fk/R0X45hE+VUfvsBH8pNFUJ6lkSAY4",
+	"iNECVwuW8IndOBeEImnAmgRzCfR2MwlwP3nqRyMBhvcSPPHmnJYTkhutOjLGoXXN28aMZWWsStANQKWv",
+	"3VR4xgde7JKvsW7+9t2j4sXQGO8WfqRWH9vXv0adf+8Wjew3AD+KsImSJ6VVM8UXG01ZB0PLZszbwBVP",
+	"pZhkPHmo1EyX+B6rlxBXJGdKLvOEoZ9Bu7CspeB/LBlyiiI0yxlN14R95kqrHyUmz4ud6We9x0ZM3Dff",
+	"fwO6pq3rnhZUAw/EJnl+boYfshmey3zM05SJB+4GIfVVOueN6oMRiQuW41EgGDNHpyDUfBLY+NZoqG4D",
+	"o+PmgmZH6bhrmPqb9sJxsReKSe+xGSb+o++3G5w7mysr/MdL1EKdS3FO13A0pBLPqAMqLD1lTnK51KyB",
+	"qIc/98wP2zMvLVv+ipfjD9o3jrWb1W7F8nuewKVAlgITQNAA0yz0lNecHHP28G1yGipzbp4wFJYTVMb2",
+	"2DJukt9djXO0Qd2yR26cJiWYGWhC85wzRVz/6hLupxiJPVmsGxQjp7iYEq5/7pgftmPeyI9FgMmD9gub",
+	"L/S6ebP4WBsbY+PjWS4Jn5slJuB2A13j3dvrG1JSsY6+FP6Kr0f+W/RcbtPNjpq8IkfucuQbTqzhsNiK",
+	"b6y7Xkt37bLPPhSyWwT4fL9d2Ej0YJie/krOWUHQn/vsB+0z/VTOFzR312IPsW/4ZMJyJvR1Ihf4U42V",
+	"4yJ5m+4sgCcgcivMR4EQ4NuC36ePZ0N+/LeTu9PgfcdGlxgG5K8Z7W1DNccltZ8lVJAxg0OS2ljAyrZ1",
+	"LR01DfrIzP077dgrN2x3cttF2Wvb6m7w5ffbuHolC7LSnBnS+mX3tFVwvwFMAO6K0kt+r//czT9yNz+X",
+	"S5E+3DTzn2/17LK0sL69Ywws7wedfd9ipJ2UjjwygfHvuWXwo+/psqiljdkSY5ZJMbXnnYTgXWt//dwW",
+	"P2xbvKPrTNL0RspXNJ8+9JjTweft7j0y83pO9IwKMuifPDl9fNbHkIwf5L4bBC4LO2mipcSB7LMrFvhx",
+	"V0vZxY+/v0Ovjkpwuy3FhE8hHBEjsQ4GffKa/0LGa2KvQH/6Kn7cZrlGS7kSLfWA/eLCTW74nMml3sw9",
+	"9sldORVkQSGMjpGU0TTjEPpQBNiF+V2lLefbSDm6PCZccDUDu40LMuyraKNVKTwTXvqwJrhngaSz/yrz",
+	"7TR0OHp1WfM5S4mh3x7b11Glqy3tYSdSTcdUVVe2vCbupeLowtiSxgUoPrAL4GJRBAz9kuh8bdPJ1Uzm",
+	"Olv/GNlXot4zN6hlMNc96Ocm1Q2/NzSU9yw3gpGlZdL9CrGhnhlVJn0Uv5uqEXXjpVo3UtK5qLgC7X8J",
+	"TiaqyJyKwKaBSFVjuoSUNZzu46WbzZjvRF0rIUhAjD1oG3z1/d17CRUBD4ID3B03wtiHMYSDdiEeNCaK",
+	"rpWNlZQFNXskNpOJR0KzLDMvrC9IXMcScRFo2bRv3D4gBxzyO1K5EtFILEXOaDIzjYDNpGmWsfQwInFB",
+	"nqD1kIfcRdcGj4zEJpPY7D/BrFxkqZOMcEFNuY5IXJUWtmMqPEOPRKOIDoRpj7wJhKmLEwVXaxweTf83",
+	"tqkEYEqOhALz0M31jq2tB9vY5jOW3Llg0/8OB37APzu/ro08/t+pNNxI+ZqKtQ3mUN+kMTD1LpfVfPBF",
+	"Lv0Vl9kieOdVjSdvVhOCQH+IUzecNuj3N5swPG3aNh1qzvLLMNY9NzNWhGoS5nAPLvrDi0H/PyHt4Lg/",
+	"P+7/GCF8Mgxu52+kxJPBBdvvI4NzqlkXlGuQwn5E6nnOWJX0k5yxTdrXxPjvR/1hvzady5IfOm1J//7F",
+	"8eCib+l/MvxRxtWPoX7UWS4gJ/ZDnm3/mic+qu+7nJkbq7JcEOoobZfBrMAFacjniFw6S3Ffr2dUjwQe",
+	"TUyFR0i0udV6JEY2iSEeToUrbc4tOBK4W/XLkag5vWdyhQuhygkc248dJMaYufzIUgpRj5R5/pFyZznN",
+	"lPRXhXGxbnFkxpozQoFgcMSOxIxPZyxHG1Y5Z/NYLqcz/T/8PPtfeoh9EHSpZzLnf7KHelBthN+/soab",
+	"R0i7qaYmUkVGnSvbtY0l/IXRnOVkOktvAYPiO9/an/QHIVpDMO895Ngy/O6HhLi4gEniA28jHx4pc5Kz",
+	"e3mHBnuwlz5+/Ng11GRC+6i7Sk5VtjKyI0Yix72tWZ3IGYtcJkwpo8I9k8lybvniQXEcsPphKw2WtX3D",
+	"GTVjZm9GWXpB/qnn71N+H37qAfzBBfFh1Ubw5jldR2QKkbs4m4d5NoqL4G0ByXUD2h5WvGOw3xRhHN6r",
+	"fTC2VgqmliPpfiEpMOWu/9YwhCiHJ+xYwJnM0vJ99w/SD3/U/X/U0ajgXyPMRn0Yq8fAsZ6PYv5UGWW7",
+	"PyDAFpdGgYMMGfNjH38ErcC3QHM4ftlCb72X/U60wvR29jlhbE9nBua6+y8DSu3PH1STjFGkyiCMRwmp",
+	"FYRMGILZUIkd5Npzk/83I+n3Olc8ubnCfJPxMpStRgVGsAIrZXP30IgPzP6pyoI4sjn35jNoc0H1zPG/",
+	"nEwY4Fi5YH9B4pIA/b3/qQfyMz60CBWQEGBMrCD3z2mQUtQuflSzfyIimALfUMoWZkD5BrbQSMjx31ii",
+	"FTmIyySPITEFZMfMJ8NbiAabZHZodGRPz0LEWP1/U95ZDVqROJQs8c+shR+qzqrlAvWF1yzl9AZ24EMD",
+	"A5ozvp5ie13TPhl1DHMdLTLKBaYcgS/UyiZirKRLQKMiYd+mzx91JXoaagKeImRuSALJOfupvL6FLrTQ",
+	"hU9/3OWooV5cJVX88/rzB+0av4yIOPDupbXkKvaDCGFlAgyXyGdel9OWbS4ex90UYEE2gp2YtsGLju+W",
+	"s0vLzq/+qQWQ9CnBKdUMnPmbOaEIulaXButSsCPropPWvLJxzq0yrzc6y6jSH1SLuZoXCQ2strS4/I3g",
+	"embGrOvpksRimWUx4ROM3m4mzuCi399GHNMO3oNiru3G+DFBtxasy42cKwf1WIzh6Uuy4AuWcVG7BIuc",
+	"AXxl3TIg9kEyozlNAIrRchiiyAi5nM5wbRI5FVyZ5bm0QewWzGsjVX46S28fv/hj+Gr+n5/rhmPN6Fb8",
+	"aN/1a7Ca8YxZxYUmmt8DZMNDiP01TH3+3bBp5LJcLb1CFNUSa4VT+OQbRv3GTBD38Suu9C7oELutlVGg",
+	"VkYO+/jj8haG1P7GfVT5/NJRDZ4RLpJsmbK0ikVJpM1+dm1vO0asaPrqZwsW9CYVoa1amuCca4UbnTKR",
+	"rB1ZUCmWK8HgcsSRCHRCf0I/TMp5HKSWkq7/XSRdiBTTGh1ms3Xl09g2ZgdxfeEE53RtxGolE0uVercY",
+	"/7ajsZQZo6JZCJVnknK1yOgaHOnlOV0lc0Ze0/yOaQvSWp2J5s3OX8dvN9wiRzTtUWikoEq4V7ewH5y+",
+	"qp4JLekcTKG1gkpwf7xma9KCsbduIPuaOaT8ILZ9gEN9KZ6b3jdI4Xr1rW2Z9IeFA7+kacrNjGn2LpiD",
+	"ZYS6M0c6JFwuAhyxy8J3gFf9LEvhFgMyyBFScglwx2sXG8At6taci7DrwQY13ZUsy1/IZd6KSG/vWZ7z",
+	"lHWCi8V3LH+Nl4T7trAXd26SPMAXp1n2dgJOy62MYb+4tlegX6MvFZoE4Nl7tfgev/v6qV7xR2OeKhKX",
+	"8UcQk5V0uyj1CFgAZJFzYbYD7IDP3ans2rmDLfWerl5b4Okqp9rRb/LnxrCuits7zIOCi9llltnB9kIC",
+	"P+OTSb2QcikACVNkzPSKWeHvQL5BwwnzC7anbdScNB58eNsqmAE+xTcBYfwzqzkengdjiie5nMeYXR5r",
+	"GRMhSSaFWZMZVa1Patvk5lEddUwHO+XUBjt2BFvtGLkZLY4b5+Bi82YU9bNvHbiWDxj2UtiQoC2DH0s9",
+	"g1HiRjDzsGga828fd2UjAPVhLh6aHmnruCMc8qctsqVesXwrGECYlUsXPFLFnppxpWW+3ku7dJtkU0Ft",
+	"pzZuLkt1bQu4ts0RvKMKTg+zNomFdLNIgWbHmk8tpJs1DyRudbDu9sJz+7OE57an6QCUKM1k2/K99+K8",
+	"NpNjmWkEj4W3xTRYTAwyADkF2EUuX62EoU2m/J4ROhLjtWZdnqKB62UonMI1Z25YkqFuZK51B4O6zGxd",
+	"ApXIHJ23AEkq02ViI26c1A6XYNDrQ7GHDaWwVP2hOgA1o8PTM9e3MOdSxv9kaUCG3XDi36GiRICI9Xu/",
+	"e067k09fzk7qsLCilqeEFR7FQQEI9HS6U2956t4rla+ot/DxaUTG68BjD6i0cM+jWA7giPtt7S3i2mLu",
+	"b//+N3jpa7mMQd34f3vxqjiWeRphnA5cypcXuKEEwqaTJayJUO3xPTA2MHOBa/C3ZTplhBb3hQcWHMmN",
+	"6xDMg4wmd5CESDWNbEjRujVB3wTDqiGqrSiwAz3vQOYRETTPsTKFLuHNHZIZo5mewZ5lEekbYTqo4AM+",
+	"OdsG9jcogf3VIACXKjVUB/srTWYh/h2KO4ijw50s8xT9a60ohpLU3XzuPICrcq4sdByFHfsGh3R4Wen3",
+	"WpmPtgt8j4H3AAPMXXVVj3Vbsah0xV+W67YsxUbNA9dIXKjAiDVdvVB3L16S2D2KocqBsvLdHVZxgSgI",
+	"dwVMGO74PSyI4SsnfapgNroXNrbpqiWOIron4V5aihAy8ZK41bfVF4AgcTCZiORsAu5nSI1cccVa4yru",
+	"jY5YZkZcnK1ssxT723y15uOyVtLFRrfZjL2vgILdMYtxBYEzKYEMB73MAaFSKM1oiqwp2IpIwdq4mDYs",
+	"xGX9Fqo1XF2uRQiH7mDO7RRKhuJ1/S746GDEXQ3KC18BqLSvKpXADordcxjVlQgbiQ35Ru7YArA8Hdvh",
+	"7TslCwlk9RfbB7G/6D+0ILpbNlLU8SFCrfdUVR+vdYSFjODulgJ3gWENa0qQjCvvFPhHKZWGpP+FSiU5",
+	"cLDRgVCE3RyNxEaFm5IdllbOY8LTwx756PbbRk9cg+cbozI8c1fQlf+HqLVtvPOe8SDDKGXbfPPH+/nm",
+	"91NJeRuY9NbQ6Ju3lC3RkL1swmgdQVYzqYrNV6IZV94IBmlYSJWiyG5Wlc/bMJN33lWWav1tJ+zr4NWi",
+	"XlZL1wG8vF0B/keqtXWL9rxJIpRr9aEQNdpGRU9x3otQCXnA9WUJ0xqJHJXBnssK76ZC3KgCh4u9667l",
+	"l5yKOsT6t4IRivV+qCB8csQyxSCarMbHmtGlRZGuQYeB7AlXFgR6a20zPIWG6wyspk2PHSBcPHf5kYul",
+	"jnzCyIyqDdWnM867g07rK/5SR1A0j7r8FKwmqWZypTZiI96zRcbDeMcG9nDkrFsuqD/3r1yk1wBgWTs0",
+	"5AOXf3nHEUUbapKlYO5uruCEZ4g/qOr8r1lmjWwEyCvnxdt27Tk7L025AkV/FgjYYLOazmv6fc0VpKtq",
+	"q+tl7J5ltqIMyxkxn4Wnt4VVOQgzbsuo84/bjcdQrOH63tISfQZqmczA20mXehYHubLmb7eTb43WFUPt",
+	"BnsU3C7olMUbBxJaBHUH0GDnNjFL8MqQpzjDs+H+X1X4EOgA/UNzbqGikFsaefTVYAuHctG1ORO4qpsM",
+	"CUAomx//AiVrzAozoSHTStM7XHOek0Qq7bYisKXbClyXGWHw5Pi033/Sjh1sTzUOEjuEGQPP06rcxfC0",
+	"ZfP3PME4xsYO4BW7x3Ip50RxkTBXdbbitW3X65x+/qWexL5CBZYH4hifMJNZekmkkW4RgcgUsMTdKtCc",
+	"+VGO2VqKssJ19njQf/Lk7KTF0Co86IgfWY4IRh6SrpkNh1vY0JblfM9S3syIOaN3rKF8TcLzZMk1sS9B",
+	"/EEuBbhZoNULEieZVCyNSUKNGIVfIxLLBRMxUXd8gXcmE83ykcjZAs5qELTLnJk3ZzSbdPH1RS7HTPnC",
+	"rlz7yGnEJihZodhvJ+r4BjpRB/5TMkD9a3X2mIXaaQ5joZZ4AEvhkXkO4ve/Pnt5ffvh/SujMDnT1JxG",
+	"xdY0XxViQArE/vADK+lRQbyL0vW1QZcL6x3BATnCWISFiMQpAz3JIScExFOZXGVrI6IN2ZXZylgVVM+Y",
+	"MF/KlQjwFtxiKy0XC6jqmmUI+Wre5ZAGlhZldmA85aVZLjpRx40HXANQbNd9W14geHmHwlCslCNQ5Bm3",
+	"eWsEon+Dni8whT6FLDs8hc3yNWySGdfvjTK72c7MtHNEDuC//2xbOzRqvyui5sMac0bLUqPfOz97HNqM",
+	"clmCahHL+Ril2aw2Tug9oykeBqg64HpXosjOB8OWEhOGvruX4iIC+yv1djzo7y8DYXZ+AFFB7cal3Sbz",
+	"DHtgjXKvJgIUiguvf6SIXsmunYxpbXO9jWag6m0GI7DXkG9So3jC5QElcIO+5/VBRfGtMQna6kkD30Jb",
+	"HcmeIdV1KRQjpEftcqAFU0sqYxm5cmACrxo2Se2CAmu2qFzZ2FoNqIve34cuMbWAwucbVoixKikXtaqm",
+	"WuLAGysQY08XOGRNE41hZBGhRNNpBF7eRbaOSK9X02uie5pOa3sOMkc2/I6YHxX0j8edqkzMFnbf7cy3",
+	"k4wK2tauHKZCvfUU2eM66KrwCmGDtjrOeG3sUoDdMVbjgas8D2H1CJkwN3ZFfs/WEdFsvsigpLTSdIq2",
+	"TCUWpMFOwU69Ffzbi1eV1aDZbSKFWma6s6M82zYb2HeDFYuarnqvdU41m67JU5plnRbOkfrlKK7aN/fB",
+	"3JhiLjQMMt7AgZvz6dSc8CWHLQpoyNs7oGPAFwIbEh0+ysdz/Gk0MuvdVe64gqJ4h3WBGcplv7YJBCjs",
+	"NDfGfb+sMrVNqfbNbaNh06EPCbxQSsgRDrMbBQT2gfBe0Fxb3ChNoLIK/q6lphk8GK8hcarOpHNJZjWn",
+	"ktkO9kAyZ4dpISoutyCkvLD8Xd5l68PDdBzGYGzE2i2zrP5kd5Pf6kcA9+SmxiCkqJP8RuBD3Sc4djfu",
+	"ETxG2F3VpBy26tWsEKdN0wlKDQPMWAorCouOqQaQSmqrkhXXPKmsH9JJiyFVI+uWIATcMC2ZIscetXxr",
+	"PZg+46rlNatLg6hest6xhhromCBzQeLpLL2NyURmmVxhEc6TPhlTxc6GQfpNcybNuz795Tx59oQ9fzx9",
+	"ccb/5fTu1cn8zbF8N/zj/UDd9Mv3OObL3/vd86vuf9Lun5++HA+jFpfSZhZtAnXhshdSdFyYLk7TCGye",
+	"zMyxas5Ngfjotnp4wuBe9ulSaTl/jjAOex6BTkNIoA3kqUsS37F1DMafVmTO8qnNXvLONKcpIN5OvClH",
+	"jCJZL0l+e/HqkQJF0xZWm1jzAlUUrMYIetGmc/b12ze/3rx9/x/75IpAw1tO2cktTqKuzUYedI162tQr",
+	"Us0tN5/Xrun2LutfGnqpi6ZHXvmrU+QepC51VzxljmNA8WviGG9fj3OaMBUyEHx9i5XRemMp77iY3mZc",
+	"3MXtNahwCFtW+P7Wtr/XElcaD3ZBeVKVzhrntR8XVHrfgxmwS/KqocstOnylT1ej2K4wVGMpXdCIjRsa",
+	"l37tVOaefdRL5Pyo0GVb8KnDf30B95ANaQn2HQgLASxOnnG9xrQ2qplIaiKzmZhywbY3SPAlw01LxTB7",
+	"js3HLE1ZSq7/7RXXzOFYmzP5nVR6mrPrf3sVRmqpPzIOPp4FPlZlj5F/XJNxC0N/req16ExaXIcFgsPI",
+	"O9Dt5jzLeAAgGzhoToat/DNywcRTKQRr8nQHD4l52d3dLaRE/RLy43LC06zMF4NWOpHHU92ekOcXyXmK",
+	"CEVSWC9iCwflhvt6imm+xQjCVdikTJ3682z8Tspsp0/HAeu4SSS+WSDjhqOnThjWUeitWY8kWKAV5dpR",
+	"xa4RKJQrmd+VvV2tFoeLD3UekpAl8qUQGF0PU4VICZnDpQT+rHMqFMXJbtzEtBrFnH5+mWbsKbrDt44G",
+	"XeZkzBK6VKygwYymZG6MRENHIgWGJtvIILZQD7umMaO64fMHjmyNFhOMCK5oJeYpbTMsmsfyik+Y/oax",
+	"wC7A2DCeO7wYUk39aE2at7vEir/LCtnXr5fZe4ocDIzFg6K3ckvYzszbX7gJudoq1E5a9Wu24dP6NO0X",
+	"DvjSLJYqbZsZVH2APWxjjwDOMhAW3365aBp/tkTUz9dNYSF8zophQblkyPVG0dJqZDsOpxYnU0Va17DU",
+	"5vI6gRWhuAzXYWPmVbFSt6HrNlb9KbDlBGgU+i6OMaC0nBCzDckfS5avyYTOebYOSOtu5IDEeFny31PN",
+	"8b/WgWhIme3M+QyO1a9Rx5Cj/pofok9K1AJX1MwW3w63F8aQSRFUawb5g+4x4Pn9Enf+zXT7HHptvPiA",
+	"oX3kIpWrLaIALhpw/MbmkHDjlpjxB7zB0f9mfuYuvNeL6ZxBtIUAELLIIc9VRObwAS4hryXBspUnVCxM",
+	"7aYo8nabZ+5zic0MBFtF9gLKTM4ncdbFRH2HLOA9tZBvz95tEtUNHbbOu/XZJxsdDfZf8H0SaR0W6rcl",
+	"6NQj0jlzW2mMYDfs73N0IiIX2Hq2hgMJYfdsCEOWsfyR2oZxkgYgrtu2uEuJ8qCvO4KOw8ulYjSgB4eY",
+	"LEGwMQAC5SlEy8McbSQapr3RkfC0cQSxOICEFykXhUTbzGuyr1ej3bcELAfeT/PWvgk5YTLFJsfYA7g+",
+	"YWKOUPUTlMZhjOgjRZYCoBytPhFHJEZYKfhzJpc5/JHSNcb4MXaHL0mhZ/DXmtFcxTVXdabl+jMT+nRQ",
+	"YXNX7a2goultT3dLTTPD/dUh7CDCodcR+te07j7uimR0jHfPgTbiwB0cyKuwXh8QaEzY2wZAyDzwDzHI",
+	"9rAuKss8qNsd6APmaTniGC+1qFDcmohpywBgh8JQZ3SzBeo16ZSRjNH7qsPOvFHfan2EqUcOgxa5uijy",
+	"5k1TEaF2NqhlQEC2+4EG0zP/msqulpi4ZHTSR1gryoJIOQXLNA2RQhACHnVMi3CH6FrqRJ2pBAwEVyuq",
+	"pIHZ72vcTGOWbQubNgODpQbnI94+2J1oXZAtI6cd2kSL5QH4/5Kv0TMcq9oOuHTDnWIoRImANW3aJdcz",
+	"umi4ui4iNla51Ay0SbZ4pIhc6qk0Yt3MQDXtgdooWfvEX4c/UoRqnfMxFF5IWZLRnF2S7gAJAXe5iDpV",
+	"Jny3rdbyWbebXGxejS88jncU4HvboHJMt3MSAJ6VjIKEZjTvRFb9jTp4hW/egJreZU+oe3kT1g4mu90d",
+	"CCxkTkBLGnLg0iBkTtQiq0YVN2J0aZpP2VYV1b5h6QPbIv12JQt3p+3czzkqOKeOXeGy72POa7Hxy2E/",
+	"lleJYlrV6c/21rDhIiqy4TAy33XXZXbvrYtr3D90aJVzrVklKGUs5V2LXAycRD2dEFKhHtsFgVzLgSdQ",
+	"SbYme4ZqNpV5w11RvszgxsS+VJ6Ej/aoO7nqQCRfYAb2hH/euN25SlMy6lwtFpILPXd24RL0R6gyAcri",
+	"qPNSEHcHY393gQMWiNMOqlc3qLnFnWoMMFvl0oiAAGO6gH0Xqc8/CoYdDNj2XJnGNUxj1HF15e20cNQ2",
+	"lqWYEv7cq4fCzKhmTSFXIDYKTGso3MYWinBxL7N7lhY3lJv5+5Qk66TiBPy9s5rc5mzORWrjebzDYPMQ",
+	"rHgEDNM05SuaZzabx/DjBh98fNYfHNcGB7bMHywlD2q2aBoIile0McZyqS+JjcZyF4HuAS5adeGbjmjs",
+	"9E3j9SeoHEGoWNhThRKUazIkTfq3BY7esmnhjXKbH4RH9KSbnFuLrDBb122XNWZm6M04lE3eJxOeM0Ci",
+	"9Wnz8LOFC5TC/uw3QQV8tPcQxIffXrwK1HDP7XULPqkAtJhNQslqJrMNhIdbIeuDPIsBtVv6ugGVO3sj",
+	"yfVMrsh7BjA/651nhd11USHRg03j+KWQgbi0KKi3HDBN7i3vngGbH4OUXG81Tts8r4shDl1L7mMSw8vx",
+	"Tv1jewouFxPZtkPzbrwz1m1Hyi/NRe15XN+lfT3eefGyrdeqHxOIXAzFEqFucX9zKe41CeXMbGo8FsJc",
+	"6QsoPSbn5LwfkV/wzyf9iDzFPx/3I/IM/zzrR+Q5VJNfharzVSfq/NKJOk87UedZJ+o8LyvLv9Rtqm1B",
+	"Erau6iNFMn7PBFN1sDYWan8jX0feOXzo0qUDy+9ZUT8wHL28Kw9X3u2O9MbO6+iP83oGZQqajvRifjmj",
+	"KTcTDPBW3J0718aiWjCRMpHwOkMNEiD2yzQoCjLvvMUoR7OAjjW32uTWLH94y3eXO7T73Xiq74tXi053",
+	"rDNzR4yn1NoikmNpXsFYqnzYRUTiUiHdItXep5uNoPiKFOwiQD7BgFWzLlhAMff5n+VKuRBzZaZPDuJg",
+	"4vHhSLj7MsxRs+zoU4w3G3Dv+4uvgxg+jSPiErwiHGsqV6ICFAMsHFaR3sngUWe50HzOrtFBWRPCbSsd",
+	"Nt7nIckrAQDHZ/1+77RVKM/9NogYcN5sAsVg8MaYC1o1YO4b0GDqN3LRe5UOwX7xG6DM1HVC4CXUyHkP",
+	"IDUNJgkVroxSUf+9CjALvm/EbU53BBgVVdvynFuQnMCdbttykbk5W2TUYelYV3s1MK4pTzLlNKtN5UHU",
+	"XXhYHhMi+NOU0JLcnc6yrnXKdaIOXaZcy7w7Xgq8/S6geMrcu/Fio77WGNRUhkyL3C52A36k9kwhe2kL",
+	"5LXGoHM0jKqLHA6+mbGCnmqdBIFlu5PJMAJ+Oy5YWa1VEPdtbXLHYxGJwUsVB/VTLY/RfTlsOss+tkR9",
+	"CyNoAY6xspSHEVkK/seShQXIPZBqexOAtx1HCKIdIeRXYHW6Soo2rbotyNweMbjBgDZB+XcbHs3nbaVx",
+	"fC0i8WI5zqDEO0JRpDmdaAQfMkvCPmPqE+TvwIat2JT+8yZ7u2EoeG6A5o25RRv4XW6w35pWApg6ZZb0",
+	"5Qf88eGypNx2qt27QRG2+n1ry7RhLhSo6a7G/d4+ULv+F4Sa1uicgeaf21rENq8O4eeonhEu7H6GClDW",
+	"nzQS8XSWvfI3xrjCIBF/73/qmTbiSxKbT2JvakMDgZldubktNbgNFav2vPNp3SxL4VgxVn54pthqnxDn",
+	"gZfBM1+0qnyM2DdrfHFU1fe+DvqGaFdYrDI7c+XRJlt6gKMQqc92Xsc9oG64OhC13FPop75cxSbfZK5e",
+	"Vo15CJ9CQT+IkCm7zZbC1g6vhOW0iwZBCJ26U4azPDhlitIiUNIa6q77MhwRie3zzS/ABwv1Cm2SqGUI",
+	"WyDEFcoosYB9tqkJu6m2q7Ji66XZb2zu4gMAMItuPb0aGcGXqthSw+QREAPHZeSAFZkHAwBGi/r9vvnf",
+	"IZbEYyrE8QRvO2f5IxWNRDwqhjbqxCTjk/KqGOFuscvMERyPgLKjTnxIkoxRlya7OSqiJKIaYl9+JCHo",
+	"iLckDKdJwWx63lYQN/N/gX9l0AijVnDolwJDI1gG4JBPGyzyyS2D2rKTKkVjQo45cEXuHylbgROIclgE",
+	"VXoHwYLlXYdvis02gGyWq6VUecKGWFWLA83oPSO2bn7qK+RHBLFYnd6GYJuKjBlE0OaMXZghj8TmFKpg",
+	"aOSgH+o/nraXJOYoy2xFfbBLDitr3la68EIs7lFLBxF/ZLregleU0XzKIKAxKJAY+hewxiTaEAAkVBGP",
+	"J09OH5+1jjsvQQNsCzuv1lUlvqyqplMVlVIjUfvC7K7Iu+IVQgOYDe6KxnlwUp4jMIBC4ADlkANUAR2g",
+	"IrKYmQVGqaIOYbW9ySfzkXBDM4yG0xizzQXut1zjOf0MWeTvWN5s/Hj6WKUwtIUs3qDTwGVeBKD5YTtA",
+	"qt7GINuO0RdgfsdyNNa2jDK41BPsoUNrmadUUxCpmsWNr2wIiTm9YyAbMGItIjTJpVLmlINtf8fWCgRC",
+	"jUgbif8CgbABLF2de7QhMiuyoGkp69mwEEB1m7jxDFeN2txNydtYOUiKAlyuuIBRiyHwPpFz61RsdUjs",
+	"lJWBqHxYRa2mumVtlqSWbo3GwVW5QMSBWo67lkyHUEUQ8SMK1n5Y6cAC6NuYOGm6vXLgYE904pJttKvG",
+	"g/V7yBd8Onvl0LP2L4PB2/ZUKk/cNhp3D89F0GFzWcFnciW00TOeMaFpVn97Pmd/SrG7l5dXb64wVvfP",
+	"jaTgqznLeUKPns54Qqey3l+e7scuUI4oSAr4LlzT4Kwo2di+VqIlTLmiaTGPbTvOCrU9g+MrFHdKCgKu",
+	"+MMvZxOA8u+Rl+42J+PKmHuFUZExeo+B9EQu9eFIzBkV5vwAWKCIKGkBRaBtwQCfCvMypCbUFugIwoNN",
+	"DwQbKa3UjMIVkGB1UDxeedrJXP7N9jhkJVior402i4/FSQoIjRbjqcHM2GNsAVpH65EBYEOLkQUZ/PuO",
+	"CDEhWowI1NidQ4G3ftyCgcL8BvXlnWNRDIILnH7delTvik5ajcnp/jsHJKEC/VJwvSaFxeCurb3J0H6g",
+	"rlR1i1GquXoq54uMY5n+HWFir6+DlwF8DoyX3STH934cAwBG3a5RmJcq8XqCrboZoyDLLRbd1qi9neNw",
+	"RtzOwbA55ZjraYOLCgPwx5EJ7NKdQ4O3ftQgvm45CncXXiy7u3wm1zeU9/ZtYG1Drnxdw1az93rzf9vK",
+	"i59/fOXF1+VKFXVhOTaGyy5hpSweyGMzUylYgcLrckBL6S+oZUGMVhi0hWFcJR+0i+za2MOvmwBvyil5",
+	"BfaWMb4jZzFCBqqyC/CPrFSN+7dF5cIPtWWCNwpau9ZqFzSINKqllY1QKQfVTGUul9ocXpu0KZ7V5H/5",
+	"Z6hjQjmsGnT2Vv6YGaOLqyyTyS/b4OjlhNAMtj5LifnEadDlmibHT56c9Z+08jGqtdrVoyWVHGvKRVgG",
+	"AUFNDe+ptdKVggzD08HZ6ZPhA4DYK6QIxhiF61HHAG/YKoDu2ydn1/lztSRoCxnD4OrdS5cqUmaLeqPV",
+	"Z9XdsTXhoD1GWIUukVPBFULLWoHIq6CyT196LcoiNTikVHt30YycWk3HMaNrIE/oMHkogWiahtVnNzfN",
+	"t7kt8DYk8NdAPaw2voywYBUiHPa757ddyPVtqFv13d0PwcINdy7cNufElag4JGwKowOfq3gk4ksSf7h5",
+	"ai9C5Zzr6tVsjQ8jGOzZyX5MVutTqGU6H4HR7Ky7KUdqzGXKsnKFvaiU4GTYxtXa4cmMxOgq9w7aGFH1",
+	"Y/u+y3ePCc2UtFc0GJPg3Om1xr0xGpjeAeVVuC2wNMW2ipnglgBnebeo/gReioQKuCBJsmVqk2aUnDMs",
+	"fgNZA8qPcme8VBL4Zlrhl1adOvUlFjfDB6sRARaSeYsX8btX7d0R2xeMuRzf95DCsgUrtw7s2x69V9Ng",
+	"rR1hqFbE24lqZBPslxpYiG2BmTj/MDzTd+DDM93FwT6xlpBC3HR3upGsr3y2vsfTbr0agAmwR8GuIFgN",
+	"M4b2CPdrXZqvREh/VwcXWFxDooSYQv7iAVyoa0nUQmqSZFIwdfjAwtU/Lvgvl1JvyamjPhHSWT9UEPZ5",
+	"kfGEa1ugAaLBFaEVYVEilM+XrGLXbUE2UExrV928DejJtXt/Ww5BbfDi9wlQDNYC4QPbc/q1Zos6Tg8R",
+	"3WtUUUt56+lVRUxfGAnZDtXcJg3WjGFrlH4wZ1+8FEJzG+X+8QPjMTfiL91qR2HqsovKRCFVL5G3FIG/",
+	"ClJam6vAw3V3+dSvVoHflNXNUYZGvwGgaSh/ypWqplR0StcVLsjCbqnr19cQz4POTxKSZWOv70jl3Uje",
+	"PR58W31ulyJcIeV3TdZsSpzcEliJLsH3ZjdsMoDFuIAbKgaJLzIs92xrcADcwPcromHswltFs3oEui0Q",
+	"L64wjh0WJBZhRZCSe8rdTXXQ1dopbgFwS0EKqQWFdkGqIUZ0p/Ag21vKckFquOe4tZk9QXzrp+okbZeb",
+	"IHs0Z6JJkUmtupzIBbhiAFWeFUnwFC8iHilvX7enbn2dwobCIW8nE8V0HdfMJagBMZb2wLMFCrHFEL0R",
+	"pFFj4nRdNIKFh9oC7WHfcAVEZI7F3sr18dqFBxnpXHM81owfzLKGCQTB1fDhTvpCt5Gfah2Rw+usfX0Y",
+	"5Su0qnFWs1/VM0SO3G4B+t2vAF3K+se4cv2M1w6BslW2S7M6h+09UqhJN9tOz6EyYMpUPV67J15TDxFZ",
+	"gICj42xtBNKvvcHZCVyGlvv558Hp6Wl/0D8/79fWWVdztZ1ylkAJRdqZ02p/5Gs7n1pmcTJlT04RtZeb",
+	"QVkLf7PZTsC7FlqK+AeXSQr62VEoqekwwZntbB1f87c8ZfP/h93AtSje9A7hcGrdae+fPyXnJ6ePPWaO",
+	"d/5sms6Qrt1wqq7AiMmlAyY3B06ChQaSytky2EgPuSAu+mYj8Mqm/DYQn2pfd8r7YotKyVEJy6T0totM",
+	"Bu6FMYyETwFSPXKFb0Njc6oBzktI592XAsJtIJvCZyPpWZFEpA6hXNqMjYTHqszpyjoYqEgxQfCe5cQV",
+	"Hb0gsZtsbD8W9R6uztH94MjfddZTrUiiUvUl2OEFnArcrqkIoyNxabTFA3KzwxDKdftczzCLqw4hBxer",
+	"UbPGxyAZoHKMde/E/961Abjdl89ikjO1kEIxl6/lEgMyWQkO6DyeHCfndMCG45P0JHnCzid9OhgPk+P0",
+	"hJ1Ozvr75vi9uLl552FcqmiGJy3DjRsQbK6ImkEy6nI+p7m/Z3Vqq92nl8jGdM4CYJmmHWeJFi467pDa",
+	"0MDa4j4vUyY0n3CbH7ExmthVCClFQKbs/si+oo5Gy37/OFHZcgp/VYtw726gGH7X3Qh7Mi9zXh9/CCgA",
+	"H/KsfhtYlHN3qSLvoapuEVYc2chhLYltCo0bSLwC4THjU3NyF2knrWbEE7zs3j7+iniHpwWSjbfri91U",
+	"J/03MKybi1hYhHLBKujk4K5rgjTAAOtZUMBkDcVL6pA4aivNXwcw9FUleXDasj4sayifHzReAopA/oeb",
+	"yKUgB8ZcLRUqAExPRN08vCTUORlILleYEZpIMcl44jPbqtGxLYvvA4W3pOAHRw5adIBXVVqwCKvg54z2",
+	"/MvxRvCxxUnOuKoFDZ3Tz021AlQmV7ZWKh60Fdjy7YUAhoNeuyrCc0YbyxWYZ3jpBxdgAeD7tq4HLUE1",
+	"Fqf95o5THnT9gPkPeoN2gzg/bRrE+anRLTwufONAHmHBie3jOe6dtxzPeeN4zr/jeJ702hUxAgz/reUs",
+	"XKpNIMqwiBKkIJDlYgejDp/0eyetxrLahfa/Ce0PgrMC7Q/hU7Xw/t8B1d9KlshKXS8hC0r6Lecn5LaC",
+	"40bHBU481B0vm3hEW3LS69CBbHoO2L+l6vE98rGoKO/rcuJDi1SBibG2wQJlmRzEv7149ez2/dXNr7ev",
+	"Xr5+eXOLJfFvXr7+9e2Hm/gwKgEKBUBFPiUrCIaC8kEOuecSYTv0MhdwZ2WHrIiS6I0tV8APsnQr2AQ0",
+	"y8Y0uaurWGNWrFwtysPM2SHa0bnyPpZGPKx8Htkjm+uwmMi+ZX5kXfp0nJv+YkTIxpHleNXP7XpFRM1o",
+	"jvlEqJv6ulckxsF3HQXiC/xmJDhczNhi+mQMd7HhlIqwyQQ2OwpmCCCooZZbzxEUf8ZOfe/xhbHnHJ5V",
+	"0O0l2kHVpqRnjTKIFFDCox75ORU4SCV/rnu7BlAh5erVN9eHK18n1k+wUkPuuN3xBAN8v7uQW8j9RQW3",
+	"EFemuln3HnMrBxgwbhTsslrZxcIIme0wQXDBoZaZxiL6WK66Do/K4UVus4/L4JIQnVLU125Thxoy4RyI",
+	"4bYPEOnwB0UA/EiEnUTmu9sOARoj0gfMhn6/rF+cRdtxEHYhW+6F9fNDcXtqwXqGLQvNgB/yZr1gDZXH",
+	"w5LtUL8XdRabb517SewDN9HsMAO8uPmPd7/iBYhtAH+pJGjAq/aKLDHbcw9Q5VbX2/YiG1nH7Y/Ibcla",
+	"AbDMmnBilllQbkbTTE6XgbPbeUkbLkl+EKi4f2vTZxTcIFNdLr2/eU99RUadN5gjA+tpNuGoE7SBn+Px",
+	"XQNoDGSAetW0FXT3LjD0lQsSBqpP+EZBiH8IOjpPty5XVTI2InUDmmZzgbZiovDiBYk/Po9L+zsi8au3",
+	"T+OdcZPx05t/jxtADCt77+Pz0m5z2svH552o8+rt007UeXrz7zUgLjVZZg/BIUdX5pbocKBHyjRLrD0t",
+	"hVEVNjKOBcQJ3bM6rqwJuwouYbtl4HkZvNeKh/+r8cZr9sh/IQB5nTzejrvteCDE3S6G7XZNk5CuTyfz",
+	"gPpeQjdAOvzJ8r9ui8nyRSJcRNZqJhXzydJMMWPdVK6x6rFTo6YMNSxkaJqMMMQWxSuKlVa3KnBa7Toa",
+	"q/N1bddRtpwE+k1Z6/UxVRfesje6JV0sIBhALnTXbDyIySrQnERqzIKRgJB+K68hCRAu24BFD12GZf0t",
+	"K1hm1RvTCjvAGK6hM3ensQVLb2Ps4VA3Vdum8AW6WGTrG9kUymYnpXzOIMLQ+rQGoIKNMMmyim8XHtbx",
+	"IV1qeQXDfrvQb5e6/QTDBWo1PyYMxXdAwW2yB4GwpFY9SJjC66YCJjeVUYdT2ixmtSbXN2/fGR6TC4BK",
+	"aCg4woViub6aaJY/o3W50fAI7j7A7ZfStdogJgwHLo0cvMAmrulxS4DAVmx7U2XRZmLsRAqpS/Ftzg81",
+	"Kp1LBaUu6RNKqdmiBuSAa7LiWUamEqMFDqOiGAA8ndO1fwgYSWokcq7u1uZNqFRADlYy1zMI4eBiWkH1",
+	"bq4CEBi1/tnGokNYca1FYOubwwWEt8RIfMdFGhPFMgDtwNQbq6m5ApYAVQq6qmI1LgOqFJ+KNvHOV/gm",
+	"ZrOgpG7z2VP/ss2DoYlu+R28+jXqpBhOueuLZ2+eoTjIZZa1qb5pPvq1eBtshWaojlL5K2QxlqUEwVl8",
+	"HaxWZ2lQZ6tGyZ1KmrUZ+m/mva9Ypu8GKn013E/AM8wPAAbCAoHw7wPIv1rkDKsZm2nFpr0YKs8dti27",
+	"w7fU+bGBFJsgz7UehYdXToT5pJKpHolxu8QYegPHs9tBYD0KScZsRu+5XOZerVVgEl2ORGxPdPu5GUfF",
+	"G+GuA8xrZQFQFHgRMhCTWB28E26dqANl5Ioyi8i3UBXA/6np9Jamqf0rZ3N5D45Fwz+3yHmVyN/i1yBg",
+	"rlPsvMju+FsbV7xi45mEcgPAdrjZog5EjN6C6/7WthfYEEUnSNWO9/GURV1BjW3VwHbxuTt3t/r8LKfB",
+	"iUNVWE4SakyqjVpX1zI39i2Dy3WWkrVc1o0zpGKLsb4NXofSGqttyTpqo0gi1xaSXElXFNFwYQbFtkEt",
+	"mOzIqwsgnGw3EDkKToj9NP4i7L7OEndVLXclhGH5y63QKuaJ2Wh0aumSplBEDfl9A2qlDb7KRmJObVwR",
+	"WF8oF2CXlxZELTA3rso4aq7qIYlzRtM6gI5cV7yZWHxtvAxzViC978CbgoPeoNcH8ySjmuWHl4GY0jOq",
+	"RwKrqVg4j7m9ErB1TXlOqCrBakUOBghwSfTMTRWzLlCGtWKKDzjNGhKDhGuxRT6a974WkqfNJ/bVWsvf",
+	"pgDAcGrtzEJ3aUgfQbclykVlrQU867UsQGwqwf8sn7IGoPgrW9QSFYSgnqFpKwpRnHlVJ/7yxRW+xOGw",
+	"9FbLr19rGU4ZbbxhSyFwbLHhg/2zVPntJJdCQzj6w93grv8mmj8NtcSN0F9XTtXKbVeWNCKaKXvVDH6K",
+	"yCVPQFrDUss51Twhb6RwBYX3qY5blCFmRVER6AdDxyAQAgbQWkpiwd2d1NpadzXUd+sKrwL+RQQ2jZGL",
+	"VuV0TOrqI5aJIBdtdCXn6rBtXZAYO4sjY/gLm3WJHVZMf68DbPfOyUXjlI3CvrlEENuQyq6QuptypZf5",
+	"2Ei5gxjt/PjQDElOJuBSTGZUCJbVVd6yTxqUefvU3/8izmAVFv53kPZ7nTQ4ysZqLbp+ekVxFjmZ7H/h",
+	"bDttIvSvJZNoE40+TbtaFgAI/ujtTnI5L36vZzSaZXVQxXB0l4QppOGUrxXa1VAe05xdI8G3ZM5P6T2r",
+	"H3dRcdrVVsLBWQWr3SCKLEq1rejlxn1pmQbcYtISrNCOI6nJ6394BdgGuINtkvo3a3BW5Y6xCDB37LI0",
+	"ib8t5wtFIK4qyHGY17kXmvUuF8QN7UPz0J3RIuC2oHIxiYZQ/WX2zirQdkmgq8KzqVH1fFBt6K3aRqOj",
+	"8EoQudRjUP88Wl9JANccZjJdN4WHQguP1KartM66IVqmdE26ZEUFaDbTnI4JFVi9WPM5+//VEddKyhqB",
+	"pubKHBMAQGj+SGgG/72XPPE/rmZUK7pYmL+VTDjN8EjJ2T1nq7iVam12R3Nl12aHeBssYmh7Z/4doQIu",
+	"GcyJA8FfGC1eg8exKwNvpudZLWMAxR4p8uLm9SsoYlBuF/MXFpi8cK15lpEZXSzWeIstcIUpUZnUPXz3",
+	"yL5cG/6xRIbdNhD7TuXeeZe97NKO67JrXOMeoZIA5EaoDwtI64Nr5GrGql5ktxOZZXK1XNT2nFOh0Jqj",
+	"2fbLAAu1wpKM5vaQcttRSNGd0/yO6ZYnQ0UwuO3SJBvelv0JTaoeKleFyocHRSkJsv40ztiUJg0CI2WL",
+	"nCFU3VPo5wiL2pFgUNYebncm7qdjBoMv6ZlWuyxpnDjfinjAT2rT0W0i5Msd6Z51FtGOZH5IrGyuY06n",
+	"9Y3Ck1vBVvtmd9nrcU9BxbQKbuPkggkk0Woj0cI8+xZ9/COtKzz1ji5VWZOrLYSJtl6z79w+x5so/Acc",
+	"9uUTv12eamaGVKd8p8uctrmYeObea4wy9mxcHuOFzcyJCCW4Q8uBHhFGZ2brKJxoRHq9cskrCB4zDdg/",
+	"gya899U+guYqrmMbw3GbcXFn3jdS9Ra+gg+SZZ7jFVOtW7apuoH0cAlb3YL4loXKk0u9D7GL5IWt6DZ8",
+	"zj7im7WhtY0MXLiUmv08iAkAwVByabPuXtzcvNtH9SoVG1Kw7oHLR5GlYJ8XVGwUn/gywrUadS5Gga8H",
+	"fvv6ddSpdfRggum2ZFD7hs9ga7WLLLFeYOW9ms00Z3om0y3d4gvlGb57e10LibWsS4I0LX14/wp0qiqp",
+	"XP6iGaPq2d97iZwfWZzt7WLO9FfPJjJnaVArocooIdo4FtcKgtpqy//+eFS/Ui65z+n/3J3Krp3g35QU",
+	"vfd0FdyV4MZvhZNR9FR0gPkv3KUYGv0eX4kL9EMXPzMSDZUd0CvN0qo7uhVsYhXqxQmyjTW94U3aewHx",
+	"vciogOwZX7AwgP8u0metgJ7kjOFyw4+a5Yucq0qRbny6wemB8NoY0ysWwn+ZP7gw9qnI1kQKEqd0rWJy",
+	"cL0UxlTjivQPPR5fDLdxMdbyY0ZROohfvLh4/To+rIFLoOvGKNA1zh9FMUTBLJiIiO0US8j1K44xW8Gd",
+	"lq2S3wfRMDqOTqLT0EHRHPB+tivcfdOZlm6p3WJnkGRSMRURS41KoNz5Rb8pwz7Xuxs3tGlqu1/f9mYB",
+	"c6hLZeZSy702HrMue3g3WlwVOVzz+x3wqC5StX34E8AGmvP1ZWM929xWdCv1kC9F1cGqy3kLuZS67fW/",
+	"DaZuGoGNtAYJRPPcwpnZoVxCfuZ8qSygxr44e8+h+X2wLW3HHl/Gm51RtQBjNQJ/2hD9UC/OSzW9t+dM",
+	"IEHWC/aNoEfF1Nrftm/GBdcGvdHVTaPDsP0NbVmZbokxUUE8Ni9d4JlHE32r6TSOin/aGlGln7BgUxyN",
+	"RIwBGSy/Bd0dLFuZz2/Vcowo0OAMg1Im5d+CgZfbKT0gsTNnb9HKDEYT2Ni3aEkWT0ei9NgPmMRcgM8O",
+	"/wT35K29nXV+PduY+Wcq0ls7aWgztEXAnLfRMx51ERbLFpWFRVyVNAuItkcPrdooRr1jKf8fv3Svh+hA",
+	"SRG5w6CQnFtOHyvgNgj5BkSpKnBl7Zx+e/HqkSouuJkiB7HbIzaQv8erPN3zTNTr9Q5bV0z3prjNntBM",
+	"adU0jkZJ0FONYgeBK+qqq7ywx4jHjDKLQ3OGwEC7JRH7o/G+Qm25sFD1ncKUN6Jh9g2GaahxbgdVyyPr",
+	"BXsa5IjW+XfwKUBbCuu5Mts/SOmrWe9l/dUhhRPTPN0biTbCyi6bfOx2e03t73bhzwuaa063jNe8UIZO",
+	"aAfE1HgaNRExjL4X6W05zq+1iLzBshiu1B+zdfjMyxUW86cNIrw9kM+scII1L6gZuUo8dph17PehYQZY",
+	"zynXDpalQi0nNSongBHv5RNgkzHv2LqRYJETQ7g9Ze7zCZCQ9gzYoGOJjLWIqnXoFabTf7l++6aEH2cm",
+	"HZGcZRSy0axVUCWAhZiliqxyo2FUAAep1jkfLzVTvdtbVDReGlmGuG23t7/3P+00bWDMEZCrduHqb0G9",
+	"PHfAV+BfFs32zNWC/2ttdTjza6Wal43l8tx8L+8qnqV2Ocuu1u3NjKsdJdt9dXar5iMMmvYW5KSolGFe",
+	"Hy/TKdOXRhJB+aq4Ula3bGSetBptAci36XLwdclCKs2oeoBsdUWBDVF2FqkOQEOaqeJatFSJPFow4Vh5",
+	"Iw0ItVGTON6/sFOFg0MkwzKz1c62hi/qGL/sWq0VXIHf1mZ14DcN13qNEgmbqL39foq3qN0bi9y2R9iE",
+	"bxXeaencpotFZgPej/6m5O6rKDMpN4xaMjZiYwQp59ZJC7gYRXayS68N0+XVwwpKl6pwoKfD1YHfViN4",
+	"uF9l6a2lQVxRELtpfBWLjeEBPI2vUv+QaiHTWfbXBxYQiPuBG8KP0bkhVMV32E7iTGfZx5bw9SGULyRt",
+	"8pJDpCjUf1iXjBJiTrcEIOFtB9Rcl3s1yW7/OEkez4efz++O78/GT8RpPtSPayueUKXxzOGtS2y8Cr/5",
+	"wZgpe1XwgOBNs1Dss1kdBOJCrlSXhIaeGM9Jc7o2XEQgYGnFFfuheCfBCGqjFdsdzG1KkDfv4O8mXxpq",
+	"kAdbaxPRxEmkkkwogE5K7LhPvXLX6TOP6Nzu8iyo8PSlWv3Pr1X75upKR9Vex+0q8+RdAd6PZHR/5wLd",
+	"cUlnE4TqU9/RNbtlRBRqGBm28ULuQDFG4inzwFLxYTldvRCJZEaNaEYPdAPUt122HfOo4r8Xy4Ez3GSD",
+	"TzW1APAgL3aDg7vZqEPnsva9ZKgSAQ++kNfsm4jJsLbssY3qVbYtav9uXgK0ZbSixm/N9EuHepmVIsI+",
+	"00Rna7PgKDBZekEoCFDnd8ffyQEVhIl7lskFnm8jETuSurghV5MvIpSMjalUprl/4xnVFN24VBCYrBWO",
+	"88OIUDESVp2wgpscFG3//im2jYG8iCOyyJaq4dL50LuKi6UeCVzrg3iTfjgmYyTEm7s4PuwR8J7M6IIR",
+	"zRDN0OtQI0HBUUM+oJsafSCGCHdsoSNrNU6WylB4KTJ+x/DACWM+OCSqeEvFFmcbrxER0jkcXLg5+kd1",
+	"1ZKnYm3z+zRJqDAdLzcc4F/Ccnq/f+ncGqWjpJbgkV53RLsTuXQy2oPw9y+dOdO0iHJ5aMSwVyp2JFTO",
+	"FXB9USDrd+9ACn38Xz99/fTVSJvU71izH4Ot/KqiBm1VZcwCF8B5WBAb4ISpbcGVjroHRBSuvawMso58",
+	"LfAd4B62ySY91Xd5YCz+216vF1fyq83Ps8d3w/nJ4iwfqmN9ev94Nfx8UouvgRJiu2bhu4RKVbQCFV9R",
+	"KI73M1geiDW4H24glBDaWQfbzvIaXm4N32d4I4TwQw6hBW80YPqdPf4mTL86xBzkGjfdRhC50qpvU612",
+	"17+ntXU49yp4H1TvrBbNbxd/1lix8x9Q8f6HlK/fKGy4lW7dDGoruwJwtYlVcvV6mWm+yNjWuHEX3iFF",
+	"kaRjrKUZvbc182kWhF9zpmygOYBANWIxNMZ9w8jes1+FzreMhpbGAlFUZXtnE4qmEcJoqeVrmt9dqfe1",
+	"VwF15X+hpryFNprT/M5FMN+zXPnqdRtu+sY5Q0HQll2TBEpj5HJOKFGCLtRMgsc+4QssA2bP0FqvQ+MQ",
+	"MCjeJoo+z+XcnIX1mDFuVD54KGOGF8rkB/wgo2HD1nCOx93jUFou3or3tgBKCwYA+NpFtvaZd3B77svW",
+	"78d8uhRf1zaMeFth79iHM5DYOshjCOyGct9Yt8ksGgYyHZSCBytHeAGzsV2ilHZQ1LzVN4i9jQs29smm",
+	"kAIcp2SZc72+NlSygc6M5iy/WuINFP7ruTviprP01hXe71Ttlth8JHP+J7DxBfkFviXmG6PgoA1Aof4+",
+	"LHf87u31DTm6HxzRBe8a3Tt2uj9N51yQRM7nVMCehGXEWnWm0YKmM60Xna9fv1p0JRuJa5OnrTYa+tyI",
+	"WgJJOzYMubk2invxa3WepebQvi8VyP/txavDoMwwm3CB+Q5RcfED0N7F7hMp/DISHrnDtBKW2T8M6mtG",
+	"FgjeUGrGja28xtonaOEYA23KRGKhGi3K1UgAkpWtI2P+s/b1Uiz6Kde9kRiJ//N/iFlJJrT14I8EQgbG",
+	"R/eDOKgDAkiJpjvLEcQBB+3ghB6ByzoIhnR2qXkWEyWJYknONFHGDGI51F7HzKeM0TuWmnMNymKZ/riC",
+	"EDNBpEhYKTDaHmmXGJHsimyBW0FhiK2RdTOqZqYtW1Mlcvh9mGUF14XQz5RpReKT/iB2BPoVahg4wgDU",
+	"F4RCb6ljZnT94FbEPv7nvykwYlFOkdiWSIsPeyMRGx63yENKGxWFfHj/kixYXlP2yNfeiX2dsC2Vqkai",
+	"UqrKkuiRwqJV5K/Vslwk40oj38rJxNZqtGEpAsLGikpfhkzvSyYyyRncQDsC4/VRRNhnqPZfW5gb3K8x",
+	"WtAfvaPCjHgkYqv9OmdO7AxsjDSnXpnxN/7omFtjdINznPRG4o20GeGgmYDwsObhmw+vSDKjOU3M9wcf",
+	"/rnf7/cPLwjFVA+bTpxjIAC1lYqgJI8x64MybmQmMyCX0clcPYb4pN+PHSAIkBXyupCiBxV6HkYeHHUk",
+	"fOkgJqbctJjxO2bY2HklONaIgM2Srd22UDZHA5YcHA/AJ4Zn/ZYeCXDq8OKizLmbLgofBWB1HFCic8oz",
+	"84PKqJpFWF1c59TQwFUpUmyKqVCp1GYfTm2hGsT3h5AJJhKZshRbYeowpNAJunfik/6p8yFdZeC9gknB",
+	"9GCH26kZ8xalnOPrYhcyF4yxYNTF6elZjzhGdYkzGc1tzIggZyfkX/kvI2GrPsQnx4PYTH1jb2spD0E2",
+	"XJH4tH8ck4P4GnfUB0HvKc8sXEUR+ewWq4g/GTO3bMKeCTZc04ETXKBPya9/pSaFrUJBDmL3RncZdl4p",
+	"NcJdtIJZJ6pGApAj/QmF/mQjfQ9iec/yTNKUpfGh9wE6f0JOBVlQhSRNGU0hbdcGf9lZjsRB7D7o2lSx",
+	"+LBHXpoe8twIiPg90/m6C0CWXsw+86IAIjEhN2MkvDDASh/O00shogeGnxYKZSFNAHxSpLAVtJSZ859W",
+	"vKcjgT9jOl/JqwlzD4//RzUe6Vov5aHZn24oZdegc/hhSJrn/eEwdiGjNWE/hQgGMWTdnMhxIwzbVXj8",
+	"B6sAq5lIpbFeCias8T8Nx5wMjuOIDPrkNf8lKIlreabAr0BA7JEoDrVB1O/3w0+KIwWu0CyEtpfuB4N+",
+	"9YtLQoudZHhtJBi3JstS6ApRDmLgg645OhiwZAirBM/8MltXDJLHgaHJyUjQunynA02nKiIYAOWxHUVq",
+	"AzEjj0utIgeq5AK5fB0lno8E1l+FwvJzyNfN79navDwzlMA7RiPncrMGS4EQINJQBkljSeZJUpAqGgkk",
+	"QpUGZMzWUqSHPQIIoW5vmiNN0zvm42aqe5R63jgY9okaiepCUhFWoIHgJgUnII67uDAtBIcGdezSDonY",
+	"pQQx7SQVYEuCnEShHu59lN0B4J29DJK5CyPyWqrtciSuAnnElTmRC3eGBRAAZc8MFHYF14WocPxaxd6+",
+	"IFTdcTEdCXBOwDU1FWQpnFjGeF9fgslVyktD9+6w3zemZM7wFgGAfw5DmANKBFuNhFlw8/bAiArUKn0r",
+	"JR+d0QTXvkKUV/9R+zEbfMxIgfVudCUXMuzI5g48nqqRuGYirSqJBwPwdQ6fFOoP6mJX3f8ktPsn6XfP",
+	"SY/ckgvSjQ/Nu4nMIQSRFQw1El56lXXLy+LSvlQBd8qE0UIYJsJYGvjKqu6YKGyUd3TKhdVaXhnd1Gsx",
+	"Cnke94ibzrDfjxxrk9O+5265oH8smXcfRvZ3w6cjEX8ZocNv1Lkgv/d6vU8RGQWuP/PzqAMFHr7GPRIX",
+	"T0Btb3I62hm8XRkLZ8YXyMA2HE+x0ESxtxZymSdg91hnUZCw6Piioja5a0KjHCJ7gUPb60HsM1eelu99",
+	"OTRv01TKPW7YetzmSrIUDBI7oIjQJJcK0LMq0ZiP1EjcgRwc49Q0ZzmcqHajFnMyk8bRoJ7nVVSMsAWX",
+	"UY/crKQNFbQBhhdFCKEZEhaqJwfMchJyvfVCYDnhO7Y+xE3ixdcC9PVlTg5AKfeb0Fkc/khHFPSKGUJo",
+	"opc0y9ZeWF7igekLUdn+raTAC6mqgIgMdSc5Y6A24BwfqVIaotcNRgLj0Lzyr8N6dobnFFQNBVqgBDPT",
+	"M2euK7swwSqyMq9ZsWApwHpFCA+4ijdHpu3VMGagEeKdqZXtJ8Pz2KX3hAL879jr34tFO3LD/Htxmhzh",
+	"Yvx9JP7e7Xb9/8znUDD372TYJ383mgv8tsgl/Kvv/r/5sUjaJX8np+4ZPHTc7uUM4KM38UqhrP5715cb",
+	"7ML/h/Sn8Nf3bE45oolTK2KDZ4oZwfRB8M+os3NBbOW0QzhnwnjYkXABsV6zonPmLjFf/nrzHPLT82Wi",
+	"oVydUTvIAcRWdTnTk+5M6wVd8K6Rrqg3WFvn8GIk4mJY72TGk7WRaL7rzuUffxn0+5erv5z17UT8+5UX",
+	"87+cn1/qv5yAiqZjwoUx+GBOqI0LuToERvF7GSDW+T0DTduKPyf0LNOFgEBWZhi2PIjfXd08fUGOuFlb",
+	"QbMj+706+mL/epl+tdYKSD9M9rjAE9xJrkLkOAZQI2EWeY0fuVQ0ZxyGVrYt0YxrE+qo54YAhtZd2018",
+	"WKPmkAO/4CiASIx17WOXuOoiBXwPqfdw5YaBIDgurBr9yHUPQN6WV0ciLmpPmzPqt1/R6TpnsU1aU2Qs",
+	"9czJ0kdGt62P1FbuvHgq54ucKQWH71Wxe4ymoknGzEk3MKYzesj1LGdqJjGDqawRYH3M3/7z5bvb1y/f",
+	"3P7yHze/XseHDlRrJKZ/8kU3sd35NLrYxTP/KhKZQn0P82Ic2foGGcc6flIxEl8lCVsUrxoZbX5Q2HiP",
+	"XM+hMn7BArjRWI1gsA2XT1JsDgYQgVKPI1+KYtgh3wTAI9qHVxv58EZ2A7rG5MDY42B6HBKarYzWB2cd",
+	"FeXG/RgjhMGEMbpoBrQtjYYKAwSwTFxbjlAnJOPjnObrnl9Ulo6EpwXB3RD/lebrC1IlJfBDxdM3B+AA",
+	"9AUHg9y6buQAvC7WJlZEzXIu7kaCjrGOhpjILLXBPGC2WjOvOJHQsAn6M4YtFOS07jogBxeTDFTMBTUa",
+	"Kg/37eA4viy/jMuL0h+IV/LdOU3RBqF6OwMnZgy1wal3ZPySy5WxGDfOm+BECWP0u2/htkFdECGV4JOJ",
+	"MSL+vfs8p/Pg2bNf3/wHHDzv2YTlOcu9CBeym9vfUGzTgvbX9tLHvhyTg0W2NHLiWuc80d2bnApl1sG/",
+	"CSpsyhaZXLvy6OhedHg514c98tTofV2Z8ymH4meZcreeY5z8SJjNAddbzjXpvTT4mY3O8h2BzxlsHRQT",
+	"T9++v759+/7lby/fXMcYHZXxhNmLR3vb8y6Xi5wzTfN1UC6rfGtz9e5lJ+rcu+D2zqB33Ovb9E9BF7xz",
+	"0Tnu9XvHHczFgouxo5mvKlxbXuHKMYcx+Sy7fxnZyCs0FOSdsROMrZZVKtgbeiqEHgKn2Iwld4b9XJox",
+	"E8nacnMmaUrGNDMmOTiPUF7big0Zv2fCNLnI5Zj1yBtJaOkyB8nmtfuXqaEN07ZkctTxO9/McNjve3Ab",
+	"GzFZTey4+OKuPBFqGBCXfDqJjzsDxO6v9iKP7rqttaOBL2oQ3CzVuK+F7HUliPQ8xVHXdeBnd/TSKg5w",
+	"k1O6DO1c/P4pKBXXeeVICqvScej1v3fsKD+Zjy13HOEZjsEBtWzyjoup5XPnxzX7053ErkyVF03WQTFz",
+	"dXe5thV3A/4xGlFQJnoqc7nUXGBkooVj8CkaTolcLix4GeoVzYWxR+IAK+GCXhpUN37kyj9b/aa2eLat",
+	"vGsUP7s/Cr8PXs4ZZRakbpEw4j3c5WLbsAOsVxq2DPJ8zmjKC6Y3UtzWca4c1Oh9gvAH8G5b7wyWpw59",
+	"EaVC20ECkdlPI7HHhnrm2OF7byxHIiyiOOUCAgz+yDhkpmVFAed+72SIcu2pFIIlNjVwYAbkiyjbuEpb",
+	"KdqwrmchzKWbMbq4yjKZ/LLW5rcnx0+enPWfRB21Vvan4eng7PTJ8AQi2X0p9kqF8b7D2HN9BdkiHSg9",
+	"gmx5jbpx5+L4rN/vnYay+h7r3e0tTfxS1EgVPJQLUev33oPlifnqeM8ldmv6zKK7bF/shVR6mjNVXu5h",
+	"v9/vDWoWvF9acIio+Yes+ODJcXXRw+Lk1Xrjp/3ecLPItxuuZ5XgYuu/imdutlzF2WQyVF+pNe2hqhhc",
+	"ra5ERCDJHecHieMacO8ghCgA+QssxqYR27eP4FV4M7hyNAPfcrS995ITzjaUysE2wNNMNZ15W41vM15/",
+	"Ba4ac3CKV46u3LcQHr6gOqnJgn8KTisVuAweOVeiOckA0g2sIEZzVfUmyEmti7DeA+ic6hpckItFtq73",
+	"RlwQ6u5BagDl5EqM0N8QkXjU8b6HUScmGZ9oOIgOJpCjiNR0H6vDyHmQ/WzMAQgWNfSM0xoJZwfBPYW1",
+	"S2wkQcYmUFjQXhvgrS5XaEpZB2DFjCrGLthnbWxB6/Bw5Vnd+V+c6WE6uXf7W5oLTJeayDxhgbKB8U6J",
+	"nDO0E3okLqnoGAKmmEYviootfrBzf3nTwUaJYZFe8sb6qUcCGygmYx3XF4HJdsfWoU13HNed5ZjBZnmz",
+	"SAX/xQKC7iHfYRVBK/Yb8Bea3PmS0MGaqk6Qk10BBehcGKYoctJ9Cjw+MDvTGGY5x+D6orPfGlxtNVvC",
+	"XcIVjlgY1tZRFbzdqR3ccb//FdIgfdx/MbTXsjw0S5JFLoEsYb/wb0Rc3EOe2/VDkGv8sIjBtOrPt2po",
+	"AdELKlm+KSeYV9It+i7dAjJ6aJLcjo/vhvNT8Xhx8sdZ/kQN9cn9mXmurgxX+4hYa/JeJXNGXjukcqh1",
+	"XNDI2MjAUXVr9qWDV0vYreXwYh0Lymys5hdsFpY12tEKHt9f91+uVzjyhtPXMYuzaGoETvU4dWrKzsPU",
+	"v/g16lQ95K0/tq9/jTob9wWt2/CjqL1caN1M8cVGU1twnmuaAbxnsx4nbbTiX2hq3YMd+GSw+5MPYF/J",
+	"HHJG4aPj3R89l/mYpykT+MXJ7i/eSP1cLgV2MWjRxTu6ziRNb6R8RXPM2D0ZnLaZj40kZulrlnIKEBzm",
+	"4+H57o9vpHxNxdoBqXyzNbL9q82QtapjpBwf/vunryV18qnVJ6qqGZTPLWligUb51l/bV7XKhCYzBuXy",
+	"VaM75b31m1QdE3olbVINtHJhY9+6zneEzw7ibBBfECZ0DnmcY2PYRCPB7jnaTUE00wxg19C34b8exheh",
+	"ywZi6sSET5eAC7dcRCRlcNylROYjgap/ESBFtS9Ik/A8WXJNxjmjdw6zSmm5UIA4j+GjRq2zQZcwkENs",
+	"bGLahutqFxcMkOYHsdlJkMlgr2ahCouNxLrNuII0BxtDcrugU2bx+GxsiTa0gBROvE2ecU1grQi1ocBA",
+	"iMgh8mUeQaw4wktervJ7IzEB6wqVURsXhXXXKquJHhquMWbcfOH0PFKj5kGcwd563pTpp4ZVroHfvlkb",
+	"WNF8XtIEzNKgGWQogAHkCDhnCNK5eNx3ZW19IqAx7UFizrh+b7rqXPR752ePI/OD6lycD4aQYahglMeD",
+	"vjnsh9UPHj8+cR8MT4L3H/e/mu2LPYzRpB88OT7t95/0EeiXozPg1PzT7Qj04dDP1gdw9njQf/Lk7MT3",
+	"bPm3c9EBLOYUqxXYLeGyuoDzQbfu7KMVBOvToBLAZofrcIp2nfVh/tQDfqAe8I851P8XHpeGWYFVudI8",
+	"aXcopuPWJ2IgfBPvCiQLKTNygDjvHC6PIsIhuBkqm8CJhzfJIOExrWFC5zxbj8SBj3KsBogph1cBW8+G",
+	"+ftSNR5brQenzmEEFxoQcV68DxeyvpaAv/GAtA0NeGjeUe8vzvA8wONdS00REWTOaHDOnvb1LBqJ81M9",
+	"g9/Oz/XM2LoJE5pnReyuCxd27h2ImM2ZeS0YJTmIgSaYTQiJOs8NdcABkzO4s3T33dAoxN3C0CDUB8K1",
+	"IufIQfJa5AFVXTbMbZCQJgCOEsiq3nVcbj8dvRNkJPY7HZ+Nv9PROF6qdelorPNpGzaFrPPUIoRx8UEh",
+	"kuqcfn6ZZuwpni/2PDK/3PC5/3UIv77iEyirU3737cZtSL/GY36CdYyfov3ex3+5AjZwtfI16pj1g2Py",
+	"9y8duPTuXAxOzanMggMeNo8/15nqWZULwQLAbT/oPY46hm3Nvwa906izOO3j34Ooszg/NX8f987N3+fm",
+	"7ye9YdQBtoLvh0/6vZOips6gPzz5GvkhnT8ZnBRDGoRDWvDbO7ZWveBSixXjOukdF8MC17wdVr83eOLH",
+	"1e+dDPzA+maQfmCD87Nh70llYJ+QbuuP4Y/t1QDHiE3Xw1JmJRUAvZahICOKMWG24ITmP1WDn6rBfzvV",
+	"4Jk7AeC0NkyM7NtOWbgfHDlRA7cwUuktmLVxWiRRmgN5C/qUhRSr5mQeepDNkTCCDZGMQjAR8hHiYZwa",
+	"8DKNozIqDYQNJzJPHUos1UGKzkiU8pxpOEZa5JAJGdYu8gkexY1EtZ7TSLiCTjBAvOTfGNgdW2gfleud",
+	"jpkULCLFJZ6NaucY3XwFJeKqQGYqKqXOFRkSdA6A0uQgzFaJNlJSoiJD/BBJppe58NF1EHkEQbqlcPJL",
+	"TDIpp58O+4M4TEpDXaMuKc0jbNmIV3uZVc7Kosrlx2ATNlDTJ64Z5c7VrClVTDuI/6nnxtArMMP6n3qI",
+	"FlbODnOhGP5FF1lfZIeJonq1il1Spsdl9rR3QfJTahSnysXXxl3gJYSZQFQ7pmZhSElvJDzAkg3T5Qor",
+	"mS4XURBJjm4RSPW0QykxQil6OMIAMUzaaMgb8F8qKP+qlkliVL46za2SovBNN1hmEB65rhShEIDq/T+J",
+	"UlZIts6F+cdtesrOJo+nw9kxP/nb6d1Z9ng+3OfCyq2XQ7TybvQfcXWFrN00JPfm0Xt4rQCRbX+d4yax",
+	"FHVa29VWmQiZSiy9tA5WL/MKxEvcFD8VuR+myA1RkdvnrhsvO3ey1Bu2+v78dFPFuwvEf+r1jAq/hHKt",
+	"vjSlQwNmK996GfEnVLyOtiD4lbdvOOlNpKCfbPw/8cryf8YF5LDNx9bVZnRcr0P87zS6rEVEKDEWUwA3",
+	"HthazmratLSOvhT4jV+3eGcxW7zILoNcCcDg2FQ/Pe7xZJllNkY8crlZFjIIb9IqwVOo85FuF9EpCaAM",
+	"kUXOhVblZE3BjFaf2Kg6KRxMUupclD5r31lZRgnNpZiS+Ncb6tIbwZcNKSy5zC5MT/dQElvILtzJ/H/s",
+	"XXtv27iW/ypc4wJNANn1K89isUjTdts7TdqbprfYrbsVLVExJzLpkeQ4niLffcFz+JItv5L0zkyu/xhM",
+	"I0sUSZHnxXN+v/DYlU8N6RQyrHUBTgzVUIhWhC32aXQNVR/vkvq5FKx+RotooCtuEIyp0+yG1hvAqp0F",
+	"YUsPmHyzdMR3iXo3vBoswQfaWHQFXr9ViUhL/ACtuEolzii+0qdbJVY/4oe9YDcIEAWSRH21VQ9+gjUD",
+	"d2612qNqtQ5qmyUm0EATURngCneOojccHLrMbzjIWEYBoTze3e3C2ZpD/xJz6OnZFv8NFdwzbq7S7KjU",
+	"qy2MTTXWiQOQhqDEQvPkecyTZKGNcoqAMYZ5EnCmcofxY8EwoC2o9pdhQMY5Al8YZPVs1/jyEirDeyLU",
+	"wTb1SJLJYbjbIG9M8zRjGrgQkHuyMZxI+wiZecFGx5DYjshXMiHqzQg0g2YAItopQQbtIwYLm4SBsbf0",
+	"9aonCon3J/wWmHAtn73plRT6hDe0EEAh2UEASppjAwOEGRzuas58zUWoLhvsZW9CMcSHQ8WKbItSDByy",
+	"AI07Hulj357oiZeyGDjzEEis+wxPyWWVMUl2HNgOAMPs6qSYGw1TnNMh82BHYZ4jOWI2sayMzQi/ufCM",
+	"Q/XyX9NuQ1GykEUdsYcQf67KPlPr0C74ueW+RKUB6BAsU1xlHpB+eSlKYMSY49ZWd/fbUSfusr1k/+pg",
+	"0OadX7vXe7WgxtXL4LjFBSv1yl3qu49ooSRL7bj2f6r1r7T+e7N+9O1HK9hv3v2tAgb44TalFOyNWq6l",
+	"WKxD40/wt1ZQE2wCR9F25daOW8CjDjfA2XXBrqAUzEU84fface2d8PnTgWMXGda1I+JTj9A4Jr0SxTcG",
+	"ddXWApwkWFc91aZBU9PXzVrD+3VWhkVcKy9DnkOKB5zKqO+qt80Mubhhv+xVUI73atoqMv3TTJ667MH2",
+	"DS+DL4THyH0prwErNqIiYmnq9o2QdSUMXJ2MbUQ7enaXASCNzln1Aa+VJIBt8eVVs9WpKfVyw1C91CY0",
+	"Eya5HyvaPwuH8zU/6lpQmwymlXTrSp4wPK/Bjuop0OVAO2qIyv+DvL1sCP/EwYJXOJAT9X893N2K8Y5F",
+	"yvLcwpCpoU085rbSaYD54XzBqYDaJUpoWxfqd5b90yvcbzWamGKo9sxbmg/UVdqJ9thB/yhuJ126Hx2y",
+	"Zr8dd5N9ehi1WKe/Fx8kR7Qdddl+/zBuJrP313xKC8iagE2ECNOQCILfAvbQ4rIOy6KhC15qr2yJx2Lp",
+	"s95BAiRofHKrAztpSTJsK5ZA4ni/Vf4IUCqkBcPXb0GtkJvM8FECs0cP+824lXToXnTAjuwcN1mr34n3",
+	"kgN6FLVZt78fHyZN2oo6bK9/EB8lbbr2DDeXzHDLFc6YGT71Z3hB9PVnzfBBp3KGPZG7Qs5eMKzU94St",
+	"MiwqNjCoPL1rezXcr70a2SkBRM3IMNT8MUtZwYxmNHrRyc9LKzNfmla5heXIWAREEaeAkMkygveQCqEb",
+	"aDk/u5+VAkhziYl7uZIdFcNbIbitpvBHmYOMVvaUltDmFX2p0/7QwsJyvpxkFKuDSjJ3vyxzzTc3EveV",
+	"m4JRppwp5NRHOau04JpzxAVJ6I0cg2aYH+ILvx37IkD/UbpJKW2jHQHuEVkAKsVsxoZcxLjIZiTtpyJT",
+	"a3FKTmmakjr0U01bb9xstvfJhX3y7tvd5jGoV8rBWFQ1zZOEZUxEbJuX/W/p3bfXeuDU+g5PNf9bOzDF",
+	"xNXZ/sRAgCbZWOj2v+cm/3j+RAKBO31up2MP4nPoQxRjtlBqMD2V6OoJ/5phVkAmh0/A94CONYYazQH/",
+	"MQlHGUv4bYgocohzWYakBQcdUDx5zETBEzyguGaVpwEpzwvH6b3U2fwCpf9ACFhIyOme8R8jLfyrvEUs",
+	"b/FFpp4c9WCaqobEeKi5XyzbODiXMDUeWcsjOovFRBrqfOsranaur0urk/f86uRrNv0ededNJk0D+zlf",
+	"bqjpGTp9Z6GzgeuKoQV0NYi/H7z9rf1++L+3bjpUe2hMLehm87J5NFNErbo5bIuO7I72ftvPDvJ20Rl3",
+	"b/ZmuomV9LpTH9KYpHRUyNFsn076nfj13tXbcp9cB7peBzZTlx/f/cKmwNG2vMhZ78Gtvvzr68unp8gA",
+	"frucQakLTUr6zFwCfVaZk3wKuzs3LFHazp9RR1j/YhEUtXuC6oUPDZAXsAiF12waEp73BIRpj3XpEld2",
+	"9KREmqAhv6AVarHiAW18To2gDEJF8jBAEF4SxhWycQNRcs4mKE3WSxF8QEKXizQ+XGdcs+mM3P/YpC+P",
+	"oleH7M3B1dt9/ve96/fd4XlHfmz/dtHKL5vLJPj91MoGBah6wN48z0tstXQh6cxwUJlVCOc9uDIDTVyl",
+	"iYO3QBVPQbBvUSQexy2CfeNxDVTrkBm35vmPazbVmVcY5KpKvlIbf0XyFZhZhiRDAxqMMpZrcvkrpVa6",
+	"zVZoEagEARBIaByaKnHHmcwqQ2ji6CUMVCxSn2pKOzhlLXE8+BUOzW5lcSa+z1NID0wGRyfkkSX9z/QO",
+	"Su21rSW+qR2+RKIHACukX7kV1tuclCcgaFEcrhS0mwafflFy2MWdbOn/vQJP9uly9AkTOoDBnBaEguHf",
+	"IEAHjvAA7IbLcd4T6pZneZmZZxVb+KLQ0Xs7kk2nxGy3lTdqRvFHiPbANH2EQ50N4z0te6g2SN/7Z2U3",
+	"7Oj1x7Nu+3BwePNpkF58af1yaQT/knM0LdRfyYkolM37iomCpjWfhbl2MmQZj+jz0wGP6JUETNd4ef/U",
+	"HPnc8DU2/Xvz3a+Sn/16Mj3nzduzT83p+T//cXv2Sqr/JmdvJE/+AVtE6aKFczPT7oYugpmxRTEdn3nf",
+	"oWJsFco2rPNXCOukngg0qsKJxcWBnZM4zjXNpqO4LtFbV+evKbO49BC3p540jlncE1Cx4DGQHasfsAAd",
+	"LWsf2+QobJDQiJ1QMzYDsztEjn4HfkY61IjAOmgPJwDh58vTcHEw6L3LBrh/OChGwejLpDVF8H1E7Gah",
+	"JTvAP0Fw6a+ioDZXGoscELv8JzTHhf+Q4kXT2nzxot3ez5dM17Z68am7RmtoslMpkpRHxTbw9Yj1h3Hs",
+	"Eb0u0LCzXtXzHy6fbWnw6xVcXxH8ss064CQMW2ncibGIAem0QaA5eNhLHze8WTTNGI2n5GqG8b46fIU9",
+	"LqnQkjZZUN5UEorYxjYys43MPAn4J8zSXCkMggcUGZecz7mq2cW7sflwq3Zr2s1Lsa3k2kqup1LnuFps",
+	"bRg+dZJgPqxcMoBKuHcrgs22jE4ma0rK2Rg0zQmOHHh2dyy1bmXNZagTG1Esz9R/7jbIR6j7A/7YAgDl",
+	"kCZSsInHTUSzjN8wwFKA8CTg3XExVj8lha7pA6J5XrAhIKbTiSHT1yVOV/yGCagd1LWNxw4U/l0c6kyY",
+	"0gxpfNobKDbSWGam8g/S+fHlCMfUE9oY2w1IOOTCFFGEuhQUaXkB1TZnGZdQkIQlncp0NPzBGlVYvTMg",
+	"Iabphz2h20A0NK8UFG7HUsoQ6ttDssNFlI5zfsOw9iEci4KnIdlht/Z6X+1FTCMFrQRWLB8uPANYt1jx",
+	"F8ZGS+fQK/0iO+EkSbF4seyTq8u/daODYfv26Lpzs98/FHtZuzhYkHfqZf8vKExUDa4uTAxWj2btj8h1",
+	"5etM/aUrZ6saiLdqausqWvvAev2HBWS6qXZkaS3xHNZSuc+mKq+qx7qMZMG0f3n1FWa8c9/p1haT6rHM",
+	"7FbnOcYtdy7enJJOp3M0s3yM7dJsXTZ9lqGqlGW1ZUrdR+QY5Z7RgtXVex7W9T5LpMGqXqPX7XV6DRv6",
+	"Xr3+8x3YjRaf1f2hVXltU5a375XltZubVT6++QPr8rpVlY8bHB7+Xjo83LgSap2DQCCCR4TbrR+w9QOe",
+	"QizTB1t2QEQW9/4RipxKXkGwCuXaxw8wiKGEi7Utf2uwzyBHBx6mZK7rm/JxWhhwBG8azA4nIQirY/tb",
+	"6FuJrCcmA5m6JwMSAbW+NReVrZETMG5jFrvmzA3l5gi05gdppSQ7uaxuFSj685zlOYvRanbugB6Yni3z",
+	"YE/43sMxwtVpjJMAZ0zJYcfSp/tRn/CY6bdq23icIotun/WE6QTAnqD/UsbkniJQDFKAOtBs1b0JeCjU",
+	"gwA3L58F1PYBnB0Iio5eD2i+HK47wI6XQcw9RO6eWATJ7TPJ9pladA6i9IpyYSC75xGiAbe7J0688Pcs",
+	"JjbZQmKvBYn9KIf2aRUc9pwxomSn+QSVd9of52q4F3iA97BEthDSWwjpLYT0FkJ6u4y3ENL/Qgjpc2mZ",
+	"Yp48cLQ1ygxlSlImwlmKJL3gSEM7Guvkdlh2vtgS4WxwuAF4z7TQSnIsroWciJ4wWZSxb6wLptynAvwF",
+	"PMJAdarMd2u6kxNntXZDS5QrM7zN+lC+Bl6ZH3Kqp2PdNBGPEUgPCYp/t5p+G2b560ueNzK7Kp24PsvN",
+	"gvdEjZO/K1NGoJS+/yuLig3ORctHgsq+TlhGCtkTO6oLAYkADIsknKUxppaBA6R+cfBd45yp/5nKvxxI",
+	"SIfAIprdAP5MwYajlCJF92gAydrIghmQT2efwERLORUR24WzWXcWCpRUSu6EHz9fhkZEFgM21Dit4FgC",
+	"ToDGvg9BUmhEWJrmLDQxhAwgB4QkoZ7o8HiRYITiUCMde2JWPFbj1a+Uc5t6ZjCSGYRQq1Hs/MNSgxB9",
+	"RNPvkRT5OC3cSUsJLQzibfhN38AnxQNQWqBhcFw7+3D++vLDxf+YqH+UfMdYgK34V12gUdGwl/V7XuLf",
+	"7gX/hIVi6vxhRZg/YAmc4wqw18zqMRfyYX5q14W9iCvK/Gn2iWCTesporLqD6JaAxGNWnbkdFqrF99PT",
+	"C140wP3Nz7e+AutoA78diQDMOliRP+Q2PiAwmfVrFu9Ex2TM6hVbxIGtBnx6CUdrqL+HHTKMqxm3Uxo9",
+	"0Px2Uau+jKeG5KUnhMyGNFVfnAxlzNJnANw7bJATQCUjKUsKIscF2VG7XsmkcNezdV8QKggbjoop3j5k",
+	"VOhTBuurIBCy6SWgtaMFoJmm1ThsLGQWyxigmqtxckbjSmV230ir+pwnIj51GstXaffWY8uE/z3yPEvi",
+	"+rGDrLi4frYuRy33V1S/j6tazR62zunWcdzG1rb0bH8cXAWo2U20/fLAmkdUuzJZ+CGpA9XAFT1hkSss",
+	"fbbGqDa8c3mDvKbRwCWKGgq2+dN48HONku6JUrIpL8gOWgYuCc/AqUrBdhskRCzx0EfBK49aWycUGL7V",
+	"vYsSZL94oc7VGbLwprm38FyDmyvfPxoAYIelBA7BvYkzmhRh+ezEZw1eBMs6zkvpgkN6+56JK7Xc9rtB",
+	"bciF+bP1F0kbvD/OR9sk6cWcpiwCcNpxzAuZ1ftjEacMy3Bs0mEH/vyyiMiBx8sTltUKPfE48Fxq/PK0",
+	"QH1YvzTNcH0uAZ+KYQlZwsHdfXmqu8vKh9rV0CUbQoyYT7BOZqGj4N/aLVt3/4lgkpQsgKqztcf0+CvT",
+	"Ct9BRHnWNNDOvlHfhItCrluECa62cv17ArKfpq6ZUuJaxmis9KL6AdNXeH6soVUMCRO7hXj3Ts7FVcoC",
+	"0h+n1wHp04z1hLUlZAb5VllGpwbGfTeAS6gECCoBsmPT+/Kv35A6TdkLbJSHARml45logrPJdiEQCekO",
+	"MzEMshOe20vvbRKkzHrC+8F8xHAXJ0erKcJzErOCRQWLLQajnaxnOckHdMQa5LM+7APoemW1sBFRGh3P",
+	"HwzFiL6SMXLNRkVgIegTnaznp4FgJB8J3iCJTvVKny1wLOsqMipyGqnxHGtWJDfhSamnhOeWaRdOROEE",
+	"okFOvG/Ec4drD9mOvMjhS/OY7IQlbRzuvtB9KYHfZCY2xQsozEq44JaxCq091SaPA1Kqf4LfbcKqzeiz",
+	"nfcs0apvT6oOfkqnPY1GYzdQ/cwWR896YsccsnxGnYoHMpBCufuCUNcfY0CrWUwZvamOxpkNo1MgSzsM",
+	"Jw94joWQBWy0uUxKLoC+tG6eDHdNoqf+BWMoX5vfGjDmkOSsMNhGf//04ZyMaDEwS0EmCcOiIzDcrLXb",
+	"E+HfGm7Xtb81YL+pVpXZEDaI13eg8qMkVUqJ7DhhNGKZHlMAJIRwxa0ttdRzWCsxGxWD3bmhQoN1dhsx",
+	"FrM43CWCDtXt4G3Ay9QSUYtnSG/5cDx80RNIxEwcuyD/3d1smm91KlEgsK+++3D/UKEWYS/RjD3+UcrV",
+	"mBVwINGgJtNnm5zJ3QbNEjgDe3nMyvMsv/6ofeeztvL9TMuvP2pDVoB52Ic5qX2SmZIwjAx5nrOYTOWY",
+	"FDKmU1InEypg5V1ltG8xZdXW/q+aM24rGvDqpYY5+DLmpTFLqXprm8R0mnutfKG8IPqqfXpCOZ7jWZ4r",
+	"NQBNHahh9vDxeQYk14rHbFe7+3YHLr1Wc59Au8183So9qNWyl2JrP+PfjMWtXBubJF3HB5/ftMC/xOBM",
+	"Ffat8T9yOc4i5qcDLwMtKCX4dpJWdBS3Wf2Adrv1bv+Q1Y/oXqvejNrxAdtPWvSoqaa6NIuaMETn/kVS",
+	"xFxDbMIUs1S1DPHyOIYVhFsNKp24iNltXSZ19bCbC28pg8kFa7YZdZMD2mL1vX47rnfZIa0fJfudeis+",
+	"iNr9PXrIuk23nC/pFYJTuc+nj3m/F/QK1oKfA83XHr7bMGxC3iu5/IWlkYTavsoNc2N81q575SuKq9iL",
+	"J6uZLIqM98cFyg29rd5y8uOHOaEGB/u76sDdHST8i2vkTswYjQAbR46L/1CfCAZ01D9grWivXW/FTVrv",
+	"Jvusfhh1+vU23Yu7bD85oIctNyA9DmJiWN7G+3Z3dw+f0MUAfwZOW98K1NnzB62fzZJcElIoy0ab5IvP",
+	"PSTAcD+h2t6IrwXt/gsIvS06NvDCWSyzJsiOqYOFlQMmT7y7dcq3hwnbw4Q/Io6AG9nbq+CrVyKX3ONA",
+	"4fkPp+PXBmXzHcV1gwbvipyMXOifQeB8SrjoieriQ83rDVaYseb1T8a/5LEuoUq4iLW3W4J7sx19CNzb",
+	"F2eNrZfHa9+6hXvbBjWfKNyb56LcI3f3fkLEVTbPhul6Yid016AIk1ZFI3etw2yDEq6wTodVYrITZnQS",
+	"HoPpTHtixkdTT4foRoWBwyPStbPG+QlNQQUTNyyVIxZYkjDwb3tCG54zfPGYz6SeZGmyuyDxdrFE2vRM",
+	"Tkhlga4JebfpMVzzMY/hSuxZFZaz+/yw7Bb3kMVXTHv1G0Q7MikLOGFlo3oLuJcLpWQwhpOmcnI2Tgs+",
+	"StkHMGrGAnYTpLQGeMMFey0KtYnQf6DjQp7R7Pokv1CerLkVGZJP0aN7k8nhe5oXnwo2snfkhRx9EBf6",
+	"u5tc3ZXxGBir7f41F+pvw6bt8Wo/NGIT1KIBFYKlNiyzfgTn29LgQSkg4yVTLY/OZHRyOR+gWRS1gfvV",
+	"JGwUCZtdCxeMuU999ycMlT1yrGv5CFvrnDPfI37ACsrTVa7t1u7a2l1PJnfcORbGELL5Vz/hSHl1bpCn",
+	"2i3a5ZAtzFHzK7e0eQf/1gxOpM9SKa5yUkhEYyk4ywJ3iqPLltRVJf8AAMQgIjprMRpnmRJZY6XOAo09",
+	"Y/zHzHDlIbedwX1Tj2KiHFiguoUJF7Gc5D2hLbmMFrYnO8qc1K0OLaIItlSGJTEvwfKhF343egLNPANn",
+	"knLguJqihbjI+DtjDzf7Rpks2Xx6+lbw55Voq2kUfe93rtvDPXEw6v62nx3m7aJ7s69+z0/iIRfWYjEK",
+	"JRoyokwecM8B2ZhlSmVkUu0jnFmXb8Xyjyx7K8dZ7bjVbAY1Lt5IfXQxd8MPfFrfac448AVBbSzgVxY7",
+	"Y8kshI8sO+NijAGPjdq4A3i3lzKevpxCTL7V7B7uHew34brO1/6A1QnQZrOJPyljTr3XGvH4I/xmt+5H",
+	"lmHcB3+t7HCr2bwLamNjtqGxZEjjj9uBnabLAc9xnroOuy6HNDnTrLrFttveJJx/xhYmpc8Q5Gw18c/T",
+	"xFsaqGn1qvNhDPQVGxuFWtgVGdWYGaPuLIcTogGLrvOAyCyGzOX+FDJTGCRBz2pnilk2E4Qs6AkIVwZk",
+	"MpgSXpAhoK/mAVFuRSFJwm8J12htEKqgBQUicACJIueSqA/JRKElPOYcYTCzJ2I2YiLWmdFSVGKJAYAC",
+	"YidENBowAHHeCU/Vv+tKdGUyPSZgykdBTwzpbZ1esf/s7DebIYZQTFINFSR8fUmvwhckZ5BkQfo0ulaq",
+	"NHyX1M+lYPUzWkQDy18YdhYEW1OeFxfwRTY1Wt4l6j3wmsfIU45oQVN5NS6fHi5GNvUymGnBriQsRete",
+	"+WnfJ6RXO8fcCwDmUWurV3NmnX4Il9O8/2XyP4D43SQo6Qi5kq7IPfsOv7lu61mub8iNeeOnHdA4Jr2S",
+	"p4eOnFoZjUajV4OP3VNt2vfhdRPMwvt1qppNmirHtHgOxXyFeqhh7AcDUQyrGszWNzW1mSvwUksZMaDl",
+	"qibH5MmZ/CoqiOem1vXANLK49O6rmsqCF/DFPgu8xmK/MfOuWlCbDKaVvjJJeMbw9B1FiH4/kiyTnb6U",
+	"1ywOSCRFwrMh/JOKiKWp+qdaIer/OlFnV21kbMb2dSxSlpvxsLhR2+h0WG20RUnZr63Im1HZJfmwSk/B",
+	"zebeu6CmpMSqZ+Ae6FFnIUaK2Zy6FrTQMxoTwIXG6CxIJEw8nRdEf9yg7uEw30fZljXmnIIEXeZknNOP",
+	"KHzL2vH5D4QLv1vp1Emhm7ZxfPOhqtVhhSJ74Wkj5QvhyaBtKJiBy8PP3CAnwLVoTvgmLE2h7lhJ0XEB",
+	"JIkAggGd00d+PbHwzO+KgRb6o5XQJG7i6btXN7xVLo+nXByq/1a9rKdeNlMui5zCP6laAeHwb6FRNo6m",
+	"PrIK+qD1xLMZfVChiFaUZZrv9gyLAmz9JWz+cAkhxogWgwo+jMVAlWvzY3xbx11l2c3iAcVslMqpTvUH",
+	"WpkMKwS4my+yc5mB56jki/J3c8ILyNAbZ2ntuPa8Ns92gSjMKaA5K0GgBAYcdmOVzJXSj4I0nkfD+PnV",
+	"IK3HrD9WMih0zQ6KYnT8HDKK0oHMi+PD5mHTB6b4sToI5Ad2dShVyXYIYjVqXqgQXfUq1o6pjgN7tgPi",
+	"MdsQsAlq+Q1iiDmvaFGpLI/fOSdyIjzA7vkglm7S0UQtmu3Zsq/ApRhANZDJ13ZR/MBWKuhkVe99PjTl",
+	"Qux4mXiZYUElsCOUU5GRzP0322gDz3x6BzN7BgBy/s2XXnjhWT5jXL5QdtdMsMK1itt8vskLOS60boN0",
+	"CZ0QrgfnNgjE0qcIY6a+fzzk/irQn9x74Qdj6FW99T2/YUKpPETNpTGHv7Q1m2NkavmA3jKaFsr6u/v/",
+	"AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

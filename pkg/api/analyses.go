@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
@@ -340,11 +341,16 @@ func (s *Server) GetAnalysis(ctx context.Context, req gen.GetAnalysisRequestObje
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.GetAnalysis(ctx, p.Account.ID, req.AnalysisId)
-	if err != nil {
-		return nil, fmt.Errorf("get analysis %s: %w", req.AnalysisId, err)
-	}
-	enc, err := encodeAnalysis(a)
+	// An analysis never changes, so it is kept encoded and compressed, under the account: deleting
+	// its location moves the account's analysis generation.
+	enc, err := cache.GetOrFill(ctx, s.cache, cache.KindAnalysis, cache.Scope{Account: p.Account.ID}.Key(req.AnalysisId),
+		func(ctx context.Context) (*encodedAnalysis, error) {
+			a, err := s.store.GetAnalysis(ctx, p.Account.ID, req.AnalysisId)
+			if err != nil {
+				return nil, fmt.Errorf("get analysis %s: %w", req.AnalysisId, err)
+			}
+			return encodeAnalysis(a)
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	ghldebugger "github.com/ghl-debugger/ghl-debugger"
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 )
@@ -97,6 +98,9 @@ type Config struct {
 	// ComputeWait is how long a request waits for a computation slot. Zero means
 	// DefaultComputeWait.
 	ComputeWait time.Duration
+	// Cache is the two-level cache the reads go through (authentication, analyses, lists). Nil
+	// means an in-process cache with the defaults, which NewHandler creates.
+	Cache *cache.Cache
 }
 
 // NewHandler builds the service's HTTP handler: the generated routes of openapi.yaml behind the
@@ -115,7 +119,13 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		cfg.GzipMinBytes = DefaultGzipMinBytes
 	}
 	var err error
-	srv := NewServer(cfg.Store, cfg.Version, cfg.MaxBodyBytes)
+	if cfg.Cache == nil {
+		if cfg.Cache, err = cache.New(cache.Config{Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("in-process cache: %w", err)
+		}
+	}
+	srv := NewServer(cachedStore{Store: cfg.Store, cache: cfg.Cache}, cfg.Version, cfg.MaxBodyBytes)
+	srv.cache = cfg.Cache
 	srv.documentLimits = importer.Options{MaxWorkflows: cfg.MaxWorkflowsPerImport, MaxStepsPerWorkflow: cfg.MaxStepsPerWorkflow,
 		MaxContextObjects: cfg.MaxContextObjects}
 	srv.upgradeURL = cmp.Or(cfg.UpgradeURL, DefaultUpgradeURL)

@@ -419,6 +419,6 @@ func (e *testEnv) mustAPIKey(tb testing.TB, accountID string) string {
 // mustSetTier changes an account's tier directly in the store, as an operator would.
 func (e *testEnv) mustSetTier(tb testing.TB, accountID string, t store.Tier) {
 	tb.Helper()
-	_, err := e.db.SetAccountTier(context.Background(), accountID, t)
-	require.NoError(tb, err)
+	// Through the API, as an operator does: it also forgets the account's cached authentications.
+	e.mustPatchAccount(tb, e.mustAdmin(tb), accountID, `{"tier":"`+string(t)+`"}`)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
@@ -32,6 +33,7 @@ type Store interface {
 	Stats() sql.DBStats
 	CountAccountsByTier(ctx context.Context) (map[store.Tier]int, error)
 	UpdateAccount(ctx context.Context, id string, u store.AccountUpdate) (store.Account, error)
+	APIKeyHashes(ctx context.Context, accountID string) ([]string, error)
 	AuthenticateAPIKey(ctx context.Context, hash string) (store.Account, store.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID, name, hash, prefix string) (store.APIKey, error)
 	ListAPIKeys(ctx context.Context, accountID string) ([]store.APIKey, error)
@@ -76,6 +78,8 @@ type Server struct {
 	compute *computeLimiter
 	// analysisTimeout is the deadline of one analysis.
 	analysisTimeout time.Duration
+	// cache holds what the reads need again: NewHandler always sets it.
+	cache *cache.Cache
 	// gzipMinBytes is the smallest body sent gzipped; the handlers that serve pre-compressed
 	// bodies follow it as the compression middleware does.
 	gzipMinBytes int
@@ -121,6 +125,10 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 		},
 		RateLimiter: toRateLimiterHealth(s.limiter.Status(ctx)),
 	}
+	// A cache whose Redis is away is degraded, never the service down: L1 and the database answer.
+	ch := s.cache.Health(ctx)
+	cacheHealth := toCacheL2(ch.State, ch.Breaker)
+	body.Cache = &cacheHealth
 	if pingErr != nil {
 		body.Status = gen.HealthDetailedStatusUnavailable
 		return gen.GetHealthDetailed503JSONResponse{Body: body, Headers: gen.GetHealthDetailed503ResponseHeaders{RetryAfter: databaseRetryAfter}}, nil

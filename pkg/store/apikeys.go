@@ -100,6 +100,17 @@ func (q *queries) AuthenticateAPIKey(ctx context.Context, hash string) (Account,
 	return a, k, nil
 }
 
+// APIKeyHashes returns the secret hashes of every key of an account, revoked ones included, so that a
+// cache of authentications can forget the account's keys when the account or one of its keys
+// changes. An unknown account has none.
+func (q *queries) APIKeyHashes(ctx context.Context, accountID string) ([]string, error) {
+	var hashes []string
+	if err := q.list(ctx, famAPIKeysHashes, &hashes, `SELECT hash FROM api_keys WHERE account_id = ? ORDER BY id`, accountID); err != nil {
+		return nil, fmt.Errorf("api key hashes: %w", err)
+	}
+	return hashes, nil
+}
+
 // ListAPIKeys returns every key of an account, revoked ones included, newest first.
 func (q *queries) ListAPIKeys(ctx context.Context, accountID string) ([]APIKey, error) {
 	const query = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE account_id = ? ORDER BY created_at DESC, id DESC`

@@ -26,6 +26,7 @@ const (
 	famAPIKeysTouch                  = queryFamily("api_keys.touch")
 	famAPIKeysList                   = queryFamily("api_keys.list")
 	famAPIKeysRevoke                 = queryFamily("api_keys.revoke")
+	famAPIKeysHashes                 = queryFamily("api_keys.hashes")
 	famLocationsCreate               = queryFamily("locations.create")
 	famLocationsGet                  = queryFamily("locations.get")
 	famLocationsCheck                = queryFamily("locations.check")
@@ -52,7 +53,7 @@ const (
 // queryFamilies lists every family, for the conformance suite.
 var queryFamilies = []queryFamily{
 	famAccountsCreate, famAccountsGet, famAccountsCount, famAccountsCountByTier, famAccountsUpdate,
-	famAPIKeysCreate, famAPIKeysAuthenticate, famAPIKeysTouch, famAPIKeysList, famAPIKeysRevoke,
+	famAPIKeysCreate, famAPIKeysAuthenticate, famAPIKeysTouch, famAPIKeysList, famAPIKeysRevoke, famAPIKeysHashes,
 	famLocationsCreate, famLocationsGet, famLocationsCheck, famLocationsList, famLocationsDelete,
 	famWorkflowsUpsert, famWorkflowsImported, famWorkflowsList, famWorkflowsGet, famWorkflowsDelete,
 	famWorkflowsOfLocation, famWorkflowsSetLastAnalysis, famContextsGet, famContextsPut,

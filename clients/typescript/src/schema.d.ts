@@ -50,6 +50,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/cache-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cache statistics
+         * @description Reports this instance's two-level cache: the in-process level (`l1`: entries, bytes,
+         *     evictions) and the shared Redis level (`l2`: whether it is configured, up, degraded or
+         *     down, and the state of the circuit breaker that stops waiting on a failing Redis), and for
+         *     each kind of data (`auth`, `analysis`, `workflow_list`, `history_page`, ...) its hits,
+         *     misses and hit ratio at each level, the fills that went to the database and the fills that
+         *     failed. The numbers are this instance's since it started. Needs an admin account's API
+         *     key: any other key answers `403`.
+         */
+        get: operations["getCacheStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/db-stats": {
         parameters: {
             query?: never;
@@ -655,7 +681,9 @@ export interface components {
         HealthDetailed: {
             /**
              * @description `ok` when every dependency the service needs answered, `unavailable` otherwise. Redis is
-             *     not one: without it the rate limiter counts in the instance's memory (`rateLimiter`).
+             *     not one: without it the rate limiter counts in the instance's memory (`rateLimiter`)
+             *     and the cache serves from the instance's memory and the database (`cache`, degraded,
+             *     not down).
              * @example ok
              * @enum {string}
              */
@@ -674,6 +702,7 @@ export interface components {
             database: components["schemas"]["DatabaseHealth"];
             memory: components["schemas"]["MemoryStats"];
             rateLimiter: components["schemas"]["RateLimiterHealth"];
+            cache?: components["schemas"]["CacheL2Stats"];
         };
         /**
          * @description Where the rate limiter counts and whether Redis answers. When Redis does not answer within
@@ -753,6 +782,105 @@ export interface components {
              * @example 12
              */
             goroutines: number;
+        };
+        /** @description The state and counts of this instance's two-level cache. */
+        CacheStats: {
+            l1: components["schemas"]["CacheL1Stats"];
+            l2: components["schemas"]["CacheL2Stats"];
+            /** @description One entry per kind of cached data, in a fixed order. */
+            kinds: components["schemas"]["CacheKindStats"][];
+        };
+        /** @description The in-process level. */
+        CacheL1Stats: {
+            /**
+             * Format: int64
+             * @description Entries held now.
+             * @example 1250
+             */
+            entries: number;
+            /**
+             * Format: int64
+             * @description Bytes the entries take (their cost as the cache counts it).
+             * @example 18350080
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description The most bytes it may hold; older, less used entries are evicted beyond.
+             * @example 67108864
+             */
+            maxBytes: number;
+            /**
+             * Format: int64
+             * @description Entries evicted for room since the start.
+             * @example 0
+             */
+            evictions: number;
+        };
+        /** @description The shared Redis level. */
+        CacheL2Stats: {
+            /**
+             * @description Whether a Redis is configured (`REDIS_URL`); without one the cache is in-process only.
+             * @example true
+             */
+            configured: boolean;
+            /**
+             * @description `up` when Redis answers in time, `degraded` when it answers slowly or fails now and
+             *     then, `down` when the breaker stopped calling it, `disabled` without Redis.
+             * @example up
+             * @enum {string}
+             */
+            state: "up" | "degraded" | "down" | "disabled";
+            /**
+             * @description The circuit breaker in front of Redis: `closed` calls Redis, `open` skips it after
+             *     repeated failures, `half-open` probes whether it answers again.
+             * @example closed
+             * @enum {string}
+             */
+            breaker: "closed" | "half-open" | "open";
+        };
+        /** @description The counts of one kind of cached data. */
+        CacheKindStats: {
+            /**
+             * @description The kind of data, such as `auth`, `analysis`, `workflow_list` or `history_page`.
+             * @example analysis
+             */
+            kind: string;
+            l1: components["schemas"]["CacheLevelCounts"];
+            l2: components["schemas"]["CacheLevelCounts"];
+            /**
+             * Format: int64
+             * @description Misses at every level that were filled from the source (the database).
+             * @example 70
+             */
+            fills: number;
+            /**
+             * Format: int64
+             * @description Fills that failed; nothing was cached for them.
+             * @example 0
+             */
+            fillErrors: number;
+        };
+        /** @description Hits and misses at one level. */
+        CacheLevelCounts: {
+            /**
+             * Format: int64
+             * @description Reads the level answered.
+             * @example 9120
+             */
+            hits: number;
+            /**
+             * Format: int64
+             * @description Reads the level could not answer.
+             * @example 310
+             */
+            misses: number;
+            /**
+             * Format: double
+             * @description hits / (hits + misses), 0 before the first read.
+             * @example 0.967
+             */
+            hitRatio: number;
         };
         /** @description The database connection pool and the statements of each query family since the process started. */
         DbStats: {
@@ -2962,6 +3090,36 @@ export interface operations {
                     "application/json": components["schemas"]["HealthDetailed"];
                 };
             };
+        };
+    };
+    getCacheStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cache's state and counts. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheStats"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getDbStats: {

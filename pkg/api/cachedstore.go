@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/store"
+)
+
+// cachedStore is the store behind the two-level cache: the reads that every request or every page
+// of a dashboard makes (authentication, workflow lists, history pages) are answered from the cache,
+// and every write that changes what they return invalidates it, on every instance (pkg/cache sends
+// invalidations through Redis). The handlers do not know it is there. Keys carry the account, and the
+// location or the key's hash, so one tenant can never be served another's entry.
+type cachedStore struct {
+	Store
+	cache *cache.Cache
+}
+
+var _ Store = cachedStore{}
+
+// authEntry is what an API key authenticates, as the cache keeps it.
+type authEntry struct {
+	Account store.Account `json:"account"`
+	Key     store.APIKey  `json:"key"`
+}
+
+// AuthenticateAPIKey reads a key's authentication through the cache. An unknown or revoked key is
+// not cached (the store's ErrNotFound is a fill error), so a key created later works at once.
+func (s cachedStore) AuthenticateAPIKey(ctx context.Context, hash string) (store.Account, store.APIKey, error) {
+	e, err := cache.GetOrFill(ctx, s.cache, cache.KindAuth, cache.Scope{ID: hash}.Key(""), func(ctx context.Context) (*authEntry, error) {
+		a, k, err := s.Store.AuthenticateAPIKey(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		return &authEntry{Account: a, Key: k}, nil
+	})
+	if err != nil {
+		return store.Account{}, store.APIKey{}, err
+	}
+	return e.Account, e.Key, nil
+}
+
+// RevokeAPIKey revokes the key and forgets the account's cached authentications, so the key is
+// refused on every instance from the next request.
+func (s cachedStore) RevokeAPIKey(ctx context.Context, accountID, keyID string) (store.APIKey, error) {
+	k, err := s.Store.RevokeAPIKey(ctx, accountID, keyID)
+	if err != nil {
+		return k, err
+	}
+	return k, s.forgetKeys(ctx, accountID)
+}
+
+// UpdateAccount changes the account and forgets its cached authentications, which carry its tier
+// and limits.
+func (s cachedStore) UpdateAccount(ctx context.Context, id string, u store.AccountUpdate) (store.Account, error) {
+	a, err := s.Store.UpdateAccount(ctx, id, u)
+	if err != nil {
+		return a, err
+	}
+	return a, s.forgetKeys(ctx, id)
+}
+
+// forgetKeys drops the cached authentication of every key of the account.
+func (s cachedStore) forgetKeys(ctx context.Context, accountID string) error {
+	hashes, err := s.Store.APIKeyHashes(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("forget cached keys of %s: %w", accountID, err)
+	}
+	keys := make([]cache.Key, len(hashes))
+	for i, h := range hashes {
+		keys[i] = cache.Scope{ID: h}.Key("")
+	}
+	if err := s.cache.Delete(ctx, cache.KindAuth, keys...); err != nil {
+		return fmt.Errorf("forget cached keys of %s: %w", accountID, err)
+	}
+	return nil
+}
+
+// workflowPage is one page of a location's workflow list, as the cache keeps it.
+type workflowPage struct {
+	Items []store.Workflow `json:"items"`
+	Next  string           `json:"next"`
+}
+
+// ListWorkflows reads a page of a location's workflows through the cache. The key holds the
+// account's workflow-list generation as well as the location's (in the scope), because reusing an
+// analysis moves the workflows' last-analysis grades without saying which location it is.
+func (s cachedStore) ListWorkflows(ctx context.Context, accountID, locationID, status string, p store.Page) ([]store.Workflow, string, error) {
+	accountGen, err := s.cache.Generation(ctx, cache.Scope{Account: accountID}, cache.KindWorkflowList)
+	if err != nil {
+		return nil, "", fmt.Errorf("list workflows: %w", err)
+	}
+	item := accountGen.String() + "|status=" + status + "|limit=" + strconv.Itoa(p.Limit) + "|cursor=" + p.Cursor
+	page, err := cache.GetOrFill(ctx, s.cache, cache.KindWorkflowList, cache.Scope{Account: accountID, ID: locationID}.Key(item),
+		func(ctx context.Context) (*workflowPage, error) {
+			items, next, err := s.Store.ListWorkflows(ctx, accountID, locationID, status, p)
+			if err != nil {
+				return nil, err
+			}
+			return &workflowPage{Items: items, Next: next}, nil
+		}, largePage(p)...)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, page.Next, nil
+}
+
+// historyPage is one page of a location's history, as the cache keeps it.
+type historyPage struct {
+	Items []store.AnalysisSummary `json:"items"`
+	Next  string                  `json:"next"`
+}
+
+// ListAnalyses reads a page of a location's history through the cache.
+func (s cachedStore) ListAnalyses(ctx context.Context, accountID, locationID string, f store.HistoryFilter, p store.Page) ([]store.AnalysisSummary, string, error) {
+	item := "wf=" + f.WorkflowID + "|rule=" + f.RuleID + "|min=" + strconv.Itoa(f.MinSeverity) +
+		"|since=" + timeKey(f.Since) + "|until=" + timeKey(f.Until) + "|limit=" + strconv.Itoa(p.Limit) + "|cursor=" + p.Cursor
+	page, err := cache.GetOrFill(ctx, s.cache, cache.KindHistoryPage, cache.Scope{Account: accountID, ID: locationID}.Key(item),
+		func(ctx context.Context) (*historyPage, error) {
+			items, next, err := s.Store.ListAnalyses(ctx, accountID, locationID, f, p)
+			if err != nil {
+				return nil, err
+			}
+			return &historyPage{Items: items, Next: next}, nil
+		}, largePage(p)...)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, page.Next, nil
+}
+
+// largePageLimit is the page size from which filling a page is worth a lock across instances.
+const largePageLimit = 100
+
+// largePage marks the fill of a large page as expensive: concurrent misses on several instances
+// then read the database once.
+func largePage(p store.Page) []cache.Option {
+	if p.Limit >= largePageLimit {
+		return []cache.Option{cache.Expensive()}
+	}
+	return nil
+}
+
+// timeKey writes an optional time for a cache key.
+func timeKey(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// ImportWorkflows imports and invalidates the location's lists.
+func (s cachedStore) ImportWorkflows(ctx context.Context, accountID, locationID string, wfs []store.ImportedWorkflow, locContext json.RawMessage) (store.ImportOutcome, error) {
+	out, err := s.Store.ImportWorkflows(ctx, accountID, locationID, wfs, locContext)
+	return out, s.changed(ctx, accountID, locationID, err)
+}
+
+// DeleteWorkflow deletes and invalidates the location's lists.
+func (s cachedStore) DeleteWorkflow(ctx context.Context, accountID, locationID, workflowID string) error {
+	return s.changed(ctx, accountID, locationID, s.Store.DeleteWorkflow(ctx, accountID, locationID, workflowID))
+}
+
+// PutContext stores the context and invalidates the location's lists.
+func (s cachedStore) PutContext(ctx context.Context, accountID, locationID string, c json.RawMessage) error {
+	return s.changed(ctx, accountID, locationID, s.Store.PutContext(ctx, accountID, locationID, c))
+}
+
+// CreateAnalysis stores an analysis, which joins its location's history and becomes its workflows'
+// last analysis, and invalidates the location's lists.
+func (s cachedStore) CreateAnalysis(ctx context.Context, accountID string, in store.NewAnalysis) (store.Analysis, error) {
+	a, err := s.Store.CreateAnalysis(ctx, accountID, in)
+	if in.LocationID == "" {
+		return a, err
+	}
+	return a, s.changed(ctx, accountID, in.LocationID, err)
+}
+
+// PointLastAnalysis moves workflows' last analysis, which their lists show, and invalidates the
+// account's workflow lists (the store does not say which location the analysis is of).
+func (s cachedStore) PointLastAnalysis(ctx context.Context, accountID, analysisID string) error {
+	if err := s.Store.PointLastAnalysis(ctx, accountID, analysisID); err != nil {
+		return err
+	}
+	return s.cache.Bump(ctx, cache.Scope{Account: accountID}, cache.KindWorkflowList)
+}
+
+// DeleteLocation deletes the location, its workflows and its analyses, and invalidates its lists
+// and the account's analyses.
+func (s cachedStore) DeleteLocation(ctx context.Context, accountID, id string) error {
+	if err := s.changed(ctx, accountID, id, s.Store.DeleteLocation(ctx, accountID, id)); err != nil {
+		return err
+	}
+	return s.cache.Bump(ctx, cache.Scope{Account: accountID}, cache.KindAnalysis)
+}
+
+// changed invalidates every list of a location after a write that ended with err; a write that
+// failed changed nothing, and its error is returned as it is.
+func (s cachedStore) changed(ctx context.Context, accountID, locationID string, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := s.cache.Bump(ctx, cache.Scope{Account: accountID, ID: locationID}); err != nil {
+		return fmt.Errorf("invalidate the cache of %s: %w", locationID, err)
+	}
+	return nil
+}
