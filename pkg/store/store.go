@@ -2,7 +2,8 @@
 // engines: embedded SQLite (modernc.org/sqlite, the zero-setup default) or PostgreSQL (lib/pq) for
 // deployments that run several instances. Both engines run the same query texts, rebound to each
 // driver's placeholders; what differs lives in the engine's dialect (dialect.go) and in its migrations
-// (package db).
+// (package db). Statements are prepared once per connection, and on SQLite the reads run on a pool of
+// read-only connections beside the one that writes (prepared.go).
 //
 // Every row belongs to an account, and every method that reads or changes one takes the account id:
 // another account's row is reported as ErrNotFound, exactly like a row that does not exist.
