@@ -183,10 +183,17 @@ func runSetLimits(ctx context.Context, args []string, getenv func(string) string
 		return usagef("admin set-limits: name what to change: --tier, --requests-per-minute or --analyses-per-hour")
 	}
 	return withStore(ctx, getenv, *dataDir, stderr, func(db *store.DB) error {
-		// The same store call as the API's. Running instances learn of the change when they next
-		// read the account with a key; a cache of authenticated accounts in front of that read
-		// must not keep an account longer than a change may take to apply.
-		acc, err := db.UpdateAccount(ctx, *accountID, update)
+		// The same store call as the API's, through the same cache: with Redis configured, the
+		// running instances forget the account's cached authentications at once, as they do for a
+		// change through the API. Without Redis there is one instance, whose in-process cache this
+		// process cannot reach: the change applies there when its cached authentication expires
+		// (GHLD_CACHE_TTLS, auth), or at once through PATCH /internal/accounts/{accountId}.
+		st, closeCache, err := accountStore(getenv, *dataDir, db, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeCache()
+		acc, err := st.UpdateAccount(ctx, *accountID, update)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("set limits: no account %q", *accountID)
 		}
@@ -199,6 +206,31 @@ func runSetLimits(ctx context.Context, args []string, getenv func(string) string
 		}
 		return writeJSON(stdout, out)
 	})
+}
+
+// accountStore returns the store through which an admin command changes an account: the database
+// behind the cache shared with the running instances when Redis is configured, the database alone
+// otherwise. closeCache releases the cache and its Redis client.
+func accountStore(getenv func(string) string, dataDir string, db *store.DB, stderr io.Writer) (st interface {
+	UpdateAccount(ctx context.Context, id string, u store.AccountUpdate) (store.Account, error)
+}, closeCache func(), err error) {
+	cfg, err := configFor(getenv, "", dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := newLogger(cfg, stderr)
+	rdb, err := openRedis(cfg, logger)
+	if err != nil || rdb == nil {
+		return db, func() {}, err
+	}
+	c, err := openCache(cfg, rdb, logger)
+	if err != nil {
+		return nil, nil, errors.Join(err, rdb.Close())
+	}
+	return api.NewCachedStore(db, c), func() {
+		c.Close()
+		_ = rdb.Close()
+	}, nil
 }
 
 // withStore opens the configured database (migrating it unless GHLD_AUTO_MIGRATE=false), runs fn

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 )
 
 // config is the whole configuration of the binary. It comes from the environment (settings below)
@@ -45,6 +47,11 @@ type config struct {
 	AnalysisQueueWait     time.Duration
 	// MaxHeaderBytes bounds a request's headers; larger ones get 431.
 	MaxHeaderBytes int
+	// The two-level cache: L1's memory, the TTLs that differ from pkg/cache's defaults, and how
+	// long a call may wait for Redis.
+	CacheL1MaxBytes   int64
+	CacheTTLs         map[cache.Kind]time.Duration
+	CacheRedisTimeout time.Duration
 	// The HTTP server's timeouts.
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -72,8 +79,8 @@ type setting struct {
 	apply func(c *config, v string) error
 }
 
-// settings lists every variable the binary reads. The help text and the README's table are written
-// from it, and a test holds the README to it.
+// settings lists every variable the binary reads. The help text and docs/configuration.md's table
+// are written from it, and a test holds the documentation to it.
 var settings = []setting{
 	{env: "GHLD_ADDR", def: ":8080", help: "address to serve HTTP on, HOST:PORT (port 0 picks a free one); --addr overrides",
 		apply: func(c *config, v string) error { c.Addr = v; return nil }},
@@ -117,6 +124,15 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.AnalysisQueueWait, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_MAX_HEADER_BYTES", def: "65536", help: "largest request header block accepted, in bytes; larger ones get 431",
 		apply: func(c *config, v string) (err error) { c.MaxHeaderBytes, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_CACHE_L1_MAX_BYTES", def: "67108864", help: "memory of the in-process cache level, in bytes (64 MiB); the least used entries are evicted beyond it",
+		apply: func(c *config, v string) (err error) {
+			c.CacheL1MaxBytes, err = strconv.ParseInt(v, 10, 64)
+			return err
+		}},
+	{env: "GHLD_CACHE_TTLS", def: "", help: "cache TTLs that differ from the defaults, as KIND=DURATION pairs separated by commas (auth=1m,analysis=2h); kinds: auth (5m), analysis (1h), workflow_list (10m), history_page (10m), ghl_workflows (2m)",
+		apply: func(c *config, v string) (err error) { c.CacheTTLs, err = parseTTLs(v); return err }},
+	{env: "GHLD_CACHE_REDIS_TIMEOUT", def: "50ms", help: "how long a cache call may wait for Redis; a slower or failing Redis is skipped (a circuit breaker stops trying after repeated failures) and the cache serves from memory and the database",
+		apply: func(c *config, v string) (err error) { c.CacheRedisTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_READ_HEADER_TIMEOUT", def: "10s", help: "how long a client may take to send a request's headers; slower ones are cut off (slowloris)",
 		apply: func(c *config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return err }},
 	{env: "GHLD_READ_TIMEOUT", def: "60s", help: "how long a client may take to send a whole request, body included",
@@ -234,6 +250,12 @@ func (c config) validate() error {
 	if c.AnalysisQueueWait <= 0 {
 		add("GHLD_ANALYSIS_QUEUE_WAIT %s: must be positive", c.AnalysisQueueWait)
 	}
+	if c.CacheL1MaxBytes < 1<<20 {
+		add("GHLD_CACHE_L1_MAX_BYTES %d: must be at least 1048576 (1 MiB)", c.CacheL1MaxBytes)
+	}
+	if c.CacheRedisTimeout <= 0 || c.CacheRedisTimeout > maxRateLimitRedisTimeout {
+		add("GHLD_CACHE_REDIS_TIMEOUT %s: must be positive and at most %s (requests wait for it)", c.CacheRedisTimeout, maxRateLimitRedisTimeout)
+	}
 	if c.MaxHeaderBytes < 4096 {
 		add("GHLD_MAX_HEADER_BYTES %d: must be at least 4096", c.MaxHeaderBytes)
 	}
@@ -279,6 +301,30 @@ const maxRateLimitRedisTimeout = 5 * time.Second
 
 // minMetricsToken is the shortest metrics token accepted, so a scrape token cannot be guessed.
 const minMetricsToken = 16
+
+// parseTTLs reads KIND=DURATION pairs separated by commas; an empty value keeps every default.
+func parseTTLs(v string) (map[cache.Kind]time.Duration, error) {
+	var out map[cache.Kind]time.Duration
+	for _, pair := range splitList(v) {
+		name, d, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not KIND=DURATION", pair)
+		}
+		kind, err := cache.ParseKind(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		ttl, err := time.ParseDuration(strings.TrimSpace(d))
+		if err != nil || ttl <= 0 {
+			return nil, fmt.Errorf("%q: the TTL must be a positive duration", pair)
+		}
+		if out == nil {
+			out = map[cache.Kind]time.Duration{}
+		}
+		out[kind] = ttl
+	}
+	return out, nil
+}
 
 // splitList splits a comma-separated value, dropping blanks around and between the items.
 func splitList(v string) []string {
@@ -344,6 +390,9 @@ func (c config) LogValue() slog.Value {
 		slog.Int("max_concurrent_analyses", c.MaxConcurrentAnalyses),
 		slog.String("analysis_queue_wait", c.AnalysisQueueWait.String()),
 		slog.Int("max_header_bytes", c.MaxHeaderBytes),
+		slog.Int64("cache_l1_max_bytes", c.CacheL1MaxBytes),
+		slog.Any("cache_ttls", c.CacheTTLs),
+		slog.String("cache_redis_timeout", c.CacheRedisTimeout.String()),
 		slog.String("read_header_timeout", c.ReadHeaderTimeout.String()),
 		slog.String("read_timeout", c.ReadTimeout.String()),
 		slog.String("write_timeout", c.WriteTimeout.String()),

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 )
 
 // envOf returns a getenv over a fixed map.
@@ -43,6 +45,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		AnalysisTimeout:       20 * time.Second,
 		AnalysisQueueWait:     2 * time.Second,
 		MaxHeaderBytes:        64 << 10,
+		CacheL1MaxBytes:       64 << 20,
+		CacheRedisTimeout:     50 * time.Millisecond,
 		ReadHeaderTimeout:     10 * time.Second,
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
@@ -77,6 +81,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_MAX_CONCURRENT_ANALYSES":  "3",
 		"GHLD_ANALYSIS_QUEUE_WAIT":      "500ms",
 		"GHLD_MAX_HEADER_BYTES":         "8192",
+		"GHLD_CACHE_TTLS":               "auth=30s, analysis=2h",
 		"GHLD_READ_HEADER_TIMEOUT":      "2s",
 		"GHLD_READ_TIMEOUT":             "30s",
 		"GHLD_WRITE_TIMEOUT":            "45s",
@@ -113,6 +118,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		MaxConcurrentAnalyses: 3,
 		AnalysisQueueWait:     500 * time.Millisecond,
 		MaxHeaderBytes:        8192,
+		CacheTTLs:             map[cache.Kind]time.Duration{cache.KindAuth: 30 * time.Second, cache.KindAnalysis: 2 * time.Hour},
+		CacheL1MaxBytes:       64 << 20,
+		CacheRedisTimeout:     50 * time.Millisecond,
 		ReadHeaderTimeout:     2 * time.Second,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          45 * time.Second,
@@ -258,18 +266,18 @@ func TestExitCodeForFailure(t *testing.T) {
 	require.Equal(t, "ghl-debugger: database unreachable\n", stderr.String())
 }
 
-// TestDocumentation holds the help text and the README to the settings table: every variable is
+// TestDocumentation holds the help text and docs/configuration.md to the settings table: every variable is
 // listed with its default, so neither can fall behind the code.
 func TestDocumentation(t *testing.T) {
 	var help bytes.Buffer
 	printUsage(&help)
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	require.NoError(t, err)
 	for _, s := range settings {
 		require.Contains(t, help.String(), s.env)
-		require.Contains(t, string(readme), "`"+s.env+"`", "README.md does not document %s", s.env)
+		require.Contains(t, string(readme), "`"+s.env+"`", "docs/configuration.md does not document %s", s.env)
 		if s.def != "" {
-			require.Contains(t, string(readme), "`"+s.def+"`", "README.md does not give the default of %s", s.env)
+			require.Contains(t, string(readme), "`"+s.def+"`", "docs/configuration.md does not give the default of %s", s.env)
 		}
 	}
 }

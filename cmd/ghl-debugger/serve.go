@@ -65,6 +65,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	c, err := openCache(cfg, rdb, logger)
+	if err != nil {
+		return err
+	}
+	// Deferred after the Redis client's Close, so it runs before it.
+	defer c.Close()
 	handler, err := api.NewHandler(api.Config{
 		Store:        db,
 		Logger:       logger,
@@ -83,6 +89,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		HSTS:                      cfg.HSTS,
 		MetricsToken:              cfg.MetricsToken,
 		RateLimiter:               limiter,
+		Cache:                     c,
 		UpgradeURL:                cfg.UpgradeURL,
 	})
 	if err != nil {

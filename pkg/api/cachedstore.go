@@ -23,6 +23,12 @@ type cachedStore struct {
 
 var _ Store = cachedStore{}
 
+// NewCachedStore returns st behind c, as NewHandler uses it: for the command line, whose changes
+// (an account's limits) must invalidate what the running instances cached, through Redis.
+func NewCachedStore(st Store, c *cache.Cache) Store {
+	return cachedStore{Store: st, cache: c}
+}
+
 // authEntry is what an API key authenticates, as the cache keeps it.
 type authEntry struct {
 	Account store.Account `json:"account"`
