@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -49,7 +50,9 @@ func TestSetLimitsCommand(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
 		t.Run(engine, func(t *testing.T) {
 			databaseURL, dataDir := storetest.DSN(t, engine)
-			env := map[string]string{"DATABASE_URL": databaseURL, "GHLD_DATA_DIR": dataDir}
+			// The running instance caches authentications; the command reaches its cache through
+			// Redis, as it reaches every instance of a deployment.
+			env := map[string]string{"DATABASE_URL": databaseURL, "GHLD_DATA_DIR": dataDir, "REDIS_URL": "redis://" + miniredis.RunT(t).Addr()}
 			var acc accountOutput
 			mustRunJSON(t, env, &acc, "admin", "create-account", "--name", "Limited Agency", "--tier", "free")
 
@@ -158,8 +161,8 @@ func TestSetLimitsCommand(t *testing.T) {
 }
 
 // TestLimitChangeReachesEveryInstance changes an account's limit through one of two instances on
-// one PostgreSQL database; the other applies it to the account's next request, since every
-// request reads the account with its key.
+// one PostgreSQL database and one Redis; the other applies it to the account's next request: the
+// change makes every instance forget the account's cached authentications.
 func TestLimitChangeReachesEveryInstance(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
 		if engine != store.EnginePostgres {
@@ -167,7 +170,8 @@ func TestLimitChangeReachesEveryInstance(t *testing.T) {
 		}
 		t.Run(engine, func(t *testing.T) {
 			databaseURL, _ := storetest.DSN(t, engine)
-			env := map[string]string{"DATABASE_URL": databaseURL}
+			// Several instances share Redis: their caches hear of each other's changes through it.
+			env := map[string]string{"DATABASE_URL": databaseURL, "REDIS_URL": "redis://" + miniredis.RunT(t).Addr()}
 			one := mustStart(t, env)
 			two := mustStart(t, env)
 			adminKey := keyPattern.FindString(one.stdout.String() + two.stdout.String())
