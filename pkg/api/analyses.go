@@ -193,13 +193,47 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Analysis{}, false, fmt.Errorf("look up analysis: %w", err)
 	}
+	// Concurrent requests for the same analysis compute it once: in this process (the cache's
+	// singleflight) and across instances (its lock in Redis). The others wait for it and answer the
+	// stored result, as a reuse.
+	computed := false
+	key := cache.Scope{Account: accountID}.Key("run|" + job.locationID + "|" + job.scope + "|" + job.workflowID + "|" + job.hash + "|" + analyzer.Version)
+	id, err := cache.GetOrFill(ctx, s.cache, cache.KindAnalysis, key, func(ctx context.Context) (*string, error) {
+		computed = true
+		stored, fresh, err := s.computeAnalysis(ctx, account, job)
+		if err != nil {
+			return nil, err
+		}
+		if !fresh {
+			computed = false
+		}
+		a = stored
+		return &stored.ID, nil
+	}, cache.Expensive())
+	if err != nil {
+		return store.Analysis{}, false, err
+	}
+	if computed {
+		return a, false, nil
+	}
+	if a, err = s.store.GetAnalysis(ctx, accountID, *id); err != nil {
+		return store.Analysis{}, false, fmt.Errorf("read analysis %s computed concurrently: %w", *id, err)
+	}
+	return a, true, nil
+}
+
+// computeAnalysis analyses the job's input within the analysis deadline and stores the result, when the
+// account's analyses per hour allow it (a 429 problem when not). fresh is false when a concurrent
+// request stored the same analysis first: its analysis is the answer, as if it had been found.
+func (s *Server) computeAnalysis(ctx context.Context, account store.Account, job analysisJob) (a store.Analysis, fresh bool, err error) {
+	accountID := account.ID
 	// Only an analysis that is computed and stored costs the account one of its analyses per hour:
 	// one that fails after admission, for any reason, is given back.
 	if err := s.admitAnalysis(ctx, account); err != nil {
 		return store.Analysis{}, false, err
 	}
 	defer func() {
-		if err != nil || reused {
+		if err != nil || !fresh {
 			if rerr := s.refundAnalysis(ctx, account); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
@@ -235,13 +269,13 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 		if err != nil {
 			return store.Analysis{}, false, fmt.Errorf("look up analysis stored concurrently: %w", err)
 		}
-		return a, true, nil
+		return a, false, nil
 	}
 	if err != nil {
 		return store.Analysis{}, false, fmt.Errorf("store analysis: %w", err)
 	}
 	countFindings(rep.Findings)
-	return a, false, nil
+	return a, true, nil
 }
 
 // newAnalysis is what the store keeps of a report: the key, the scores, the report itself, one row
