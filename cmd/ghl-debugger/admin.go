@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
@@ -208,6 +210,9 @@ func runSetLimits(ctx context.Context, args []string, getenv func(string) string
 	})
 }
 
+// redisReadyWait bounds how long an admin command waits for the cache to reach Redis.
+const redisReadyWait = 3 * time.Second
+
 // accountStore returns the store through which an admin command changes an account: the database
 // behind the cache shared with the running instances when Redis is configured, the database alone
 // otherwise. closeCache releases the cache and its Redis client.
@@ -226,6 +231,14 @@ func accountStore(getenv func(string) string, dataDir string, db *store.DB, stde
 	c, err := openCache(cfg, rdb, logger)
 	if err != nil {
 		return nil, nil, errors.Join(err, rdb.Close())
+	}
+	// A new cache learns Redis's state in the background; until it has, invalidations would wait
+	// in this short-lived process's memory and be lost when it exits. Wait for it, briefly.
+	for deadline := time.Now().Add(redisReadyWait); c.Stats().L2.State != cache.L2Up; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			logger.Warn("Redis is not ready: running instances apply the change when their cached authentications expire")
+			break
+		}
 	}
 	return api.NewCachedStore(db, c), func() {
 		c.Close()
