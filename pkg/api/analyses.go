@@ -411,15 +411,24 @@ func (s *Server) ListAnalyses(ctx context.Context, req gen.ListAnalysesRequestOb
 		f.MinSeverity = analyzer.SeverityRank(string(*v))
 	}
 	f.Since, f.Until = req.Params.Since, req.Params.Until
-	items, next, err := s.store.ListAnalyses(ctx, p.Account.ID, req.LocationId, f, toPage(req.Params.Limit, req.Params.Cursor))
+	page := toPage(req.Params.Limit, req.Params.Cursor)
+	filter := fmt.Sprintf("wf=%s|rule=%s|min=%d|since=%s|until=%s", f.WorkflowID, f.RuleID, f.MinSeverity, timeKey(f.Since), timeKey(f.Until))
+	etag, err := s.listETag(ctx, cache.KindHistoryPage, p.Account.ID, req.LocationId, filter, page)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.store.ListAnalyses(ctx, p.Account.ID, req.LocationId, f, page)
 	if err != nil {
 		return nil, fmt.Errorf("list analyses of %s: %w", req.LocationId, err)
+	}
+	if etagMatches(req.Params.IfNoneMatch, etag) {
+		return gen.ListAnalyses304Response{Headers: gen.ListAnalyses304ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 	}
 	out := gen.AnalysisList{Items: mapSlice(items, toAnalysisSummary)}
 	if next != "" {
 		out.NextCursor = &next
 	}
-	return gen.ListAnalyses200JSONResponse{Body: out}, nil
+	return gen.ListAnalyses200JSONResponse{Body: out, Headers: gen.ListAnalyses200ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 }
 
 // DiffAnalyses compares the findings of two of the caller's analyses of the same location and

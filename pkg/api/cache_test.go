@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +128,38 @@ func totalStatements() uint64 {
 		n += q.Calls
 	}
 	return n
+}
+
+// TestListValidators checks that workflow lists and history pages carry a weak ETag of their
+// generation, answer a matching If-None-Match with 304 until a write changes them, and never
+// answer 304 for another account's location.
+func TestListValidators(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		env := mustDocumentEnv(t, engine, nil)
+		_, key := env.mustAccount(t, "Acme", store.TierPro)
+		_, otherKey := env.mustAccount(t, "Rival", store.TierPro)
+		loc := env.mustCreateLocation(t, key, "etags", "ETags")
+		for i, path := range []string{"/v1/locations/" + loc.Id + "/workflows", "/v1/locations/" + loc.Id + "/analyses?limit=10"} {
+			t.Run(path, func(t *testing.T) {
+				first := env.call(t, request{method: http.MethodGet, path: path, key: key})
+				require.Equal(t, http.StatusOK, first.Code)
+				etag := first.Header().Get("ETag")
+				require.Regexp(t, `^W/".+"$`, etag)
+				require.Equal(t, "private, no-cache", first.Header().Get("Cache-Control"))
+
+				same := env.call(t, request{method: http.MethodGet, path: path, key: key, headers: map[string]string{"If-None-Match": etag}})
+				require.Equal(t, http.StatusNotModified, same.Code)
+				require.Empty(t, same.Body.String())
+				mustProblem(t, env.call(t, request{method: http.MethodGet, path: path, key: otherKey, headers: map[string]string{"If-None-Match": etag}}),
+					http.StatusNotFound, "not-found")
+
+				env.mustImport(t, key, loc.Id, strings.Replace(bundleDoc, `"Orphan"`, fmt.Sprintf(`"Orphan %d"`, i), 1))
+				env.mustAnalyze(t, key, loc.Id, `{"scope":"location"}`, http.StatusCreated)
+				changed := env.call(t, request{method: http.MethodGet, path: path, key: key, headers: map[string]string{"If-None-Match": etag}})
+				require.Equal(t, http.StatusOK, changed.Code, "a write moved the generation")
+				require.NotEqual(t, etag, changed.Header().Get("ETag"))
+				require.NotEqual(t, first.Body.String(), changed.Body.String())
+			})
+		}
+	})
 }

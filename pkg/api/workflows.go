@@ -11,6 +11,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
@@ -165,15 +166,26 @@ func (s *Server) ListWorkflows(ctx context.Context, req gen.ListWorkflowsRequest
 	if req.Params.Status != nil {
 		status = *req.Params.Status
 	}
-	wfs, next, err := s.store.ListWorkflows(ctx, p.Account.ID, req.LocationId, status, toPage(req.Params.Limit, req.Params.Cursor))
+	page := toPage(req.Params.Limit, req.Params.Cursor)
+	// The validator is read before the page, so it never names newer data than the page holds.
+	etag, err := s.listETag(ctx, cache.KindWorkflowList, p.Account.ID, req.LocationId, "status="+status, page)
+	if err != nil {
+		return nil, err
+	}
+	wfs, next, err := s.store.ListWorkflows(ctx, p.Account.ID, req.LocationId, status, page)
 	if err != nil {
 		return nil, fmt.Errorf("list workflows of %s: %w", req.LocationId, err)
+	}
+	// Answered only once the read has shown the location is the caller's: another account's
+	// location is a 404 whatever If-None-Match says.
+	if etagMatches(req.Params.IfNoneMatch, etag) {
+		return gen.ListWorkflows304Response{Headers: gen.ListWorkflows304ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 	}
 	out := gen.WorkflowList{Items: mapSlice(wfs, toWorkflow)}
 	if next != "" {
 		out.NextCursor = &next
 	}
-	return gen.ListWorkflows200JSONResponse{Body: out}, nil
+	return gen.ListWorkflows200JSONResponse{Body: out, Headers: gen.ListWorkflows200ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 }
 
 // GetWorkflow returns a workflow with its normalized model and its document as imported.

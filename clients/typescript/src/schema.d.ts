@@ -2983,6 +2983,14 @@ export interface components {
          */
         StrongETag: string;
         /**
+         * @description A weak validator of a list page: the generation of the location's data (moved by every
+         *     write to it: an import, a deleted workflow, a context change, a new or reused analysis)
+         *     and the page's parameters. Send it back in `If-None-Match` to get `304` while nothing
+         *     changed.
+         * @example W/"r3f9a27c1d2e4b5a6.17-9c1d2e4b5a6f7081"
+         */
+        ListETag: string;
+        /**
          * @description `private, no-cache`: the answer is the account's own, so only the client may keep it, and
          *     it revalidates with `If-None-Match` before each use.
          * @example private, no-cache
@@ -3508,7 +3516,14 @@ export interface operations {
                  */
                 cursor?: components["parameters"]["Cursor"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
+                 *     them matches the current one, the answer is `304` without a body.
+                 * @example W/"rules-1.1.0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /**
                  * @description The location's id, as ghl-debugger assigned it (`loc_...`).
@@ -3523,6 +3538,8 @@ export interface operations {
             /** @description One page of workflows. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ListETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -3533,6 +3550,20 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WorkflowList"];
                 };
+            };
+            /** @description The workflow list has not changed since the `ETag` sent in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ListETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -3823,7 +3854,14 @@ export interface operations {
                  */
                 cursor?: components["parameters"]["Cursor"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
+                 *     them matches the current one, the answer is `304` without a body.
+                 * @example W/"rules-1.1.0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /**
                  * @description The location's id, as ghl-debugger assigned it (`loc_...`).
@@ -3838,6 +3876,8 @@ export interface operations {
             /** @description One page of the history. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ListETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -3848,6 +3888,20 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AnalysisList"];
                 };
+            };
+            /** @description The history page has not changed since the `ETag` sent in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ListETag"];
+                    "Cache-Control": components["headers"]["PrivateRevalidate"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
