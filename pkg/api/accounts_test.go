@@ -1,16 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -56,19 +53,7 @@ const (
 func (e *testEnv) callUnlimited(tb testing.TB, r request) *httptest.ResponseRecorder {
 	tb.Helper()
 	rec := e.do(tb, r)
-	router, err := specRouter()
-	require.NoError(tb, err)
-	req := httptest.NewRequestWithContext(context.Background(), r.method, r.path, nil)
-	route, params, err := router.FindRoute(req)
-	require.NoError(tb, err, "%s %s is not an operation of the spec", r.method, r.path)
-	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-		Status:                 rec.Code,
-		Header:                 rec.Header(),
-		Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	})
-	require.NoError(tb, err, "%s %s answered %d outside the spec: %s", r.method, r.path, rec.Code, rec.Body.String())
+	mustMatchSpec(tb, r, rec)
 	mustNoRateLimitHeaders(tb, rec)
 	return rec
 }
