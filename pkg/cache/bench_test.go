@@ -9,6 +9,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 )
 
 // sink and sinkBytes keep benchmark results alive (a []byte in an interface would allocate).
@@ -77,7 +78,7 @@ func BenchmarkGet(b *testing.B) {
 	l2 := []backend{}
 	mr := miniredis.RunT(b)
 	l2 = append(l2, backend{name: "miniredis", url: "redis://" + mr.Addr()})
-	if url := os.Getenv(envRedisURL); url != "" {
+	if url := os.Getenv(redistest.EnvURL); url != "" {
 		l2 = append(l2, backend{name: "redis", url: url})
 	}
 	for _, be := range l2 {

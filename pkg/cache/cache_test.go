@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 )
 
 func TestMain(m *testing.M) {
@@ -31,10 +31,6 @@ func TestMain(m *testing.M) {
 type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
-
-// envRedisURL names the variable holding a real Redis that tests may use, such as
-// redis://127.0.0.1:6379/0. Each test works under a key prefix of its own and deletes its keys.
-const envRedisURL = "GHLD_TEST_REDIS_URL"
 
 // testTimeout is the Redis timeout of the tests that check caching rather than failover: long
 // enough that a loaded machine never makes a call fail.
@@ -52,8 +48,7 @@ type backend struct {
 // shared reports whether caches on the backend share L2 and invalidations, as instances do.
 func (b backend) shared() bool { return b.url != "" }
 
-// backends returns L1 only, miniredis and, when envRedisURL is set, a real Redis. When the CI
-// variable is set and envRedisURL is not, it fails the test: CI must never skip Redis by accident.
+// backends returns L1 only, miniredis and, when one is configured, a real Redis (see redistest.URL).
 func backends(t *testing.T) []backend {
 	t.Helper()
 	mr := miniredis.RunT(t)
@@ -77,15 +72,12 @@ func sharedBackends(t *testing.T) []backend {
 	return out
 }
 
-// realRedis returns the real Redis backend when envRedisURL is set; fails the test in CI when it
-// is not.
+// realRedis returns the real Redis backend when one is configured (redistest.URL fails the test
+// in CI when it is not).
 func realRedis(t *testing.T) []backend {
 	t.Helper()
-	switch url := os.Getenv(envRedisURL); {
-	case url != "":
+	if url := redistest.URL(t); url != "" {
 		return []backend{{name: "redis", url: url}}
-	case os.Getenv("CI") != "":
-		t.Fatalf("%s is not set: CI must run the cache tests on Redis", envRedisURL)
 	}
 	return nil
 }
@@ -98,40 +90,21 @@ func forEach(t *testing.T, bs []backend, fn func(t *testing.T, b backend)) {
 	}
 }
 
-// mustRedisClient returns a client of the Redis at url, configured like the service's (context
-// timeouts, one dial and one retry per command), closed when the test ends.
-func mustRedisClient(tb testing.TB, url string) *redis.Client {
-	tb.Helper()
-	opts, err := redis.ParseURL(url)
-	require.NoError(tb, err)
-	opts.ContextTimeoutEnabled = true
-	opts.DialerRetries = 1
-	opts.MaxRetries = 1
-	c := redis.NewClient(opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// uniquePrefix is a key prefix no other test uses.
-func uniquePrefix() string {
-	return "ghld-test:" + strings.ToLower(rand.Text()[:12])
-}
-
 // mustCache returns a cache on backend b with cfg, with a client of its own (as another instance
 // would have), closed when the test ends; the prefix's keys are deleted then. cfg.Prefix must be
 // set for caches that share Redis; the Redis timeout is testTimeout unless cfg sets one.
 func mustCache(tb testing.TB, b backend, cfg cache.Config) *cache.Cache {
 	tb.Helper()
 	if cfg.Prefix == "" {
-		cfg.Prefix = uniquePrefix()
+		cfg.Prefix = redistest.Prefix()
 	}
 	if cfg.RedisTimeout == 0 {
 		cfg.RedisTimeout = testTimeout
 	}
 	if b.shared() && cfg.Redis == nil {
-		client := mustRedisClient(tb, b.url)
+		client := redistest.Client(tb, b.url)
 		cfg.Redis = client
-		tb.Cleanup(func() { mustDeleteKeys(tb, client, cfg.Prefix) })
+		tb.Cleanup(func() { redistest.DeleteKeys(tb, client, cfg.Prefix) })
 	}
 	c, err := cache.New(cfg)
 	require.NoError(tb, err)
@@ -147,27 +120,6 @@ func mustUp(tb testing.TB, c *cache.Cache) {
 	tb.Helper()
 	require.Eventually(tb, func() bool { return c.Stats().L2.State == cache.L2Up }, 10*time.Second, 5*time.Millisecond,
 		"the cache never got to use Redis: %+v", c.Stats().L2)
-}
-
-// mustDeleteKeys deletes every key under prefix.
-func mustDeleteKeys(tb testing.TB, c *redis.Client, prefix string) {
-	tb.Helper()
-	keys := mustKeys(tb, c, prefix)
-	if len(keys) > 0 {
-		require.NoError(tb, c.Del(context.Background(), keys...).Err())
-	}
-}
-
-// mustKeys lists the keys under prefix.
-func mustKeys(tb testing.TB, c *redis.Client, prefix string) []string {
-	tb.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, prefix+":*", 100).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(tb, iter.Err())
-	return keys
 }
 
 // item is a cached value as the API would cache one: a struct that survives JSON.
@@ -242,7 +194,7 @@ var (
 func TestGetOrFill(t *testing.T) {
 	forEach(t, backends(t), func(t *testing.T, b backend) {
 		t.Run("hits and misses per level", func(t *testing.T) {
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			c := mustCache(t, b, cache.Config{Prefix: prefix})
 			src := newSource()
 
@@ -277,7 +229,7 @@ func TestGetOrFill(t *testing.T) {
 		})
 
 		t.Run("bytes are served as stored", func(t *testing.T) {
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			c := mustCache(t, b, cache.Config{Prefix: prefix})
 			body := []byte("\x1f\x8b\x08\x00 pre-encoded and gzipped")
 			var fills atomic.Int64
@@ -302,7 +254,7 @@ func TestGetOrFill(t *testing.T) {
 		})
 
 		t.Run("fill error is returned and not cached", func(t *testing.T) {
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			c := mustCache(t, b, cache.Config{Prefix: prefix})
 			errBoom := errors.New("boom")
 			var calls atomic.Int64
@@ -560,7 +512,7 @@ func TestInvalidation(t *testing.T) {
 
 func TestTenantIsolation(t *testing.T) {
 	forEach(t, backends(t), func(t *testing.T, b backend) {
-		prefix := uniquePrefix()
+		prefix := redistest.Prefix()
 		c := mustCache(t, b, cache.Config{Prefix: prefix})
 		accA := cache.Scope{Account: "acc_a", ID: "loc_1"}
 		accB := cache.Scope{Account: "acc_b", ID: "loc_1"}
@@ -593,9 +545,9 @@ func TestTenantIsolation(t *testing.T) {
 		require.Equal(t, int64(2), fills[1].Load(), "and none of B's")
 
 		if b.shared() {
-			client := mustRedisClient(t, b.url)
+			client := redistest.Client(t, b.url)
 			var a, bb int
-			for _, k := range mustKeys(t, client, prefix) {
+			for _, k := range redistest.Keys(t, client, prefix) {
 				switch {
 				case strings.Contains(k, ":acc_a:loc_1:"):
 					a++

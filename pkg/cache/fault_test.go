@@ -15,6 +15,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
 	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tcpproxy"
 )
 
@@ -50,7 +51,7 @@ func TestFaults(t *testing.T) {
 		t.Cleanup(func() { _ = p.Close() })
 		logs := &logtest.Buffer{}
 		c := mustCache(t, b, cache.Config{
-			Redis:          mustRedisClient(t, "redis://"+p.Addr()),
+			Redis:          redistest.Client(t, "redis://"+p.Addr()),
 			RedisTimeout:   cache.DefaultRedisTimeout,
 			BreakerOpenFor: 200 * time.Millisecond,
 			DegradedTTL:    500 * time.Millisecond,

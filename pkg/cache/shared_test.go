@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tcpproxy"
 )
 
@@ -17,7 +18,7 @@ import (
 // service, each with a client of its own.
 func mustPair(t *testing.T, b backend, cfg cache.Config) (*cache.Cache, *cache.Cache) {
 	t.Helper()
-	cfg.Prefix = uniquePrefix()
+	cfg.Prefix = redistest.Prefix()
 	return mustCache(t, b, cfg), mustCache(t, b, cfg)
 }
 
@@ -71,14 +72,14 @@ func TestAcrossInstances(t *testing.T) {
 		t.Run("bump is seen within a second without its announcement", func(t *testing.T) {
 			// Another client moves the generation in Redis behind the instance's back, as a bump
 			// whose pub/sub message was lost: the copy's short life still bounds the delay.
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			c := mustCache(t, b, cache.Config{Prefix: prefix})
 			src := newSource()
 			mustGet(t, c, cache.KindWorkflowList, listKey, src, "list")
 			mustGet(t, c, cache.KindWorkflowList, listKey, src, "list")
 			require.Equal(t, int64(1), src.fills.Load())
 			src.write("list")
-			client := mustRedisClient(t, b.url)
+			client := redistest.Client(t, b.url)
 			require.NoError(t, client.Incr(context.Background(), prefix+":gen:workflow_list:acc_1:loc_1").Err())
 			t.Logf("seen after %s", seenWithin(t, c, cache.KindWorkflowList, listKey, src, "list", 2))
 		})
@@ -185,11 +186,11 @@ func TestPartition(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = p.Close() })
 
-		prefix := uniquePrefix()
+		prefix := redistest.Prefix()
 		cfg := cache.Config{Prefix: prefix, RedisTimeout: 100 * time.Millisecond, BreakerOpenFor: 100 * time.Millisecond,
 			DegradedTTL: 200 * time.Millisecond}
 		acfg := cfg
-		acfg.Redis = mustRedisClient(t, "redis://"+p.Addr())
+		acfg.Redis = redistest.Client(t, "redis://"+p.Addr())
 		a := mustCache(t, b, acfg)
 		other := mustCache(t, b, cfg)
 		src := newSource()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 )
 
 // fallbackTimeout is the Redis timeout of the fallback tests: the service's default.
@@ -62,9 +63,9 @@ func silentAddr(tb testing.TB) string {
 func TestFallbackWhenRedisIsUnreachable(t *testing.T) {
 	logs := &logtest.Buffer{}
 	l, err := ratelimit.New(ratelimit.Config{
-		Redis:   mustRedisClient(t, "redis://"+closedAddr(t)),
+		Redis:   redistest.Client(t, "redis://"+closedAddr(t)),
 		Timeout: fallbackTimeout,
-		Prefix:  uniquePrefix(),
+		Prefix:  redistest.Prefix(),
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	require.NoError(t, err)
@@ -87,10 +88,10 @@ func TestFallbackWhenRedisIsUnreachable(t *testing.T) {
 
 func TestFallbackWhenRedisHangs(t *testing.T) {
 	l, err := ratelimit.New(ratelimit.Config{
-		Redis:         mustRedisClient(t, "redis://"+silentAddr(t)),
+		Redis:         redistest.Client(t, "redis://"+silentAddr(t)),
 		Timeout:       fallbackTimeout,
 		RetryInterval: time.Hour,
-		Prefix:        uniquePrefix(),
+		Prefix:        redistest.Prefix(),
 	})
 	require.NoError(t, err)
 
@@ -119,9 +120,9 @@ func TestFallbackWhenRedisHangs(t *testing.T) {
 func TestRecoveryWhenRedisReturns(t *testing.T) {
 	mr := miniredis.RunT(t)
 	logs := &logtest.Buffer{}
-	prefix := uniquePrefix()
+	prefix := redistest.Prefix()
 	l, err := ratelimit.New(ratelimit.Config{
-		Redis:         mustRedisClient(t, "redis://"+mr.Addr()),
+		Redis:         redistest.Client(t, "redis://"+mr.Addr()),
 		Timeout:       time.Second,
 		RetryInterval: 50 * time.Millisecond,
 		Prefix:        prefix,

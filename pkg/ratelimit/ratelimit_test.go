@@ -2,9 +2,6 @@ package ratelimit_test
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,12 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
+	"github.com/ghl-debugger/ghl-debugger/pkg/redistest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/tier"
 )
-
-// envRedisURL names the variable holding a real Redis that tests may use, such as
-// redis://127.0.0.1:6379/0. Each test works under a key prefix of its own and deletes its keys.
-const envRedisURL = "GHLD_TEST_REDIS_URL"
 
 // testTimeout is the Redis timeout of the tests that check counting rather than timeouts: long
 // enough that a loaded machine never makes them fall back.
@@ -38,8 +32,8 @@ type backend struct {
 // shared reports whether limiters on the backend share their counters, as instances do on Redis.
 func (b backend) shared() bool { return b.client != nil }
 
-// backends returns the memory store, miniredis and, when envRedisURL is set, a real Redis. When the
-// CI variable is set and envRedisURL is not, it fails the test: CI must never skip Redis by
+// backends returns the memory store, miniredis and, when redistest.EnvURL is set, a real Redis. When the
+// CI variable is set and redistest.EnvURL is not, it fails the test: CI must never skip Redis by
 // accident.
 func backends(t *testing.T) []backend {
 	t.Helper()
@@ -47,13 +41,10 @@ func backends(t *testing.T) []backend {
 	mr := miniredis.RunT(t)
 	out := []backend{
 		{name: "memory", advance: sleep},
-		{name: "miniredis", client: mustRedisClient(t, "redis://"+mr.Addr()), advance: func(_ testing.TB, d time.Duration) { mr.FastForward(d) }},
+		{name: "miniredis", client: redistest.Client(t, "redis://"+mr.Addr()), advance: func(_ testing.TB, d time.Duration) { mr.FastForward(d) }},
 	}
-	switch url := os.Getenv(envRedisURL); {
-	case url != "":
-		out = append(out, backend{name: "redis", client: mustRedisClient(t, url), advance: sleep})
-	case os.Getenv("CI") != "":
-		t.Fatalf("%s is not set: CI must run the rate limiter tests on Redis", envRedisURL)
+	if url := redistest.URL(t); url != "" {
+		out = append(out, backend{name: "redis", client: redistest.Client(t, url), advance: sleep})
 	}
 	return out
 }
@@ -66,62 +57,23 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	}
 }
 
-// mustRedisClient returns a client of the Redis at url, closed when the test ends. Like the
-// service's, it lets contexts bound socket reads and writes.
-func mustRedisClient(tb testing.TB, url string) *redis.Client {
-	tb.Helper()
-	opts, err := redis.ParseURL(url)
-	require.NoError(tb, err)
-	opts.ContextTimeoutEnabled = true
-	c := redis.NewClient(opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// uniquePrefix is a key prefix no other test uses.
-func uniquePrefix() string {
-	return "ghld-test:" + strings.ToLower(rand.Text()[:12])
-}
-
 // mustLimiter returns a limiter on backend b with cfg, under a prefix of its own unless cfg names
 // one, and deletes the prefix's keys from Redis when the test ends.
 func mustLimiter(tb testing.TB, b backend, cfg ratelimit.Config) *ratelimit.Limiter {
 	tb.Helper()
 	if cfg.Prefix == "" {
-		cfg.Prefix = uniquePrefix()
+		cfg.Prefix = redistest.Prefix()
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = testTimeout
 	}
 	if b.client != nil {
 		cfg.Redis = b.client
-		tb.Cleanup(func() { mustDeleteKeys(tb, b.client, cfg.Prefix) })
+		tb.Cleanup(func() { redistest.DeleteKeys(tb, b.client, cfg.Prefix) })
 	}
 	l, err := ratelimit.New(cfg)
 	require.NoError(tb, err)
 	return l
-}
-
-// mustDeleteKeys deletes every key under prefix.
-func mustDeleteKeys(tb testing.TB, c *redis.Client, prefix string) {
-	tb.Helper()
-	ctx := context.Background()
-	keys := mustKeys(tb, c, prefix)
-	if len(keys) > 0 {
-		require.NoError(tb, c.Del(ctx, keys...).Err())
-	}
-}
-
-// mustKeys lists the keys under prefix.
-func mustKeys(tb testing.TB, c *redis.Client, prefix string) []string {
-	tb.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, prefix+":*", 100).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(tb, iter.Err())
-	return keys
 }
 
 // The policies of accounts that have no limits of their own.
@@ -274,7 +226,7 @@ func TestLimiter(t *testing.T) {
 			require.Equal(t, otherBefore, ratelimit.ExceededCount(tier.Free, ratelimit.Requests))
 		})
 		t.Run("instances share counters only on Redis", func(t *testing.T) {
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			one := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
 			two := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
 			for range 10 {
@@ -307,11 +259,11 @@ func TestLimiter(t *testing.T) {
 			return
 		}
 		t.Run("keys name the account and the budget only", func(t *testing.T) {
-			prefix := uniquePrefix()
+			prefix := redistest.Prefix()
 			l := mustLimiter(t, b, ratelimit.Config{Prefix: prefix})
 			mustTake(t, l, "acc_7", pro, ratelimit.Requests)
 			mustTake(t, l, "acc_7", enterprise, ratelimit.Analyses)
-			require.ElementsMatch(t, []string{prefix + ":acc_7:requests", prefix + ":acc_7:analyses"}, mustKeys(t, b.client, prefix))
+			require.ElementsMatch(t, []string{prefix + ":acc_7:requests", prefix + ":acc_7:analyses"}, redistest.Keys(t, b.client, prefix))
 			ttl, err := b.client.PTTL(context.Background(), prefix+":acc_7:requests").Result()
 			require.NoError(t, err)
 			require.Greater(t, ttl, time.Duration(0))
