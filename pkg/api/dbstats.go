@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -19,22 +20,14 @@ func (s *Server) GetDbStats(ctx context.Context, _ gen.GetDbStatsRequestObject) 
 	if !p.Account.IsAdmin {
 		return nil, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
 	}
-	pool := s.store.Stats()
 	out := gen.DbStats{
 		Engine: gen.DbStatsEngine(s.store.Engine()),
-		Pool: gen.DbPoolStats{
-			MaxOpenConnections: int32(pool.MaxOpenConnections),
-			OpenConnections:    int32(pool.OpenConnections),
-			InUse:              int32(pool.InUse),
-			Idle:               int32(pool.Idle),
-			WaitCount:          pool.WaitCount,
-			WaitDurationMs:     milliseconds(pool.WaitDuration),
-			MaxIdleClosed:      pool.MaxIdleClosed,
-			MaxIdleTimeClosed:  pool.MaxIdleTimeClosed,
-			MaxLifetimeClosed:  pool.MaxLifetimeClosed,
-		},
+		Pool:   toPoolStats(s.store.Stats()),
 		QueryWindow: metrics.QueryWindow,
 		Queries:     []gen.QueryFamilyStats{},
+	}
+	if readers, ok := s.store.ReaderStats(); ok {
+		out.ReaderPool = new(toPoolStats(readers))
 	}
 	for _, q := range metrics.Queries() {
 		mean := time.Duration(0)
@@ -53,4 +46,19 @@ func (s *Server) GetDbStats(ctx context.Context, _ gen.GetDbStatsRequestObject) 
 // milliseconds converts d to milliseconds with microsecond precision.
 func milliseconds(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// toPoolStats converts a connection pool's statistics.
+func toPoolStats(pool sql.DBStats) gen.DbPoolStats {
+	return gen.DbPoolStats{
+		MaxOpenConnections: int32(pool.MaxOpenConnections),
+		OpenConnections:    int32(pool.OpenConnections),
+		InUse:              int32(pool.InUse),
+		Idle:               int32(pool.Idle),
+		WaitCount:          pool.WaitCount,
+		WaitDurationMs:     milliseconds(pool.WaitDuration),
+		MaxIdleClosed:      pool.MaxIdleClosed,
+		MaxIdleTimeClosed:  pool.MaxIdleTimeClosed,
+		MaxLifetimeClosed:  pool.MaxLifetimeClosed,
+	}
 }

@@ -328,6 +328,12 @@ func TestDbStats(t *testing.T) {
 			require.Equal(t, int32(metrics.QueryWindow), got.QueryWindow)
 			require.Equal(t, int32(env.db.Stats().MaxOpenConnections), got.Pool.MaxOpenConnections)
 			require.GreaterOrEqual(t, got.Pool.OpenConnections, int32(1))
+			if readers, ok := env.db.ReaderStats(); ok {
+				require.NotNil(t, got.ReaderPool, "SQLite reports its readers")
+				require.Equal(t, int32(readers.MaxOpenConnections), got.ReaderPool.MaxOpenConnections)
+			} else {
+				require.Nil(t, got.ReaderPool, "PostgreSQL has one pool")
+			}
 			families := map[string]gen.QueryFamilyStats{}
 			for i, q := range got.Queries {
 				families[q.Family] = q

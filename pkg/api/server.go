@@ -31,6 +31,7 @@ type Store interface {
 	Engine() string
 	Ping(ctx context.Context) error
 	Stats() sql.DBStats
+	ReaderStats() (sql.DBStats, bool)
 	CountAccountsByTier(ctx context.Context) (map[store.Tier]int, error)
 	UpdateAccount(ctx context.Context, id string, u store.AccountUpdate) (store.Account, error)
 	APIKeyHashes(ctx context.Context, accountID string) ([]string, error)

@@ -882,7 +882,12 @@ export interface components {
              */
             hitRatio: number;
         };
-        /** @description The database connection pool and the statements of each query family since the process started. */
+        /**
+         * @description The database connection pools and the statements of each query family since the process
+         *     started. `pool` is the pool that writes (on SQLite its single connection, on PostgreSQL the
+         *     only pool); `readerPool`, on SQLite only, is the pool of read-only connections that serve
+         *     reads outside transactions.
+         */
         DbStats: {
             /**
              * @description The database engine in use: the embedded SQLite default or PostgreSQL.
@@ -891,6 +896,7 @@ export interface components {
              */
             engine: "sqlite" | "postgres";
             pool: components["schemas"]["DbPoolStats"];
+            readerPool?: components["schemas"]["DbPoolStats"];
             /**
              * Format: int32
              * @description How many of a family's most recent statements its percentiles and maximum are taken over, at most.
