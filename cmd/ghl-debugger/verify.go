@@ -572,7 +572,14 @@ func (v *verifier) checkRateLimitHeaders(ctx context.Context) (string, error) {
 	if remaining > limit {
 		return "", fmt.Errorf("GET /v1/me: %s %d is above %s %d", headerRateLimitRemaining, remaining, headerRateLimitLimit, limit)
 	}
-	return fmt.Sprintf("limit %d, remaining %d, reset %d", limit, remaining, values[headerRateLimitReset]), nil
+	// The same budget in the IETF's structured form, which must agree with the X- headers.
+	if want := fmt.Sprintf(`"requests";q=%d;`, limit); !strings.HasPrefix(r.header.Get("RateLimit-Policy"), want) {
+		return "", fmt.Errorf("GET /v1/me: RateLimit-Policy %q does not start with %s", r.header.Get("RateLimit-Policy"), want)
+	}
+	if want := fmt.Sprintf(`"requests";r=%d;`, remaining); !strings.HasPrefix(r.header.Get("RateLimit"), want) {
+		return "", fmt.Errorf("GET /v1/me: RateLimit %q does not start with %s", r.header.Get("RateLimit"), want)
+	}
+	return fmt.Sprintf("limit %d, remaining %d, reset %d; RateLimit-Policy and RateLimit agree", limit, remaining, values[headerRateLimitReset]), nil
 }
 
 // headerHasToken reports whether a comma-separated header lists token (case-insensitively).

@@ -167,7 +167,9 @@ type fakeDeployment struct {
 	noGzip            bool
 	noSecurityHeaders bool
 	noRateLimit       bool
-	hsts              string
+	// staleIETF sends IETF rate-limit headers that disagree with the X- ones.
+	staleIETF bool
+	hsts      string
 }
 
 func (f *fakeDeployment) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +231,11 @@ func (f *fakeDeployment) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Set(headerRateLimitLimit, "100")
 			h.Set(headerRateLimitRemaining, "99")
 			h.Set(headerRateLimitReset, "60")
+			h.Set("RateLimit-Policy", `"requests";q=100;w=60`)
+			h.Set("RateLimit", `"requests";r=99;t=42`)
+			if f.staleIETF {
+				h.Set("RateLimit", `"requests";r=98;t=42`)
+			}
 		}
 		writeBody(w, r, "application/json", `{"account":{"id":"acc_fake","name":"Fake","tier":"pro","isAdmin":false,"createdAt":"2026-11-25T10:00:00Z"},"limits":{"requestsPerMinute":100,"analysesPerHour":100,"maxBodyBytes":1024},"usage":{"locations":0,"activeApiKeys":1}}`, false)
 	default:
@@ -303,6 +310,9 @@ func TestVerifyChecks(t *testing.T) {
 		}},
 		{name: "no rate-limit headers", fake: fakeDeployment{noRateLimit: true}, want: map[string]verifyLine{
 			"rate-limit-headers": {statusFail, "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"},
+		}},
+		{name: "IETF rate-limit headers disagree", fake: fakeDeployment{staleIETF: true}, want: map[string]verifyLine{
+			"rate-limit-headers": {statusFail, `RateLimit "\"requests\";r=98;t=42" does not start with "requests";r=99;`},
 		}},
 	}
 	for _, tt := range tests {
