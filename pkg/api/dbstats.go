@@ -21,8 +21,8 @@ func (s *Server) GetDbStats(ctx context.Context, _ gen.GetDbStatsRequestObject) 
 		return nil, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
 	}
 	out := gen.DbStats{
-		Engine: gen.DbStatsEngine(s.store.Engine()),
-		Pool:   toPoolStats(s.store.Stats()),
+		Engine:      gen.DbStatsEngine(s.store.Engine()),
+		Pool:        toPoolStats(s.store.Stats()),
 		QueryWindow: metrics.QueryWindow,
 		Queries:     []gen.QueryFamilyStats{},
 	}
