@@ -130,12 +130,14 @@ func (e *faultEntity) last() int64 {
 	return e.writes[len(e.writes)-1].version
 }
 
+// addWrite records a write that returned as it must.
 func (e *faultEntity) addWrite(w faultWrite) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.writes = append(e.writes, w)
 }
 
+// addRead records a read that answered as it must, with the version it showed.
 func (e *faultEntity) addRead(r faultRead) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -231,6 +233,9 @@ func (tl *faultTimeline) deadline(w faultWrite, inst int) time.Time {
 // its waiting invalidations, which the deadline allows for.
 func (tl *faultTimeline) mustShow(w faultWrite, deadline time.Time, r faultRead) string {
 	if !r.start.Before(deadline) {
+		if r.inst == w.inst {
+			return "the instance that wrote it must show it at once"
+		}
 		return fmt.Sprintf("its deadline was %s after it", deadline.Sub(w.end).Round(time.Millisecond))
 	}
 	for _, f := range tl.faults {
@@ -328,7 +333,6 @@ type faultPhase struct {
 type faultInstance struct {
 	env   *testEnv
 	cache *cache.Cache
-	logs  *logtest.Buffer
 }
 
 // faultRun is the fault test's fixture: two instances over one database and, through one proxy,
@@ -479,7 +483,7 @@ func mustFaultInstance(tb testing.TB, db *store.DB, redisURL, proxyAddr, prefix 
 		RateLimiter: unlimited{}, UpgradeURL: testUpgradeURL, Cache: c,
 	})
 	require.NoError(tb, err)
-	return faultInstance{env: &testEnv{db: db, handler: h, logs: logs}, cache: c, logs: logs}
+	return faultInstance{env: &testEnv{db: db, handler: h, logs: logs}, cache: c}
 }
 
 // mustDeleteRedisKeys deletes every key under prefix, with a client of its own (the test's go
