@@ -792,7 +792,7 @@ func (r *faultRun) report(t *testing.T, ph *faultPhase, note string) {
 	t.Helper()
 	for i, in := range r.inst {
 		st := in.cache.Stats()
-		t.Logf("%-22s inst %d: %5d reads (%3d x 401), slowest %4s, %2d writes | L1 %6d hits %5d misses, %d flushes | L2 %5d hits %5d misses %5d skipped, %4d failures | breaker %-9s opened %d times, state %-8s pending %d",
+		t.Logf("%-22s inst %d: %5d reads (%3d x 401), slowest %4s, %2d writes (both) | L1 %6d hits %5d misses, %d flushes | L2 %5d hits %5d misses %5d skipped, %4d failures | breaker %-9s opened %d times, state %-8s pending %d",
 			ph.name, i, ph.requests[i].Load(), ph.unauthorized[i].Load(), time.Duration(ph.slowest[i].Load()).Round(time.Millisecond), ph.writes.Load(),
 			st.L1.Counts.Hits, st.L1.Counts.Misses, st.L1.Flushes,
 			st.L2.Counts.Hits, st.L2.Counts.Misses, st.L2.Skipped, st.L2.Failures,
