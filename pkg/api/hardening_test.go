@@ -624,7 +624,12 @@ func TestDashboard(t *testing.T) {
 type unlimited struct{}
 
 func (unlimited) Take(_ context.Context, _ string, _ ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error) {
-	return ratelimit.Result{Budget: b, Limit: math.MaxInt32, Remaining: math.MaxInt32, Reset: time.Now().Add(time.Minute), Allowed: true}, nil
+	window := time.Minute
+	if b == ratelimit.Analyses {
+		window = time.Hour
+	}
+	return ratelimit.Result{Budget: b, Limit: math.MaxInt32, Remaining: math.MaxInt32, Window: window,
+		Reset: time.Now().Add(window), Allowed: true}, nil
 }
 
 func (u unlimited) Peek(ctx context.Context, accountID string, p ratelimit.Policy, b ratelimit.Budget) (ratelimit.Result, error) {
