@@ -29,12 +29,8 @@ const (
 // nothing). The change is one store call, store.UpdateAccount, and the next request of the account
 // reads it with its key, so it applies from that request on.
 func (s *Server) UpdateAccount(ctx context.Context, req gen.UpdateAccountRequestObject) (gen.UpdateAccountResponseObject, error) {
-	p, err := principal(ctx)
-	if err != nil {
+	if _, err := adminPrincipal(ctx); err != nil {
 		return nil, err
-	}
-	if !p.Account.IsAdmin {
-		return nil, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
 	}
 	if req.Body == nil {
 		return nil, errors.New("update account: no request body after validation")

@@ -46,6 +46,19 @@ func principal(ctx context.Context) (Principal, error) {
 	return p, nil
 }
 
+// adminPrincipal returns the authenticated caller of an operator route, and the forbidden problem
+// when its account is not an admin (the routes are documented, so a 404 would hide nothing).
+func adminPrincipal(ctx context.Context) (Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !p.Account.IsAdmin {
+		return Principal{}, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
+	}
+	return p, nil
+}
+
 // authenticate checks an Authorization header value. The key's shape is checked first so garbage
 // costs no database lookup; then the store finds the key by its SHA-256 hash. The secret itself is
 // never compared: only the hash of what the caller sent is looked up, so lookup time tells an

@@ -15,12 +15,8 @@ import (
 // GetCacheStats reports this instance's two-level cache, for operators: it needs an admin account's
 // key, and any other key is forbidden.
 func (s *Server) GetCacheStats(ctx context.Context, _ gen.GetCacheStatsRequestObject) (gen.GetCacheStatsResponseObject, error) {
-	p, err := principal(ctx)
-	if err != nil {
+	if _, err := adminPrincipal(ctx); err != nil {
 		return nil, err
-	}
-	if !p.Account.IsAdmin {
-		return nil, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
 	}
 	st := s.cache.Stats()
 	out := gen.CacheStats{

@@ -13,12 +13,8 @@ import (
 // it needs an admin account's key, and any other key is forbidden (the route is documented, so a
 // 404 would hide nothing).
 func (s *Server) GetDbStats(ctx context.Context, _ gen.GetDbStatsRequestObject) (gen.GetDbStatsResponseObject, error) {
-	p, err := principal(ctx)
-	if err != nil {
+	if _, err := adminPrincipal(ctx); err != nil {
 		return nil, err
-	}
-	if !p.Account.IsAdmin {
-		return nil, newProblem(kindForbidden, "This operation needs an admin account's API key.", nil)
 	}
 	out := gen.DbStats{
 		Engine:      gen.DbStatsEngine(s.store.Engine()),
