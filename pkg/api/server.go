@@ -89,8 +89,7 @@ type Server struct {
 // NewServer returns the operations over st. version is reported by the detailed health check and
 // maxBodyBytes by GET /v1/me.
 func NewServer(st Store, version string, maxBodyBytes int64) *Server {
-	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes,
-		compute: newComputeLimiter(runtime.GOMAXPROCS(0), DefaultComputeWait), analysisTimeout: DefaultAnalysisTimeout}
+	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes}
 }
 
 // GetHealth answers while the process serves.

@@ -3,7 +3,10 @@ package store_test
 import (
 	"math"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,6 +68,38 @@ func BenchmarkHistory(b *testing.B) {
 				reportLatency(b, latencies)
 			})
 		}
+	}
+}
+
+// runParallelTimed runs op from about callers goroutines for the benchmark's iterations, numbering
+// the calls, and reports the latencies of the calls with reportLatency.
+func runParallelTimed(b *testing.B, callers int, op func(i int) error) {
+	b.Helper()
+	var (
+		mu        sync.Mutex
+		latencies = make([]time.Duration, 0, 4096)
+		calls     atomic.Int64
+	)
+	// RunParallel starts parallelism × GOMAXPROCS goroutines.
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			i := int(calls.Add(1) - 1)
+			t0 := time.Now()
+			err := op(i)
+			local = append(local, time.Since(t0))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+		mu.Lock()
+		latencies = append(latencies, local...)
+		mu.Unlock()
+	})
+	if len(latencies) > 0 {
+		reportLatency(b, latencies)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,29 +225,5 @@ func runHotRead(b *testing.B, parallel bool, read func(ctx context.Context) erro
 		reportLatency(b, latencies)
 		return
 	}
-	const callers = 32
-	var (
-		mu        sync.Mutex
-		latencies = make([]time.Duration, 0, 4096)
-	)
-	// RunParallel starts parallelism × GOMAXPROCS goroutines.
-	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			t0 := time.Now()
-			err := read(ctx)
-			local = append(local, time.Since(t0))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-		}
-		mu.Lock()
-		latencies = append(latencies, local...)
-		mu.Unlock()
-	})
-	if len(latencies) > 0 {
-		reportLatency(b, latencies)
-	}
+	runParallelTimed(b, 32, func(int) error { return read(ctx) })
 }

@@ -2,10 +2,7 @@ package store_test
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -61,39 +58,14 @@ func BenchmarkReusedAnalysis(b *testing.B) {
 			for _, v := range variants {
 				b.Run(v.name, func(b *testing.B) {
 					require.NoError(b, db.PointLastAnalysis(b.Context(), acc.ID, last.ID))
-					var (
-						mu        sync.Mutex
-						latencies = make([]time.Duration, 0, 4096)
-						calls     int
-					)
-					// RunParallel starts parallelism × GOMAXPROCS goroutines.
-					b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-					b.RunParallel(func(pb *testing.PB) {
-						local := make([]time.Duration, 0, 1024)
-						for pb.Next() {
-							mu.Lock()
-							i := calls
-							calls++
-							mu.Unlock()
-							a := v.target(i)
-							t0 := time.Now()
-							found, err := db.FindAnalysis(b.Context(), acc.ID, loc.ID, store.ScopeLocation, "", a.ContentHash, a.AnalyzerVersion)
-							if err == nil {
-								err = db.PointLastAnalysis(b.Context(), acc.ID, found.ID)
-							}
-							local = append(local, time.Since(t0))
-							if err != nil {
-								b.Error(err)
-								return
-							}
+					runParallelTimed(b, callers, func(i int) error {
+						a := v.target(i)
+						found, err := db.FindAnalysis(b.Context(), acc.ID, loc.ID, store.ScopeLocation, "", a.ContentHash, a.AnalyzerVersion)
+						if err != nil {
+							return err
 						}
-						mu.Lock()
-						latencies = append(latencies, local...)
-						mu.Unlock()
+						return db.PointLastAnalysis(b.Context(), acc.ID, found.ID)
 					})
-					if len(latencies) > 0 {
-						reportLatency(b, latencies)
-					}
 				})
 			}
 		})
