@@ -53,12 +53,7 @@ func understoodFilter(triggerType, field string) bool {
 		rest, ok := strings.CutPrefix(strings.TrimSpace(field), "contact.")
 		return field == "tag" || (ok && strings.TrimSpace(rest) != "")
 	}
-	for _, f := range triggerFilterFields[triggerType] {
-		if f == field {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(triggerFilterFields[triggerType], field)
 }
 
 // unreadText names unread parts for a message: `opportunity.custom (filters[1].field)`.
@@ -83,14 +78,6 @@ func unreadText(us []Unread) string {
 func (p *pass) triggerNotAssessed(t *Trigger, unknown []Unread) {
 	p.notAssessed(fmt.Sprintf("trigger %s is filtered on %s, which the analyzer cannot read, so what it listens to is unknown",
 		triggerLabel(t), unreadText(unknown)))
-}
-
-// stepUnread returns the unread parts of the pass's workflow step with id stepID, or nil.
-func stepUnread(g *graph, stepID string) []Unread {
-	if s := g.step(stepID); s != nil {
-		return s.Unread
-	}
-	return nil
 }
 
 // Coverage says how much of the input the analyzer could read: steps and triggers read fully, read in
