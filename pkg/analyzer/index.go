@@ -71,9 +71,6 @@ func eachOf[T any](idx *locIndex, list []T) iter.Seq[*T] {
 	}
 }
 
-// context returns the index of the location context, or nil when the location has none.
-func (idx *locIndex) context() *contextIndex { return idx.ctx }
-
 // graph returns the workflow's graph, building it on first use.
 func (idx *locIndex) graph(wf *Workflow) *graph {
 	g, ok := idx.graphs[wf]

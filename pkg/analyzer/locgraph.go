@@ -101,16 +101,20 @@ func inList(list []string, set map[string]bool, v string) bool {
 	return slices.Contains(list, v)
 }
 
+// lookup returns l's sets, or no sets when its lists are short enough to scan.
+func (l listen) lookup() listenSets {
+	if l.sets == nil {
+		return listenSets{}
+	}
+	return *l.sets
+}
+
 // accepts reports whether the trigger fires for s.
 func (l listen) accepts(s signal) bool {
 	if l.Kind != s.Kind {
 		return false
 	}
-	var sets listenSets
-	if l.sets != nil {
-		sets = *l.sets
-	}
-	if l.Accept != nil && !inList(l.Accept, sets.accept, s.Value) {
+	if l.Accept != nil && !inList(l.Accept, l.lookup().accept, s.Value) {
 		return false
 	}
 	return l.acceptsAccepted(s)
@@ -119,10 +123,7 @@ func (l listen) accepts(s signal) bool {
 // acceptsAccepted is accepts for a signal whose value the trigger is already known to accept (it was
 // found in the index by value), so a trigger listing many values is not searched again.
 func (l listen) acceptsAccepted(s signal) bool {
-	var sets listenSets
-	if l.sets != nil {
-		sets = *l.sets
-	}
+	sets := l.lookup()
 	if inList(l.Reject, sets.reject, s.Value) {
 		return false
 	}
@@ -465,15 +466,12 @@ func (lg *locGraph) describe(e enrollEdge) string {
 	case signalField:
 		what = "writes " + e.Value
 	case signalStage:
-		what = "moves an opportunity to stage " + lg.stageName(e.Value)
+		what = "moves an opportunity to stage " + lg.idx.stageName(e.Value)
 	case signalEnroll:
 		what = "adds the contact to " + workflowLabel(e.To)
 	}
 	return fmt.Sprintf("%s (step %s)", what, strings.TrimPrefix(stepLabel(step), "step "))
 }
-
-// stageName names a stage by the location context when it knows it, else by id.
-func (lg *locGraph) stageName(id string) string { return lg.idx.stageName(id) }
 
 // triggerListens turns wf's active triggers into listens.
 func (lg *locGraph) triggerListens(wf *Workflow) []listen {

@@ -372,7 +372,7 @@ func reportRace(p *pass, lg *locGraph, t raceTarget, wi int, partners []int, ste
 	}
 	what := t.String()
 	if t.kind == signalStage {
-		what = "opportunity stage " + lg.stageName(t.value)
+		what = "opportunity stage " + lg.idx.stageName(t.value)
 	}
 	verb := "writes"
 	if len(partners) > 1 {

@@ -57,7 +57,7 @@ var refKindName = map[string]string{
 
 // checkMissingObjects indexes the location context once and checks every workflow against it.
 func checkMissingObjects(p *pass) {
-	ix := p.idx.context()
+	ix := p.idx.ctx
 	for i := range p.workflowIndexes() {
 		checkWorkflowObjects(p.on(&p.loc.Workflows[i]), ix)
 	}

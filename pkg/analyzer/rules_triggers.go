@@ -197,7 +197,7 @@ func checkSelfRetrigger(p *pass) {
 			case signalField:
 				what = "writes " + w.Value
 			case signalStage:
-				what = "moves an opportunity to stage " + lg.stageName(w.Value)
+				what = "moves an opportunity to stage " + lg.idx.stageName(w.Value)
 			}
 			p.reportAt(severity, w.Step, "Step %s %s, which this workflow's own trigger %s listens to; %s.",
 				stepLabel(p.g.step(w.Step)), what, triggerLabel(&p.wf.Triggers[l.Trigger]), consequence)
