@@ -82,15 +82,17 @@ func (l listen) indexed() listen {
 	if len(l.Accept) < longList && len(l.Reject) < longList && len(l.Scope) < longList {
 		return l
 	}
-	set := func(list []string) map[string]bool {
-		m := make(map[string]bool, len(list))
-		for _, v := range list {
-			m[v] = true
-		}
-		return m
-	}
-	l.sets = &listenSets{accept: set(l.Accept), reject: set(l.Reject), scope: set(l.Scope)}
+	l.sets = &listenSets{accept: setOf(l.Accept), reject: setOf(l.Reject), scope: setOf(l.Scope)}
 	return l
+}
+
+// setOf returns the values of list as a set (never nil).
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, v := range list {
+		m[v] = true
+	}
+	return m
 }
 
 // inList reports whether v is in list, through set when there is one.

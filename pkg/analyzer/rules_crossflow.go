@@ -204,10 +204,7 @@ func intersects(a, b []string) bool {
 		a, b = b, a
 	}
 	if len(a) >= longList || (len(a) > 1 && len(b) >= longList) {
-		set := make(map[string]bool, len(b))
-		for _, x := range b {
-			set[x] = true
-		}
+		set := setOf(b)
 		return slices.ContainsFunc(a, func(x string) bool { return set[x] })
 	}
 	for _, x := range a {
