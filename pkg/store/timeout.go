@@ -266,7 +266,12 @@ func (c *guardedConn) PrepareContext(ctx context.Context, query string) (driver.
 	if err != nil {
 		return nil, err
 	}
-	return &guardedStmt{stmt: st, conn: c}, nil
+	ps, ok := st.(pqStmt)
+	if !ok {
+		// As in Connect: only a lib/pq whose statements lost their context methods gets here.
+		return nil, errors.Join(errors.New("lib/pq statement cannot be guarded by deadlines"), st.Close())
+	}
+	return &guardedStmt{stmt: ps, conn: c}, nil
 }
 
 // Close closes the connection; telling the server so is bounded like a COMMIT.
@@ -349,9 +354,16 @@ func (t *guardedTx) Rollback() error {
 	return t.tx.Rollback()
 }
 
+// pqStmt is what lib/pq's prepared statement implements and guardedStmt passes on.
+type pqStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
 // guardedStmt is a prepared statement of a guardedConn.
 type guardedStmt struct {
-	stmt driver.Stmt
+	stmt pqStmt
 	conn *guardedConn
 }
 
@@ -392,14 +404,7 @@ func (s *guardedStmt) ExecContext(ctx context.Context, args []driver.NamedValue)
 	if err := s.conn.arm(ctx); err != nil {
 		return nil, err
 	}
-	if st, ok := s.stmt.(driver.StmtExecContext); ok {
-		return st.ExecContext(ctx, args)
-	}
-	values, err := namedValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.stmt.Exec(values)
+	return s.stmt.ExecContext(ctx, args)
 }
 
 // QueryContext runs the statement under ctx.
@@ -407,25 +412,5 @@ func (s *guardedStmt) QueryContext(ctx context.Context, args []driver.NamedValue
 	if err := s.conn.arm(ctx); err != nil {
 		return nil, err
 	}
-	if st, ok := s.stmt.(driver.StmtQueryContext); ok {
-		return st.QueryContext(ctx, args)
-	}
-	values, err := namedValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.stmt.Query(values)
-}
-
-// namedValues turns positional named values into plain values, as database/sql does for drivers
-// without the context methods.
-func namedValues(args []driver.NamedValue) ([]driver.Value, error) {
-	values := make([]driver.Value, len(args))
-	for i, a := range args {
-		if a.Name != "" {
-			return nil, errors.New("lib/pq does not support named arguments")
-		}
-		values[i] = a.Value
-	}
-	return values, nil
+	return s.stmt.QueryContext(ctx, args)
 }
