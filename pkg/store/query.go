@@ -14,50 +14,40 @@ import (
 
 // get scans the single row that query returns into dest; no row is ErrNotFound.
 func (q *queries) get(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
-	stmtCtx, cancel := q.statementContext(ctx)
-	defer cancel()
-	start := time.Now()
-	st, err := q.statement(stmtCtx, family, query)
-	if err == nil {
-		err = st.get(stmtCtx, dest, args)
-		st.release()
-	}
-	return q.done(ctx, family, start, err)
+	return q.run(ctx, family, query, func(ctx context.Context, st stmt) error { return st.get(ctx, dest, args) })
 }
 
 // list scans every row that query returns into dest, a pointer to a slice.
 func (q *queries) list(ctx context.Context, family queryFamily, dest any, query string, args ...any) error {
-	stmtCtx, cancel := q.statementContext(ctx)
-	defer cancel()
-	start := time.Now()
-	st, err := q.statement(stmtCtx, family, query)
-	if err == nil {
-		err = st.list(stmtCtx, dest, args)
-		st.release()
-	}
-	return q.done(ctx, family, start, err)
+	return q.run(ctx, family, query, func(ctx context.Context, st stmt) error { return st.list(ctx, dest, args) })
 }
 
 // exec runs a statement that returns no rows.
 func (q *queries) exec(ctx context.Context, family queryFamily, query string, args ...any) (sql.Result, error) {
-	stmtCtx, cancel := q.statementContext(ctx)
-	defer cancel()
-	start := time.Now()
 	var res sql.Result
-	st, err := q.statement(stmtCtx, family, query)
-	if err == nil {
-		res, err = st.exec(stmtCtx, args)
-		st.release()
-	}
-	if err := q.done(ctx, family, start, err); err != nil {
+	err := q.run(ctx, family, query, func(ctx context.Context, st stmt) (err error) {
+		res, err = st.exec(ctx, args)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// done records the statement that started at start under its query family (see families.go) and
-// returns err turned into the store's errors; ctx is the caller's context, not the statement's.
-func (q *queries) done(ctx context.Context, family queryFamily, start time.Time, err error) error {
+// run gets query ready (see queries.statement) and runs it with do, both under the statement
+// timeout, then records it under its query family (see families.go) and returns its error turned
+// into the store's errors. The error is judged against ctx, the caller's context, not the
+// statement's.
+func (q *queries) run(ctx context.Context, family queryFamily, query string, do func(ctx context.Context, st stmt) error) error {
+	stmtCtx, cancel := q.statementContext(ctx)
+	defer cancel()
+	start := time.Now()
+	st, err := q.statement(stmtCtx, family, query)
+	if err == nil {
+		err = do(stmtCtx, st)
+		st.release()
+	}
 	if err != nil {
 		err = q.dbError(ctx, err)
 	}
