@@ -294,12 +294,12 @@ func sqliteTarget(u *url.URL, busy time.Duration) (target, error) {
 			theirs = append(theirs, p)
 		}
 	}
+	for k, v := range sqliteParams {
+		q.Set(k, v)
+	}
 	t := target{dialect: sqliteDialect, driver: "sqlite"}
 	if !privateToConnection(u, q) {
 		r := maps.Clone(q)
-		for k, v := range sqliteParams {
-			r.Set(k, v)
-		}
 		// A reader never starts a transaction, and BEGIN IMMEDIATE is a write.
 		r.Del("_txlock")
 		r.Set("mode", "ro")
@@ -307,9 +307,6 @@ func sqliteTarget(u *url.URL, busy time.Duration) (target, error) {
 		ru := *u
 		ru.RawQuery = r.Encode()
 		t.readerDSN = ru.String()
-	}
-	for k, v := range sqliteParams {
-		q.Set(k, v)
 	}
 	q["_pragma"] = append(theirs, writer...)
 	wu := *u
