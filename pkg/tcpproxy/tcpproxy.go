@@ -27,7 +27,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -83,14 +85,17 @@ func (p *Proxy) Addr() string { return p.addr }
 // ordinary close). New connections are still accepted, unless the proxy refuses them.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
-	links := make([]*link, 0, len(p.links))
-	for l := range p.links {
-		links = append(links, l)
-	}
+	links := p.openLinks()
 	p.mu.Unlock()
 	for _, l := range links {
 		l.close(true)
 	}
+}
+
+// openLinks returns the open links, to close outside p.mu (closing one ends its handle, which
+// takes p.mu to forget it); p.mu is held.
+func (p *Proxy) openLinks() []*link {
+	return slices.Collect(maps.Keys(p.links))
 }
 
 // Refuse stops listening, so that new connections are refused until Resume. Open connections are
@@ -175,10 +180,7 @@ func (p *Proxy) Close() error {
 		err = p.ln.Close()
 		p.ln = nil
 	}
-	links := make([]*link, 0, len(p.links))
-	for l := range p.links {
-		links = append(links, l)
-	}
+	links := p.openLinks()
 	p.mu.Unlock()
 	for _, l := range links {
 		l.close(false)
