@@ -719,7 +719,7 @@ type collision struct {
 }
 
 // collisionsShown is how many colliding values a finding names; quotedFirst says how many more.
-const collisionsShown = 5
+const collisionsShown = valuesShown
 
 // containingValues finds, for every value a contains or not-contains test looks for, how many values
 // of the same subject's vocabulary contain it without being it, and the first of them in sorted

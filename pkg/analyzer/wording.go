@@ -42,17 +42,17 @@ func channelName(channel string) string {
 	return channel + " message"
 }
 
+// valuesShown is how many values a message quotes before counting the rest.
+const valuesShown = 5
+
 // quotedValues quotes up to five values for a message: `"a", "b" and 2 more`.
-func quotedValues(values []string) string {
-	return quotedFirst(values[:min(len(values), 5)], len(values))
-}
+func quotedValues(values []string) string { return quotedFirst(values, len(values)) }
 
 // quotedFirst quotes up to five values of a list of total values, saying how many more there are.
 func quotedFirst(first []string, total int) string {
-	const show = 5
-	quoted := make([]string, 0, min(len(first), show))
+	quoted := make([]string, 0, min(len(first), valuesShown))
 	for i, v := range first {
-		if i == show {
+		if i == valuesShown {
 			break
 		}
 		quoted = append(quoted, fmt.Sprintf("%q", v))
