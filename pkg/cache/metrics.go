@@ -49,17 +49,10 @@ var (
 		nil)
 	_ = metrics.NewGauge("cache_l1_bytes",
 		"Memory held by the in-process cache (L1): values, keys and an estimate of the overhead.",
-		func() float64 {
-			return live.sum(func(c *Cache) float64 { return float64(c.l1.MaxCost() - c.l1.RemainingCost()) })
-		})
+		func() float64 { return live.sum(func(c *Cache) float64 { return float64(c.l1Bytes()) }) })
 	_ = metrics.NewGauge("cache_l1_entries",
 		"Entries held by the in-process cache (L1).",
-		func() float64 {
-			return live.sum(func(c *Cache) float64 {
-				m := c.l1.Metrics
-				return float64(m.KeysAdded() - min(m.KeysEvicted(), m.KeysAdded()))
-			})
-		})
+		func() float64 { return live.sum(func(c *Cache) float64 { return float64(c.l1Entries()) }) })
 	_ = metrics.NewGauge("cache_invalidations_pending",
 		"Cache invalidations (deletions, generation bumps) of this instance waiting for Redis to come back.",
 		func() float64 { return live.sum(func(c *Cache) float64 { return float64(c.pendingCount()) }) })

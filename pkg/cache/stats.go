@@ -156,9 +156,8 @@ func (c *Cache) Stats() Stats {
 		L2: L2Stats{State: c.l2State()},
 	}
 	if !c.closed.Load() {
-		m := c.l1.Metrics
-		st.L1.Entries = m.KeysAdded() - min(m.KeysEvicted(), m.KeysAdded())
-		st.L1.Bytes = c.l1.MaxCost() - c.l1.RemainingCost()
+		st.L1.Entries = c.l1Entries()
+		st.L1.Bytes = c.l1Bytes()
 	}
 	var l1h, l1m, l2h, l2m uint64
 	for _, k := range Kinds() {
@@ -192,6 +191,15 @@ func (c *Cache) Stats() Stats {
 	}
 	return st
 }
+
+// l1Entries is the number of entries L1 holds, from ristretto's counters.
+func (c *Cache) l1Entries() uint64 {
+	m := c.l1.Metrics
+	return m.KeysAdded() - min(m.KeysEvicted(), m.KeysAdded())
+}
+
+// l1Bytes is the cost of the entries L1 holds.
+func (c *Cache) l1Bytes() int64 { return c.l1.MaxCost() - c.l1.RemainingCost() }
 
 // l2State is Redis's state from what the cache knows, without contacting it.
 func (c *Cache) l2State() L2State {
