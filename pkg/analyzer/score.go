@@ -65,9 +65,9 @@ func score(loc *Location, rep *Report) {
 	byWF := make(map[string]*Counts, len(loc.Workflows))
 	rep.Workflows = make([]WorkflowSummary, len(loc.Workflows))
 	var steps, triggers coverageTally
-	for i, wf := range loc.Workflows {
-		s := &rep.Workflows[i]
-		*s = WorkflowSummary{ID: wf.ID, Name: wf.Name, Status: wf.Status, Steps: len(wf.Steps), UnknownTypes: unknownTypes(&wf), Coverage: coverageOf(&loc.Workflows[i])}
+	for i := range loc.Workflows {
+		wf, s := &loc.Workflows[i], &rep.Workflows[i]
+		*s = WorkflowSummary{ID: wf.ID, Name: wf.Name, Status: wf.Status, Steps: len(wf.Steps), UnknownTypes: unknownTypes(wf), Coverage: coverageOf(wf)}
 		steps.merge(s.Coverage.Steps)
 		triggers.merge(s.Coverage.Triggers)
 		if _, dup := byWF[wf.ID]; !dup {
