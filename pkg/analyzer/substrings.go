@@ -43,16 +43,14 @@ func newSubstringIndex(patterns []string) *substringIndex {
 		}
 	}
 	// Breadth-first over the trie, so every node's fail target is final before its children's.
-	children := make([][]struct {
+	type edge struct {
 		b    byte
 		node int32
-	}, len(x.fail))
+	}
+	children := make([][]edge, len(x.fail))
 	for key, child := range x.next {
 		parent := key >> 8
-		children[parent] = append(children[parent], struct {
-			b    byte
-			node int32
-		}{byte(key), child})
+		children[parent] = append(children[parent], edge{byte(key), child})
 	}
 	queue := []int32{0}
 	for head := 0; head < len(queue); head++ {
