@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -501,7 +502,7 @@ func checkUnknownTypes(p *pass) {
 		t := &p.wf.Triggers[i]
 		if !t.Known {
 			p.report("", "Trigger %s has type %q, which this version of the analyzer does not know: no rule judges what starts this workflow through it",
-				triggerLabel(t), cmpOr(t.RawType, t.Type))
+				triggerLabel(t), cmp.Or(t.RawType, t.Type))
 		}
 	}
 	for i := range p.wf.Steps {

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -101,18 +102,11 @@ func unknownTypes(wf *Workflow) []string {
 	}
 	for _, t := range wf.Triggers {
 		if !t.Known {
-			out = append(out, "trigger:"+cmpOr(t.RawType, t.Type))
+			out = append(out, "trigger:"+cmp.Or(t.RawType, t.Type))
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Only narrows a location report to one workflow: its findings, its not-assessed rules (and the

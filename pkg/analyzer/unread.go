@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -127,7 +128,7 @@ func coverageOf(wf *Workflow) Coverage {
 		for _, u := range unknownFilters(t) {
 			keys = append(keys, u.Key)
 		}
-		triggers.add(cmpOr(t.RawType, t.Type), !t.Known, keys)
+		triggers.add(cmp.Or(t.RawType, t.Type), !t.Known, keys)
 	}
 	return Coverage{Steps: steps.counts(), Triggers: triggers.counts()}
 }
