@@ -465,7 +465,7 @@ func (c *Cache) replay(ctx context.Context) {
 				sids = append(sids, string(appendScopeID(nil, op.kind, op.key.Scope)))
 				continue
 			}
-			for _, f := range []format{formatJSON, formatBytes} {
+			for _, f := range formats {
 				ids = append(ids, string(appendEntryID(nil, op.kind, f, op.key, fixed)))
 			}
 		}
