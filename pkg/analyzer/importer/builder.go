@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -732,7 +733,7 @@ func (b *builderEdges) conditionEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 		for _, br := range branches {
 			out = append(out, analyzer.Edge{From: n.id, Kind: analyzer.EdgeBranch, Label: br.Name, BranchID: br.ID})
 		}
-		return append(out, analyzer.Edge{From: n.id, Kind: analyzer.EdgeElse, Label: cmpOr(noneName, "None")})
+		return append(out, analyzer.Edge{From: n.id, Kind: analyzer.EdgeElse, Label: cmp.Or(noneName, "None")})
 	}
 	used := make([]bool, len(branches))
 	byID := newIndexByKey(len(branches), func(i int) string { return branches[i].ID })
@@ -757,16 +758,16 @@ func (b *builderEdges) conditionEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 				br.ID = branchID
 			}
 			if br.Name == "" && isBranchNode {
-				br.Name = cmpOr(bn.attrs.str("conditionName"), bn.name)
+				br.Name = cmp.Or(bn.attrs.str("conditionName"), bn.name)
 			}
-			emit(analyzer.EdgeBranch, br.Name, cmpOr(branchID, br.ID), t)
+			emit(analyzer.EdgeBranch, br.Name, cmp.Or(branchID, br.ID), t)
 		case !elseDone:
 			elseDone = true
 			label := noneName
 			if label == "" && isBranchNode {
-				label = cmpOr(bn.attrs.str("conditionName"), bn.name)
+				label = cmp.Or(bn.attrs.str("conditionName"), bn.name)
 			}
-			emit(analyzer.EdgeElse, cmpOr(label, "None"), branchID, t)
+			emit(analyzer.EdgeElse, cmp.Or(label, "None"), branchID, t)
 		default:
 			// More targets than branches plus None: kept so nothing is lost; WD006 reports the shape.
 			emit(analyzer.EdgeBranch, "", branchID, t)
@@ -825,7 +826,7 @@ func (b *builderEdges) multiPathEdges(n *bnode, s *analyzer.Step) []analyzer.Edg
 		var marker *bnode
 		if m := b.node(t); m != nil && m.collapsed && m.role == roleMarker {
 			marker, branchID = m, t
-			label = cmpOr(label, m.name)
+			label = cmp.Or(label, m.name)
 		}
 		kind := kindFor(marker, tr)
 		for _, to := range b.resolve(t) {
@@ -876,11 +877,4 @@ func (idx indexByKey) take(k string, used []bool) int {
 func isElseNodeType(nodeType string) bool {
 	k := normKey(nodeType)
 	return strings.HasSuffix(k, "_no") || strings.HasSuffix(k, "_none") || strings.HasSuffix(k, "_else")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

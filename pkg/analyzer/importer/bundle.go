@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -523,7 +524,7 @@ func (r *bundleReader) branchBySuffix(cond int, suffix string) (int, bool) {
 	}
 	noneName := n.meta.str("noneBranchName")
 	if n.elseEntry != nil {
-		noneName = cmpOr(noneName, n.elseEntry.str("name"))
+		noneName = cmp.Or(noneName, n.elseEntry.str("name"))
 	}
 	switch {
 	case k == "" || k == "yes" || k == "true" || k == "y":
@@ -672,10 +673,10 @@ func (r *bundleReader) edges(i int) []analyzer.Edge {
 func (r *bundleReader) conditionEdges(i int, add func(kind, to, label, branchID string)) {
 	n := &r.nodes[i]
 	branches := n.step.Condition.Branches
-	noneLabel := cmpOr(n.meta.str("noneBranchName"), "None")
+	noneLabel := cmp.Or(n.meta.str("noneBranchName"), "None")
 	elseID := ""
 	if n.elseEntry != nil {
-		noneLabel = cmpOr(n.meta.str("noneBranchName"), cmpOr(n.elseEntry.str("name"), "None"))
+		noneLabel = cmp.Or(n.meta.str("noneBranchName"), cmp.Or(n.elseEntry.str("name"), "None"))
 		elseID = n.elseEntry.str("id")
 	}
 	switch n.form {
@@ -695,7 +696,7 @@ func (r *bundleReader) conditionEdges(i int, add func(kind, to, label, branchID 
 			case m.branch >= 0:
 				used[m.branch] = true
 				br := branches[m.branch]
-				add(analyzer.EdgeBranch, to, br.Name, cmpOr(br.ID, m.target))
+				add(analyzer.EdgeBranch, to, br.Name, cmp.Or(br.ID, m.target))
 			default:
 				add(analyzer.EdgeElse, to, noneLabel, m.target)
 			}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,7 +180,7 @@ func (p *parser) normalizedWorkflowDoc(raw json.RawMessage, path string) (analyz
 	}
 	wf := analyzer.Workflow{
 		ID: w.ID, Name: w.Name, Status: w.Status, Version: w.Version, LocationID: w.LocationID,
-		Settings: w.Settings, Root: w.Root, Dialect: cmpOr(w.Dialect, DialectNormalized),
+		Settings: w.Settings, Root: w.Root, Dialect: cmp.Or(w.Dialect, DialectNormalized),
 		Triggers: make([]analyzer.Trigger, 0, len(w.Triggers)),
 		Steps:    make([]analyzer.Step, 0, len(w.Steps)),
 		Edges:    make([]analyzer.Edge, 0, len(w.Edges)),
