@@ -542,11 +542,18 @@ func (c *Cache) stripe(h uint64) *atomic.Uint64 { return &c.stripes[h&(numStripe
 
 // getL1 returns the L1 value of the entry identified by id, whose hash is h.
 func (c *Cache) getL1(id []byte, h uint64) (any, bool) {
-	e, ok := c.l1.Get(l1Key(h, c.l1Epoch.Load()))
-	if !ok || e == nil || e.id != string(id) {
+	e := c.l1Entry(h)
+	if e == nil || e.id != string(id) {
 		return nil, false
 	}
 	return e.val, true
+}
+
+// l1Entry returns the L1 entry stored for the identity hash h in the current L1 epoch, if any; the
+// caller compares its id.
+func (c *Cache) l1Entry(h uint64) *entry {
+	e, _ := c.l1.Get(l1Key(h, c.l1Epoch.Load()))
+	return e
 }
 
 // loader fills a miss and decodes what Redis holds, for one value type.
@@ -619,7 +626,7 @@ func (c *Cache) load(ctx context.Context, m miss, ld loader) (any, error) {
 // resolve is one flight: L1 again, L2, the cross-instance lock for an expensive fill, the fill.
 func (c *Cache) resolve(ctx context.Context, m miss, ld loader) (any, error) {
 	// A caller that missed L1 just before the previous flight stored its value finds it here.
-	if e, ok := c.l1.Get(l1Key(m.h, c.l1Epoch.Load())); ok && e != nil && e.id == m.id {
+	if e := c.l1Entry(m.h); e != nil && e.id == m.id {
 		return e.val, nil
 	}
 	ctx, cancel := c.detach(ctx)
