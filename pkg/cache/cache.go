@@ -430,37 +430,57 @@ func Expensive() Option {
 // while it waits for a fill, or when the same kind and key were used with another type T: Redis
 // failing never fails a call.
 func GetOrFill[T any](ctx context.Context, c *Cache, kind Kind, key Key, fill func(context.Context) (T, error), opts ...Option) (T, error) {
-	return getOrFill[T](ctx, c, kind, formatJSON, key, jsonLoader[T]{fill: fill}, opts)
-}
-
-// GetOrFillBytes is GetOrFill for values the caller keeps encoded, such as an analysis already
-// serialised and gzipped, which is then written out as it is. The bytes are stored and returned as
-// they are, in L1 and in Redis; callers must not modify them.
-func (c *Cache) GetOrFillBytes(ctx context.Context, kind Kind, key Key, fill func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
-	return getOrFill[[]byte](ctx, c, kind, formatBytes, key, bytesLoader{fill: fill}, opts)
-}
-
-// getOrFill is the read path of GetOrFill and GetOrFillBytes, for values held in format f and
-// filled by ld.
-func getOrFill[T any](ctx context.Context, c *Cache, kind Kind, f format, key Key, ld loader, opts []Option) (T, error) {
 	var zero T
 	var buf [keyBufSize]byte
-	q, err := c.prepare(ctx, buf[:0], kind, f, key)
+	q, err := c.prepare(ctx, buf[:0], kind, formatJSON, key)
 	if err != nil {
 		return zero, err
 	}
-	v, ok := c.getL1(q.id, q.h)
-	c.count(kind, levelL1, ok)
-	if !ok {
-		if v, err = c.load(ctx, q.miss(c, opts), ld); err != nil {
-			return zero, err
+	if v, ok := c.getL1(q.id, q.h); ok {
+		c.count(kind, levelL1, true)
+		if t, ok := v.(T); ok {
+			return t, nil
 		}
+		return zero, typeError[T](kind, v)
+	}
+	c.count(kind, levelL1, false)
+	v, err := c.load(ctx, q.miss(c, opts), jsonLoader[T]{fill: fill})
+	if err != nil {
+		return zero, err
 	}
 	t, ok := v.(T)
 	if !ok {
 		return zero, typeError[T](kind, v)
 	}
 	return t, nil
+}
+
+// GetOrFillBytes is GetOrFill for values the caller keeps encoded, such as an analysis already
+// serialised and gzipped, which is then written out as it is. The bytes are stored and returned as
+// they are, in L1 and in Redis; callers must not modify them.
+func (c *Cache) GetOrFillBytes(ctx context.Context, kind Kind, key Key, fill func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
+	var buf [keyBufSize]byte
+	q, err := c.prepare(ctx, buf[:0], kind, formatBytes, key)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := c.getL1(q.id, q.h); ok {
+		c.count(kind, levelL1, true)
+		if b, ok := v.([]byte); ok {
+			return b, nil
+		}
+		return nil, typeError[[]byte](kind, v)
+	}
+	c.count(kind, levelL1, false)
+	v, err := c.load(ctx, q.miss(c, opts), bytesLoader{fill: fill})
+	if err != nil {
+		return nil, err
+	}
+	b, ok := v.([]byte)
+	if !ok {
+		return nil, typeError[[]byte](kind, v)
+	}
+	return b, nil
 }
 
 // typeError reports an entry of kind that holds another type than T: two call sites use one kind
