@@ -205,12 +205,14 @@ func (s cachedStore) DeleteLocation(ctx context.Context, accountID, id string) e
 }
 
 // changed invalidates every list of a location after a write that ended with err; a write that
-// failed changed nothing, and its error is returned as it is.
+// failed changed nothing, and its error is returned as it is. Only the kinds cached by location are
+// bumped: analyses are keyed by account, and each bump is a Redis call and a message to every
+// instance.
 func (s cachedStore) changed(ctx context.Context, accountID, locationID string, err error) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cache.Bump(ctx, cache.Scope{Account: accountID, ID: locationID}); err != nil {
+	if err := s.cache.Bump(ctx, cache.Scope{Account: accountID, ID: locationID}, cache.KindWorkflowList, cache.KindHistoryPage); err != nil {
 		return fmt.Errorf("invalidate the cache of %s: %w", locationID, err)
 	}
 	return nil
