@@ -412,8 +412,7 @@ func (s *Server) ListAnalyses(ctx context.Context, req gen.ListAnalysesRequestOb
 	}
 	f.Since, f.Until = req.Params.Since, req.Params.Until
 	page := toPage(req.Params.Limit, req.Params.Cursor)
-	filter := fmt.Sprintf("wf=%s|rule=%s|min=%d|since=%s|until=%s", f.WorkflowID, f.RuleID, f.MinSeverity, timeKey(f.Since), timeKey(f.Until))
-	etag, err := s.listETag(ctx, cache.KindHistoryPage, p.Account.ID, req.LocationId, filter, page)
+	etag, err := s.listETag(ctx, cache.KindHistoryPage, p.Account.ID, req.LocationId, historyFilterKey(f), page)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -101,7 +103,7 @@ func (s cachedStore) ListWorkflows(ctx context.Context, accountID, locationID, s
 	if err != nil {
 		return nil, "", fmt.Errorf("list workflows: %w", err)
 	}
-	item := accountGen.String() + "|status=" + status + "|limit=" + strconv.Itoa(p.Limit) + "|cursor=" + p.Cursor
+	item := accountGen.String() + "|" + workflowFilterKey(status) + pageKey(p)
 	page, err := cache.GetOrFill(ctx, s.cache, cache.KindWorkflowList, cache.Scope{Account: accountID, ID: locationID}.Key(item),
 		func(ctx context.Context) (*workflowPage, error) {
 			items, next, err := s.Store.ListWorkflows(ctx, accountID, locationID, status, p)
@@ -124,8 +126,7 @@ type historyPage struct {
 
 // ListAnalyses reads a page of a location's history through the cache.
 func (s cachedStore) ListAnalyses(ctx context.Context, accountID, locationID string, f store.HistoryFilter, p store.Page) ([]store.AnalysisSummary, string, error) {
-	item := "wf=" + f.WorkflowID + "|rule=" + f.RuleID + "|min=" + strconv.Itoa(f.MinSeverity) +
-		"|since=" + timeKey(f.Since) + "|until=" + timeKey(f.Until) + "|limit=" + strconv.Itoa(p.Limit) + "|cursor=" + p.Cursor
+	item := historyFilterKey(f) + pageKey(p)
 	page, err := cache.GetOrFill(ctx, s.cache, cache.KindHistoryPage, cache.Scope{Account: accountID, ID: locationID}.Key(item),
 		func(ctx context.Context) (*historyPage, error) {
 			items, next, err := s.Store.ListAnalyses(ctx, accountID, locationID, f, p)
@@ -138,6 +139,40 @@ func (s cachedStore) ListAnalyses(ctx context.Context, accountID, locationID str
 		return nil, "", err
 	}
 	return page.Items, page.Next, nil
+}
+
+// workflowFilterKey writes a workflow list's filter for a cache key or a validator.
+func workflowFilterKey(status string) string { return "status=" + status }
+
+// historyFilterKey writes a history page's filter for a cache key or a validator.
+func historyFilterKey(f store.HistoryFilter) string {
+	return "wf=" + f.WorkflowID + "|rule=" + f.RuleID + "|min=" + strconv.Itoa(f.MinSeverity) +
+		"|since=" + timeKey(f.Since) + "|until=" + timeKey(f.Until)
+}
+
+// pageKey writes a page's size and cursor for a cache key or a validator.
+func pageKey(p store.Page) string {
+	return "|limit=" + strconv.Itoa(p.Limit) + "|cursor=" + p.Cursor
+}
+
+// listETag is the weak validator of a page of a location's list of kind: the generations its
+// content depends on (the location's, and for workflow lists also the account's, which reused
+// analyses move) and a hash of the page's filter and parameters.
+func (s *Server) listETag(ctx context.Context, kind cache.Kind, accountID, locationID, filter string, page store.Page) (string, error) {
+	loc, err := s.cache.Generation(ctx, cache.Scope{Account: accountID, ID: locationID}, kind)
+	if err != nil {
+		return "", fmt.Errorf("list validator: %w", err)
+	}
+	gens := loc.String()
+	if kind == cache.KindWorkflowList {
+		acc, err := s.cache.Generation(ctx, cache.Scope{Account: accountID}, kind)
+		if err != nil {
+			return "", fmt.Errorf("list validator: %w", err)
+		}
+		gens += "." + acc.String()
+	}
+	sum := sha256.Sum256([]byte(filter + pageKey(page)))
+	return `W/"` + gens + "-" + hex.EncodeToString(sum[:8]) + `"`, nil
 }
 
 // largePageLimit is the page size from which filling a page is worth a lock across instances.

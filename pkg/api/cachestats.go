@@ -2,14 +2,9 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"strconv"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
-	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
 // GetCacheStats reports this instance's two-level cache, for operators: it needs an admin account's
@@ -51,20 +46,4 @@ func toCacheL2(state cache.L2State, breaker cache.BreakerState) gen.CacheL2Stats
 // toLevelCounts converts one level's counts.
 func toLevelCounts(l cache.LevelStats) gen.CacheLevelCounts {
 	return gen.CacheLevelCounts{Hits: int64(l.Hits), Misses: int64(l.Misses), HitRatio: l.HitRatio}
-}
-
-// listETag is the weak validator of a page of a location's list of kind: the generations its
-// content depends on (the location's, and for workflow lists the account's, which reused analyses
-// move) and a hash of the page's parameters.
-func (s *Server) listETag(ctx context.Context, kind cache.Kind, accountID, locationID, params string, page store.Page) (string, error) {
-	loc, err := s.cache.Generation(ctx, cache.Scope{Account: accountID, ID: locationID}, kind)
-	if err != nil {
-		return "", fmt.Errorf("list validator: %w", err)
-	}
-	acc, err := s.cache.Generation(ctx, cache.Scope{Account: accountID}, kind)
-	if err != nil {
-		return "", fmt.Errorf("list validator: %w", err)
-	}
-	sum := sha256.Sum256([]byte(params + "|limit=" + strconv.Itoa(page.Limit) + "|cursor=" + page.Cursor))
-	return `W/"` + loc.String() + "." + acc.String() + "-" + hex.EncodeToString(sum[:8]) + `"`, nil
 }

@@ -168,7 +168,7 @@ func (s *Server) ListWorkflows(ctx context.Context, req gen.ListWorkflowsRequest
 	}
 	page := toPage(req.Params.Limit, req.Params.Cursor)
 	// The validator is read before the page, so it never names newer data than the page holds.
-	etag, err := s.listETag(ctx, cache.KindWorkflowList, p.Account.ID, req.LocationId, "status="+status, page)
+	etag, err := s.listETag(ctx, cache.KindWorkflowList, p.Account.ID, req.LocationId, workflowFilterKey(status), page)
 	if err != nil {
 		return nil, err
 	}
