@@ -1,0 +1,587 @@
+package simulate
+
+import (
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
+
+	// The engine resolves IANA zone names wherever it runs, so the zone database is embedded rather
+	// than read from the machine (distroless images have none).
+	_ "time/tzdata"
+)
+
+// GHL's loop protection (ghl-research.md §3.1, "Loop Lock"): a workflow that starts, or runs one
+// of its actions, LoopLockCount times for one contact within LoopLockWindow is locked for that
+// contact. The 51st start or execution is the one refused: GHL lets 50 laps through first.
+const (
+	LoopLockCount  = 50
+	LoopLockWindow = 30 * time.Minute
+)
+
+// Run simulates req over the published workflows of loc with the default limits.
+func Run(loc *analyzer.Location, req Request) (*Result, error) {
+	return RunWithLimits(loc, req, Limits{})
+}
+
+// RunWithLimits simulates req over the published workflows of loc. Errors are *InputError for a
+// request the engine cannot use and *LimitError for one over a limit; nothing else fails.
+func RunWithLimits(loc *analyzer.Location, req Request, lim Limits) (*Result, error) {
+	e, err := newEngine(loc, req, lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	if err := e.run(); err != nil {
+		return nil, err
+	}
+	return e.res, nil
+}
+
+// item kinds of the engine's queue.
+const (
+	itemEvent = iota
+	itemResume
+	itemEnter
+)
+
+// item is something scheduled on the virtual clock. Items at the same time run in the order they
+// were scheduled (seq), which keeps every run deterministic.
+type item struct {
+	at   time.Time
+	seq  uint64
+	kind int
+	ev   *Event
+	// source names the workflow and step whose write caused an internal event; empty for the
+	// request's own events.
+	source string
+	r      *run
+	gen    uint64
+	// timeout marks the resume of an event wait whose timeout ran out.
+	timeout bool
+	f       *flow
+	by      string
+}
+
+type itemHeap []*item
+
+func (h itemHeap) Len() int { return len(h) }
+func (h itemHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *itemHeap) Push(x any)   { *h = append(*h, x.(*item)) }
+func (h *itemHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return it
+}
+
+// flow is a published workflow prepared for running.
+type flow struct {
+	wf    *analyzer.Workflow
+	steps map[string]int
+	out   [][]analyzer.Edge
+	zone  *time.Location
+	// zoneLabel names the zone the workflow's waits and windows are held in.
+	zoneLabel string
+	// contactZone is true when the workflow is set to the contact's zone.
+	contactZone bool
+	// entered is true once the contact has entered the workflow, for re-entry.
+	entered bool
+	locked  bool
+	starts  ring
+	execs   []ring
+}
+
+// ring keeps the last LoopLockCount times something happened, for loop protection.
+type ring struct {
+	times []time.Time
+	next  int
+}
+
+// add records t and reports whether it is over GHL's loop protection: LoopLockCount earlier
+// occurrences already fall within LoopLockWindow before t.
+func (g *ring) add(t time.Time) bool {
+	if len(g.times) < LoopLockCount {
+		g.times = append(g.times, t)
+		return false
+	}
+	oldest := g.times[g.next]
+	if t.Sub(oldest) < LoopLockWindow {
+		return true
+	}
+	g.times[g.next] = t
+	g.next = (g.next + 1) % LoopLockCount
+	return false
+}
+
+// run is one entry of the contact into a workflow.
+type run struct {
+	f      *flow
+	idx    int
+	step   int
+	gen    uint64
+	active bool
+	// wait is the wait the run is held at, nil when it is not waiting.
+	wait *waitState
+	// appt is the appointment whose event started the run, "" when another trigger did.
+	appt string
+	// eventStart is the date set by a Set Event Start Date step.
+	eventStart time.Time
+	// sent is true once the run has sent the contact a message (stop on response needs one).
+	sent bool
+	// replied is true once the contact has replied since the run started; lastReply is the text.
+	replied   bool
+	lastReply string
+	// trigger is the event that started the run.
+	trigger *Event
+	// windowed is true when a time window held the run since its last wait, for rule links.
+	windowed bool
+	// windowZone is true when the window that held it was in the contact's zone.
+	windowZone bool
+	// windowPassed is the step a window hold was released for, -1 when none.
+	windowPassed int
+	// fromWait is true when a wait's clock (not the contact's own action) last released the run.
+	fromWait bool
+	// goalMet is true once a goal pulled the run forward.
+	goalMet bool
+	// waitAppt is the appointment the run's last appointment wait waited for; beforeAppt is true
+	// when that wait ended before the appointment (a reminder).
+	waitAppt   string
+	beforeAppt bool
+}
+
+// waitState is a wait a run is held at.
+type waitState struct {
+	step int
+	mode string
+	// until is when the wait resumes by itself; zero when only an event ends it.
+	until time.Time
+	// timeout is true when until is an event wait's timeout rather than its natural end.
+	timeout bool
+	// hold is true for a time window holding a message step, not a wait step.
+	hold bool
+}
+
+// state is the contact's changing state.
+type state struct {
+	fields map[string]string
+	tags   []string
+	dnd    map[string]bool
+	appts  []Appointment
+	opps   []Opportunity
+	// cancelledAt records when each appointment was cancelled.
+	cancelledAt map[string]time.Time
+	// optOuts are the STOP replies received, by channel, with when.
+	optOuts map[string]time.Time
+	// dndClearedBy names the workflow that turned DND off for a channel after an opt-out.
+	dndClearedBy map[string]string
+}
+
+// engine is one simulation.
+type engine struct {
+	loc   *analyzer.Location
+	req   Request
+	lim   Limits
+	flows []*flow
+	byID  map[string]*flow
+
+	account        *time.Location
+	accountDefault bool
+	zone           *time.Location
+
+	now   time.Time
+	end   time.Time
+	seq   uint64
+	queue itemHeap
+	c     state
+	runs  []*run
+	res   *Result
+	err   error
+
+	assumed map[string]bool
+	// customFields maps custom field ids to keys, for writes and conditions that name fields by id.
+	customFields map[string]string
+	customValues map[string]string
+	forms        map[string]string
+	// optOutNoted records the channels already reported as still used after an opt-out elsewhere.
+	optOutNoted map[string]bool
+}
+
+func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error) {
+	if loc == nil {
+		loc = &analyzer.Location{}
+	}
+	horizon, err := ParseHorizon(req.Horizon)
+	if err != nil {
+		return nil, &InputError{Field: "horizon", Message: err.Error()}
+	}
+	if horizon > lim.MaxHorizon {
+		return nil, &LimitError{Limit: LimitHorizon, Max: int64(lim.MaxHorizon / time.Minute), Got: int64(horizon / time.Minute)}
+	}
+	if n := 1 + len(req.Events); n > lim.MaxEvents {
+		return nil, &LimitError{Limit: LimitEvents, Max: int64(lim.MaxEvents), Got: int64(n)}
+	}
+	e := &engine{loc: loc, req: req, lim: lim, byID: map[string]*flow{}, assumed: map[string]bool{}, optOutNoted: map[string]bool{}}
+	e.account = time.UTC
+	e.accountDefault = req.AccountTimezone == ""
+	if req.AccountTimezone != "" {
+		z, err := loadZone(req.AccountTimezone)
+		if err != nil {
+			return nil, &InputError{Field: "accountTimezone", Message: err.Error()}
+		}
+		e.account = z
+	}
+	e.zone = e.account
+	if req.Contact.Timezone != "" {
+		z, err := loadZone(req.Contact.Timezone)
+		if err != nil {
+			return nil, &InputError{Field: "contact.timezone", Message: err.Error()}
+		}
+		e.zone = z
+	}
+	if err := validateEvent(&req.Start, "start"); err != nil {
+		return nil, err
+	}
+	for i := range req.Events {
+		field := fmt.Sprintf("events[%d]", i)
+		if err := validateEvent(&req.Events[i], field); err != nil {
+			return nil, err
+		}
+		if req.Events[i].At.Before(req.Start.At) {
+			return nil, inputErrorf(field+".at", "%s is before start (%s)", req.Events[i].At.Format(time.RFC3339), req.Start.At.Format(time.RFC3339))
+		}
+	}
+	for i, a := range req.Contact.Appointments {
+		if a.Start.IsZero() {
+			return nil, inputErrorf(fmt.Sprintf("contact.appointments[%d].start", i), "is required")
+		}
+	}
+	e.now = req.Start.At.UTC()
+	e.end = e.now.Add(horizon)
+	e.prepareContext()
+	e.prepareFlows()
+	e.prepareContact()
+	e.res = &Result{
+		LocationID:  loc.ID,
+		ContactID:   req.Contact.ID,
+		Start:       e.now,
+		End:         e.end,
+		Timezone:    e.zone.String(),
+		Trace:       []TraceEntry{},
+		Messages:    []Message{},
+		Workflows:   []WorkflowRun{},
+		Assumptions: []Assumption{},
+		Findings:    []Finding{},
+	}
+	return e, nil
+}
+
+// loadZone loads an IANA zone, refusing "Local", whose meaning depends on the machine.
+func loadZone(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	return z, nil
+}
+
+func validateEvent(ev *Event, field string) error {
+	if ev.At.IsZero() {
+		return inputErrorf(field+".at", "is required")
+	}
+	if !slices.Contains(EventTypes, ev.Type) {
+		return inputErrorf(field+".type", "unknown event type %q (want one of %s)", ev.Type, strings.Join(EventTypes, ", "))
+	}
+	switch ev.Type {
+	case EventAppointmentBooked, EventAppointmentRescheduled:
+		if ev.Appointment == nil || ev.Appointment.Start.IsZero() {
+			return inputErrorf(field+".appointment.start", "is required for %s", ev.Type)
+		}
+	case EventTrigger:
+		if ev.Trigger == "" {
+			return inputErrorf(field+".trigger", "is required for %s", ev.Type)
+		}
+	}
+	return nil
+}
+
+func (e *engine) prepareContext() {
+	e.customFields = map[string]string{}
+	e.customValues = map[string]string{}
+	e.forms = map[string]string{}
+	ctx := e.loc.Context
+	if ctx == nil {
+		return
+	}
+	for _, f := range ctx.CustomFields {
+		key := strings.TrimPrefix(f.Key, "contact.")
+		if key == "" {
+			continue
+		}
+		if f.ID != "" {
+			e.customFields[f.ID] = key
+		}
+	}
+	for _, v := range ctx.CustomValues {
+		key := strings.TrimPrefix(strings.TrimSpace(v.Key), "custom_values.")
+		if key != "" {
+			e.customValues[key] = v.Value
+		}
+	}
+	for _, list := range [][]analyzer.Object{ctx.Forms, ctx.Surveys} {
+		for _, o := range list {
+			if o.ID != "" && o.Name != "" {
+				e.forms[strings.ToLower(o.ID)] = strings.ToLower(o.Name)
+				e.forms[strings.ToLower(o.Name)] = strings.ToLower(o.ID)
+			}
+		}
+	}
+}
+
+// prepareFlows indexes the published workflows. A workflow id given twice keeps its first copy, as
+// the analyzer does.
+func (e *engine) prepareFlows() {
+	for i := range e.loc.Workflows {
+		wf := &e.loc.Workflows[i]
+		if wf.Status != analyzer.StatusPublished {
+			continue
+		}
+		if _, dup := e.byID[wf.ID]; dup {
+			continue
+		}
+		f := &flow{wf: wf, steps: make(map[string]int, len(wf.Steps)), out: make([][]analyzer.Edge, len(wf.Steps))}
+		for j := range wf.Steps {
+			if _, dup := f.steps[wf.Steps[j].ID]; !dup {
+				f.steps[wf.Steps[j].ID] = j
+			}
+		}
+		for _, ed := range wf.Edges {
+			if j, ok := f.steps[ed.From]; ok {
+				f.out[j] = append(f.out[j], ed)
+			}
+		}
+		f.execs = make([]ring, len(wf.Steps))
+		switch tz := wf.Settings.Timezone; {
+		case tz == "contact":
+			f.zone, f.zoneLabel, f.contactZone = e.zone, "the contact's zone", true
+		case tz == "" || tz == "account":
+			f.zone, f.zoneLabel = e.account, "the account's zone"
+		default:
+			if z, err := loadZone(tz); err == nil {
+				f.zone, f.zoneLabel = z, tz
+			} else {
+				f.zone, f.zoneLabel = e.account, "the account's zone"
+			}
+		}
+		e.flows = append(e.flows, f)
+		e.byID[wf.ID] = f
+	}
+}
+
+func (e *engine) prepareContact() {
+	c := &e.c
+	c.fields = map[string]string{}
+	for k, v := range e.req.Contact.Fields {
+		c.fields[strings.TrimPrefix(k, "contact.")] = v
+	}
+	for _, t := range e.req.Contact.Tags {
+		if !c.hasTag(t) {
+			c.tags = append(c.tags, t)
+		}
+	}
+	c.dnd = map[string]bool{}
+	for _, ch := range e.req.Contact.DND {
+		c.dnd[strings.ToLower(ch)] = true
+	}
+	for i, a := range e.req.Contact.Appointments {
+		if a.ID == "" {
+			a.ID = fmt.Sprintf("appt-%d", i+1)
+		}
+		a.Status = cmpOr(a.Status, AppointmentConfirmed)
+		a.Start = a.Start.UTC()
+		c.appts = append(c.appts, a)
+	}
+	for _, o := range e.req.Contact.Opportunities {
+		o.Status = cmpOr(o.Status, "open")
+		c.opps = append(c.opps, o)
+	}
+	c.cancelledAt = map[string]time.Time{}
+	c.optOuts = map[string]time.Time{}
+	c.dndClearedBy = map[string]string{}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (c *state) hasTag(t string) bool {
+	for _, have := range c.tags {
+		if strings.EqualFold(have, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *state) dndOn(channel string) bool {
+	return c.dnd["all"] || c.dnd[channel]
+}
+
+// push schedules an item.
+func (e *engine) push(it *item) {
+	e.seq++
+	it.seq = e.seq
+	heap.Push(&e.queue, it)
+}
+
+// run processes the queue until it is empty or the horizon is reached.
+func (e *engine) run() error {
+	start := e.req.Start
+	e.push(&item{at: start.At.UTC(), kind: itemEvent, ev: &start})
+	for i := range e.req.Events {
+		ev := e.req.Events[i]
+		e.push(&item{at: ev.At.UTC(), kind: itemEvent, ev: &ev})
+	}
+	e.res.Stats.Events = 1 + len(e.req.Events)
+	for e.queue.Len() > 0 && e.err == nil {
+		it := heap.Pop(&e.queue).(*item)
+		if it.at.After(e.end) {
+			break
+		}
+		e.now = it.at
+		switch it.kind {
+		case itemEvent:
+			e.handleEvent(it.ev, it.source)
+		case itemResume:
+			if it.r.active && it.r.gen == it.gen {
+				e.resume(it.r, it.timeout)
+			}
+		case itemEnter:
+			e.enter(it.f, it.by, it.ev, it.source)
+		}
+	}
+	if e.err != nil {
+		return e.err
+	}
+	e.finish()
+	return nil
+}
+
+// finish ends the runs still going at the horizon and adds the findings that need the whole run.
+func (e *engine) finish() {
+	e.now = e.end
+	for _, r := range e.runs {
+		if !r.active {
+			continue
+		}
+		wr := &e.res.Workflows[r.idx]
+		wr.Exit = ExitHorizon
+		wr.StepID = r.f.wf.Steps[r.step].ID
+		if w := r.wait; w != nil && w.until.IsZero() && isEventWait(w.mode) {
+			s := &r.f.wf.Steps[r.step]
+			e.finding(FindingParkedForever, SeverityError, r, s.ID, "WD008",
+				"The contact waits at %q (%s) since %s with no timeout: nothing in the simulation releases it, so it would wait forever.",
+				stepName(s), waitLabel(w.mode), e.localText(e.res.Workflows[r.idx].EnteredAt))
+		}
+	}
+	e.burstFindings()
+	slices.SortStableFunc(e.res.Findings, func(a, b Finding) int { return a.At.Compare(b.At) })
+	e.final()
+}
+
+func (e *engine) final() {
+	c := &e.c
+	st := ContactState{Tags: append([]string{}, c.tags...), Fields: map[string]string{}, DND: []string{}, Appointments: []Appointment{}, Opportunities: []Opportunity{}}
+	for k, v := range c.fields {
+		st.Fields[k] = v
+	}
+	for ch, on := range c.dnd {
+		if on {
+			st.DND = append(st.DND, ch)
+		}
+	}
+	slices.Sort(st.DND)
+	st.Appointments = append(st.Appointments, c.appts...)
+	st.Opportunities = append(st.Opportunities, c.opps...)
+	e.res.Final = st
+}
+
+func isEventWait(mode string) bool {
+	switch mode {
+	case analyzer.WaitReply, analyzer.WaitCondition, analyzer.WaitTriggerLink, analyzer.WaitEmailEvent:
+		return true
+	}
+	return false
+}
+
+// local formats t in the contact's zone.
+func (e *engine) local(t time.Time) string { return t.In(e.zone).Format(time.RFC3339) }
+
+// localText formats t for sentences: "Mon 2 Mar 21:40".
+func (e *engine) localText(t time.Time) string { return t.In(e.zone).Format("Mon 2 Jan 15:04") }
+
+// trace records one entry.
+func (e *engine) trace(r *run, stepID, kind, format string, args ...any) *TraceEntry {
+	te := TraceEntry{Seq: len(e.res.Trace) + 1, At: e.now, Local: e.local(e.now), StepID: stepID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	if r != nil {
+		te.WorkflowID, te.Workflow = r.f.wf.ID, r.f.wf.Name
+	}
+	e.res.Trace = append(e.res.Trace, te)
+	return &e.res.Trace[len(e.res.Trace)-1]
+}
+
+// assume records an assumption (once per kind, workflow and step, with a trace entry each time).
+func (e *engine) assume(r *run, stepID, kind, format string, args ...any) {
+	detail := fmt.Sprintf(format, args...)
+	te := e.trace(r, stepID, TraceAssume, "%s", detail)
+	te.Assumption = true
+	wfID := ""
+	if r != nil {
+		wfID = r.f.wf.ID
+	}
+	key := kind + "\x00" + wfID + "\x00" + stepID
+	if e.assumed[key] {
+		return
+	}
+	e.assumed[key] = true
+	e.res.Assumptions = append(e.res.Assumptions, Assumption{At: e.now, WorkflowID: wfID, StepID: stepID, Kind: kind, Detail: detail})
+}
+
+// finding records a finding the run proves.
+func (e *engine) finding(kind, severity string, r *run, stepID, rule, format string, args ...any) {
+	f := Finding{Kind: kind, Severity: severity, At: e.now, Local: e.local(e.now), StepID: stepID, RuleID: rule, Detail: fmt.Sprintf(format, args...)}
+	if r != nil {
+		f.WorkflowID = r.f.wf.ID
+	}
+	e.res.Findings = append(e.res.Findings, f)
+}
+
+// accountZoneUsed records, once, that the account's zone was needed and not given.
+func (e *engine) accountZoneUsed(r *run) {
+	if e.accountDefault {
+		e.accountDefault = false
+		e.assume(r, "", AssumeAccountZone, "The account's time zone was not given; UTC is used for it.")
+	}
+}
+
+func stepName(s *analyzer.Step) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}
