@@ -48,6 +48,8 @@ const (
 	famAnalysesGet                   = queryFamily("analyses.get")
 	famAnalysesPointCheck            = queryFamily("analyses.point_check")
 	famAnalysesHistory               = queryFamily("analyses.history")
+	famAnalysesRetentionScan         = queryFamily("analyses.retention_scan")
+	famAnalysesRetentionDelete       = queryFamily("analyses.retention_delete")
 )
 
 // queryFamilies lists every family, for the conformance suite.
@@ -58,7 +60,7 @@ var queryFamilies = []queryFamily{
 	famWorkflowsUpsert, famWorkflowsImported, famWorkflowsList, famWorkflowsGet, famWorkflowsDelete,
 	famWorkflowsOfLocation, famWorkflowsSetLastAnalysis, famContextsGet, famContextsPut,
 	famAnalysesCreate, famAnalysesInsertFindings, famAnalysesInsertWorkflowResults, famAnalysesFind,
-	famAnalysesGet, famAnalysesPointCheck, famAnalysesHistory,
+	famAnalysesGet, famAnalysesPointCheck, famAnalysesHistory, famAnalysesRetentionScan, famAnalysesRetentionDelete,
 }
 
 // observe records a statement of family that started at start and ended with err (already turned
