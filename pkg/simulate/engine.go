@@ -141,8 +141,10 @@ type run struct {
 	// replied is true once the contact has replied since the run started; lastReply is the text.
 	replied   bool
 	lastReply string
-	// trigger is the event that started the run.
+	// trigger is the event that started the run; trig the trigger it matched, nil for
+	// add-to-workflow.
 	trigger *Event
+	trig    *analyzer.Trigger
 	// windowed is true when a time window held the run since its last wait, for rule links.
 	windowed bool
 	// windowZone is true when the window that held it was in the contact's zone.
@@ -212,6 +214,8 @@ type engine struct {
 	customFields map[string]string
 	customValues map[string]string
 	forms        map[string]string
+	// found holds the findings already reported, by kind, step and workflow.
+	found map[string]bool
 	// optOutNoted records the channels already reported as still used after an opt-out elsewhere.
 	optOutNoted map[string]bool
 }
@@ -230,7 +234,7 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 	if n := 1 + len(req.Events); n > lim.MaxEvents {
 		return nil, &LimitError{Limit: LimitEvents, Max: int64(lim.MaxEvents), Got: int64(n)}
 	}
-	e := &engine{loc: loc, req: req, lim: lim, byID: map[string]*flow{}, assumed: map[string]bool{}, optOutNoted: map[string]bool{}}
+	e := &engine{loc: loc, req: req, lim: lim, byID: map[string]*flow{}, assumed: map[string]bool{}, found: map[string]bool{}, optOutNoted: map[string]bool{}}
 	e.account = time.UTC
 	e.accountDefault = req.AccountTimezone == ""
 	if req.AccountTimezone != "" {
@@ -562,8 +566,17 @@ func (e *engine) assume(r *run, stepID, kind, format string, args ...any) {
 	e.res.Assumptions = append(e.res.Assumptions, Assumption{At: e.now, WorkflowID: wfID, StepID: stepID, Kind: kind, Detail: detail})
 }
 
-// finding records a finding the run proves.
+// finding records a finding the run proves. A problem at a workflow's step is reported once, the
+// first time the run proves it, so a loop does not repeat it fifty times.
 func (e *engine) finding(kind, severity string, r *run, stepID, rule, format string, args ...any) {
+	key := kind + "\x00" + stepID
+	if r != nil {
+		key += "\x00" + r.f.wf.ID
+	}
+	if e.found[key] {
+		return
+	}
+	e.found[key] = true
 	f := Finding{Kind: kind, Severity: severity, At: e.now, Local: e.local(e.now), StepID: stepID, RuleID: rule, Detail: fmt.Sprintf(format, args...)}
 	if r != nil {
 		f.WorkflowID = r.f.wf.ID

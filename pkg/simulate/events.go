@@ -554,7 +554,7 @@ func (e *engine) enterRun(f *flow, by string, t *analyzer.Trigger, h handled, wh
 	}
 	e.res.Stats.WorkflowsEntered++
 	f.entered = true
-	r := &run{f: f, idx: len(e.res.Workflows), step: -1, active: true, trigger: h.ev, windowPassed: -1}
+	r := &run{f: f, idx: len(e.res.Workflows), step: -1, active: true, trigger: h.ev, trig: t, windowPassed: -1}
 	if h.appt != "" && t != nil && (t.Type == analyzer.TriggerAppointment || t.Type == analyzer.TriggerCustomerAppointment) {
 		r.appt = h.appt
 	}

@@ -257,7 +257,7 @@ func scenarios() []scenario {
 			loc: location(
 				flow("reengage", contactZone, trig(analyzer.TriggerContactTag, filter("tag", "eq", "reengage")), dndStep("u1", false, "sms"), sms("s1", "We miss you!")),
 			),
-			req: simulate.Request{Contact: contact(ny, ana), Start: replyEv(day, "stop"), Events: []simulate.Event{tagEv("2026-03-02T12:00:00-05:00", "reengage")}},
+			req:      simulate.Request{Contact: contact(ny, ana), Start: replyEv(day, "stop"), Events: []simulate.Event{tagEv("2026-03-02T12:00:00-05:00", "reengage")}},
 			messages: []string{"2026-03-02T12:00:00-05:00 sms We miss you!"},
 			trace:    []string{"write reengage/u1: DND turned off for sms."},
 			findings: []string{"after-opt-out:WD032"},

@@ -280,8 +280,12 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 			a := e.c.appts[i]
 			at, cancelled := e.c.cancelledAt[id]
 			switch {
-			case a.Status == AppointmentCancelled && cancelled:
-				e.finding(FindingAfterCancel, SeverityError, r, s.ID, "",
+			case a.Status == AppointmentCancelled && cancelled && !r.startedByCancel():
+				rule := ""
+				if r.trig != nil && !hasFilter(r.trig, "appointment.status") {
+					rule = "WD013"
+				}
+				e.finding(FindingAfterCancel, SeverityError, r, s.ID, rule,
 					"%s about appointment %s sent after it was cancelled (%s): nothing removes the contact from this workflow on cancellation.", m.Channel, id, e.localText(at))
 			case r.beforeAppt && e.now.After(a.Start):
 				rule := ""
@@ -293,6 +297,17 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 			}
 		}
 	}
+}
+
+// startedByCancel reports whether the run was started by a cancellation, so its messages are meant
+// to follow it.
+func (r *run) startedByCancel() bool {
+	return r.trigger != nil && (r.trigger.Type == EventAppointmentCancelled ||
+		(r.trigger.Type == EventAppointmentStatus && strings.EqualFold(r.trigger.Status, AppointmentCancelled)))
+}
+
+func hasFilter(t *analyzer.Trigger, field string) bool {
+	return slices.ContainsFunc(t.Filters, func(f analyzer.Filter) bool { return strings.EqualFold(f.Field, field) })
 }
 
 // apptRef is the appointment a run is about: the one that started it, or the one its last
