@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -301,6 +302,60 @@ func (e InvalidFieldLocation) Valid() bool {
 	}
 }
 
+// Defines values for JobKind.
+const (
+	JobKindAnalyzeLocation JobKind = "analyze_location"
+	JobKindGhlSync         JobKind = "ghl_sync"
+	JobKindRetention       JobKind = "retention"
+)
+
+// Valid indicates whether the value is a known member of the JobKind enum.
+func (e JobKind) Valid() bool {
+	switch e {
+	case JobKindAnalyzeLocation:
+		return true
+	case JobKindGhlSync:
+		return true
+	case JobKindRetention:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobState.
+const (
+	JobStateAvailable JobState = "available"
+	JobStateCancelled JobState = "cancelled"
+	JobStateCompleted JobState = "completed"
+	JobStateDiscarded JobState = "discarded"
+	JobStateRetryable JobState = "retryable"
+	JobStateRunning   JobState = "running"
+	JobStateScheduled JobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobStateAvailable:
+		return true
+	case JobStateCancelled:
+		return true
+	case JobStateCompleted:
+		return true
+	case JobStateDiscarded:
+		return true
+	case JobStateRetryable:
+		return true
+	case JobStateRunning:
+		return true
+	case JobStateScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LimitInForceSource.
 const (
 	LimitInForceSourceAccount LimitInForceSource = "account"
@@ -463,6 +518,237 @@ func (e Severity) Valid() bool {
 	case SeverityInfo:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulationAssumptionKind.
+const (
+	SimulationAssumptionKindAccountTimezone SimulationAssumptionKind = "account-timezone"
+	SimulationAssumptionKindAiStep          SimulationAssumptionKind = "ai-step"
+	SimulationAssumptionKindAppointment     SimulationAssumptionKind = "appointment"
+	SimulationAssumptionKindCondition       SimulationAssumptionKind = "condition"
+	SimulationAssumptionKindCustomCode      SimulationAssumptionKind = "custom-code"
+	SimulationAssumptionKindMergeField      SimulationAssumptionKind = "merge-field"
+	SimulationAssumptionKindSplit           SimulationAssumptionKind = "split"
+	SimulationAssumptionKindTrigger         SimulationAssumptionKind = "trigger"
+	SimulationAssumptionKindUnknownStep     SimulationAssumptionKind = "unknown-step"
+	SimulationAssumptionKindUnknownWait     SimulationAssumptionKind = "unknown-wait"
+	SimulationAssumptionKindUnreadStep      SimulationAssumptionKind = "unread-step"
+	SimulationAssumptionKindWebhook         SimulationAssumptionKind = "webhook"
+	SimulationAssumptionKindWorkflowState   SimulationAssumptionKind = "workflow-state"
+)
+
+// Valid indicates whether the value is a known member of the SimulationAssumptionKind enum.
+func (e SimulationAssumptionKind) Valid() bool {
+	switch e {
+	case SimulationAssumptionKindAccountTimezone:
+		return true
+	case SimulationAssumptionKindAiStep:
+		return true
+	case SimulationAssumptionKindAppointment:
+		return true
+	case SimulationAssumptionKindCondition:
+		return true
+	case SimulationAssumptionKindCustomCode:
+		return true
+	case SimulationAssumptionKindMergeField:
+		return true
+	case SimulationAssumptionKindSplit:
+		return true
+	case SimulationAssumptionKindTrigger:
+		return true
+	case SimulationAssumptionKindUnknownStep:
+		return true
+	case SimulationAssumptionKindUnknownWait:
+		return true
+	case SimulationAssumptionKindUnreadStep:
+		return true
+	case SimulationAssumptionKindWebhook:
+		return true
+	case SimulationAssumptionKindWorkflowState:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulationEventType.
+const (
+	SimulationEventTypeAppointmentBooked      SimulationEventType = "appointment_booked"
+	SimulationEventTypeAppointmentCancelled   SimulationEventType = "appointment_cancelled"
+	SimulationEventTypeAppointmentRescheduled SimulationEventType = "appointment_rescheduled"
+	SimulationEventTypeAppointmentStatus      SimulationEventType = "appointment_status"
+	SimulationEventTypeCallStatus             SimulationEventType = "call_status"
+	SimulationEventTypeContactCreated         SimulationEventType = "contact_created"
+	SimulationEventTypeCustomerReplied        SimulationEventType = "customer_replied"
+	SimulationEventTypeEmailEvent             SimulationEventType = "email_event"
+	SimulationEventTypeFieldChanged           SimulationEventType = "field_changed"
+	SimulationEventTypeFormSubmitted          SimulationEventType = "form_submitted"
+	SimulationEventTypeOpportunityCreated     SimulationEventType = "opportunity_created"
+	SimulationEventTypeOpportunityStatus      SimulationEventType = "opportunity_status"
+	SimulationEventTypeStageChanged           SimulationEventType = "stage_changed"
+	SimulationEventTypeSurveySubmitted        SimulationEventType = "survey_submitted"
+	SimulationEventTypeTagAdded               SimulationEventType = "tag_added"
+	SimulationEventTypeTagRemoved             SimulationEventType = "tag_removed"
+	SimulationEventTypeTrigger                SimulationEventType = "trigger"
+	SimulationEventTypeTriggerLinkClicked     SimulationEventType = "trigger_link_clicked"
+)
+
+// Valid indicates whether the value is a known member of the SimulationEventType enum.
+func (e SimulationEventType) Valid() bool {
+	switch e {
+	case SimulationEventTypeAppointmentBooked:
+		return true
+	case SimulationEventTypeAppointmentCancelled:
+		return true
+	case SimulationEventTypeAppointmentRescheduled:
+		return true
+	case SimulationEventTypeAppointmentStatus:
+		return true
+	case SimulationEventTypeCallStatus:
+		return true
+	case SimulationEventTypeContactCreated:
+		return true
+	case SimulationEventTypeCustomerReplied:
+		return true
+	case SimulationEventTypeEmailEvent:
+		return true
+	case SimulationEventTypeFieldChanged:
+		return true
+	case SimulationEventTypeFormSubmitted:
+		return true
+	case SimulationEventTypeOpportunityCreated:
+		return true
+	case SimulationEventTypeOpportunityStatus:
+		return true
+	case SimulationEventTypeStageChanged:
+		return true
+	case SimulationEventTypeSurveySubmitted:
+		return true
+	case SimulationEventTypeTagAdded:
+		return true
+	case SimulationEventTypeTagRemoved:
+		return true
+	case SimulationEventTypeTrigger:
+		return true
+	case SimulationEventTypeTriggerLinkClicked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulationFindingKind.
+const (
+	SimulationFindingKindAfterAppointment  SimulationFindingKind = "after-appointment"
+	SimulationFindingKindAfterCancellation SimulationFindingKind = "after-cancellation"
+	SimulationFindingKindAfterOptOut       SimulationFindingKind = "after-opt-out"
+	SimulationFindingKindBlankMergeField   SimulationFindingKind = "blank-merge-field"
+	SimulationFindingKindLoopProtection    SimulationFindingKind = "loop-protection"
+	SimulationFindingKindMessageBurst      SimulationFindingKind = "message-burst"
+	SimulationFindingKindParkedForever     SimulationFindingKind = "parked-forever"
+	SimulationFindingKindQuietHours        SimulationFindingKind = "quiet-hours"
+)
+
+// Valid indicates whether the value is a known member of the SimulationFindingKind enum.
+func (e SimulationFindingKind) Valid() bool {
+	switch e {
+	case SimulationFindingKindAfterAppointment:
+		return true
+	case SimulationFindingKindAfterCancellation:
+		return true
+	case SimulationFindingKindAfterOptOut:
+		return true
+	case SimulationFindingKindBlankMergeField:
+		return true
+	case SimulationFindingKindLoopProtection:
+		return true
+	case SimulationFindingKindMessageBurst:
+		return true
+	case SimulationFindingKindParkedForever:
+		return true
+	case SimulationFindingKindQuietHours:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulationTraceEntryKind.
+const (
+	SimulationTraceEntryKindAssume     SimulationTraceEntryKind = "assume"
+	SimulationTraceEntryKindBranch     SimulationTraceEntryKind = "branch"
+	SimulationTraceEntryKindEnter      SimulationTraceEntryKind = "enter"
+	SimulationTraceEntryKindEvent      SimulationTraceEntryKind = "event"
+	SimulationTraceEntryKindExit       SimulationTraceEntryKind = "exit"
+	SimulationTraceEntryKindNotEntered SimulationTraceEntryKind = "not-entered"
+	SimulationTraceEntryKindResume     SimulationTraceEntryKind = "resume"
+	SimulationTraceEntryKindSend       SimulationTraceEntryKind = "send"
+	SimulationTraceEntryKindStep       SimulationTraceEntryKind = "step"
+	SimulationTraceEntryKindSuppress   SimulationTraceEntryKind = "suppress"
+	SimulationTraceEntryKindWait       SimulationTraceEntryKind = "wait"
+	SimulationTraceEntryKindWrite      SimulationTraceEntryKind = "write"
+)
+
+// Valid indicates whether the value is a known member of the SimulationTraceEntryKind enum.
+func (e SimulationTraceEntryKind) Valid() bool {
+	switch e {
+	case SimulationTraceEntryKindAssume:
+		return true
+	case SimulationTraceEntryKindBranch:
+		return true
+	case SimulationTraceEntryKindEnter:
+		return true
+	case SimulationTraceEntryKindEvent:
+		return true
+	case SimulationTraceEntryKindExit:
+		return true
+	case SimulationTraceEntryKindNotEntered:
+		return true
+	case SimulationTraceEntryKindResume:
+		return true
+	case SimulationTraceEntryKindSend:
+		return true
+	case SimulationTraceEntryKindStep:
+		return true
+	case SimulationTraceEntryKindSuppress:
+		return true
+	case SimulationTraceEntryKindWait:
+		return true
+	case SimulationTraceEntryKindWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulationWorkflowRunExit.
+const (
+	SimulationWorkflowRunExitCompleted      SimulationWorkflowRunExit = "completed"
+	SimulationWorkflowRunExitGoal           SimulationWorkflowRunExit = "goal"
+	SimulationWorkflowRunExitHorizon        SimulationWorkflowRunExit = "horizon"
+	SimulationWorkflowRunExitLoopProtection SimulationWorkflowRunExit = "loop-protection"
+	SimulationWorkflowRunExitRemoved        SimulationWorkflowRunExit = "removed"
+	SimulationWorkflowRunExitStopOnResponse SimulationWorkflowRunExit = "stop-on-response"
+)
+
+// Valid indicates whether the value is a known member of the SimulationWorkflowRunExit enum.
+func (e SimulationWorkflowRunExit) Valid() bool {
+	switch e {
+	case SimulationWorkflowRunExitCompleted:
+		return true
+	case SimulationWorkflowRunExitGoal:
+		return true
+	case SimulationWorkflowRunExitHorizon:
+		return true
+	case SimulationWorkflowRunExitLoopProtection:
+		return true
+	case SimulationWorkflowRunExitRemoved:
+		return true
+	case SimulationWorkflowRunExitStopOnResponse:
 		return true
 	default:
 		return false
@@ -870,6 +1156,14 @@ type AnalysisReport struct {
 
 // AnalysisRequest What to analyse of a location's stored workflows.
 type AnalysisRequest struct {
+	// Async `true` analyses in the background whatever the location's size: the answer is `202` with a
+	// job. `false`, or leaving it out, does so only for a location above the service's
+	// thresholds.
+	//
+	//
+	// Example: true
+	Async *bool `json:"async,omitempty"`
+
 	// Scope `location` analyses every workflow of the location; `workflow` keeps the result of `workflowId`.
 	//
 	// Example: location
@@ -1434,6 +1728,43 @@ type DocumentAnalysisRequest struct {
 	LocationId *string `json:"locationId,omitempty"`
 }
 
+// DocumentSimulationRequest A document to simulate a contact through, without storing either.
+type DocumentSimulationRequest struct {
+	// AccountTimezone The location's IANA time zone (default UTC).
+	//
+	// Example: America/Chicago
+	AccountTimezone *string `json:"accountTimezone,omitempty"`
+
+	// Contact A contact's state when the simulation starts.
+	Contact SimulationContact `json:"contact"`
+
+	// Document A document the analyzer reads, exactly as exported: a GHL builder export (an envelope with
+	// `workflow` or `workflows`, a bare workflow with `workflowData`, or an array of them), an
+	// auditor bundle (`workflows[]` with `steps`, plus the location's context), or the normalized
+	// model (`NormalizedLocation`, or one `NormalizedWorkflow`). The shape tells the dialect
+	// apart. Unknown keys are kept, not refused: unlike other request bodies, this one is read by
+	// the importer, which names the JSON path of anything it cannot use.
+	//
+	//
+	// Example: {"workflows":[{"_id":"wf_noshow","name":"No Show Recovery","status":"published","steps":[{"meta":{"body":"Sorry we missed you today - want to grab another time?"},"name":"Sorry we missed you","type":"sms"}],"triggers":[{"type":"appointment"}]}]}
+	Document WorkflowDocument `json:"document"`
+
+	// Events Later events; none may be before `start`.
+	Events *[]SimulationEvent `json:"events,omitempty"`
+
+	// Horizon How long after `start` to simulate (default `30d`, at most `365d`).
+	//
+	// Example: 7d
+	Horizon *string `json:"horizon,omitempty"`
+
+	// Start Something that happens to the contact at a virtual time. Which fields matter depends on
+	// `type`: `form` for form and survey submissions, `tag` for tags, `text` and `channel` for a
+	// reply, `appointment` for appointments, `pipelineId`/`stageId`/`status` for opportunities,
+	// `field`/`value` for a field change, `status` for calls and email events, `link` for a
+	// trigger link, `trigger` (any GHL trigger type) and `attributes` for `trigger`.
+	Start SimulationEvent `json:"start"`
+}
+
 // Duration An amount of time in the input's unit (`seconds`, `minutes`, `hours`, `days`, `weeks`, `months`, `years`).
 type Duration struct {
 	// Unit The unit of the amount.
@@ -1633,6 +1964,10 @@ type HealthDetailed struct {
 	// Memory The process's memory and goroutines.
 	Memory MemoryStats `json:"memory"`
 
+	// Queue The background job queue, all kinds and accounts together, as this instance reads it from
+	// the database (every instance sees the same queue).
+	Queue *JobQueueHealth `json:"queue,omitempty"`
+
 	// RateLimiter Where the rate limiter counts and whether Redis answers. When Redis does not answer within
 	// the limiter's timeout (`GHLD_RATE_LIMIT_REDIS_TIMEOUT`), the instance counts in its own
 	// memory and keeps serving; it returns to Redis as soon as Redis answers again.
@@ -1744,6 +2079,169 @@ type InvalidField struct {
 //
 // Example: body
 type InvalidFieldLocation string
+
+// Job A background job of the calling account.
+type Job struct {
+	// Attempt Attempts made so far, the running one included; `0` before the first.
+	//
+	// Example: 1
+	Attempt int32 `json:"attempt"`
+
+	// AttemptedAt When the last attempt started; `null` before the first.
+	//
+	// Example: 2026-11-25T10:30:00.2Z
+	AttemptedAt *time.Time `json:"attemptedAt"`
+
+	// CreatedAt When the job was accepted.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// FinalizedAt When the job ended (`completed`, `discarded` or `cancelled`); `null` before.
+	//
+	// Example: 2026-11-25T10:30:04.7Z
+	FinalizedAt *time.Time `json:"finalizedAt"`
+
+	// Id The job's id.
+	//
+	// Example: job_1042
+	Id string `json:"id"`
+
+	// Kind What a job does. `analyze_location` analyses a location (from `analyzeLocation`);
+	// `retention` deletes analyses past the tiers' retention, periodically, for every account;
+	// `ghl_sync` fetches a location's workflows from GHL.
+	//
+	//
+	// Example: analyze_location
+	Kind JobKind `json:"kind"`
+
+	// LastError The error of the job's last failed attempt, its message only (no stack, no secrets);
+	// `null` when no attempt failed.
+	LastError *JobError `json:"lastError"`
+
+	// LocationId The location the job works on (`loc_...`); `null` for a job about no location.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId"`
+
+	// MaxAttempts The attempts the job gets before it is discarded.
+	//
+	// Example: 5
+	MaxAttempts int32 `json:"maxAttempts"`
+
+	// Result What the job produced: for `analyze_location`, the analysis it stored or reused; `null`
+	// until the job completes, and for a kind without a result.
+	Result *JobResult `json:"result"`
+
+	// ScheduledAt When the job is, or was, due to run next.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	ScheduledAt time.Time `json:"scheduledAt"`
+
+	// State Where a job is in its life. `available`: waiting for a worker. `scheduled`: waiting for
+	// its time (a retry's backoff, or a periodic job's next run). `running`: a worker has it.
+	// `retryable`: its last attempt failed and it will be tried again. `completed`: it
+	// succeeded. `discarded`: it failed on its last attempt, or with an error that no retry can
+	// fix; `lastError` says why. `cancelled`: it was cancelled and will not run.
+	//
+	//
+	// Example: completed
+	State JobState `json:"state"`
+}
+
+// JobError The error of the job's last failed attempt, its message only (no stack, no secrets);
+// `null` when no attempt failed.
+type JobError struct {
+	// At When the attempt failed.
+	//
+	// Example: 2026-11-25T10:30:01Z
+	At time.Time `json:"at"`
+
+	// Attempt The attempt that failed, counting from 1.
+	//
+	// Example: 1
+	Attempt int32 `json:"attempt"`
+
+	// Message What went wrong.
+	//
+	// Example: analyze location loc_d5e6f7g2h3i4j5k6l7m2: database unavailable
+	Message string `json:"message"`
+}
+
+// JobKind What a job does. `analyze_location` analyses a location (from `analyzeLocation`);
+// `retention` deletes analyses past the tiers' retention, periodically, for every account;
+// `ghl_sync` fetches a location's workflows from GHL.
+//
+// Example: analyze_location
+type JobKind string
+
+// JobList One page of the account's jobs.
+type JobList struct {
+	// Items The jobs, newest first.
+	Items []Job `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	//
+	// Example: eyJpZCI6MTA0Mn0
+	NextCursor *string `json:"nextCursor"`
+}
+
+// JobQueueHealth The background job queue, all kinds and accounts together, as this instance reads it from
+// the database (every instance sees the same queue).
+type JobQueueHealth struct {
+	// Available Jobs waiting for a worker.
+	//
+	// Example: 3
+	Available int64 `json:"available"`
+
+	// OldestAvailableAgeSeconds How long the oldest waiting job has waited, in seconds; `0` when none waits.
+	//
+	// Example: 0.8
+	OldestAvailableAgeSeconds float64 `json:"oldestAvailableAgeSeconds"`
+
+	// Retryable Jobs whose last attempt failed, waiting to be tried again.
+	//
+	// Example: 0
+	Retryable int64 `json:"retryable"`
+
+	// Running Jobs a worker is running now, on any instance.
+	//
+	// Example: 1
+	Running int64 `json:"running"`
+
+	// Scheduled Jobs waiting for their time.
+	//
+	// Example: 1
+	Scheduled int64 `json:"scheduled"`
+}
+
+// JobResult What the job produced: for `analyze_location`, the analysis it stored or reused; `null`
+// until the job completes, and for a kind without a result.
+type JobResult struct {
+	// AnalysisId The analysis's id.
+	//
+	// Example: ana_h7k2m4p6r2s3t5v7w2x4
+	AnalysisId string `json:"analysisId"`
+
+	// Reused Whether an analysis with the same key was stored already and is the answer.
+	//
+	// Example: false
+	Reused bool `json:"reused"`
+
+	// Url Where to read it (`GET /v1/analyses/{analysisId}`).
+	//
+	// Example: /v1/analyses/ana_h7k2m4p6r2s3t5v7w2x4
+	Url string `json:"url"`
+}
+
+// JobState Where a job is in its life. `available`: waiting for a worker. `scheduled`: waiting for
+// its time (a retry's backoff, or a periodic job's next run). `running`: a worker has it.
+// `retryable`: its last attempt failed and it will be tried again. `completed`: it
+// succeeded. `discarded`: it failed on its last attempt, or with an error that no retry can
+// fix; `lastError` says why. `cancelled`: it was cancelled and will not run.
+//
+// Example: completed
+type JobState string
 
 // LimitInForce One rate limit in force.
 type LimitInForce struct {
@@ -2432,6 +2930,643 @@ type SMSCompliance struct {
 // Example: warning
 type Severity string
 
+// Simulation A stored simulation: the request it ran and its result.
+type Simulation struct {
+	// CreatedAt When the simulation was run and stored.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Id The simulation's id.
+	//
+	// Example: sim_k3m5p7r2s4t6v8w2x4y6
+	Id string `json:"id"`
+
+	// LocationId The location simulated (`loc_...`).
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId string `json:"locationId"`
+
+	// Request A contact, the event that starts it into the location's workflows, later events and how long to run.
+	Request SimulationRequest `json:"request"`
+
+	// Result What a simulation found: the trace, the messages received, the workflows entered and
+	// left, the assumptions made, the findings proved, the contact's final state and the work
+	// done. The same request over the same workflows gives a byte-identical result.
+	Result SimulationResult `json:"result"`
+}
+
+// SimulationAppointment An appointment of the contact.
+type SimulationAppointment struct {
+	// CalendarId Matched against trigger filters on the calendar.
+	//
+	// Example: cal_strategy
+	CalendarId *string `json:"calendarId,omitempty"`
+
+	// Id Names the appointment in later events; default `appt-N` in order of booking.
+	//
+	// Example: appt-1
+	Id *string `json:"id,omitempty"`
+
+	// Start When the appointment starts (RFC 3339).
+	//
+	// Example: 2026-03-05T15:00:00-05:00
+	Start time.Time `json:"start"`
+
+	// Status `confirmed` (default), `cancelled`, `showed`, `noshow` or another GHL status.
+	//
+	// Example: confirmed
+	Status *string `json:"status,omitempty"`
+}
+
+// SimulationAssumption A place where the engine could not evaluate something and took its documented default.
+type SimulationAssumption struct {
+	// At When the assumption was made (UTC).
+	//
+	// Example: 2026-03-02T02:40:00Z
+	At time.Time `json:"at"`
+
+	// Detail The default taken, and why.
+	//
+	// Example: Webhook to https://hooks.example.com/quote is not called; the workflow continues as after a successful call.
+	Detail string `json:"detail"`
+
+	// Kind What could not be evaluated.
+	//
+	// Example: webhook
+	Kind SimulationAssumptionKind `json:"kind"`
+
+	// StepId The step's id, when about a step.
+	//
+	// Example: step-3
+	StepId *string `json:"stepId,omitempty"`
+
+	// WorkflowId The workflow's GHL id, when about a workflow.
+	//
+	// Example: wf_quote
+	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// SimulationAssumptionKind What could not be evaluated.
+//
+// Example: webhook
+type SimulationAssumptionKind string
+
+// SimulationConditionValue One test of a condition as it was evaluated.
+type SimulationConditionValue struct {
+	// Actual The value the contact had at that moment.
+	//
+	// Example: ana@example.com
+	Actual string `json:"actual"`
+
+	// Operator The test's operator, as the workflow names it.
+	//
+	// Example: has_value
+	Operator string `json:"operator"`
+
+	// Result Whether the test held.
+	//
+	// Example: true
+	Result bool `json:"result"`
+
+	// Subject What the test looked at (a field, tags, an event's value).
+	//
+	// Example: contact.email
+	Subject string `json:"subject"`
+
+	// Value The value the workflow compares with.
+	//
+	// Example:
+	Value *string `json:"value,omitempty"`
+}
+
+// SimulationContact A contact's state when the simulation starts.
+type SimulationContact struct {
+	// Appointments The contact's appointments when the simulation starts.
+	Appointments *[]SimulationAppointment `json:"appointments,omitempty"`
+
+	// Dnd Channels with do-not-disturb on (`sms`, `email`, `call`, `whatsapp`, ...), or `all`.
+	//
+	// Example: ["email"]
+	Dnd *[]string `json:"dnd,omitempty"`
+
+	// Fields Standard and custom fields by key, without `contact.`: `first_name`, `email`, `phone`, a custom field's key.
+	//
+	// Example: {"email":"ana@example.com","first_name":"Ana"}
+	Fields *map[string]string `json:"fields,omitempty"`
+
+	// Id The caller's name for the contact; only echoed.
+	//
+	// Example: lead-42
+	Id *string `json:"id,omitempty"`
+
+	// Opportunities The contact's opportunities when the simulation starts.
+	Opportunities *[]SimulationOpportunity `json:"opportunities,omitempty"`
+
+	// Tags The contact's tags when the simulation starts.
+	//
+	// Example: ["lead"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Timezone The contact's IANA time zone; empty means the account's.
+	//
+	// Example: America/New_York
+	Timezone *string `json:"timezone,omitempty"`
+}
+
+// SimulationContactState The contact's state when the simulation ends.
+type SimulationContactState struct {
+	// Appointments The contact's appointments at the end.
+	Appointments []SimulationAppointment `json:"appointments"`
+
+	// Dnd The channels with do-not-disturb on at the end.
+	//
+	// Example: ["sms"]
+	Dnd []string `json:"dnd"`
+
+	// Fields The contact's fields at the end, by key.
+	//
+	// Example: {"first_name":"Ana"}
+	Fields map[string]string `json:"fields"`
+
+	// Opportunities The contact's opportunities at the end.
+	Opportunities []SimulationOpportunity `json:"opportunities"`
+
+	// Tags The contact's tags at the end.
+	//
+	// Example: ["lead","hot-lead"]
+	Tags []string `json:"tags"`
+}
+
+// SimulationEvent Something that happens to the contact at a virtual time. Which fields matter depends on
+// `type`: `form` for form and survey submissions, `tag` for tags, `text` and `channel` for a
+// reply, `appointment` for appointments, `pipelineId`/`stageId`/`status` for opportunities,
+// `field`/`value` for a field change, `status` for calls and email events, `link` for a
+// trigger link, `trigger` (any GHL trigger type) and `attributes` for `trigger`.
+type SimulationEvent struct {
+	// Appointment An appointment of the contact.
+	Appointment *SimulationAppointment `json:"appointment,omitempty"`
+
+	// At The virtual time of the event (RFC 3339, with its offset).
+	//
+	// Example: 2026-03-01T21:40:00-05:00
+	At time.Time `json:"at"`
+
+	// Attributes For `trigger`: the values its filters are matched against.
+	//
+	// Example: {"product":"course"}
+	Attributes *map[string]string `json:"attributes,omitempty"`
+
+	// Channel The channel of the reply (`sms`, `email`, ...).
+	//
+	// Example: sms
+	Channel *string `json:"channel,omitempty"`
+
+	// Field The field that changes, by key without `contact.`.
+	//
+	// Example: budget
+	Field *string `json:"field,omitempty"`
+
+	// Form The form or survey submitted (its GHL id or name).
+	//
+	// Example: Quote request
+	Form *string `json:"form,omitempty"`
+
+	// Link The trigger link clicked.
+	//
+	// Example: pricing-link
+	Link *string `json:"link,omitempty"`
+
+	// PipelineId The opportunity's pipeline.
+	//
+	// Example: pipe_sales
+	PipelineId *string `json:"pipelineId,omitempty"`
+
+	// StageId The stage the opportunity moves to.
+	//
+	// Example: stg_booked
+	StageId *string `json:"stageId,omitempty"`
+
+	// Status The new status of the opportunity, call or email.
+	//
+	// Example: won
+	Status *string `json:"status,omitempty"`
+
+	// Tag The tag added or removed.
+	//
+	// Example: hot-lead
+	Tag *string `json:"tag,omitempty"`
+
+	// Text The text of the contact's reply.
+	//
+	// Example: STOP
+	Text *string `json:"text,omitempty"`
+
+	// Trigger For `trigger`: any GHL trigger type, matched as written.
+	//
+	// Example: order_form_submission
+	Trigger *string `json:"trigger,omitempty"`
+
+	// Type What happens; it selects which other fields matter.
+	//
+	// Example: form_submitted
+	Type SimulationEventType `json:"type"`
+
+	// Value The field's new value.
+	//
+	// Example: 5000
+	Value *string `json:"value,omitempty"`
+}
+
+// SimulationEventType What happens; it selects which other fields matter.
+//
+// Example: form_submitted
+type SimulationEventType string
+
+// SimulationFinding A problem the run proves, with the analyzer rule that predicts it where one does.
+type SimulationFinding struct {
+	// At When it happened (UTC).
+	//
+	// Example: 2026-03-02T02:40:00Z
+	At time.Time `json:"at"`
+
+	// Detail What happened, in a sentence.
+	//
+	// Example: sms sent at 21:40 local time, outside 08:00-21:00.
+	Detail string `json:"detail"`
+
+	// Kind What the run proved.
+	//
+	// Example: quiet-hours
+	Kind SimulationFindingKind `json:"kind"`
+
+	// Local When it happened, in the contact's time zone.
+	//
+	// Example: 2026-03-01T21:40:00-05:00
+	Local string `json:"local"`
+
+	// RuleId The rule (`GET /v1/rules/{ruleId}`) that predicts this kind of problem statically.
+	//
+	// Example: WD027
+	RuleId *string `json:"ruleId,omitempty"`
+
+	// Severity How serious a finding is: `error` (it will go wrong), `warning` (it may go wrong or is
+	// risky), `info` (worth knowing).
+	//
+	//
+	// Example: warning
+	Severity Severity `json:"severity"`
+
+	// StepId The step it happened at.
+	//
+	// Example: step-2
+	StepId *string `json:"stepId,omitempty"`
+
+	// WorkflowId The workflow it happened in.
+	//
+	// Example: wf_quote
+	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// SimulationFindingKind What the run proved.
+//
+// Example: quiet-hours
+type SimulationFindingKind string
+
+// SimulationList One page of a location's simulations.
+type SimulationList struct {
+	// Items The simulations, newest first.
+	Items []SimulationSummary `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	//
+	// Example: eyJ0IjoiMjAyNi0xMS0yNVQxMDozMDowMFoifQ
+	NextCursor *string `json:"nextCursor"`
+}
+
+// SimulationMessage One message the contact receives.
+type SimulationMessage struct {
+	// At When the message is sent (UTC).
+	//
+	// Example: 2026-03-02T02:40:00Z
+	At time.Time `json:"at"`
+
+	// BlankFields The merge fields that rendered blank.
+	//
+	// Example: ["contact.company_name"]
+	BlankFields *[]string `json:"blankFields,omitempty"`
+
+	// Channel The channel (`sms`, `email`, `whatsapp`, ...).
+	//
+	// Example: sms
+	Channel string `json:"channel"`
+
+	// Local When the message is sent, in the contact's time zone.
+	//
+	// Example: 2026-03-01T21:40:00-05:00
+	Local string `json:"local"`
+
+	// StepId The sending step's id.
+	//
+	// Example: step-2
+	StepId string `json:"stepId"`
+
+	// Subject The subject of an email, merge fields filled.
+	//
+	// Example: Your quote
+	Subject *string `json:"subject,omitempty"`
+
+	// Text The message with merge fields filled from the contact; an empty field leaves a blank.
+	//
+	// Example: Hi Ana, thanks for the quote request.
+	Text string `json:"text"`
+
+	// Workflow The sending workflow's name.
+	//
+	// Example: Quote Follow Up
+	Workflow string `json:"workflow"`
+
+	// WorkflowId The sending workflow's GHL id.
+	//
+	// Example: wf_quote
+	WorkflowId string `json:"workflowId"`
+}
+
+// SimulationOpportunity An opportunity of the contact, at most one per pipeline.
+type SimulationOpportunity struct {
+	// PipelineId The pipeline's GHL id.
+	//
+	// Example: pipe_sales
+	PipelineId string `json:"pipelineId"`
+
+	// StageId The stage's GHL id in that pipeline.
+	//
+	// Example: stg_new
+	StageId *string `json:"stageId,omitempty"`
+
+	// Status `open` (default), `won`, `lost` or `abandoned`.
+	//
+	// Example: open
+	Status *string `json:"status,omitempty"`
+}
+
+// SimulationRequest A contact, the event that starts it into the location's workflows, later events and how long to run.
+type SimulationRequest struct {
+	// AccountTimezone The location's IANA time zone, for workflows set to the account's zone and contacts without one. Default UTC (recorded as an assumption when used).
+	//
+	// Example: America/Chicago
+	AccountTimezone *string `json:"accountTimezone,omitempty"`
+
+	// Contact A contact's state when the simulation starts.
+	Contact SimulationContact `json:"contact"`
+
+	// Events Later events; none may be before `start`. Events at the same time happen in the order given.
+	Events *[]SimulationEvent `json:"events,omitempty"`
+
+	// Horizon How long after `start` to simulate: days, hours and minutes, such as `30d`, `36h` or `1d12h`. Default `30d`, at most `365d`.
+	//
+	// Example: 30d
+	Horizon *string `json:"horizon,omitempty"`
+
+	// Start Something that happens to the contact at a virtual time. Which fields matter depends on
+	// `type`: `form` for form and survey submissions, `tag` for tags, `text` and `channel` for a
+	// reply, `appointment` for appointments, `pipelineId`/`stageId`/`status` for opportunities,
+	// `field`/`value` for a field change, `status` for calls and email events, `link` for a
+	// trigger link, `trigger` (any GHL trigger type) and `attributes` for `trigger`.
+	Start SimulationEvent `json:"start"`
+}
+
+// SimulationResult What a simulation found: the trace, the messages received, the workflows entered and
+// left, the assumptions made, the findings proved, the contact's final state and the work
+// done. The same request over the same workflows gives a byte-identical result.
+type SimulationResult struct {
+	// Assumptions Where the engine took a documented default.
+	Assumptions []SimulationAssumption `json:"assumptions"`
+
+	// ContactId The request's `contact.id`; empty when it had none.
+	//
+	// Example: lead-42
+	ContactId *string `json:"contactId,omitempty"`
+
+	// End The virtual time the simulation ended (start plus horizon).
+	//
+	// Example: 2026-04-01T02:40:00Z
+	End time.Time `json:"end"`
+
+	// Final The contact's state when the simulation ends.
+	Final SimulationContactState `json:"final"`
+
+	// Findings The problems the run proves.
+	Findings []SimulationFinding `json:"findings"`
+
+	// LocationId The location's GHL id when the workflows name it.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId *string `json:"locationId,omitempty"`
+
+	// Messages The messages the contact receives, in order.
+	Messages []SimulationMessage `json:"messages"`
+
+	// Start The virtual time the simulation started.
+	//
+	// Example: 2026-03-02T02:40:00Z
+	Start time.Time `json:"start"`
+
+	// Stats The work a simulation did, counted against its limits.
+	Stats SimulationStats `json:"stats"`
+
+	// Timezone The zone the contact's local times are given in.
+	//
+	// Example: America/New_York
+	Timezone string `json:"timezone"`
+
+	// Trace Everything that happened, in order.
+	Trace []SimulationTraceEntry `json:"trace"`
+
+	// Workflows Each entry of the contact into a workflow, and how it ended.
+	Workflows []SimulationWorkflowRun `json:"workflows"`
+}
+
+// SimulationStats The work a simulation did, counted against its limits.
+type SimulationStats struct {
+	// Events Events processed, the caller's and those the workflows caused.
+	//
+	// Example: 3
+	Events int32 `json:"events"`
+
+	// Messages Messages sent.
+	//
+	// Example: 1
+	Messages int32 `json:"messages"`
+
+	// StepsExecuted Steps executed, counted against the steps limit.
+	//
+	// Example: 9
+	StepsExecuted int32 `json:"stepsExecuted"`
+
+	// WorkflowsEntered Times the contact entered a workflow, counted against that limit.
+	//
+	// Example: 2
+	WorkflowsEntered int32 `json:"workflowsEntered"`
+}
+
+// SimulationSummary A simulation without its request and result, as the list shows it.
+type SimulationSummary struct {
+	// ContactId The request's `contact.id`; empty when it had none.
+	//
+	// Example: lead-42
+	ContactId string `json:"contactId"`
+
+	// CreatedAt When the simulation was run and stored.
+	//
+	// Example: 2026-11-25T10:30:00Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// End The virtual time the simulation ended (start plus horizon).
+	//
+	// Example: 2026-04-01T02:40:00Z
+	End time.Time `json:"end"`
+
+	// Findings How many findings the run proved.
+	//
+	// Example: 2
+	Findings int32 `json:"findings"`
+
+	// Id The simulation's id.
+	//
+	// Example: sim_k3m5p7r2s4t6v8w2x4y6
+	Id string `json:"id"`
+
+	// LocationId The location simulated (`loc_...`).
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId string `json:"locationId"`
+
+	// MaxSeverity The severity of the most serious finding; `none` without findings.
+	//
+	// Example: error
+	MaxSeverity MaxSeverity `json:"maxSeverity"`
+
+	// Messages How many messages the contact received.
+	//
+	// Example: 4
+	Messages int32 `json:"messages"`
+
+	// Start The virtual time the simulation started.
+	//
+	// Example: 2026-03-02T02:40:00Z
+	Start time.Time `json:"start"`
+
+	// WorkflowsEntered How many times the contact entered a workflow.
+	//
+	// Example: 3
+	WorkflowsEntered int32 `json:"workflowsEntered"`
+}
+
+// SimulationTraceEntry One thing that happened during a simulation.
+type SimulationTraceEntry struct {
+	// Assumption `true` when a documented default decided this entry, not the workflow.
+	//
+	// Example: false
+	Assumption *bool `json:"assumption,omitempty"`
+
+	// At The virtual time of the entry (UTC).
+	//
+	// Example: 2026-03-02T02:40:00Z
+	At time.Time `json:"at"`
+
+	// Branch The branch an if/else took.
+	//
+	// Example: Yes
+	Branch *string `json:"branch,omitempty"`
+
+	// Conditions The tests that chose the branch, with the values they saw.
+	Conditions *[]SimulationConditionValue `json:"conditions,omitempty"`
+
+	// Detail What happened and why.
+	//
+	// Example: if/else "Has email?": branch Yes
+	Detail string `json:"detail"`
+
+	// Kind What kind of thing happened.
+	//
+	// Example: branch
+	Kind SimulationTraceEntryKind `json:"kind"`
+
+	// Local `at` in the contact's time zone, RFC 3339 with its offset.
+	//
+	// Example: 2026-03-01T21:40:00-05:00
+	Local string `json:"local"`
+
+	// Seq The entry's position in the trace, from 1.
+	//
+	// Example: 3
+	Seq int32 `json:"seq"`
+
+	// StepId The step's id; empty for an entry about the whole workflow.
+	//
+	// Example: step-1
+	StepId *string `json:"stepId,omitempty"`
+
+	// Workflow The workflow's name.
+	//
+	// Example: Quote Follow Up
+	Workflow *string `json:"workflow,omitempty"`
+
+	// WorkflowId The workflow's GHL id; empty for an event.
+	//
+	// Example: wf_quote
+	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// SimulationTraceEntryKind What kind of thing happened.
+//
+// Example: branch
+type SimulationTraceEntryKind string
+
+// SimulationWorkflowRun One entry of the contact into a workflow.
+type SimulationWorkflowRun struct {
+	// EnteredAt When the contact entered (UTC).
+	//
+	// Example: 2026-03-02T02:40:00Z
+	EnteredAt time.Time `json:"enteredAt"`
+
+	// EnteredBy A trigger type, or the step that added the contact.
+	//
+	// Example: trigger form_submitted
+	EnteredBy string `json:"enteredBy"`
+
+	// Exit How the run ended.
+	//
+	// Example: completed
+	Exit SimulationWorkflowRunExit `json:"exit"`
+
+	// LeftAt `null` when the run was still going at the horizon.
+	//
+	// Example: 2026-03-04T02:40:00Z
+	LeftAt *time.Time `json:"leftAt"`
+
+	// StepId The step the run ended at, or waits at for `horizon`.
+	//
+	// Example: step-4
+	StepId *string `json:"stepId,omitempty"`
+
+	// Workflow The workflow's name.
+	//
+	// Example: Quote Follow Up
+	Workflow string `json:"workflow"`
+
+	// WorkflowId The workflow's GHL id.
+	//
+	// Example: wf_quote
+	WorkflowId string `json:"workflowId"`
+}
+
+// SimulationWorkflowRunExit How the run ended.
+//
+// Example: completed
+type SimulationWorkflowRunExit string
+
 // Step One action of a workflow. `kind` selects which of the optional parts is set.
 type Step struct {
 	// Assign A step that assigns the contact to users.
@@ -3112,6 +4247,9 @@ type Cursor = string
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
+// JobId defines model for JobId.
+type JobId = string
+
 // KeyId defines model for KeyId.
 type KeyId = string
 
@@ -3120,6 +4258,9 @@ type Limit = int32
 
 // LocationId defines model for LocationId.
 type LocationId = string
+
+// SimulationId defines model for SimulationId.
+type SimulationId = string
 
 // WorkflowId defines model for WorkflowId.
 type WorkflowId = string
@@ -3138,6 +4279,9 @@ type InternalError = Problem
 
 // NoWorkflows An RFC 9457 problem document.
 type NoWorkflows = Problem
+
+// NotAcceptable An RFC 9457 problem document.
+type NotAcceptable = Problem
 
 // NotComparable An RFC 9457 problem document.
 type NotComparable = Problem
@@ -3160,6 +4304,9 @@ type Unauthorized = Problem
 // UnprocessableDocument An RFC 9457 problem document.
 type UnprocessableDocument = Problem
 
+// UnprocessableSimulation An RFC 9457 problem document.
+type UnprocessableSimulation = Problem
+
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
 
@@ -3176,6 +4323,12 @@ type DiffAnalysesParams struct {
 	Against string `form:"against" json:"against"`
 }
 
+// GetDiffReportParams defines parameters for GetDiffReport.
+type GetDiffReportParams struct {
+	// Against The analysis to compare with (`ana_...`), usually the older one.
+	Against string `form:"against" json:"against"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// State Which keys to list.
@@ -3184,6 +4337,18 @@ type ListApiKeysParams struct {
 
 // ListApiKeysParamsState defines parameters for ListApiKeys.
 type ListApiKeysParamsState string
+
+// ListJobsParams defines parameters for ListJobs.
+type ListJobsParams struct {
+	// State Keep the jobs in this state.
+	State *JobState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // ListLocationsParams defines parameters for ListLocations.
 type ListLocationsParams struct {
@@ -3220,6 +4385,15 @@ type ListAnalysesParams struct {
 	// IfNoneMatch The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
 	// them matches the current one, the answer is `304` without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListSimulationsParams defines parameters for ListSimulations.
+type ListSimulationsParams struct {
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListWorkflowsParams defines parameters for ListWorkflows.
@@ -3270,8 +4444,14 @@ type AnalyzeLocationJSONRequestBody = AnalysisRequest
 // PutLocationContextJSONRequestBody defines body for PutLocationContext for application/json ContentType.
 type PutLocationContextJSONRequestBody = LocationContext
 
+// SimulateLocationJSONRequestBody defines body for SimulateLocation for application/json ContentType.
+type SimulateLocationJSONRequestBody = SimulationRequest
+
 // ImportWorkflowsJSONRequestBody defines body for ImportWorkflows for application/json ContentType.
 type ImportWorkflowsJSONRequestBody = WorkflowDocument
+
+// SimulateDocumentJSONRequestBody defines body for SimulateDocument for application/json ContentType.
+type SimulateDocumentJSONRequestBody = DocumentSimulationRequest
 
 // AsLimitOverride0 returns the union data inside the LimitOverride as a LimitOverride0
 func (t LimitOverride) AsLimitOverride0() (LimitOverride0, error) {
@@ -3449,6 +4629,12 @@ type ServerInterface interface {
 	// DiffAnalyses Compare two analyses
 	// (GET /v1/analyses/{analysisId}/diff)
 	DiffAnalyses(ctx *echo.Context, analysisId AnalysisId, params DiffAnalysesParams) error
+	// GetDiffReport A before/after report of two analyses (HTML or Markdown)
+	// (GET /v1/analyses/{analysisId}/diff/report)
+	GetDiffReport(ctx *echo.Context, analysisId AnalysisId, params GetDiffReportParams) error
+	// GetAnalysisReport The client report of an analysis (HTML or Markdown)
+	// (GET /v1/analyses/{analysisId}/report)
+	GetAnalysisReport(ctx *echo.Context, analysisId AnalysisId) error
 	// ListApiKeys List the account's API keys
 	// (GET /v1/api-keys)
 	ListApiKeys(ctx *echo.Context, params ListApiKeysParams) error
@@ -3458,6 +4644,12 @@ type ServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /v1/api-keys/{keyId})
 	RevokeApiKey(ctx *echo.Context, keyId KeyId) error
+	// ListJobs The account's recent background jobs
+	// (GET /v1/jobs)
+	ListJobs(ctx *echo.Context, params ListJobsParams) error
+	// GetJob A background job's state
+	// (GET /v1/jobs/{jobId})
+	GetJob(ctx *echo.Context, jobId JobId) error
 	// ListLocations List the account's locations
 	// (GET /v1/locations)
 	ListLocations(ctx *echo.Context, params ListLocationsParams) error
@@ -3485,6 +4677,12 @@ type ServerInterface interface {
 	// PutLocationContext Replace a location's context
 	// (PUT /v1/locations/{locationId}/context)
 	PutLocationContext(ctx *echo.Context, locationId LocationId) error
+	// ListSimulations A location's simulations
+	// (GET /v1/locations/{locationId}/simulations)
+	ListSimulations(ctx *echo.Context, locationId LocationId, params ListSimulationsParams) error
+	// SimulateLocation Simulate a contact through a location
+	// (POST /v1/locations/{locationId}/simulations)
+	SimulateLocation(ctx *echo.Context, locationId LocationId) error
 	// ListWorkflows List a location's workflows
 	// (GET /v1/locations/{locationId}/workflows)
 	ListWorkflows(ctx *echo.Context, locationId LocationId, params ListWorkflowsParams) error
@@ -3506,6 +4704,12 @@ type ServerInterface interface {
 	// GetRule One rule's documentation
 	// (GET /v1/rules/{ruleId})
 	GetRule(ctx *echo.Context, ruleId string, params GetRuleParams) error
+	// SimulateDocument Simulate a contact through a posted document
+	// (POST /v1/simulations)
+	SimulateDocument(ctx *echo.Context) error
+	// GetSimulation Get a simulation with its request and result
+	// (GET /v1/simulations/{simulationId})
+	GetSimulation(ctx *echo.Context, simulationId SimulationId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -3635,6 +4839,47 @@ func (w *ServerInterfaceWrapper) DiffAnalyses(ctx *echo.Context) error {
 	return err
 }
 
+// GetDiffReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDiffReport(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "analysisId" -------------
+	var analysisId AnalysisId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "analysisId", ctx.Param("analysisId"), &analysisId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter analysisId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDiffReportParams
+	// ------------- Required query parameter "against" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "against", ctx.QueryParams(), &params.Against, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter against: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDiffReport(ctx, analysisId, params)
+	return err
+}
+
+// GetAnalysisReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAnalysisReport(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "analysisId" -------------
+	var analysisId AnalysisId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "analysisId", ctx.Param("analysisId"), &analysisId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter analysisId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAnalysisReport(ctx, analysisId)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx *echo.Context) error {
 	var err error
@@ -3675,6 +4920,54 @@ func (w *ServerInterfaceWrapper) RevokeApiKey(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RevokeApiKey(ctx, keyId)
+	return err
+}
+
+// ListJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListJobs(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListJobsParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListJobs(ctx, params)
+	return err
+}
+
+// GetJob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetJob(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "jobId" -------------
+	var jobId JobId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "jobId", ctx.Param("jobId"), &jobId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jobId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetJob(ctx, jobId)
 	return err
 }
 
@@ -3892,6 +5185,54 @@ func (w *ServerInterfaceWrapper) PutLocationContext(ctx *echo.Context) error {
 	return err
 }
 
+// ListSimulations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSimulations(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSimulationsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSimulations(ctx, locationId, params)
+	return err
+}
+
+// SimulateLocation converts echo context to params.
+func (w *ServerInterfaceWrapper) SimulateLocation(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SimulateLocation(ctx, locationId)
+	return err
+}
+
 // ListWorkflows converts echo context to params.
 func (w *ServerInterfaceWrapper) ListWorkflows(ctx *echo.Context) error {
 	var err error
@@ -4086,6 +5427,31 @@ func (w *ServerInterfaceWrapper) GetRule(ctx *echo.Context) error {
 	return err
 }
 
+// SimulateDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) SimulateDocument(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SimulateDocument(ctx)
+	return err
+}
+
+// GetSimulation converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSimulation(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "simulationId" -------------
+	var simulationId SimulationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "simulationId", ctx.Param("simulationId"), &simulationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter simulationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSimulation(ctx, simulationId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -4158,6 +5524,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/analyses", wrapper.AnalyzeDocument, options.OperationMiddlewares["analyzeDocument"]...)
 	router.GET(options.BaseURL+"/v1/analyses/:analysisId", wrapper.GetAnalysis, options.OperationMiddlewares["getAnalysis"]...)
 	router.GET(options.BaseURL+"/v1/analyses/:analysisId/diff", wrapper.DiffAnalyses, options.OperationMiddlewares["diffAnalyses"]...)
+	router.GET(options.BaseURL+"/v1/analyses/:analysisId/report", wrapper.GetAnalysisReport, options.OperationMiddlewares["getAnalysisReport"]...)
+	router.GET(options.BaseURL+"/v1/analyses/:analysisId/diff/report", wrapper.GetDiffReport, options.OperationMiddlewares["getDiffReport"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/simulations", wrapper.ListSimulations, options.OperationMiddlewares["listSimulations"]...)
+	router.POST(options.BaseURL+"/v1/locations/:locationId/simulations", wrapper.SimulateLocation, options.OperationMiddlewares["simulateLocation"]...)
+	router.POST(options.BaseURL+"/v1/simulations", wrapper.SimulateDocument, options.OperationMiddlewares["simulateDocument"]...)
+	router.GET(options.BaseURL+"/v1/simulations/:simulationId", wrapper.GetSimulation, options.OperationMiddlewares["getSimulation"]...)
+	router.GET(options.BaseURL+"/v1/jobs", wrapper.ListJobs, options.OperationMiddlewares["listJobs"]...)
+	router.GET(options.BaseURL+"/v1/jobs/:jobId", wrapper.GetJob, options.OperationMiddlewares["getJob"]...)
 	router.GET(options.BaseURL+"/v1/rules", wrapper.ListRules, options.OperationMiddlewares["listRules"]...)
 	router.GET(options.BaseURL+"/v1/rules/:ruleId", wrapper.GetRule, options.OperationMiddlewares["getRule"]...)
 
@@ -4226,6 +5600,19 @@ type NoWorkflowsApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers NoWorkflowsResponseHeaders
+}
+
+type NotAcceptableResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type NotAcceptableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NotAcceptableResponseHeaders
 }
 
 type NotComparableResponseHeaders struct {
@@ -4315,6 +5702,19 @@ type UnprocessableDocumentApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers UnprocessableDocumentResponseHeaders
+}
+
+type UnprocessableSimulationResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type UnprocessableSimulationApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnprocessableSimulationResponseHeaders
 }
 
 type UnsupportedMediaTypeResponseHeaders struct {
@@ -6038,6 +7438,628 @@ func (response DiffAnalyses503ApplicationProblemPlusJSONResponse) VisitDiffAnaly
 	return err
 }
 
+type GetDiffReportRequestObject struct {
+	AnalysisId AnalysisId `json:"analysisId"`
+	Params     GetDiffReportParams
+}
+
+type GetDiffReportResponseObject interface {
+	VisitGetDiffReportResponse(w http.ResponseWriter) error
+}
+
+type GetDiffReport200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetDiffReport200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetDiffReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDiffReport200TexthtmlResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDiffReport200TextmarkdownResponse struct {
+	Body          io.Reader
+	Headers       GetDiffReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDiffReport200TextmarkdownResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/markdown")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDiffReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport400ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport401ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport404ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport406ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport422ApplicationProblemPlusJSONResponse struct {
+	NotComparableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport422ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport429ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport500ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiffReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDiffReport503ApplicationProblemPlusJSONResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReportRequestObject struct {
+	AnalysisId AnalysisId `json:"analysisId"`
+}
+
+type GetAnalysisReportResponseObject interface {
+	VisitGetAnalysisReportResponse(w http.ResponseWriter) error
+}
+
+type GetAnalysisReport200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetAnalysisReport200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetAnalysisReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetAnalysisReport200TexthtmlResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAnalysisReport200TextmarkdownResponse struct {
+	Body          io.Reader
+	Headers       GetAnalysisReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetAnalysisReport200TextmarkdownResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/markdown")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAnalysisReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport400ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport401ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport404ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport406ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport429ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport500ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalysisReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalysisReport503ApplicationProblemPlusJSONResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeysRequestObject struct {
 	Params ListApiKeysParams
 }
@@ -6683,6 +8705,423 @@ type RevokeApiKey503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RevokeApiKey503ApplicationProblemPlusJSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobsRequestObject struct {
+	Params ListJobsParams
+}
+
+type ListJobsResponseObject interface {
+	VisitListJobsResponse(w http.ResponseWriter) error
+}
+
+type ListJobs200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListJobs200JSONResponse struct {
+	Body    JobList
+	Headers ListJobs200ResponseHeaders
+}
+
+func (response ListJobs200JSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListJobs400ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListJobs401ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListJobs429ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListJobs500ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListJobs503ApplicationProblemPlusJSONResponse) VisitListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJobRequestObject struct {
+	JobId JobId `json:"jobId"`
+}
+
+type GetJobResponseObject interface {
+	VisitGetJobResponse(w http.ResponseWriter) error
+}
+
+type GetJob200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetJob200JSONResponse struct {
+	Body    Job
+	Headers GetJob200ResponseHeaders
+}
+
+func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob400ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob401ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob404ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob429ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob500ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetJob503ApplicationProblemPlusJSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7987,6 +10426,48 @@ func (response AnalyzeLocation201JSONResponse) VisitAnalyzeLocationResponse(w ht
 	return err
 }
 
+type AnalyzeLocation202ResponseHeaders struct {
+	Location            string
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type AnalyzeLocation202JSONResponse struct {
+	Body    Job
+	Headers AnalyzeLocation202ResponseHeaders
+}
+
+func (response AnalyzeLocation202JSONResponse) VisitAnalyzeLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AnalyzeLocation400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -8987,6 +11468,551 @@ type PutLocationContext503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response PutLocationContext503ApplicationProblemPlusJSONResponse) VisitPutLocationContextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulationsRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Params     ListSimulationsParams
+}
+
+type ListSimulationsResponseObject interface {
+	VisitListSimulationsResponse(w http.ResponseWriter) error
+}
+
+type ListSimulations200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListSimulations200JSONResponse struct {
+	Body    SimulationList
+	Headers ListSimulations200ResponseHeaders
+}
+
+func (response ListSimulations200JSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations400ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations401ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations404ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations429ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations500ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSimulations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSimulations503ApplicationProblemPlusJSONResponse) VisitListSimulationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocationRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Body       *SimulateLocationJSONRequestBody
+}
+
+type SimulateLocationResponseObject interface {
+	VisitSimulateLocationResponse(w http.ResponseWriter) error
+}
+
+type SimulateLocation201ResponseHeaders struct {
+	Location            string
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type SimulateLocation201JSONResponse struct {
+	Body    Simulation
+	Headers SimulateLocation201ResponseHeaders
+}
+
+func (response SimulateLocation201JSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation400ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation401ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation404ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation413ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation415ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableSimulationApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation422ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation429ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation500ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateLocation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateLocation503ApplicationProblemPlusJSONResponse) VisitSimulateLocationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10452,6 +13478,516 @@ func (response GetRule500ApplicationProblemPlusJSONResponse) VisitGetRuleRespons
 	return err
 }
 
+type SimulateDocumentRequestObject struct {
+	Body *SimulateDocumentJSONRequestBody
+}
+
+type SimulateDocumentResponseObject interface {
+	VisitSimulateDocumentResponse(w http.ResponseWriter) error
+}
+
+type SimulateDocument200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type SimulateDocument200JSONResponse struct {
+	Body    SimulationResult
+	Headers SimulateDocument200ResponseHeaders
+}
+
+func (response SimulateDocument200JSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument400ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument401ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument413ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument415ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableSimulationApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument422ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument429ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument500ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SimulateDocument503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SimulateDocument503ApplicationProblemPlusJSONResponse) VisitSimulateDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulationRequestObject struct {
+	SimulationId SimulationId `json:"simulationId"`
+}
+
+type GetSimulationResponseObject interface {
+	VisitGetSimulationResponse(w http.ResponseWriter) error
+}
+
+type GetSimulation200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type GetSimulation200JSONResponse struct {
+	Body    Simulation
+	Headers GetSimulation200ResponseHeaders
+}
+
+func (response GetSimulation200JSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation400ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation401ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation404ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation429ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation500ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSimulation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSimulation503ApplicationProblemPlusJSONResponse) VisitGetSimulationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness check
@@ -10478,6 +14014,12 @@ type StrictServerInterface interface {
 	// DiffAnalyses Compare two analyses
 	// (GET /v1/analyses/{analysisId}/diff)
 	DiffAnalyses(ctx context.Context, request DiffAnalysesRequestObject) (DiffAnalysesResponseObject, error)
+	// GetDiffReport A before/after report of two analyses (HTML or Markdown)
+	// (GET /v1/analyses/{analysisId}/diff/report)
+	GetDiffReport(ctx context.Context, request GetDiffReportRequestObject) (GetDiffReportResponseObject, error)
+	// GetAnalysisReport The client report of an analysis (HTML or Markdown)
+	// (GET /v1/analyses/{analysisId}/report)
+	GetAnalysisReport(ctx context.Context, request GetAnalysisReportRequestObject) (GetAnalysisReportResponseObject, error)
 	// ListApiKeys List the account's API keys
 	// (GET /v1/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -10487,6 +14029,12 @@ type StrictServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /v1/api-keys/{keyId})
 	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// ListJobs The account's recent background jobs
+	// (GET /v1/jobs)
+	ListJobs(ctx context.Context, request ListJobsRequestObject) (ListJobsResponseObject, error)
+	// GetJob A background job's state
+	// (GET /v1/jobs/{jobId})
+	GetJob(ctx context.Context, request GetJobRequestObject) (GetJobResponseObject, error)
 	// ListLocations List the account's locations
 	// (GET /v1/locations)
 	ListLocations(ctx context.Context, request ListLocationsRequestObject) (ListLocationsResponseObject, error)
@@ -10514,6 +14062,12 @@ type StrictServerInterface interface {
 	// PutLocationContext Replace a location's context
 	// (PUT /v1/locations/{locationId}/context)
 	PutLocationContext(ctx context.Context, request PutLocationContextRequestObject) (PutLocationContextResponseObject, error)
+	// ListSimulations A location's simulations
+	// (GET /v1/locations/{locationId}/simulations)
+	ListSimulations(ctx context.Context, request ListSimulationsRequestObject) (ListSimulationsResponseObject, error)
+	// SimulateLocation Simulate a contact through a location
+	// (POST /v1/locations/{locationId}/simulations)
+	SimulateLocation(ctx context.Context, request SimulateLocationRequestObject) (SimulateLocationResponseObject, error)
 	// ListWorkflows List a location's workflows
 	// (GET /v1/locations/{locationId}/workflows)
 	ListWorkflows(ctx context.Context, request ListWorkflowsRequestObject) (ListWorkflowsResponseObject, error)
@@ -10535,6 +14089,12 @@ type StrictServerInterface interface {
 	// GetRule One rule's documentation
 	// (GET /v1/rules/{ruleId})
 	GetRule(ctx context.Context, request GetRuleRequestObject) (GetRuleResponseObject, error)
+	// SimulateDocument Simulate a contact through a posted document
+	// (POST /v1/simulations)
+	SimulateDocument(ctx context.Context, request SimulateDocumentRequestObject) (SimulateDocumentResponseObject, error)
+	// GetSimulation Get a simulation with its request and result
+	// (GET /v1/simulations/{simulationId})
+	GetSimulation(ctx context.Context, request GetSimulationRequestObject) (GetSimulationResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -10787,6 +14347,57 @@ func (sh *strictHandler) DiffAnalyses(ctx *echo.Context, analysisId AnalysisId, 
 	return nil
 }
 
+// GetDiffReport operation middleware
+func (sh *strictHandler) GetDiffReport(ctx *echo.Context, analysisId AnalysisId, params GetDiffReportParams) error {
+	var request GetDiffReportRequestObject
+
+	request.AnalysisId = analysisId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDiffReport(ctx.Request().Context(), request.(GetDiffReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDiffReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDiffReportResponseObject); ok {
+		return validResponse.VisitGetDiffReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAnalysisReport operation middleware
+func (sh *strictHandler) GetAnalysisReport(ctx *echo.Context, analysisId AnalysisId) error {
+	var request GetAnalysisReportRequestObject
+
+	request.AnalysisId = analysisId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAnalysisReport(ctx.Request().Context(), request.(GetAnalysisReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAnalysisReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAnalysisReportResponseObject); ok {
+		return validResponse.VisitGetAnalysisReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListApiKeys operation middleware
 func (sh *strictHandler) ListApiKeys(ctx *echo.Context, params ListApiKeysParams) error {
 	var request ListApiKeysRequestObject
@@ -10877,6 +14488,56 @@ func (sh *strictHandler) RevokeApiKey(ctx *echo.Context, keyId KeyId) error {
 		return err
 	} else if validResponse, ok := response.(RevokeApiKeyResponseObject); ok {
 		return validResponse.VisitRevokeApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListJobs operation middleware
+func (sh *strictHandler) ListJobs(ctx *echo.Context, params ListJobsParams) error {
+	var request ListJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListJobs(ctx.Request().Context(), request.(ListJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListJobsResponseObject); ok {
+		return validResponse.VisitListJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetJob operation middleware
+func (sh *strictHandler) GetJob(ctx *echo.Context, jobId JobId) error {
+	var request GetJobRequestObject
+
+	request.JobId = jobId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJob(ctx.Request().Context(), request.(GetJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetJobResponseObject); ok {
+		return validResponse.VisitGetJobResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11176,6 +14837,80 @@ func (sh *strictHandler) PutLocationContext(ctx *echo.Context, locationId Locati
 	return nil
 }
 
+// ListSimulations operation middleware
+func (sh *strictHandler) ListSimulations(ctx *echo.Context, locationId LocationId, params ListSimulationsParams) error {
+	var request ListSimulationsRequestObject
+
+	request.LocationId = locationId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSimulations(ctx.Request().Context(), request.(ListSimulationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSimulations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSimulationsResponseObject); ok {
+		return validResponse.VisitListSimulationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SimulateLocation operation middleware
+func (sh *strictHandler) SimulateLocation(ctx *echo.Context, locationId LocationId) error {
+	var request SimulateLocationRequestObject
+
+	request.LocationId = locationId
+
+	var body SimulateLocationJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SimulateLocation(ctx.Request().Context(), request.(SimulateLocationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SimulateLocation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SimulateLocationResponseObject); ok {
+		return validResponse.VisitSimulateLocationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListWorkflows operation middleware
 func (sh *strictHandler) ListWorkflows(ctx *echo.Context, locationId LocationId, params ListWorkflowsParams) error {
 	var request ListWorkflowsRequestObject
@@ -11376,547 +15111,807 @@ func (sh *strictHandler) GetRule(ctx *echo.Context, ruleId string, params GetRul
 	return nil
 }
 
+// SimulateDocument operation middleware
+func (sh *strictHandler) SimulateDocument(ctx *echo.Context) error {
+	var request SimulateDocumentRequestObject
+
+	var body SimulateDocumentJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SimulateDocument(ctx.Request().Context(), request.(SimulateDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SimulateDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SimulateDocumentResponseObject); ok {
+		return validResponse.VisitSimulateDocumentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSimulation operation middleware
+func (sh *strictHandler) GetSimulation(ctx *echo.Context, simulationId SimulationId) error {
+	var request GetSimulationRequestObject
+
+	request.SimulationId = simulationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSimulation(ctx.Request().Context(), request.(GetSimulationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSimulation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSimulationResponseObject); ok {
+		return validResponse.VisitGetSimulationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lc9s6kjf6r6D0bVXsbylFkh+J7Zq65ZPHSXby2tiZzM5RrgmRkIQxBegQkBWdTP73W+gGQJAiJcpJ",
-	"Zub7brZq9jgiiUej0ehudP/6SyeR84UUTGjVOf/SYZ/pfJEx+PsNW10Kmq0Vh3+q5XxO83XnvHNJBFsR",
-	"ap8ROSGUZDKhmktBVlzPiBSMrGR+O8nkqhN17mi2ZKYN+OYPlv+F5YpL0TnvDHqDXr8TdRIpNBP6BVWz",
-	"znnnbDJMjtkpfTzup4PJET1JHrGz8TA9npzSx0mfDcZH6cnkET1Lhux4fJo+nvTpIDliJ+NH6dlkSKHB",
-	"pZtTnsu8c96POlxMJPyxorngYto5H3yNOknOqGbppe6cd4b94Wl3MOgOT64H/fOj/nm//7dO1JnmNGWd",
-	"884vnajD0865mcjN7NHtcH68OM2H6kif3D1aDT8fd6KOo8RL814mk5v0hJ1OHk2HsyN+/PeT29Ps0XzY",
-	"iTpz+vmK3bGca0NTN6Kok7OFzPW/LbUmXKRcTFXn/LcvnYRqNpXAFDrn0ynLVce88rlz3nkpiJ4xYn9/",
-	"oMiEZ5rlinB88OuLV2S85FnKckLTlIw6l4uF5ELPmdBEaaqXinBFer3eqEOoMG+8FCShGRMpze3vE5lD",
-	"a/g+U/Cie0fBI8eIprE5o0Kbj3pmBZhSdGrWNezZDrgynitof9QhM6qIkG58OCfoVMhibPhzRJQkZonX",
-	"ZCzlLRfTiCRUJCzLcK/gZ101kysihX3VNyInMHy/s5gA8ukZV35OZhr5MmPAbB+f9gdHnaij6thKc52Z",
-	"qX4QODiWEro5607UWc3WFYpcubnmTAHBcaCWBMmMiikjB2aKLI1IIsWE53P4Eydr/jRzNP+10z2sme9S",
-	"ZEw5krLUTM1NE6a3mtwIaT4OHryhczOpN5JcGSK+Z4k0jXa+fipv2tKmvGNnz969Ph4+nj2+u5pl7z8O",
-	"/nzdiTpC6kulmFIsBebOGVWw60qrAFvvs3Z8cPX6ihgRmnEzV6KY1mZ3nJPVjOkZy4HN6WLBRKqIXOiu",
-	"XGoCDZjFB85lIoX9IeicGR5dilshV6KyskeDZnqY2apE5qxz/vi0eMvu0dZbe0PKhRQXDZQu9Yws0Tnv",
-	"LJbjjKsZS81zzRaqcz78+umrkW5LoO+EZorBtwuGchLI26mdiJmuWGbZ169R5z00UH8wXRtyGir61cJD",
-	"yvD6lHI8nMwCIM+qn0fTz6Pp59H082j6eTT9PJqKo0nny3udTFda5k0n0yVR8PSn1fTzaPp5NP08mn4e",
-	"TT+Ppj2Opn0Po69RZ8ZoagTL+ZfOE5rM2BMpdC4z8++UqSTnC43SMYZek4jM6ecunbI/HZ32+/E5UTNq",
-	"2D0xHysyp2tyy9gCiE+FWrEcmJoKMpNLEAzWd+jmUWkRZPTvS56HR+yMzakZkV7D9JTODVnN8J9d0+nm",
-	"WC/JitFbckcznlIt/W7HAUUkZTm/YymZ5HJuH+BhQO7wNCiP8+PDEXCL6sIRMersOchXXOn2A6Uk40qT",
-	"BZ2ycxjclAmW4/6oSK0HiqRUU3Iwl2Y64zXu+pFY5VwzoiXh+tzQns/NsRcRSlKWMc1SL+PMb27XobAx",
-	"vwi2IjInqOp4ZeRwJNy+MqN7oMiC5nTOjOTskSsmUsI1GdPk1hxD8ctJ940UrPua6mQWm9FMmSbxUf84",
-	"JqsZzxgRUs+4mI4E9pz2RmKT8EeTMzp8lAxSc76e0NPe4FH3rPjn5FH/8WDvJXmX8zuq2XtmSc/qGB7f",
-	"AbEK7B2fh2zN8QCkCciAB4rIlYBDSYpsDY+SjBsJ7/cENysg0pHgmuS+Z4VaXZVcYzaROSOMJjOyVKxK",
-	"mo3B7UmA91SzV3zO9ebEP86oNrPL2EQ7jjNNM6UVGS/TKdOR0zNePrt+/kARpfNlopdGEExkPkc6LWTG",
-	"k7WVvZH5aSRyNqfcCMWixTiPA3GdSCPLYx2TpdA8Qx2Di1SuiJHywGaajJniKRuJ2E+j+w56i6t0GnVc",
-	"R6PORf6ns7ML/afjYaclcRoodB1SZMFyMudiqZkhykTmCfOKk2UOcsC1IpqbkygyG8v8U67EYURokkul",
-	"CM0yIieGMxS5ZWs3T+AMPMlzphZSKNjV1PVOtFmrRc6U0V9SQlGUkMt3L00zEWGfE7YAnczsXT8e5+Ay",
-	"smbOdYVog34/pI9ZUWr0dy70qVHC51zw+XIOZ5wlHheaGQ2nRD1ckh3kQ4Zy/FRhJMd+ls18ywSPLTLh",
-	"LEvVSBykOZ3oLmd60p1pvaAL3s2pZjC7rj3jDmvZ0lD896XUlMS/IyOaXyzLxat4JLhwfPl9VgWEvBgJ",
-	"txjwttF46lejzMK//2nQ71+s/nTab8vD792W27EQIb+a0cD2t8uSLPPczNzIJ8vrSKEINWZjksKXLEUa",
-	"jcR3ZF1ScC6228y6Z2ffhXPfM8VqJSMr08OySb2QBIEFkvKD4J+J5nNGDiwnHZ575UOgZAxJDxw4kxnD",
-	"OaJX+r7MNxJtCLtLJDw6OzntD09Pv00yMJ2vLyea5Zu0vbKiX0uyokaNwPNP52tzWgAFzjfPBEt5S3CY",
-	"+ooqAmrLcjESBzViGiSw9fjj70Y1PcTzpTzt4+G2U7V5+oMd0/8g6B3lGR1n7F6UKOmn33WMVzqXYtqk",
-	"rSp42qRYnxv1z96ZEPaZJjpbG1MN98x4bXSd0gcklb2R2FNxZMLpjaRBbRx1TtJ+cjoZsLPxI3qcHLHH",
-	"kyEdjPvJWfqYPZqc0j31xa9Rp9B0zQuXuGmMJVUnUwudkKfkIKZJctPr9eLDsllhfh4f3Q7nJ+LR4vj3",
-	"0/yxGurju1NjIJqWFlTPCtuQ+i63jXxBtWa5+fr/Nc3/Rrt/9Ltnn74MotP+1//oRDUHhfNENk7GPvez",
-	"EbR2Ns1Ou7rZFJ22nY6grabzZJkrmddPJRbss8YXYseJi5zdcblUYNJcEGnkLddeg5vw3Bpj5emy9X/1",
-	"X/5d8td/v1y/4f3Pr6/66zd/+e/Pr59K87/V6+eST/7bTf73JVrzdvYJjjGc6Zx+fsXEVM865yeDIWxT",
-	"9+9B3TRfTswWgR3SMFezh2M0KBO5KFkkM4pqKPiyaEYUM+yt0YRM5Hxun8f/O+4ROPTMAW/0Uz1jczI3",
-	"vTJV1QyiinVkN6w/V8YyXddaeBXTGiiGOltBspJMaKLcoD883k26P7N1E6/bM9Kx+i1bI6sbM0vDsaxY",
-	"kjNd5gXzWnK86YmuZ/1b6L4l15um23D9FkNlLpUZOpvDiZIzvcxFRAbmH8N+vzSTk349v4JGUCJ6yiZ0",
-	"mWn8JDxjjqz3Hc+YobEkdpw4rwLvYd34A2cHTyNCFZnOsm7KxkvwJFOl+FQwOEEO4kzWitotNwU1KxT4",
-	"M1suk2m/zTJ9DFxwdXN1XplWc11Nsip3/vriFeFpee7mtd+Pk0fz4eez26O70/FjcZIPdQN3Bk7ClnM3",
-	"7e+eO1ycoboKJ+gvNH2Pqpn5l71ygXuZxSLjSP+Hi1yOMzb/z7+Dq7gcdjinmeE7lv6XfejvwVKmKc/K",
-	"5g0IHyOUDKVQH/6vq7dvjEbJPi9YYmSfUUPkBH4nXCyWsMu5UJqKxMzl4d3goWMNZanDFCgBnUeTo+SM",
-	"DthwfJweJ4/Z2aRPB+NhcpQes5MJGmvWfXts9oS7MHjtZgHdFnQzRqw6f/gwXP5eyu4cSdRDP/8uUMcQ",
-	"2KplvIkeQ2svE5ozwtEsOLdmsKDz7bO17z+HFsD3DY11zpFziluAznnHEBsIZH38i1wuWK7XZAQvjzpw",
-	"W8SVAt6ISk1tb8muICXgxcf5gIf+eyyGZUhS0JFMKM/Az956XYqPu3glALxf7Jz/yNmkc975Xw+LiNqH",
-	"+FQ9fIeN4CeNpjpJJUMywEGMFrhasIRP7MY5JxRJA9YkmEugt5tJgPvJUz8aCTC8l3A5Ys5pOSG5dQML",
-	"d1tiGzOWlbEqQTcAlb52U+EZH1wslHyNdfO37z4sXgyN8W7hR2r1sX39a9T5a7doZL8B+FGETZQ8Ka2a",
-	"Kb7YaMo6GFo2Y94GrngixSTjyX2lZrrE91i9hLgkOVNymScM/QzaRcotBf99yZBTFKFZzmi6JuwzV1r9",
-	"KDF5VuxMP+s9NmLivvn+G9A1bV33tKAaeCA2yfNzM/yQzfBc5mOepkzcczcIqS/TOW9UH4xIXLi7N8GY",
-	"OToFoeaTwMa3RkN1GxgdNxc0e5iOu4apv2kvHBV7oZj0Hpth4j/6frvBubO5ssJ/vEQt1LkU53QNR0Mq",
-	"8Yw6oMLSU+Ykl0vNGoh6+HPP/LA989Ky5TOMV7jXvnGs3ax2K5bf8QQuBbIUmADiOJhmoae85uSYs/tv",
-	"k5NQmXPzhKGwnKAytseWcZP87mqcow3qlj1y7TQpwcxAE5rnnCni+lcXcD/FSOzJYt2gGMzGxZRw/XPH",
-	"/LAd80Z+LGJ+7rVf2Hyh182bxYc/2bAnH2J0YQM3CLjdQNd49/bqmpRUrIdfCn/F14f+W/RcbtPNHjZ5",
-	"RR66y5FvOLGGw2IrvrHuei3dtcs++1DIbhFz9f12YSPRg2F6+is5ZwVBf+6zH7TP9BM5X9DcXYvdx77h",
-	"kwnLmdBXiVzgTzVWjguubrqzAJ6AYLowRQgCoW4Kfp8+mg350d+Pb0+C9x0bXWAYkL9mtLcN1bSj1H6W",
-	"UEHGDA5JasMzK9vWtfSwadAPzdy/0469dMN2J7ddlL22re4GX36/jatXsiArzZkhrV92T1sF9xvABOCu",
-	"KL3k9/rP3fwjd/NzuRTp/U0z//lWzy5LC+vbO8bA8r7X2fctRtpx6cgjExj/nlsGP/qeLota2pgtMWaZ",
-	"FFN73kmIp7b2189t8cO2xTu6ziRNr6V8RfPpfY85HXze7t4jM6/nRM+oIIP+8eOTR6d9DMn4Qe67QeCy",
-	"sJMmWkocyD67YoEfd7WUXfz4+zv06qgEt9tSTPgUwhExEutg0Cev+S9kvCb2CvSnr+LHbZYrtJQr0VL3",
-	"2C8u3OSaz5lc6s10cJ9vl1NBFhTC6BhJGU0zDqEPRYBdmHJX2nK+jZSjy2PCBVczsNu4IMO+ijZalcIz",
-	"4YUPa4J7FsgD/FeZbyehw9Gry5rPWUoM/fbYvo4qXW1pDzuRajqmqrqy5TVxLxVHF8aWNC5A8YFdABeL",
-	"ImDoF0Tna5vhr2Yy19n6x8i+EvWeukEtg7nuQT83qW74vaGhvGO5EYwsLZPuGcSGemZUmfRR/G6qRtSN",
-	"l2rdSEnnouIKtP8lOJmoInMqApsGIlWN6RJS1nC6j5duNmO+E3WthCABMfagbfDV93fvJVQEPAgOcHfc",
-	"CGMfxhAO2oV40JgoulY2VlIW1OyR2EwmHgnNssy8sD4ncR1LxEWgZdO+cfuAHHDI70jlSkQjsRQ5o8nM",
-	"NAI2k6ZZxtLDiMQFeYLWQx5yF10bPDISm0xiEzIFs3KRpU4ywgU15ToicVVa2I6p8Aw9Eo0iOhCmPfIm",
-	"EKYuThRcrXF4NP3v2KYSgCk5EgrMQzfXW7a2Hmxjm89YcuuCTf8dDvyAf3Z+XRt5/H+n0nAt5Wsq1jaY",
-	"Q32TxsDUu1xWU/QXufRXXGaL4J1XNZ68WU0IAv0hTt1w2qDf32zC8LRp23SoOcsvwlj33MxYEapJmFY/",
-	"OO8Pzwf9v0HawVF/ftT/MUL4eBjczl9LiSeDC7bfRwbnVLMuKNcghf2I1POcsSrpJzljm7SvifHfj/rD",
-	"fm06lyU/dNqS/v3zo8F539L/ePijjKsfQ/2os1xAmvKHPNv+NU98VN93OTM3VmW5INRR2i6DWYFz0pDP",
-	"Ebl0luK+Xs+oHgk8mpgKj5Boc6v1SIxsEkM8nApX2pxbcCRwt+oXI1Fzes/kChdClRM4th87SIwxc/mR",
-	"pRSiHinz/APlznKaKemvCuNi3eLIjDVnhALB4IgdiRmfzliONqxyzuaxXE5n+v/w8+z/0kPsg6BLPZM5",
-	"/4Pd14NqI/z+zBpuHiHtppqaSBUZdS5t1zaW8BdGc5aT6Sy9AViQ73xrf9wfhAAawbz3kGPL8LsfEuLi",
-	"AiaJD7yNfHgkpMrfyVs02IO99PHjx66hJhPaR91VcqqylZEdMRI57m3N6kTOWOQyYUoZFe6pTJZzyxf3",
-	"iuOA1Q9babCs7RvOqBkzezPK0nPyHz1/n/Lb8FMPECnOiQ+rNoI3z+k6IlOI3MXZ3M+zUVwEbwtIrhvQ",
-	"9rDiHYP9pgjj8F7tg7G1UjC1HEn3C0mBKXf9t4YhRDk8YccCzmSWlu+7f5B++KPu/6OORgX/CpFP6sNY",
-	"PSyR9XwU86fKKNv9AQG2uDAKHGTImB/7+CNoBb4FmsPxyxZ6673sd6IVprezzwljezozMNfdfxlQan/+",
-	"oJpkjCJVBmE8SkitIGTCEMyGSuwg156b/N+MpN/rXPHk5grzTcbLULYaFRjBCqyUzd1DIz4w+6cqC+LI",
-	"5tybz6DNBdUzx/9yMmEALeaC/QWJSwL0t/6nHsjP+NAiVEBCgDGxgtw/p0FKUbv4Uc3+iYhgCnxDKVuY",
-	"AeUbcE8jIcd/Z4lW5CAukzyGxBSQHTOfDG8hGmyS2aHRkT09CxFj9f9NeWc1aEXiULLEP7MWfqg6q5YL",
-	"1Bdes5TTa9iB9w0MaM74eoLtdU37ZNQxzPVwkVEuMOUIfKFWNhFjJV0AQBgJ+zZ9/qgr0ZNQE/AUIXND",
-	"EkjO2U/l9S10oYUufPrjLkcN9eIqqeKf158/aNf4ZUTEgXcvrSVXsR9ECCsTYLhEPvO6nLZsc/E47qYA",
-	"nrMR7MS0DV50fLecXVp2fvVPLKanTwlOqWbgzN/MCUUcvLo0WJeCHVkXnbTmlY1zbpV5vdFZRpX+oFrM",
-	"1bxIaGC1pcXlbwTXMzNmXU8XJBbLLIsJn2D0djNxBuf9/jbimHbwHhRzbTfGjwm6tWBdbuRcOfTNYgxP",
-	"XpIFX7CMi9olWOQMEEXrlgGxD5IZzWkC6JiWwxBFRsjldIZrk8ip4Mosz4UNYrdgXhup8tNZevPoxe/D",
-	"V/O/fa4bjjWjW/GjfdevAWLKoeJCE83vALLhPsT+GqY+/2bYNHJZrpZeIbBtibXCKXzyDaN+YyaI+/gV",
-	"V3oXdIjd1sooUCsjh338cXkLQ2p/4z6qfH7hqAbPCBdJtkxZWoUHJdJmP7u2tx0jVjR99bMFC3qTitBW",
-	"LU1wzrXCjU6ZSNaOLKgUy5VgcDniSAQ6oT+h7yflPA5SS0nX/y6SLkSKaY0Os9m68mlsG7ODuL5wgnO6",
-	"NmK1komlSr3bsgu2o7GUGaOiWQiVZ5JytcjoGhzp5TldJnNGXtP8lmmLm1udiebNzl/Hb9fcIkc07VFo",
-	"pKBKuFe3sB+cvqqeCS3pHEyhtYJKcH+8ZmvSgrG3biD7mjmk/CC2fYBDfSmem943SOF69a1tmfSHhQO/",
-	"pGnKzYxp9i6Yg2WEujNHOnBiLgIcsYvCd4BX/SxL4RYDMsgRUnIJCNRrFxvALerWnIuw68EGNd2VLMtf",
-	"yGXeikhv71ie85R1govFdyx/jZeE+7awF3dukjyAfKdZ9nYCTsutjGG/uLJXoF+jLxWaBHjme7X4Hr/7",
-	"+qle8bdosYrEZfwRhMkl3S5KPQIWAFnkXJjtADvgc3cqu3buYEu9p6vXFgu8yql29Jv8uTGsy+L2DvOg",
-	"4GJ2mWV2sL2QwE/5ZFIvpFwKQMIUGTO9Ylb4O9x10HDC/ILtaRs1J43Hg962CmaAT/BNAH3/zGqOh+fB",
-	"mOJJLucxZpfHWsZESJJJYdZkRlXrk9o2uXlURx3TwU45tcGOHcFWO0ZuRovjxjm42LwZRf3sWweu5T2G",
-	"vXSIw1sGP5Z6BqPEjWDmYdE05t8+7spGAOrDXHy1AKSt445wyJ+2yJZ6xfKtQMTmcjWJB6rYUzOutMzX",
-	"e2mXbpNsKqjt1MbNZamubQHXtjmCd1TB6WHWJrGQbhYp0OxY86mFdLPmgcStDtbdXnhuf5Tw3PY0HYAS",
-	"pZlsW773XpzXZnIsM43gsfC2mAaLiUEGIKcAu8jlq5VgzcmU3zFCR2K81qzLUzRwvQyFU7jmzA2rZNSN",
-	"zLXuYFCXmS0VoRKZo/MWIEllukxsxI2T2uESDHp9qL+xoRSWCnJUB6BmdHhy6voW5lzK+B8sDciwG+H9",
-	"OxT5CBCxfut3z2h38unL6XEdFlbU8pSwwqM4KKAoAJ3u1FueuPdKFUXqLXx8GpHxOvDYAyot3PMolgM4",
-	"4n5be4u4tmUQtn//K7z0tVxZom78v754VRzLPI0wTgcu5csL3FCVYtPJEpapqPb4HhgbmLnANfj7Mp0y",
-	"Qov7wgMLjuTGdQjmQUaTW0hCpJpGNqRo3Zqgb4Jh1RDVFnnYgZ53IPOICJrnWCxEl/DmDsmM0UzPYM+y",
-	"iPSNMB1U8AEfn24D+xuUwP5qEIBLxTOqg31Gk1mIf4fiDuLocCfLPEX/WiuKoSR1N587D+CqnCsLHUdh",
-	"x77BIR1eVvq9Vuaj7QLfY+DdwwBzV13VY90WkSpd8Zfluq0UslHzwDUSFyowYk1XL9Tdixckdo9iqHKg",
-	"rHx3h1VcIArCXQEThjt+C2uU+GJWnyqYje6FjW26aomjiO5JuJeWIoRMvCBu9W31BSBIHEwmIjmbgPsZ",
-	"UiNXXLHWuIp7oyOWmREXZyvbLMX+Nl+t+bislXSx0W02Y+8roGC3zGJcQeBMSiDDQS9zQKgUSjOaImtC",
-	"ORHB2riYNizEZf0WqjVcXa5FCIfuYM7tFEqG4lX9LvjoYMRdWdBzX5SptK8qxdkOit1zGNVVbRuJDflG",
-	"btkCsDwd2+HtOyULCWT1F9sHsb/oP7Qguls2UtTxIUKt91RVH691hIWM4O6WAneBYQ1rSkAVG1XvFvth",
-	"SqUh6b9QqSQHDjY6EIqwm6OR2Cg6VLLD0sp5THh62CMf3X7b6Ilr8HxjVIZn7gq68v8ham0b77xnPMgw",
-	"Stk23/zRfr75/VRS3gYmvTU0+uYtZUs0ZC+bMFpHkNVMqmLzlWjGlTeCQRoWUqWoe5xV5fM2zOSdd5Wl",
-	"8ovbCfs6eLUoYdbSdQAvb1eA/5lqbd2iPW+SCOXyiShEjbZR0VOc9yJUQu5xfVnCtEYiR2Ww57LCu6kQ",
-	"N6rA4WLvumv5JaeiDrH+rWCEYr0fKgifPGSZYhBNVuNjzejSokjXoMNA9oQrCwK9tbYZnkDDdQZW06bH",
-	"DhAunrv8yMVSRz5hZEbVhurTGefdQaf1FX+pI6hjSF1+Chb4VDO5UhuxEe/ZIuNhvGMDezhy1i0XlAT8",
-	"MxfpFQBY1g4N+cDlX95yRNGGmmQpmLubKzjhGeIPqjr/a5ZZIxsB8sp58bZde87OS1OuQNGfBgI22Kym",
-	"85p+X3MF6ara6noZu2OZrSjDckbMZ+HpbWFVDsKM2zLq/KN24zEUa7i+t7REn4FaJjPwdtKlnsVBrqz5",
-	"2+3kG6N1xVC7wR4FNws6ZfHGgYQWQd0BNNi5TcwSvDLkKc7wbLj/VxU+BDpA/9CcW6go5JZGHn012MKh",
-	"XHRtzgSu6iZDAhDK5se/QMkas8JMaMi00vQW15znJJFKu60IbOm2AtdlRhg8Pjrp9x+3YwfbU42DxA5h",
-	"xsDztCp3MTxp2fwdTzCOsbEDeMXusVzKOVFcJMwVAq54bdv1Oqeff6knsa9QgeWBOMYnzGSWXhBppFtE",
-	"IDIFLHG3CjRnfpRjtpairHCdPhr0Hz8+PW4xtAoPOuJHliOCkYeka2bD4RY2tJVS37OUNzNizugtayhf",
-	"k/A8WXJN7EsQf5BLAW4WaPWcxEkmFUtjklAjRuHXiMRywURM1C1f4J3JRLN8JHK2gLMaBO0yZ+bNGc0m",
-	"XXx9kcsxU77WLtc+chqxCUpWKPbbiTq+gU7Ugf+UDFD/Wp09ZqF2msNYqCUewFJ4ZJ6D+P2zpy+vbj68",
-	"f2UUJmeamtOo2Jrmq0IMSIHYH35gJT0qiHdRur426HJhvSM4IEcYi7AQkThloCc55ISAeCqTq2xtRLQh",
-	"uzJbGauC6hkT5ku5EgHegltspeViAYV2swwhX827HNLA0qLMDoynvDTLRSfquPGAawDqH7tvywsEL+9Q",
-	"GIqVcgSKPOM2b41A9G/Q8wWm0KeQZYensFm+hk0y4/q9UWY325mZdh6SA/jvf9rWDo3a74qo+bDGnNGy",
-	"1Oj3zk4fhTajXJagWsRyPkZpNquNE3rPaIqHAaoOuN6VKLKzwbClxISh7+6luIjA/kq9HQ36+8tAmJ0f",
-	"QFRQu3Fpt8k8wx5YNt6riQCF4sLrHyiiV7JrJ2Na21xvoxmoepvBCOw15JvUKJ5weUAJ3KDveX1QUXxr",
-	"TIK2etLAt9BWR7JnSHVdCsUI6VG7HGjB1JLKWEauHJjAq4ZNUrugwJotKlc2tlYD6qL396FLTC2gFv2G",
-	"FWKsSspFraqpljjwxgrE2NO5LVFNE41hZBGhRNNpBF7eRbaOSK9X02uie5pOa3sOMkc2/I6YHxX0j8ed",
-	"qkzM1trf7cy3k4wK2tauHKZCvfUU2eM66LLwCmGDtjrOeG3sUoDdMVbjQUIzJlKaQ1g9QibMjV2R37F1",
-	"RDSbLzIoKa00naItU4kFabBTsFNvBf/64lVlNWh2k0ihlpnu7CjPts0G9t1gxaKmq94rnVPNpmvyhGZZ",
-	"p4VzpH45iqv2zX0wN6aYCw2DjDdw4OZ8OjUnfMlhiwIa8vYO6BjwhcCGRIeP8vEcfxiNzHp3lTuuoCje",
-	"YV1ghnLZr20CAQo7zY1x3y+rTG1Tqn1z22jYdOhDAi+UEnKEw+xGAYF9ILwXNNcWN0oTqKyCv2upaQYP",
-	"xmtInKoz6VySWc2pZLaDPZDM2WFaiIrLLQgpLyx/l3fZ+vAwHYcxGBuxdsssqz/Z3eS3+hHAPbmpMQgp",
-	"6iS/EfhQ9wmO3Y17BI8Rdls1KYetejUrxGnTdIJSwwAzlsKKwqJjqgGkktqqZMU1Tyrrh3TcYkjVyLol",
-	"CAE3TEumyLFHLd9aD6bPuGp5zerSIKqXrLesoQY6Jsick3g6S29iMpFZJldYhPO4T8ZUsdNhkH7TnEnz",
-	"rk9/OUuePmbPH01fnPL/Orl9dTx/cyTfDX9/P1DX/fI9jvnyt3737LL7N9r949OXo2HU4lLazKJNoC5c",
-	"9kKKjgvTxWkagc2TmTlWzbkpEB/dVg9PGNzLPlkqLefPEcZhzyPQaQgJtIE8dUHiW7aOwfjTisxZPrXZ",
-	"S96Z5jQFxNuJN+WIUSTrJcmvL149UKBo2sJqE2teoIqC1RhBL9p0zr5+++bZ9dv3/7NPrgg0vOWUndzg",
-	"JOrabORB16inTb0i1dxy83ntmm7vsv6loZe6aHrklb84Re5e6lJ3xVPmOAYUvyaO8fb1OKcJUyEDwdc3",
-	"WBmtN5bylovpTcbFbdxegwqHsGWF725s+3stcaXxYBeUJ1XprHFe+3FBpfc9mAG7JK8autyiw1f6dDWK",
-	"7QpDNZbSBY3YuKFx6ddOZe7ZR71Ezh8WumwLPnX4ry/gHrIhLcG+A2EhgMXJM67XmNZGNRNJTWQ2E1Mu",
-	"2PYGCb5kuGmpGGbPsfmYpSlLydV/v+KaORxrcya/k0pPc3b136/CSC31e8bBx7PAx6rsMfKPazJuYeiv",
-	"Vb0WnUmL67BAcBh5C7rdnGcZDwBkAwfN8bCVf0YumHgihWBNnu7gITEvu7u7hZSoX0J+XE54mpX5YtBK",
-	"J/J4qtsT8vwiOU8RoUgK60Vs4aDccF9PMc23GEG4CpuUqVN/no7fSZnt9Ok4YB03icQ3C2TccPTUCcM6",
-	"Cr0165EEC7SiXDuq2DUChXIl89uyt6vV4nDxoc5DErJEvhQCo+thqhApIXO4lMCfdU6FojjZjZuYVqOY",
-	"088v04w9QXf41tGgy5yMWUKXihU0mNGUzI2RaOhIpMDQZBsZxBbqftc0ZlTXfH7Pka3RYoIRwRWtxDyl",
-	"bYZF81he8QnT3zAW2AUYG8ZzhxdDqqkfrUnzdpdY8XdZIfv69TJ7T5GDgbF4UPRWbgnbmXn7CzchV1uF",
-	"2nGrfs02fFKfpv3CAV+axVKlbTODqg+wh23sEcBZBsLi2y8XTeNPl4j6+bopLITPWTEsKJcMud4oWlqN",
-	"bMfh1OJkqkjrGpbaXF4nsCIUl+E6bMy8KlbqNnTdxqo/BbacAE1CvwhkDEgtJ8TsQ/L7kuVrMqFznq0D",
-	"2toruZEAIrO0R2LTFKjgfu+gMybnmily4PcPWpdcTLNwJJHZYIUmg7iqYGyapg4vSJwD5oo55eKo2I1g",
-	"kEalbuUEHD9d+Lq8qanGwpIjcGtA6WxljIngaFB1frt/F63N/1qHCSJltjOFNdASvkYds7j1UQsQTFNa",
-	"eyDezNYSD6UFhsRJERSfBnGK3j7YwvvlIf236fY59Np4jwND+8hFKldbJBvcm+D4jQkl4QIxMeMPOJ2j",
-	"O9H8zF20sj91cgbBIwIw1SIHpFc5AYbHbRVMy8B7LVOTtgjrXaZEsaK1wqHIX24mmc+pNlMXbBXZizhD",
-	"FZ/MWhcb9h2yoffUxr49i7npyGrosHX+sc/C2ehosL8vdJ+EYocJ+22JSvXIfM7toDRG8pt943OVIiIX",
-	"2Hq2hoMZ4QdtKEeWsfyB2ob1kgZgttt2hksN8+C3O4Kvw0u2YjRgD4TYNEHQNQAj5SlkDcAcbUQepv/R",
-	"kfC0cQSxeIiEF6knhSjczO+yr1ej/rcEbgdeYPPWvolJYVLJJsdYRaQ+cWSOkP0TFONhrOwDRZYCIC2t",
-	"XhVHJEZ4LfhzJpc5/JHSNcY6MnaLL0mhZ/DXmtFcxTVXlqbl+sMW+nSQaXNX9a6goultT7dTTTPD/dVC",
-	"7CDCodcR+llady95STI6xjv4QCtzIBcO7FZY7xcINCbsrQsghR74hxhsfFgXnWYe1O0O9IXztBx5jZd7",
-	"VChuTeW0ZSC0Q6Oocz6wBSpE6ZSRjNG7quPSvFHfan2krUdQgxa5Oi/wA0xTEaF2NqieQGC6+4EG0zP/",
-	"msqulpjAZXTzB1gzy4JpOc3MNA0RUxAKH3VMi3CX6lrqRJ2pBCwIVzOrpLrZ72vcbWOWbQsfNwODpQYn",
-	"LN7C2J1oXbEtI8gd6kaL5YEyCCWfq2c4VrWhcOmGO8VQiJYBa9q0S65mdNFwhV9ErqxyqRmooWzxABT5",
-	"qTRi3cxANe2B2mhh+8SHBTxQhGqd8zEUoEhZktGcXZDuAAkBd9qIvlUmfLet1vJZt5tcbF6Nzz2eeRTg",
-	"nNvgekw7dBIAnpWsiYRmNO9EVm+OOhjKYN6A2uZlj7B7eRPeDya73S0KLGROQEsacuDSQWRO1CKrRlc3",
-	"YpVpmk/ZVhXVvmHpA9si/XYlC3en7dzPOSo4p45d4dLzo7Fw60R7KfzJ8ipRTKs6/dnenjZcyEU2LEjm",
-	"u+78zO69cfGd+4dQGXNds0pwzljK2xY5KTiJejohtEQ9xg0C2pYDcKCibk0WEdVsKvOGO7N8mcHNkX2p",
-	"PAkf9VJ3ctWBab7ATPQJ/7xxy3WZpmTUuVwsJBd67gzKJeiPUG0DlMVR56Ug7i7K/u4CKCwgqR1Ur25Q",
-	"c4u/1Rhot8qlEQEB1nYBfy9Sn4cVDDsYsO25Mo0rmMao4+rr22nhqG1MTzEl/LlXDwmaUc2aQs9AbBTY",
-	"3lDAji0U4eJOZncsLW5qN3EMKEnWScUZ+ltnNbnJ2ZyL1MY1eU/D5iFYcSUYpmnK2zTPbFaT4ccNPvj4",
-	"tD84qg2SbJlHWUqi1GzRNBAUr2hjjOVSXxAbleYuRN0DXLTqwjcd0djpm8ZrYFA5gpC5sKcKJSjXZEia",
-	"9G8LoL1l08Ib5TY/CI9sSjc5txZhYrau2y5rzFDRm/E4m7xPJjxngMjr4QPgZwubKIX92W+CCghr7z7I",
-	"F7++eBWo4Z7b6xZ8UgGqMZuEktVMZhtIFzdC1ge7FgNqt/R1Ayp39kaSq5lckfcM4I7WO88Ku+uiQqIH",
-	"m8bxSyEDcWlRUG85YJrcW949AzY/Bmu53mru6PO8LpY6dC25j0kML8c79Y/tqchcTGTbDs278c6Yvx2p",
-	"zzQXtedxfZf29XjnBdS2Xqt+TCByMRRLhLrF/dWl+tck1jOzqfFYCHPGz6EEm5yTs35EfsE/H/cj8gT/",
-	"fNSPyFP887QfkedQVX8Vqs6XnajzSyfqPOlEnaedqPO8rCz/UreptgWL2PqyDxTJ+B0TTNXB+9iSAxt5",
-	"S/LW4WQHdy94k1HUUQxHL2/Lw5W3uyPesfM6+uO8nkK5hqYjvZhfzmjKzQQD3BkXe8C1sagWTKRMJLzO",
-	"UINEkP0yLorC1Dv96uWoHtCx5lab3Ip2AG/57nKH+r8bV/Z98WrR6Y51Zu6I8ZRaW2R2LFEsGEuVDz+J",
-	"SFwqKFxADvi0uxEUoZGCnQcIMBi4a9YFC0nmPg+2XDEYYs/M9MlBHEw8PhwJd22IuXqWHX2q9WYD7n1/",
-	"Y3YQw6dxRFyiW4RjTeVKVABzgIXDato7GTzqLBeaz9kVOihrQtltxceNa01ibzWR5JVAiKPTfr930iqk",
-	"6W4bVA44bzYBczCIZcwFrRowdw2oOPUbuei9Sodgv/gNUGbqOiHwEmoFvQewngaThApXTqqog18F2gXf",
-	"N+JXpzsCrYrqdXnOLVhQ4E63bbkI5ZwtMuowhayrvRog2JQvmnKa1aY0IfowPCyPCSsZ0JTQktydzrKu",
-	"dcp1og5dplzLvDteCowCKCCJyty78WKjvtYY3FWGjovcLnYDfqD2TKV7aQsFtsbiczSMqoscDr6ZsYKe",
-	"ap0EgWW7k8kwE2A7PlpZrVUQ/25tcsdjEYnBSxUHdWQtj9F9OWw6yz62RL8LI4kBlrKylIcRWQr++5KF",
-	"hdg9oGx7E4C3HUcIJh4h9FlgdbqKkja9vC3Y3h6xyMGANosT7DY8ms/bSuP4WkTixXKcQal7hORIczrR",
-	"CMJkloR9xhQwyGOCDVuxKf3nTfZ2w1Dw3ADNG3OsNnDM3GC/Nb0GsIXKLOnLMPjjw2WLue1Uu3eDYnT1",
-	"+9aWq8OcMFDTXa3/vX2gdv3PCTWt0TkDzT+3NZltfiHC8FE9I1zY/QyVsKw/aSTi6Sx75W+McYVBIv7W",
-	"/9QzbcQXJDafxN7UhgYCM7tyc1tqcBs6WO1559PbWZbCsWKs/PBMsVVPIc4DL4NnvnhX+Rixb9b44qiq",
-	"730d9A1Rv7BYZXbmyqNutvQARyFioe28jntA3XD1MGq5p9BPfdmOTb7JXN2wGvMQPoXChhAhU3abLYWt",
-	"oV6J52kXDYJQQnWnDGd5cMoUJVagtDfUn/flSCIS2+ebX4APFuo22mRZyxC2UIorGFJiAftsUxN2U21X",
-	"bcbWjbPf2BzOewCBFt16ejUygi/ZsaWWywMgBo7LyAErMg8GABAX9ft9879DLA3IVIhnCt52zvIHKhqJ",
-	"eFQMbdSJScYn5VUxwt1iuJkjOB4BZUed+JAkGaMuXXhzVERJRHfEvvxIQvAVb0kYTpOC2TTFrWB25v8C",
-	"/8qgEU6u4NAvBZZIsAzAIZ82WOSTWwa1ZSdViueEHHPgiv0/ULYSKRDlsIgt9Q6CBcu7DucVm20AGy1X",
-	"janyhA2xqhZJmtE7RoxCuzSca7b+TC7ziCAmrdPbEHRUkTGDSOKcsXMz5JHYnEIVFI4c9EP9x9P2gsQc",
-	"ZVlMFF0rtEsOK2veVrrwQizuUVMIkY9kut6C25TRfMogEjIoFBn6F7DWJtoQAKhUEY/Hj08enbaOvy9B",
-	"JGwLv6/WlyW+vKymUxWVUkRR+8Ist8i74hVCJJgN7orn+dhmniNAgkIABeUQFFQBoaAispiZBUapog5h",
-	"tb3JJ/ORcEMzjIbTGLPNBe63XOM5/QzZ9O9Y3mz8ePpYpTC0hSzuotPAZV4EoPlhO2Cu3sYg247RF6J+",
-	"x3I01raMMrjUE+y+Q2sZTltTGKqazY6vbAiJOb1lIBswYi0iNMmlUuaUg21/y9YKBEKNSBuJf4FA2ADY",
-	"rs492hCZFVnQtJT1bFgIoLpN3HiGq0Zt7rrkbawcJEUhMldkwajFkH+QyLl1KrY6JHbKykBU3q+yWFP9",
-	"tjZLUku3RuPgslwo40Atx11LpkOopog4GgVr36+EYgF4bkycNN1eQXGwJ0pzyTbaVevC+j3kCz6dvXIo",
-	"YvuXA+FteyqVaW4bjbuH5yLosLm84lO5EtroGU+Z0DSrvz2fsz+k2N3Ly8s3lxir+8dGcvTlnOU8oQ+f",
-	"zHhCp7LeX57uxy5QlilICvguXNPgrCjZ2L5mpCVMubJrMY9tO84KtT2D4ysUd0oK5jr5wy9nEyhp0CMv",
-	"3W1OxpUx9wqjImP0DgPpiVzqw5GYMyrM+QHwSBFR0gKrQNuCAU4X5mVITagtVBKEB5seCDZSWqkZhSsg",
-	"wepSm7zytJO5/Jvt8dhK8FhfG20WH4uTFFAiLcZTgx2yx9gC1JLWIwPgihYjC5AM9h0RYmO0GBGosTuH",
-	"Am/9uAUDhfkN6ss7x6IYBBc4/br1qN4VnbQak9P9dw5IQiX+peB6TQqLwV1be5Oh/UBdye4Wo1Rz9UTO",
-	"FxmnYreZd/X6KngZQPjAeNlNcnzvxzEAYPXtGoV5qRKvJ9iqmzEKstxi8m2N2ts5DmfE7RwMm1OOKGQ2",
-	"uKgwAH8cmcAu3Tk0eOtHDeLrlqNwdwHKsrvLZ3J9Q5lz3wbWeOTK13dsNXuvN//bVqD8/OMrUL4uV+yo",
-	"C8uxMVx2CSvlAUEem5lKwQo0YpcDWkp/QS0LYrTCoC0M4yr5oF1k18Yeft0E/FNOySswyIzxHTmLETJQ",
-	"lV2Af2bFbty/LSo4fqgtl7xR2Nu1VrugQaRRLa1shEo5qGYqc7nU5vDapE3xrCb/yz9DHRPKgtWg1Lfy",
-	"x8wYXVxmmUx+2QbLLyeEZrD1WUrMJ06DLtd2OXr8+LT/uJWPUa3Vrh4tqeRYUy7CchAI7mp4T62VrhSm",
-	"GJ4MTk8eD+8BSF8hRTDGKFyPOgZ4w1YBhOE+ObvOn6slQVvIGAaX7166VJEyW9QbrT6r7patCQftMcJq",
-	"fImcCq4QYtcKRF4F133y0mtRFrHCIcbau4tmBNlqOo4ZXQN5QofJfQlE0zSswru5ab7NbYG3IYG/BuqC",
-	"tfFlhIW7EOmx3z276UKub0P9ru/ufggWbrhz4bY5Jy5FxSFhUxgdCF/FIxFfkPjD9RN7ESrnXFevZmt8",
-	"GMFgT4/3Y7Jan0It0/kIjGZn3XU5UmMuU5aVKw1GpQQnwzau5hBPZiRGV7l30MZYXSC277t895jQTEl7",
-	"RYMxCc6dXmvcG6OB6R2QZoXbAkt0bKscCm4JcJZ3iypY4KVIqIALkiRbpjZpRsk5wyJAkDWg/Ch3xksl",
-	"gW+mFY5r1alTX2pyM3ywGhFgoam3eBG/e/XiHbF9wZjL8X33KbBbsHLrwL7t0Xs1DdbaEYZqRbydqEY2",
-	"wX6pgYXYFpiJ8w/DM30HPjzTXRzsE2sJKcRNd6cbyfrKZ+t7XPHWqwGYAHsULguC1TBjaI9wv9YlCkuE",
-	"9Hd1cIHFNSRKiCnkLx7AhbqWRC2kJkkmBVOH9yzg/eOC/3Ip9ZacOuoTIZ31QwVhnxcZT7i2hSogGlwR",
-	"WhEWJUL5fMkqht8WZAPFtHZV3tuAnly597flENQGL36fAMVgLRxWVltOv9JsUcfpIbJ9jSpqKW89vaqI",
-	"6QsjIduhu9ukwZoxbI3SD+bsi7hCaG6j3D+6ZzzmRvylW+0oTF12UZkopOol8pZi+JdBSmtzNXy47i6f",
-	"+tVq+JuyujnK0Og3ALgNZWC5UtWUik7pusIFWdgtdfX6CuJ50PlJQrJs7PUdqbwbybtHg2+rU+5ShCuk",
-	"/K7Jmk2Jk1sCK9El+N7shk0GsBgXcEPFIPFFhmWvbS0SgBv4fsVEjF14o2hWD123BeLFFQiyw4LEIqyM",
-	"UnJPubupDrpaO8UtAG4pSCG14NguSDXEyu4UHmR7S1kuzA33HDc2syeIb/1UnaTtchOdj+ZMNCkyqVWX",
-	"E7kAVwyg67MiCZ7iRcQD5e3r9tStr9fYUEDl7WSimK7jmrkENSDGEid4tkBBuhiiN4I0akycrotGsPBQ",
-	"W6A97BuukIrMsehduU5gu/AgI51rjsea8YNZ1jCBILgaPtxJX+g28lOtI3J4nbWvD6N8hVY1zmr2q3qK",
-	"kJPbLUC/+xWgS1n/GFeun/HaQVe2ynZpVuewvQcKNelm2+k5VEhMmarHrffEa+ohIgsQcHScrY1AetYb",
-	"nB7DZWi5n/8cnJyc9Af9s7N+bb15NVfbKWcJlFCknTmt9kcAt/OpZRYnU/bkFFF7uRmU9/A3m+0EvGuh",
-	"pYi/d7mooJ8dBaOaDhOc2c7W8TV/y1M2/3/YDVyLIlbvEA6n1p32/vkTcnZ88shj5njnz6bpDOnaDafq",
-	"CoyYXDqAdnPgJFhwIamcLYON9JBz4qJvNgKvbMpvA/Gp9vW3vC+2qBgdlbBMSm+7yGTgXhjDSPgUINUj",
-	"l/g2NDanGuC8hHTefSkg3AayKXw2kp4VSUTq0OIHj4THqszpyjoYqEgxQfCO5cQVXz0nsZuswzwW9R6u",
-	"zsO7wUN/11lPtSKJStWXoocXcCpwu6YijI7EpdEWD8jNDkMo1+1zPcMsrjqEHFysRs0aH4NkgAo61r0T",
-	"/7VrA3C7L5/GJGdqIYViLl/LJQZkshIc0Hk0OUrO6IANx8fpcfKYnU36dDAeJkfpMTuZnPb3zfF7cX39",
-	"zsO4VNEMj1uGGzcg2FwSNYNk1OV8TnN/z+rUVrtPL5CN6ZwFwDJNO84SLVx03CG1oYG1RY5epkxoPuE2",
-	"P2JjNLGrlFKKgEzZ3UP7ino4Wvb7R4nKllP4q1qMfHcDxfC77kbYk3mZ8/r4Q0AB+JBn9dvAor27SxV5",
-	"B9WFi7DiyEYOa0lsU2jcQOIVCI8Zn5qTu0g7aTUjnuBl9/bxV8Q7PC2QbLxdX+ymOum/AX7dXMzDArUL",
-	"VgFpB3ddE6QBBljPgkIuayjiUofEUVtx/yqA468qyYOTlnVyUYhtbbwEFIH8DzeRS0EOjLlaKtgAmJ6I",
-	"unl4QahzMpBcrjAjNJFikvHEZ7ZVo2PbDRspvCUFPzhyLNi80BVkfZCQMc0Z7fmX443gY4uTnHFVCxo6",
-	"p5+baiaoTK5szVg8aCt459sLIgwHvXbVlOeMNpZtMM/w0g8uwAKk+G1dD1qCaixO+s0dpzzo+h7zH/QG",
-	"7QZxdtI0iLMTo1t4QPnGgTzAwhvbx3PUO2s5nrPG8Zx9x/E87rUr5gTg/1vLerhUm0CUYTEpSEEgy8UO",
-	"Rh0+7veOW41ltatMwGZNABCclZoAED5VWxfgPuUAqonTKFkiK3W9hCwo6becn5DbCo4bHRc48VB3vGzi",
-	"EW3JSa9DB7LpOWD/lqro98jHorK+r0+KDy1SBSbG2gYLlGVyEP/64tXTm/eX189uXr18/fL65v2zpy+v",
-	"bq5fvn729sN1fBiVAIUCoCKfkhUEQ0EZJYfcc4GwHXqZC7izskNWREn0xpbmEGbpVrAJaJaNaXJbV7nH",
-	"rFi5apaHmbNDtKNzZY4sjXhYAT6yRzbX7qS+T7kjWZc+HeemvxgRsnFkOV71c7teEVEzmmM+Eeqmvv4X",
-	"iXHwXUeB+By/GQkOFzMTPl3Cp3AXG06pCJtMYLOjYIYAghpqufUcQRFs7NT3Hp8be87hWQXdXqAdVG1K",
-	"etYog0gBJTzqkZ9TgYNU8ue6t2sAFVKuXn1znbzydWL9BCu19I7aHU8wwPe7C9qF3F9UsgtxZaqbde8x",
-	"t3KAAeNGwS6rlV0sjJDZDhMEFxxqmUG0GrVlu+vwqBxe5Db7uAwuCdEpRZ3xNvW4IRPOgRhu+wCRDn9Q",
-	"BMCPRNhJZL677RCgMSJ9wGzo98v6xWm0HQdhF7LlXlg/PxS3pxasZ9iy0Az4Ia/XC9ZQgT0sXQ91jFFn",
-	"sfnWuZfEPnATzQ4zwPPr/3n3DC9AbAP4SyVBA161V2SJ2Z57gCq3ut62F9nIOm5/RG5L1gqAZdaEE7PM",
-	"gnIzmmZyugyc3c5L2nBJ8oNAxf1bmz6j4AaZ6qKSvq69p74ko84bzJGB9TSbcNQJ2sDP8fiuATQGMkAx",
-	"NNoKunsXGPrKBQkD1Sd8oyDEPwUdnadbl6sqGRuRugFNs7myWzFRePGcxB+fx6X9HZH41dsn8c64yfjJ",
-	"9V/jBhDDyt77+Ly025z28vF5J+q8evukE3WeXP+1BsSlJsvsPjjk6MrcEh0O9EiZZom1p6UwqsJGxrGA",
-	"OKE7VseVNWFXwSVstww8L4P3WvHwvxpvvGaP/AsByOvk8XbcbccDIe52MWy3a5qEdH06mQfU9xK6AdLh",
-	"D5b/ZVtMli8S4SKyVjOpmE+WZooZ66ZyjVWPnRo1ZahhBUTTZIQhtiheUay0ulWB02rX0Vidr2u7jrLl",
-	"JNBvylqvj6k695a90S3pYgHBAHKhu2bjQUxWgeYkUmMWjASE9Ft5DUmAcNkGLHroMizrb1nBMqvemFbY",
-	"AcZwBZ25O40tWHobYw+HuqnaNoUv0MUiW1/LplA2OynlcwYRhtanNQAVbIRJllV8u/Cwjg/pUstLGPbb",
-	"hX671O0nGC5Qq/kxYSi+Awpukz0IhCW16kHCFF43FTC5row6nNJmMas1ubp++87wmFwAVEJDwREuFMv1",
-	"5USz/Cmty42GR3D3AW6/lK7VBjFhOHBp5OAFNnFNj1oCBLZi2+sqizYTYydSSF2Kb3N+qFHpXCoodUmf",
-	"UErNFjUgB1yTFc8yMpUYLXAYFcUA4Omcrv1DwEhSI5Fzdbs2b0KlAnKwkrmeQQgHF9MKqndzFYDAqPXP",
-	"NhYdwoprLQJb5x0uILwlRuJbLtKYKJYBaAem3lhNzRWwBKhS0FUVq3EZUKX4VLSJd77ENzGbBSV1m8+e",
-	"+JdtHgxNdMvv4NWvUSfFcMpdXzx98xTFQS6zrE31TfPRs+JtsBWaoTpK5a+QxViWEgRn8XWwWp2lQZ2t",
-	"GiV3KmnWZui/mve+Ypm+a6j01XA/Ac8wPwAYCAsEwr8PIP9qkTMsg2ymFZv2Yqg8d9i27A7fUufHBlJs",
-	"gjzXehTuXzkR5pNKpnokxu0SY+gNHM9uB4H1KCQZsxm943KZe7VWgUl0MRKxPdHt52YcFW+Euw4wr5UF",
-	"QFHgRchATGKV9E64daIOlJEryiwi30JVAP+nptMbmqb2r5zN5R04Fg3/3CDnVSJ/i1+DgLlOsfMiu+Nv",
-	"bFzxio1nEsoNANvhZos6EDF6A677G9teYEMUnSBVO97HUxZ1BTW2VQPbxefu3N3q87OcBicOVWE5Sagx",
-	"qTZqXV3J3Ni3DC7XWUrWclk3zpCKLcb6NngdSmustiXrqI0iiVxbSHIlXVFEw4UZVOkGtWCyI68ugHCy",
-	"3UDkKDgh9tP4i7D7OkvcVbXclRCG5S+3QquYJ2aj0amlS5pCETXk9w2olTb4KhuJObVxRWB9oVyAXV5a",
-	"ELXA3Lgq46i5qockzhlN6wA6cl3xZmLxtfEyzFmB9L4DbwoOeoNeH8yTjGqWH14EYkrPqB4JrKZi4Tzm",
-	"9krA1jXlOaGqBKsVORggwCXRMzdVzLpAGdaKKT7gNGtIDBKuxRb5aN77WkieNp/YV2stf5sCAMOptTML",
-	"3aUhfQTdligXlbUW8KzXsgCxqQT/s3zKGoDiL21RS1QQgnqGpq0oRHHmVZ34yxdX+BKHw9IbLb9+rWU4",
-	"ZbTxhi2FwLHFhg/2z1LlN5NcCg3h6Pd3g7v+m2j+JNQSN0J/XTlVK7ddWdKIaKbsVTP4KSKXPAFpDUst",
-	"51TzhLyRwhUU3qc6blGGmBVFRaAfDB2DQAgYQGspiQV3d1Jra93VUN+tK7wK+BcR2DRGLlqV0zGpq49Y",
-	"JoJctNGVnKvDtnVOYuwsjozhL2zWJXZYMf29DrDdOycXjVM2CvvmEkFsQyq7QupuypVe5mMj5Q5itPPj",
-	"QzMkOZmASzGZUSFYVld5yz5pUObtU3//iziDVVj430Da73XS4Cgbq7Xo+ukVxVnkZLL/hbPttInQz0om",
-	"0SYafZp2tSwAEPzR253kcl78Xs9oNMvqoIrh6C4JU0jDKV8rtKuhPKY5u0KCb8mcn9I7Vj/uouK0q62E",
-	"g7MKVrtBFFmUalvRy4370jINuMWkJVihHUdSk9d//wqwDXAH2yT1r9bgrModYxFg7thFaRJ/X84XikBc",
-	"VZDjMK9zLzTrXS6IG9qH5qE7o0XAbUHlYhINofrL7J1VoO2SQFeFZ1Oj6nmv2tBbtY1GR+GlIHKpx6D+",
-	"ebS+kgCuOcxkum4KD4UWHqhNV2mddUO0TOmadMmKCtBspjkdEyqwerHmc/b/1BHXSsoagabmyhwTAEBo",
-	"/khoBv+9kzzxP65mVCu6WJi/lUw4zfBIydkdZ6u4lWptdkdzZddmh3gbLGJoe2f+HaECLhnMiQPBXxgt",
-	"XoPHsSsDb6bnWS1jAMUeKPLi+vUrKGJQbhfzFxaYvHCleZaRGV0s1niLLXCFKVGZ1D1896F9uTb8Y4kM",
-	"u20g9p3KvfMue9mlHddl17jGPUIlAciNUB8WkNYH18jVjFW9yG4mMsvkarmo7TmnQqE1R7PtlwEWaoUl",
-	"Gc3tIeW2o5CiO6f5LdMtT4aKYHDbpUk2vC37E5pUPVSuCpUPD4pSEmT9aZyxKU0aBEbKFjlDqLon0M9D",
-	"LGpHgkFZe7jdmbifjhkMvqRnWu2ypHHifCviAT+pTUe3iZAvd6R71llEO5L5IbGyuY45ndY3Ck9uBFvt",
-	"m91lr8c9BRXTKriNkwsmkESrjUQL8+xb9PGPtK7w1Du6VGVNrrYQJtp6zb5z+xxvovAfcNiXT/x2eaqZ",
-	"GVKd8p0uc9rmYuKpe68xytizcXmM5zYzJyKU4A4tB3pEGJ2ZraNwohHp9colryB4zDRg/wya8N5X+wia",
-	"q7iObQzHTcbFrXnfSNUb+Ao+SJZ5jldMtW7ZpuoG0sMlbHUL4lsWKk8u9T7ELpIXtqLb8Dn7iG/WhtY2",
-	"MnDhUmr28yAmAARDyaXNuntxff1uH9WrVGxIwboHLh9FloJ9XlCxUXziywjXatQ5HwW+Hvjt69dRp9bR",
-	"gwmm25JB7Rs+g63VLrLEeoGV92o205zpmUy3dIsvlGf47u1VLSTWsi4J0rT04f0r0KmqpHL5i2aMqmd/",
-	"7yVy/tDibG8Xc6a/ejaROUuDWglVRgnRxrG4VhDUVlv+98ej+pVyyX1O/+fuVHbtBP+upOi9p6vgrgQ3",
-	"fiucjKKnogPMf+EuxdDo9/hKXKAfuviZkWio7IBeaZZW3dGtYBOrUC9OkG2s6TVv0t4LiO9FRgVkz/iC",
-	"hQH8d5E+awX0JGcMlxt+1Cxf5FxVinTj0w1OD4TXxphesRD+y/zBhbFPRbYmUpA4pWsVk4OrpTCmGlek",
-	"f+jx+GK4jYuxlh8zitJB/OLF+evX8WENXAJdN0aBrnH+KIohCmbBRERsp1hCrl9xjNkK7rRslfw2iIbR",
-	"UXQcnYQOiuaA99Nd4e6bzrR0S+0WO4Mkk4qpiFhqVALlzs77TRn2ud7duKFNU9v9+rY3C5hDXSozl1ru",
-	"tfGYddnDu9Hiqsjhmt/tgEd1kartw58ANtCcry8b69nmtqJbqYd8KaoOVl3OW8il1G2v/20wddMIbKQ1",
-	"SCCa5xbOzA7lAvIz50tlATX2xdl7Ds3vg21pO/b4Mt7sjKoFGKsR+NOG6Id6cV6q6b09ZwIJsl6wbwQ9",
-	"KqbW/rZ9My64NuiNrq4bHYbtb2jLynRLjIkK4rF56RzPPJroG02ncVT809aIKv2EBZviaCRiDMhg+Q3o",
-	"7mDZynx+o5ZjRIEGZxiUMin/Fgy83E7pAYmdOXuDVmYwmsDGvkFLsng6EqXHfsAk5gJ8dvgnuCdv7O2s",
-	"8+vZxsw/U5He2ElDm6EtAua8jZ7xqIuwWLaoLCziqqRZQLQ9emjVRjHqHUv5//NL93qIDpQUkTsMCsm5",
-	"5fSxAm6DkG9AlKoCV9bO6dcXrx6o4oKbKXIQuz1iA/l7vMrTPc9EvV7vsHXFdG+K2+wJzZRWTeNolAQ9",
-	"1Sh2ELiirrrKC3uMeMwoszg0ZwgMtFsSsd8b7yvUlgsLVd8pTHkjGmbfYJiGGud2ULU8sl6wJ0GOaJ1/",
-	"B58CtKWwniuz/YOUvpr1XtZfHVI4Mc3TvZFoI6zsssnHbrfX1P5uF/68oLnmdMt4zQtl6IR2QEyNp1ET",
-	"EcPoe5HelOP8WovIayyL4Ur9MVuHz7xcYTF/2iDC2z35zAonWPOCmpGrxGOHWcd+HxpmgPWccu1gWSrU",
-	"clKjcgIY8V4+ATYZ85atGwkWOTGE21PmPp8ACWnPgA06lshYi6hah15hOv2vq7dvSvhxZtIRyVlGIRvN",
-	"WgVVAliIWarIKjcaRgVwkGqd8/FSM9W7uUFF46WRZYjbdnPzW//TTtMGxhwBuWoXrv4W1MtzB3wF/mXR",
-	"bM9cLvifa6vDmV8r1bxsLJfn5jt5W/EstctZdrVur2dc7SjZ7quzWzUfYdC0tyAnRaUM8/p4mU6ZvjCS",
-	"CMpXxZWyumUj87jVaAtAvk2Xg69LFlJpRtU9ZKsrCmyIsrNIdQAa0kwV16KlSuTRggnHyhtpQKiNmsTx",
-	"/oWdKhwcIhmWma12tjV8Ucf4ZddqreAK/LY2qwO/abjWa5RI2ETt7fcTvEXtXlvktj3CJnyr8E5L5zZd",
-	"LDIb8P7w70ruvooyk3LDqCVjIzZGkHJunbSAi1FkJ7v02jBdXt2voHSpCgd6Olwd+G01gof7VZbeWhrE",
-	"FQWxm8ZXsdgYHsDT+Cr196kWMp1lf7lnAYG4H7gh/BidG0JVfIftJM50ln1sCV8fQvlC0iYvOUSKQv2H",
-	"dckoIeZ0SwAS3nZAzXW5V5Ps5vfj5NF8+Pns9ujudPxYnORD/ai24glVGs8c3rrExqvwmx+MmbJXBQ8I",
-	"3jQLxT6b1UEgLuRKdUFo6InxnDSna8NFBAKWVlyxH4p3EoygNlqx3cHcpgR58w7+bvKloQZ5sLU2EU2c",
-	"RCrJhALopMSO+9Qrd50+9YjO7S7PggpPX6rV//xatW+urnRU7XXcrjJP3hXg/UhG93cu0B2XdDZBqD71",
-	"HV2zW0ZEoYaRYRsv5A4UYySeMg8sFR+W09ULkUhm1Ihm9EA3QH3bZdsxjyr+e7EcOMNNNvhUUwsAD/Ji",
-	"Nzi4m406dC5r30uGKhHw4At5zb6JmAxryx7bqF5l26L27+YlQFtGK2r81ky/dKiXWSki7DNNdLY2C44C",
-	"k6XnhIIAdX53/J0cUEGYuGOZXOD5NhKxI6mLG3I1+SJCydiYSmWa+zeeUk3RjUsFgcla4Tg/jAgVI2HV",
-	"CSu4yUHR9m+fYtsYyIs4IotsqRounQ+9q7hY6pHAtT6IN+mHYzJGQry5i+PDHgHvyYwuGNEM0Qy9DjUS",
-	"FBw15AO6qdEHYohwyxY6slbjZKkMhZci47cMD5ww5oNDooq3VGxxtvEaESGdw8GFm6N/VFcteSrWNr9P",
-	"k4QK0/FywwH+JSyn99uXzo1ROkpqCR7pdUe0O5FLJ6M9CH/70pkzTYsol/tGDHulYkdC5VwB1xcFsn7z",
-	"DqTQx//109dPX420Sf2ONfsx2MqvKmrQVlXGLHABnIcFsQFOmNoWXOmoO0BE4drLyiDryNcC3wHuYZts",
-	"0lN9lwfG4r/p9XpxJb/a/Dx7dDucHy9O86E60id3j1bDz8e1+BooIbZrFr5LqFRFK1DxFYXiaD+D5Z5Y",
-	"g/vhBkIJoZ11sO0sr+Dl1vB9hjdCCD/kEFrwRgOm3+mjb8L0q0PMQa5x020EkSut+jbVanf9e1pbh3Ov",
-	"gvdB9c5q0fx28WeNFTv/CRXvf0j5+o3Chlvp1s2gtrIrAFebWCVXr5eZ5ouMbY0bd+EdUhRJOsZamtE7",
-	"WzOfZkH4NWfKBpoDCFQjFkNj3DeM7D17JnS+ZTS0NBaIoirbO5tQNI0QRkstX9P89lK9r70KqCv/CzXl",
-	"LbTRnOa3LoL5juXKV6/bcNM3zhkKgrbsmiRQGiOXc0KJEnShZhI89glfYBkwe4bWeh0ah4BB8TZR9Hku",
-	"5+YsrMeMcaPywUMZM7xQJj/gBxkNG7aGczzuHofScvFWvLcFUFowAMDXLrK1z7yD23Nftn4/5tOl+Lq2",
-	"YcTbCnvHPpyBxNZBHkNgN5T7xrpNZtEwkOmgFDxYOcILmI3tEqW0g6Lmrb5B7G1csLFPNoUU4Dgly5zr",
-	"9ZWhkg10ZjRn+eUSb6DwX8/dETedpTeu8H6narfE5iOZ8z+Ajc/JL/AtMd8YBQdtAAr192G543dvr67J",
-	"w7vBQ7rgXaN7x073p+mcC5LI+ZwK2JOwjFirzjRa0HSm9aLz9etXi65kI3Ft8rTVRkOfG1FLIGnHhiE3",
-	"10ZxL36tzrPUHNr3pQL5v754dRiUGWYTLjDfISoufgDau9h9IoVfRsIjd5hWwjL7h0F9zcgCwRtKzbix",
-	"lddY+wQtHGOgTZlILFSjRbkaCUCysnVkzH/Wvl6KRT/lujcSI/G//hcxK8mEth78kUDIwPjh3SAO6oAA",
-	"UqLpznIEccBBOzihR+CyDoIhnV1qnsVESaJYkjNNlDGDWA611zHzKWP0lqXmXIOyWKY/riDETBApElYK",
-	"jLZH2gVGJLsiW+BWUBhia2TdjKqZacvWVIkcfh9mWcF1IfQzZVqR+Lg/iB2BnkENA0cYgPqCUOgtdcyM",
-	"rh/citjH//l3BUYsyikS2xJp8WFvJGLD4xZ5SGmjopAP71+SBctryh752juxrxO2pVLVSFRKVVkSPVBY",
-	"tIr8pVqWi2RcaeRbOZnYWo02LEVA2FhR6cuQ6X3JRCY5gxtoR2C8PooI+wzV/msLc4P7NUYL+qN3VJgR",
-	"j0RstV/nzImdgY2R5tQrM/7GHx1za4xucI6T3ki8kTYjHDQTEB7WPHzz4RVJZjSnifn+4MN/9vv9/uE5",
-	"oZjqYdOJcwwEoLZSEZTkMWZ9UMaNzGQG5DI6mavHEB/3+7EDBAGyQl4XUvSgQs/DyIOjjoQvHcTElJsW",
-	"M37LDBs7rwTHGhGwWbK12xbK5mjAkoPjAfjE8Kzf0iMBTh1eXJQ5d9N54aMArI4DSnROeWZ+UBlVswir",
-	"i+ucGhq4KkWKTTEVKpXa7MOpLVSD+P4QMsFEIlOWYitMHYYUOkb3TnzcP3E+pMsMvFcwKZge7HA7NWPe",
-	"opRzfF3sQuaCMRaMujg9PesRx6gucSajuY0ZEeT0mPyZ/zIStupDfHw0iM3UN/a2lvIQZMMliU/6RzE5",
-	"iK9wR30Q9I7yzMJVFJHPbrGK+JMxc8sm7JlgwzUdOME5+pT8+ldqUtgqFOQgdm90l2HnlVIj3EUrmHWi",
-	"aiQAOdKfUOhPNtL3IJZ3LM8kTVkaH3ofoPMn5FSQBVVI0pTRFNJ2bfCXneVIHMTug65NFYsPe+Sl6SHP",
-	"jYCI3zOdr7sAZOnF7FMvCiASE3IzRsILA6z04Ty9FCJ6YPhpoVAW0gTAJ0UKW0FLmTn/acV7OhL4M6bz",
-	"lbyaMPfw+H9Q45Gu9VIemv3phlJ2DTqHH4aked4fDmMXMloT9lOIYBBD1s2JHDfCsF2Fx3+wCrCaiVQa",
-	"66Vgwhr/w3DM8eAojsigT17zX4KSuJZnCvwKBMQeieJQG0T9fj/8pDhS4ArNQmh76X4w6Fe/uCC02EmG",
-	"10aCcWuyLIWuEOUgBj7omqODAUuGsErwzC+zdcUgeRwYmpyMBK3LdzrQdKoiggFQHttRpDYQM/K41Cpy",
-	"oEoukMvXUeL5SGD9VSgsP4d83fyOrc3LM0MJvGM0ci43a7AUCAEiDWWQNJZkniQFqaKRQCJUaUDGbC1F",
-	"etgjgBDq9qY50jS9ZT5uprpHqeeNg2GfqJGoLiQVYQUaCG5ScALiuIsL00JwaFDHLuyQiF1KENNOUgG2",
-	"JMhJFOrh3kfZHQDe2csgmbswIq+l2i5H4jKQR1yZE7lwZ1gAAVD2zEBhV3BdiArHr1Xs7XNC1S0X05EA",
-	"5wRcU1NBlsKJZYz39SWYXKW8NHTvDvt9Y0rmDG8RAPjnMIQ5oESw1UiYBTdvD4yoQK3St1Ly0RlNcO0r",
-	"RHn1H7Ufs8HHjBRY70ZXciHDjmzuwOOpGokrJtKqkngwAF/n8HGh/qAudtn9G6HdP0i/e0Z65Iack258",
-	"aN5NZA4hiKxgqJHw0qusW14Ul/alCrhTJowWwjARxtLAV1Z1x0Rho7yjUy6s1vLK6KZei1HI87hH3HSG",
-	"/X7kWJuc9D13ywX9fcm8+zCyvxs+HYn4ywgdfqPOOfmt1+t9isgocP2Zn0cdKPDwNe6RuHgCanuT09HO",
-	"4O3KWDgzvkAGtuF4ioUmir21kMs8AbvHOouChEXHFxW1yV0TGuUQ2Qsc2l4PYp+58rR878uheZumUu5x",
-	"w9bjNleSpWCQ2AFFhCa5VICeVYnGfKBG4hbk4BinpjnL4US1G7WYk5k0jgb1PK+iYoQtuIx65Holbaig",
-	"DTA8L0IIzZCwUD05YJaTkOutFwLLCd+y9SFuEi++FqCvL3NyAEq534TO4vBHOqKgV8wQQhO9pFm29sLy",
-	"Ag9MX4jK9m8lBV5IVQVEZKg7yRkDtQHn+ECV0hC9bjASGIfmlX8d1rMzPKegaijQAiWYmZ45c13ZhQlW",
-	"kZV5zYoFSwHWK0J4wFW8OTJtr4YxA40Q70ytbD8ensUuvScU4P/AXv9RLNpDN8x/FKfJQ1yMf4zEP7rd",
-	"rv+f+RwK5v6DDPvkH0Zzgd8WuYR/9d3/Nz8WSbvkH+TEPYOHjtu9nAF89CZeKZTVv3Z9ucEu/H9Ifwp/",
-	"fc/mlCOaOLUiNnimmBFMHwT/jDo7F8RWTjuEcyaMhx0JFxDrNSs6Z+4S8+Wz6+eQn54vEw3l6ozaQQ4g",
-	"tqrLmZ50Z1ov6IJ3jXRFvcHaOofnIxEXw3onM56sjUTzXXcufv/ToN+/WP3ptG8n4t+vvJj/6ezsQv/p",
-	"GFQ0HRMujMEHc0JtXMjVITCK38sAsc7vGGjaVvw5oWeZLgQEsjLDsOVB/O7y+skL8pCbtRU0e2i/Vw+/",
-	"2L9epl+ttQLSD5M9zvEEd5KrEDmOAdRImEVe40cuFc0Zh6GVbUs049qEOuqZIYChddd2Ex/WqDnkwC84",
-	"CiASY1372CWuukgB30PqPVy5YSAIjgurRj9w3QOQt+XVkYiL2tPmjPr1GTpd5yy2SWuKjKWeOVn6wOi2",
-	"9ZHayp0XT+R8kTOl4PC9LHaP0VQ0yZg56QbGdEYPuZ7lTM0kZjCVNQKsj/nr316+u3n98s3NL/9z/ewq",
-	"PnSgWiMx/YMvuontzqfRxS6e+ZlIZAr1PcyLcWTrG2Qc6/hJxUh8mSRsUbxqZLT5QWHjPXI1h8r4BQvg",
-	"RmM1gsE2XD5JsTkYQARKPY58KYphh3wTAI9oH15t5MMb2Q3oGpMDY4+D6XFIaLYyWh+cdVSUG/djjBAG",
-	"E8boohnQtjQaKgwQwDJxbTlCnZCMj3Oar3t+UVk6Ep4WBHdD/Bear89JlZTADxVP3xyAA9AXHAxy67qR",
-	"A/C6WJtYETXLubgdCTrGOhpiIrPUBvOA2WrNvOJEQsMm6M8YtlCQ07rrgBxcTDJQMRfUaKg83LeDo/ii",
-	"/DIuL0p/IF7Jd+c0RRuE6u0MnJgx1AYn3pHxSy5XxmLcOG+CEyWM0e++hdsGdU6EVIJPJsaI+Gv3eU7n",
-	"wbOnz978Dxw879mE5TnLvQgXspvb31Bs04L2V/bSx74ck4NFtjRy4krnPNHd65wKZdbBvwkqbMoWmVy7",
-	"8ujoXnR4OVeHPfLE6H1dmfMph+JnmXK3nmOc/EiYzQHXW8416b00+JmNzvIdgc8ZbB0UE0/evr+6efv+",
-	"5a8v31zFGB2V8YTZi0d72/Mul4ucM03zdVAuq3xrc/nuZSfq3Lng9s6gd9Tr2/RPQRe8c9456vV7Rx3M",
-	"xYKLsYczX1W4trzCpWMOY/JZdv8yspFXaCjIW2MnGFstq1SwN/RUCD0ETrEZS24N+7k0YyaSteXmTNKU",
-	"jGlmTHJwHqG8thUbMn7HhGlykcsx65E3ktDSZQ6SzWv3L1NDG6ZtyeSo43e+meGw3/fgNjZisprYcf7F",
-	"XXki1DAgLvl0Eh93BojdX+1FHt11W2tHA1/UILhZqnFfC9nrShDpeYKjruvAz+7hS6s4wE1O6TK0c/7b",
-	"p6BUXOeVIymsSseh1//WsaP8ZD623PEQz3AMDqhlk3dcTC2fOz+u2Z/uJHZlqrxosg6Kmau7y7WtuBvw",
-	"j9GIgjLRU5nLpeYCIxMtHINP0XBK5HJhwctQr2gujD0SB1gJF/TSoLrxA1f+2eo3tcWzbeVdo/jZ/VH4",
-	"ffByziizIHWLhBHv4S4X24YdYL3SsGWQ53NGU14wvZHito5z5aBG7xOEP4B323pnsDx16IsoFdoOEojM",
-	"fhqJPTbUU8cO33tjORJhEcUpFxBg8HvGITMtKwo493vHQ5RrT6QQLLGpgQMzIF9E2cZV2krRhnU9C2Eu",
-	"3YzRxWWWyeSXtTa/PT56/Pi0/zjqqLWyPw1PBqcnj4fHEMnuS7FXKoz3Hcae6yvIFulA6RFkyyvUjTvn",
-	"R6f9fu8klNV3WO9ub2nil6JGquChXIhav/fuLU/MV0d7LrFb06cW3WX7Yi+k0tOcqfJyD/v9fm9Qs+D9",
-	"0oJDRM0/ZcUHj4+qix4WJ6/WGz/p94abRb7dcD2rBBdb/yqeud5yFWeTyVB9pda0h6picLW6EhGBJHec",
-	"HySOa8C9gxCiAOQvsBibRmzffgivwpvBlaMZ+Jaj7b2XnHC2oVQOtgGeZqrpzNtqfJvx+itw1ZiDU7zy",
-	"8NJ9C+HhC6qTmiz4J+C0UoHL4IFzJZqTDCDdwApiNFdVb4Kc1LoI6z2AzqmuwQW5WGTrem/EOaHuHqQG",
-	"UE6uxAj9DRGJRx3vexh1YpLxiYaD6GACOYpITfexOoycB9nPxhyAYFFDzzitkXB2ENxTWLvERhJkbAKF",
-	"Be21Ad7qcoWmlHUAVsyoYuyCfdbGFrQOD1ee1Z3/xZkeppN7t7+lucB0qYnMExYoGxjvlMg5QzuhR+KS",
-	"io4hYIpp9KKo2OIHO/eXNx1slBgW6SVvrJ96JLCBYjLWcX0emGy3bB3adEdx3VmOGWyWN4tU8F8sIOge",
-	"8h1WEbRivwF/ocmtLwkdrKnqBDnZFVCAzrlhiiIn3afA4wOzM41hlnMMri86+7XB1VazJdwlXOGIhWFt",
-	"HVXB253awR31+18hDdLH/RdDey3LQ7MkWeQSyBL2C/9GxMU95LldPwS5xg+LGEyr/nyrhhYQvaCS5Zty",
-	"gnkl3aLv0i0go4cmyc346HY4PxGPFse/n+aP1VAf352a5+rScLWPiLUm72UyZ+S1QyqHWscFjYyNDBxV",
-	"t2ZfOni1hN1aDi/WsaDMxmp+wWZhWaMdreDx/XX/5XqFI284fR2zOIumRuBUj1Onpuw8TP2LX6NO1UPe",
-	"+mP7+teos3Ff0LoNP4ray4XWzRRfbDS1Bee5phnAezbrcdxGK/6FptY92IFPBrs/+QD2lcwhZxQ+Otr9",
-	"0XOZj3maMoFfHO/+4o3Uz+VSYBeDFl28o+tM0vRaylc0x4zd48FJm/nYSGKWvmYppwDBYT4enu3++FrK",
-	"11SsHZDKN1sj27/aDFmrOkbK8eG/ffpaUiefWH2iqppB+dySJhZolG/9tX1Vq0xoMmNQLl81ulPeW79J",
-	"1TGhV9Im1UAr5zb2ret8R/jsIM4G8TlhQueQxzk2hk00EuyOo90URDPNAHYNfRv+62F8HrpsIKZOTPh0",
-	"Cbhwy0VEUgbHXUpkPhKo+hcBUlT7gjQJz5Ml12ScM3rrMKuUlgsFiPMYPmrUOht0CQM5xMYmpm24rnZx",
-	"wQBpfhCbnQSZDPZqFqqw2Eism4wrSHOwMSQ3CzplFo/PxpZoQwtI4cTb5BnXBNaKUBsKDISIHCJf5hHE",
-	"iiO85OUqvzcSE7CuUBm1cVFYd62ymuih4Rpjxs0XTs8jNWoexBnsredNmX5iWOUK+O2btYEVzeclTcAs",
-	"DZpBhgIYQI6Ac4YgnfNHfVfW1icCGtMeJOaM6/emq855v3d2+igyP6jO+dlgCBmGCkZ5NOibw35Y/eDR",
-	"o2P3wfA4eP9R/6vZvtjDGE36weOjk37/cR+Bfjk6A07MP92OQB8O/Wx9AKePBv3Hj0+Pfc+WfzvnHcBi",
-	"TrFagd0SLqsLOB90684+WkGwPg0qAWx2uA6naNdZH+ZPPeAH6gH/nEP9/8Lj0jArsCpXmiftDsV03PpE",
-	"DIRv4l2BZCFlRg4Q553D5VFEOAQ3Q2UTOPHwJhkkPKY1TOicZ+uROPBRjtUAMeXwKmDr2TB/X6rGY6v1",
-	"4NQ5jOBCAyLOi/fhQtbXEvA3HpC2oQEPzTvq/cUZngd4vGupKSKCzBkNztmTvp5FI3F2omfw29mZnhlb",
-	"N2FC86yI3XXhws69AxGzOTOvBaMkBzHQBLMJIVHnuaEOOGByBneW7r4bGoW4WxgahPpAuFbkHDlIXos8",
-	"oKrLhrkNEtIEwFECWdW7jsvtp6N3gozEfqfj0/F3OhrHS7UuHY11Pm3DppB1nlqEMC4+KERSndPPL9OM",
-	"PcHzxZ5H5pdrPve/DuHXV3wCZXXK777duA3p13jMj7GO8RO03/v4L1fABq5WvkYds35wTP72pQOX3p3z",
-	"wYk5lVlwwMPm8ec6Uz2rciFYALjtB71HUcewrfnXoHcSdRYnffx7EHUWZyfm76Pemfn7zPz9uDeMOsBW",
-	"8P3wcb93XNTUGfSHx18jP6Szx4PjYkiDcEgLfnPL1qoXXGqxYlzHvaNiWOCat8Pq9waP/bj6veOBH1jf",
-	"DNIPbHB2Ouw9rgzsE9Jt/TH8sb0a4Bix6XpYyqykAqDXMhRkRDEmzBac0PynavBTNfi3Uw2euhMATmvD",
-	"xMi+7ZSFu8FDJ2rgFkYqvQWzNk6LJEpzIG9Bn7KQYtWczEMPsjkSRrAhklEIJkI+QjyMUwNepnFURqWB",
-	"sOFE5qlDiaU6SNEZiVKeMw3HSIscMiHD2kU+waO4kajWcxoJV9AJBoiX/BsDu2UL7aNyvdMxk4JFpLjE",
-	"s1HtHKObL6FEXBXITEWl1LkiQ4LOAVCaHITZKtFGSkpUZIgfIsn0Mhc+ug4ijyBItxROfoFJJuX002F/",
-	"EIdJaahr1CWleYQtG/FqL7PKWVlUufwYbMIGavrENaPcuZo1pYppB/F/9NwYegVmWP9TD9HCytlhLhTD",
-	"v+gi64vsMFFUr1axS8r0uMye9i5IfkqN4lS5+Nq4C7yAMBOIasfULAwp6Y2EB1iyYbpcYSXT5SIKIsnR",
-	"LQKpnnYoJUYoRQ9HGCCGSRsNeQP+SwXlX9UySYzKV6e5/X/sXXtv27iW/ypc4wJNANnxKy8Xi0Umbbe9",
-	"06a9aXqL3bpb0RJlayKTHkmO4yny3Rc8hy/Z8itJp9OO/hhMY8sURZHnfX6/hRaFB2Ww5CQMcl2hQsEB",
-	"1ftbopRZyVbryT++hIfsKDoetkeduPvb4fVRcjxu75Kw0u9LI1qZMPq3SF3h1l41JX3lwSVcZkFkt0/n",
-	"6IeY8jKr7WytTIROJRY+VQFWI/Ms4iUeisqQ+2aGXBsNuV1y3Zjs3LilLtjs8ffT1SLenSP+Q2NnLOwX",
-	"V66VU1NqNGA2M6MXEX9cw+tgDYJf8fi6D72MFFRt4x8xZfljJCDb2/xYhdqkjWtsiJ/T6VIeEaFEekwO",
-	"3Ljja2mvadnTOvhq8Rvv1kRnsVvcdpdBrwRgcCybnwb3OJomiaoR93RvloIMwkzaQvEU2nykXkd0SgIo",
-	"Q2SSxjzPis2anEmrPlBVdYJrmKRQhyhN1772sqQRmgo+JP7zK6rbGyGWDS0sqUh68k43QInNRR1yMn7P",
-	"tk+N6RwqrFUDTgjdUIhWhCMOaHANXR+vovqF4Kz+hubBSHXcIBhTp9n1jTeAXTsrwpYOMPlu5YivInlv",
-	"uDVYgg+0segGvH6jEpGW+AFacZNKXFB8hVe3Say+wxd7yW4QIAokiXxrm374HvYMXFlptUfVah3UNmtM",
-	"oJEiotLAFTaPog4cJF2WDxxULKOAkB7vfrVxKnPoTzGHfj7b4r+hg3vBzZWaHZV6uYWxq8Y6swDSEJRY",
-	"aZ4chHEUrbRRzhEwRjNPAs5UZjF+DBgGjAXd/sL3yDRD4AuNrJ7ua19eQGd4n/sq2CZ/EqVi7O83yAs9",
-	"PE2ZAi4E5J50ChlpFyEzy9mkB4XtiHwlIiLvjEAzaAYgop0UZDA+YrCwme9pe0t9XvaLXOD1UXwLTLiG",
-	"z17PSnCV4fUNBJBP9hCAkmY4wAhhBsf7ijNfcRHKjzX2srOgGOLDR8WObINSDByyAI07nai0b5/3+S8i",
-	"H1nzEEisBwyz5KLMmCR7FmwHgGH2VVHMjYIpzuiYObCjsM6BmDBTWFbEZoTvbHjGonq5t2m3oSmZi7yO",
-	"2EOIP1dmn8l9aDb80nZfo9IAdAi2Ke4yB0i/uBUFMGIscWvLqwftoBN22WF0NDwetePOb93rw5pXi+XN",
-	"IN1ig5Vq56713Sc0l5Kl1qv9nxz9E63/0ayffv7a8o6ad/8ogQF+uE0pOHsht2shFmvR+CP8ruXVOJtB",
-	"Ktrs3FqvBTzqcAHkrnM2hFYwG/GE72u92ivu8qcDxy4yrCtHxKUeoWFI+gWKbwzqyqMFOEmwr/pyTI2m",
-	"pj7Xew2vV1UZBnGtuA3jDEo8ICsj36s6Ngvk4pr9sl9COd6vKatIz08xeaq2BzM3/Bh8IUwjD4S4BqzY",
-	"gPKAJYk9N1zUpTCwfTJmEOXomVMGgDSqZtUFvJaSAI7Fx2fNVqcm1csNQ/VSm9GU6+J+7Gj/wC3O1/JT",
-	"17zabDQvpVuX8oRhvgYnqpZAtQPtyUeU/h/U7aVj+Cc+LHiFIzGT/1ePu1/yvFOesCwzMGTy0WYOc1sh",
-	"G6C/uFiRFZCnRApt40L9wdJ/O437rUYTSwzlmXlJs5H8lHaCQ3Y8OA3bUZceBSesOWiH3eiIngQt1hkc",
-	"hsfRKW0HXXY0OAmb0eL1NZfSAqom4BAhwjQUguC7gDO0uq3DsGiohpfaM9PisVr6bJdIgAKN93Z34CQN",
-	"SYYZxRBI9I5axZcArUJKMHz67NVyscsKn0awevRk0AxbUYceBsfs1Kxxk7UGnfAwOqanQZt1B0fhSdSk",
-	"raDDDgfH4WnUpluvcHPNCrds44xe4XN3hVdEX7/VCh93SlfYEbkb5Owlw059R9hKw6LkAIPKU6e2X8Pz",
-	"2q+RvQJA1IIMQ80fsoTlTGtGrRet/LwyMvMXPWpsYDlSFgBRxDkgZLKU4DWkROh6Ss4vnmepAJJMYOFe",
-	"JmVHyeNtENxGU7hPmYGMlvaUktD6FgOhyv7QwsJ2voykFLuDCjL3qChz9TvXEveZXYJJKp0p5NRHOSu1",
-	"4JZrFHMS0RsxBc2w/IhP3XHMjQD9R+omqbS1dgS4R2QBKBWzKRvHPMRNtiBp3+ep3Itzck6ThNRhnnLZ",
-	"+tNms31ELs0v7z7f7R6DeiYdjFVd03EUsZTxgFV12X9L77691Q/Oje/ws9Z/Kwcmn9k+228YCFAkGyvd",
-	"/texrj9ezkggcKfL7dRzID7HLkQxVgslGtNTiq4+dz/TzArI5PAe+B7QscZQo07w94g/SVkU3/qIIoc4",
-	"l0VIWnDQAcUzDhnP4wgTFNesNBuQxFluOb3XOpsfofUfCAFzATXdC/5joIR/mbeI7S2uyFSLI3+YJHIg",
-	"Ph0r7hfDNg7OJSyNQ9byiM5iPhOaOt/4ioqd69Pa7uRDtzv5ms2/BN1lk0nRwH7I1htqaoXOXxnobOC6",
-	"YmgBDUfhl+OXv7dfj//31i6HHA+NqRXTbF41TxeaqOU0x23eEd3J4e9H6XHWzjvT7s3hwjSxk15N6m0S",
-	"koROcjFZnNPZoBM+Pxy+LM7JTqDrTGA3dfnu1a9sDhxt65uc1Rms9OWPry9/PkUG8NvFCkrVaFLQZ/oj",
-	"0GelNcnncLozzRKl7PwFdYT9LwZBUbknqF7isQbyAhYh/5rNfRJnfQ5h2p5qXYqlHT0rkCYoyC8YhRqs",
-	"eEAbX1IjKINQkTwMECQuCOMS2biDKLlgM5Qm25UIPqCgy0YaH64zrtl8Qe6/a9JfToNnJ+zF8fDlUfzP",
-	"w+vX3fFFR7xr/37Zyq6a6yT4/dTKDg2o6oGddV6W2HLrQtGZ5qDSuxDyPbgzPUVcpYiDK6CKn0GwVygS",
-	"j+MWwblxuAbKdciCW3Pw9ZrNVeUVBrnKiq/kwd9QfAVmlibJUIAGk5Rlilx+KNVKt9nyDQIVJwACCYPD",
-	"UAXuOF1ZpQlNLL2EhopF6lNFaQdZ1gLHg9vh0OyWNmfi/RyF9MBicHRCHlnSf0vvoDBe21jiu9rhayS6",
-	"B7BC6paVsK5qUn4CQYvicKOg3TX49KuUwzbuZFr/7xV4Mr8uRp+woAMYzGlOKBj+DQJ04AgPwG5iMc36",
-	"XF7yJCsy82xiC18VOnptnmTXJdHHbeOFilH8EaI9sEzvIKmzY7ynZZJqo+S1myu7YafP373ptk9GJzfv",
-	"R8nlx9avV1rwr8mjKaH+TMx4Lm3eZ4znNKm5LMy1szFL44AenI/igA4FYLqG6+cn18jlhq+x+T+br34T",
-	"8ZvfzuYXcfP2zfvm/OLf/7p980zI/2ZvXog4+hccEamLVq7Nwrg7ugh6xVbFdFzmfYuKUSmUKqzzI4R1",
-	"EkcEalVhxeLqwM5ZGGaKZtNSXBforcvr16RZXPhRbLKeNAxZ2OfQseAwkPXkF9iAjpa1i21y6jeIr8WO",
-	"rxibgdkdIkd/AD8jHStEYBW0hwyA/+Hq3F8dDHptqwHuHw4KUTC6MmlLEXwfEbtbaMk84F8guPSjKKjd",
-	"lcYqB8Rs/xnNcOM/pHlRj7bcvGiO98Ga5aq6F39212gLTXYueJTEQV4Fvh6x/zAMHaLXFRp20as6+Grr",
-	"2dYGv57B5xuCX2ZYC5yEYSuFOzHlISCdNggMBz92ysc1bxZNUkbDORkuMN6Xh69wxgUVWtAmK9qbCkIR",
-	"x6giM1Vk5qeAf8IqzY3CwHtAk3HB+Vzqml19GpsPt2or025ZilWSq5JcP0uf42axtWP41EqC5bBywQAq",
-	"4N5tCDabNjoRbSkpF2PQNCP45MCzu2eodUt7Ln1V2IhieaH/c79B3kHfH/DH5gAohzSRnM0cbiKapvEN",
-	"AywFCE8C3l3Mp/KrKFc9fUA0H+dsDIjpdKbJ9FWL0zC+YRx6B1VvY8+Cwr8KfVUJU1ghhU97A81GCstM",
-	"d/5BOT/eHOGY+lwZY/se8ccx100UvmoFRVpeQLXNWBoLaEjClk5pOmr+YIUqLO/pER/L9P0+V2MgGprT",
-	"CgqXYyulD/3tPtmLeZBMs/iGYe+DP+V5nPhkj92azwfyLGIZKWglsGLj8cocwOpmxV3QJLzFXfkrY5O1",
-	"S+50ipE9fxYl2OtYdOHlx793g+Nx+/b0unNzNDjhh2k7P15Rpuo0C6zoY5QDbu5j3OJptn7nsWqUXWjX",
-	"tN1vZQ/ibLLatnrZ/GC7+cN+09OUB7iw9eIMtl5xzrqJr2zGqutkxbJ/fPYJVrxz3+VWBpacsUiNZIgz",
-	"DHPuXb44J51O53Rh+2hTp9m6arqkRGUVzvKEFaaPQDPSm6M5q8v7PGzqAxYJDW29xazb28wazv+9Zv3X",
-	"y+9NVqf2vmsTX1t38R05XXzt5m6Nki++Yxtft6xRcodc4x+FXOPOjVPb5A2BNx4Bcb8LJIucYwXI8ici",
-	"+aiXjRvgvmg+1VapfNrKp71PXN4FDregWobD4REa9goerrcJsd3FwtDot/LAb+vFGudzAQXdc/BRM9Wr",
-	"l02TXAN9OMug1Q/xQZP2zHe+68KwPp+NRGJ/6ZEgFVlmELrBbM4IOGohC+1w+oLicARGcxMOQpC9TJSP",
-	"Kn1pmmUsy1iIHqB1bdWDqdXSP+xz1xPuIfSiwuvxcMWkkWAZJ9U86rM4ZOquynGbJsgIPWB9ricBED7o",
-	"ixfx5ecIeoR0thYAXk5vBt42deDs9c0XweFdMHIL6KMyMSOarYee93DiRUB+B12+z1fBy7usyAMmN52F",
-	"2x3SmGv4+WW0c8Cg7/MzJ5WziO9OKnj3reDdH6UAJSmDdl+ylKXs1K+g9Erz5RIewYrwxD3M5AoOvYJD",
-	"r+DQKzj0ahtXcOh/Ihz6hTCsRz89CLoxyjT9T1QkdVqLir4iPaccjW3qlAzTZGhInXZI1AF2Oc2Vkpzy",
-	"ay5mvM91RXDoGuucSfcpB38B03GoTqX5bkx3cmat1q5vSJ9FipcZH8rVwBtrnc7Vcmxb8uSwW6lHgkb2",
-	"StNXYZYfX/K8EOmwUD3wJNMb3hE1Vv5uLH8CWIjBbyzId8jxF9Pb0r6OWEpy0ed7cgoeCQDYjUQxS0Is",
-	"kwQHSH5joeimGZP/012sGRDqjoERN70BLKWcjScJRbr5yQgaD5DR1SPv37wHEy2JKQ/YPtQZ2Lw+0KtJ",
-	"ueO/+3DlaxGZj9hYYQ6DYwmYF4rHwQdJodCNaZIxX8cQUoDP4IL4aqH93irBCI3OWjr2+aJ4LOde2Cjn",
-	"dvXM4EkW0G6NRjHrD1sN8kcBTb4EgmfTJLdpwALyHcTb8J2+gFeKYFA0R8OgV3vz9uL51dvL/9EpqSD6",
-	"grEAg14hp0CDvGE+Vvf5Bf+2N/g3bBSNWQE7Qv8BW+ACd4D5TO8e/UE2zs7NvjAf4o7Sf+pzwtmsnjAa",
-	"yukgUiugSuldpy+HjWqwKtXyghcN0JXL660+gX20g9+OpBZ6H2yohbMHH9DE9P7Vm3emYjJ69/IKPaPS",
-	"gD9f8dwW6u9hSYZpOXt8QoMHmt82ajUQ4VwTFvU5F+mYJvKNk7EIWfIEQKjHDXIGCHskYVFOxDQne/LU",
-	"S5nk7zu27lNCOWHjST7Hy8eMcpVlML4KJkf1LIF5AC0AxZoun8PEQhZxuQF2vBzzaTItVWb3jbTK13nG",
-	"w3OrsVyVdm89tk7436NmuSCuHzvIipvrW+ty1HI/ovp9XNWqz7BxTivHsYqtVVSD3w96BdTsLtp+fWDN",
-	"IV3eWPj+kNKBchCWPjcoLIYKXuGtaw7FrEGe02Bkq5g1neByNh78XK2k+7xQCR3nZA8tA1shqqGBBWf7",
-	"DeIjLr7vIjoWn1pZJxTY6uW1q4q9Pzqhzkev9oaJLU0Kcr5yTh7JpsEIsGoMG7YP3lCY0ij3i6kWlzB7",
-	"FSLxNCuUvo7p7WvGh3J3HnW92jjm+s/WD1ICe3+Im7YuOA1jmrAAcJmnYZyLtD6Y8jBh2IFmCmg78OfH",
-	"VRwmcbi++F5u6DOH/tF2hawvcVW5/bUls9vTaLgsJGt4Qo7v7kvR3l3XOdcuR+3ZEV1Hv4JtqmTN2aoK",
-	"H/8ONbJGsYBvWBXJVnulil392WBRBXO2LFH8mOGr0hrZV5AeWbRzVeRK26Ik5rnYtjse4kYDEc77HEr5",
-	"5naYQhVmymgorTb5BdZixVlPYV5pdjx2C8mbvSzmw4R5ZDBNrj0yoCnrcyO/RArFg2lK55pfY9+Dj9BE",
-	"IWiikD1Tq5p9+oycltL4ZZPM98gkmS6ExqyDsQ9RdajdWQjIkT3/wnz02lT0irTPnS/0S/T3cXGUEUXi",
-	"jIQsZ0HOQgOOaxbrSUayEZ2wBvmgMtfAKSJNcDYh0t7EZJrmflKfpIxcs0nuGW6QSFWeujVNmJZC5k2o",
-	"CJWzUomyGPtt85TyjAbyeXqKrs4ueFSYKYkzQ4EO6X1IpzXImfOO4swSjkDpbpxn8KbjkOz5BVvR33+q",
-	"5lJAJUt1oDXOoWM2inlsqATRdZFjxqFHCo2p8L2pvjblqWbyjltV9u5JWRazkLpsNBr7npxnujoU3Od7",
-	"OmP4AS0+zC5CPfD+U0LtfLQ3KFcxYfSmPLSsD4yq5y2cMFw8IKDnUqXLg7ZUFhxzULp1/Ut/X1ctq28w",
-	"IPip+bkBzywNgFyDzv3z/dsLMqH5SG8FEUUM2zvBrTC+WJ/7/2jYU9f+3IDzJkeVRq3fIM7cgWOVkkQq",
-	"JbJnhdGEpeqZPGCHhU/s3pJbPYO9ErJJPtpfelQYsM5uA8ZCFvr7hNOxvBxcZ7iZ3CJy84zpbTyejp/2",
-	"OTLkE0v7Gv9hL9bDtzql8Dw4V9cXvn/cW4mwX9DJ6n0tFB4tCjiQaNAs79IALzQigGbxrPu3PgDrhEk+",
-	"fa19iRc9ufs5Pp++1sYsB+dlAGtSey9SKWEYGcdZxkIyF1OSi5DOSZ3MKIedN0zpwIB9y6P9XzXrepUM",
-	"4HSmjjPwtPVNQ5ZQedc2Cek8c0b5SOOcqE/Nr2c0xqS0ISCUD6A4XRX+Kf58mZrOjuJQjtbuPt9BfEqp",
-	"ufeg3RbebpkeVGrZqRc3r/Ef2h+Ujrep+K/jDw9uWhD9wEhjGSi59o4zMU0D5ta2r0OTKVSrd6JWcBq2",
-	"Wf2Ydrv17uCE1U/pYaveDNrhMTuKWvS0KZe6sIqKyUkVsgaCh7HCPoYlZokcGZI/YQg7CI8a9JTGPGS3",
-	"dRHV5Y/tWjhbGUwu2LPNoBsd0xarHw7aYb3LTmj9NDrq1FvhcdAeHNIT1m3a7XxFh4gaaF+fqln4kkuv",
-	"43OxoD/e+vHtgWEz8lrK5Y8sCQR0UZcemBsdUenaWz6juIud5IhcyTxP48E0R7mhjtXLmHz9qsstIPzz",
-	"RU7g7g66V/g1ktqmjAYAWiam+X/IVwQPdDo4Zq3gsF1vhU1a70ZHrH4SdAb1Nj0Mu+woOqYnLftA6jmI",
-	"Dsg6B+/z3d09IhY2oP0tADQHRqAuJtOUftZbck3AqygbTcU6/u4h4a/7CdX2TkRaaPdfQhx5VQ7MCbay",
-	"1JggexpxAHYOmDzhfpUZqzJjVWbse8QR8CA7ZxV89VJIqXtkxw6+Wh2/NVqm6yhuGzR4lWdkYvNYDNI6",
-	"cxLzPi/vpMXeW7TCtDWv2/6VfxmHqh8winmovN0CDqeZ6ENwOD9aa2y7onRz1wqHswpq/qQ4nI6Lco9C",
-	"9PsJEdumvxim6/M9334GHcW0LBq5bxxmE5SwXaIqrBKSPT+lM78HpjPt8wUfDVIm6Eb5ngWKU43g2vnx",
-	"dXcQ4zcsERPmGfZG8G/7XBmexcisKs6Tv2RJtL+iiny1RNo1Y8yFtEC3xCLdNUncfMwkcYHWsMRytq8f",
-	"tt3qGbJwyJRXv0O0IxUih/w/m9RbQIqfSyWDMZwkEbM30ySPJwl7C0bNlMNpgvpsDy+4ZM95Lg8R+g90",
-	"mos3NL0+yy6lJ6svRer6c/ToXqRi/Jpm+fucTcwVWS4mb/mleu+68HxjPAae1Uz/Ouby77E0oYZyVfS/",
-	"Hhyx8WrBiHLOEhOW2T6C83lt8KAQkHEqA9dHZ1I6u1oO0KyK2sD1chF2ioQt7oVLxuyrvvsLhsoeOda1",
-	"/glb21RB3CN+wHIaJ5tc28ruquyun6YRwjoW2hAyxYTfIKW8uXLNUe0GhnjMVhZcum2IyryDfytqPTJg",
-	"ieDDjOQCoYXymKWezeKoHjz5qZR/gGajoWqttRhM01SKrKlUZ54CUtL+Y6pJTJF0VCNsyp9i1SdYoGqE",
-	"WcxDMcv6XFlyKc3NTPakOalGHRt4HBypiLGjb4K9cE/dafQ5mnkamyeJgXxwjhbiKuPvDXu42TdJRcHm",
-	"U8u3gdi06RKb0iD4Muhct8eH/HjS/f0oPcnaeffmSH6fnYXjmBuLRSuUYMyINHnAPQfIeZZKlZEKeY5w",
-	"ZW01IMvesfSlmKa1XqvZ9GoxfyFU6mLpgq/4a3WlznHgDbzalMO3LLTGkt4I71j6JuZTDHjsNMYdAGn+",
-	"IsL5L3OIybea3ZPD46MmfK6aD95iqw2M2WziV9KYk/c1Rjx+Cd+Zo/uOpRj3wW9LJ9xqNu+82lSbbWgs",
-	"IedtVuu1PbNMV6M4w3XqWpTQDIo49bDyEjNue5dw/hu2ssNigbms0sTfThNX/Hzz8l3nYnKoT0xsFBq7",
-	"N7QHYGWMvLIYTghGLLjOPCLSEMrwB3OoTGFQ0b+onSlW2cwQf6PPIVzpkdloTuKcjAHnOvOIdCtyQaL4",
-	"lsQKehBCFTSn8joOiGfkQhD5IhnPlYTHmiMMZvZ5yCaMh6rMX/BSYDxAA0EgkIAGIwbo+nt+obazR8CU",
-	"D7w+H9PbOh2y/+wcNZs+hlB0UQ3lqnz0KckYFFmQAQ2uS+pINbGs31kRbE3iLL+EN/Kg3oKHV9EHNKeJ",
-	"GE6L2cPVGNJOfT3N2VDAVjTulduUcEb6tQusvQCUKbm3+jVr1qkf4XZa9r90/UcyJ9QUKKkIuZSuSAr+",
-	"Ct+5GutJpi7ItHnjlh3QMCT9gqeHjpzcGY1Go1+Dl92XY5r74ec6mIXXq1I1UzRVjGnFGXSm5vJHDW0/",
-	"aDB42NVgtr6oycNcgkxdqIgBLVe2OLpOTtdXUU4cN7WuHkxRPgjnurKlzOMc3tgHjp+x0B1M36vm1Waj",
-	"eamvTKI4ZZh9RxGi7o/l12RvIMQ1Cz0SCB7F6Rj+SXnAkkT+U+4Q+X9VqLMvDzIOY+Y65QnL9POwsFHb",
-	"KTssD9qqloHnRuQ9pPYbLtbXbln2jSXfa4vazeH8LgXtD3uoezjM91G2RY25pCBBl1kZZ/UjCt+idjz4",
-	"isQMdxudOsHV0CaOr19UuTosUWRPHW0kfSHMDJqBvAXsR3zNDXIGJLg6wzdjSQJN9FKKTnNgrwVEF5ic",
-	"Svn1+cqc35CBFvreSmgWNjH77jTBV8rl8ZSL5U+p1Mt26mU35bLKKfyLqhUQDn8LjbJzNPWRVdBbpSee",
-	"LOiDEkW0JILL39sTbAow3cFw+P011EMTmo9KmIdWo65uzUT0eRt3laU3qx8oZJNEzFWpP/B9pdghENv1",
-	"IntXKXiOUr5IfzcjcQ4VetM0qfVqByUd1ggpngA0uRQEUmBAshu7ZIZSP3LSOAjG4cFwlNRDNphKGeTb",
-	"YUd5PukdQEVRMhJZ3jtpnjRdlJWvm4NAbmBXhVKlbIcgVqPmhArRVS/rFJ+rOLBjOyC4uAkB66CWOyCG",
-	"mLOSEaXKcoj3MyJm3EGfXw5iqSEtf9+q1V5s+/JsiQF0A+l6bRvF90yngipWde7n4qyuJEIQkVMZ5pWi",
-	"lEI7FZmIzL2ziTbEqUuko1dPo5ku3/nKCS88yRaMy6fS7loIVthR8ZgvD3kpprnSbVAuoQrC1cPZAwKx",
-	"9Dli8sn3H45jdxeoV+7c8K029Mru+jq+YVyqPISApmEMfylrNsPI1PoHeslokkvr7+7/AwAA//8=",
+	"7L19d9s4kjf6VXB095zYz1KO5LckzpkzjzuddDKTt4ndm51p9TUhEpLQpgA1QVpR98l3vwdVAAiSoEQ5",
+	"yczs3v5jd9IWCQKFQqFef/X7IJHLlRRMFGpw8fuAfaLLVcbg35dJwlYFS/8ip/o/Vblc0nwzuBhckkwm",
+	"tOBSECpotlFckV9KVRBq3hhEgzualUy/RouCLVfF4GIU2X+z9LIYXIgyy6JBkjNq/jA4Hh2fD8fj4fHZ",
+	"9Xh0cTK6GI3+MYgGMy5oxn/z3+Lp4GLwi5zejEenx4NocMuF/gvM5jd2Y6c3iAYZVcXzPJe5fdX+9kq/",
+	"kMnkJj1j57NH8+PFCT/95ez2PHu01EMu6adLnK4aXJxFg5ypMnMTUMmCpWW2feKqoAXT07qjPKPTjA0+",
+	"f44Gz6SmcF+6FgtaEFXInKWEF8r9ECTxuEHi0MSOjvXU9iV74KHTo0f6sX/hVvw+sNR4ZT55s3h0e7w8",
+	"XZ3nx+qkOLt7tD7+dDrQb5SKpYOLGc0UiwZlng0uBg/vxg9xAKYedr78ec/NTuz2wmZ/z1VC83SfzZ5R",
+	"nrGUSEHYHcs3xO5uaMPPtm/46fhiPDo6+Qobrkc6bm73Sd/t1jPuHtJfzZIpReesGrGiUheDXJBi4T22",
+	"oIoISdYyv51lcq30Bn77Mw+U9tkgtRsPbPCWrS/twW1wgWDrigHkjNBqKWteLIgUzC2mxgNIn/y/WK40",
+	"wS8G46Px0UhvtRQFE8VLqhaDi8GT2XFyys7p4+koHc9O6FnyiD2ZHqens3P6OBmx8fQkPZs9ok+SY3Y6",
+	"PU8fz0Z0nJyws+mj9MnsmMKApb0ecD9H0YCLmYR/rGkuuJgPLsafe3HZPKepJtB3lpm2HNs99u1KHxZe",
+	"aJraGen9W8m8+Lel1oyLlIu5Glz89PsgoQWbS2CKIufzOcsVnMlPg4vBKwE8bv7+QJEZzwqWK8Lxhx9e",
+	"vibTkmcpywlNUzIZXK5WkotiyYS+PWhRKsIVOTo6mgwIFfqJV4IkNGMipbn5+0zmMBo+zxQ8aJ9R8JNl",
+	"RD3YklFR6JeOBv659b9sJtyYzxWMPxnYo2rmh2uCjwpZzQ3/HBEljTycSnnLxTwiCRUJyzIrQ/VrQ7WQ",
+	"60p0ukHkrC4kmADyFQuu3Jr0MvIyY8BsH78fjbV4UyG2KniR6aX+KHByLCW0vepBNFgvNg2KXNm15kwB",
+	"wXGihgTJgoo5Iwd6iSyNSCLFjOdL+CcuVv9Tr1H/r1nuYWC9pciYsiRlqV6aXSYsbz27EVK/7P3wli71",
+	"ot5KcqWJ+IElUg86+Pxz/dDWDuUde/L8/ZvT48eLx3dXi+zDx/FfrwfRQMjiUimm4NL96fdBzqiCU1fb",
+	"BTh6nwrLB1dvrgjcnlyvlShWFPp0XJD1ghULlgOb09WKiVQRuSqGsiwIDKA3HziXiRTOh6BLpnm0FLdC",
+	"rkVjZ0/G3fTQq1WJzNng4vF59ZQ5o72PdkvK+RQXHZSufRlZYnAxWJXTjKsFaNWqYCs1uDj+/PPnllKj",
+	"ErliKCftFRxYiF6uvs70rfQBBghfTNeanJqKDS1F8/qccryc9AYgz6o/rqY/rqY/rqY/rqY/rqY/rqbq",
+	"airy8n43Uyn0hHsZzVKAY0SxRIrUWssRoTN9ZDXpZzxX1qwOWtHHu90mx0fj+1jRX+CtCtrM+ivjms08",
+	"vqfNnNKCTqlipBSee+qf5R479k3lHDcbDOUrvixRbH5gv5ZMFX8rZcGaTPCr/qOWUUtCC3I8vjgdReTq",
+	"+t172G+hz91SAstH+i+CUCuaa/ufwKG55kv2mxRwQSxZzhP68NmCJ3QuzRVME7inZ5xlKZ6wJeUZkvv/",
+	"GofpUSKXsPm5Km7MIboU+s5dLXDs/xyfjI/Pzs5G49NjTWhgiozRdAg8UVC4bOEvg5+1IG/N6i1b3/xd",
+	"5rf6bXaHHtuffDYZnQxHx9ejxxfjs4vRaDjS/1+vYUGFYHrCaqkvbi2XBhcDTS/9Xxs4m0mpCrlk+U3O",
+	"Vhln6eBz9PvAuzr0uq0MB95IaHajilyrBhunL61WxXCMW5vXpnV2DXOqpvU5ak18PK494abmzeIGrx8Q",
+	"hQuZ899Acp+M0uqbTYKMr4E//HE14wwuBsBaJEc+qz6nf71R5XTJC/TiNdhS83mAKz8uaAHsZ1hGX+xh",
+	"biY5Sxi/a+jMSpXLlX60Y1ePcRH64KSsQAb8yKYLKW9JIcmiKFbq4uFD/d/qyOPKh3hYuL7HCn0NZyx9",
+	"WteY9Iy5KLVapYzcpESVScKUmpUZvHRUya01ftXIfGAG/Y/hSeDqgo/DdhmyvKqzPYMRcZ2nerP8dYIo",
+	"BeJUHGA10i/gxOMR8pmVQXCVOX0GJpvqaf0E5+Xn6GuffLnSqn8peMGZXs7PzdPf1L978YJa6jtQFE4i",
+	"wi2QES1IIiLLQvGUkdFjfRCO9UnzdvTXkrNiuJAlKPbw3o4j5Ossx4/q2igqIE3uON7KHb2vHbzrdtOl",
+	"KfT6LKo9YSMqX3JyKai+S6i4Vc4a+dUXIGRI1uxBlqHat5ElKeRS5jlq786Da8XOC5npo/fjaitZWtxb",
+	"X6TmXuRLcx2c+BQaG6Xs+SeWlFqUXTzxtMbnAvRvrbFtv22iQZHThPXnxLoAhWv6T5O6tJ0MKuaDuffd",
+	"IfYrKLE9Z2KNvMaMlrTQ+skFahB/Itsmp6m0z+SO77fXO1Y0zalIFoOLwd/h1tCaLvfuiqQoaVgsyRXL",
+	"aaH1ycGCqhu8biptzejn5fQXppUcK6SPUM6BJLS05LOHLFOMTAYvqSLwwJ8ngwuCUyM4MUM1M909yHbS",
+	"PH3jwTchZEtcVpPWFto+Uz7dJuH2POd1W47h0bzcsg7zyHebTi7XD33iRS0iGQ0yNivq4542JIq/otP7",
+	"rgh0Jghad4W9TEj7j8jXH+7FP9yLf7gX/3Av/uFe7O9e3N+hiJdRZY93XEeqesC7cHrIdlip4sub25Pl",
+	"2epRfqxOi/O7x1qab873kOfWG6G/GnI9tczMgCdpu+fon+Y2qeVp1bwbX9cb4Mz1mqUeIlS34d0wue9n",
+	"kN7DXhv7A4xa9tooZK+N/ufZaw0N9+fP4FRbMJrqu/7i98EzmizYMymKXMIWp0wlOV/hSR3EIAiSiCzp",
+	"pyGdsz+dnI9G8QVRC6oPbaJfVmRJN+SWsRXIQyrUGlViQgVZyBLuamMbWdHSGNEcP577kYsFW1I9I8Pl",
+	"qsitq/r5NZ2353pJ1ozekjua8VQbXvYCxglFJGU5v9NUzuXS/ID6GblDBa0+z48PJyDA1RC0NtiHfSb5",
+	"mqui/0QpybgqyIrOGWbVzZnQ9qO+shqKxAMFIQRysJR6OdMNXsQTsc55wUghCS8uNO35Uh+6iFCSMrBC",
+	"nNqh/2YvQrz/9V8EWxOZE4wgOfvgcCLsVadn90CRFc3pkmll5ohcMZESXpApTW61Zhi/mg3fSsGGb7Sl",
+	"H+vZzFlB4pPRaUzWC54xImSx4GI+Efjl9Ggi2oQ/mT2hx4+ScapV3jN6fjR+NHxS/efs0ejxeO8teZ/z",
+	"O1qwD8yQnoUYHp8BTQfYO77w2ZqjTmoCGA8UkWsBeqIU2Qad0BnXSpc7E1zvgEgnghckd19WaGg1yTVl",
+	"M5kzwmiyIKViTdK0JrcnAT7Qgr3mS160Fw5OdK6INlMtxxkRpMi0TOesiKzq/+r59YsHiqgiL5OizI3k",
+	"QjqtZMaTjVGHIAY0ETlbUq71lGrEOI89DSqRWr2Ki5iUouAZqv1cpHJNtOIFbFaQKVM8ZRMRu2UM38PX",
+	"4iadJvY2V5PB0/xPT548Lf4E11wv4nRQ6NqnyIrlZMlFWTBNlJnME+ZsGcMc5IAXihRcK4eRPlj6P+Va",
+	"HEaEJrlUitAsI3KmOUORW7ax6wTOQOU6Z2olhYJTTZ2/E5KVVzlT2qRICUVRQi7fv9LDRIR9StgKzCR9",
+	"dt18bN6QljVLXjSINh6NfProHYU7jIviXNvFSy74slzC1WiIx0XBtNFRox5uyQ7yIUNZfmowkmU/w2Zu",
+	"ZILXFkFVYyIO0pzOiiFnxWy4KIoVXfFhTgsGqxuaO+4wyJaa4r+WsqAk/hUZUf/FsFy8jieCC8uXX2dX",
+	"QMiLibCbAU9rIyS8G3UW/vVP49Ho6fpP56O+PPzBHrkdG+Hzq54NHH+zLUmZ53rlWj4ZXkcKRWjESsEI",
+	"vMlSpNFEfEXWJRXn4rjdrPvkyVfh3A9MsaBkZHV6GDYJC0kQWCApfxT8E8SAyIHhpMMLp3wIlIw+6YED",
+	"FzJjuEZM9rsv801EH8LuEgmPnpydj47Pz79MMrAi31zOCpa3aXtlRH8hyZpqNQLvvyLf6NsCKHDRvhMM",
+	"5Q3BYelrqgioLeVqIg4CYhoksK05gb9r1fQQ75f6sk+Pt92q3csf71j+j16+x30oUdNPv+ocr4pcinmX",
+	"tqrg1y7F+kKrfyYVlbBPNCmyDVnbMzPdaF2n9gJJ5dFE7Kk4MmH1RtKhNk4GZ+koOZ+N2ZPpI3qanLDH",
+	"s2M6no6SJ+lj9mh2TvfUFz9Hg0rTNVV5+tBouzQkUyudkKfkIKZJcnN0dBQf1s0K/efpye3x8kw8Wp3+",
+	"ep4/VsfF6d35IBpwPdKKFovKXUPdJ7fNfEWLguX67f9XD/8THf42Gj75+fdxdD76/B+Vo8C7KC698q3g",
+	"YszvbjWCBlfT7UcPrab6aN/lCNprOc/KXMk8vJRYsE8FPhBbTlzl7I7LUoFJ85RILW954TQ4zFvTv9WX",
+	"yzZ/Gb36RfI3v1xu3vLRpzdXo83b//rbpzffS/1/6zcvJJ/9zS7+1xIdbGb1Cc7RX+mSfnrNxLxYDC7O",
+	"xsdwTO1/j0PLfDXTRwROSMda9RmO0aBM5KpmkSwoqqHgXqYZUUyzd4EmZCKXS/N7/H/iIwKXnr7gtX5a",
+	"LNjShG5VUzOIGtaRObDuXpnKdBO08BqmNVAMdbaKZDWZ0EW58ej4dDfp/iKnXbz+i5xaNv9FTpHNI7yp",
+	"KYmPR8exWd8DReLXxgqPgVQ8jesc4uUaBg7ALzCJnryvh/rJMP74SQfj/5VtupZlrn67tFu2sUsTsrCJ",
+	"mzkr6gvQjyWnbZdbeEG38PmeC9JD9znMW+yvpVR66mwJF2XOijIXERnr/zjGvBq3krNR+BiColPjpZTN",
+	"KHhL9Sv+1Xli4nx4dR5rA2nHRfra812G5u/5cHgaEarIfJENUzYtIWZFleJzAfXG5CDOZPAG2eISDeyQ",
+	"503tuU16/D7bVLn0u1Zb+fQtEyq+DC1pi/s+sCTlf7jnovQX+izqoxfBCC3JetB6beB6ljWP3A8vXxOe",
+	"1levH/v1NHm0PP705Pbk7nz6WJzlx0XHkfNiLD3XrsffvXaMGoBpAdrOdzT9UA+JmFxUulplHJnq4SqX",
+	"04wt//MXhYEdH8RgSTN9mFj6F/Oji+o4/7dnisJFYXMl0Xb5y9W7t1r7Z59WLNH3lFYZ5Qz+TrhYlSC6",
+	"uFAFFQkzZeWW31UV0oFAwqPZSfKEjtnx9DQ9TR6zJ7MRHU+Pk5P0lJ3N0LA20a9TfdBtvPWNXQV8tqKb",
+	"zfr0t/8oZXeWJOqhW/8QqKMJbFRo3kWPY+PbIDRnhKMJd2FcFoIut6/WPP/CBGJ+MsGrwQVyThVYGVwM",
+	"NLGBQCZEusrliuXFhkzg4ckAgu1cKeCNqDbU9pHMDlICQVBcDwQ4v8ZmGIYkFR2r4oLe+1K9PMSIKvB+",
+	"dXL+I2ezwcXg/3lY4XM8xF/Vw/c4CL7S6VYhqWRIBlCa0FuiVizhM3NwLghF0oDlD6Yt2Fh6EeAqdNSP",
+	"JgKcJCXElrVOJWckNy57YYPNZjBtBSsmCtDjwPwKHirUx7wgUM0vHFq/efZh9aDvOBlWPr9eL5vHP0eD",
+	"/x5Wg+w3ATcLf4ia16vXMNUbraGMM6jnMPrpzwgyImYZT+4rNdMSn2NhCXFJcqZkmScMfUKFLRYtBf+1",
+	"ZMgpitAsZzTdEPaJq0J9KzH5pDqZbtV7HMTEvvP1D6Ad2oRZaEU18Ba1yfPHYfgmh+GFzKc8TZm452kQ",
+	"srhMl7xTfdAicWXjpIIxfXUKQvUrnj/GWELNY6AV91zQ7GE6HWJ+wBechZPqLFSL3uMwzNxLX+802NAD",
+	"V0b4T0vUQq37d0k3cDWkEu+oAyqIzVsmuSwL1kHUwz/OzDc7M68MW7pqxHucG8va3Wq3YvkdTyCAk6VY",
+	"oGSSlf2oRuDmWLL7H5MzX5mz64SpsJzY4pXeR8Yu8qurcZY2qFsekWurSQmmJ5rQPOdMEft99dTUo8SO",
+	"LMZljbnAXMwJL/44Md/sxLyVH6scp3udF7ZcFZvuw9IJcfXUJNkQcJGCrvH+3dU1qalYD3+vnDCfH7p3",
+	"0cu8TTd72OXqceBpX3BjHR9XR/GtCa0U0obI9jmHQg49zK+vdgo7ie5N09FfySWrCPrHOftG56xAZEob",
+	"wrzHSdN/eyeyjsOGw5NJbTj9ymQACkihOQGiEpCE/XBRLLMI/7mk+W0q1yJwoHZCDT40RRtfoP+d106T",
+	"weMEOu11koqh9+bXO0sxEja2KTRNWsKNb9IHUPbA3yrdWs5mLP/DUvqmZ+uZXK5o/gVnK+V6l5gorhK5",
+	"wj8Fjpit++o6DCBvIc/fh/yAhNCbivvnjxbH/OSX09sz73krop9iOqRLtzAs1kS1Ss1rCRVkykABpaZy",
+	"ZO8TrNf+lW7DSzttqxWbTdnzIHtvfr2DXKxlRVaaw+l12+5oqyDOC0wArsDaQ+4e/eM0f8vT/EKWIr2/",
+	"28O9vjVqwtLKs+WczuDVupde+SUX4Gn9ApzB/Pc8MvjS13QHBmmjj8SUZVLMjS4podTL+Db+OBbf7Fi8",
+	"p5tM0vRaytc0n9/3miu81/vFFDP9eA4gEmQ8On189uh8hKlp38g1PvbcgWbRpJASJ7LPqVjhy8NCyiG+",
+	"/PWd5SEqGTidGZ9DWjZmpB6MR+QN/45MN8TkTPzhB/x2h+UKvVCNrNF7nBebdnfNl0yWRRtt1EEB5FSQ",
+	"FVWIppQymmYcDQTqVR2Gj5wbI+XoTpxxwdUCfCJckOORilqjauvDjPvUpXdCDBNqQv9VrpEz35nv1OWC",
+	"L1lKNP32OL6WKsPC0B5OogGAa+xsfU8cSpy7ujAHrXMDqhfMBticPAFTf0qKfGMAZNVC5kW2+Tayr0a9",
+	"70NYd3vQzy5qWMPK+xwN5B3LtWBkaZ10zxG4326ayqSrZrJL1aJuWqpNJyWt+5cr0P5LcOBSRZZUeDYN",
+	"ZOxr08WnrOZ0VzfSbcZ8JeoaCUE8YuxBW++tr+86T6jweBCCS/a6Edo+jCEtfgh58TFRdKNMzrisqHlE",
+	"Yr2YeCIKlmX6gc0FiUMsEVcJ513nxp4DcsChzi2VaxFNRClyRpOFHgRspgJQ2g4jElfk8Ub3ecgGkVs8",
+	"MhFtJjFYEYIZuchSKxkh+YPyIiJxU1qYD9MKcnMiOkW0J0yPyFtPmNp8eQhjxP7V9H+sPwhMyYkAEDO3",
+	"1lu2MdEhbZsvWHJrk+7/HS58j392vh2swPjfqTRcS/mGio1JlFJfpDEw9T6XTbiGVS5d+FgfEa81jldX",
+	"060meAVPUK+jOW08GrWH0Dytx9YfLDjLn/o1P7lesQLAPQ8VYnwxOr4Yj/4B5Vcno+XJ6NsI4dNjL/Pl",
+	"Wkq8GWzR0T4yOKcFG4Jy7YAbcJAXOWthr85yxtq0D9Q67Uf941GwrNWQHz7ak/6ji5PxxcjQ//T4WxlX",
+	"34b60aBcAYLKj9CiaMvbPHEZs1/lzmztSrki1FLabIPegQvSUdcW2bK+yl9fLGgxEXg1MeVfIVH7qB2R",
+	"GNkkhlxT5e+0vrfgSuB2159OROD2Xsg1boSqF7Jtv3aQGFNm68RrpZRHpM7zD5S9y2mmpAvDx9W+xZGe",
+	"a84IBYLBFTsRCz5fsBxtWGWdzVNZzhfF//D77H/pJfajoGUBaDnsvh5Ukz37V9YRaITyw2aJNlVkMrg0",
+	"nzZ5ut8xmrOczBfpDSCWfeWMmNPR2Mf28ta9hxwr/fe+SfqYTUYmLqk9cqnHABlyJ2/RYPfO0sePH4ea",
+	"mkwULqO1UVuarbXsiJHIUEq1pR4TOGOVy4QppVW472VSOoDs++RIwe77o3RY1uYJa9RMmck6YOkF+Y8j",
+	"F0/56fjnI4ARuiCuZEEL3jynm4jMISseV3M/z0aVZLEt2T80oe0p+zsm+0XZ+35c7Udta6VgalmS7pfu",
+	"BUseunc1Q4h66s+ODVzILK3nknwj/fBb5dZEgwIV/CsEZQuniDvEROP5qNZPlVa2R2MCbPFUK3BQUqf/",
+	"OMI/glbgRqA5c71Fvz2tEOaDfUoY29OZgZgf7k2PUvvzBy1IxihSZeznevnU8tKRNMFMGtIOcu15yP/N",
+	"SPq17hVHbq6wlmta+rJVq8AI2mKkbG5/1OIDK+uasiCODPaIfg3GXNFiYflfzmYMEOZsIY0gcU2A/jT6",
+	"+QjkZ3xokHqg2EabWF4NtNUgpQhufhQ4PxERTIFvKGUrPaG8hUQ5ERIwoBU5iOskj6HoC2THwoGCGKga",
+	"U5V6qHVkR89KxBj9vy3vjAatSOxLlviPiqBvqs56SksdCPMeaotBkbyW8rXEZXV4sd2HzOlX5A399BLf",
+	"xvNlhtK8fjoapZWAOzk/S9HFmcl1UJJVo/9byv5easG/XVbv1yeqp3yYwb+19tHNeleoGsMmI8wmqh1h",
+	"ZWSEd2knA/5LyPlVedTYT/8AMNEepLSXYCkubKebI4tGeuGsMYhx6D+RyeANzdXDd9lmuSpV0HLdm4jd",
+	"ZkdzRttNjt2z/YpWRwmCt44wvLfV4b39FaNl4d1tqR+YPVk9bBSRtsIwEU2NIfLVBePNM+2SbEAOImBa",
+	"54rf0E/PAR83juA/zG2hx43tCUbgkzf008cGPq7WnfSwTMy5cBHAUjGyonkTU3IiKiWuWlgcVVWtWNG8",
+	"RVW78OufHSNFAHlo/wyIuVBVDdXS+J8GWisGyGA9a0pWEnLpApY+6JxQkT0RsCMOWNUmxbSVUaBQS5ej",
+	"yrpp8f1DW6Wds4nQwq6mpx3UFbTDPzS0b6qhqXKFHp03LOX0GqTDfVM3u/EunuF4Qz0+mUCPo4erjHKB",
+	"gAvCFQ6wlGi+eAro8qRZDPGtktbOfKnpKEKWmiRwiPZzSroRhjDCEF79dulrmnpxk1TxHwlq3+jUuG1E",
+	"bLz3r4yvveHhFT4Aqoc2GjmMsDoSlUEi4XiaPPz/TlhOPTbkOeCzdWydengSwNH/MfBQnlJaMEi3aCPi",
+	"ILx/CATIompFJogqjQPcVHn2AtNqfSyjqvhR9VirfpBQz6+eVul5ESTQLJgJDj4lsSizLCZ8hrWr3cQZ",
+	"V535gsTR42CmGiINteaP8ERBWGk7c65s65ZqDs9ekRVfsYyL4BascgbtaELbgCh9yYLmNIHWKobDEO9U",
+	"yHK+wL1J5FxwpbfnqSnhNbDTLfSz+SK9efTy1+PXy398Ck3HBDp68aN51u0Bop+jbkeTgt8BuOB9iP3Z",
+	"B376SbNpZDF+DL38rkg11vKX8LMbGD1QeoF4jl9zVewCuTTHWkVEsLWWw87wrR9hQGvrPEeN159aqsFv",
+	"hIskK1OWNnvLEGmwn+zY264RI5o+V11N85xu2lSEsYI0wTUHhRudM5FsLFnQrSLXgkH6iiURqN3uhr6f",
+	"lHOIvT0l3eirSDof07Q3jml7dOVAPFqrg8oLf4FLugGjoY5DoWpfn9FMVcdiKmXGqOgWQvWVpFytMrqB",
+	"VIf6mi6TJSNvaH7LCtN0qbmSgneH5y2/XXMDBth1RmGQiir+Wd3CfnD7qjATGtJZQH1jHtaA6XngaNKK",
+	"sbceIPOYvqTcJLa9gFN9JV7or7dIYb/qRtuy6B9Xtk0DTbHvIs3ee2swjBC6c6TtbMWFh3j9tIruYDIm",
+	"y1LIMwFrE5sflNC+bGOzN7nBh15y4X963KKmTZpj+UtZ5r2I9O6O5TlP2cBL/XrP8jeYxrXvCHtxZ5vk",
+	"Xr9AmmXvZuDf2coY5o0rk6T2Ofq9QROvGd5eI37A97ANZlvxN31NFInr6IumCftwiFKPgAVAVjkX+jjA",
+	"Cfg0nMuhWTvYUh/o+o1pJNfkVDP7Nn+2pnXpdcUHDwakzpVZZiZ75BP4ez6bhYWULdJMmCJTVqyZEf62",
+	"QRJoOH4F6PbC2sBN45qJbdsFPcFn+CR0Z/rEAtfDC29O8SyXyxixteJCxkRIkkmh92RBVe+b2gzZvqqj",
+	"gf7ATjnVYseBYOsdM9ezxXnjGmz1xIKifvalEy/kPaZd2t44WyY/lcUCZokHQa/DYAkuv3zejYMA1Ie1",
+	"uFaTSFvLHf6Uf94iW8KK5TuBvYXqrUgfqOpMLbgqZL7ZS7u0h6StoPZTG9vb0tzbCli8PYP3VMHtofcm",
+	"MeDjBtNen1j9qgEfN+aBxKMO1t1eyOO/1ZDH9zQdgBK1lWzbvg9OnAdrbcuswDYn8LSYe5uJaaAgpwC5",
+	"1SIK1BpwkTm/Y4ROxHRTsCFP0cB1MhRu4cCd67dYDc3Mjm490GVm+oyqROboLIfmGTItE5MTbaW2vwXj",
+	"oxE0b20phbVurs0JqAU9Pju33xb6Xsr4byz1yLC7F9lX6BDr4QH/NBo+ocPZz7+fn4aQgKOet4QRHtVF",
+	"AR0l6Xyn3vLMPldr/Re28PHXiEw3Xk4F9E+BUKFiOcD473e0t4hr00Nz+/s/wEOf660KQ/P/4eXr6lrm",
+	"aYSZ1BCaqG9wR0vTtpPF73Ha/OIHYGxg5grV7ZcynTNCq4yuAwMNa+d1COZBRpNbgImgBY1MmGjTm6Bv",
+	"vWkFiGo6hO4ARD+QeUQEzXPsNFvU0LYPyYLRrFjAmWURGWlhOm5Avj8+34bfPq7htwd61dRaJTYn+5wm",
+	"Cx/9G8UdVDrgSZZ5iv61XhRDSWpDaDsv4KacqwsdS2HLvt4l7aeTubNW56PtAt8hgN/DALPJSM1r3bR8",
+	"rSVhNuS62ogk0J1P32lxpf6a8rkpTW7nuSxNcNN5+PxP8t9Ys5EftnZAgNiJ+EVOj0gM64khMpcxeofQ",
+	"fdokjLCg0Hb6g0iep3JP5R0zXkUogHygJqJY5ExBClajAUbtZva8F6a5bmvVmes54VaOvaCaiZ72wack",
+	"tj/F0IVQmVvNXtFxhSKPDSyEPhM/+W19Xf/3nxvNBxoh9Eo4rXti56NTFkKoUvgw+U+J5XnTHREIEnuL",
+	"iUjOZuB0B8iONVesN5b+3oj49SOIm7P1sJRif0s3aDSXQfluuL9ZE9oAgr5lBtcYErohjQv7ZIDOoQqI",
+	"Z89su0/B+jjWWnZxGRYcQXPd1gD77cpsGzKzhJp5fBU+BR9tmy9zBtIL18e8Jk3q0gbbaODpgUi/+wGo",
+	"JgWbiJZUJ7dsBf0bLNthqL6dJnAQu5i/CdBvO0jRwKWu9z5TTSsk6P7zGcFG1DwnCaT6oQEFXWZV2Bn4",
+	"zVRpTdJ/oSpNDmxbJ08owmmOJqLVFLhmfaYNLYTw9PCIfLTnrfUlXoC/H7OFHXM3uh/9D1Hm+8QkHONB",
+	"5XvKtkUkTvaLSOyniPM+bcx6ty5rx2Z7tvVxsgmzyAVZL6SqDl+NZlw50x+VCSdV7CCEZk35vK35z84I",
+	"7ZJ+utIikxebXYR94z3qKya9HCbw8Ha1/5+pzIc27UWXRKgdeCNEtbbR0FOsz8ZXQu4RtK01Z0IiR/UG",
+	"P3U1v20GdCr+/mbvijB9l1MR6ij3TjBCsR8vFYTPHrJMMcjWDXiWM1qazkEB1EKo6rVtO+FrvS2lZzBw",
+	"yKzsOvT4AWw5xS1ux0qr8LaQeUFVS/UZTPPheNA7saH2If2IvWmnJc9SlhO1kGvVygj5wFYZ91OHO9jD",
+	"kjO0XdCy/69cpFfQtCA4NeQDiwtyy7FzEvQMT8HIb+/gjGeIOa9CXucsM64FBEWv4zWZcc09u6wtudFT",
+	"7dwTsN5h1R8PfPcNVwCjUhhdL2N3LDMdX1nOiH7Nv70N3N+BjwRT7zX2qN98NMU6khYMLdFTospkAT5e",
+	"WhaL2MNw0f+2J/lGa12YFWqugpsVnbO4dSGhRRC6gMY7j4negteaPNUdnh3v/1aDD4EO8H0Yzm5U5HNL",
+	"J4++Hm/hUC6GpiwGd7XNkADQ1375O2gpi5nGBSAAFPQW95znJJGqsEcR2NIeBV7UGWH8+ORsNHrcjx3M",
+	"lwJuITOFBQN/27r+ieOznsPf8QSzNzs/AI+YM5ZLuSSKi8S4HAra8FX3++qSfvouTGLXahHb93LMyljI",
+	"LH1KpJZuEYF8HLDE7S7QnLlZTtlGirrCdf5oPHr8+Py0x9QaPGiJHxmO8Gbuk66bDY+3sKFaUG09fmAp",
+	"72bEnNFb1tFeNuF5UvKCmIcg6yKXAtwsMOoFiZNMKpbGJKFajMJfIxLLFRMxUbd8hZGiWcHyicjZCu5q",
+	"ELRlzvSTC5rNhvj4KpdTBmBZkDnDC1fRh5hZNSsUvzuIBm6AQTSA/6kZoO6xkD1mICC7k3eoIR7ApTnE",
+	"yIP4w/PvX13d/PjhtVaYrGmqb6PqaOq3KjEgBWLS7faTFUE0gbhcGe8ITsgSxiB/RSROGehJFtHLI57K",
+	"5DrbaBGtya70Udb2H1hyQr8p18LDAbObrQq5WrEUNhZ9hfpZDgUnadUGF+ZT35pyNYgGdj7gGljrn+27",
+	"9Q2Ch3coDNVOWQJFjnG7j4Yn+lv0fInQTimgP+AtrLev45AsePFBK7PtcRZ6nIfkAP73P81oh1rtt03O",
+	"XTJnzmhdaoyOnpw/8m1GWdYgBEW5nKI0WwSzoz4wmuJlgKoD7ncjd+7J+LinxISp7/5KFX7B79W+djIe",
+	"7S8DYXVuAlFF7c6t3SbzNHvAzlZqIkD02aKCB4oUazk0i9GjtfdbawYqbDNogb2BOuiA4gkhE0ogb2DP",
+	"oElD8Q2YBH31pLEboa+OZO6Q5r5UihHSI7gdaMEESaUtI9uuW2CApU1qmwoZOKJybTKKC0ADd/4+dImp",
+	"FQP9uGmFQLEeF0FVU5U48bAD1n3pAqdc0KTA5LmIUFLQeQRe3lW2icjRUeCrSXFU0Hnwy169TMvviHX7",
+	"3vfxulONhQk51HbXbme+WWRU0Ta4c1ii/85RZI8g2GXlFcIBTUfU6UbbpQAHqa3Gg4RmTKQ0h2IChPJa",
+	"arsiv2ObiBRsucpowSJ9aOdoyzQyYDrsFPyos4J/ePm6sRs0u0mkUGVWDHa0T99mA7vPYJfargD3VZHT",
+	"gs035BnNskEP50h4O6oEg/Y5WGpTzCbEARIDOHBzPp/rG77msEUBDbV9B3QKuJdgQ6LDR7kslt+0Rma8",
+	"u8peV9C0/jCUjqJsXXSf9IfKTrNz3PfNJlMbqB833DYadl36UOMJhYmWcIi6ISCdEYQ3lHMinmlBoJsm",
+	"/r2QBc3gh+kGysVCJp0trQvcSvo4mAtJ3x1YtemCW5BIX1n+Fg+k9+WhP+xnnrQyDMssC9/sdvFb/Qjg",
+	"nmxrDMJUdzckvxb40OsXrt1WHMFh1942TcrjXl/VO8Rp13LYJ2iypC1JgL9NYUdh07HAAiBOTCfqKsyT",
+	"yvCUTntMqZlPWIIQsNM0ZIosewT51ngwXZ1ZzzCrLf5oBllvQ9Vq164s6ILE80V6E5OZRAgCzdOnIzKl",
+	"ip0fe0VH3fVD70f0uyfJ94/Zi0fzl+f8L2e3r0+Xb0/k++NfP4zV9agex9Fv/jQaPrkc/oMOf/v595Pj",
+	"qEdQWq+iT3oyBHuhMMkmJ+MytcDmyUJfq/reFJjcAEwpRcIgLvusVIVcvsA6/z2vQKshJDAG8tRTEt+y",
+	"TQzGX6HIkuVzU7PlnGlWU0AcyLgtR7QiGZYkP7x8/UCBommaac+qanLQjn54+Rr1orZz9s27t8+v3334",
+	"+z4VMjDwllt2doOLCI3ZyYN2UEebsCLVPXL3fW2H7u+y/q7jK6EaAuSV/7KK3L3UpeGap8xyDCh+XRzj",
+	"7OtpThOmfAaCt2+wG/bRVMpbLuY3GRe3cX8Nyp/Clh2+uzHj77XFjcG9U1BfVONjnevajwsaX9+DGfCT",
+	"5HXHJ7fo8I1vJmUO7ajMDkMHzlqARrQiNLbo3KrMR+ano0QuH1a6bA8+tX0JXkIcsqMYwzwDaSGAEc8z",
+	"XmywmI8WTCSBfHQEv9g+oEXI4EKr/JiVxpZTlqYsJVd/e80LZvur6Dv5vVTFPGdXf3vtZ2qpXzMOPp4V",
+	"/qzqHiP3c6DOGKb+RoW16Ewa9JAV4gbJW9DtljzLuNfYwHPQnB738s/IFRPPpBCsy9Pt/Uj0wzZ2t5IS",
+	"9UuoCswJT7M6X4x76UQO5397GaLbJOspIhRJYbyIPRyULff1HIubqxn4u9CmTEj9+X76Xspsp0/HAj7a",
+	"RSRuWCBjy9ETEoYhCr3T+5F4G7SmvLBUMXsECuVa5rd1b1evzeHix5CHxGeJvBQCawpgqZApIXMISuCf",
+	"i5wKRXGxrUhMr1ks6adXacaeoTt862zQZU6mLKGlYhUNFjQlS20kajoSKTAh22QGsZW6X5hGz+qaL+85",
+	"sw1aTDAjCNFKrM7aZlh0z+U1n7HiC+Zi0IYIhuscMFGj4KU3ad7tEisuluWzr9svffYUORhriwdFbyNK",
+	"2M/M21+4CbneKtROe31XH8Nn4eL0lxaQXW+Wqh2bBXQjgzNsco8AZt0TFl8eXNSDf18iGv2brrQQvmTV",
+	"tJRWy6HCHUVLr5ntuJx63EwNaR1gqfb2WoEVobj096G18qZYCR3o0MEK3wJbboAuoV8lMnqkljOizyH5",
+	"tWT5hszokmcbj7YmJDcRQGSWHpFYDwUquDs76IzJecEUOXDnB61LLuaZP5NIH7BKk0G8fzA29VCHT0mc",
+	"A9KMvuXiqDqNYJBGtc/KGTh+hvB2/VBTqAi6g1YCNFVEloXSxoR3NaiQ3+7fRWtzfw0hoUiZ7Szc9bSE",
+	"z9FAb244awGSaWp7D8SDTr6QgljxCqbEScEqVxyIU/T2wRHer/rqb/qzL+CrnXEcmNpHLlK53iLZIG6C",
+	"89cmlIQAYqLn73E6R3ei/jO32cru1skZJI8IANuLLAJl4wY4Pu2rYBoG3muburRF2O86JaodDQqHqmq7",
+	"m2SukhwA59g6MoE4TRVXwhvKDfsKNeB7amNfXrvddWV1fLB31bWrwml9aLy/L3SfMmrbq+DLyrPCiNHW",
+	"7aAKzOTX58ZVaEVErnB0U/vk4VImNMtY/kBtQ7hJvSYL206GLYhzTRl2JF/7QbZqNmAP+Ig8XtI1wEHl",
+	"KVQNwBpNRh4WPdKJcLSxBDE43YRXpSeVKGxXtZnHm1n/WxK3PS+wfmrfwiS/qKSTYyrY6a/BMxZL2IsB",
+	"F4tclvNF1OIjxrVt3Qk+c23xYneVh766fHvp4cUe2Lv2x+tnhw0YnyXLeUIfPlvwhM6l0a5MdPP8tKPs",
+	"hCY7ubMi4jPzwufoi1gb8EgD4vo1LViOaKXqKbYNXNINtC2qYZf2vnOrmQO+qzUr8VXAW27fwQYdfIub",
+	"CDLW7FxqfOF2Jz4ZAfapgXaOT87P0rixX4/S+iE4+Mmw/+nn9PDP7r/OPi+8/zr/vDz8c7DgBaazN0G6",
+	"DlXFHHbk4DEz+n64PmuJHdtmyL5+SvoDRUoBILLGfIkjEiN2H/xzIcsc/pHSDaYUM3aLD0lRLOBfG0Zz",
+	"FQcyA/TI4WMF37R4jEvb9LzaEf21Pb27gWGO97e+8AMRTj1E6OdpKPx/STI6xVQXz/ixCDoWXlwYJzPo",
+	"DUyY4CY0ijhwP2JO/2EoCVT/ELqEMOTE03qBA8bQqVDceKTSnvUGFuom5ONjK7Q70jmD+uRmfEA/ER41",
+	"nNDu4BlhRK4uKnASPVREqFmNgXbOFHN/oN7y9H/N5bCQWCepTeAH2DLZIPVZA0gPDYmJUHESDfSIkLJg",
+	"RxpEg7kEoBnbMrlmIZn3A17tKcu2VWnoicFWQ6wDg522fBwjHj0LNSykT4/tgS54tdCGYzjWdFXg1h3v",
+	"vO19KB7Y065TcrWgq45MmSpBbJ1LuMX1xx+AvTyXcGmnc6a6zkAwKd/84rJvHihCiyLnU+g/mLIkozl7",
+	"SoZjJASkjiC0X53ww77Gwaei3+Ji/Wh84dpZRV6bK1PDgtW9VgLAbzWjPaEZzQeRuRqjAWYM6Sf0C43A",
+	"i324jR0Ki90efQAW0oqmIQ05sFVXMidqlTWLGDqBEAuaz9lWS9A8YegDxyL9clsGT6f5uFtzVHFOiF0h",
+	"t+BjzoMt4upZhoZXiWKFCpmpJkmhI+4dmew7me8KrevTe2PTqPfPVFznvChYIwduKuVtj9IvXESYTohb",
+	"EwbQQrTsep7bTJYiYM4ntGBzmXeEpvMygwCteai+CJdcFrq5Qki9LxHwYcY/tYLJl2lKJoPL1UpyUSyt",
+	"36YEMw2aLYJNNhm8EsSGfM3fbZ6SQTs2kzoKTWppwP0681nXudQiwGucUHU/E6krd/Sm7U3YfLmxjCtY",
+	"xmRgO8uYZeGsTepctST881EYb1ir010ZniA2qpYB0L+crRTh4k5mdyytEiLacCGUJJukEXP4abCe3eRs",
+	"yUVq0gedcdG+BBvWgmaarvJo/ZspHgSQliYffPx+ND4JqvI9y5VrtcoFW3VNBMUrmvJTWRZPiUn+tHkH",
+	"9gfctObGd13R+NG3ndkWoHJ4man+lxqUoLwgx6RL/zbo/FsOLTxRH/NH4WCTaZtzg0Aui03ouGywEKxo",
+	"p721eZ/MeM6w4YVF6YA/G0xWKcyf3SFoIDwf3Qdg5oeXrz013HF7aMNnDRQsfUgoWS9k1gKUuREynFNe",
+	"Tajf1ocmVP/YW0muFnJNPjDAUtvsvCvMqYsqie4dGssvlQzErUVBveWC6fIiOy8oeG4wJ9J+LZAKk+eh",
+	"kgXfg2tfJjE8HO/UP7ZX/HMxk30/qJ+Nd6bW7kAYoLkI3sfhT5rH451x3m1fbYYLgMjVVAwRQpv7g0XU",
+	"CLjZmD7UeC340AwX0IFbLsmTUUS+w38+HkXkGf7z0Sgi3+M/z0cReUGmLDOJF0Z1vhxEg+8G0eDZIBp8",
+	"P4gGL+rK8nehQ7UtJ8uha5GM3zHBVEAJtP1MWuWB8taC8HshTgwYVm30/dnL2/p05e3uwhL8eIj+uK7v",
+	"oRdM15VerS9nNOV6gR68k03x4YW2qFZMpEwkPGSoQb3VfoVN0cBGOneGr+rJc6BjLY02uRVUBJ7yo5Pl",
+	"zm/9RU7/pp+rvpXbTiS7sa4/VI9W7+9gD2ZvJkfgjY/rRgS0s7PJYRGJS0HvKAfkDx8QxBXFTqCTFPRo",
+	"q/CZMK1eb2eG83NV6tY56ArxkLbkIPYWHh9OhA3qYyWt4WIHhNAewD7v4tkHMbwaR8SWoUY411SuRQPO",
+	"CjjfW+nucxENylXBl+wK/ZqBQhP8oZ10QEzOAZK8kaZ0cj4aHZ31Sji82wZkBT6fNpwVpphNuaBNu+eu",
+	"A7MqfP6rrzfp4B0zd27qTB2SHa+gY9gHgNLqsGSqvmQYiAqBf0NkCjH10x1pkFUntDznBsrLi8aYsWz9",
+	"QM5WGbWIXyYQ1kzf7armTjnNggWHiIgOP9bnhN1VaEpoTVzPF9nQ+PIG0YCWKS9kPpyWAnN0KsCwOve2",
+	"HuxU8zpTL+twlpE9xXbCD9Seha6vTHv53vigloZRc5P9yXczlveloG/BM4h3MhnW6WxHL6xrwwqqU4wp",
+	"b3kssliczjZzPEb35bD5IvvYE5vSz/MHqNzGVh5GpBT81xLj5eZHB3Ld33LgfefhNziIEJjQM1ZNh2xT",
+	"DdsbCnOPSgFvQu2GKbvtle77tjE4PhaReFVOM64WLEXAnDSnswIh0vSWsE9YoAlVhnBgG6aoe73LTO+Y",
+	"Ct4boLBjBWQLZdBO9kuL3wD5q86SrjWMuz5sLac9TsGz6/XFDJ9b05nSNeB0AJz7u07N/l8QqkejSwYG",
+	"Q06wQZyp/kWQTFosCBfmPEN3PuOGmoh4vsheu3wO3GGQiD+Nfj7SY8RPSaxfiZ2FDgN41nkjr6I24Dbs",
+	"vuB958AnWJbCtaKYqMWrTONayMLCKPXCNRSsXyPmyYALj6rw1zd+n1NlN6vOzlw5TNyejuPIxxM1Hw9x",
+	"z1/kNORt97CUf5HTjqyaQDZHUbDlKtQjC39AfEiiJJnRPKppWxIYFRt9PSXxKG7BgnyhW8DMbQeYJbbV",
+	"w0etCuqA/rbOKAR0eXR8/056faA39d4AGK5pF/oVkTdnXKDE2zkBbR+l2o6Q+rsFdLmNU64SmqdWfifa",
+	"CskylnqwiUjNXVM+PXp0fxp23a+/yGkAC/QXOb0Zj04byVj6rzbdZPwkjK5qw+o7bNi/6sdMk8fn1i+2",
+	"4x18bh/0UccYMr9VxIIfNzArMa1eP+Y83WH95QuhRu3B70gXsWLBzhlikeaYoW7jGKk2rbNtx38czsu1",
+	"VtMOghvzyjQ2TcusxxHgCm69NVURSUsG0OalgAyKr3gkHeDVjhVcwXNBhcMA+dmQZg151Arv+r753Frv",
+	"J+mTpy5e69LD0b7j/nke9hBr/gC/pr198NCCgEb0Scs+prk5erexdv0Aw23JbQQxHKhyV4dPJ8J14YTs",
+	"AyfpcUDUKpps3bzitkEh14fbsfXj/lvfebF6p8gH5ozQkwQFNLlcknH/yzN4eraHT9dgjufNYjILVFuJ",
+	"pi5hclH5o3z30i5Vp+JYWnjxjQ4++2t37hNKwlQydWSwO39jN4F+Cz6iPNDVPvzaoctrHstZwQS+mjJ9",
+	"JapqiJXmX4hWc5arB8Q9G5EVy7lMudayNpEXNLNNC1FxvlEbkcRkxgrItKm11KiiwDC7H16+rjvwmkuD",
+	"s2m+j+YIjN7wjLRfavHnX+R0d1OvotaA8xc5VXt18tIv3LOLl9Zy/+Wdu1b/ePbq/M315eiNGH2rFl0N",
+	"R3nY6VnX7cEBHxGaZYDThka12SZFCjkHd6CBFPOKhgkWV3HETEKw+8qrjJzrnlXMJoXRJcNPBqGTqrPf",
+	"mvpf5FQ1qgI1uzdh9XqVJcosZaq4tB+7nHc7qGvV8Piem4Um34LirLTM5YKYBF60YMwtIxg80ayYf9zL",
+	"f52zIt9sowhgy9fMFnsF2GkWkkwhOyboIepXyGnMtI5J2K2Aygpj0EFpK4Dhb2qF5l23UMeHnZbRgyOw",
+	"mLhVnz/eH2jRLjca+LdRtRf+vLaxU8cZ3erCt0ql7Z9xAWtrX0tRo6ilcA7RnGBvFiubJkLrApkb2Vpq",
+	"Cstd8DABSKONTVHbsKOPRmRm8Orbdl/o6ofjAGi39sIBrw6Sh2Zacm1sW5yqG1S/nMoyzzqdSNLApBXk",
+	"IP7h+TV5eDd+aG/+h79XhPrcLH6oPdifKqH+YLgTOM+ou0kP8OFVGEIXV0ONaWNLpDI+Y1o9cnHOi7A4",
+	"JrE7G/VHJkIPA9UPB5rBinzzQMF1JGcz6zY0OpDR9uGazUtxeERicyYhideImwX0Zj5ClQuPZnyBk20L",
+	"RNzwgqx5ljUFIvG8F3qAiVBlkjCWQtFz5cy4gPsOh5Oi9SW0AqGVmDDGCyjlQuJySULFRMz4p6ckdmZV",
+	"TBTdKOi05ztK4FMIq2/+hA359OwB9q5swDz7ksqXTpUs8+WXWy/CDeP6IIXIfK0BDu093jqaELO0jb6D",
+	"KmAV5Hb9yNu6H/ze4dyAV1dMU1ekcl1P2SsFxs8bmcujfgWf2C0gFKriLPdCVZXqqn+A3OOqz3pEYvN7",
+	"+w3DpopYPEyzYaYDvO2EXqO3+a0dTrdL7ddGnyOAoHnHwDTeo9dX9VlHr5BIqfci39Kk/gEQA+elz7OJ",
+	"uxyMoQdMNBqN9P8dErpaZZwpv2WZtZ0eqGgi4kk1tckg1jKqviv6yBgF/UDfohOg7GQQH5IkY9QigrZn",
+	"RZREnRa/5Wbi46s7pVNzmhTMIBFu7VeDVXa+td1hCFQc+nsFF+5tA3DIzy0W+dlug9pykpQ7hS7AYjnm",
+	"AGU00BcgSZBvDyv4CJectGL50LZyw2E7+onV2+E3ecIYxv4koM8AvWOgqZSac/XRX8gyj4xqYy9zVFMU",
+	"mTL0dTAG8n8i2kto9n0hByM/iOpo+5TEHGWZk8w8WRw29ryvdOGVWNzZxV9ZGWraMsh0s6U1Q0bzOQOw",
+	"A9wCCJH5SUoYFcBEBOiZ0BCPp4/PHp33htipoSBvQ9hxLhJbMo3yQZGDgs5VVEOBRGsTgewilwasEAVZ",
+	"H/AVX7GMC+bgS3iOGMgKMZKVBUlWFUqyishqoTcYpYo6hN12eSNaEbFT04yGy5iy9gaPeu7xkn4CwNz3",
+	"LO/OoHD0MZFlP6HCtFayYXyoQzI15m7atvfGUWuSfedo56bniRkfW2bpFRQIdt+p9UTMwJzL9yx/AzWv",
+	"IcBafKQlJJb0loFswGrZiNAkl0qBN0Mf+1u2UagQtuXBRPwLBEKrh2Zz7VFLZDZkQddWhtmwEkChQ9x5",
+	"h6tObe66lrLYuEiou+Bt92htSADEUCKXJjOx1yWxU1Z6ojLIQP0HuMeWBOnWmWFwWe8AfqDK6dCQ6VAz",
+	"IqbQe6zdmU+1PXTteppSRWiabg9AjPdsxFhLsNiF0mCSp+RLPl+8to1C9u9zzvt+yU+P6h2+3CP9yftg",
+	"ytUqo5tAGtT3ci0KrWd8z0RBs3Dlzr1gLnYBWwSSbtP92AWMWA/356twTUfGUy1Rx2Q8OcLUQ4zVOrad",
+	"OCPU9sQyaVDcKikIZ+Yuv5zNoGvxEXllU8IzrrS5VxkV9RbhhxOxZFTo+wM6IERESYOdjr4ABq04EHpJ",
+	"FoSaDuweNIH+AsFBaju1oJBHLljIde6Up53M5Z7s33Kl1gHjc6fN4iIrSYUW3mM+AXjwPebmAZP3nhlg",
+	"U/eYmQdWvO+MEP66x4xAjd05FXjq220YKMxvUV/eORfFoLDJ6te9Z/W++kivOVndf+eE5EqrQKXgxYZU",
+	"FoP1AjuTof9EzRh9ZqmW6plcrjJOxW4z7+rNlfcw9NkB42U3yfG5b8cA0I5n1yz0Q41aYcHWw4xRkOWm",
+	"7c7WiuGd87BG3M7JsCXl2GjEpn64d78dmcAu3Tk1eOpbTeLzlqtw3yC8A2trB9Z7x+XdGBgC58qFv3ut",
+	"3unN//IA/ejVL5K/+eVy85aPPr25Gm3e/tffPr35Xur/W795Ifnsb98qbv+m3pQ7VBJo6kfNFqIngeVc",
+	"QpU1yGO9UilY1XDQwjzWoHdQy4L6UL9gFEtIaz5oW1XaOsNvurD96/nBVZsRbXxH1mIEkEllNiCIBrez",
+	"x7h57HOEMQPVz7uG59ekMW17/Ed4qBVdM191H7WjBTfUq3IM0sqUudUr8+Yyl2WhL682barfAthT7jfU",
+	"MdknrUG2G9H28scsGF1dZplMvtvWeVfOCM3g6LOU6FesBl1v337y+PH56HG/SP9G7fqiIZWcFpQLv+Mz",
+	"9m/TvKc2qmj0nj4+G5+fPT6+R8/ZBim8OUb+foQY4C1be12K9oFYtP7cQhK0hbRhcPn+lYWpqbNF2Gh1",
+	"iQS3bEM4aI8RhqcTORdcYXatEYi8mcn+7JXTouqwibbffneTuCYUkJ5dB3l8h8l9CUTT1MuACxyaL3Nb",
+	"YDTE89cQnh728mV4CeQ/YTOn0fDJzRAwC0/DSeRf3f3gbdzxzo3b5py4FE3cTYRPs312Gh6J+CmJf7x+",
+	"ZgKhcsmLVmnCTnDOfZgs6FMIMp0r4+p21l3Xy72WMmUZFk1VNYk+uJJmG7EqXQ1sjK5y56CNsYGwTd+x",
+	"uJ8xoZmSJkSDhU3WnR407k34fXvUt3JbYBfuJtpPvbJSafkilRq6R9BLATkKicRaHAOnLpcM+/wDYoly",
+	"s9xZdJl4vplerdqaTp12G7PrYA1yMyPAdJ/c4kWsOWV52t21sq+7ckeBcChPF2JziFO3X21wxcq9q4O3",
+	"lwAHBgzaEZpqVdGuaJZHwnkJID9vq+7G9fs13u4DrsbbBg72KdgG+MKu2GkLKFQ5pFDXOrT3bgAeacB+",
+	"6VHfi2hFe9QM71UH5AjpYnUQwOIFgLSIOWCnHUBAvZBErWRBkkwKpg7vdwS+YQVxLmWxBc+LOhA2l8Mo",
+	"CPu0ynjCC9OLGur5FKENYVEjlMNqa7bp2YKqqlihdU/VF/z5yj6/DYgkWAH9daqcvb2w7TB6Q0gXbBXi",
+	"dL95bUAVNZQ3nl5VFQb75dT9GrgawLLAHLZCfXhrtngfWN/fKfdP7lnU3Sritrsd+bCJtrQbhVRYIheX",
+	"JjYQiilWcHpVn/lfynTOTHqkXiyEu+u3/kzmJKPJrdYHUlrQtqzuLlXW+g301NRiecmVauKyDGrhCptk",
+	"YY7U1ZsrzDzmpiSgIkvrrO+AEWwBB56M74MU5w69bW/bJOVXBYrrAm3bUp2NLsEP+jS0GcDg60KEigF6",
+	"jvQLlEy7cYA6/Xr9wrVdeKNoFu5OswVeGtLL5cxOC9CJsPl5zT1lY1MDdLUOqigAHimArzP9L22lu98O",
+	"c1B5kE2U0gM/GZg4x40pr/CK5H9uLtJ8st2Ah+ZMdCkyqVGXE7liyjbQZRUAJ8VAxAPl7Ov+1G32/MVK",
+	"zo4e6e9mM8VCdfhkKUENiLHIFu8WQPCPIXvDg3CUpvdAm3kMNP0WWGHzhC3llTl2Cait9rxfepCWzoHr",
+	"MTB/MMs6FuAhNMCLO+kLn43cUkNE9sNZ+/ow6iG0pnEWOK/qe+ylsN0CdKdfAbK98Y9xZb8z3djuVL0g",
+	"c7rVORwP6nGnLOu2nV7kUhQkZSrcmtYRr+sLEVmBgKPTbKMF0vOj8fkpBEPr3/nP8dnZ2Wg8evJkNApq",
+	"Q0u1nXKGQAlF2unbav8mn2Y9QWaxMmVPThHB4KbXwdtFNvsJeDtCTxG/w2fUzSDedxAVpotDrrouE1zZ",
+	"ztHxMRflqZv/3ywC19D6gjuOUNxBd9qHF8/Ik9OzRw6v2zl/2qYzQEXurLxGW1xfOAn2VG5U2w3GLYyZ",
+	"C2Kzb1qJV6Zer4P4tFg4sDzri/Vrz30c5drTNjMZuBfmMBEOR0gdkUt8GgZbUixwFtJ696WAdBuopnCQ",
+	"RsWiQiJSh6agayJcO6qcro2DwdR7CXbHcpKzFaQZXZDYLta2NRRhDxfUaLlYZ5hqFRJTCDdX5rhmXApE",
+	"11SE2ZG4NYXBIrerwxTKTX/AOB8KKoTOjZvVqVnjzyAZoN7XuHfi/x6aBNzhq+9jkjO1kkIxC/pkCwMy",
+	"2UgOGDyanSRP6JgdT0/T0+QxezIb0fH0ODlJT9nZ7Hy0L1DYy+vr9w5CutlJ5bRnunEHevYlUQtAtCuX",
+	"S5q7OKtVW805fVpVFVb1+V0nzhDN33Q8IcHUwE2oT8erlImCz7ipj2jNJrbN0GsZkCm7e2geUQ8n5Wh0",
+	"kqisnMO/WBzupt49QDX9oY0IOzKXOQ/nHwKU6I+hUskXVUNXG1SR+kRSL604MpnDhSRmKDRuoPAKhMeC",
+	"z/XNXZWd9FoRTzDYvX3+DfEOv1Yo2s6ur05TSPq3+lt29+s2vVgFa/RhBXddFy4qJlgvvOr0DfRpD6EA",
+	"Z1kIedXruNtUksdnx/3qQlCIbR28hgtgSicNPs6BNldrPZmhnxB2/Dl8Sqh1MpBcrrE+NJFilvHEVbY1",
+	"s2P7TRspvAXH07tyTD9ZUTSa54KEjGnO6JF7OG4lH5tWiBlXwYZFS/qpqy2yyiQk5LiLttHSdHvP4+Px",
+	"0aNe+AJLRjs7M+vfMOgHATCvGey2T497IvOuzkbdH0659+l7rH98NO43iSdnXZN4cqZ1C9cztnMiD7C3",
+	"9vb5nBw96TmfJ53zefIV5/P46LjXfKC/79bO3bbUxhNlWg5FWIJAytUORj1+PDo67TWX9a5OwO22vyA4",
+	"G21/IX0q2Pr3Ph1/m+iLKFkiI3WdhKwo6Y6cW5A9CpYbLRdY8RC6Xtqg5luALUMQ46Y8B+xfBClHEAR1",
+	"RKBEAP+WSoZyFn80cLdYGGsGrDq8kYP4h5evv7/5cHn9/Ob1qzevrm8+PP/+1dXN9as3z9/9eB0fRjVU",
+	"cg/t3JVkeclQt4ytlIX/forYv0WZC4hZmSkroiR6Y2tr8Kt0GwCnNMumNLkNNefXO9bAuLEtLswUzeym",
+	"LKGlYpZGpt8wfjsyVzZ38JH3uJ+WMlQ+Hef6ezF258OZ5Rjq52a/IqIWNMd6ojoCzxGJcfJDS4H4At+Z",
+	"CA6BmRmfl/AqxGL9JVVpkwkcdhTMkEAQoJbdz4m2wA3F3NfjC23PWVB877NP0Q5qDiUda9SxDoASDjrd",
+	"rakCU6/5c+3TAUyRlKvXtGAi2bzZBf6zQiwdLdoaAq0eTgwvsAH+czLuif6TcvVBkyYMAfQxcIIBGxsm",
+	"64NTNw/r3nPu5QADxo28UxaUXczPkNmONQ4BDlVmkK1Gtdku81B9nOtVs80+rje2geyUO5b3SAh9Zp/7",
+	"HA3mtoHKthewy8o3ygD4ljDdicx3j+03h4nICDAbRqO6fnEebcdB2AXXuxdg+DcF/w4ifh/37CUPfsjr",
+	"zYoFjSS2Qo3EZC7oAVBnMfXWuZPELnETzQ49wYvrv79/jgEQMwD+pVGgAY+aEFmij+ceDd16hbdNIBtZ",
+	"x56PyB7JoAAosy6cmDLzOsoXNJPz0nN2Wy9pR5DkGzU0dE+1fUZeBJm6ZmrKxZMbSY9kMniLNTKwn/oQ",
+	"TgbeGPg6Xt+BZmpABoA3pb3aBu5qxLi2ScJA9RlvNaP9p3Rm5OnW7WpKxs4ugdCSp6N9CC1otVB48ILE",
+	"H1/EtfMdkfj1u2fxzrzJ+Nn1f8cdnVAaZ+/ji9pps9rLxxeDaPD63bNBNHh2/d8BEJdAldl9eiCiK3NL",
+	"djjQI2UFS4w9LYVWFVoVxwLyhO5YiCsDaVdeEHZYb3opved68fC/utdh4Iz8C5sfhuTx9p5/lgf8nn/V",
+	"tO2p6RLS4XIy18zTSegOSIffWP5f23KyXINam5GFYJa2WJoppq2bRhgr3IAp6qpQew401kNGmGKL4hXF",
+	"Sq+oCtxWu67G5nrt2CHK1otAv6hqPZxTdeEse61b0tUKkgHkqhjqgwc5WRWak0i1WTARkNJv5DUUAUKw",
+	"DVj00FZYhqOsfTAiYQ5X8DEb09jSkKM1d3+qbdW2K32BrlbZ5lp2pbKZRSlXM4i9rFxZA1DBZJhkWcO3",
+	"Cz8GobrLQl7CtN+tindl0X+B/gb1Wh8TmuI7oODa7EEgLanXFyQs4U0X+vd1Y9b+ktqN9Dfk6vrde81j",
+	"cgVQCR3NjrlQLC8uZwXLv6eh2mj4CWIf4PZL6Ua1iAnTgaCRhRdoQ9+e9AQI7MW2100W7SbGTqSQUIlv",
+	"d32oVulsKSi1RZ+Eax0HG6qSAwt7OZeYLXAYVY1I4dcl3bgfASNJTUTO1e1GPwldUsnBWubFAlI4uJg3",
+	"WgN2dyD1jFr3W2vTr/iyzDrhcwzWm3IPXdRyD3hBckB/TcFIMMi198LQqT6BpQelMN2/Zf5Vu6t0Kb3V",
+	"9wOqr+LLm9uT5dnqUX6sTovzu8fr40+nm/MvqhIwX4QOLq5NyP0xdMye7FRT3TpNkLx/iw7/VezUEdKK",
+	"ap0tfEgZO8GtXSmqb3hq3f6ZW7VkRGPUojA66oRvCW3YG0iFMVi1qmo3b60sU+xhh6jvXkKzG1XkWkvc",
+	"9GXFt3RpERm9JXBBNKeYrEr11KYSkpiuVsXwbQwWhNax9GqnUt628sPhwXFH3ke+tbVG3QrNC0UOPrx4",
+	"Rk5OTp4cBk7m6GQ4Orsen12M9MkcjvQ/9uq0EizKAN9ovmRpTA7M6rWArFB7IxJr+x7/hS68GEHzpLvz",
+	"Qz4rN3Cf3qL5Tq5VqlyuusQpNFC0GRYLRpiYc+HnvrM7mpW0YF7dH+iLUt7W3DAs9bNJ9+mT4uaHpQQ0",
+	"ZeTgx+tnXRt5fD06vjjdT8R25c2BQ8AwLoT+Ij/PynM0sOlCL7iQxGaU6P9WR+aRo0QuH/5ayoLZXATI",
+	"OUuf1uuJ9IHnomQQrIJEZUIJgEsrNSszeOloz1z6aqemzG1W6qfRlyJnNB2qgq0Gzg1p/3ONKxtEA8rt",
+	"39BBOEzQf29fWFNuuomi2KtKWCrc4qGH3aVWGbzgHVYv/X5o2w4tWT5nQ0zfr2sIbmZBv23XZWYqIVwN",
+	"J7a0ovD3QA3XyZfUijiHfeNbQS/xYD27ARbp0cqm6s5kOHf7EX9m9wRxpoLe1MLkj4AOjE9DWh/iitcY",
+	"p4nDUZS04+xAmYV/l5EFBWRpzNqUy1bGPRX0/3qHJkR9zKDpagNVYFaifcj0IvEOGZSREN747oKqqiik",
+	"raiondn0QL8Fy9JetpIqcZu63W0wXiblLUJxH1DM+4wIAuNSgTfrA4VEPmxdEaA6AO5RaEl3YU6ob5on",
+	"mJYrmhuYrPqXdt9BZqnexkWWaXoqVs9wNXsXThgqmNAPqyo4PdUd9YMAW1diqcNTXI3uP7vjI/0KJ4Mq",
+	"ZcDTm4bE/rMFFYJlJgaQyqGQxTDlqijzKbb4U0ulVQ5gjhhUkgz+d72ghaKrVRyRo6OjwyjszvhpgFy1",
+	"R2wowk6jqnsHfw9dyo0sQa2vYqJzHRZ6uiG3bBM5b3FsuT++MI6ZG2gU6y8ZarviSIs7b6wHygKneHEc",
+	"XG1INFVjIzj5IGSLd5lvLutc2AxhT04+xdgNSxayaUtm+rI+PQ5gdgQkpa0G4WwnE9ce/rpc/K6qSgnW",
+	"A3fCyVWz08/smJTHoAAytxd/bkdbreZRxzZ5akA4K/xNB5cWxjB5y9Y3f5f5bRvEpI9XpykQO1qy1Gfc",
+	"Lfqss+krCT5zcTGR/pMEHcxlh7CrT8oPdaPD/Z8oweqks5D2bn6RkWMN6dNLxnzBQf+iXftaB7tzlwxa",
+	"5EIWw33PdDMzn0L5uNlF5KiozuxNOm5XSp7f7e/nuXI2MijAC/D4usi3cz5rG+GO51pFwg5lBIMQhmcw",
+	"pkhSZmI1YiJiPVG47mS+xI69+l/okAQ4UKLKKWTIA4BjXNC5aZgO6mRcsE9FjB1QzJEyfX8nImerbBOB",
+	"48bSyvzmEU9fqabO7lUaP4yh0s7+qygVvlGjbzQRMawofhiDzmk7DWOBE4Y+I1IbADJlYZqI6InepYjE",
+	"GRe3bsbW56X/GLmMl5gcULEBi8xPosFuJTEtipxPy4KZL7m3gq0H656+e4k42hEt9TfeegJhmZUPK6qy",
+	"XCQUb3f5QsbXx2P0hezp1Kqo8QUC74VPRnTDIzoyzNw6JGnOTP2ec1o2RCA2tyvArClzxYIi0HDt1lui",
+	"SoNfZZu2Hqx13oYLYKnCyTIs67iPvOI8ZGBl5XpAPW0Um5fpnAXDhABNEP6cPuQyr53xAhz0msTofNC/",
+	"6/ujsba/gTuqcnG3wwJc3HbY2N75IknGk9umkmrKp4YwRggZwcmKrkChu1juBYBgKoK7nUAAAVz/EFnK",
+	"O6aFcdMNNL+Zgh2+bwmiYGubx2EYz/tahAnSMkdJ1nAFhTvnFnTesSF0bkoooJ+jXkhjQ9wNGhrWgK6F",
+	"nCmfmtEISLJdZQ0H6NX1u/fBoY0HMFjZ58mGkGCOKrGgyDrXfN0oB4f4wY0+AzfV7da/YPKjdwdDzYBi",
+	"GeD6IzofOuFrd67vNq0+W5heZ3AGa38q6PwG9sX822yN86Gy/EYTk7OGLlIxnP/Hqt1e/e8581v4+b94",
+	"iZd0zm5M04aaorOpHvL/aMJg6NDV++79BUjiDaYZuRrFbOGNPvo3Rjhosmkuv4GLzPMM1zy6LYru47Wy",
+	"9rs+dPBYnVXORiGsh5BjFR7ZrvqZ3PBgvMTU6GMamND/fafvANdl1OUxVZhMq5ylHJCuChNpwR5UIaiG",
+	"zlAJt6yshf8/KTziHSDT0phC9WO7vFktsXJU67agkkBQOTPFIbIsFE8ZGT3Wmsrx+AITxPcJc9ToXQtv",
+	"/FpyVgwXWnOo+r4PpyWm5ECUZWjyUgCLNb9l6XAmc3ZnUH/karjKZYFFp+4Vcxhp7Y/1WMY0o+J22BnA",
+	"qE8sGJXPdm92ZCvvPZMq3Atmm1a4N6qW17QWUvAe/o5vfI4PG0wNZT+NYnS4FrF5fStj9/hRHRL34/c/",
+	"jYZPfv79JIyEe69k1x3xodphokUgLHT8RRBi/vCNNKP+USATAPLyOEF8Idv0DAztbgFAa40l3Iv7deP3",
+	"3rtnU/5qylcmSfXftgPAb9++A0BFjc5sO72HrtWF51vIWcL43V43C9TAmqG4EeNf+4YBUbmtBRBIUauM",
+	"gYDJIX+OpQTebfiNrIkFgSuxubEwz/3dfb3syXYopRFC6WVObpP0AeJ/I4m/VSgaBDIXPO8rEjvjnDAq",
+	"/mg6WgIJo/pGz7hWd+sf+7ssc9IhIrfZMpaKoIkFvlI1CHAxGNdkC636jFFtINIAxw1ecnIpaKRZU9wq",
+	"F8751Teyj7ZdGtsJv7VYDy35FzLTd8uPq/tcTYHvdJQa7pGiYK8ie5Rq06ghLRreM9u3XeT5Pucvwker",
+	"27URgYwEBTAh0CbU9zrUReUu74WHOBai4pc6LtywKAi0shV0kKhifiPYeq+kNbliop6vtpZCC7ZMuvz2",
+	"KRWpFCxt+K/0qzsZwyPd9m3+UCWH3ifmH3l+08JDFYZWFsbfHgZZ99MWG7g5gETT2Ynm+n4NGxFmt4Lj",
+	"V6ywAYGq9xI0UoDIt0VFtt5ELfSJwXskP14/Iwc5S2SeotuEilr+HFRiKNbsS7Gzw0KLf5IqI6Of2mZT",
+	"OD5HAyRtm0qva/miQq94STdkyiwyaAx7GB+R53d+wBEQtoCcqFTb6xGzS+f8jol76JkY3kHYnVf4qmmg",
+	"3NQUFjLnv4WyJx0iAKbymekDeLpJpL6AeoQIupUjsxkMUa+y5GQE+aEn5ws8fuN0fLyIqz03D1jpFZ+c",
+	"nzVP5skordtUB2hSjaPTz+nhn91/nX1eeP91/nl5+Of/2Jp/uxcpG5LAslDUK0v1Q2cKFkTLvKj2TJYi",
+	"vTClpDRhka9DKasAp1GjCwYTpghQpBORsZmRINXpwdTTyNQ8YbMs426IGurYjAuamcC7LZ7SX5qA3Dwi",
+	"15ZrbVUCgJo5Xq4mpZkXFI5NwYYcikoSmtmqhVBgqpruNpAXk8ULSbq0I0V33wB+lUYc0qaRNrvRBF1w",
+	"hKexza6oWm+nIBa68mHaxdhdWQO1GFs7K4Kl5ACYkqyyUhFzwIP2zqlWrve3d4BD9paemO+Br6e2iUCw",
+	"XRig8TWckPfYVOvoDOxo1r9VklFWWv0TTOpTMxVznxISe6y3qvwqaAFHrgLhHoSxdneo+jpcnLCL7UIA",
+	"QF9mUysLJdjTsQKP70yFAk2kLu4qVy5Gc+HKbTm2AilQgXARDQHJQl1uK2/C+D7vu4XX+lvPRRH2JW3p",
+	"z/OcJgvTJKRuQqBm6XdUsOojdBUxTdb3nKaFvvlQip05Lsh6KPdqfbKRrt5x8RcY1W4NT7hYMWVZafsN",
+	"vQW5Un+rfkmnPI0cYJYtVeKF8kA66xdbl9JoVEEDeOmuYptbibevVKwheACTK927hcc2gfPGCps2Qma/",
+	"ytGCrdTzTywpi1CZ7hXAzDDze5t4rhERkrA2gSf9wPMtdZ6jKhTYS75sCFOnNXlM354ZLQKTOt4fMK9O",
+	"ImdJBKbubdQOru3Cvbis1XcaYwtLRlFn06yFipirMYBe7GqhGYwHgaf+FUrQv1Mp67+1QtahUTnESKf0",
+	"B2KN+0E9/a+t6F3WWxNvu+H8LsZb5WrVJ2SLNlen1WlPgftvoqjtFryOBkUPCfxVGlPVa6Kd4IoaOoan",
+	"UHhqQ0gce9vty6Tt0tnT0cJFa22dkKRlDkWo3p4dbbGTAz7QIi+ZgS0JGcckZQnXIgki26AIRlBg2QkA",
+	"Z1yVAdCRfXJAQeP86oG3nIpkEZ4F/kaoIHz2kGWKOdBwLxoTdmK7GkLVXaWnbJqkVc/we16ujMkWBbxy",
+	"Rdf30J4blY+hyoI+uS3hql9LlcngJVUYv/rzZHBh6fb3e/e9Qra2H/eTWWz+FJz6QTQQshgyd8hMfa7Z",
+	"02hgSnK1loI4fHhoVbla5UzBSc05RHPYJ6zFVfBkLU3FjdY3bhnTIt4SooyITWNuZjF/SfCS/RpmNDg1",
+	"DxRZSYU1rWZixjUIMb/xPeyAXiXGVneDtHRhTjAWAYOsWMisQ2JsaSC5PWD4rQOFrQBhc43tJlq9g4Z6",
+	"ExtZLPtUOfuWcvC26GOzByxPPF5b9efmZfy1pbQZ97ugnVLPmTWBZ0hjAvmKecENPJEWmCXZnXwJMiKM",
+	"EWkUYufjcB36TCtqFE5yNZRiaFvCgGCy6bBzCdvdTrazwZWf69XN1bBtqcRmRWizfDQyO2Ft7KgCwY5A",
+	"acCDaT7asYGnuzdwR9ZPjwy0GkkJLWBjtTyHsBcUqJhZxgHBcfo/QHDcU0h0pRBUx9Q/Lo4dDPsGJYi+",
+	"NYMCAxveYhqcExAk1kIpbiaL2wR/DFSTFUabIZwbVD/5XPTpn3uJT/oqVZ/XnN6zT7AW37NhWlNyueuN",
+	"799+jxIql1nWqyCqYKvn1dO1ysrOQkFXLmlSccpVCpgzbI96ZEgv+wgKT0APBAnUY+o/6Ofg+UJe03zO",
+	"ukon4Dc8zMBAczkssFc0OYB+/loHg5RovaxYjxcTls6bdTrdyVV8N8RJKfivBhSZi24DZYu6sSPnGtYD",
+	"qeokxuMSYys3AIWxJwgUPSHJlC3oHZdl7mBSFUDsPp2I2ODImNf1PBro1ra9hH6sDihnrFDUhyvYPacA",
+	"+5g0FnZG03tg+RZgbNw/TdVGrWbDlT0g5zU6yVZ/9RKMKsMZNWs+FzemT22FXWMuPqxGBeXpBizsGzOe",
+	"X83hPkLt7WhoVr8dK2p0hcv68LkX4erGkDecBmE84wOdljxLWV5zg3p1QjLPN2TNoFkTS8lGloOtwAWb",
+	"PnNtlCHndL2t+btBTYc+f+scMJmKiNyyVUGU1By2MLiXmVTFEeK/zNQORxpeJ6o6E9CJFEp790OQrdo4",
+	"h2KLC7rauXvP0zm7gge3lmBj4TWUjiFd0lRV5WNNRAWBWOR7gioEy64AzRflApzy2oaoFVQ4tRinI3UW",
+	"satC6d550UDHh7wQ6FhSQWLpl8mBK8kZH42PRmDrQxLY4VNPTGldeiKw5tokhy9Niwns+EF5TqhpgGNa",
+	"sTtXBlfYfdIsFbt4owzrxRQ/4jJDcUrKe924H/VznyvJ0+cV82jQP2gMs+5iqUp36WhHbqwTeKbu0iwk",
+	"0XIyEAWEtN0X4erbSz+pV4skbnqx6LEi6Bajd1vOCG9irP7+uzWNcDosvSnk589BhlMsf9WlrMCso+rA",
+	"e+enVPnNLJeigPbG94cxsN/vovkzX0tspb9aj5WR2+jaYSoCfxy2LoJwemRT7iAFqizkkhY8IW+lsF66",
+	"9t7Ywbb5Ek3WRZWdB649aKwFE+gtJb9Dp9Quark5bSGXVY1biaTgo44g7KPlolE5LZNavLg6EeSqj67U",
+	"AHy4IDF+LI5IPAPjQtt3+MGGeed0gO1Wklx1Llkr7O0tgl5ZIawoxI2OD/WU5GyGKAwGdCUQ4jS/bAdr",
+	"cf2EEDfHoBp+CTgLzrLTl1+El6fJTTPFYr2y/RsYmY92Efp5zSRqA76m6bCQw6p3hL16h7NcLqu/hxmN",
+	"ZgHP6wdmSth9wymXy0abin6xiSnN2RUSPLiZeF/P6R0Lz5sS3K7IWMhGr7AKVr9JVNZ+B0uhL6HVf6dO",
+	"A21RoBdMegXyQJoG461nWt/nImW5+gIp7U+7iz1+kCHn+SXRFgG6UZ/WFvFLuVwpAimcXs/sZci90K13",
+	"2QiDTYxn+Dl0LM1kAw64Vr6+N4Kgj11S5TMXqHo2oC868BVC3XW76NlZCncpiCyLKah/riRObkdYnsp0",
+	"szWn8IFqQ++HrBtSyJRuyJCsqQDNZp7TqUP4LfiS/TkYP+uqPuvE7ruTPAlVocVKJpxmeKXk7I6zddwP",
+	"5CSXy7fdll9ng4XdiPVmbGxct627FhXQtMLg/rjiw9a5Hfzn+OzsbDQePXkSDg8timUWZAyg2ANFXl6/",
+	"eU30ptfHxX7YK2yGfQWO4gVdrTbYFUngDlOiMlkc4bMPzcN7FcN5EzHPNOGFd9jLBVuutMkScr7awYl9",
+	"CCpAavqwyBDTWRSt4E2xym5m4PctVx0Zm0KhNddRw+gQUvHCSFmSAZSoX9kopBguaX7Lip43Q7OWwByX",
+	"LtnQqBnrUvVQuapUPrwoakVj4ds4Y3OabLrwo1c5SyDH5hl85+GPqEl6kzL2cL87cT8d05t8Tc802mVN",
+	"48T1NsQDvnIfEB/7e8gi+uIiuOCgCHOyZ82b7a1eet4bxQq/Bger4jSJ1q2AS6+yty36+EcaCqu9p6Wq",
+	"a3LBfMKtSRbV7zVUZ33Z12/8XibXs0xPKZhCUea0T2Die/tcZ9dax8b1OV6YTu8RoQRPaL1xWITdPrNN",
+	"5C8UKrA9L7GJzekBzD/rcB3ofTU/wXBhOPMbA2pVR7TJWVLmObYsCbplu2K7mPuw0y2IT5n0fFkW+xC7",
+	"aoa97Y1rvmQf8clgq9ZOBq5cSt1+HgVQhdBcD6oW71hOXl5fv99H9bKZt/oJUwlfq+MuBfu0oi4GXbl3",
+	"JrhXk8HFxPP1wN8+f54Mgo6eBaNgBARnomdOzBMu37vXKTLEegnvhg7TkhULmW75LD5QX+H7d1fXQW9V",
+	"3gFg8OOH16YFQQMmrLN7QRg8rOmdyrvuYJmz9Bn2PQwxig8ygg18vCaJ7SxqMwrNsnezwcVP20n+2oxt",
+	"P//55x2N0swXIt/Owu5lg2jwaTiXQ7PAX5QURx/o2ouV4MHfqge1v1R9gHysPilkEWEqOGBzaiMWvSam",
+	"pHAiKs80RNEA3yRnxiuNBcC+O9oEzfbycThB1trTa96lvVdly6uMCoOsVjTwkb1KD4eoljOG221j+Kuc",
+	"q0Y6Gv7a4nRPeLULi/XHXeG0bbKBCNtSkDilGxWTg6tSaFONKzI6JFNWrBkTrmgXMEKZVpQO4pcvL968",
+	"wTTpOmumwQ5k2FV0Y9oQwByhq9qKiYiYj04ZF3MyajjG0G2T0rpV8tM4Oo5OotPozHdQdDdQPt/VPrnt",
+	"TEu35DqZFSSZVExFxFCj0XjxSSfIyPbOPWZwTZuusUfhsbeUQgW5twuY8ApxAhy7OLSA7gwx7He6oz2E",
+	"SbPq304PstWutuQJYeNFly1kv5CXoulgLer5N7mURd/wv0Fp7ZqB6dwLEojmuckFM1N5SrTVvixVgUiO",
+	"vS9JszkvYPgQh3ZlPpgPQ/KDDTSA2Rl59TOKtMpninzekf0QFufWbeySybp7cCNBNqt+XSi7Q+3V0vpH",
+	"29t9ZoNQb3R93ekw7B+hrSvTPSE4wdmjJVfGf2MpfO3ClT/dFHQeR9V/GsTJ2p+wkCCOJiKuQWpuwLKt",
+	"5TSCM6yB0Rk3cK1r49R+qPCtb2pgmvqXNppm9etExAFczRg6JYLPDv8J7skbE521fj0zmP7PVKQ3ZtEw",
+	"pm+LgDlvsmdcAihs1gNF5NqE2dc1zQJQbtBDq1hDMdi1lf8/D7qHnNJWUkT2Mqgk55bbxwi4QEs9LUoh",
+	"OwMfNGv64eVr2znAtDE6iO0Zsf38eJOnjxwTWUCy+u3VAWbtTHHTjRsqNrrm0SkJjlSn2Olu42RTivED",
+	"XNn2Q2nUTxJBGnk4XqG2BCxU+KPtnkc/DbBZ3xcEiJDoblJBHtms2DNtJ3d2003Mr/oc6+OMuYZ5LSE8",
+	"sN9lOHRI4cbUv96jHEIE8QLe2tNOi1aQt1873RXNC063zFc/cI9i6+7bqIuIfjdnkd7U8/x6i0iIwbGN",
+	"UZnWLGdOJDZYzN02/Iu6XqBwgj2vqGn2y00zxH4/dqwAwUFz0yuuRS0rNRo3AEJX+TdAmzFv2aaTYJEV",
+	"Q3g8Ze76UyMhzR3QomONjCEXNi06it/+cvXuLd4fJo6pFx2RnGVUC3jrXm8SAAnYiVhe9VU4urlBReOV",
+	"lmUIfXlz89Po590QanrOEZAruHHhKKiT58YCJ+BfFt32zOWK/5WF7Fn9V0sUOxjmcjluvpO39yqMBqVA",
+	"MXW94OqlLPNQNAufAPFcmpwl8JKXea71XGtBziq0bf04Nld4WsFk2V/es1x/Kb5HAbF15ISwzOxPNSot",
+	"qLqHbDVuTyDKG4AHC4lDfMaBL2ylih3RUCVCZUlfIVwk2f/H3rt3J25ke8NfpR7OrBXIIzBgfKPXrHe5",
+	"3dekb8d2ps+ZqJ9WIRVGsagiKmFMevzd31V7100gMNidSdLDHzNpC6lUqtq17/u3pwlLvIUyN39gOb69",
+	"vFSdB+A4uIULFoit8msr6KKK8Muu1UrG5fltdVWHbtxaHdZbyZFwiMro9xlGUZuXyHm3SZuwo8I9Gzq3",
+	"6WSS6YT3vV+kuD8UpT7KTKNyGVeWCZ0SLykJnLSA+G52MyjBZJi6afmw5ur2TYq1o6dDi5S1eBTdLYHt",
+	"U5qthKfVP5pDYz5oeXqAEW1mV5GdQKdJWoi8OZjyJKucx9Uo+wfLZWXa5kLx1A3ep5b+5as3AYnanhvC",
+	"ztG4IeSC73AzjnM1yj5uXs6FrpaXr96Qusit18Ush5lSo6oYxZDOUi2YVrC3KHpZmtDVKGsmbDBVYnlx",
+	"/Ozzr734aNy9PbnevzkcHPODvFscVVYTUlmgzEnvj+3oKbzxn1nr1FlbdPdOkIuRmJFzBor+fCsc18l0",
+	"kKVyxHRkP8npUHftUhvFbtXuIDwSUqV8QqjvibGUNKZzRUXYDWWWysUmPOY9qyCl5doMHzHUoEX6kHkz",
+	"qMxW3EwwY27DFgymdIK/Gn+pypsvHy1NG3YfHUcq8QSzkgvk6ONo+B+9jqs/s3AHmwXPrDS4C74ssHG3",
+	"V5sP984+4wauDMe5Xgl8kTDGImGZdQW4fiqMJsYFek+QThcIVeMKo2t2zYxcV2zL5OqSMRJdscJ8VdSw",
+	"jQQWfMQlAKcVdcLCdExe+x0L5OVtB37hMhl8Cioi9CDI3WkwkAyLC26BTC1nWFwEFHw+rek7Ya35XJPH",
+	"ulVfJFvXVWI5CLApoRlVvPLzS0K9TEoBYbc0LrK52nBkmCzpEwoM1Pjd8TqpA7rDDcvEBOVbyCOzpCZv",
+	"SCcmQ8/hgTKVymtu73hGC4puXMoJfKxmjuNGQCgPuVYnNOMmdTf2z58iPRjwiyhAuKzqoHPDuordVocc",
+	"97oeLa8fzkkZCdHyKY4aGtV2RCeMFCzL8LWanYWcgqOG/IRuavSBqEW4ZpMi0FbjcCrVCk95ll4z3X7L",
+	"y/lIoVDFWioSXUuDech9h4NJN0f/aLFoyVOugSTTgsSUqxdPlxzgX3z4x5+/1D4rpaOkluh+rBUi2kjk",
+	"kmTUgvDnL7UxK6jLcnloxrBVKu4pqBxLoHrtnMAZmGPkd6P8dPfpTnGbxJ5YdR69o/xmQQ1aq8qoDUZk",
+	"PMu9secL1SNo4B+1ZOC+tbzSqzqy/WEWeeSCr0IPuUpPta+sK4u/Ct9MXR4dXXfHvclh3pX7xcHN0ax7",
+	"WwmhoDnEes3CvlJxxzFN2FcE0APzfoNKd4DiOsOblUKf0+TeutGXcJNS22Jxf5WpoYYLuBmfytlGtDFi",
+	"NCtGBB6wLQzMqgWkrYi+gy3A7LIdHgVrUhw67fb6JIfF9hSOasznmg8wi2XXurTr61SrLZspWRazVSsl",
+	"r1HBgxopefrcv79/0u/SDMl80QU6hO9Zt2bGblhmvMeysrBKzN5OsyKdZGxt3rhJ7xDcFekoa2lEbxiB",
+	"tlw0W2i2rfV1Mpg/BCxOzex8FRyemQ0tzQWyqMr2DsCybpSMQKeFeEvz61N5XhkK8PNbvCNucRrHNL82",
+	"Gcw3LJdYKU/lspt+5TfHmeBsw1eTmI4Z1rtRIjmdyJEAj32cThjqUyhDK70OK6eASfG6UPRFLsZKFlZj",
+	"xphZ2eQh6Bi0sPzQCwKgjql0ZaT3z0MWYvKenxv0pPsJwHRqtZV3ED23XY62I76ilF+3aRrxOjDxyKYz",
+	"kEg7yCNI7Ib2KEq9QSUYE5nqpeTBBRHuYDbu6Urkn6Bg9VFfWux1VLB0TpaZFADUxdM8LeYXapV0ojOj",
+	"OctPpxiBwr9eGBF3NUo+k9MPrwm6axeWTj0k8vQ3IOM+eQrPEvWMUnDQBqDQdBq2O/rw/gJ7NdJJ2lS6",
+	"d2R0f5qMU05iMR5TbL4P2wibD4O6NR0VxaR2p74l5UPh4RmDLwC1Ud/nRuQUlrSm05BtbnHJMZewmz1z",
+	"41ID8dJwaN+/FK/Sq9EbYOL1l6/eNNzJStgw5anuMmgDP4zGI+/08QSuhNwid6hRiJwOmpq6GgjIA+B8",
+	"AblmbIJmxChVtvIcQd3RwlEG2hXj8ZzMIAqJQGIhn+UC615ZztR/5hYIHurGbklatEIe8v/6L6J2Ett6",
+	"qMmEHKDuSbR304kIZkioOXLGEnidpghigIPuoYQWgWAdQidru1T9FhEpiGRxzgoilRnEcqnMIax8yhi9",
+	"ZomSa7JFTuF9qYQUM04Ej1kpMVqLtCeYkSxZfpPGDN0KElNsFa8bUTlSY0GPZrU2Ol8Jq6wgXAjvuWKF",
+	"JFGv3YnMAj3Pc5FLszBM/QWp0BxgJE96B0e2qag15uuRHxXRP//fXyQYscinSPQBL0eNVsgjReMaeUgW",
+	"SkUhP52/hi5gC51Ln9iA2Osk0g2qkT6i/2nqKFzz9bOIGJi7kOt4k/Gf6CWCvglXskX+QbM00UjX8K0I",
+	"Iw50K4ZD3ZhNp6VwSBtTT2DEWC3TeclEJjmDCLRZYAwfBYTdxmyyELywMRr1gRFa0B+towJb4URa+zXO",
+	"nMgY2JhpTq0yYyP+VCO2QnaDcZy0Qv5O6Ipw0EyAeWjz8N1Pb0g8ojmN1fP1n/5vu91uN/qEYqmHLifO",
+	"MRGAkl+nihSUbACzPuQTmtMxU8+ORAbLhe2y5EzRddRrtyMDCALLCnVduKL1hfVsBEpzhcTrkCe0oAMq",
+	"bb8cmqXXTJGx8UpARWp+A4clsxjtUtdowJaD4wHoRNGsPdIhR5xXFygz7qa+81EAVkedkiKnaQb9FzMq",
+	"RyAk2W2RU7UG+kQRya6wFCoRhTqH8JdUf04HGTaGZzwWCUtwFCYb/gr10L0T9doHxod0moH3Cj4KPg9O",
+	"uP40Zd4ilzN07U4hM8kYE0ZNnl4xahFDqKZwJqO5zhnh5LBHfkyfhhynRKLefidSn750tgshGsAbTkl0",
+	"0N6PSD26wBP1E6c3NM00XIXLfDab5fJPBsxsG9cyQadrGnCCPvqU7P6bcJqenSLbdMxIPTJ3NKf+ywOd",
+	"pCYLymNmksmmkK9CZcgByttKKPQnK+5bj8QNyzNBE5ZEDesDNP6EnHIyobrXQ8JoAmW7OvlLf2XI65F5",
+	"oKlLxaJGi7xWb8hzxSCic1bk8+apUkQtm31mWQFkYkJtRmghVdFXZz29FDJ6YPpe20zHTZREVfeoo1AI",
+	"kRn/6YL3NOR4Gcv5Sl5N+HZf/H9X4ZGu9FI21Pk0Uym7Bo3DD1PSLO13u5GDnF5K+3EsGLvKo5sTKS7E",
+	"tF2J4t/bBdjNWMgC+5BhwVr6m6KYXmc/CkinTd6mTxXrdJ0Wy/gVqTp0LOROqHWCdrvtP+JECoTQ8AnH",
+	"3eud9uITTzxAc6jBCzlLtcky5cXCotQjoIOmEh0MSNKHVYLf7DZrVwwujwFDE8OQ06p6p3pBr2RAMAHK",
+	"YjvyRCdiBsSks8rAgCqZRC7T04WlecghE1tCB8Ux1OvmN2yubh6plcAYo+JzudqDKUcIEKFWBpdGL5ld",
+	"ErdUQchxERbXgAzYXPCk0SKAEGrOphJpBb1mNm9m8YxSSxv1bpvIkC9uJOWOY+jkJmj9puftAqaOcRSg",
+	"jj3RUyJ6K4FNG04F2JLAJ5Gp+2cfebcHeKeDQSI3aURWS9WvDPmpx49SqSSyc2doAAFQ9tRE4VSkhWMV",
+	"hl5toEUnM/QJldcpvwo5OCcMlvSUG7aM+b45QxwfJHmB3fqse7fbbitTMmcYRQDgn4YPc0AJZ7MQ+kqq",
+	"uzuKVaBWaUcp+eiUJjiHYwUarFH/UftRB3xgkqNN20CTMmyWzQi8NJEhv2A8WVQS6x3wdXaPnfqDuthp",
+	"85+ENn8j7eYJaZHPpE+aUUPdG4scUhCZI6iQW+5V1i2fuKC9/yu5YlxpIQwLYfQaGH3Viglno3ygVynX",
+	"WssbpZtaLUYizeMZMZ/TbbcD2yvhoG2pW0zor1Nm3YeBvq7oNOTRlxAdfmGtT35utVqfAhJ6rj91Oay1",
+	"Wq2wdhe1SOR+AbV9ldNRf8H7mbJwRukECVin40nmmyg6aiGmeQx2j3YWeQWLhi4W1CYTJlTKIZIXOLSt",
+	"HsRuU2nX8lxtnRGvuPLOzLOVnCVbL9W1kiwBg0RPKCA0zoUE9KyFbMzvZMivgQ8O8NOKlOUgUfVBdd+k",
+	"Phpno/tdGBUVM2zBZdQilzOhUwV1gmHfpRCqKWHTUlJnmpKQ6rUXArRr9SENPCSWfU1AX5/mpA5KuT2E",
+	"xuKwIh27Di+YIYTGxZRm2dwyyycoMHF3dN4+2HPAKUyrpjKDCNTqDnPGQG3Ab/xOlsoQrW4QcsxDs8p/",
+	"gYuhVSaqVoOatUAOpj5PyVzkY7BNqWLiecWOeVsB1itCeEAoXolM00Oc+BxYx0w1b+91TyJT3uMz8H/h",
+	"W//lNm3PTPNfTprs4Wb8K+T/ajab9n/qcbVA5F+k2yb/UpoLXJvkAv5qm/9XF13RLvkXOTC/wY+G2i2f",
+	"Adj9VbTilNX/aaoj8waEMPw/lD/5V8/ZmKY85Ve6Srf8m2SKMf3E01vU2VNOJIsFT2TDdmk36xJykxBr",
+	"NSs6ZiaI+fr55QuoT8+ncTFVNKXUDlKH3Kpmyophc1QUEzpJm4q7ot6gbZ1GP+SRm9YHkaXxXHE0++ra",
+	"k1//3mm3n8z+ftjWH2LvX7gx//vJyZPi7z1Q0aDXhjL44JtQG+di1gBCsWdZqSdX6Q0DTVuzP8P0NNH5",
+	"gECaZyiyrEcfTi/PXpG9VO0tp9mefl7ufdH/ep3caWsFuB8We/RRghvO5ViOIQAZcrXJc3zIlKIZ49C3",
+	"sgEsgurT6euoJ2oB1Fo39WuiRoWaQ+p2w5EBkQj7SUSmcNVkCtg3JNbDlSsCguQ4OATuM/D1AOStaTXk",
+	"0XQCwcOf8kzJqJfP0ek6ZpEuWpNkIIqR4aXfKd22OlNbGnlxJsbQqwWE76k7PUpTKUjGlKTrKNMZPeTF",
+	"KGdyJLCCqawRRC9fvXn2+eU/X3/4/Pb1u89P//fy+YVSkBDAIuRXv6WTZqxfZ8voIpPP/JzHQplBfaJu",
+	"jAI8v3GWwqShh090Gsds4m5VPFpdkDh4i1yMoS+jIwE8aKyCMeiBy5IUh4MJBKDU48yn3E3bpxsPeKSw",
+	"6dWKP7wTTW9dI1JX9jiYHg1Cs5nS+kDWUV4e3M4Re7bjHE02A9qWSkOFCQJYJu5tilAnJEsHOc3nLbup",
+	"LAm5XQuCpyH6B83nfbK4lEAPC54+3R0dfMHeJNfuG6mD10XbxJLIUZ7y65DrrjSMD0WW6GQeMFu1meck",
+	"Eho23vuUYRsQKYy7DpYj5cMMVMwJVRpq6p/bzn70pHwzbi9yf1i8ku/OaIo6CdXaGfhhylDrHFhHxtNc",
+	"zJTFuCRvPIni5+g332Pj0z7hQvJ0OFRGxP80X+R07P327Pm7/wXBc86GLM9Zblk4F81cX0O2Td3aX+ig",
+	"j745IvVJNlV84qLI07hoXuaUS7UP9k5QYRM2ycQcXSnGvWjwci4aLXKm9L6myNOrlAOKizRRzwF+fMjV",
+	"4YDwlnFNWi8NPqazs+yLwOcMtg6yibP35xef35+/fvn63UWE2VFZGjMdeNTRng+5mOQpK6huoZsW2VIQ",
+	"6PTD61pQuzHJ7bVOq9dq6/JPTidprV/bb7Vb+9iffgSBsT1MEFH/rGyvcGqIQ5l8mty/hDrzCg0Fca3s",
+	"BGWrZcx4J2Mm9XpKhB4Cp9iIxdeK/EyZMePxXFNzJmhCBjRTJjk4j5Bf644NWXrDuBpykosBa5F3gtBS",
+	"MAeXzWr3rxO1Nqx4hR8Hbbnw5Ksv7LbbFtxGZ0wuFnb0v5iQJ0INA+KSLSexeWeA2H2nA3n0vmitng08",
+	"UdlJHFZN+7lTfmV1Jcj0PMBZV73Aft3ea604QCSnFAyt9X/+FNSkacFae2OWFHalZtDrf67pWX5SD2vq",
+	"2EMZjskBlWTywTbrtH5c7NmKnG+m4+WWNWkHxUjMSCYwQ7AQ4jrw6UdpRGM2FjmG9K5ELqZFyjEzUcMx",
+	"2BINo0ROJxq8DPUKneCWW0vQuN+UtnXOklRicDaV1iEEWRXqrVq/MXPHuw2zpGSS+h75AY2vr3Kov/xF",
+	"DEL+65RNWV/9G1q8cgTnpSn6pdXk9L8LoeRKzoo8haJrf1WAh2QJKO36dhh8RCVcABFsDqhzPGF0UGnT",
+	"wPZdxYp1sVshDw/DEdRucTizeOhyRpPUnTolRmANQr6gKaD7C/IvwL2u3UMy5XHZGYIBXkPdroJJHeiQ",
+	"b3Ginxl6/Non2ywRNiO7SjlkOPyaYec+JWV5PH8ra/12q9dFxnomOMcWWhIqonNlYbvMK4AZU+QEZ8fS",
+	"MBbzjRidnGaZiJ/OC3XteP/4+LB9HNTkXOpL3YPO4cFxt3cX1ICm4KNM+AOKjJBCTs210yt2gTq4muWx",
+	"mlCRz/HudlDTxAhTVYwpmcK57kCqvraBsKRvSLNMkbWE5xBE0HyLVw5Tg94qeO7si/cP2+3WgS+Mbjqt",
+	"tpJG27JLu9UVbBO1DidLLHN5MMNUT+1vSUKGZp5p+Jr1xDQRsrjKmSyTU7fdbrc6FQTVLhEUpAx9RYpa",
+	"veOd4/3FTW+an+HUJal84+Z/0G519dXz5elaUvEid38UzVyuiTXqajnUz6n2XZA6Jl8kYsYDAlX8+H1Q",
+	"GV8AsB/kSHkohp5JvGrG+u49uBXu9GKqauJrZPe55cwgvJHre8cAxbVcJdTXehfUfG2MX64sMnK37J2a",
+	"ZyH/fUKLqh63Z+CVk55P5DvjK4Xu58oEBDOP0VwuukvEsNIHWu3iNFGDAnysk0k2r3a39Ak1gZ4KxDwx",
+	"4yE6VAIShTXrXAlrEcnSYQGCrj6EIkxcTfOwbATGRW6/RglYcBnAm/GzQm4MPQjEaMNLp0pkbFgAeCfG",
+	"RTBsnUq0FbWHc8FOdHPn7LZQxq726OgUC6vgOJ3Br5e3cQ295hzrwYYij5mnTWFCVyzGDA2hFolKNgjm",
+	"uElWoJtIRhog2fj3rG2k0+BIlnKl0GtHfMhxAPcx2jPf92zSazb3jdb9qEpXwBI9TZuu1v2pRjzdgr/D",
+	"LoLabw/gUxpfm3X391TWvKLzBdSDWl8RhSu6tzX++IM6mcryzFOsHnAve7nCl1hxJEyU0XmaYVprZ+Vo",
+	"u1Y5uf12+w7qPG1hg5vaW1Geml6SSS5gWfz3wt8IKbkFP9f7hyje+KBLMtXq1WM1QG/R3SppuilX0C/U",
+	"k7RNPQmULNE4/jzYv+6OD/jRpPfrYX4su0Xv5lD9Lk8VVduUX23Tn8ZjRt4aKHbFrb01Cmqaoqr27EsN",
+	"Y2f4Wk3hbh/dyizt5hccFrY1uGcUFN9322/XG5z5CulriMWYThUMZ1GcGjXlXmFqb7wLaoshgI0f1rff",
+	"BbWlgMjGY9hZVEZPNh7GPbE01Bog64phANBa7UdvE634KU20/7MGj3Tuf+QnsN9EDkWx8ND+/Q+9EPkg",
+	"TRLG8Yne/U+8E8ULZWXDA50NXvGBzjNBk0sh3tAcS5J7nYNNvkenSrPkLUtSChgj6uHuyf0PXwrxlvK5",
+	"QYp5tDWy/qnlnLxFz085Af7nT3cldfJM6xOLqplSyMqamKdRvrd5CYtaZUzjEWsqnV+u9Beda8fQouel",
+	"mAldNQSj9HVyX9M4x/C3epR1oj70GIdC1YEybIKQs5sU7SYvXWsEuHLovLFPd6O+75OCpEE+TK+mAHw3",
+	"nQQkYSDuEiLykKPq7zLAaGE77sRpHk/TggxyRq8NKJcsxERal43gSq3TWaUwkQYONlRjQzzeJD4DZns9",
+	"UicJSjV07BnazOhUs89ZKqGOQyfJfJ7QK6YBB3XyTKHWAmpUMVw+SgsCe0WoznWGhQgM5GBmIdKcCC+5",
+	"8cr3hXwI1hUqozrxCxvLLewmeoDSApPi1RNGzyMVah4kUmyt512x4kyRygXQ26O1gRnNxyVNQG0NmkFq",
+	"BTBDHhH11ILU+kdt07fXVjoq0x445igtztWrav126+TwKFAXZK1/0ulCCaWEWe532krYdxcfODrqmQe6",
+	"Pe/+o/adOr74hgGa9J3j/YN2+7iNSMYpOgMO1J/mRKAPh95qH8DhUad9fHzYs2/W9Fvr1wBsOsF2DPpI",
+	"mLI1oHzQrWvbaAXe/qxQCeCwQ7yfol2nnbQ7PeB31AP+PUL9GxSXiliBVFNZpPFmQjEZbCwRPeYbW1cg",
+	"mQiRkToC2acQHQtICtnb0LoFJB6GyoHDY93GkI7TbB7yuk3jXMyAkwaQA46ermOwvXgseFwLpE4jgNgE",
+	"pNS7+yHibJsl+MGLOQR1vECAjQyiPEDxXoiCIuTJmFFPzh60i1EQ8pODYgTXTk6KkbJ1Y8aLNHPJySYf",
+	"2rh3ICU4Z+o2b5akHsGaYLkkVCK9UKsDDpicQVDWBPRhUEgshqlBLhPkowXGkYPLq6EV5OK2YfGGgDoI",
+	"cJRA2fh94nK9dLROkJBvJx2fDb6SaBxM5bwkGqt82opMoaw+0dGJlP8kESp2TG9fJxk7Q/mi5ZG6cpmO",
+	"7dUuXH2TDqFvUPne90vRlnaFx7yHjZrP0H5v41+mQw+EbjCUgmLy5y81iOrX+p0DJZWZJ+Dh8Fi5zmRL",
+	"q1yIhgBu+07rKKgpslV/dVoHQW1y0MZ/d4La5ORA/Xu/daL+faL+fdzqBjUgK3i+e9xu9VzToE6727sL",
+	"7JROjjs9N6WOP6VJ+vmazWXLC5oxN69ea99NC1zzelrtVufYzqvd6nXsxNpqknZinZPDbut4YWKfcN3m",
+	"H/2Lm6sBhhBXxb+FyEoqAHotfUZGJGNcHcEhzXeqwU41+NOpBs+MBABprYgYyXczZeGms2dYDURhhCzW",
+	"gPJGiasSVQJ5DbyWxkxbLDptWBTRkCvGhlBNPloK+QgJP0YNeJ1EQRl2B/KiY5EnBgaXFl4NUshLhdzU",
+	"nyN1RXJc+M2ZbAWLi0gsNqwKuelYBRPEJIKliV2zSWHTjq3TMROcBcQF8XTaforp26fQA28RqU0GpdpA",
+	"VwJCx4CYTep+OU6wVHMTuBL4Bi5ZMc25TR+E1CrIQi7lyz/BKppyfW233Yn8qjvUNaqq7iyEmE7p1cGs",
+	"ctkZlaYACIfQmai2Mk8pd6YpT6klXD36W8vMoeVA0dqfWgiHVi5/M6ke9kZTOuDK37hrzy0jU3Vqgaft",
+	"2psqgCuqFKeFwNdSLPAJpLFA2j7WnmHKSivkFkFK5yGnElu1TieBlyqPbhGoZdVTKRFCKT06wAw4rEpZ",
+	"URhhn5TQ31ZO41ipfFWa20INxqMiWGoSFpqvlKHgoQb+R8KwOc5W66s/PicH7HB4dNUd7ae9Xw6uD7Oj",
+	"cXebgJXZLwPZZd3ov0foCkl71ZTMnXvncJtDyd08nGM+YsqrtLbTtTwRSrFY8kQ7WC3Pc5CeeCh2itzv",
+	"psh1UZHbJtaNwc57Seodm319erpcBPTz2H9i9YwFevH5WnXvTQN3zGZ29DKkka947a2BKCwfX/+jl6GQ",
+	"dmT8VwxZ/jUCkN1NHtauNqXjWh3i2zS6tEVEKFEWk4en7tlaxmpatrT2vjiAyrs13lksh3flc1AMAsnc",
+	"y+qnBXYeTrNMJ8EHpvhMYyJhJG0heQp1PtJsIvwmARglMslTXshyNSpnSquPdVad4AYHKjEuSgtLYKws",
+	"pYTmgl+R6PklNfWb4MuGGp1cZH31phvo+c1FE2IyUd/Vh43pHDK4dYVRAuVeCMeEIw5ofA1lLa+HzXeC",
+	"s+ZbWsQjXVKEaFP77V5krQEsS1rhtvSQ17dLR3w9VO+GV4Mm+Egdi97TkMCKROy7/AipeJ9IXBB8pa27",
+	"j61+wI09ZzeIgAWcRO3afQ9eAM3AnTup9lWl2j5KmzUq0Eh32jLIHC6Oog8cBF2WDxxkLCODUBZvY0c4",
+	"O3Xo36IOfXu6xUsoUV8wc5VkR6FerWFsK7FOHUI2OCVWqid7STocrtRRzhARx7TWBCAt6UCMLNoHjAVw",
+	"BiIKyFQisoeBjs8bxpYXUPoe8kg729Qjw1yMo0aLvDDD05xpZEaAJsqnEJH2IUBlwSZ9SGxHaC8xJOrN",
+	"iKSDagBC9ilGBuMjyAybRYHRt/T1qicKgfcP01to9Wsb9ptZCa4jvJHFOIpIHRE2qcQBRoijOG60CDgG",
+	"dbNFddmAS3sLii4+/FQsObcwzNAkF7B/pxMd9g15yJ+KYuTUQ+jSPWAYJRdVyiSpOzQhQL5p6KSYG43D",
+	"LOmYebiqsM6xmDCbWFYGn4TfnHvGwZb5r+l2oeqai6KJ4EoIsFelnyk6tAS/RO5rRBqgKgGZIpV5nQLK",
+	"pCig5cdS83B196Ab7yc9djA8vDoaddP9X3rXB7WglqqXQbjFOSs15a613Se0UJyl1q/9PzX6z7T5W7t5",
+	"8ulLJzhs3/2tAuf48Tql4OyFIteSL9a1Gxjib52gxtkMQtGWcrFQT98AseuCXUEpmPN4wu+1fu019xvE",
+	"QxNhbCGvDRG/twpNEhKWepijU1cdLQCCAroK1ZgGLk5fN7SG9+usDAspVybDVEKKB0Rl1L7qY7PQPd20",
+	"9wwreqqHNa0VmfnpVqW67MHODS+DLYRh5IEQ11CDG1Mesyxz54aLpmIGrk7GDqINPXvKAHFH56z6iN6K",
+	"E8Cx+Pis3dmvKfFyw1C81GY05ya5H0v2f+IOyGz5q2tBbTaaV/aTV/yEYbwGJ6qXQJcD1dUnKvsP8vby",
+	"MfwTPxaswpGYqf/qz21UfO+UZ0xKi7OmPm3mtaYrRQPMD+9WRAXUKVFM25pQv7H8Hx4yQafVxhRDdWZe",
+	"UTlSV+l+fMCOBidJd9ijh/Exaw+6SW94SI/jDtsfHCRHwxPajXvscHCctIeL99f8nh2QNQGHCCG0IREk",
+	"16Wvd8Gasg7bJkQXvNSe2RKP1dxns0ACJGhcOOrASdouIHYU2yGjf9gpbwKUCmnG8POnoFaIbVb4ZAir",
+	"R48H7aQz3KcH8RE7sWvcZp3BfnIwPKIncZf1BofJ8bBNO/E+OxgcJSfDLt14hdtrVrjjCmfMCp/5K7zC",
+	"+/p7rfDRfuUKeyz3Hj57zhCKwGO2SrGoOMAg8vSpDWt4XsMaqZcQsBZ4GEr+hGWsYEYyGrno+Oel5ZlP",
+	"zaipxR3JWQydMM4AApTlBO8hFUw30Hx+8TwrAZBJgYl7UvGOis+7h3FbSeF/pQQerfQpzaHNKwZCp/2h",
+	"hoXlfJLkFKuDSjz3sMxzzZ4bjvvMLcEkV8ZUesMsn1VScMM1SjkZ0hsxBcmw/IlP/HHsiwDeSMkmJbSN",
+	"dOSI+TAWN9VsNmfjlCdIZAuc9qLIFS3OyRnNMtKEeaplC6ftdveQnNsn7z7dbe+DeqYMjFVV0+lwyHLG",
+	"Y7bLy/6PtO67Gz1wZm2HbzX/WxswxczV2f4RjoA97YNY5Q+4xCrrCc1TKTiY0b7dFhmUF+iqOESIf5ZL",
+	"wTEtG2SzsSxzpvvFAea59gdotFloslP3fQsIsM3LjggwWgIbihUevDQgv2knpwCAH+wkgvA7CP8zTG9X",
+	"uB281pHlDzQ+ALTtF4Am/d2D4RDwDhqMqt8t9GuFka1TsJ15jnD+3a5OXHp1+fYNqUuWDZu69QJA+0ho",
+	"W+oyQ9TCR9/JhhPVgOP7BAIrIdcQf31SsNtib0zz60TMODYWfqv/gqCQvlFDLNIEy2k1QrWXIn64MkU8",
+	"HQ7PjUNrZ8yXjXlY/VExzpazb8zx0zZ8Tcng/fj/JCJWryHqIbjEQo4/qSsko/zq72GN8bCmf8XfGE38",
+	"v8esADDbXLLi72FtWgybx+UnQL/BC0+xmaM9j319fJ+R+mEHwKzPSP1ov4EP7nlPmqnJYm4u7X1PUg5Y",
+	"6nBRku/39HPeTfqKN2s90EAk89J30JSXvrNTPWUzYKc83ITEGZXy72HthuVJGhdmDS6AKx12SP0ZfODR",
+	"PqmfNfqkYz2NmuO0Fb8JSMdhnLf0uyblV+0tTnVv8Vv2/C1dCPEt54CUzu391PNfZGlJeMjxM7//Hj/0",
+	"++/Vp37/PX7s99/j5678TIRpBF8TqXca+Pd/kY+n5+9ev3tJwF/RJ+s9Evd+aHVFnxM8+KU7lfE/UGVs",
+	"H270AMovpzLuFE1MbNE61x6qWFpTE8Oy7lIHbcPTCRr/bmX0Hj10u9yZrZRS3Y6BqrGbkimZHTOiBUVg",
+	"ksUHc2K8A9r+RmdOUFZQc8qvMYo1g9wcKGCMhSy8Pp/1SsW0ERBKlI2uxDXsEHpWy13HETpJv+47bNkJ",
+	"ahEEFGXBJsFS+3BAn7XDXOV0MnIxyHgeZxoNM+T5NDN4jFIiWLDRd8GFQ68YYi0pIaA4NJANdMsFxFFf",
+	"VyV1Lf/PLi5glIt/vAzA6Q7bCk1gOAJ2ZSm/lkRMC5kmuvBRjdkwmJJq7pKI4VCNBzow5YQ1xzTNCC0K",
+	"Go+wkxaAJEArGdTTMedJCbsPz15Y1KiQa9TdFsEWH2tUZPXl5kgYgjJAYFAPCx0M7knAckPihBpPcN3K",
+	"GrsBTS5r4ohltUYVx31IcjoD+uOMeS1bpF9/ArWjczBT1O22a4vfTMWUxri2Rg6Rt6oVMoJ6Qx2CXg1X",
+	"e/Ok6gU05AsJdrrEJGYL/ZSgK69WQgJdOwLrL+lcAt4vAH/pull7JqQN8Jo1uSc3zNos34IKb+qyTMtu",
+	"nJuvyB/9mdT36uluq8S/xI8LtI/h8KhPusemN2PKydGhR1bQ83OcymGaMyBQ7FJGipwOh2n8Z9XqV6yU",
+	"r9sfoW7vfXxAOp1jouMpMiD7HZLyoTCNaPx1aT1MQ9+p5Tu1fDu1/JtTsMFQxeRmp1z7Uu/fqlvrdtEr",
+	"9eg3RmBWqM/YgoqzGZMF5h31vWZVY7/ZHsrszHSnKtIbFnL/mukRjD2JL6BzMWoLmFNqKrn6JJrkbJje",
+	"RqhPYcemcnM1EO/QjypNGC/SIWaiX7PKtG+lEpxO0h/VKtzjiPwIGK/qs5WOqB5c8C3GOspX5UlEHCOf",
+	"Y+rFUQ9mmRqIT8e6i3ktcIPppfHajn/FrKBiJn7U+2+TgqBNG0agV8NQHvgwlNds/jnuLcfGAW9aFj/J",
+	"9RF5vUJnr20TSLUTsM26U/rRq1+7b8b/vHXLocbDqPmKabYv2ycLaJlqmuMu3xe9ycGvh/mR7Bb7097N",
+	"wcI0ETJVT+p9lpCMTgoxWZzT6WA/eX5w9ao8JzeBnjeB7eKiH17/yObq5N2DZqnP4E6c/vXF6bcn56CR",
+	"ZLlUXiMKlQKX5hLIs0rwiTM43ZqDWyt7QRwh0JHtBaRNZRQv6dh0hIB++NE1m0cklSGHfNy+xqhKC8LF",
+	"rNT+V/eOgFGo7XoKfTOXxAjyIBQkj0N+TkvMuII3bsFK3rEZcpPNasEfUbnrUkofLzOu2XyB739o06cn",
+	"8bNj9uLo6tVh+sPB9Zve+N2++ND99bwjL9vrOPjDxMoWSIP6g711XubYinShuhhvfmKpEP1wQJmYL8kx",
+	"11PwHSLxt8DYd3DBXyf/Bc6N1zW3WoYsmDV7X67ZXJfYYjZjVaRAHfx7IgWgZpl2zxq5dpIzrIUrINsu",
+	"6rU7kXUacwLdhGBwGMpaOND8VJfQmtbcrlGyaXoGeQctcgq3g4FY6lbsQ9m0e5UpFvg+TyA9EvUDjZCv",
+	"zOl/T+ugNF7XauLb6uFrOHoA+PH6lTtmvSs+/AYYLbLDexntts6nHxUfdn6nX8TgYT6ncsu7BfdTQASM",
+	"ATlg2rUksAMvxt3ABxO1yAeom8NYFACyYdSKsxk2z6N5nt4wgCGAFvQQik35VD0EYXHbhP4XMSBpEXJJ",
+	"Z5ApCEhUZhDm4OAoSejcPTwnjCekHqnFUmIpiQIS2cKZqAHtxcmMseuQ16MklTHNE+aSHM9TdIqNxY3O",
+	"NHziR/EkvkMDgMmCrvR8/aA24h6314+MTWB0+KxUK6iwlmX/l/2ajV1g69jvDwKwO4F+76Uvw7vuvfEM",
+	"NvRrgDRMoAqi0m9Gi4KNJwXUqeh/r676aXWVlNugNGiYcpopXrXipl7ryMrcX8Tgc6fd69bKQPG/sc9e",
+	"MYqiYOQu2mLaotzlFD9L1voHsJLgyHTIFa/vKawxKGK6Oc00zzbGRLrzegiuWy4DHO+oUm06Z7eFpoF+",
+	"jc1/mPzz7PXh28vT9lu+VdO3H8RglYfuPWeY46DVSce91AHa6Qk7b92fMyrlt/AHIPMFYetpAiA2rLml",
+	"ftz78osYPBrNaOGNffCOKAYWoLwJiGanuh9vBs3HIXpN6oDDjtVpIP37umQ3vsY8IgwqYQEBtuQbM6ls",
+	"LCXETQ+VHNqvGABPaA5nAnOYdlRAilHKSYRcT6kTIsugzTCI90hzWgMSFzlgzqjb7kZkyos0s9oIAAk4",
+	"PYDUc0YTO3gjIJ74Nz9axo2agqc5PCE05PZ7sGcKdtJLs4wMoFhQXVHmJbzZNmqNoEwaFKEWOS2bm8i6",
+	"FozOwBZBZKnSGN0y2i69AMe4Ip/mBzF4vFnqePt9SEln5k71XsWyzaLe++Qzc6d+0jazvQ8BE++Dp7YR",
+	"K6sMzl/EYCc7djbmt5FjXOLzBoF/WcBsa2b+oGSQMzNtK5EH2Zr26SUr0yh4tCAUxIgyKaXU7UbYTSqm",
+	"EnNSvwNUGaNyQvlbFOt/FwIch1icdlvAkKvstDf2S7Zdkj/AMoJl+rDaPFpt63Rskf4oe+MbIzfs5PmH",
+	"t73u8ej45mKUnX/s/HhpbJ01hoo2PJ+JGS/EjJNnjBc0gzLtMftNQCOR0zHL05junY3SmF4J6BGdrJ9f",
+	"lSHRfv2LSN/+cjp/l7Zv31605+/+8d+3b58J9b/Z2xciHf43nBIlu1euzcK4W0aizIptYpi4Ljs7mbKz",
+	"R/4K2QOZxwKNmHBscXX+wGmSSEIBeciW1dbldNDUQzdW4GEpy6D0UGpRFGiSsCTkkIU+cWpyX/2ADS20",
+	"hu0pzCdRi0SG7UTYdIK8Pn13igkK6irhUATMk5Dr3DAwN6KfLs+i1TkHb5xD5+FZBwkyRp8nbciCH8Ji",
+	"t8tgsB/4J8hh+KsIqO2Fxiqzw5L/jEok/MeAoZvRlsHQ7fHeW7NcOzT0b9062kCSnQk+zNK42OVXfEWT",
+	"LEkIJV5soErCLlpVe19cwGBtjsUzuH6P788O6xqxYXaE9spNeQKdk1sEhoOHPThK8DwpqZrljCZzclVq",
+	"YbQqSwJnXBKhJWmyAi65xBRxjF0CwM458020k0PUt3uZQfAIN3/J+FzyDK8+je3Ha7U71W6Zi+04145z",
+	"fSu46fezrS3dp44TLLuVSwpQqY/mPc5mm6cjhhtyykUfNJUEvzxlMuT16OXzS7ISLSPS9XPIlhfw5Bvr",
+	"8qFM+JNtkxSVFmxM0oJAUtRzQKXQkMlX6Q3jgEWucdL6JHI4lJEuuFjIZIJ+1zcQQNW9EQ2SOMCD4sux",
+	"vVvItTLWCEg0TrkBZY10JtgM/h+6ZEuWpwIAjhG4SamOBckYNS0YAb6DBSRC2M8o5HoMRP/woOXhdoRm",
+	"j6BfRkTqKY+zqUxvGMabIwj6RqTObu31AcQ/oFoRpBJosel4ZQxgNfj5Nt1pgpXpXauW3EOeJvVoNswQ",
+	"bq1swqvLv/bio3H39uR6/+ZwcMwP8m5xtCIVzAMfXQGlpga8H0ptg6/ZeM9TDby/kNXm0LSrPsQjso0z",
+	"2+wDm80f6M1MUx3gEumlEkivPGcDCl41Y41iu2LZPz77GVZ8/6HLrRUsNWORW86QYroFqZ+/OCP7+/sn",
+	"C+RjVJ125xIStU3+eFUWoTphpekjboqy5mjBmuo9j5s6IiBtPOvuJrOG8/+gWf+1Mh//SFDwrkEFP/RQ",
+	"wbvt7YDXX/yBsOC9KuD1LWKNv5VijVsDMW+a0KgbbP8hLZ7UHHcNnv6NncH0ZiMBPLQ72I5UdjbtzqZ9",
+	"UKqUB6PmmvThmfw6uDAlC3dlEN0rLPHQsbRrHgtsNrJirfFpoONAL7jVcHbYb1lqSBg5zQrTOMhbBiN+",
+	"SASStG9/i0r1LyGfjUTmngwWkQ0RvRAMtYQlbjhzQ3k4AqP5AQchSF2K6lEB3FtjIqIF6Exb/WF6tcyD",
+	"IfctYcx8Nhh1Aa5YbIB6/QVpztKE6bdqw22aJcClByzkZhIA/Ye2uCWjFApbEX4SMRtBRbNIBzOwtqmD",
+	"6LMvN2oeuUE9rxXyjwZ83WGX60jMCAEYV7dtDzSIuDcv27ld3RxyXRTLITF6KlnSJ0U+ZZEFVxRDMmCK",
+	"6Fz77iua8ieElnpw+1W2nagV8lMvlKNxAD2wQhs96nYjUo+4sNssNer6qd8vXL9DI4Bq6PCFLBZLUhOW",
+	"k5GY5k+gNhiyzdUZMrnT/ooOpskVg+AW3DadBPAMMDDjElF7rqdSWmzvG06iAB072EvOZqVrh4Y+y/ZJ",
+	"hGmU0zhmLJH6azOaX3lbnHq0oQ+qS+3sk5n6ghQIioxFbtoFe0tcjCgPefTy1Ztnn394//Ti8+nF/747",
+	"+/zx/fmPL968/3gBKPf6UTw/lJOl2y8un3+4iABlimYzOpf4ZsQo1esEMJBRWKNyzuOwpgko0OQMXYtT",
+	"qTP09YpEP4gBUh0lkUvnR9lIOB1jrk/I69FiGUTUeEImuiwATD8oGihl+utSPsjoL3yIe3XWTf5/yE3V",
+	"ASKT/CIGuIiy/IzXjwBdAvqrkTBG9IYZBov90iz7XX0qvdZ9dN4iS3uPfhX/0JoDb6SCNBUD2h3AY6YF",
+	"AJznwDT/imBPsBICdqVUlAGVCxWkrUTH8kFbPF6WBtX8bLcFOA2w/uBJdT0efxGDRgAz7YccfaQFdLLW",
+	"va+hUSK8UOOvklKxhXS1D1fpDYDKqPNQ5dFbqBJ5VPaWO3Pqr+Uu5UtHE1g7M40dPdkq099YLXCWPeyM",
+	"y7ZZMFwhn9VL/7GPVd5pTn3lnfbHpcZEK/yKD7BvrUK6SR7Z9ggJWNF4X1UI3PaIjt3n08p43uk6AYuF",
+	"OCx5og+Cla5Uase5PrO7SODvZjU9KjNxLUm9Y7OvT0+lpiuAXOT0HKOnPy4V0G8xX04FvL8GeJcJ+MeR",
+	"cXdLMjZS9146PtU3frWKOY8hYvFjovTeJWGI0AkDkcwNbtwvYoDi3dP6OB0ra1GXMz6E6HUBX5nWQWn0",
+	"qvV3dL1zapWdWn9MhutG7VAMyrj8Vr1vWn92WSUIZMwQB9JrbFDtilufL6I9X5skzmKza7Cq9FPbZI5I",
+	"obNj0YfAr7mY8ZCbEpXE9x5BQ4i0AAcW5oegmug3+WiRU+dG6UXKxIJqcUDHLwi1Tj1fs7w3+fZML8em",
+	"ObjmHe6TAMBzp8Hu/P5/fc7zQuRXpXS276QheI/VOP57bz4uwOEOfmFxsUXSWTnfStmNQ5aTQoS8rqYQ",
+	"kBg6F5NhyrIE8/bBsFe/uF7LU8nUfwx6H3TyyceKL03zG8CQL9h4ktGCySDk0I+H8Ol4AE9dvL0A0yNL",
+	"KY9ZI0APl0k0GyOAfk6iDz9dRoZFFiM2bhFwn4KnE7B+4aeARMAp0NcE4EORcWrnABvMBYn0Qkf9VYxR",
+	"O+6QO4Z8kT1WA17cy+e29TjAl5STm51EsesPpAYJDTHNPseCA1STzUsptXaGABDu6QvYUkQDowUqBv3a",
+	"2/fvnl++P/9fkyMRDz+jc9qi9uqmVS17Wb/nKf7tXvAPIBSDPAUUYf4AEniHFGCvGeoxF+RYnlm6sBeR",
+	"osyf5pxwNmtmjCZqOqIpR2IGaPqG6sztQKi2GbteXvAOQW/25fXWV4COtvBHXQAtGjq4JznbHXzwbxv6",
+	"NcRrHN2GevkONXgnAb+9bO4NxN/jot7TStk5yWj8SPXbeWMHIpkH2v0QcuwjpXacjEXCsu8kiEUItKSy",
+	"IBkbFkRMC1JXp17xpKjh6bpPoKfdeFLM8fYxo1yHva2tgtk6ZpZCWg0AY0kAOuI3WytFbyFOVI11P5lW",
+	"CrOHRi/Udp7y5MxJLF+kPViOrWP+DyiiKbHrrx08QOL6vWU5Srm/ovj9uqLVnGFrnO4Mx51v7c/lW/uJ",
+	"T3IRMymV4HymW19+s5DTIGa3kfbrHWsyHU+zjYG/vLsfU44VcluPRVw5ljf43hf3x7qaLEzcwCib4u+N",
+	"VsjXAFb709+6RAuBq1fUG114y/gXQB1bU5WgjVL8MkaTJoRaNigKYACdDD+295v7nct2t9/z8JghO6/W",
+	"72pzWKbjz9f744PJUd6VveLw5njWve3NDx9dMqBhTWWt3wNg47zwptUuT8u6a55z6K9f6+//G2oIHLFs",
+	"WkVQyjqxlLYTwzvr9VvL25YlRmrkmc9ef6es7fMpl+jOpDE0CM/F9GqkG8VPpoMM2xXY3OXN0rmdhbmc",
+	"z+18VcCl1HPW/mU3jBckgh+s15WTCK7LKAj5UJm6QEmCR6S+3yYJnUuvkWhDTeomzYspzaA0bzlt3C22",
+	"NbW9rYCmneSylPMp5zwe5YKLqcSG/4xfpeA2xhJdlyCdpdBbfcDUYgFOW65WOOVknGZZKlksuE6VvXSJ",
+	"3iOR6bkVudJz6rj+2Hzfro7eJa1kmK8Dv0FOeTwiBb1mAEdtGuzzJIXPRJe7Tv7GhhcFNoowcNjSfwOg",
+	"e6c3prJ0zPIraIcOLvxhmmWmf7rz+zOUJNhCnQ0LnTUr5XQ8Qc1jTBOllDB0jusVDHlMOeBAqynSghEp",
+	"xgxBfeqUzNhgJMT1dyZJOYCuI6/1wlBOphySY+WITnQZdblzOyTTTzmZ5NAGo04JBgQ5+XWasgLyP2VA",
+	"KBlMcwkuG7Me6qKBCkfNiPKQi0nRFFOsWyUaU1uXDlC7ehOaX7OEDEWutjEArVVMFPlPJkgpL1+9gV0U",
+	"k1Bp8QWL1RiNgDAaj9yG51NolI+dpJI0LjAXD9bQZILrdoR0zKxiKG5YHnKXm2s36Qr2lJLBvGBN7Hyr",
+	"6AiJUKdv+4OomSt6Xkpzh6tNdhszBj1HXKZzn0Rv6e1zPK9Ax7yQIZ9ALxIYOSCddrvdbgRw5yt3lA8P",
+	"4CzrHy4KNlEjYFI3u2XxtFBkBw+3G0TkIVf3fVzQZSJSt8yKccjMDciBeqRFTr2UeHuGNQFOJSN1tcUm",
+	"UmwxF4HQkDPpsl/NoDQF4u14QzFHOvSWK+T1KOVQmdZ0nCdquG0WwyHDcm04Yk/8ZIKVJQchX1FzQE59",
+	"BleRAJ2bHmW6aEDwrLL5ix7l6+Qf/zoVBbscMX5RiIn671Mhru/N93ICUAv1/1bD1B6ic26V2ft75WGi",
+	"78lN6kFfsspn5e16TjFrY0blV0nEdEMvp6f59usa62aXtbZT6f+KnjX/3H2Tdoj+QOYpMMYKqIRKKhsl",
+	"691sLvntfifbY0pGq8H3Q27R9wMrSIsRS3OSaH+pbJHnoHIZlSGmOfjnlqswwSnmKotKCDhpoeTwNMsi",
+	"hwzCcDpqNo0WqAzFVEZ+w+jyV2t1gBYhx3tXOd0+ehmFXx3lBya2NCndzG0KGTnxCHoUWOMQCvCiJKfD",
+	"IiqLB3vLmm5vU1mCPBnT2zeMXylCPewFtXHKzZ+dvwj0ycNbG3SNfy5JacZidQOdJmkh8uZgypOMIfKg",
+	"BU7Zhz8/lmuhPnMB4TPtb1wDuqQI2laFbNGYTZelrfWKLiOvGOCVtge80r5zoCrP1sKeHB7dWap5J8jF",
+	"SMzIOYPjN9eN3KZygeLAcgB36GrExG51t4YtuyqYLdjEr2nP1g7w4j8BG8UKFkjB2IGj7Ghl52T/dzcJ",
+	"KUWNq+oxvmaWWKWX/TVkIS/quTqUbHRRkvJCbIqKDF6/gUjmIQeEhbkbpoS+kTOaKK1N/YClvKns614n",
+	"g2maJSwn7BZypOsy5VcZC8hgml0HZEBzFnLLv0QOlfV5Tud6fuMGOMC0ikJQRSF1i1Eif/6kcRIiEMVR",
+	"QCbZVC453HU8oAHJq+BxWMh7I/Xonb3kyu3AA+h+MJsYNXBxtBJFUkkSVrC4YIntvW8X6zuJvuMW+Un7",
+	"8a7ZXAZKBWcT8OZhznqRp1dXLDdXdN/mQNf852yoEUf8kkLM/sbey9bhr/PRU4zpFznlkoLzt69jLm7B",
+	"h6WZQhhCZ6hDFQ2EH1rk1NujVBL06g5T9DOnhYSdThNSj0q6YtR4oudS6kaTm3zGtACk1GHKMYLg8GnU",
+	"mGkSkBIgKfxuUXcsLImdvGdWVe09qSoWKFUItFqtRqDmma/OuAx53STm/4QanwcY0XhCqJuPsQbVKmaM",
+	"3lRncJoDo13jpROGi8dy4z+GOMSin9z4fc2T2usbcvML5t393P7Ugm9WCkBhmg39cPH+HZnQYmRIwfmJ",
+	"waywtljIo7+13KnrfmrBeVOjKqUWsDLs3Et+/bpjRhOW628KNJDKhOWOthSpS6CVhE2KUWPjkIANitmm",
+	"qmN6m46n4ychp1hSKwzKhEx/Y0sRh85+ZVsGnKtvCz/cOa1Z2FM0shbwMRYZHHA0SMgxx24Rb+k7SUCy",
+	"eCAZ6/McPTfJz19qn9NFS+5hhs/PX2pjVoDxMoA1qV2IXHEYRsaplCwhczElhUjonDTJjHKgvKucDgjV",
+	"zV3V0f7/as70qhjAQyQdS7C0zUsTllH11i6EdbxRPtK0IPqqfXpGU6z90KwWPwBBoU3fO3z8dDIRKS+A",
+	"mi+MB0GPQt1vtbtPd+Cf0mLuAqTbwu5WyUEtlj24EbuNfzP2oDK8bdSliQ/u3XTA+4Fuxwpj06K/SjHN",
+	"Yxgw26CLQAnsZH/YiU+SLmse0V6v2Rscs+YJPeg023E3OWKHww49aaulLq2ikjA3zHjebVjYLDHL1MiQ",
+	"Y50kQEF41CAPKOUJu22KYVM97NbCI2VQuYBm23FveEQ7rHkw6CbNHjumzZPh4X6zkxzF3cEBPWa9tiPn",
+	"S3qF3aLc9mkH5OdCWR2fyngw6caf7w4Mm5E3ii9/ZFksAD238sDcGI9Kz73yGUUq9nKQ1UoWRZ4OpoUG",
+	"1cFj9SolX76YqiZw/3xWE7i7A9Qyfg1p+0pAxBDXFtPi/6gtgg86GRyxTnzQbXaSNm32hoeseRzvD5pd",
+	"epD02OHwiB533Afp7yAm79E7eJ/u7h7gsXB5o79HWGxgGepizrqWz4Yk1zi8yrzRBtrwuce4vx7GVLt3",
+	"21QGoN5/Dn7kVWE7z9nKHP5Z3SBNA+WAypM0dplvuzDZLgH9j/Aj4EH2zirY6pXxsc2T0O1oe1+cjN+4",
+	"S5pvKG7qNHhdSDJxcSwGYZ05STmmCy0jqGLyHGphRps3cM/avkwTjQM5THmird1S/zU70cf0X/votLHN",
+	"sB/sW3f913ZOzW+0/5pnojwA7+FhTMSl8y666UJej9w1QJKlVd5Im6fpnBIOZFC7VRJSj3I6i/qgOtOQ",
+	"L9hoEDJBMyoKXIMgDQBsjJ/IgPAwfsMyMWGAK4G+FGXfhlwrnmXPrK6BVU+ybNhYAdawmiNtGzHmQmmg",
+	"G/ag2zZI3P6aQWKswlytObvtB7JbPUOWQKnKz5/sDDbxduRCFBD/Z5OmsookKwosr/lSo1kmZm+nWZFO",
+	"MvYelJoph9MEMAgB3nDOnvNCHSK0H+i0EG9pfn0qz5Ula27N2VjcsDO06F7kYvyGyuKiYBN7hyzE5D0/",
+	"1/tu8B3u9cdgCZCZ/nUKtUM6y9jV8DzeYxPU4hHlnGXWLbO5B+fTWudBySHjFeCu987kdHa57KBZ5bWB",
+	"+9UibOUJW6SFc8bcVt/9CV1lX9nXtf4LO5tkQTzAf8AKmmb3mbY7vWund30zeCPOsDCKkE0m/B1Cyvdn",
+	"rnmi3bafHLOVCZc+2pdW7+Dfpx9eAw70gGUCKmcEtpQoUpYHfmkTWHHqquJ/UFtgqm6cthhP81yxrKkS",
+	"Z4FuoGHsR1t/AOjotrOaetT1CDAjzFKeiJkMudbkclrYmdSVOqlHHTtYdQ+BfRHyHSsenvjTAAx3lg1N",
+	"pUSWXjOIpwNbX6X8vWWPV/smuSjpfHr51qt/roMcZOnF8efB/nV3fMCPJr1fD/Nj2S16N4fqd3majFNu",
+	"NRYjUOIxI0rlAfMcWg2zXImMXKhzhCvrsgGZ/MDyV2Ka1/qddjuopfyF0KGLpRu+4NP6ThPjwBcEtSmH",
+	"X1nilCVDCB9Y/jblU3R4bDXGHVRDPxXJ/OkcfPKddu/44OiwDdc1xsd7RLSBMdtt/Amqiz6w3Crx+CP8",
+	"Zo/uB5aj3wd/rZxwp92+C2pTo7ahsnQ6SX8EkJNuYJfpcpRKXKeeK/WWkMRphlW32HG727jz37KVQCZl",
+	"S24niX9HSfwQsfrtSckKqvOhb/UV6xsF/MR7ygMwM0ZXQ3ruhHjE4msZEJEnkIY/mENmiiui9KUzxSyb",
+	"GcLcYo2oDMhsNCdpQcbQ31QGRJkVhSDD9JakuuUUuCpoQdV9HDrdkHeCqI3ECkqoi/IqhkOesAnjiU7z",
+	"F7yyIRKA7iLebkzjEQPQjnpUyu3sYwl2HIR8TG+b9Ir9ff+w3Y7QhWKSaijX6aNPiGSQZAHQ5RV5pGC1",
+	"sIJE+yucrVkqi3PYkUfVFjw+iz6mBc3E1bQcPVzdO9TLr6cFuxJAita88osSTklYe4e5F1Abp2grrDm1",
+	"Tj+E5LRsf5n8j2wOFcCYoKQ95C2A/Lit9Wuvua7mhrG+k/oGadQbP+2AJgkJS5YeGnKKMlqtVliDzQ7V",
+	"mPZ9eN04s/B+napmk6bKPq1UAgBcoR5qGf3BNAEGqga19UVNHeaKjqSljBiQclWLY/LkbLscTjwztak/",
+	"TLf6Ft59VUtZpAXs2E8cr7HEH8y8qxbUZqN5pa1MhmnOMPpuCurhMqZfk/pAiGuWBCQWfJjmY/gn1nSr",
+	"fyoKUf/ViToNdZBxGDtX3Z3ITK9V2yo6rA7aqpKB55blPSb3G242926Y9o0p32uT2u3h/EMS2h/3UQ8w",
+	"mB8ibMsSc0lAgixzPM7JR2S+Zem49wUbct/da9QJroe2fnyzUdXisEKQPfGkkbKFMDJoBwoWWgfhNrfI",
+	"KSdpYiN8M5ZlgFWpuOi00J0xuMDJeRXsK8TQFQMp9EcLoVnSxui7hzW5Ey5fT7i4vvk78bKZeNlOuKwy",
+	"Cv+kYgWYw3+ERNnam/qVRdB7LSe+W5AHFYJoiQVX79t3WBRgq4Ph8C+UAxuGAKXAE1qMXEAHBdxamIgJ",
+	"WGjq0f/38dnP7ebJpy/7d3+rLVcFGyfoAsbjVvhXit6W0a+gZCeyyfzB6rqbEHCJJKlLxki0kKseNQK/",
+	"G2e0CLQSgS/TlazLQpjkm5C7RP58Acyqv9yotB15YEJYzU4zwVmpIgCGrSpnCGwrG6gZ4KZ4BZxwwUIF",
+	"AEVGaO8KdKWDrWLQOVOe6xWz/+vR31pmLl4VQ1tXMWDhRhmVKOQe1sm2CEXroG5sFttjqglyNk55wvLT",
+	"YcHyM2D4SymwNC6wVhxhl3XV+GfjpOXUJggDGOURiKsx+01w+H3M8jSme2ejNKZX4Lg1KwhqS3U5gZmX",
+	"13FBiGu1KOfulw2jpGNwU8pa/7BdGY9UQpOp84VwCF5ctIM9V/X1hfT/YCkOuya3Wh2tuZgS6FAEo7a8",
+	"93jftFnQ1WXCex/y2UIU6O2rWWGOY60oOwhqiHyFEXTvV5PITieTAnMYFqE6e5edQ+PmvwtqtPTj/mWn",
+	"62IAy2//bBUMmJ4Gyqv1a0eJe9dXnVH3snOwdkaoBdW2cWebY/hA9Kbt+7JCfvY2YFTqgcdgUa1LCC/j",
+	"OD1R2hDUDex6sH5L8fQd+tGfH/1IqYwssZrSfSBIq5G8N3LcrMy99PG7PXUONaK0sGhvCA6uWEsQcu0L",
+	"QOaDjpnoapQ1EzaYgg1tdB7SbA5FPqYFUbwxIpM8BVykU53Y5IG6epzp3rTtK+ax78cHy92r/ywgezsm",
+	"vEtq+maSmryTvabPwFeDpr7wmGMNq3TvmzDLb1Z7IBI2ycRcW7O0IHC3ROAya+fWL3MI9SqTWjFZSdIC",
+	"SuqmeVbr1/YqINFONdJyymWhFGuErGaJhrW4EgAu3NqLx8mez1wjN+yoKCb9PSgBykZCFv3j9nHb7z70",
+	"5f6sDT8TS+c+qU2BrJNWzcvtwdh6FbTbXCduec5+Bu5TK2VMFoo/IOaEyYoRX756Q+R00NTPSyJm3KFg",
+	"V2Sd6CHf2MyXVau9iNMSuJoAgO8wBdYu7S6w0k9Xl3rv8/sPL73PpIWJoVfKFVR270XE5wWFwKYHpLkF",
+	"v/BWz3T5XX7zpecqUktfigYpjX8xu8CNin655SHPhTLIXX2DruDWH+cOCCS/zbFXpdr/ZJz6VKC33Hvh",
+	"eyPWq976Jr1hnEmpmQRNUvhLqzISedP6D3rFaFZU4RGCa07XpSzqZivx6UtbSZSiYsHg40zE1/2Q27KU",
+	"RbTzAFol4qbORhoT2aRze/xueaqKyvwvxmTEpTbyzj9aAorBOSsN387cW58fxADKu///AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

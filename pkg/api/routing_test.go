@@ -16,7 +16,7 @@ import (
 // sampleParams fills every path parameter of the spec with a value of the right shape.
 var sampleParams = map[string]string{
 	"locationId": "loc_abc", "workflowId": "wfl_abc", "keyId": "key_abc", "analysisId": "ana_abc", "ruleId": "WD001",
-	"accountId": "acc_abc",
+	"accountId": "acc_abc", "jobId": "job_1", "simulationId": "sim_abc",
 }
 
 // pathParam matches a parameter of a spec path template.

@@ -77,6 +77,42 @@ function isProblem(v: unknown): v is Problem {
   return typeof v === "object" && v !== null && "type" in v && "title" in v && "status" in v;
 }
 
+/** The answer of `POST /v1/locations/{locationId}/analyses`: an analysis (200, 201) or a background job (202). */
+export type AnalysisOrJob = Schemas["AnalysisRun"] | Schemas["Job"];
+
+/** isJob says whether an analysis request was answered with a background job (`202`) rather than an analysis. */
+export function isJob(answer: AnalysisOrJob): answer is Schemas["Job"] {
+  return "kind" in answer && "state" in answer;
+}
+
+/** The states in which a job is done: it will not change again. */
+const finalJobStates: ReadonlySet<Schemas["JobState"]> = new Set(["completed", "discarded", "cancelled"]);
+
+/**
+ * waitForJob polls `GET /v1/jobs/{jobId}` until the job is completed, discarded or cancelled, and
+ * returns it; it throws when the job is not done within `timeoutMs` (default 60 s).
+ *
+ *     const job = await waitForJob(client, accepted.id);
+ *     if (job.state === "completed" && job.result) { ...GET job.result.url... }
+ */
+export async function waitForJob(
+  client: GhlDebuggerClient,
+  jobId: string,
+  { intervalMs = 250, timeoutMs = 60_000 }: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<Schemas["Job"]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = unwrap(await client.GET("/v1/jobs/{jobId}", { params: { path: { jobId } } }));
+    if (finalJobStates.has(job.state)) {
+      return job;
+    }
+    if (Date.now() + intervalMs > deadline) {
+      throw new Error(`job ${jobId} is still ${job.state} after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** A page of a list operation. */
 export interface Page<Item> {
   items: Item[];

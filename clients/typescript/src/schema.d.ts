@@ -36,7 +36,9 @@ export interface paths {
          * Readiness check with dependency details
          * @description Pings the database and reports whether it answered and how long it took, the process's
          *     memory and goroutines, the build version and the uptime, and where the rate limiter counts
-         *     (Redis or this instance's memory) with whether Redis answers a ping. Answers `503` with the
+         *     (Redis or this instance's memory) with whether Redis answers a ping, and the background job
+         *     queue: jobs running, waiting and waiting to be retried, and how long the oldest waiting job
+         *     has waited. Answers `503` with the
          *     same body when the database does not answer, so it can serve as a readiness probe; a Redis
          *     that does not answer leaves it `200`, since the service keeps serving without it. No
          *     authentication.
@@ -444,6 +446,16 @@ export interface paths {
          *     A computed analysis counts against the account's analyses per hour; a reused one does not.
          *     When the budget is used up, a request that would compute an analysis answers `429`, while
          *     one answered with a stored analysis still succeeds.
+         *
+         *     A large location is analysed in the background: when it has more stored workflows than
+         *     `GHLD_JOBS_ASYNC_WORKFLOWS` or more steps than `GHLD_JOBS_ASYNC_STEPS`, or always when the
+         *     request says `"async": true`, the answer is `202` with a `Job` and a `Location` header naming it
+         *     (`/v1/jobs/{jobId}`); poll it until it is `completed`, then read the analysis its `result`
+         *     links to. The job stores the analysis exactly as this request would have, and reuses a stored
+         *     analysis with the same key the same way. A large location whose analysis is already stored is
+         *     answered at once, with `200`, unless `async` is `true`. A job that will compute an analysis
+         *     counts against the analyses per hour when it is accepted (`429` then, as without a job), once:
+         *     its retries never count again, and a job that fails does not give it back.
          */
         post: operations["analyzeLocation"];
         delete?: never;
@@ -540,6 +552,240 @@ export interface paths {
          *     `not-comparable`).
          */
         get: operations["diffAnalyses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analyses/{analysisId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The analysis's id (`ana_...`).
+                 * @example ana_h7k2m4p6r2s3t5v7w2x4
+                 */
+                analysisId: components["parameters"]["AnalysisId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The client report of an analysis (HTML or Markdown)
+         * @description Returns one of the calling account's analyses as a report for a person: the grade and score
+         *     with a one-sentence verdict, counts by severity and category, the findings ranked by what
+         *     they cost a contact (each with why and fix), a flowchart of every workflow with each
+         *     finding's marker on its step, the location's cross-workflow graph with its cycles, the
+         *     rules not assessed and the coverage line.
+         *
+         *     The HTML page is self-contained (inline CSS and SVG, no scripts, fonts or links outside the
+         *     page), so it works offline, as an e-mail attachment, on a phone, and prints to PDF from the
+         *     browser. Send `Accept: text/markdown` for the Markdown report instead (the one
+         *     `ghl-debugger analyze --format markdown` prints); HTML is the default, and an `Accept` that
+         *     admits neither answers `406`.
+         *
+         *     The drawings need the analysed workflows. They are drawn for an analysis of stored
+         *     workflows while the location's workflows are still the ones analysed; for an analysis of a
+         *     posted document, or once the workflows have changed, the report says so and lists the
+         *     findings without drawings.
+         */
+        get: operations["getAnalysisReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analyses/{analysisId}/diff/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The analysis's id (`ana_...`).
+                 * @example ana_h7k2m4p6r2s3t5v7w2x4
+                 */
+                analysisId: components["parameters"]["AnalysisId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A before/after report of two analyses (HTML or Markdown)
+         * @description The comparison of `diffAnalyses` as a report for a person: the grade and score before
+         *     (`against`) and after (`analysisId`), then the findings fixed, the new ones and the
+         *     unchanged ones, each with why and fix. Findings are matched exactly as `diffAnalyses`
+         *     matches them, and the same two analyses are accepted (same account, location and scope,
+         *     otherwise `404` or `422`).
+         *
+         *     HTML (self-contained, as `getAnalysisReport`'s) is the default; send
+         *     `Accept: text/markdown` for Markdown. An `Accept` that admits neither answers `406`.
+         */
+        get: operations["getDiffReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/locations/{locationId}/simulations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A location's simulations
+         * @description Lists the simulations of one of the calling account's locations, newest first, as
+         *     summaries (`GET /v1/simulations/{simulationId}` returns one with its request and result).
+         *     Pages are stable while new simulations arrive: a cursor continues after the last item it
+         *     saw.
+         */
+        get: operations["listSimulations"];
+        put?: never;
+        /**
+         * Simulate a contact through a location
+         * @description Runs `contact` through every published workflow stored in one of the calling account's
+         *     locations, with its stored context, starting with the event `start` and then `events`,
+         *     for `horizon` (30 days by default) of virtual time, and records the simulation in the
+         *     location's list. The answer is synchronous: the engine is bounded by the limits below and
+         *     runs in milliseconds.
+         *
+         *     The result holds the trace (every step, with the contact's local time, the branch taken
+         *     and the condition values that chose it), the messages the contact receives with merge
+         *     fields filled, the workflows entered and left, the assumptions made where the engine
+         *     cannot evaluate something (a webhook's answer, an AI step, an unread shape) and the
+         *     findings the run proves (a text in quiet hours, a burst of messages, a message after an
+         *     opt-out or a cancellation, a contact parked forever, a loop stopped by GHL's loop
+         *     protection), each with the rule that predicts it where one does. The same request over
+         *     the same workflows gives a byte-identical result.
+         *
+         *     A request over a limit answers `422` (`limit-exceeded`) naming it: `MaxEvents` (events
+         *     per request, 10000), `MaxHorizon` (365 days), `MaxSteps` (steps executed, 100000) or
+         *     `MaxWorkflowsEntered` (workflow entries, 5000). A request the engine cannot use (an
+         *     unknown time zone, an event before `start`, an unknown event type) answers `422`
+         *     (`invalid-simulation`) with the offending field; a location without workflows answers
+         *     `422` (`no-workflows`). A simulation counts against the requests budget only.
+         */
+        post: operations["simulateLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/simulations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a contact through a posted document
+         * @description Runs `contact` through the published workflows of `document`, any document the analyzer
+         *     reads (see `importWorkflows`), exactly as `simulateLocation` does, without storing the
+         *     document or the simulation: the answer is `200` with the result alone. A document the
+         *     importer cannot read, or one over an import limit, answers `422` as for an import, with
+         *     JSON paths into the request body (`$.document.workflows[0].steps`); a request over a
+         *     simulation limit answers `422` (`limit-exceeded`) naming it.
+         */
+        post: operations["simulateDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/simulations/{simulationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The simulation's id (`sim_...`).
+                 * @example sim_k3m5p7r2s4t6v8w2x4y6
+                 */
+                simulationId: components["parameters"]["SimulationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a simulation with its request and result
+         * @description Returns one of the calling account's simulations with the request it ran and its result,
+         *     in the schema that `ghl-debugger simulate --format json` prints. Another account's
+         *     simulation answers `404`.
+         */
+        get: operations["getSimulation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's recent background jobs
+         * @description Lists the calling account's background jobs, newest first, optionally only those in one
+         *     `state`. Pages are stable while new jobs arrive: a cursor continues after the last job it
+         *     saw. Finished jobs are kept for a day after they end (`completed`, `cancelled`) or a week
+         *     (`discarded`), then River removes them; the analyses they stored stay.
+         */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The job's id (`job_...`), from a `202` answer's `Location` or `id`.
+                 * @example job_1042
+                 */
+                jobId: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A background job's state
+         * @description Returns one of the calling account's background jobs: its kind, state, attempts, the last
+         *     error (its message only: no stack, no secrets) and its times. A job that stored or reused an
+         *     analysis links to it in `result`. Poll it after `analyzeLocation` answered `202` until
+         *     `state` is `completed` (read `result`), `discarded` (read `lastError`) or `cancelled`; a
+         *     job that failed and will be tried again is `retryable` meanwhile. Another account's job
+         *     answers `404`, exactly like a job that does not exist.
+         */
+        get: operations["getJob"];
         put?: never;
         post?: never;
         delete?: never;
@@ -703,6 +949,7 @@ export interface components {
             memory: components["schemas"]["MemoryStats"];
             rateLimiter: components["schemas"]["RateLimiterHealth"];
             cache?: components["schemas"]["CacheL2Stats"];
+            queue?: components["schemas"]["JobQueueHealth"];
         };
         /**
          * @description Where the rate limiter counts and whether Redis answers. When Redis does not answer within
@@ -1387,6 +1634,13 @@ export interface components {
              * @example wfl_q4c7m2x9k3v6b8n5r2t7
              */
             workflowId?: string;
+            /**
+             * @description `true` analyses in the background whatever the location's size: the answer is `202` with a
+             *     job. `false`, or leaving it out, does so only for a location above the service's
+             *     thresholds.
+             * @example true
+             */
+            async?: boolean;
         };
         /** @description What an import stored. */
         ImportResult: {
@@ -2721,6 +2975,810 @@ export interface components {
             /** @description Every rule, ordered by id. */
             items: components["schemas"]["Rule"][];
         };
+        /** @description A contact, the event that starts it into the location's workflows, later events and how long to run. */
+        SimulationRequest: {
+            contact: components["schemas"]["SimulationContact"];
+            start: components["schemas"]["SimulationEvent"];
+            /** @description Later events; none may be before `start`. Events at the same time happen in the order given. */
+            events?: components["schemas"]["SimulationEvent"][];
+            /**
+             * @description How long after `start` to simulate: days, hours and minutes, such as `30d`, `36h` or `1d12h`. Default `30d`, at most `365d`.
+             * @example 30d
+             */
+            horizon?: string;
+            /**
+             * @description The location's IANA time zone, for workflows set to the account's zone and contacts without one. Default UTC (recorded as an assumption when used).
+             * @example America/Chicago
+             */
+            accountTimezone?: string;
+        };
+        /** @description A document to simulate a contact through, without storing either. */
+        DocumentSimulationRequest: {
+            document: components["schemas"]["WorkflowDocument"];
+            contact: components["schemas"]["SimulationContact"];
+            start: components["schemas"]["SimulationEvent"];
+            /** @description Later events; none may be before `start`. */
+            events?: components["schemas"]["SimulationEvent"][];
+            /**
+             * @description How long after `start` to simulate (default `30d`, at most `365d`).
+             * @example 7d
+             */
+            horizon?: string;
+            /**
+             * @description The location's IANA time zone (default UTC).
+             * @example America/Chicago
+             */
+            accountTimezone?: string;
+        };
+        /** @description A contact's state when the simulation starts. */
+        SimulationContact: {
+            /**
+             * @description The caller's name for the contact; only echoed.
+             * @example lead-42
+             */
+            id?: string;
+            /**
+             * @description Standard and custom fields by key, without `contact.`: `first_name`, `email`, `phone`, a custom field's key.
+             * @example {
+             *       "first_name": "Ana",
+             *       "email": "ana@example.com"
+             *     }
+             */
+            fields?: {
+                [key: string]: string;
+            };
+            /**
+             * @description The contact's tags when the simulation starts.
+             * @example [
+             *       "lead"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * @description The contact's IANA time zone; empty means the account's.
+             * @example America/New_York
+             */
+            timezone?: string;
+            /**
+             * @description Channels with do-not-disturb on (`sms`, `email`, `call`, `whatsapp`, ...), or `all`.
+             * @example [
+             *       "email"
+             *     ]
+             */
+            dnd?: string[];
+            /** @description The contact's appointments when the simulation starts. */
+            appointments?: components["schemas"]["SimulationAppointment"][];
+            /** @description The contact's opportunities when the simulation starts. */
+            opportunities?: components["schemas"]["SimulationOpportunity"][];
+        };
+        /** @description An appointment of the contact. */
+        SimulationAppointment: {
+            /**
+             * @description Names the appointment in later events; default `appt-N` in order of booking.
+             * @example appt-1
+             */
+            id?: string;
+            /**
+             * @description Matched against trigger filters on the calendar.
+             * @example cal_strategy
+             */
+            calendarId?: string;
+            /**
+             * Format: date-time
+             * @description When the appointment starts (RFC 3339).
+             * @example 2026-03-05T15:00:00-05:00
+             */
+            start: string;
+            /**
+             * @description `confirmed` (default), `cancelled`, `showed`, `noshow` or another GHL status.
+             * @example confirmed
+             */
+            status?: string;
+        };
+        /** @description An opportunity of the contact, at most one per pipeline. */
+        SimulationOpportunity: {
+            /**
+             * @description The pipeline's GHL id.
+             * @example pipe_sales
+             */
+            pipelineId: string;
+            /**
+             * @description The stage's GHL id in that pipeline.
+             * @example stg_new
+             */
+            stageId?: string;
+            /**
+             * @description `open` (default), `won`, `lost` or `abandoned`.
+             * @example open
+             */
+            status?: string;
+        };
+        /**
+         * @description Something that happens to the contact at a virtual time. Which fields matter depends on
+         *     `type`: `form` for form and survey submissions, `tag` for tags, `text` and `channel` for a
+         *     reply, `appointment` for appointments, `pipelineId`/`stageId`/`status` for opportunities,
+         *     `field`/`value` for a field change, `status` for calls and email events, `link` for a
+         *     trigger link, `trigger` (any GHL trigger type) and `attributes` for `trigger`.
+         */
+        SimulationEvent: {
+            /**
+             * Format: date-time
+             * @description The virtual time of the event (RFC 3339, with its offset).
+             * @example 2026-03-01T21:40:00-05:00
+             */
+            at: string;
+            /**
+             * @description What happens; it selects which other fields matter.
+             * @example form_submitted
+             * @enum {string}
+             */
+            type: "form_submitted" | "survey_submitted" | "tag_added" | "tag_removed" | "customer_replied" | "appointment_booked" | "appointment_cancelled" | "appointment_rescheduled" | "appointment_status" | "stage_changed" | "opportunity_status" | "opportunity_created" | "contact_created" | "field_changed" | "call_status" | "trigger_link_clicked" | "email_event" | "trigger";
+            /**
+             * @description The form or survey submitted (its GHL id or name).
+             * @example Quote request
+             */
+            form?: string;
+            /**
+             * @description The tag added or removed.
+             * @example hot-lead
+             */
+            tag?: string;
+            /**
+             * @description The text of the contact's reply.
+             * @example STOP
+             */
+            text?: string;
+            /**
+             * @description The channel of the reply (`sms`, `email`, ...).
+             * @example sms
+             */
+            channel?: string;
+            appointment?: components["schemas"]["SimulationAppointment"];
+            /**
+             * @description The opportunity's pipeline.
+             * @example pipe_sales
+             */
+            pipelineId?: string;
+            /**
+             * @description The stage the opportunity moves to.
+             * @example stg_booked
+             */
+            stageId?: string;
+            /**
+             * @description The new status of the opportunity, call or email.
+             * @example won
+             */
+            status?: string;
+            /**
+             * @description The field that changes, by key without `contact.`.
+             * @example budget
+             */
+            field?: string;
+            /**
+             * @description The field's new value.
+             * @example 5000
+             */
+            value?: string;
+            /**
+             * @description The trigger link clicked.
+             * @example pricing-link
+             */
+            link?: string;
+            /**
+             * @description For `trigger`: any GHL trigger type, matched as written.
+             * @example order_form_submission
+             */
+            trigger?: string;
+            /**
+             * @description For `trigger`: the values its filters are matched against.
+             * @example {
+             *       "product": "course"
+             *     }
+             */
+            attributes?: {
+                [key: string]: string;
+            };
+        };
+        /** @description A stored simulation: the request it ran and its result. */
+        Simulation: {
+            /**
+             * @description The simulation's id.
+             * @example sim_k3m5p7r2s4t6v8w2x4y6
+             */
+            id: string;
+            /**
+             * @description The location simulated (`loc_...`).
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
+            locationId: string;
+            /**
+             * Format: date-time
+             * @description When the simulation was run and stored.
+             * @example 2026-11-25T10:30:00Z
+             */
+            createdAt: string;
+            request: components["schemas"]["SimulationRequest"];
+            result: components["schemas"]["SimulationResult"];
+        };
+        /** @description A simulation without its request and result, as the list shows it. */
+        SimulationSummary: {
+            /**
+             * @description The simulation's id.
+             * @example sim_k3m5p7r2s4t6v8w2x4y6
+             */
+            id: string;
+            /**
+             * @description The location simulated (`loc_...`).
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
+            locationId: string;
+            /**
+             * @description The request's `contact.id`; empty when it had none.
+             * @example lead-42
+             */
+            contactId: string;
+            /**
+             * Format: date-time
+             * @description The virtual time the simulation started.
+             * @example 2026-03-02T02:40:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description The virtual time the simulation ended (start plus horizon).
+             * @example 2026-04-01T02:40:00Z
+             */
+            end: string;
+            /**
+             * Format: int32
+             * @description How many messages the contact received.
+             * @example 4
+             */
+            messages: number;
+            /**
+             * Format: int32
+             * @description How many findings the run proved.
+             * @example 2
+             */
+            findings: number;
+            /**
+             * Format: int32
+             * @description How many times the contact entered a workflow.
+             * @example 3
+             */
+            workflowsEntered: number;
+            maxSeverity: components["schemas"]["MaxSeverity"];
+            /**
+             * Format: date-time
+             * @description When the simulation was run and stored.
+             * @example 2026-11-25T10:30:00Z
+             */
+            createdAt: string;
+        };
+        /** @description One page of a location's simulations. */
+        SimulationList: {
+            /** @description The simulations, newest first. */
+            items: components["schemas"]["SimulationSummary"][];
+            /**
+             * @description Pass it as `cursor` to get the next page; `null` on the last page.
+             * @example eyJ0IjoiMjAyNi0xMS0yNVQxMDozMDowMFoifQ
+             */
+            nextCursor: string | null;
+        };
+        /**
+         * @description What a simulation found: the trace, the messages received, the workflows entered and
+         *     left, the assumptions made, the findings proved, the contact's final state and the work
+         *     done. The same request over the same workflows gives a byte-identical result.
+         */
+        SimulationResult: {
+            /**
+             * @description The location's GHL id when the workflows name it.
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
+            locationId?: string;
+            /**
+             * @description The request's `contact.id`; empty when it had none.
+             * @example lead-42
+             */
+            contactId?: string;
+            /**
+             * Format: date-time
+             * @description The virtual time the simulation started.
+             * @example 2026-03-02T02:40:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description The virtual time the simulation ended (start plus horizon).
+             * @example 2026-04-01T02:40:00Z
+             */
+            end: string;
+            /**
+             * @description The zone the contact's local times are given in.
+             * @example America/New_York
+             */
+            timezone: string;
+            /** @description Everything that happened, in order. */
+            trace: components["schemas"]["SimulationTraceEntry"][];
+            /** @description The messages the contact receives, in order. */
+            messages: components["schemas"]["SimulationMessage"][];
+            /** @description Each entry of the contact into a workflow, and how it ended. */
+            workflows: components["schemas"]["SimulationWorkflowRun"][];
+            /** @description Where the engine took a documented default. */
+            assumptions: components["schemas"]["SimulationAssumption"][];
+            /** @description The problems the run proves. */
+            findings: components["schemas"]["SimulationFinding"][];
+            final: components["schemas"]["SimulationContactState"];
+            stats: components["schemas"]["SimulationStats"];
+        };
+        /** @description One thing that happened during a simulation. */
+        SimulationTraceEntry: {
+            /**
+             * Format: int32
+             * @description The entry's position in the trace, from 1.
+             * @example 3
+             */
+            seq: number;
+            /**
+             * Format: date-time
+             * @description The virtual time of the entry (UTC).
+             * @example 2026-03-02T02:40:00Z
+             */
+            at: string;
+            /**
+             * @description `at` in the contact's time zone, RFC 3339 with its offset.
+             * @example 2026-03-01T21:40:00-05:00
+             */
+            local: string;
+            /**
+             * @description The workflow's GHL id; empty for an event.
+             * @example wf_quote
+             */
+            workflowId?: string;
+            /**
+             * @description The workflow's name.
+             * @example Quote Follow Up
+             */
+            workflow?: string;
+            /**
+             * @description The step's id; empty for an entry about the whole workflow.
+             * @example step-1
+             */
+            stepId?: string;
+            /**
+             * @description What kind of thing happened.
+             * @example branch
+             * @enum {string}
+             */
+            kind: "event" | "enter" | "not-entered" | "step" | "branch" | "wait" | "resume" | "send" | "suppress" | "write" | "exit" | "assume";
+            /**
+             * @description What happened and why.
+             * @example if/else "Has email?": branch Yes
+             */
+            detail: string;
+            /**
+             * @description The branch an if/else took.
+             * @example Yes
+             */
+            branch?: string;
+            /** @description The tests that chose the branch, with the values they saw. */
+            conditions?: components["schemas"]["SimulationConditionValue"][];
+            /**
+             * @description `true` when a documented default decided this entry, not the workflow.
+             * @example false
+             */
+            assumption?: boolean;
+        };
+        /** @description One test of a condition as it was evaluated. */
+        SimulationConditionValue: {
+            /**
+             * @description What the test looked at (a field, tags, an event's value).
+             * @example contact.email
+             */
+            subject: string;
+            /**
+             * @description The test's operator, as the workflow names it.
+             * @example has_value
+             */
+            operator: string;
+            /**
+             * @description The value the workflow compares with.
+             * @example
+             */
+            value?: string;
+            /**
+             * @description The value the contact had at that moment.
+             * @example ana@example.com
+             */
+            actual: string;
+            /**
+             * @description Whether the test held.
+             * @example true
+             */
+            result: boolean;
+        };
+        /** @description One message the contact receives. */
+        SimulationMessage: {
+            /**
+             * Format: date-time
+             * @description When the message is sent (UTC).
+             * @example 2026-03-02T02:40:00Z
+             */
+            at: string;
+            /**
+             * @description When the message is sent, in the contact's time zone.
+             * @example 2026-03-01T21:40:00-05:00
+             */
+            local: string;
+            /**
+             * @description The channel (`sms`, `email`, `whatsapp`, ...).
+             * @example sms
+             */
+            channel: string;
+            /**
+             * @description The sending workflow's GHL id.
+             * @example wf_quote
+             */
+            workflowId: string;
+            /**
+             * @description The sending workflow's name.
+             * @example Quote Follow Up
+             */
+            workflow: string;
+            /**
+             * @description The sending step's id.
+             * @example step-2
+             */
+            stepId: string;
+            /**
+             * @description The subject of an email, merge fields filled.
+             * @example Your quote
+             */
+            subject?: string;
+            /**
+             * @description The message with merge fields filled from the contact; an empty field leaves a blank.
+             * @example Hi Ana, thanks for the quote request.
+             */
+            text: string;
+            /**
+             * @description The merge fields that rendered blank.
+             * @example [
+             *       "contact.company_name"
+             *     ]
+             */
+            blankFields?: string[];
+        };
+        /** @description One entry of the contact into a workflow. */
+        SimulationWorkflowRun: {
+            /**
+             * @description The workflow's GHL id.
+             * @example wf_quote
+             */
+            workflowId: string;
+            /**
+             * @description The workflow's name.
+             * @example Quote Follow Up
+             */
+            workflow: string;
+            /**
+             * Format: date-time
+             * @description When the contact entered (UTC).
+             * @example 2026-03-02T02:40:00Z
+             */
+            enteredAt: string;
+            /**
+             * @description A trigger type, or the step that added the contact.
+             * @example trigger form_submitted
+             */
+            enteredBy: string;
+            /**
+             * Format: date-time
+             * @description `null` when the run was still going at the horizon.
+             * @example 2026-03-04T02:40:00Z
+             */
+            leftAt: string | null;
+            /**
+             * @description How the run ended.
+             * @example completed
+             * @enum {string}
+             */
+            exit: "completed" | "stop-on-response" | "removed" | "goal" | "loop-protection" | "horizon";
+            /**
+             * @description The step the run ended at, or waits at for `horizon`.
+             * @example step-4
+             */
+            stepId?: string;
+        };
+        /** @description A place where the engine could not evaluate something and took its documented default. */
+        SimulationAssumption: {
+            /**
+             * Format: date-time
+             * @description When the assumption was made (UTC).
+             * @example 2026-03-02T02:40:00Z
+             */
+            at: string;
+            /**
+             * @description The workflow's GHL id, when about a workflow.
+             * @example wf_quote
+             */
+            workflowId?: string;
+            /**
+             * @description The step's id, when about a step.
+             * @example step-3
+             */
+            stepId?: string;
+            /**
+             * @description What could not be evaluated.
+             * @example webhook
+             * @enum {string}
+             */
+            kind: "unread-step" | "unknown-step" | "webhook" | "ai-step" | "custom-code" | "unknown-wait" | "condition" | "trigger" | "account-timezone" | "split" | "appointment" | "workflow-state" | "merge-field";
+            /**
+             * @description The default taken, and why.
+             * @example Webhook to https://hooks.example.com/quote is not called; the workflow continues as after a successful call.
+             */
+            detail: string;
+        };
+        /** @description A problem the run proves, with the analyzer rule that predicts it where one does. */
+        SimulationFinding: {
+            /**
+             * @description What the run proved.
+             * @example quiet-hours
+             * @enum {string}
+             */
+            kind: "quiet-hours" | "message-burst" | "after-opt-out" | "parked-forever" | "loop-protection" | "after-cancellation" | "after-appointment" | "blank-merge-field";
+            severity: components["schemas"]["Severity"];
+            /**
+             * Format: date-time
+             * @description When it happened (UTC).
+             * @example 2026-03-02T02:40:00Z
+             */
+            at: string;
+            /**
+             * @description When it happened, in the contact's time zone.
+             * @example 2026-03-01T21:40:00-05:00
+             */
+            local: string;
+            /**
+             * @description The workflow it happened in.
+             * @example wf_quote
+             */
+            workflowId?: string;
+            /**
+             * @description The step it happened at.
+             * @example step-2
+             */
+            stepId?: string;
+            /**
+             * @description What happened, in a sentence.
+             * @example sms sent at 21:40 local time, outside 08:00-21:00.
+             */
+            detail: string;
+            /**
+             * @description The rule (`GET /v1/rules/{ruleId}`) that predicts this kind of problem statically.
+             * @example WD027
+             */
+            ruleId?: string;
+        };
+        /** @description The contact's state when the simulation ends. */
+        SimulationContactState: {
+            /**
+             * @description The contact's tags at the end.
+             * @example [
+             *       "lead",
+             *       "hot-lead"
+             *     ]
+             */
+            tags: string[];
+            /**
+             * @description The contact's fields at the end, by key.
+             * @example {
+             *       "first_name": "Ana"
+             *     }
+             */
+            fields: {
+                [key: string]: string;
+            };
+            /**
+             * @description The channels with do-not-disturb on at the end.
+             * @example [
+             *       "sms"
+             *     ]
+             */
+            dnd: string[];
+            /** @description The contact's appointments at the end. */
+            appointments: components["schemas"]["SimulationAppointment"][];
+            /** @description The contact's opportunities at the end. */
+            opportunities: components["schemas"]["SimulationOpportunity"][];
+        };
+        /** @description The work a simulation did, counted against its limits. */
+        SimulationStats: {
+            /**
+             * Format: int32
+             * @description Steps executed, counted against the steps limit.
+             * @example 9
+             */
+            stepsExecuted: number;
+            /**
+             * Format: int32
+             * @description Events processed, the caller's and those the workflows caused.
+             * @example 3
+             */
+            events: number;
+            /**
+             * Format: int32
+             * @description Times the contact entered a workflow, counted against that limit.
+             * @example 2
+             */
+            workflowsEntered: number;
+            /**
+             * Format: int32
+             * @description Messages sent.
+             * @example 1
+             */
+            messages: number;
+        };
+        /**
+         * @description What a job does. `analyze_location` analyses a location (from `analyzeLocation`);
+         *     `retention` deletes analyses past the tiers' retention, periodically, for every account;
+         *     `ghl_sync` fetches a location's workflows from GHL.
+         * @example analyze_location
+         * @enum {string}
+         */
+        JobKind: "analyze_location" | "retention" | "ghl_sync";
+        /**
+         * @description Where a job is in its life. `available`: waiting for a worker. `scheduled`: waiting for
+         *     its time (a retry's backoff, or a periodic job's next run). `running`: a worker has it.
+         *     `retryable`: its last attempt failed and it will be tried again. `completed`: it
+         *     succeeded. `discarded`: it failed on its last attempt, or with an error that no retry can
+         *     fix; `lastError` says why. `cancelled`: it was cancelled and will not run.
+         * @example completed
+         * @enum {string}
+         */
+        JobState: "available" | "scheduled" | "running" | "retryable" | "completed" | "discarded" | "cancelled";
+        /**
+         * @description The error of the job's last failed attempt, its message only (no stack, no secrets);
+         *     `null` when no attempt failed.
+         */
+        JobError: {
+            /**
+             * Format: int32
+             * @description The attempt that failed, counting from 1.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description When the attempt failed.
+             * @example 2026-11-25T10:30:01Z
+             */
+            at: string;
+            /**
+             * @description What went wrong.
+             * @example analyze location loc_d5e6f7g2h3i4j5k6l7m2: database unavailable
+             */
+            message: string;
+        } | null;
+        /**
+         * @description What the job produced: for `analyze_location`, the analysis it stored or reused; `null`
+         *     until the job completes, and for a kind without a result.
+         */
+        JobResult: {
+            /**
+             * @description The analysis's id.
+             * @example ana_h7k2m4p6r2s3t5v7w2x4
+             */
+            analysisId: string;
+            /**
+             * @description Where to read it (`GET /v1/analyses/{analysisId}`).
+             * @example /v1/analyses/ana_h7k2m4p6r2s3t5v7w2x4
+             */
+            url: string;
+            /**
+             * @description Whether an analysis with the same key was stored already and is the answer.
+             * @example false
+             */
+            reused: boolean;
+        } | null;
+        /** @description A background job of the calling account. */
+        Job: {
+            /**
+             * @description The job's id.
+             * @example job_1042
+             */
+            id: string;
+            kind: components["schemas"]["JobKind"];
+            state: components["schemas"]["JobState"];
+            /**
+             * @description The location the job works on (`loc_...`); `null` for a job about no location.
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
+            locationId: string | null;
+            /**
+             * Format: int32
+             * @description Attempts made so far, the running one included; `0` before the first.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * Format: int32
+             * @description The attempts the job gets before it is discarded.
+             * @example 5
+             */
+            maxAttempts: number;
+            lastError: components["schemas"]["JobError"];
+            /**
+             * Format: date-time
+             * @description When the job was accepted.
+             * @example 2026-11-25T10:30:00Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the job is, or was, due to run next.
+             * @example 2026-11-25T10:30:00Z
+             */
+            scheduledAt: string;
+            /**
+             * Format: date-time
+             * @description When the last attempt started; `null` before the first.
+             * @example 2026-11-25T10:30:00.2Z
+             */
+            attemptedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the job ended (`completed`, `discarded` or `cancelled`); `null` before.
+             * @example 2026-11-25T10:30:04.7Z
+             */
+            finalizedAt: string | null;
+            result: components["schemas"]["JobResult"];
+        };
+        /** @description One page of the account's jobs. */
+        JobList: {
+            /** @description The jobs, newest first. */
+            items: components["schemas"]["Job"][];
+            /**
+             * @description Pass it as `cursor` to get the next page; `null` on the last page.
+             * @example eyJpZCI6MTA0Mn0
+             */
+            nextCursor: string | null;
+        };
+        /**
+         * @description The background job queue, all kinds and accounts together, as this instance reads it from
+         *     the database (every instance sees the same queue).
+         */
+        JobQueueHealth: {
+            /**
+             * Format: int64
+             * @description Jobs a worker is running now, on any instance.
+             * @example 1
+             */
+            running: number;
+            /**
+             * Format: int64
+             * @description Jobs waiting for a worker.
+             * @example 3
+             */
+            available: number;
+            /**
+             * Format: int64
+             * @description Jobs whose last attempt failed, waiting to be tried again.
+             * @example 0
+             */
+            retryable: number;
+            /**
+             * Format: int64
+             * @description Jobs waiting for their time.
+             * @example 1
+             */
+            scheduled: number;
+            /**
+             * Format: double
+             * @description How long the oldest waiting job has waited, in seconds; `0` when none waits.
+             * @example 0.8
+             */
+            oldestAvailableAgeSeconds: number;
+        };
     };
     responses: {
         /**
@@ -2926,6 +3984,42 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The `Accept` header admits none of the representations the operation offers. */
+        NotAcceptable: {
+            headers: {
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The simulation cannot run: it is over one of the simulation limits (`limit-exceeded`,
+         *     naming the limit, its maximum and what the request reached: `MaxEvents`, `MaxHorizon`,
+         *     `MaxSteps` or `MaxWorkflowsEntered`), the engine cannot use part of the request
+         *     (`invalid-simulation`, with the field in `invalidFields[0].field`: an unknown time zone,
+         *     an unknown event type, an event before `start`), a posted document cannot be read or is
+         *     over an import limit (`invalid-document` or `limit-exceeded`, as for an import), or there
+         *     are no workflows (`no-workflows`).
+         */
+        UnprocessableSimulation: {
+            headers: {
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -2969,6 +4063,16 @@ export interface components {
          * @example W/"rules-1.1.0"
          */
         IfNoneMatch: string;
+        /**
+         * @description The simulation's id (`sim_...`).
+         * @example sim_k3m5p7r2s4t6v8w2x4y6
+         */
+        SimulationId: string;
+        /**
+         * @description The job's id (`job_...`), from a `202` answer's `Location` or `id`.
+         * @example job_1042
+         */
+        JobId: string;
     };
     requestBodies: never;
     headers: {
@@ -3969,6 +5073,25 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisRun"];
                 };
             };
+            /** @description The analysis will be done in the background; the body is the job, and `Location` names it. */
+            202: {
+                headers: {
+                    /**
+                     * @description The URL of the job.
+                     * @example /v1/jobs/job_1042
+                     */
+                    Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -4136,6 +5259,345 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["NotComparable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAnalysisReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The analysis's id (`ana_...`).
+                 * @example ana_h7k2m4p6r2s3t5v7w2x4
+                 */
+                analysisId: components["parameters"]["AnalysisId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/markdown": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDiffReport: {
+        parameters: {
+            query: {
+                /**
+                 * @description The analysis to compare with (`ana_...`), usually the older one.
+                 * @example ana_b2c3d4e5f6g7h2i3j4k5
+                 */
+                against: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The analysis's id (`ana_...`).
+                 * @example ana_h7k2m4p6r2s3t5v7w2x4
+                 */
+                analysisId: components["parameters"]["AnalysisId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comparison report. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/markdown": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            422: components["responses"]["NotComparable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSimulations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return, 1 to 200.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `nextCursor` of the previous page; omit it for the first page.
+                 * @example eyJ0IjoiMjAyNi0xMS0yNVQxMDoxMDowMFoifQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the location's simulations. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    simulateLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulationRequest"];
+            };
+        };
+        responses: {
+            /** @description The simulation ran and was recorded. */
+            201: {
+                headers: {
+                    /**
+                     * @description The URL of the new simulation.
+                     * @example /v1/simulations/sim_k3m5p7r2s4t6v8w2x4y6
+                     */
+                    Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Simulation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableSimulation"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    simulateDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentSimulationRequest"];
+            };
+        };
+        responses: {
+            /** @description The simulation ran; nothing was stored. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableSimulation"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSimulation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The simulation's id (`sim_...`).
+                 * @example sim_k3m5p7r2s4t6v8w2x4y6
+                 */
+                simulationId: components["parameters"]["SimulationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The simulation. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Simulation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Keep the jobs in this state.
+                 * @example completed
+                 */
+                state?: components["schemas"]["JobState"];
+                /**
+                 * @description The most items to return, 1 to 200.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `nextCursor` of the previous page; omit it for the first page.
+                 * @example eyJ0IjoiMjAyNi0xMS0yNVQxMDoxMDowMFoifQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the account's jobs. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The job's id (`job_...`), from a `202` answer's `Location` or `id`.
+                 * @example job_1042
+                 */
+                jobId: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

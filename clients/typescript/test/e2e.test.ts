@@ -8,7 +8,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { type GhlDebuggerClient, type Schemas, createGhlDebuggerClient, pages, ProblemError, unwrap } from "../src/index.js";
+import {
+  type AnalysisOrJob,
+  type GhlDebuggerClient,
+  type Schemas,
+  createGhlDebuggerClient,
+  isJob,
+  pages,
+  ProblemError,
+  unwrap,
+  waitForJob,
+} from "../src/index.js";
 import { type Server, startServer } from "./server.js";
 
 // An auditor bundle: two workflows and the location's tags. The no-show workflow's appointment
@@ -38,6 +48,12 @@ const bundle = {
     },
   ],
 } satisfies Schemas["WorkflowDocument"];
+
+// analysis returns an analysis answered at once, failing the test when the answer is a background job.
+function analysis(answer: AnalysisOrJob): Schemas["AnalysisRun"] {
+  assert.ok(!isJob(answer), `a small location is analysed at once, not as job ${answer.id}`);
+  return answer;
+}
 
 describe("the frontend's path through the API", () => {
   let server: Server;
@@ -94,7 +110,7 @@ describe("the frontend's path through the API", () => {
       params: { path: { locationId: location.id } },
       body: { scope: "location" },
     });
-    locationAnalysis = unwrap(first);
+    locationAnalysis = analysis(unwrap(first));
     assert.equal(first.response.status, 201);
     assert.equal(locationAnalysis.reused, false);
     assert.equal(locationAnalysis.scope, "location");
@@ -107,7 +123,7 @@ describe("the frontend's path through the API", () => {
       body: { scope: "location" },
     });
     assert.equal(again.response.status, 200);
-    const reused = unwrap(again);
+    const reused = analysis(unwrap(again));
     assert.equal(reused.reused, true);
     assert.equal(reused.id, locationAnalysis.id);
   });
@@ -119,11 +135,33 @@ describe("the frontend's path through the API", () => {
       params: { path: { locationId: location.id } },
       body: { scope: "workflow", workflowId: noShow.id },
     });
-    workflowAnalysis = unwrap(res);
+    workflowAnalysis = analysis(unwrap(res));
     assert.equal(res.response.status, 201);
     assert.equal(workflowAnalysis.scope, "workflow");
     assert.equal(workflowAnalysis.workflowId, noShow.id);
     assert.ok(workflowAnalysis.report.findings.every((f) => f.workflowId === undefined || f.workflowId === "wf_noshow"));
+  });
+
+  test("analyse in the background and poll the job to completion", async () => {
+    const res = await client.POST("/v1/locations/{locationId}/analyses", {
+      params: { path: { locationId: location.id } },
+      body: { scope: "location", async: true },
+    });
+    assert.equal(res.response.status, 202);
+    const accepted = unwrap(res);
+    assert.ok(isJob(accepted), "async: true answers a job");
+    assert.equal(res.response.headers.get("Location"), `/v1/jobs/${accepted.id}`);
+    assert.equal(accepted.kind, "analyze_location");
+    assert.equal(accepted.locationId, location.id);
+
+    const done = await waitForJob(client, accepted.id);
+    assert.equal(done.state, "completed", `last error: ${done.lastError?.message}`);
+    assert.equal(done.attempt, 1);
+    // The location has not changed since it was analysed, so the job finds that analysis by its key.
+    assert.deepEqual(done.result, { analysisId: locationAnalysis.id, url: `/v1/analyses/${locationAnalysis.id}`, reused: true });
+
+    const listed = unwrap(await client.GET("/v1/jobs", { params: { query: { state: "completed" } } }));
+    assert.ok(listed.items.some((j) => j.id === accepted.id), "the completed job is listed");
   });
 
   test("page through the history", async () => {
