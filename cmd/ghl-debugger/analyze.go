@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
+	"github.com/ghl-debugger/ghl-debugger/pkg/report"
 )
 
 // maxAnalyzeFileBytes bounds one input file of the analyze command. It is larger than the API's body
@@ -24,6 +26,13 @@ const maxAnalyzeContextObjects = 10_000_000
 
 // failOnNone turns --fail-on off.
 const failOnNone = "none"
+
+// formatHTML is the client report (pkg/report): one self-contained page with a drawing of every
+// workflow. The analyzer's own writer knows the other formats.
+const formatHTML = "html"
+
+// analyzeFormats are the formats of analyze: the analyzer's and the client report.
+var analyzeFormats = append(slices.Clone(analyzer.Formats), formatHTML)
 
 // While the inputs of analyze total at most smallInputBytes, the garbage collector's target is
 // raised to smallInputGCPercent (GOGC=400). A short-lived command on a small input otherwise spends
@@ -42,14 +51,14 @@ const (
 // runAnalyze is the analyze subcommand: every FILE is read as part of one location, analysed, and
 // reported on stdout.
 func runAnalyze(args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlagSet("analyze", "ghl-debugger analyze [--format text|markdown|json] [--fail-on error|warning|info|none] FILE...", stdout)
-	format := fs.String("format", analyzer.FormatText, "output format: "+strings.Join(analyzer.Formats, ", "))
+	fs := newFlagSet("analyze", "ghl-debugger analyze [--format text|markdown|json|html] [--fail-on error|warning|info|none] FILE...", stdout)
+	format := fs.String("format", analyzer.FormatText, "output format: "+strings.Join(analyzeFormats, ", ")+" (html: the client report, one self-contained page)")
 	failOn := fs.String("fail-on", analyzer.SeverityError, "exit 1 when a finding has this severity or worse: error, warning, info, none")
 	if err := fs.Parse(args); err != nil {
 		return fs.parseError(err)
 	}
-	if !slices.Contains(analyzer.Formats, *format) {
-		return usagef("analyze: --format %q: want one of %s", *format, strings.Join(analyzer.Formats, ", "))
+	if !slices.Contains(analyzeFormats, *format) {
+		return usagef("analyze: --format %q: want one of %s", *format, strings.Join(analyzeFormats, ", "))
 	}
 	threshold := analyzer.SeverityRank(*failOn)
 	if threshold == 0 && *failOn != failOnNone {
@@ -78,8 +87,15 @@ func runAnalyze(args []string, getenv func(string) string, stdin io.Reader, stdo
 		}
 		results = append(results, res)
 	}
-	rep := analyzer.Analyze(importer.Merge(results...).Location)
-	if err := analyzer.Write(stdout, rep, *format); err != nil {
+	loc := importer.Merge(results...).Location
+	rep := analyzer.Analyze(loc)
+	var err error
+	if *format == formatHTML {
+		err = report.Render(context.Background(), stdout, rep, report.Options{Location: loc})
+	} else {
+		err = analyzer.Write(stdout, rep, *format)
+	}
+	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if threshold == 0 {

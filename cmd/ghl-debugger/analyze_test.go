@@ -70,7 +70,11 @@ func TestAnalyzeCommand(t *testing.T) {
 			stderr: []string{"bad-next.json: $.workflow.workflowData.templates[0].next"}},
 		{name: "malformed JSON names the line", args: []string{"analyze", notJSON}, code: 2, stderr: []string{"not.json", "line 3"}},
 		{name: "missing file", args: []string{"analyze", "no-such-file.json"}, code: 2, stderr: []string{"no-such-file.json"}},
-		{name: "unknown format", args: []string{"analyze", "--format", "html", base}, code: 2, stderr: []string{`--format "html"`}},
+		{name: "html", args: []string{"analyze", "--format", "html", "--fail-on", "none", base}, code: 0,
+			stdout: []string{"<!doctype html>", "<h1>Workflow health report</h1>", `<svg id="wf-1-drawing" role="img"`, `href="#finding-1"`}},
+		{name: "html keeps the exit status", args: []string{"analyze", "--format", "html", broken}, code: 1,
+			stdout: []string{"</html>"}, stderr: []string{"at or above --fail-on error"}},
+		{name: "unknown format", args: []string{"analyze", "--format", "pdf", base}, code: 2, stderr: []string{`--format "pdf"`, "html"}},
 		{name: "unknown threshold", args: []string{"analyze", "--fail-on", "critical", base}, code: 2, stderr: []string{`--fail-on "critical"`}},
 		{name: "no files", args: []string{"analyze"}, code: 2, stderr: []string{"no input files"}},
 	} {

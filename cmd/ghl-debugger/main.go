@@ -123,7 +123,7 @@ Usage:
   ghl-debugger admin create-account --name NAME [--tier free|pro|enterprise] [--admin] [--data-dir DIR]
   ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
   ghl-debugger admin set-limits --account ACCOUNT_ID [--tier free|pro|enterprise] [--requests-per-minute N|unlimited|tier] [--analyses-per-hour N|unlimited|tier] [--data-dir DIR]
-  ghl-debugger analyze [--format text|markdown|json] [--fail-on error|warning|info|none] FILE...
+  ghl-debugger analyze [--format text|markdown|json|html] [--fail-on error|warning|info|none] FILE...
   ghl-debugger verify URL [--key KEY] [--metrics-token TOKEN] [--timeout DURATION]
   ghl-debugger version
   ghl-debugger help
