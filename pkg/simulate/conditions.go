@@ -51,10 +51,8 @@ func (e *engine) clause(r *run, cl analyzer.Clause) (actual string, ok, known bo
 		return actual, ok, known
 	case subj == "workflow":
 		var in []string
-		for _, x := range e.runs {
-			if x.active {
-				in = append(in, x.f.wf.ID)
-			}
+		for _, x := range e.active {
+			in = append(in, x.f.wf.ID)
 		}
 		ok, known = setTest(in, cl)
 		return strings.Join(in, ","), ok, known

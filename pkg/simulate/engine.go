@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,29 +97,40 @@ type flow struct {
 	contactZone bool
 	// entered is true once the contact has entered the workflow, for re-entry.
 	entered bool
+	// running counts the contact's runs of the workflow still going.
+	running int
 	locked  bool
 	starts  ring
 	execs   []ring
+	// waitTexts and windowDesc cache descriptions the trace repeats.
+	waitTexts  []string
+	windowDesc string
+	// goals are the indexes of the workflow's goal steps, which every event is checked against.
+	goals []int
 }
 
-// ring keeps the last LoopLockCount times something happened, for loop protection.
+// ring keeps the last LoopLockCount times something happened (Unix nanoseconds), for loop
+// protection.
 type ring struct {
-	times []time.Time
+	times []int64
 	next  int
 }
 
 // add records t and reports whether it is over GHL's loop protection: LoopLockCount earlier
 // occurrences already fall within LoopLockWindow before t.
 func (g *ring) add(t time.Time) bool {
+	ns := t.UnixNano()
 	if len(g.times) < LoopLockCount {
-		g.times = append(g.times, t)
+		if g.times == nil {
+			g.times = make([]int64, 0, LoopLockCount)
+		}
+		g.times = append(g.times, ns)
 		return false
 	}
-	oldest := g.times[g.next]
-	if t.Sub(oldest) < LoopLockWindow {
+	if ns-g.times[g.next] < int64(LoopLockWindow) {
 		return true
 	}
-	g.times[g.next] = t
+	g.times[g.next] = ns
 	g.next = (g.next + 1) % LoopLockCount
 	return false
 }
@@ -179,7 +191,9 @@ type state struct {
 	tags   []string
 	dnd    map[string]bool
 	appts  []Appointment
-	opps   []Opportunity
+	// apptIdx indexes appts by id.
+	apptIdx map[string]int
+	opps    []Opportunity
 	// cancelledAt records when each appointment was cancelled.
 	cancelledAt map[string]time.Time
 	// optOuts are the STOP replies received, by channel, with when.
@@ -205,17 +219,23 @@ type engine struct {
 	seq   uint64
 	queue itemHeap
 	c     state
-	runs  []*run
-	res   *Result
-	err   error
+	// active are the runs still going, in order of entry.
+	active []*run
+	res    *Result
+	err    error
 
 	assumed map[string]bool
 	// customFields maps custom field ids to keys, for writes and conditions that name fields by id.
 	customFields map[string]string
 	customValues map[string]string
 	forms        map[string]string
+	// msgList collects the messages until the run ends.
+	msgList chunks[Message]
+	// localAt and localStr cache the last local time formatted.
+	localAt  time.Time
+	localStr string
 	// found holds the findings already reported, by kind, step and workflow.
-	found map[string]bool
+	found map[findKey]bool
 	// optOutNoted records the channels already reported as still used after an opt-out elsewhere.
 	optOutNoted map[string]bool
 }
@@ -234,7 +254,7 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 	if n := 1 + len(req.Events); n > lim.MaxEvents {
 		return nil, &LimitError{Limit: LimitEvents, Max: int64(lim.MaxEvents), Got: int64(n)}
 	}
-	e := &engine{loc: loc, req: req, lim: lim, byID: map[string]*flow{}, assumed: map[string]bool{}, found: map[string]bool{}, optOutNoted: map[string]bool{}}
+	e := &engine{loc: loc, req: req, lim: lim, byID: map[string]*flow{}, assumed: map[string]bool{}, found: map[findKey]bool{}, optOutNoted: map[string]bool{}}
 	e.account = time.UTC
 	e.accountDefault = req.AccountTimezone == ""
 	if req.AccountTimezone != "" {
@@ -280,13 +300,19 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 		Start:       e.now,
 		End:         e.end,
 		Timezone:    e.zone.String(),
-		Trace:       []TraceEntry{},
+		Trace:       make([]TraceEntry, 0, traceEstimate(len(req.Events))),
 		Messages:    []Message{},
 		Workflows:   []WorkflowRun{},
 		Assumptions: []Assumption{},
 		Findings:    []Finding{},
 	}
 	return e, nil
+}
+
+// traceEstimate is the trace capacity reserved for a request with n later events: about what
+// busy locations produce, so a long trace grows at most once or twice.
+func traceEstimate(n int) int {
+	return min(16+14*n, 1<<16)
 }
 
 // loadZone loads an IANA zone, refusing "Local", whose meaning depends on the machine.
@@ -377,6 +403,11 @@ func (e *engine) prepareFlows() {
 			}
 		}
 		f.execs = make([]ring, len(wf.Steps))
+		for j := range wf.Steps {
+			if wf.Steps[j].Kind == analyzer.KindGoal && wf.Steps[j].Goal != nil {
+				f.goals = append(f.goals, j)
+			}
+		}
 		switch tz := wf.Settings.Timezone; {
 		case tz == "contact":
 			f.zone, f.zoneLabel, f.contactZone = e.zone, "the contact's zone", true
@@ -397,8 +428,15 @@ func (e *engine) prepareFlows() {
 func (e *engine) prepareContact() {
 	c := &e.c
 	c.fields = map[string]string{}
-	for k, v := range e.req.Contact.Fields {
-		c.fields[strings.TrimPrefix(k, "contact.")] = v
+	// Keys are read in sorted order so "first_name" wins over "contact.first_name" whatever the
+	// map's order.
+	keys := make([]string, 0, len(e.req.Contact.Fields))
+	for k := range e.req.Contact.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c.fields[strings.TrimPrefix(k, "contact.")] = e.req.Contact.Fields[k]
 	}
 	for _, t := range e.req.Contact.Tags {
 		if !c.hasTag(t) {
@@ -415,7 +453,7 @@ func (e *engine) prepareContact() {
 		}
 		a.Status = cmpOr(a.Status, AppointmentConfirmed)
 		a.Start = a.Start.UTC()
-		c.appts = append(c.appts, a)
+		c.addAppt(a)
 	}
 	for _, o := range e.req.Contact.Opportunities {
 		o.Status = cmpOr(o.Status, "open")
@@ -444,6 +482,23 @@ func (c *state) hasTag(t string) bool {
 
 func (c *state) dndOn(channel string) bool {
 	return c.dnd["all"] || c.dnd[channel]
+}
+
+// runningNow returns a copy of the active runs, for loops whose steps may end runs.
+func (e *engine) runningNow() []*run {
+	return append([]*run(nil), e.active...)
+}
+
+// runningWhere returns a copy of the active runs that keep says to, in order of entry. Most events
+// concern few of the runs, so only those are copied.
+func (e *engine) runningWhere(keep func(*run) bool) []*run {
+	var out []*run
+	for _, r := range e.active {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // push schedules an item.
@@ -489,10 +544,7 @@ func (e *engine) run() error {
 // finish ends the runs still going at the horizon and adds the findings that need the whole run.
 func (e *engine) finish() {
 	e.now = e.end
-	for _, r := range e.runs {
-		if !r.active {
-			continue
-		}
+	for _, r := range e.active {
 		wr := &e.res.Workflows[r.idx]
 		wr.Exit = ExitHorizon
 		wr.StepID = r.f.wf.Steps[r.step].ID
@@ -503,6 +555,7 @@ func (e *engine) finish() {
 				stepName(s), waitLabel(w.mode), e.localText(e.res.Workflows[r.idx].EnteredAt))
 		}
 	}
+	e.res.Messages = e.msgList.slice()
 	e.burstFindings()
 	slices.SortStableFunc(e.res.Findings, func(a, b Finding) int { return a.At.Compare(b.At) })
 	e.final()
@@ -533,20 +586,45 @@ func isEventWait(mode string) bool {
 	return false
 }
 
-// local formats t in the contact's zone.
-func (e *engine) local(t time.Time) string { return t.In(e.zone).Format(time.RFC3339) }
+// local formats t in the contact's zone. Most trace entries share their moment with the one
+// before, so the last answer is kept.
+func (e *engine) local(t time.Time) string {
+	if !t.Equal(e.localAt) || e.localStr == "" {
+		e.localAt, e.localStr = t, t.In(e.zone).Format(time.RFC3339)
+	}
+	return e.localStr
+}
 
-// localText formats t for sentences: "Mon 2 Mar 21:40".
-func (e *engine) localText(t time.Time) string { return t.In(e.zone).Format("Mon 2 Jan 15:04") }
+// localText formats t for sentences: "Mon 2 Mar 21:40". It is written out by hand because the
+// trace asks for it at every wait.
+func (e *engine) localText(t time.Time) string {
+	lt := t.In(e.zone)
+	_, mo, d := lt.Date()
+	h, m, _ := lt.Clock()
+	b := make([]byte, 0, 16)
+	b = append(b, lt.Weekday().String()[:3]...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(d), 10)
+	b = append(b, ' ')
+	b = append(b, mo.String()[:3]...)
+	b = append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
+	return string(b)
+}
 
-// trace records one entry.
+// trace records one entry whose detail is written with fmt.
 func (e *engine) trace(r *run, stepID, kind, format string, args ...any) *TraceEntry {
-	te := TraceEntry{Seq: len(e.res.Trace) + 1, At: e.now, Local: e.local(e.now), StepID: stepID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	return e.note(r, stepID, kind, fmt.Sprintf(format, args...))
+}
+
+// note records one entry with its detail written out; the hot paths build their own strings and
+// skip fmt.
+func (e *engine) note(r *run, stepID, kind, detail string) *TraceEntry {
+	e.res.Trace = append(e.res.Trace, TraceEntry{Seq: len(e.res.Trace) + 1, At: e.now, Local: e.local(e.now), StepID: stepID, Kind: kind, Detail: detail})
+	te := &e.res.Trace[len(e.res.Trace)-1]
 	if r != nil {
 		te.WorkflowID, te.Workflow = r.f.wf.ID, r.f.wf.Name
 	}
-	e.res.Trace = append(e.res.Trace, te)
-	return &e.res.Trace[len(e.res.Trace)-1]
+	return te
 }
 
 // assume records an assumption (once per kind, workflow and step, with a trace entry each time).
@@ -569,19 +647,31 @@ func (e *engine) assume(r *run, stepID, kind, format string, args ...any) {
 // finding records a finding the run proves. A problem at a workflow's step is reported once, the
 // first time the run proves it, so a loop does not repeat it fifty times.
 func (e *engine) finding(kind, severity string, r *run, stepID, rule, format string, args ...any) {
-	key := kind + "\x00" + stepID
-	if r != nil {
-		key += "\x00" + r.f.wf.ID
-	}
-	if e.found[key] {
+	if !e.fresh(kind, r, stepID) {
 		return
 	}
-	e.found[key] = true
+	e.found[findKey{kind, wfID(r), stepID}] = true
 	f := Finding{Kind: kind, Severity: severity, At: e.now, Local: e.local(e.now), StepID: stepID, RuleID: rule, Detail: fmt.Sprintf(format, args...)}
 	if r != nil {
 		f.WorkflowID = r.f.wf.ID
 	}
 	e.res.Findings = append(e.res.Findings, f)
+}
+
+// findKey names a finding for deduplication.
+type findKey struct{ kind, workflow, step string }
+
+// fresh reports whether a finding of kind at the step has not been reported yet; callers check it
+// before they spend time describing the finding.
+func (e *engine) fresh(kind string, r *run, stepID string) bool {
+	return !e.found[findKey{kind, wfID(r), stepID}]
+}
+
+func wfID(r *run) string {
+	if r == nil {
+		return ""
+	}
+	return r.f.wf.ID
 }
 
 // accountZoneUsed records, once, that the account's zone was needed and not given.

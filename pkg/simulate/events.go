@@ -34,7 +34,7 @@ type handled struct {
 // handleEvent applies one event: the contact's state, stop on response, goals, waits, triggers.
 func (e *engine) handleEvent(ev *Event, source string) {
 	if source == "" {
-		e.trace(nil, "", TraceEvent, "%s", describeEvent(ev))
+		e.note(nil, "", TraceEvent, describeEvent(ev))
 	}
 	h := e.apply(ev, source != "")
 	if ev.Type == EventCustomerReplied {
@@ -144,7 +144,7 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 		if i := c.appt(a.ID); i >= 0 {
 			c.appts[i] = a
 		} else {
-			c.appts = append(c.appts, a)
+			c.addAppt(a)
 		}
 		h.appt, h.status = a.ID, a.Status
 		h.triggers = []string{analyzer.TriggerAppointment, analyzer.TriggerCustomerAppointment}
@@ -152,7 +152,7 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 	case EventAppointmentCancelled, EventAppointmentRescheduled, EventAppointmentStatus:
 		i := c.findAppt(ev.Appointment)
 		if i < 0 {
-			e.trace(nil, "", TraceWrite, "The contact has no such appointment; the event changes nothing.")
+			e.note(nil, "", TraceWrite, "The contact has no such appointment; the event changes nothing.")
 			return h
 		}
 		a := &c.appts[i]
@@ -290,7 +290,23 @@ func (e *engine) firstStage(pipeline, stage string) string {
 }
 
 func (c *state) appt(id string) int {
-	return slices.IndexFunc(c.appts, func(a Appointment) bool { return a.ID == id })
+	if i, ok := c.apptIdx[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// addAppt adds an appointment; an id given twice keeps its first place.
+func (c *state) addAppt(a Appointment) {
+	if c.apptIdx == nil {
+		c.apptIdx = map[string]int{}
+	}
+	if i, ok := c.apptIdx[a.ID]; ok {
+		c.appts[i] = a
+		return
+	}
+	c.apptIdx[a.ID] = len(c.appts)
+	c.appts = append(c.appts, a)
 }
 
 // findAppt finds the appointment an event names, or the latest-starting one that is not
@@ -336,13 +352,13 @@ func (e *engine) fieldKey(f string) string {
 // reply applies a reply to the runs the contact is in: stop on response, and what conditions about
 // replies see.
 func (e *engine) reply(ev *Event) {
-	for _, r := range e.runs {
-		if !r.active {
-			continue
-		}
+	for _, r := range e.active {
 		r.replied, r.lastReply = true, ev.Text
-		if r.f.wf.Settings.StopOnResponse && r.sent {
-			e.trace(r, r.f.wf.Steps[r.step].ID, TraceExit, "Stop on response: the contact replied to a message this workflow sent, so GHL ends the workflow for them.")
+	}
+	stop := e.runningWhere(func(r *run) bool { return r.f.wf.Settings.StopOnResponse && r.sent })
+	for _, r := range stop {
+		if r.active {
+			e.note(r, r.f.wf.Steps[r.step].ID, TraceExit, "Stop on response: the contact replied to a message this workflow sent, so GHL ends the workflow for them.")
 			e.exit(r, ExitStopOnResponse)
 		}
 	}
@@ -532,11 +548,9 @@ func (e *engine) enterRun(f *flow, by string, t *analyzer.Trigger, h handled, wh
 	}
 	multi := appointmentTriggered(t)
 	if !multi {
-		for _, r := range e.runs {
-			if r.active && r.f == f {
-				notEntered("Not entered (%s): the contact is still in this workflow, and a contact in a workflow cannot enter it again.", by)
-				return
-			}
+		if f.running > 0 {
+			notEntered("Not entered (%s): the contact is still in this workflow, and a contact in a workflow cannot enter it again.", by)
+			return
 		}
 		if f.entered && !wf.Settings.AllowReEntry {
 			notEntered("Not entered (%s): the contact was in this workflow before and Allow Re-entry is off.", by)
@@ -558,12 +572,13 @@ func (e *engine) enterRun(f *flow, by string, t *analyzer.Trigger, h handled, wh
 	if h.appt != "" && t != nil && (t.Type == analyzer.TriggerAppointment || t.Type == analyzer.TriggerCustomerAppointment) {
 		r.appt = h.appt
 	}
-	e.runs = append(e.runs, r)
+	e.active = append(e.active, r)
+	f.running++
 	e.res.Workflows = append(e.res.Workflows, WorkflowRun{WorkflowID: wf.ID, Workflow: wf.Name, EnteredAt: e.now, EnteredBy: by})
 	if t != nil {
-		e.trace(r, "", TraceEnter, "Entered by %s: %s.", by, why)
+		e.note(r, "", TraceEnter, "Entered by "+by+": "+why+".")
 	} else {
-		e.trace(r, "", TraceEnter, "Entered by %s.", by)
+		e.note(r, "", TraceEnter, "Entered by "+by+".")
 	}
 	entry := wf.Root
 	if t != nil && t.EntryStepID != "" {
@@ -574,7 +589,7 @@ func (e *engine) enterRun(f *flow, by string, t *analyzer.Trigger, h handled, wh
 		if entry != "" {
 			e.trace(r, "", TraceExit, "The entry step %q does not exist; GHL runs nothing.", entry)
 		} else {
-			e.trace(r, "", TraceExit, "The workflow has no steps.")
+			e.note(r, "", TraceExit, "The workflow has no steps.")
 		}
 		e.exit(r, ExitCompleted)
 		return
@@ -594,7 +609,7 @@ func (e *engine) lock(f *flow, r *run, stepID, why string) {
 	rule := loopRule(f, e)
 	e.finding(FindingLoopProtection, SeverityError, &run{f: f}, stepID, rule,
 		"GHL's loop protection stops %q for this contact: %s. Until support unlocks it, the workflow takes this contact no more.", f.wf.Name, why)
-	for _, x := range e.runs {
+	for _, x := range e.runningNow() {
 		if x.active && x.f == f {
 			e.trace(x, stepID, TraceExit, "Stopped by GHL's loop protection: %s.", why)
 			e.exit(x, ExitLoopProtection)
@@ -621,6 +636,10 @@ func (e *engine) exit(r *run, reason string) {
 	r.active = false
 	r.gen++
 	r.wait = nil
+	r.f.running--
+	if i := slices.Index(e.active, r); i >= 0 {
+		e.active = slices.Delete(e.active, i, i+1)
+	}
 	wr := &e.res.Workflows[r.idx]
 	at := e.now
 	wr.LeftAt = &at

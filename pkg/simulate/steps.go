@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,7 +53,7 @@ func (e *engine) advance(r *run) {
 // moveTo continues r at the step next after s, or ends it when there is none.
 func (e *engine) moveTo(r *run, s *analyzer.Step, next string) {
 	if next == "" {
-		e.trace(r, s.ID, TraceExit, "Reached the end of the workflow.")
+		e.note(r, s.ID, TraceExit, "Reached the end of the workflow.")
 		reason := ExitCompleted
 		if r.goalMet {
 			reason = ExitGoal
@@ -185,7 +186,7 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 			r.windowed, r.windowZone = true, r.f.contactZone
 			r.gen++
 			e.push(&item{at: open, kind: itemResume, r: r, gen: r.gen})
-			e.trace(r, s.ID, TraceWait, "The workflow's time window (%s) holds this %s until %s.", windowText(w, r.f.zoneLabel), ch, e.localText(open))
+			e.note(r, s.ID, TraceWait, "The workflow's time window ("+r.f.windowText()+") holds this "+ch+" until "+e.localText(open)+".")
 			return "", true
 		}
 	}
@@ -202,10 +203,10 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 		e.assume(r, s.ID, AssumeMergeField, "Merge fields the simulation cannot know (%s) are left as written in the message.", strings.Join(unknown, ", "))
 	}
 	msg := Message{At: e.now, Local: e.local(e.now), Channel: ch, WorkflowID: r.f.wf.ID, Workflow: r.f.wf.Name, StepID: s.ID, Subject: subject, Text: text, BlankFields: blanks}
-	e.res.Messages = append(e.res.Messages, msg)
+	*e.msgList.add() = msg
 	e.res.Stats.Messages++
 	r.sent = true
-	e.trace(r, s.ID, TraceSend, "%s sent: %q.", ch, clip(text, 80))
+	e.note(r, s.ID, TraceSend, ch+" sent: "+strconv.Quote(clip(text, 80))+".")
 	e.messageFindings(r, s, &msg)
 	return nextStep(r), false
 }
@@ -244,7 +245,7 @@ func appendNew(dst []string, items ...string) []string {
 // messageFindings checks one sent message against what the contact should never receive.
 func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 	local := e.now.In(e.zone)
-	if slices.Contains(quietChannels, m.Channel) && (local.Hour() < quietEnd || local.Hour() >= quietStart) {
+	if slices.Contains(quietChannels, m.Channel) && (local.Hour() < quietEnd || local.Hour() >= quietStart) && e.fresh(FindingQuietHours, r, s.ID) {
 		switch {
 		case r.windowed && !r.windowZone && e.zone.String() != r.f.zone.String():
 			e.finding(FindingQuietHours, SeverityError, r, s.ID, "WD029",
@@ -260,7 +261,13 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 				"%s at %s the contact's time, outside 08:00-21:00, right after the contact's own action.", m.Channel, local.Format("15:04"))
 		}
 	}
-	for ch, at := range e.c.optOuts {
+	var outs []string
+	for ch := range e.c.optOuts {
+		outs = append(outs, ch)
+	}
+	slices.Sort(outs)
+	for _, ch := range outs {
+		at := e.c.optOuts[ch]
 		switch {
 		case ch == m.Channel && e.c.dndClearedBy[ch] != "":
 			e.finding(FindingAfterOptOut, SeverityError, r, s.ID, "WD032",
@@ -271,11 +278,11 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 				"%s sent after the contact replied STOP by %s (%s): STOP opts out of %s only.", m.Channel, ch, e.localText(at), ch)
 		}
 	}
-	if len(m.BlankFields) > 0 {
+	if len(m.BlankFields) > 0 && e.fresh(FindingBlankMergeField, r, s.ID) {
 		e.finding(FindingBlankMergeField, SeverityWarning, r, s.ID, "WD036",
 			"The %s renders with blank merge fields: %s.", m.Channel, strings.Join(m.BlankFields, ", "))
 	}
-	if id := r.apptRef(); id != "" {
+	if id := r.apptRef(); id != "" && (e.fresh(FindingAfterCancel, r, s.ID) || e.fresh(FindingAfterAppointment, r, s.ID)) {
 		if i := e.c.appt(id); i >= 0 {
 			a := e.c.appts[i]
 			at, cancelled := e.c.cancelledAt[id]
@@ -434,7 +441,7 @@ func (e *engine) unenroll(r *run, s *analyzer.Step) bool {
 		return false
 	}
 	self := false
-	for _, x := range e.runs {
+	for _, x := range e.runningNow() {
 		if !x.active {
 			continue
 		}
@@ -450,7 +457,7 @@ func (e *engine) unenroll(r *run, s *analyzer.Step) bool {
 		e.exit(x, ExitRemoved)
 	}
 	if self {
-		e.trace(r, s.ID, TraceExit, "Removes the contact from this workflow.")
+		e.note(r, s.ID, TraceExit, "Removes the contact from this workflow.")
 		e.exit(r, ExitRemoved)
 	} else {
 		e.trace(r, s.ID, TraceStep, "Remove from workflow %q done.", stepName(s))
@@ -477,7 +484,7 @@ func (e *engine) tags(r *run, s *analyzer.Step) {
 				continue
 			}
 			e.c.tags = append(e.c.tags, t)
-			e.trace(r, s.ID, TraceWrite, "Tag %q added.", t)
+			e.note(r, s.ID, TraceWrite, "Tag "+strconv.Quote(t)+" added.")
 			e.internal(&Event{At: e.now, Type: EventTagAdded, Tag: t}, source(r, s))
 			continue
 		}
@@ -711,7 +718,7 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 	r.wait = &waitState{step: r.step, mode: mode, until: until}
 	r.gen++
 	e.push(&item{at: until, kind: itemResume, r: r, gen: r.gen})
-	e.trace(r, s.ID, TraceWait, "Waits until %s (%s).", e.localText(until), waitText(w))
+	e.note(r, s.ID, TraceWait, "Waits until "+e.localText(until)+" ("+r.f.waitText(r.step)+").")
 	return "", true
 }
 
@@ -726,7 +733,7 @@ func (e *engine) resume(r *run, timeout bool) {
 	switch {
 	case ws.hold:
 		r.windowPassed = r.step
-		e.trace(r, s.ID, TraceResume, "The time window opens.")
+		e.note(r, s.ID, TraceResume, "The time window opens.")
 		r.fromWait = true
 		e.advance(r)
 		return
@@ -739,7 +746,7 @@ func (e *engine) resume(r *run, timeout bool) {
 		}
 		e.moveTo(r, s, to)
 	default:
-		e.trace(r, s.ID, TraceResume, "Wait %q ends.", stepName(s))
+		e.note(r, s.ID, TraceResume, "Wait "+strconv.Quote(stepName(s))+" ends.")
 		r.fromWait = true
 		e.moveTo(r, s, nextStep(r))
 	}
@@ -762,8 +769,26 @@ func (e *engine) release(r *run, why string, vals []ConditionValue) {
 // releaseWaits ends the event waits the event satisfies and moves appointment waits whose
 // appointment moved.
 func (e *engine) releaseWaits(h handled) {
-	for i := 0; i < len(e.runs) && e.err == nil; i++ {
-		r := e.runs[i]
+	// Only the waits this event can end are visited: condition waits on every event, the others on
+	// their own event.
+	want := ""
+	switch h.ev.Type {
+	case EventCustomerReplied:
+		want = analyzer.WaitReply
+	case EventTriggerLinkClicked:
+		want = analyzer.WaitTriggerLink
+	case EventEmailEvent:
+		want = analyzer.WaitEmailEvent
+	case EventAppointmentRescheduled:
+		want = analyzer.WaitAppointment
+	}
+	waiting := e.runningWhere(func(r *run) bool {
+		return r.wait != nil && !r.wait.hold && (r.wait.mode == analyzer.WaitCondition || r.wait.mode == want)
+	})
+	for _, r := range waiting {
+		if e.err != nil {
+			return
+		}
 		if !r.active || r.wait == nil || r.wait.hold {
 			continue
 		}
@@ -805,14 +830,16 @@ func (e *engine) releaseWaits(h handled) {
 
 // goals moves every run with a goal the event meets to that goal.
 func (e *engine) goals(h handled) {
-	for i := 0; i < len(e.runs) && e.err == nil; i++ {
-		r := e.runs[i]
+	for _, r := range e.runningWhere(func(r *run) bool { return len(r.f.goals) > 0 }) {
+		if e.err != nil {
+			return
+		}
 		if !r.active {
 			continue
 		}
-		for j := range r.f.wf.Steps {
+		for _, j := range r.f.goals {
 			s := &r.f.wf.Steps[j]
-			if s.Kind != analyzer.KindGoal || s.Goal == nil || !e.goalMet(r, s, h) {
+			if !e.goalMet(r, s, h) {
 				continue
 			}
 			r.wait = nil
@@ -880,6 +907,25 @@ func waitLabel(mode string) string {
 		return "a condition"
 	}
 	return mode
+}
+
+// waitText describes the wait of step j, computed once per workflow.
+func (f *flow) waitText(j int) string {
+	if f.waitTexts == nil {
+		f.waitTexts = make([]string, len(f.wf.Steps))
+	}
+	if f.waitTexts[j] == "" {
+		f.waitTexts[j] = waitText(f.wf.Steps[j].Wait)
+	}
+	return f.waitTexts[j]
+}
+
+// windowText describes the workflow's time window, computed once.
+func (f *flow) windowText() string {
+	if f.windowDesc == "" {
+		f.windowDesc = windowText(f.wf.Settings.TimeWindow, f.zoneLabel)
+	}
+	return f.windowDesc
 }
 
 func waitText(w *analyzer.Wait) string {
