@@ -51,7 +51,9 @@ const (
 // item is something scheduled on the virtual clock. Items at the same time run in the order they
 // were scheduled (seq), which keeps every run deterministic.
 type item struct {
-	at   time.Time
+	at time.Time
+	// ns is at in Unix nanoseconds, for cheap comparisons in the heap.
+	ns   int64
 	seq  uint64
 	kind int
 	ev   *Event
@@ -70,8 +72,8 @@ type itemHeap []*item
 
 func (h itemHeap) Len() int { return len(h) }
 func (h itemHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+	if h[i].ns != h[j].ns {
+		return h[i].ns < h[j].ns
 	}
 	return h[i].seq < h[j].seq
 }
@@ -229,8 +231,6 @@ type engine struct {
 	customFields map[string]string
 	customValues map[string]string
 	forms        map[string]string
-	// msgList collects the messages until the run ends.
-	msgList chunks[Message]
 	// localAt and localStr cache the last local time formatted.
 	localAt  time.Time
 	localStr string
@@ -301,7 +301,7 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 		End:         e.end,
 		Timezone:    e.zone.String(),
 		Trace:       make([]TraceEntry, 0, traceEstimate(len(req.Events))),
-		Messages:    []Message{},
+		Messages:    make([]Message, 0, min(4+4*len(req.Events), 1<<14)),
 		Workflows:   []WorkflowRun{},
 		Assumptions: []Assumption{},
 		Findings:    []Finding{},
@@ -505,21 +505,36 @@ func (e *engine) runningWhere(keep func(*run) bool) []*run {
 func (e *engine) push(it *item) {
 	e.seq++
 	it.seq = e.seq
+	it.ns = it.at.UnixNano()
 	heap.Push(&e.queue, it)
 }
 
-// run processes the queue until it is empty or the horizon is reached.
+// run processes the request's events and the queue, in time order, until both are done or the
+// horizon is reached. The request's events are already in order, so they are merged with the
+// queue rather than pushed onto it; at the same moment a request event goes first, as if it had
+// been queued before anything the workflows schedule.
 func (e *engine) run() error {
+	evs := make([]*Event, 0, 1+len(e.req.Events))
 	start := e.req.Start
-	e.push(&item{at: start.At.UTC(), kind: itemEvent, ev: &start})
+	evs = append(evs, &start)
 	for i := range e.req.Events {
-		ev := e.req.Events[i]
-		e.push(&item{at: ev.At.UTC(), kind: itemEvent, ev: &ev})
+		evs = append(evs, &e.req.Events[i])
 	}
-	e.res.Stats.Events = 1 + len(e.req.Events)
-	for e.queue.Len() > 0 && e.err == nil {
-		it := heap.Pop(&e.queue).(*item)
-		if it.at.After(e.end) {
+	slices.SortStableFunc(evs, func(a, b *Event) int { return a.At.Compare(b.At) })
+	e.res.Stats.Events = len(evs)
+	next := 0
+	external := &item{kind: itemEvent}
+	for e.err == nil {
+		var it *item
+		switch {
+		case next < len(evs) && (e.queue.Len() == 0 || !evs[next].At.After(e.queue[0].at)):
+			external.at, external.ev = evs[next].At.UTC(), evs[next]
+			it = external
+			next++
+		case e.queue.Len() > 0:
+			it = heap.Pop(&e.queue).(*item)
+		}
+		if it == nil || it.at.After(e.end) {
 			break
 		}
 		e.now = it.at
@@ -555,7 +570,6 @@ func (e *engine) finish() {
 				stepName(s), waitLabel(w.mode), e.localText(e.res.Workflows[r.idx].EnteredAt))
 		}
 	}
-	e.res.Messages = e.msgList.slice()
 	e.burstFindings()
 	slices.SortStableFunc(e.res.Findings, func(a, b Finding) int { return a.At.Compare(b.At) })
 	e.final()

@@ -203,7 +203,7 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 		e.assume(r, s.ID, AssumeMergeField, "Merge fields the simulation cannot know (%s) are left as written in the message.", strings.Join(unknown, ", "))
 	}
 	msg := Message{At: e.now, Local: e.local(e.now), Channel: ch, WorkflowID: r.f.wf.ID, Workflow: r.f.wf.Name, StepID: s.ID, Subject: subject, Text: text, BlankFields: blanks}
-	*e.msgList.add() = msg
+	e.res.Messages = append(e.res.Messages, msg)
 	e.res.Stats.Messages++
 	r.sent = true
 	e.note(r, s.ID, TraceSend, ch+" sent: "+strconv.Quote(clip(text, 80))+".")
