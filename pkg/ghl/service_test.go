@@ -83,7 +83,7 @@ func mustEnv(tb testing.TB, engine string, opts ...func(*ghl.ServiceConfig)) *en
 func (e *env) newService(tb testing.TB, opts ...func(*ghl.ServiceConfig)) *ghl.Service {
 	tb.Helper()
 	cfg := ghl.ServiceConfig{GHL: e.cfg, Client: e.client, Store: e.db,
-		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		LeaseTTL: 300 * time.Millisecond, LeaseWait: 2 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
