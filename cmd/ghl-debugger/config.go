@@ -68,6 +68,24 @@ type config struct {
 	RateLimitRedisTimeout time.Duration
 	// UpgradeURL is where a free account over a rate limit is sent.
 	UpgradeURL string
+	// The background job queue (pkg/jobs): workers of this instance, attempts and the first retry's
+	// backoff, one attempt's deadline, when a running job counts as dead, how often other
+	// instances' jobs are looked for, and the location sizes analysed in the background.
+	JobWorkers        int
+	JobMaxAttempts    int
+	JobRetryBackoff   time.Duration
+	JobTimeout        time.Duration
+	JobRescueAfter    time.Duration
+	JobPollInterval   time.Duration
+	JobAsyncWorkflows int
+	JobAsyncSteps     int
+	// How long each tier's analyses are kept (0: forever), how often the retention job runs and how
+	// many analyses one of its statements looks at.
+	RetentionFree       time.Duration
+	RetentionPro        time.Duration
+	RetentionEnterprise time.Duration
+	RetentionInterval   time.Duration
+	RetentionBatch      int
 }
 
 // setting is one environment variable: its name, its default (as it would be written in the
@@ -152,6 +170,32 @@ var settings = []setting{
 		}},
 	{env: "GHLD_UPGRADE_URL", def: "https://ghl-debugger.dev/pricing", help: "page a free account over a rate limit is sent to (upgradeUrl of its 429)",
 		apply: func(c *config, v string) error { c.UpgradeURL = v; return nil }},
+	{env: "GHLD_JOBS_WORKERS", def: "2", help: "background jobs (large analyses, retention) this instance runs at once",
+		apply: func(c *config, v string) (err error) { c.JobWorkers, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_JOBS_MAX_ATTEMPTS", def: "5", help: "attempts a background job gets before it is discarded",
+		apply: func(c *config, v string) (err error) { c.JobMaxAttempts, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_JOBS_RETRY_BACKOFF", def: "10s", help: "wait before a failed job's first retry; doubled for each further one, up to an hour",
+		apply: func(c *config, v string) (err error) { c.JobRetryBackoff, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_JOBS_TIMEOUT", def: "2m", help: "deadline of one attempt of a background job",
+		apply: func(c *config, v string) (err error) { c.JobTimeout, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_JOBS_RESCUE_AFTER", def: "10m", help: "how long a job may run before it is taken for the job of a dead process and run again; above GHLD_JOBS_TIMEOUT",
+		apply: func(c *config, v string) (err error) { c.JobRescueAfter, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_JOBS_POLL_INTERVAL", def: "1s", help: "how often an instance looks for jobs other instances enqueued (its own start at once)",
+		apply: func(c *config, v string) (err error) { c.JobPollInterval, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_JOBS_ASYNC_WORKFLOWS", def: "200", help: "a location with more stored workflows than this is analysed in the background (202 with a job)",
+		apply: func(c *config, v string) (err error) { c.JobAsyncWorkflows, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_JOBS_ASYNC_STEPS", def: "5000", help: "a location with more steps than this, all workflows together, is analysed in the background",
+		apply: func(c *config, v string) (err error) { c.JobAsyncSteps, err = strconv.Atoi(v); return err }},
+	{env: "GHLD_RETENTION_FREE", def: "30d", help: "how long a free account's analyses are kept (Nd for days, or a Go duration; 0 forever); the newest of every workflow and location stays",
+		apply: func(c *config, v string) (err error) { c.RetentionFree, err = parseRetention(v); return err }},
+	{env: "GHLD_RETENTION_PRO", def: "365d", help: "how long a pro account's analyses are kept (0 forever)",
+		apply: func(c *config, v string) (err error) { c.RetentionPro, err = parseRetention(v); return err }},
+	{env: "GHLD_RETENTION_ENTERPRISE", def: "0", help: "how long an enterprise account's analyses are kept (0 forever)",
+		apply: func(c *config, v string) (err error) { c.RetentionEnterprise, err = parseRetention(v); return err }},
+	{env: "GHLD_RETENTION_INTERVAL", def: "1h", help: "how often the retention job runs (on one instance)",
+		apply: func(c *config, v string) (err error) { c.RetentionInterval, err = time.ParseDuration(v); return err }},
+	{env: "GHLD_RETENTION_BATCH", def: "1000", help: "analyses one retention statement looks at, so that none holds locks for long",
+		apply: func(c *config, v string) (err error) { c.RetentionBatch, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_METRICS_TOKEN", def: "", help: "bearer token GET /metrics requires (Authorization: Bearer TOKEN), at least 16 characters; empty leaves /metrics open",
 		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
 }
@@ -285,6 +329,37 @@ func (c config) validate() error {
 	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
 		add("GHLD_METRICS_TOKEN: must be at least %d characters", minMetricsToken)
 	}
+	if c.JobWorkers < 1 || c.JobWorkers > 1000 {
+		add("GHLD_JOBS_WORKERS %d: must be 1 to 1000", c.JobWorkers)
+	}
+	if c.JobMaxAttempts < 1 || c.JobMaxAttempts > 100 {
+		add("GHLD_JOBS_MAX_ATTEMPTS %d: must be 1 to 100", c.JobMaxAttempts)
+	}
+	if c.JobRetryBackoff <= 0 {
+		add("GHLD_JOBS_RETRY_BACKOFF %s: must be positive", c.JobRetryBackoff)
+	}
+	if c.JobTimeout < time.Second {
+		add("GHLD_JOBS_TIMEOUT %s: must be at least 1s", c.JobTimeout)
+	}
+	// A job running longer than the rescue delay would be run a second time while it still runs.
+	if c.JobRescueAfter <= c.JobTimeout {
+		add("GHLD_JOBS_RESCUE_AFTER %s: must be above GHLD_JOBS_TIMEOUT (%s)", c.JobRescueAfter, c.JobTimeout)
+	}
+	if c.JobPollInterval < time.Millisecond {
+		add("GHLD_JOBS_POLL_INTERVAL %s: must be at least 1ms", c.JobPollInterval)
+	}
+	if c.JobAsyncWorkflows < 1 {
+		add("GHLD_JOBS_ASYNC_WORKFLOWS %d: must be at least 1", c.JobAsyncWorkflows)
+	}
+	if c.JobAsyncSteps < 1 {
+		add("GHLD_JOBS_ASYNC_STEPS %d: must be at least 1", c.JobAsyncSteps)
+	}
+	if c.RetentionInterval < time.Second {
+		add("GHLD_RETENTION_INTERVAL %s: must be at least 1s", c.RetentionInterval)
+	}
+	if c.RetentionBatch < 1 || c.RetentionBatch > 100000 {
+		add("GHLD_RETENTION_BATCH %d: must be 1 to 100000", c.RetentionBatch)
+	}
 	if strings.ContainsFunc(c.MetricsToken, unicode.IsSpace) {
 		add("GHLD_METRICS_TOKEN: must not contain spaces")
 	}
@@ -301,6 +376,23 @@ const maxRateLimitRedisTimeout = 5 * time.Second
 
 // minMetricsToken is the shortest metrics token accepted, so a scrape token cannot be guessed.
 const minMetricsToken = 16
+
+// parseRetention reads a retention: N days as "Nd" (a Go duration has no day unit), any Go duration,
+// or "0" for no limit. A negative one is refused.
+func parseRetention(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("%q: want a number of days from 0 to 36500", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want Nd or a non-negative duration", v)
+	}
+	return d, nil
+}
 
 // parseTTLs reads KIND=DURATION pairs separated by commas; an empty value keeps every default.
 func parseTTLs(v string) (map[cache.Kind]time.Duration, error) {
@@ -402,6 +494,19 @@ func (c config) LogValue() slog.Value {
 		slog.String("metrics_token", redactSecret(c.MetricsToken)),
 		slog.String("rate_limit_redis_timeout", c.RateLimitRedisTimeout.String()),
 		slog.String("upgrade_url", c.UpgradeURL),
+		slog.Int("jobs_workers", c.JobWorkers),
+		slog.Int("jobs_max_attempts", c.JobMaxAttempts),
+		slog.String("jobs_retry_backoff", c.JobRetryBackoff.String()),
+		slog.String("jobs_timeout", c.JobTimeout.String()),
+		slog.String("jobs_rescue_after", c.JobRescueAfter.String()),
+		slog.String("jobs_poll_interval", c.JobPollInterval.String()),
+		slog.Int("jobs_async_workflows", c.JobAsyncWorkflows),
+		slog.Int("jobs_async_steps", c.JobAsyncSteps),
+		slog.String("retention_free", c.RetentionFree.String()),
+		slog.String("retention_pro", c.RetentionPro.String()),
+		slog.String("retention_enterprise", c.RetentionEnterprise.String()),
+		slog.String("retention_interval", c.RetentionInterval.String()),
+		slog.Int("retention_batch", c.RetentionBatch),
 	)
 }
 

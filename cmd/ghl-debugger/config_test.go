@@ -53,6 +53,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		IdleTimeout:           120 * time.Second,
 		RateLimitRedisTimeout: 50 * time.Millisecond,
 		UpgradeURL:            "https://ghl-debugger.dev/pricing",
+		JobWorkers:            2, JobMaxAttempts: 5, JobRetryBackoff: 10 * time.Second, JobTimeout: 2 * time.Minute,
+		JobRescueAfter: 10 * time.Minute, JobPollInterval: time.Second, JobAsyncWorkflows: 200, JobAsyncSteps: 5000,
+		RetentionFree: 30 * 24 * time.Hour, RetentionPro: 365 * 24 * time.Hour, RetentionInterval: time.Hour, RetentionBatch: 1000,
 	}, cfg)
 }
 
@@ -91,6 +94,11 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_METRICS_TOKEN":            "0123456789abcdef-scrape",
 		"GHLD_RATE_LIMIT_REDIS_TIMEOUT": "120ms",
 		"GHLD_UPGRADE_URL":              "https://agency.example.com/plans",
+
+		"GHLD_JOBS_WORKERS": "3", "GHLD_JOBS_MAX_ATTEMPTS": "7", "GHLD_JOBS_RETRY_BACKOFF": "1s", "GHLD_JOBS_TIMEOUT": "30s",
+		"GHLD_JOBS_RESCUE_AFTER": "1m", "GHLD_JOBS_POLL_INTERVAL": "250ms", "GHLD_JOBS_ASYNC_WORKFLOWS": "20",
+		"GHLD_JOBS_ASYNC_STEPS": "400", "GHLD_RETENTION_FREE": "7d", "GHLD_RETENTION_PRO": "2160h",
+		"GHLD_RETENTION_ENTERPRISE": "3650d", "GHLD_RETENTION_INTERVAL": "10m", "GHLD_RETENTION_BATCH": "500",
 	}))
 	require.NoError(t, err)
 	require.NoError(t, cfg.validate())
@@ -130,6 +138,10 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		MetricsToken:          "0123456789abcdef-scrape",
 		RateLimitRedisTimeout: 120 * time.Millisecond,
 		UpgradeURL:            "https://agency.example.com/plans",
+		JobWorkers:            3, JobMaxAttempts: 7, JobRetryBackoff: time.Second, JobTimeout: 30 * time.Second,
+		JobRescueAfter: time.Minute, JobPollInterval: 250 * time.Millisecond, JobAsyncWorkflows: 20, JobAsyncSteps: 400,
+		RetentionFree: 7 * 24 * time.Hour, RetentionPro: 2160 * time.Hour, RetentionEnterprise: 3650 * 24 * time.Hour,
+		RetentionInterval: 10 * time.Minute, RetentionBatch: 500,
 	}, cfg)
 	require.Equal(t, "postgres", cfg.engine())
 }
@@ -142,6 +154,10 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{name: "unparsable number", env: map[string]string{"GHLD_MAX_BODY_BYTES": "ten"}, want: "GHLD_MAX_BODY_BYTES"},
 		{name: "unparsable bool", env: map[string]string{"GHLD_AUTO_MIGRATE": "maybe"}, want: "GHLD_AUTO_MIGRATE"},
+		{name: "retention in weeks", env: map[string]string{"GHLD_RETENTION_FREE": "4w"}, want: "GHLD_RETENTION_FREE"},
+		{name: "negative retention", env: map[string]string{"GHLD_RETENTION_PRO": "-1d"}, want: "GHLD_RETENTION_PRO"},
+		{name: "rescue within the job timeout", env: map[string]string{"GHLD_JOBS_TIMEOUT": "5m", "GHLD_JOBS_RESCUE_AFTER": "5m"}, want: "GHLD_JOBS_RESCUE_AFTER"},
+		{name: "no job workers", env: map[string]string{"GHLD_JOBS_WORKERS": "0"}, want: "GHLD_JOBS_WORKERS"},
 		{name: "unparsable duration", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "soon"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
 		{name: "unknown level", env: map[string]string{"GHLD_LOG_LEVEL": "loud"}, want: "GHLD_LOG_LEVEL"},
 		{name: "unknown format", env: map[string]string{"GHLD_LOG_FORMAT": "xml"}, want: "GHLD_LOG_FORMAT"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/jobs"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
 
@@ -71,6 +72,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// Deferred after the Redis client's Close, so it runs before it.
 	defer c.Close()
+	// The job queue's analyze_location jobs run on the handler's own analysis path: the analyzer is
+	// made first, given to the queue, and bound to the handler's server by NewHandler.
+	analyzer := api.NewJobAnalyzer(logger)
+	queue, err := openJobs(cfg, db, analyzer, logger)
+	if err != nil {
+		return err
+	}
 	handler, err := api.NewHandler(api.Config{
 		Store:        db,
 		Logger:       logger,
@@ -91,6 +99,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RateLimiter:               limiter,
 		Cache:                     c,
 		UpgradeURL:                cfg.UpgradeURL,
+		Jobs:                      queue,
+		JobAnalyzer:               analyzer,
+		AsyncWorkflows:            cfg.JobAsyncWorkflows,
+		AsyncSteps:                cfg.JobAsyncSteps,
 	})
 	if err != nil {
 		return fmt.Errorf("build HTTP handler: %w", err)
@@ -104,6 +116,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := bootstrapAdmin(ctx, db, baseURL(ln.Addr()), stdout, logger); err != nil {
 		return errors.Join(err, ln.Close())
 	}
+	if err := queue.Start(ctx); err != nil {
+		return errors.Join(err, ln.Close())
+	}
+	// Deferred after the database's Close, so it runs before it: on every return, the queue stops
+	// using the database first. After a graceful shutdown it has stopped already, and this does
+	// nothing.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := queue.Stop(stopCtx); err != nil {
+			logger.Error("stop background jobs", slog.String("error", err.Error()))
+		}
+	}()
 	// The defaults let a 10 MiB body arrive on a slow link while headers must come quickly, so
 	// half-open connections cannot pile up (slowloris).
 	srv := &http.Server{
@@ -128,12 +153,42 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	// The HTTP server and the job queue stop together, within the one timeout: the queue fetches no
+	// new job and lets the running ones finish; those still running at the deadline are put back in
+	// the queue for the next process.
+	jobsStopped := make(chan error, 1)
+	go func() { jobsStopped <- queue.Stop(shutdownCtx) }()
+	httpErr := srv.Shutdown(shutdownCtx)
+	if err := <-jobsStopped; err != nil {
+		logger.Warn("background jobs stopped at the shutdown timeout", slog.String("error", err.Error()))
+	}
+	if httpErr != nil {
 		// Requests still running past the timeout are cut off.
-		return errors.Join(fmt.Errorf("graceful shutdown: %w", err), srv.Close())
+		return errors.Join(fmt.Errorf("graceful shutdown: %w", httpErr), srv.Close())
 	}
 	logger.Info("shutdown complete")
 	return nil
+}
+
+// openJobs builds the background job queue over the store's database, with the analyze_location
+// jobs done by analyzer and the periodic retention job. It does not start it.
+func openJobs(cfg config, db *store.DB, analyzer *api.JobAnalyzer, logger *slog.Logger) (*jobs.Queue, error) {
+	q, err := jobs.New(jobs.Config{
+		DB: db.SQL().DB, Engine: db.Engine(), Logger: logger,
+		Workers: cfg.JobWorkers, MaxAttempts: cfg.JobMaxAttempts, RetryBackoff: cfg.JobRetryBackoff,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, PollInterval: cfg.JobPollInterval,
+		Analyzer: analyzer,
+		Retainer: db,
+		Retention: store.Retention{
+			Free: cfg.RetentionFree, Pro: cfg.RetentionPro, Enterprise: cfg.RetentionEnterprise,
+		},
+		RetentionBatch:    cfg.RetentionBatch,
+		RetentionInterval: cfg.RetentionInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("background jobs: %w", err)
+	}
+	return q, nil
 }
 
 // newLogger writes structured logs to w in the configured format and level.

@@ -41,6 +41,9 @@ type analysisJob struct {
 	// stored maps the GHL id of each stored workflow the result covers to its id (wfl_), for the
 	// per-workflow results.
 	stored map[string]string
+	// prepaid is set for a background job, whose analyses per hour were counted when it was
+	// accepted: computing it takes none, so that its retries never count twice.
+	prepaid bool
 }
 
 // AnalyzeLocation analyses a location's stored workflows with its stored context, keeping the
@@ -71,17 +74,13 @@ func (s *Server) AnalyzeLocation(ctx context.Context, req gen.AnalyzeLocationReq
 			return nil, err
 		}
 	}
-	a, reused, err := s.run(ctx, p.Account, job)
-	if err != nil {
-		return nil, err
+	// A large location, or any when the caller asks, is analysed in the background (see jobs.go);
+	// without a job queue every analysis runs in the request.
+	async := req.Body.Async != nil && *req.Body.Async
+	if s.jobs != nil && (async || s.large(job.input)) {
+		return s.analyzeLater(ctx, p.Account, job, async)
 	}
-	if reused {
-		return gen.AnalyzeLocation200JSONResponse{Body: toAnalysisRun(a, true)}, nil
-	}
-	return gen.AnalyzeLocation201JSONResponse{
-		Body:    toAnalysisRun(a, false),
-		Headers: gen.AnalyzeLocation201ResponseHeaders{Location: "/v1/analyses/" + a.ID},
-	}, nil
+	return s.analyzeNow(ctx, p.Account, job)
 }
 
 // analysisScope checks the scope and workflow of an analysis request, which the schema alone
@@ -228,17 +227,20 @@ func (s *Server) run(ctx context.Context, account store.Account, job analysisJob
 func (s *Server) computeAnalysis(ctx context.Context, account store.Account, job analysisJob) (a store.Analysis, fresh bool, err error) {
 	accountID := account.ID
 	// Only an analysis that is computed and stored costs the account one of its analyses per hour:
-	// one that fails after admission, for any reason, is given back.
-	if err := s.admitAnalysis(ctx, account); err != nil {
-		return store.Analysis{}, false, err
-	}
-	defer func() {
-		if err != nil || !fresh {
-			if rerr := s.refundAnalysis(ctx, account); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
+	// one that fails after admission, for any reason, is given back. A background job paid when it
+	// was accepted.
+	if !job.prepaid {
+		if err := s.admitAnalysis(ctx, account); err != nil {
+			return store.Analysis{}, false, err
 		}
-	}()
+		defer func() {
+			if err != nil || !fresh {
+				if rerr := s.refundAnalysis(ctx, account); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+		}()
+	}
 	start := time.Now()
 	analysisCtx, cancel := context.WithTimeout(ctx, s.analysisTimeout)
 	rep, err := analyzer.AnalyzeContext(analysisCtx, job.input)

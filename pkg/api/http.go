@@ -101,6 +101,16 @@ type Config struct {
 	// Cache is the two-level cache the reads go through (authentication, analyses, lists). Nil
 	// means an in-process cache with the defaults, which NewHandler creates.
 	Cache *cache.Cache
+	// Jobs is the background job queue; nil means none, and every analysis runs in its request.
+	// JobAnalyzer, when set, is bound to the handler's server: it is the analyzer the queue's
+	// analyze_location jobs run with (see NewJobAnalyzer).
+	Jobs        JobQueue
+	JobAnalyzer *JobAnalyzer
+	// AsyncWorkflows and AsyncSteps are the sizes of a location (stored workflows, steps in all)
+	// above which its analysis is done in the background; zero means DefaultAsyncWorkflows and
+	// DefaultAsyncSteps.
+	AsyncWorkflows int
+	AsyncSteps     int
 }
 
 // NewHandler builds the service's HTTP handler: the generated routes of openapi.yaml behind the
@@ -131,6 +141,12 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 	srv.upgradeURL = cmp.Or(cfg.UpgradeURL, DefaultUpgradeURL)
 	srv.analysisTimeout = cmp.Or(cfg.AnalysisTimeout, DefaultAnalysisTimeout)
 	srv.gzipMinBytes = cfg.GzipMinBytes
+	srv.jobs = cfg.Jobs
+	srv.asyncWorkflows = cmp.Or(cfg.AsyncWorkflows, DefaultAsyncWorkflows)
+	srv.asyncSteps = cmp.Or(cfg.AsyncSteps, DefaultAsyncSteps)
+	if cfg.JobAnalyzer != nil {
+		cfg.JobAnalyzer.srv.Store(srv)
+	}
 	srv.compute = newComputeLimiter(cmp.Or(cfg.MaxConcurrentComputations, runtime.GOMAXPROCS(0)), cmp.Or(cfg.ComputeWait, DefaultComputeWait))
 	if srv.limiter = cfg.RateLimiter; srv.limiter == nil {
 		if srv.limiter, err = ratelimit.New(ratelimit.Config{Logger: cfg.Logger}); err != nil {

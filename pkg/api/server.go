@@ -42,6 +42,7 @@ type Store interface {
 	CreateLocation(ctx context.Context, accountID string, in store.NewLocation) (store.Location, error)
 	GetLocation(ctx context.Context, accountID, id string) (store.Location, error)
 	ListLocations(ctx context.Context, accountID string, p store.Page) ([]store.Location, string, error)
+	GetAccount(ctx context.Context, id string) (store.Account, error)
 	DeleteLocation(ctx context.Context, accountID, id string) error
 	WorkflowStore
 	AnalysisStore
@@ -84,6 +85,11 @@ type Server struct {
 	// gzipMinBytes is the smallest body sent gzipped; the handlers that serve pre-compressed
 	// bodies follow it as the compression middleware does.
 	gzipMinBytes int
+	// jobs is the background job queue, nil when there is none (every analysis then runs in its
+	// request); asyncWorkflows and asyncSteps are the sizes above which a location is analysed in
+	// the background (see jobs.go).
+	jobs                       JobQueue
+	asyncWorkflows, asyncSteps int
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and
@@ -129,6 +135,9 @@ func (s *Server) GetHealthDetailed(ctx context.Context, _ gen.GetHealthDetailedR
 	ch := s.cache.Health(ctx)
 	cacheHealth := toCacheL2(ch.State, ch.Breaker)
 	body.Cache = &cacheHealth
+	if pingErr == nil {
+		body.Queue = s.queueHealth(pingCtx)
+	}
 	if pingErr != nil {
 		body.Status = gen.HealthDetailedStatusUnavailable
 		return gen.GetHealthDetailed503JSONResponse{Body: body, Headers: gen.GetHealthDetailed503ResponseHeaders{RetryAfter: databaseRetryAfter}}, nil

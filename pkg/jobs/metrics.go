@@ -147,3 +147,19 @@ func (q *Queue) refreshGauges(ctx context.Context) {
 		}
 	}
 }
+
+func init() {
+	// Every series of the fixed label sets exists from the start, at zero, so that a rate is
+	// defined before the first job and the dashboards show the kinds that have not run yet.
+	for _, kind := range Kinds {
+		jobsStarted.With(kind)
+		jobsSucceeded.With(kind)
+		jobsFailed.With(kind)
+		jobsRetried.With(kind)
+		jobsDiscarded.With(kind)
+		jobDuration.With(kind)
+	}
+	for _, state := range []string{StateAvailable, StateScheduled, StateRunning, StateRetryable} {
+		queueDepth.With(state)
+	}
+}
