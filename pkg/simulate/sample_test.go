@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func mustBrokenSample(tb testing.TB) *analyzer.Location {
 	tb.Helper()
 	for _, p := range []string{
-		filepath.Join("..", "analyzer", "testdata", "samples", "broken-account.json"),
+		filepath.Join("..", "analyzer", "testdata", "samples", "ghl-workflow-auditor", "broken-account.json"),
 		"/work/shared/samples/ghl-workflow-auditor/broken-account.json",
 	} {
 		data, err := os.ReadFile(p)

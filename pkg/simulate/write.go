@@ -65,19 +65,32 @@ func contactName(res *Result) string {
 	return "the contact"
 }
 
-func runText(wr WorkflowRun) string {
+// zoneOf is the zone a result's local times are in (UTC when it cannot be loaded).
+func zoneOf(res *Result) *time.Location {
+	if z, err := time.LoadLocation(res.Timezone); err == nil && res.Timezone != "Local" {
+		return z
+	}
+	return time.UTC
+}
+
+// localIn writes t in z the way localShort does.
+func localIn(t time.Time, z *time.Location) string {
+	return t.In(z).Format("Mon 2006-01-02 15:04 -07:00")
+}
+
+func runText(wr WorkflowRun, z *time.Location) string {
 	left := "still in the workflow at the horizon"
 	if wr.StepID != "" && wr.LeftAt == nil {
 		left += " (at step " + wr.StepID + ")"
 	}
 	if wr.LeftAt != nil {
-		left = fmt.Sprintf("left %s (%s", wr.LeftAt.Format("2006-01-02 15:04Z07:00"), wr.Exit)
+		left = fmt.Sprintf("left %s (%s", localIn(*wr.LeftAt, z), wr.Exit)
 		if wr.StepID != "" {
 			left += " at step " + wr.StepID
 		}
 		left += ")"
 	}
-	return fmt.Sprintf("entered %s by %s; %s", wr.EnteredAt.Format("2006-01-02 15:04Z07:00"), wr.EnteredBy, left)
+	return fmt.Sprintf("entered %s by %s; %s", localIn(wr.EnteredAt, z), wr.EnteredBy, left)
 }
 
 func conditionText(c ConditionValue) string {
@@ -92,8 +105,8 @@ func conditionText(c ConditionValue) string {
 }
 
 func writeText(w *bufio.Writer, res *Result) {
-	fmt.Fprintf(w, "Simulation of %s (%s) from %s to %s\n", contactName(res), res.Timezone,
-		res.Start.In(time.UTC).Format("2006-01-02 15:04Z"), res.End.In(time.UTC).Format("2006-01-02 15:04Z"))
+	z := zoneOf(res)
+	fmt.Fprintf(w, "Simulation of %s (%s) from %s to %s\n", contactName(res), res.Timezone, localIn(res.Start, z), localIn(res.End, z))
 	fmt.Fprintf(w, "%s\n", summaryLine(res))
 
 	fmt.Fprintf(w, "\nMessages (%d)\n", len(res.Messages))
@@ -118,7 +131,7 @@ func writeText(w *bufio.Writer, res *Result) {
 	}
 	fmt.Fprintf(w, "\nWorkflows (%d)\n", len(res.Workflows))
 	for _, wr := range res.Workflows {
-		fmt.Fprintf(w, "  %s: %s\n", wr.Workflow, runText(wr))
+		fmt.Fprintf(w, "  %s: %s\n", wr.Workflow, runText(wr, z))
 	}
 	fmt.Fprintf(w, "\nAssumptions (%d)\n", len(res.Assumptions))
 	for _, a := range res.Assumptions {
@@ -156,8 +169,8 @@ func mdCell(s string) string {
 
 func writeMarkdown(w *bufio.Writer, res *Result) {
 	fmt.Fprintf(w, "# Simulation of %s\n\n", mdCell(contactName(res)))
-	fmt.Fprintf(w, "From %s to %s, local times in %s. %s.\n",
-		res.Start.In(time.UTC).Format("2006-01-02 15:04Z"), res.End.In(time.UTC).Format("2006-01-02 15:04Z"), res.Timezone, summaryLine(res))
+	z := zoneOf(res)
+	fmt.Fprintf(w, "From %s to %s, local times in %s. %s.\n", localIn(res.Start, z), localIn(res.End, z), res.Timezone, summaryLine(res))
 
 	fmt.Fprintf(w, "\n## Messages\n\n")
 	if len(res.Messages) == 0 {
@@ -192,9 +205,9 @@ func writeMarkdown(w *bufio.Writer, res *Result) {
 		for _, wr := range res.Workflows {
 			left := "-"
 			if wr.LeftAt != nil {
-				left = wr.LeftAt.Format("2006-01-02 15:04Z07:00")
+				left = localIn(*wr.LeftAt, z)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdCell(wr.Workflow), wr.EnteredAt.Format("2006-01-02 15:04Z07:00"), mdCell(wr.EnteredBy), left, wr.Exit, mdCell(wr.StepID))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdCell(wr.Workflow), localIn(wr.EnteredAt, z), mdCell(wr.EnteredBy), left, wr.Exit, mdCell(wr.StepID))
 		}
 	}
 	fmt.Fprintf(w, "\n## Assumptions\n\n")
