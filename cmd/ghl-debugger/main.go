@@ -4,6 +4,7 @@
 //	ghl-debugger migrate   apply database migrations
 //	ghl-debugger admin     create accounts and API keys, change an account's tier and limits
 //	ghl-debugger analyze   analyse exported workflow files and print a report
+//	ghl-debugger simulate  run a contact through exported workflows on a virtual clock
 //	ghl-debugger verify    check a running deployment, one PASS or FAIL line per check
 //
 // Configuration comes from environment variables (GHLD_*, plus DATABASE_URL and REDIS_URL); run
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAdmin(ctx, rest, getenv, stdout, stderr)
 	case "analyze":
 		return runAnalyze(rest, getenv, stdin, stdout)
+	case "simulate":
+		return runSimulate(rest, stdin, stdout)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout)
 	case "version":
@@ -124,6 +127,7 @@ Usage:
   ghl-debugger admin create-key --account ACCOUNT_ID [--name NAME] [--data-dir DIR]
   ghl-debugger admin set-limits --account ACCOUNT_ID [--tier free|pro|enterprise] [--requests-per-minute N|unlimited|tier] [--analyses-per-hour N|unlimited|tier] [--data-dir DIR]
   ghl-debugger analyze [--format text|markdown|json|html] [--fail-on error|warning|info|none] FILE...
+  ghl-debugger simulate [--contact FILE] [--start EVENT] [--event EVENT]... [--events FILE] [--horizon 30d] [--format text|markdown|json] FILE...
   ghl-debugger verify URL [--key KEY] [--metrics-token TOKEN] [--timeout DURATION]
   ghl-debugger version
   ghl-debugger help
@@ -138,6 +142,9 @@ Commands:
   analyze   Analyse exported workflow files (any dialect; "-" reads stdin) as one location and
             print a report. Exit 1 when a finding reaches --fail-on (default error), 2 when an
             input cannot be read.
+  simulate  Run one contact through the published workflows of exported files (as one location)
+            from a start event and later events on a virtual clock, and print what it receives and
+            when, the trace, the assumptions and the findings the run proves.
   verify    Check a running deployment after a release (health, metrics, docs, spec, compression,
             security and rate-limit headers, an authenticated call with --key): one PASS, FAIL or
             SKIP line per check; exit 1 when a check fails.
