@@ -95,6 +95,12 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeLocation
 	return nil
 }
 
+// EnvTestAnalyzeDelay names the variable that, in a binary built with the jobtest tag, makes every
+// attempt of an analyze_location job wait that long (a Go duration) before it analyses, so that the
+// end-to-end tests can kill the process while a job runs. The service's binary is built without
+// the tag and never reads it (see hook_jobtest.go).
+const EnvTestAnalyzeDelay = "GHLD_JOBTEST_ANALYZE_DELAY"
+
 // beforeAnalyze runs before every attempt of an analyze_location job. It does nothing in the
 // service; a build with the jobtest tag makes it wait (see hook_jobtest.go), so that the end-to-end
 // tests can kill a process while a job runs.

@@ -8,12 +8,7 @@ import (
 	"time"
 )
 
-// EnvTestAnalyzeDelay names the variable that, in a binary built with the jobtest tag, makes every
-// attempt of an analyze_location job wait that long (a Go duration) before it analyses, so that the
-// end-to-end tests can kill the process while a job runs. The service's binary has no such tag and
-// never reads it.
-const EnvTestAnalyzeDelay = "GHLD_JOBTEST_ANALYZE_DELAY"
-
+// init reads EnvTestAnalyzeDelay, in a binary built with the jobtest tag only.
 func init() {
 	d, err := time.ParseDuration(os.Getenv(EnvTestAnalyzeDelay))
 	if err != nil || d <= 0 {
