@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ghl"
 )
 
 // config is the whole configuration of the binary. It comes from the environment (settings below)
@@ -86,6 +87,9 @@ type config struct {
 	RetentionEnterprise time.Duration
 	RetentionInterval   time.Duration
 	RetentionBatch      int
+	// GHL is the connection to GoHighLevel: the Marketplace app, GHL's URLs and the keys that
+	// encrypt tokens at rest. Missing settings turn the GHL routes off (501), nothing else.
+	GHL ghl.Config
 }
 
 // setting is one environment variable: its name, its default (as it would be written in the
@@ -198,6 +202,22 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.RetentionBatch, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_METRICS_TOKEN", def: "", help: "bearer token GET /metrics requires (Authorization: Bearer TOKEN), at least 16 characters; empty leaves /metrics open",
 		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
+	{env: ghl.EnvClientID, def: "", help: "the GHL Marketplace app's client id; with the secret, the redirect URL and the token keys it lets locations connect to GHL (without them the GHL routes answer 501)",
+		apply: func(c *config, v string) error { c.GHL.ClientID = v; return nil }},
+	{env: ghl.EnvClientSecret, def: "", help: "the GHL app's client secret",
+		apply: func(c *config, v string) error { c.GHL.ClientSecret = ghl.NewSecret(v); return nil }},
+	{env: ghl.EnvRedirectURL, def: "", help: "the GHL app's redirect URL, as registered in the app: the absolute URL of this service's GET /v1/ghl/oauth/callback",
+		apply: func(c *config, v string) error { c.GHL.RedirectURL = v; return nil }},
+	{env: ghl.EnvScopes, def: ghl.DefaultScopes, help: "scopes asked of GHL, separated by spaces",
+		apply: func(c *config, v string) error { c.GHL.Scopes = strings.Fields(v); return nil }},
+	{env: ghl.EnvTokenKeys, def: "", help: "keys that encrypt GHL tokens at rest: ID:BASE64KEY pairs (32 random bytes each) separated by commas, the first one encrypting",
+		apply: func(c *config, v string) (err error) { c.GHL.TokenKeys, err = ghl.ParseKeyRing(v); return err }},
+	{env: ghl.EnvAuthURL, def: ghl.DefaultAuthURL, help: "base URL of GHL's choose-location page (https://marketplace.leadconnectorhq.com for white-label agencies)",
+		apply: func(c *config, v string) error { c.GHL.AuthURL = v; return nil }},
+	{env: ghl.EnvAPIURL, def: ghl.DefaultAPIURL, help: "base URL of GHL's API and token endpoint",
+		apply: func(c *config, v string) error { c.GHL.APIURL = v; return nil }},
+	{env: ghl.EnvAPIVersion, def: ghl.DefaultAPIVersion, help: "the Version header sent to GHL's API",
+		apply: func(c *config, v string) error { c.GHL.APIVersion = v; return nil }},
 }
 
 // loadConfig reads every setting from getenv, taking the default for unset or empty variables.
@@ -363,6 +383,9 @@ func (c config) validate() error {
 	if strings.ContainsFunc(c.MetricsToken, unicode.IsSpace) {
 		add("GHLD_METRICS_TOKEN: must not contain spaces")
 	}
+	if err := c.GHL.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -507,7 +530,23 @@ func (c config) LogValue() slog.Value {
 		slog.String("retention_enterprise", c.RetentionEnterprise.String()),
 		slog.String("retention_interval", c.RetentionInterval.String()),
 		slog.Int("retention_batch", c.RetentionBatch),
+		slog.String("ghl_client_id", c.GHL.ClientID),
+		slog.Any("ghl_client_secret", c.GHL.ClientSecret),
+		slog.String("ghl_redirect_url", c.GHL.RedirectURL),
+		slog.String("ghl_scopes", strings.Join(c.GHL.Scopes, " ")),
+		slog.String("ghl_token_keys", ghlKeyIDs(c.GHL.TokenKeys)),
+		slog.String("ghl_auth_url", c.GHL.AuthURL),
+		slog.String("ghl_api_url", c.GHL.APIURL),
+		slog.String("ghl_api_version", c.GHL.APIVersion),
 	)
+}
+
+// ghlKeyIDs names the GHL token keys by id only, current first, for the logged configuration.
+func ghlKeyIDs(r *ghl.KeyRing) string {
+	if r == nil {
+		return ""
+	}
+	return strings.Join(r.KeyIDs(), ",")
 }
 
 // redactSecret masks a secret that is set, and shows that one that is not is empty.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ghl"
 )
 
 // envOf returns a getenv over a fixed map.
@@ -56,6 +57,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		JobWorkers:            2, JobMaxAttempts: 5, JobRetryBackoff: 10 * time.Second, JobTimeout: 2 * time.Minute,
 		JobRescueAfter: 10 * time.Minute, JobPollInterval: time.Second, JobAsyncWorkflows: 200, JobAsyncSteps: 5000,
 		RetentionFree: 30 * 24 * time.Hour, RetentionPro: 365 * 24 * time.Hour, RetentionInterval: time.Hour, RetentionBatch: 1000,
+		GHL: ghl.Config{Scopes: []string{ghl.DefaultScopes}, AuthURL: ghl.DefaultAuthURL, APIURL: ghl.DefaultAPIURL,
+			APIVersion: ghl.DefaultAPIVersion},
 	}, cfg)
 }
 
@@ -99,6 +102,10 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_JOBS_RESCUE_AFTER": "1m", "GHLD_JOBS_POLL_INTERVAL": "250ms", "GHLD_JOBS_ASYNC_WORKFLOWS": "20",
 		"GHLD_JOBS_ASYNC_STEPS": "400", "GHLD_RETENTION_FREE": "7d", "GHLD_RETENTION_PRO": "2160h",
 		"GHLD_RETENTION_ENTERPRISE": "3650d", "GHLD_RETENTION_INTERVAL": "10m", "GHLD_RETENTION_BATCH": "500",
+
+		"GHLD_GHL_CLIENT_ID": "app-1", "GHLD_GHL_REDIRECT_URL": "https://api.example.com/v1/ghl/oauth/callback",
+		"GHLD_GHL_SCOPES": "workflows.readonly  locations.readonly", "GHLD_GHL_AUTH_URL": "https://marketplace.leadconnectorhq.com",
+		"GHLD_GHL_API_URL": "http://127.0.0.1:9999", "GHLD_GHL_API_VERSION": "v3",
 	}))
 	require.NoError(t, err)
 	require.NoError(t, cfg.validate())
@@ -142,6 +149,9 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		JobRescueAfter: time.Minute, JobPollInterval: 250 * time.Millisecond, JobAsyncWorkflows: 20, JobAsyncSteps: 400,
 		RetentionFree: 7 * 24 * time.Hour, RetentionPro: 2160 * time.Hour, RetentionEnterprise: 3650 * 24 * time.Hour,
 		RetentionInterval: 10 * time.Minute, RetentionBatch: 500,
+		GHL: ghl.Config{ClientID: "app-1", RedirectURL: "https://api.example.com/v1/ghl/oauth/callback",
+			Scopes: []string{"workflows.readonly", "locations.readonly"}, AuthURL: "https://marketplace.leadconnectorhq.com",
+			APIURL: "http://127.0.0.1:9999", APIVersion: "v3"},
 	}, cfg)
 	require.Equal(t, "postgres", cfg.engine())
 }
@@ -158,6 +168,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "negative retention", env: map[string]string{"GHLD_RETENTION_PRO": "-1d"}, want: "GHLD_RETENTION_PRO"},
 		{name: "rescue within the job timeout", env: map[string]string{"GHLD_JOBS_TIMEOUT": "5m", "GHLD_JOBS_RESCUE_AFTER": "5m"}, want: "GHLD_JOBS_RESCUE_AFTER"},
 		{name: "no job workers", env: map[string]string{"GHLD_JOBS_WORKERS": "0"}, want: "GHLD_JOBS_WORKERS"},
+		{name: "GHL token key too short", env: map[string]string{"GHLD_GHL_TOKEN_KEYS": "k1:c2hvcnQ="}, want: "GHLD_GHL_TOKEN_KEYS"},
+		{name: "GHL redirect URL relative", env: map[string]string{"GHLD_GHL_REDIRECT_URL": "/v1/ghl/oauth/callback"}, want: "GHLD_GHL_REDIRECT_URL"},
 		{name: "unparsable duration", env: map[string]string{"GHLD_SHUTDOWN_TIMEOUT": "soon"}, want: "GHLD_SHUTDOWN_TIMEOUT"},
 		{name: "unknown level", env: map[string]string{"GHLD_LOG_LEVEL": "loud"}, want: "GHLD_LOG_LEVEL"},
 		{name: "unknown format", env: map[string]string{"GHLD_LOG_FORMAT": "xml"}, want: "GHLD_LOG_FORMAT"},
@@ -222,16 +234,21 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 
 func TestConfigMasksSecrets(t *testing.T) {
 	cfg, err := configFor(envOf(map[string]string{
-		"DATABASE_URL":       "postgres://app:hunter2@db:5432/ghld?sslmode=disable&password=hunter3",
-		"REDIS_URL":          "redis://:hunter4@cache:6379/0",
-		"GHLD_METRICS_TOKEN": "hunter5-scrape-token",
+		"DATABASE_URL":           "postgres://app:hunter2@db:5432/ghld?sslmode=disable&password=hunter3",
+		"REDIS_URL":              "redis://:hunter4@cache:6379/0",
+		"GHLD_METRICS_TOKEN":     "hunter5-scrape-token",
+		"GHLD_GHL_CLIENT_SECRET": "hunter6-client-secret",
+		// 32 bytes of "hunter7-ghl-token-key-of-32-byte", in base64.
+		"GHLD_GHL_TOKEN_KEYS": "k2026:aHVudGVyNy1naGwtdG9rZW4ta2V5LW9mLTMyLWJ5dGU=",
 	}), "", "")
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", slog.Any("config", cfg))
 	out := buf.String()
 	require.Contains(t, out, `"metrics_token":"xxxxx"`)
-	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5"} {
+	require.Contains(t, out, `"ghl_client_secret":"[REDACTED]"`)
+	require.Contains(t, out, `"ghl_token_keys":"k2026"`, "the key ids only")
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "aHVudGVyNy1naGwtdG9rZW4ta2V5LW9mLTMyLWJ5dGU"} {
 		require.NotContains(t, out, secret)
 	}
 	require.Contains(t, out, "app:xxxxx@db:5432")
