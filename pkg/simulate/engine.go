@@ -285,8 +285,8 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 		}
 	}
 	for i, a := range req.Contact.Appointments {
-		if a.Start.IsZero() {
-			return nil, inputErrorf(fmt.Sprintf("contact.appointments[%d].start", i), "is required")
+		if a.Start.IsZero() || !validTime(a.Start) {
+			return nil, inputErrorf(fmt.Sprintf("contact.appointments[%d].start", i), "is required, between the years %d and %d", minYear, maxYear)
 		}
 	}
 	e.now = req.Start.At.UTC()
@@ -327,9 +327,27 @@ func loadZone(name string) (*time.Location, error) {
 	return z, nil
 }
 
+// Virtual times must fall within these years, so every time the simulation reaches (a year of
+// horizon later included) can be written as RFC 3339.
+const (
+	minYear = 1900
+	maxYear = 9000
+)
+
+func validTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= minYear && y <= maxYear
+}
+
 func validateEvent(ev *Event, field string) error {
 	if ev.At.IsZero() {
 		return inputErrorf(field+".at", "is required")
+	}
+	if !validTime(ev.At) {
+		return inputErrorf(field+".at", "must be between the years %d and %d", minYear, maxYear)
+	}
+	if ev.Appointment != nil && !ev.Appointment.Start.IsZero() && !validTime(ev.Appointment.Start) {
+		return inputErrorf(field+".appointment.start", "must be between the years %d and %d", minYear, maxYear)
 	}
 	if !slices.Contains(EventTypes, ev.Type) {
 		return inputErrorf(field+".type", "unknown event type %q (want one of %s)", ev.Type, strings.Join(EventTypes, ", "))
