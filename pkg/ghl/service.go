@@ -414,6 +414,12 @@ func describe(err error) string {
 		return fmt.Sprintf("%v (no answer from GHL)", apiErr.Kind)
 	case errors.Is(err, ErrNotConnected):
 		return err.Error()
+	case errors.Is(err, ErrUnknownKey):
+		return "the stored tokens are under a key that " + EnvTokenKeys + " no longer holds; connect the location again"
+	case errors.Is(err, ErrDecrypt):
+		return "the stored tokens do not decrypt with the keys of " + EnvTokenKeys
+	case errors.Is(err, store.ErrUnavailable):
+		return "the database did not answer"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "the sync was stopped before GHL answered"
 	default:
@@ -590,7 +596,8 @@ func (s *Service) refresh(ctx context.Context, conn store.GHLConnection) (Secret
 	})
 	if err != nil {
 		// The new pair is dropped unused, so the refresh token stored is still good (see
-		// accessToken).
+		// accessToken). The lease is given back for the next try, if this Service still holds it.
+		release()
 		return Secret{}, fmt.Errorf("refresh GHL tokens: %w", err)
 	}
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "GHL tokens refreshed", slog.String("location_id", conn.LocationID),

@@ -463,22 +463,30 @@ WHERE c.state = 'connected' ORDER BY c.location_id`
 func (q *queries) LeaseGHLRefresh(ctx context.Context, accountID, locationID, owner string, until time.Time) (GHLConnection, error) {
 	var out GHLConnection
 	err := q.atomic(ctx, func(q *queries) error {
-		c, err := q.getGHLConnection(ctx, accountID, locationID)
-		if err != nil {
-			return err
-		}
-		if c.State != GHLConnected || c.Kind != GHLOAuth {
-			return fmt.Errorf("%w: not a connected OAuth connection", ErrNotFound)
-		}
 		t := q.now()
 		const query = `UPDATE ghl_connections SET refresh_lease_owner = ?, refresh_lease_until = ?
-WHERE location_id = ? AND (refresh_lease_until IS NULL OR refresh_lease_until <= ? OR refresh_lease_owner = ?)`
-		res, err := q.exec(ctx, famGHLConnectionsLease, query, owner, until.UTC(), locationID, t, owner)
+WHERE location_id = ? AND state = 'connected' AND kind = 'oauth'
+	AND (refresh_lease_until IS NULL OR refresh_lease_until <= ? OR refresh_lease_owner = ?)
+	AND location_id IN (SELECT id FROM locations WHERE id = ? AND account_id = ?)`
+		res, err := q.exec(ctx, famGHLConnectionsLease, query, owner, until.UTC(), locationID, t, owner, locationID, accountID)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cmpErr(err, fmt.Errorf("%w: another instance holds the refresh lease", ErrConflict))
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		// The row is read after the lease is taken, not before: on PostgreSQL an UPDATE that waited
+		// for another instance's StoreGHLRefresh applies to the row that one committed, and only a
+		// read after it sees that row's new refresh token.
+		c, err := q.getGHLConnection(ctx, accountID, locationID)
+		switch {
+		case err != nil:
+			return err
+		case c.State != GHLConnected || c.Kind != GHLOAuth:
+			return fmt.Errorf("%w: not a connected OAuth connection", ErrNotFound)
+		case n == 0:
+			return fmt.Errorf("%w: another instance holds the refresh lease", ErrConflict)
 		}
 		out = c
 		return nil
