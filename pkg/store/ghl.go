@@ -896,6 +896,33 @@ WHERE g.location_id = ? AND g.ghl_workflow_id IN (` + strings.TrimSuffix(strings
 	return out, nil
 }
 
+// GHLWorkflowsByStoredID is GHLWorkflowsOf keyed by the stored workflows' own ids ("wfl_..."), for
+// the views that name workflows that way (an analysis's per-workflow results). A workflow GHL never
+// listed is absent.
+func (q *queries) GHLWorkflowsByStoredID(ctx context.Context, accountID, locationID string, workflowIDs []string) (map[string]GHLWorkflow, error) {
+	if err := q.checkLocation(ctx, accountID, locationID); err != nil {
+		return nil, fmt.Errorf("GHL workflows of stored ids: %w", err)
+	}
+	out := make(map[string]GHLWorkflow, len(workflowIDs))
+	for chunk := range slices.Chunk(workflowIDs, ghlBatch) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, locationID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		query := `SELECT ` + ghlWorkflowColumns + ` FROM ` + ghlWorkflowFrom + `
+WHERE g.location_id = ? AND w.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+		var rows []ghlWorkflowRow
+		if err := q.list(ctx, famGHLWorkflowsOf, &rows, query, args...); err != nil {
+			return nil, fmt.Errorf("GHL workflows of stored ids: %w", err)
+		}
+		for _, r := range rows {
+			out[*r.WorkflowID] = r.workflow()
+		}
+	}
+	return out, nil
+}
+
 // The drift history, newest version first, served by the primary key read backwards.
 const (
 	queryGHLVersionsFirst = `SELECT version, seen_at FROM ghl_workflow_versions

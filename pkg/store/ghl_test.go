@@ -278,6 +278,10 @@ func TestApplyGHLWorkflowList(t *testing.T) {
 		require.Equal(t, 4, *byID["wf-a"].ImportedVersion)
 		require.NotContains(t, byID, "wf-local", "never listed by GHL")
 		require.NotNil(t, byID["wf-b"].DeletedAt)
+		byStored, err := db.GHLWorkflowsByStoredID(ctx, acc.ID, loc.ID, []string{wa.ID, wb.ID, out.Workflows[2].ID})
+		require.NoError(t, err)
+		require.Equal(t, map[string]store.GHLWorkflow{wa.ID: byID["wf-a"], wb.ID: byID["wf-b"]}, byStored,
+			"the same records, keyed by the stored ids; wf-local was never listed")
 
 		// wf-b comes back.
 		t4 := t3.Add(time.Hour)
