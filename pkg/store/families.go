@@ -50,6 +50,9 @@ const (
 	famAnalysesHistory               = queryFamily("analyses.history")
 	famAnalysesRetentionScan         = queryFamily("analyses.retention_scan")
 	famAnalysesRetentionDelete       = queryFamily("analyses.retention_delete")
+	famSimulationsCreate             = queryFamily("simulations.create")
+	famSimulationsGet                = queryFamily("simulations.get")
+	famSimulationsList               = queryFamily("simulations.list")
 )
 
 // queryFamilies lists every family, for the conformance suite.
@@ -61,6 +64,7 @@ var queryFamilies = []queryFamily{
 	famWorkflowsOfLocation, famWorkflowsSetLastAnalysis, famContextsGet, famContextsPut,
 	famAnalysesCreate, famAnalysesInsertFindings, famAnalysesInsertWorkflowResults, famAnalysesFind,
 	famAnalysesGet, famAnalysesPointCheck, famAnalysesHistory, famAnalysesRetentionScan, famAnalysesRetentionDelete,
+	famSimulationsCreate, famSimulationsGet, famSimulationsList,
 }
 
 // observe records a statement of family that started at start and ended with err (already turned
