@@ -225,8 +225,11 @@ func TestOAuthStateRefused(t *testing.T) {
 		ctx := t.Context()
 		code, state := e.mustAuthorize(t, e.loc.GHLLocationID)
 		payload, sig, _ := strings.Cut(state, ".")
-		other := mustEnv(t, store.EngineSQLite)
+		other := mustEnv(t, store.EngineSQLite, func(cfg *ghl.ServiceConfig) { cfg.GHL.TokenKeys = mustRing(t, "k1:"+mustKey(t, 9)) })
 		_, otherState := other.mustAuthorize(t, "ghl-loc-1")
+		// A state signed with this deployment's key whose nonce this database never recorded.
+		twin := mustEnv(t, store.EngineSQLite)
+		_, unrecorded := twin.mustAuthorize(t, "ghl-loc-1")
 		later := e.newService(t, func(cfg *ghl.ServiceConfig) { cfg.Now = func() time.Time { return time.Now().Add(ghl.StateTTL) } })
 		flipped := []byte(sig)
 		flipped[0] ^= 1
@@ -239,7 +242,8 @@ func TestOAuthStateRefused(t *testing.T) {
 		}{
 			{name: "tampered account", svc: e.svc, state: mustForgeState(t, payload, e.account.ID, other.account.ID) + "." + sig, want: ghl.ErrStateInvalid},
 			{name: "tampered signature", svc: e.svc, state: payload + "." + string(flipped), want: ghl.ErrStateInvalid},
-			{name: "another deployment's", svc: e.svc, state: otherState, want: ghl.ErrStateInvalid},
+			{name: "another deployment's key", svc: e.svc, state: otherState, want: ghl.ErrStateInvalid},
+			{name: "never recorded", svc: e.svc, state: unrecorded, want: ghl.ErrStateInvalid},
 			{name: "expired", svc: later, state: state, want: ghl.ErrStateExpired},
 			{name: "empty", svc: e.svc, state: "", want: ghl.ErrStateInvalid},
 		}
