@@ -46,6 +46,7 @@ type Store interface {
 	DeleteLocation(ctx context.Context, accountID, id string) error
 	WorkflowStore
 	AnalysisStore
+	SimulationStore
 }
 
 var (
