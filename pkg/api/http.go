@@ -195,7 +195,7 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 		limitBody(cfg.MaxBodyBytes),
 		gate.middleware,
 	)
-	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{srv.limitCompute, keepDocumentBody, negotiateGzip}))
+	gen.RegisterHandlers(e, gen.NewStrictHandler(srv, []gen.StrictMiddlewareFunc{srv.limitCompute, keepDocumentBody, negotiateGzip, negotiateReport}))
 
 	e.GET("/openapi.yaml", func(c *echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", ghldebugger.OpenAPIYAML)

@@ -84,7 +84,8 @@ func runDot(ctx context.Context, dot []byte) (*layout, error) {
 func parsePlain(data []byte) (*layout, error) {
 	l := &layout{nodes: map[string]placedNode{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	// Lines are short (an edge of a long spline is the longest); the buffer grows for one that is not.
+	sc.Buffer(make([]byte, 0, 4<<10), 16<<20)
 	num := func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 	for sc.Scan() {
 		f := plainFields(sc.Text())
