@@ -54,6 +54,13 @@ ORDER BY created_at, id LIMIT ?`
 //     of that workflow, deleted workflows included, so every workflow's history keeps its latest
 //     entry).
 //
+// Each rule is a probe of an index per analysis of the batch: the newest location analysis is the
+// first entry of the location in analyses_location_scope_idx, which holds the location-scope
+// analyses only (written as ORDER BY ... LIMIT 1 rather than NOT EXISTS a newer one, which
+// PostgreSQL planned as a scan of the location's analyses), a workflow's newest result is the first
+// entry of
+// analysis_workflows_history_idx, and the pointers are found through workflows_last_analysis_idx.
+//
 // The tier cut-offs are compared with created_at directly, so that PostgreSQL types the parameters
 // from the column; an unlimited tier gets zeroTime, before every analysis.
 const retentionDelete = `DELETE FROM analyses AS a
@@ -62,8 +69,8 @@ WHERE (a.created_at, a.id) > (?, ?) AND (a.created_at, a.id) <= (?, ?)
 		(acc.tier = 'free' AND a.created_at < ?) OR (acc.tier = 'pro' AND a.created_at < ?)
 		OR (acc.tier = 'enterprise' AND a.created_at < ?)))
 	AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.last_analysis_id = a.id)
-	AND NOT (a.scope = 'location' AND NOT EXISTS (SELECT 1 FROM analyses n
-		WHERE n.location_id = a.location_id AND n.scope = 'location' AND (n.created_at, n.id) > (a.created_at, a.id)))
+	AND NOT (a.scope = 'location' AND a.id = (SELECT n.id FROM analyses n
+		WHERE n.location_id = a.location_id AND n.scope = 'location' ORDER BY n.created_at DESC, n.id DESC LIMIT 1))
 	AND NOT EXISTS (SELECT 1 FROM analysis_workflows aw WHERE aw.analysis_id = a.id AND NOT EXISTS (
 		SELECT 1 FROM analysis_workflows n WHERE n.location_id = aw.location_id AND n.workflow_id = aw.workflow_id
 			AND (n.created_at, n.analysis_id) > (aw.created_at, aw.analysis_id)))`
