@@ -133,7 +133,9 @@ func (r reportResponse) write(w http.ResponseWriter) error {
 }
 
 // VisitGetAnalysisReportResponse writes the report.
-func (r reportResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reportResponse) VisitGetAnalysisReportResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
 
 // VisitGetDiffReportResponse writes the report.
 func (r reportResponse) VisitGetDiffReportResponse(w http.ResponseWriter) error { return r.write(w) }
