@@ -1,6 +1,7 @@
 // End-to-end test of the generated client against the real binary: the path a frontend takes.
 // Create a location, import its workflows, analyse it (and one workflow), page through the
-// history, open an analysis, read the rule behind a finding, and see errors arrive as problems.
+// history, open an analysis, read the rule behind a finding, simulate a lead through the location,
+// and see errors arrive as problems.
 //
 //   go build -o bin/ghl-debugger ./cmd/ghl-debugger    (at the repository's root)
 //   npm run test:e2e                                    (here; GHLD_BIN names another binary)
@@ -213,6 +214,34 @@ describe("the frontend's path through the API", () => {
     assert.deepEqual(rule, listed);
     assert.ok(rule.fix.length > 0);
     assert.match(res.response.headers.get("Cache-Control") ?? "", /public/);
+  });
+
+  test("simulate a lead through the location, then open it from the list", async () => {
+    const res = await client.POST("/v1/locations/{locationId}/simulations", {
+      params: { path: { locationId: location.id } },
+      body: {
+        contact: { id: "lead-7", fields: { first_name: "Ana" }, timezone: "America/Chicago" },
+        start: { at: "2026-03-02T10:00:00-06:00", type: "tag_added", tag: "new-lead" },
+        horizon: "7d",
+      },
+    });
+    const sim = unwrap(res);
+    assert.equal(res.response.status, 201);
+    assert.match(sim.id, /^sim_/);
+    assert.equal(res.response.headers.get("Location"), `/v1/simulations/${sim.id}`);
+    assert.deepEqual(
+      sim.result.messages.map((m) => [m.local, m.channel, m.text]),
+      [["2026-03-02T10:00:00-06:00", "sms", "Hi Ana, thanks for reaching out!"]],
+    );
+    assert.deepEqual(sim.result.final.tags, ["new-lead", "contacted"]);
+
+    const list = unwrap(await client.GET("/v1/locations/{locationId}/simulations", { params: { path: { locationId: location.id } } }));
+    assert.deepEqual(
+      list.items.map((s) => [s.id, s.messages]),
+      [[sim.id, 1]],
+    );
+    const got = unwrap(await client.GET("/v1/simulations/{simulationId}", { params: { path: { simulationId: sim.id } } }));
+    assert.deepEqual(got, sim);
   });
 
   test("errors arrive as problem documents", async () => {
