@@ -214,3 +214,41 @@ func TestRateLimitStormUnlimited(t *testing.T) {
 	wg.Wait()
 	require.Positive(t, fake.OverLimit(), "without the limiter GHL refuses some")
 }
+
+// TestLimiterBoundaryBurst sends the pattern that a fixed window lets through twice: one request
+// opens a window, a burst comes just before the window ends and another just after. A fixed window
+// of 10 per 500 ms (ulule/limiter's memory store, measured while choosing) grants 19 within 500 ms
+// here; the sliding log grants none past the 10th until the first leaves the window.
+func TestLimiterBoundaryBurst(t *testing.T) {
+	for name, client := range limiterBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			const limit, window = 10, 500 * time.Millisecond
+			prefix := redistest.Prefix()
+			if client != nil {
+				t.Cleanup(func() { redistest.DeleteKeys(t, client, prefix) })
+			}
+			l := mustLimiter(t, client, prefix, limit, window)
+			var granted []time.Time
+			take := func() {
+				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+				defer cancel()
+				if l.Wait(ctx, "loc-1") == nil {
+					granted = append(granted, time.Now())
+				}
+			}
+			take()
+			time.Sleep(window - 50*time.Millisecond)
+			for range 12 {
+				take()
+			}
+			time.Sleep(60 * time.Millisecond)
+			for range 12 {
+				take()
+			}
+			// The bursts get what is left of the first window, and at most the one slot that the
+			// first request frees while the second burst is still asking; a fixed window gives 19.
+			require.LessOrEqual(t, len(granted), limit+1)
+			require.LessOrEqual(t, maxInWindow(granted, window), limit)
+		})
+	}
+}
