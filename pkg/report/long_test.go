@@ -95,3 +95,24 @@ func TestLongWorkflowStaysLegible(t *testing.T) {
 		})
 	}
 }
+
+func TestTooLargeToDraw(t *testing.T) {
+	// 600 steps with a branch every five collapse to no run at all: more boxes than a drawing stays
+	// legible with, and more than dot lays out quickly, so the workflow is listed without a drawing.
+	wf := longWorkflow(600, 5)
+	loc := &analyzer.Location{Workflows: []analyzer.Workflow{wf, longWorkflow(10, 0)}}
+	loc.Workflows[1].ID, loc.Workflows[1].Name = "wf-small", "Small"
+	rep := analyzer.Analyze(loc)
+	s := wf.Steps[42]
+	rep.Findings = append(rep.Findings, analyzer.Finding{RuleID: "WD004", Category: "graph", Severity: analyzer.SeverityWarning,
+		Title: "Synthetic", WorkflowID: wf.ID, StepID: s.ID, StepName: s.Name, Message: "Marked.", Why: "Test.", Fix: "None."})
+	n := len(rep.Findings)
+	page := string(mustRender(t, rep, report.Options{Location: loc}))
+
+	require.NotContains(t, page, `<svg id="wf-1-drawing"`)
+	require.Contains(t, page, "more than stay legible (400), so it is left out")
+	require.Contains(t, page, `<svg id="wf-2-drawing"`, "the small workflow is still drawn")
+	require.Contains(t, page, `id="finding-`+strconv.Itoa(n)+`"`, "the finding is listed")
+	require.NotContains(t, page, `id="marker-`+strconv.Itoa(n)+`"`)
+	require.NotContains(t, page, `href="#marker-`+strconv.Itoa(n)+`"`, "no link to a marker that is not there")
+}

@@ -181,6 +181,7 @@ func newPage(ctx context.Context, rep *analyzer.Report, opts Options) (*page, er
 		messages[i+1] = f.Message
 	}
 	drawn := map[string]bool{}
+	var budget drawingBudget
 	// Charts are collected first and laid out together (layAll); drawingOf says where each goes.
 	var charts []*chart
 	var drawingOf []**drawing
@@ -218,8 +219,11 @@ func newPage(ctx context.Context, rep *analyzer.Report, opts Options) (*page, er
 					whole = append(whole, m)
 				}
 			}
-			charts = append(charts, workflowChart(sec.ID+"-drawing", wf, byStep, whole, messages))
-			drawn[s.ID] = true
+			c := workflowChart(sec.ID+"-drawing", wf, byStep, whole, messages)
+			if sec.Note = budget.admit(c); sec.Note == "" {
+				charts = append(charts, c)
+				drawn[s.ID] = true
+			}
 		}
 		p.Sections = append(p.Sections, sec)
 	}
@@ -244,9 +248,13 @@ func newPage(ctx context.Context, rep *analyzer.Report, opts Options) (*page, er
 			p.LocGraphNote = "No workflows start each other in a cycle."
 		}
 		if c != nil {
-			charts = append(charts, c)
-			drawingOf = append(drawingOf, &p.LocGraph)
-			drawn[""] = true
+			if note := budget.admit(c); note != "" {
+				p.LocGraphNote = note
+			} else {
+				charts = append(charts, c)
+				drawingOf = append(drawingOf, &p.LocGraph)
+				drawn[""] = true
+			}
 		}
 	}
 	drawings, err := layAll(ctx, charts)
@@ -282,6 +290,34 @@ func newPage(ctx context.Context, rep *analyzer.Report, opts Options) (*page, er
 		p.NotAssessed = append(p.NotAssessed, v)
 	}
 	return p, nil
+}
+
+// Drawing limits. Dot's time grows faster than the boxes it places (a 1,000-step workflow with a
+// branch every five steps, about 800 boxes, takes 1.7 s; 3,000 steps take 16 s), and a chart of
+// hundreds of boxes is no longer read at a glance. A chart with more boxes than maxChartBoxes, after
+// runs of plain steps are collapsed, is not drawn; and once a report's drawings hold
+// maxReportBoxes boxes the rest are not drawn, so no input can hold the layout engine, which lays
+// out one graph at a time for the whole process, for more than a few seconds. Their findings are
+// still listed, without markers.
+const (
+	maxChartBoxes  = 400
+	maxReportBoxes = 6000
+)
+
+// drawingBudget counts the boxes of a report's drawings against the limits.
+type drawingBudget struct{ boxes int }
+
+// admit takes c into the budget and returns "", or returns why c is not drawn.
+func (b *drawingBudget) admit(c *chart) string {
+	n := len(c.nodes)
+	switch {
+	case n > maxChartBoxes:
+		return fmt.Sprintf("This drawing would need %d boxes, even with runs of plain steps drawn as one, more than stay legible (%d), so it is left out; the findings are listed without markers.", n, maxChartBoxes)
+	case b.boxes+n > maxReportBoxes:
+		return fmt.Sprintf("The drawings of this report stop at %d boxes, so this one is left out; the findings are listed without markers.", maxReportBoxes)
+	}
+	b.boxes += n
+	return ""
 }
 
 func newFindingView(n int, f analyzer.Finding, anchors map[string]string) findingView {
