@@ -52,7 +52,9 @@ func (e *engine) clause(r *run, cl analyzer.Clause) (actual string, ok, known bo
 	case subj == "workflow":
 		var in []string
 		for _, x := range e.active {
-			in = append(in, x.f.wf.ID)
+			if x.active {
+				in = append(in, x.f.wf.ID)
+			}
 		}
 		ok, known = setTest(in, cl)
 		return strings.Join(in, ","), ok, known

@@ -144,8 +144,10 @@ type run struct {
 	step   int
 	gen    uint64
 	active bool
-	// wait is the wait the run is held at, nil when it is not waiting.
-	wait *waitState
+	// wait is the wait the run is held at, nil when it is not waiting; it points at waitBuf, so
+	// a wait costs no allocation.
+	wait    *waitState
+	waitBuf waitState
 	// appt is the appointment whose event started the run, "" when another trigger did.
 	appt string
 	// eventStart is the date set by a Set Event Start Date step.
@@ -173,6 +175,13 @@ type run struct {
 	// when that wait ended before the appointment (a reminder).
 	waitAppt   string
 	beforeAppt bool
+}
+
+// hold makes w the wait r is held at and returns it.
+func (r *run) hold(w waitState) *waitState {
+	r.waitBuf = w
+	r.wait = &r.waitBuf
+	return r.wait
 }
 
 // waitState is a wait a run is held at.
@@ -220,9 +229,13 @@ type engine struct {
 	end   time.Time
 	seq   uint64
 	queue itemHeap
-	c     state
-	// active are the runs still going, in order of entry.
+	// free holds processed items for reuse.
+	free []*item
+	c    state
+	// active are the runs still going, in order of entry, and up to ended runs that have stopped
+	// since the list was last compacted (skip those whose active is false).
 	active []*run
+	ended  int
 	res    *Result
 	err    error
 
@@ -231,6 +244,8 @@ type engine struct {
 	customFields map[string]string
 	customValues map[string]string
 	forms        map[string]string
+	// traceRecs is the trace while the run goes on.
+	traceRecs []traceRec
 	// localAt and localStr cache the last local time formatted.
 	localAt  time.Time
 	localStr string
@@ -294,13 +309,14 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 	e.prepareContext()
 	e.prepareFlows()
 	e.prepareContact()
+	e.traceRecs = make([]traceRec, 0, traceEstimate(len(req.Events)))
 	e.res = &Result{
 		LocationID:  loc.ID,
 		ContactID:   req.Contact.ID,
 		Start:       e.now,
 		End:         e.end,
 		Timezone:    e.zone.String(),
-		Trace:       make([]TraceEntry, 0, traceEstimate(len(req.Events))),
+		Trace:       []TraceEntry{},
 		Messages:    make([]Message, 0, min(4+4*len(req.Events), 1<<14)),
 		Workflows:   []WorkflowRun{},
 		Assumptions: []Assumption{},
@@ -504,7 +520,7 @@ func (c *state) dndOn(channel string) bool {
 
 // runningNow returns a copy of the active runs, for loops whose steps may end runs.
 func (e *engine) runningNow() []*run {
-	return append([]*run(nil), e.active...)
+	return e.runningWhere(func(*run) bool { return true })
 }
 
 // runningWhere returns a copy of the active runs that keep says to, in order of entry. Most events
@@ -512,15 +528,27 @@ func (e *engine) runningNow() []*run {
 func (e *engine) runningWhere(keep func(*run) bool) []*run {
 	var out []*run
 	for _, r := range e.active {
-		if keep(r) {
+		if r.active && keep(r) {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// push schedules an item.
-func (e *engine) push(it *item) {
+// newItem returns an item from the free list, or a new one.
+func (e *engine) newItem() *item {
+	if n := len(e.free); n > 0 {
+		it := e.free[n-1]
+		e.free = e.free[:n-1]
+		return it
+	}
+	return &item{}
+}
+
+// push schedules an item (a copy of it, from the free list).
+func (e *engine) push(v item) {
+	it := e.newItem()
+	*it = v
 	e.seq++
 	it.seq = e.seq
 	it.ns = it.at.UnixNano()
@@ -566,6 +594,10 @@ func (e *engine) run() error {
 		case itemEnter:
 			e.enter(it.f, it.by, it.ev, it.source)
 		}
+		if it != external {
+			*it = item{}
+			e.free = append(e.free, it)
+		}
 	}
 	if e.err != nil {
 		return e.err
@@ -578,6 +610,9 @@ func (e *engine) run() error {
 func (e *engine) finish() {
 	e.now = e.end
 	for _, r := range e.active {
+		if !r.active {
+			continue
+		}
 		wr := &e.res.Workflows[r.idx]
 		wr.Exit = ExitHorizon
 		wr.StepID = r.f.wf.Steps[r.step].ID
@@ -590,6 +625,7 @@ func (e *engine) finish() {
 	}
 	e.burstFindings()
 	slices.SortStableFunc(e.res.Findings, func(a, b Finding) int { return a.At.Compare(b.At) })
+	e.expandTrace()
 	e.final()
 }
 
@@ -643,27 +679,75 @@ func (e *engine) localText(t time.Time) string {
 	return string(b)
 }
 
+// traceRec is a trace entry as the engine keeps it while it runs: about a third of a TraceEntry,
+// so a long run allocates and scans less; finish expands the records into the result's trace.
+type traceRec struct {
+	ns     int64
+	f      *flow
+	stepID string
+	kind   string
+	detail string
+	extra  *traceExtra
+}
+
+// traceExtra holds the parts few entries have.
+type traceExtra struct {
+	branch     string
+	conditions []ConditionValue
+	assumption bool
+}
+
+// decide records the branch an entry took and the condition values that chose it.
+func (t *traceRec) decide(branch string, conditions []ConditionValue) {
+	if t.extra == nil {
+		t.extra = &traceExtra{}
+	}
+	t.extra.branch, t.extra.conditions = branch, conditions
+}
+
 // trace records one entry whose detail is written with fmt.
-func (e *engine) trace(r *run, stepID, kind, format string, args ...any) *TraceEntry {
+func (e *engine) trace(r *run, stepID, kind, format string, args ...any) *traceRec {
 	return e.note(r, stepID, kind, fmt.Sprintf(format, args...))
 }
 
 // note records one entry with its detail written out; the hot paths build their own strings and
 // skip fmt.
-func (e *engine) note(r *run, stepID, kind, detail string) *TraceEntry {
-	e.res.Trace = append(e.res.Trace, TraceEntry{Seq: len(e.res.Trace) + 1, At: e.now, Local: e.local(e.now), StepID: stepID, Kind: kind, Detail: detail})
-	te := &e.res.Trace[len(e.res.Trace)-1]
+func (e *engine) note(r *run, stepID, kind, detail string) *traceRec {
+	rec := traceRec{ns: e.now.UnixNano(), stepID: stepID, kind: kind, detail: detail}
 	if r != nil {
-		te.WorkflowID, te.Workflow = r.f.wf.ID, r.f.wf.Name
+		rec.f = r.f
 	}
-	return te
+	e.traceRecs = append(e.traceRecs, rec)
+	return &e.traceRecs[len(e.traceRecs)-1]
+}
+
+// expandTrace writes the records out as the result's trace.
+func (e *engine) expandTrace() {
+	out := make([]TraceEntry, len(e.traceRecs))
+	for i := range e.traceRecs {
+		rec := &e.traceRecs[i]
+		at := time.Unix(0, rec.ns).UTC()
+		te := &out[i]
+		te.Seq, te.At, te.Local, te.StepID, te.Kind, te.Detail = i+1, at, e.local(at), rec.stepID, rec.kind, rec.detail
+		if rec.f != nil {
+			te.WorkflowID, te.Workflow = rec.f.wf.ID, rec.f.wf.Name
+		}
+		if x := rec.extra; x != nil {
+			te.Branch, te.Conditions, te.Assumption = x.branch, x.conditions, x.assumption
+		}
+	}
+	e.res.Trace = out
+	e.traceRecs = nil
 }
 
 // assume records an assumption (once per kind, workflow and step, with a trace entry each time).
 func (e *engine) assume(r *run, stepID, kind, format string, args ...any) {
 	detail := fmt.Sprintf(format, args...)
-	te := e.trace(r, stepID, TraceAssume, "%s", detail)
-	te.Assumption = true
+	te := e.note(r, stepID, TraceAssume, detail)
+	if te.extra == nil {
+		te.extra = &traceExtra{}
+	}
+	te.extra.assumption = true
 	wfID := ""
 	if r != nil {
 		wfID = r.f.wf.ID

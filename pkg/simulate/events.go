@@ -127,12 +127,12 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 			c.optOuts[ch] = e.now
 			delete(c.dndClearedBy, ch)
 			e.trace(nil, "", TraceWrite, "%q is an opt-out keyword: DND turned on for %s, as GHL does.", strings.TrimSpace(ev.Text), ch)
-			e.push(&item{at: e.now, kind: itemEvent, source: "reply", ev: dndEvent(e.now, ch, true)})
+			e.push(item{at: e.now, kind: itemEvent, source: "reply", ev: dndEvent(e.now, ch, true)})
 		case slices.Contains(optInWords, word) && c.dnd[ch] && c.optOuts[ch] != (time.Time{}):
 			c.dnd[ch] = false
 			delete(c.optOuts, ch)
 			e.trace(nil, "", TraceWrite, "%q opts back in: DND turned off for %s.", strings.TrimSpace(ev.Text), ch)
-			e.push(&item{at: e.now, kind: itemEvent, source: "reply", ev: dndEvent(e.now, ch, false)})
+			e.push(item{at: e.now, kind: itemEvent, source: "reply", ev: dndEvent(e.now, ch, false)})
 		}
 	case EventAppointmentBooked:
 		a := *ev.Appointment
@@ -353,7 +353,9 @@ func (e *engine) fieldKey(f string) string {
 // replies see.
 func (e *engine) reply(ev *Event) {
 	for _, r := range e.active {
-		r.replied, r.lastReply = true, ev.Text
+		if r.active {
+			r.replied, r.lastReply = true, ev.Text
+		}
 	}
 	stop := e.runningWhere(func(r *run) bool { return r.f.wf.Settings.StopOnResponse && r.sent })
 	for _, r := range stop {
@@ -448,7 +450,7 @@ func (e *engine) filtersMatch(f *flow, t *analyzer.Trigger, h handled) (bool, st
 		if !match {
 			return false, ""
 		}
-		why = append(why, fmt.Sprintf("%s %s %s", fl.Field, opText(fl.Operator), quoteList(fl.Values)))
+		why = append(why, fl.Field+" "+opText(fl.Operator)+" "+quoteList(fl.Values))
 	}
 	detail := "no filters"
 	if len(why) > 0 {
@@ -637,8 +639,12 @@ func (e *engine) exit(r *run, reason string) {
 	r.gen++
 	r.wait = nil
 	r.f.running--
-	if i := slices.Index(e.active, r); i >= 0 {
-		e.active = slices.Delete(e.active, i, i+1)
+	// Ended runs leave the active list in batches: removing each at once would shift the list
+	// on every exit.
+	e.ended++
+	if e.ended > 32 && 2*e.ended > len(e.active) {
+		e.active = slices.DeleteFunc(e.active, func(x *run) bool { return !x.active })
+		e.ended = 0
 	}
 	wr := &e.res.Workflows[r.idx]
 	at := e.now

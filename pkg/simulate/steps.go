@@ -182,10 +182,10 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 	ch := strings.ToLower(m.Channel)
 	if w := r.f.wf.Settings.TimeWindow; w != nil && r.windowPassed != r.step {
 		if open, ok := e.nextOpen(r, e.now, w); ok && open.After(e.now) {
-			r.wait = &waitState{step: r.step, until: open, hold: true}
+			r.hold(waitState{step: r.step, until: open, hold: true})
 			r.windowed, r.windowZone = true, r.f.contactZone
 			r.gen++
-			e.push(&item{at: open, kind: itemResume, r: r, gen: r.gen})
+			e.push(item{at: open, kind: itemResume, r: r, gen: r.gen})
 			e.note(r, s.ID, TraceWait, "The workflow's time window ("+r.f.windowText()+") holds this "+ch+" until "+e.localText(open)+".")
 			return "", true
 		}
@@ -226,6 +226,10 @@ func messageText(m *analyzer.Message) string {
 }
 
 func clip(s string, n int) string {
+	if len(s) <= n {
+		// Fewer bytes than n means fewer characters too.
+		return s
+	}
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -354,7 +358,7 @@ func (e *engine) condition(r *run, s *analyzer.Step) string {
 			if ok {
 				to := branchEdge(r, b, bi)
 				te := e.trace(r, s.ID, TraceBranch, "If/else %q: branch %q matches.", stepName(s), branchName(b, bi))
-				te.Branch, te.Conditions = branchName(b, bi), values
+				te.decide(branchName(b, bi), values)
 				return to
 			}
 		}
@@ -372,7 +376,7 @@ func (e *engine) condition(r *run, s *analyzer.Step) string {
 		detail = fmt.Sprintf("If/else %q: no branch matches and the workflow has no %q branch, so the contact's path ends.", stepName(s), label)
 	}
 	te := e.trace(r, s.ID, TraceBranch, "%s", detail)
-	te.Branch, te.Conditions = label, values
+	te.decide(label, values)
 	return to
 }
 
@@ -421,7 +425,7 @@ func (e *engine) enroll(r *run, s *analyzer.Step) {
 			continue
 		}
 		e.trace(r, s.ID, TraceStep, "Add to workflow %q.", f.wf.Name)
-		e.push(&item{at: e.now, kind: itemEnter, f: f, by: fmt.Sprintf("add to workflow from %q step %s", r.f.wf.Name, s.ID), ev: r.trigger})
+		e.push(item{at: e.now, kind: itemEnter, f: f, by: fmt.Sprintf("add to workflow from %q step %s", r.f.wf.Name, s.ID), ev: r.trigger})
 	}
 }
 
@@ -502,7 +506,7 @@ func (e *engine) tags(r *run, s *analyzer.Step) {
 // internal queues an event a step's write caused. The state change is already made; the event
 // only fires triggers, goals and waits, after the running workflow pauses or ends.
 func (e *engine) internal(ev *Event, src string) {
-	e.push(&item{at: e.now, kind: itemEvent, ev: ev, source: src})
+	e.push(item{at: e.now, kind: itemEvent, ev: ev, source: src})
 }
 
 // fields writes contact fields; a changed value fires Contact Changed triggers.
@@ -587,7 +591,7 @@ func (e *engine) opportunity(r *run, s *analyzer.Step) (string, bool) {
 				continue
 			}
 			if strings.Contains(strings.ToLower(ed.Label), "not") != found {
-				e.trace(r, s.ID, TraceBranch, "Find opportunity: %s, so path %q runs.", want, ed.Label).Branch = ed.Label
+				e.trace(r, s.ID, TraceBranch, "Find opportunity: %s, so path %q runs.", want, ed.Label).decide(ed.Label, nil)
 				return ed.To, false
 			}
 		}
@@ -681,16 +685,15 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 			ok, vals := e.clauses(r, s, w.Conditions)
 			if ok {
 				te := e.trace(r, s.ID, TraceResume, "Wait %q: its condition is already true, so GHL releases the contact at once.", stepName(s))
-				te.Conditions = vals
+				te.decide("", vals)
 				return nextStep(r), false
 			}
 		}
-		ws := &waitState{step: r.step, mode: mode}
-		r.wait = ws
+		ws := r.hold(waitState{step: r.step, mode: mode})
 		r.gen++
 		if w.Timeout != nil && w.Timeout.Value > 0 {
 			ws.until, ws.timeout = e.addDuration(r, e.now, w.Timeout), true
-			e.push(&item{at: ws.until, kind: itemResume, r: r, gen: r.gen, timeout: true})
+			e.push(item{at: ws.until, kind: itemResume, r: r, gen: r.gen, timeout: true})
 			e.trace(r, s.ID, TraceWait, "Waits for %s, at most until %s.", waitLabel(mode), e.localText(ws.until))
 		} else {
 			e.trace(r, s.ID, TraceWait, "Waits for %s, with no timeout.", waitLabel(mode))
@@ -715,9 +718,9 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 	if !until.After(e.now) {
 		return nextStep(r), false
 	}
-	r.wait = &waitState{step: r.step, mode: mode, until: until}
+	r.hold(waitState{step: r.step, mode: mode, until: until})
 	r.gen++
-	e.push(&item{at: until, kind: itemResume, r: r, gen: r.gen})
+	e.push(item{at: until, kind: itemResume, r: r, gen: r.gen})
 	e.note(r, s.ID, TraceWait, "Waits until "+e.localText(until)+" ("+r.f.waitText(r.step)+").")
 	return "", true
 }
@@ -759,7 +762,9 @@ func (e *engine) release(r *run, why string, vals []ConditionValue) {
 	r.wait = nil
 	r.gen++
 	te := e.trace(r, s.ID, TraceResume, "Wait %q ends: %s.", stepName(s), why)
-	te.Conditions = vals
+	if vals != nil {
+		te.decide("", vals)
+	}
 	r.fromWait = false
 	r.windowed = false
 	e.moveTo(r, s, nextStep(r))
@@ -822,7 +827,7 @@ func (e *engine) releaseWaits(h handled) {
 			}
 			r.wait.until = until
 			r.gen++
-			e.push(&item{at: until, kind: itemResume, r: r, gen: r.gen})
+			e.push(item{at: until, kind: itemResume, r: r, gen: r.gen})
 			e.trace(r, s.ID, TraceWait, "The appointment moved: wait %q now ends at %s.", stepName(s), e.localText(until))
 		}
 	}
