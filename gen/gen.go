@@ -197,6 +197,45 @@ func (e EdgeShapeNext) Valid() bool {
 	}
 }
 
+// Defines values for GHLConnectionKind.
+const (
+	GHLConnectionKindOauth GHLConnectionKind = "oauth"
+	GHLConnectionKindPit   GHLConnectionKind = "pit"
+)
+
+// Valid indicates whether the value is a known member of the GHLConnectionKind enum.
+func (e GHLConnectionKind) Valid() bool {
+	switch e {
+	case GHLConnectionKindOauth:
+		return true
+	case GHLConnectionKindPit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GHLConnectionState.
+const (
+	GHLConnectionStateBroken       GHLConnectionState = "broken"
+	GHLConnectionStateConnected    GHLConnectionState = "connected"
+	GHLConnectionStateNotConnected GHLConnectionState = "not_connected"
+)
+
+// Valid indicates whether the value is a known member of the GHLConnectionState enum.
+func (e GHLConnectionState) Valid() bool {
+	switch e {
+	case GHLConnectionStateBroken:
+		return true
+	case GHLConnectionStateConnected:
+		return true
+	case GHLConnectionStateNotConnected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Grade.
 const (
 	GradeA Grade = "A"
@@ -1073,6 +1112,14 @@ type Analysis struct {
 	// Example: 86
 	Score int32 `json:"score"`
 
+	// Stale Whether GHL has moved past what this analysis read: a workflow it covered has, in GHL, a
+	// newer version than the one the analysis read. Always `false` for a document analysis and
+	// for a location that is not synced.
+	//
+	//
+	// Example: false
+	Stale bool `json:"stale"`
+
 	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
 	WorkflowId *string `json:"workflowId"`
 }
@@ -1243,6 +1290,14 @@ type AnalysisRun struct {
 	// Example: 86
 	Score int32 `json:"score"`
 
+	// Stale Whether GHL has moved past what this analysis read: a workflow it covered has, in GHL, a
+	// newer version than the one the analysis read. Always `false` for a document analysis and
+	// for a location that is not synced.
+	//
+	//
+	// Example: false
+	Stale bool `json:"stale"`
+
 	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
 	WorkflowId *string `json:"workflowId"`
 }
@@ -1307,6 +1362,14 @@ type AnalysisSummary struct {
 	//
 	// Example: 86
 	Score int32 `json:"score"`
+
+	// Stale Whether GHL has moved past what this analysis read: a workflow it covered has, in GHL, a
+	// newer version than the one the analysis read. Always `false` for a document analysis and
+	// for a location that is not synced.
+	//
+	//
+	// Example: false
+	Stale bool `json:"stale"`
 
 	// WorkflowId For the `workflow` scope, the workflow reported on (`wfl_...`); `null` otherwise.
 	WorkflowId *string `json:"workflowId"`
@@ -1935,6 +1998,227 @@ type FindingCounts struct {
 	Warning int32 `json:"warning"`
 }
 
+// GHLAuthorization Where to send the user's browser to connect a location to GHL.
+type GHLAuthorization struct {
+	// AuthorizationUrl GHL's choose-location page for the deployment's app, with a single-use `state`.
+	//
+	// Example: https://marketplace.gohighlevel.com/oauth/chooselocation?response_type=code&client_id=6759a0c2e5b3a4001f2c9d1e-m4x2k9p7&redirect_uri=https%3A%2F%2Fapi.example.com%2Fv1%2Fghl%2Foauth%2Fcallback&scope=workflows.readonly&state=eyJrIjoiazIwMjYiLCJuIjoi...Q.3v9c
+	AuthorizationUrl string `json:"authorizationUrl"`
+
+	// ExpiresAt When the state stops being accepted by the callback.
+	//
+	// Example: 2026-11-25T10:40:00Z
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// GHLConnectedLocation The location the callback connected, and its connection.
+type GHLConnectedLocation struct {
+	// Ghl A location's connection to GHL. `not_connected`: no tokens are stored. `connected`: syncs
+	// run. `broken`: the stored tokens stopped working (GHL refused the refresh or the token);
+	// `brokenReason` says why and the location must be connected again.
+	Ghl GHLConnection `json:"ghl"`
+
+	// GhlLocationId The location's id in GoHighLevel, which the token is for.
+	//
+	// Example: ve9EPM428h8vShlRW1KT
+	GhlLocationId string `json:"ghlLocationId"`
+
+	// LocationId The location's id in ghl-debugger.
+	//
+	// Example: loc_d5e6f7g2h3i4j5k6l7m2
+	LocationId string `json:"locationId"`
+}
+
+// GHLConnection A location's connection to GHL. `not_connected`: no tokens are stored. `connected`: syncs
+// run. `broken`: the stored tokens stopped working (GHL refused the refresh or the token);
+// `brokenReason` says why and the location must be connected again.
+type GHLConnection struct {
+	// BrokenReason Why the connection is broken; `null` unless `state` is `broken`.
+	BrokenReason *string `json:"brokenReason"`
+
+	// ConnectedAt When the current connection was made; `null` when not connected.
+	//
+	// Example: 2026-11-25T10:31:12Z
+	ConnectedAt *time.Time `json:"connectedAt"`
+
+	// Kind How the location was connected: `oauth` through the Marketplace app, `pit` with a
+	// Private Integration Token; absent when it is not connected.
+	//
+	//
+	// Example: oauth
+	Kind *GHLConnectionKind `json:"kind,omitempty"`
+
+	// LastSync The outcome of the location's last sync; `null` before the first.
+	LastSync *GHLSyncResult `json:"lastSync"`
+
+	// State Whether the location is connected, and whether its connection still works.
+	//
+	// Example: connected
+	State GHLConnectionState `json:"state"`
+}
+
+// GHLConnectionKind How the location was connected: `oauth` through the Marketplace app, `pit` with a
+// Private Integration Token; absent when it is not connected.
+//
+// Example: oauth
+type GHLConnectionKind string
+
+// GHLConnectionState Whether the location is connected, and whether its connection still works.
+//
+// Example: connected
+type GHLConnectionState string
+
+// GHLPrivateToken A Private Integration Token of the location's GHL sub-account.
+type GHLPrivateToken struct {
+	// PrivateIntegrationToken The token as GHL shows it once (`pit-...`); stored encrypted, never shown again.
+	//
+	// Example: pit-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d
+	PrivateIntegrationToken string `json:"privateIntegrationToken"`
+}
+
+// GHLSyncResult The outcome of the location's last sync; `null` before the first.
+type GHLSyncResult struct {
+	// At When the sync finished.
+	//
+	// Example: 2026-11-25T11:01:20Z
+	At time.Time `json:"at"`
+
+	// Deleted The workflows this sync found deleted in GHL.
+	//
+	// Example: 0
+	Deleted int32 `json:"deleted"`
+
+	// Detail Why the sync failed; `null` when it succeeded.
+	Detail *string `json:"detail"`
+
+	// NotImported The workflows GHL listed that were never imported.
+	//
+	// Example: 3
+	NotImported int32 `json:"notImported"`
+
+	// Ok Whether the sync read GHL's list and recorded it.
+	//
+	// Example: true
+	Ok bool `json:"ok"`
+
+	// Stale The stored workflows whose GHL version moved past the imported one.
+	//
+	// Example: 2
+	Stale int32 `json:"stale"`
+
+	// Workflows The workflows GHL listed.
+	//
+	// Example: 12
+	Workflows int32 `json:"workflows"`
+}
+
+// GHLVersionEntry A version of a workflow that a sync saw in GHL.
+type GHLVersionEntry struct {
+	// SeenAt When a sync first saw this version.
+	//
+	// Example: 2026-11-25T11:01:20Z
+	SeenAt time.Time `json:"seenAt"`
+
+	// Version The workflow's version in GHL.
+	//
+	// Example: 5
+	Version int32 `json:"version"`
+}
+
+// GHLVersionList The drift history of a stored workflow, newest version first.
+type GHLVersionList struct {
+	// GhlWorkflowId The workflow's id in GHL.
+	//
+	// Example: 78559bb3-b920-461e-b010-7b2a2816d2a9
+	GhlWorkflowId string `json:"ghlWorkflowId"`
+
+	// ImportedVersion The version of the imported document.
+	//
+	// Example: 3
+	ImportedVersion int32 `json:"importedVersion"`
+
+	// Items The versions seen, newest first.
+	Items []GHLVersionEntry `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	NextCursor *string `json:"nextCursor"`
+
+	// Stale Whether GHL's newest version is newer than the imported one.
+	//
+	// Example: true
+	Stale bool `json:"stale"`
+
+	// WorkflowId The stored workflow's id.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	WorkflowId string `json:"workflowId"`
+}
+
+// GHLWorkflow One workflow of GHL's list, as the syncs recorded it.
+type GHLWorkflow struct {
+	// DeletedAt When a sync first found the workflow gone from GHL's list; `null` while GHL lists it.
+	DeletedAt *time.Time `json:"deletedAt"`
+
+	// FirstSeenAt When a sync first listed the workflow.
+	//
+	// Example: 2026-11-25T10:31:20Z
+	FirstSeenAt time.Time `json:"firstSeenAt"`
+
+	// GhlVersion The workflow's version in GHL at the last sync that listed it.
+	//
+	// Example: 5
+	GhlVersion int32 `json:"ghlVersion"`
+
+	// GhlWorkflowId The workflow's id in GHL.
+	//
+	// Example: 78559bb3-b920-461e-b010-7b2a2816d2a9
+	GhlWorkflowId string `json:"ghlWorkflowId"`
+
+	// Imported Whether the location has the workflow's steps from an import.
+	//
+	// Example: true
+	Imported bool `json:"imported"`
+
+	// ImportedVersion The version of the imported document; `null` when not imported.
+	//
+	// Example: 3
+	ImportedVersion *int32 `json:"importedVersion"`
+
+	// LastSeenAt When a sync last listed the workflow.
+	//
+	// Example: 2026-11-25T11:01:20Z
+	LastSeenAt time.Time `json:"lastSeenAt"`
+
+	// Name The workflow's name in GHL.
+	//
+	// Example: No Show Recovery
+	Name string `json:"name"`
+
+	// Stale Whether GHL's version is newer than the imported one (import it again to analyse what GHL runs).
+	//
+	// Example: true
+	Stale bool `json:"stale"`
+
+	// Status The workflow's status in GHL, such as `published` or `draft`.
+	//
+	// Example: published
+	Status string `json:"status"`
+
+	// WorkflowId The stored workflow's id (`wfl_...`); `null` when not imported.
+	//
+	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
+	WorkflowId *string `json:"workflowId"`
+}
+
+// GHLWorkflowList One page of GHL's workflow list of a location, by GHL id.
+type GHLWorkflowList struct {
+	// Items The workflows, ordered by GHL id.
+	Items []GHLWorkflow `json:"items"`
+
+	// NextCursor Pass it as `cursor` to get the next page; `null` on the last page.
+	NextCursor *string `json:"nextCursor"`
+}
+
 // Grade The letter of a health score: A from 90, B from 80, C from 70, D from 60, F below.
 //
 // Example: B
@@ -2339,6 +2623,11 @@ type Location struct {
 	//
 	// Example: 2026-11-25T10:10:00Z
 	CreatedAt time.Time `json:"createdAt"`
+
+	// Ghl A location's connection to GHL. `not_connected`: no tokens are stored. `connected`: syncs
+	// run. `broken`: the stored tokens stopped working (GHL refused the refresh or the token);
+	// `brokenReason` says why and the location must be connected again.
+	Ghl GHLConnection `json:"ghl"`
 
 	// GhlLocationId The location's id in GoHighLevel.
 	//
@@ -4038,7 +4327,13 @@ type Workflow struct {
 	// Example: auditor-bundle
 	Dialect string `json:"dialect"`
 
-	// GhlVersion The workflow's version in GHL, `0` when the document did not say.
+	// GhlDeletedAt When a sync first found the workflow gone from GHL; `null` while GHL lists it or the
+	// location is not synced.
+	GhlDeletedAt *time.Time `json:"ghlDeletedAt"`
+
+	// GhlVersion The newest version of the workflow known in GHL, from the last sync that listed it; the
+	// imported version when no sync has.
+	//
 	//
 	// Example: 3
 	GhlVersion int32 `json:"ghlVersion"`
@@ -4053,6 +4348,11 @@ type Workflow struct {
 	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
 	Id string `json:"id"`
 
+	// ImportedVersion The workflow's version in the imported document, `0` when the document did not say.
+	//
+	// Example: 3
+	ImportedVersion int32 `json:"importedVersion"`
+
 	// LastAnalysis The workflow's own result in the newest analysis that covered it; `null` before the first.
 	LastAnalysis *WorkflowLastAnalysis `json:"lastAnalysis"`
 
@@ -4060,6 +4360,13 @@ type Workflow struct {
 	//
 	// Example: No Show Recovery
 	Name string `json:"name"`
+
+	// Stale Whether GHL's version (`ghlVersion`) moved past the imported one; import the workflow
+	// again to analyse what GHL runs.
+	//
+	//
+	// Example: false
+	Stale bool `json:"stale"`
 
 	// Status `published` or `draft` for GHL exports and bundles; a normalized document may say otherwise.
 	//
@@ -4089,7 +4396,13 @@ type WorkflowDetail struct {
 	// Example: auditor-bundle
 	Dialect string `json:"dialect"`
 
-	// GhlVersion The workflow's version in GHL, `0` when the document did not say.
+	// GhlDeletedAt When a sync first found the workflow gone from GHL; `null` while GHL lists it or the
+	// location is not synced.
+	GhlDeletedAt *time.Time `json:"ghlDeletedAt"`
+
+	// GhlVersion The newest version of the workflow known in GHL, from the last sync that listed it; the
+	// imported version when no sync has.
+	//
 	//
 	// Example: 3
 	GhlVersion int32 `json:"ghlVersion"`
@@ -4104,6 +4417,11 @@ type WorkflowDetail struct {
 	// Example: wfl_q4c7m2x9k3v6b8n5r2t7
 	Id string `json:"id"`
 
+	// ImportedVersion The workflow's version in the imported document, `0` when the document did not say.
+	//
+	// Example: 3
+	ImportedVersion int32 `json:"importedVersion"`
+
 	// LastAnalysis The workflow's own result in the newest analysis that covered it; `null` before the first.
 	LastAnalysis *WorkflowLastAnalysis `json:"lastAnalysis"`
 
@@ -4117,6 +4435,13 @@ type WorkflowDetail struct {
 
 	// Raw The workflow as it was imported (see `getWorkflow`); `null` when the import had none.
 	Raw *json.RawMessage `json:"raw"`
+
+	// Stale Whether GHL's version (`ghlVersion`) moved past the imported one; import the workflow
+	// again to analyse what GHL runs.
+	//
+	//
+	// Example: false
+	Stale bool `json:"stale"`
 
 	// Status `published` or `draft` for GHL exports and bundles; a normalized document may say otherwise.
 	//
@@ -4274,6 +4599,21 @@ type Conflict = Problem
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
+// GHLLocationMismatch An RFC 9457 problem document.
+type GHLLocationMismatch = Problem
+
+// GHLNotConfigured An RFC 9457 problem document.
+type GHLNotConfigured = Problem
+
+// GHLNotConnected An RFC 9457 problem document.
+type GHLNotConnected = Problem
+
+// GHLTokenRejected An RFC 9457 problem document.
+type GHLTokenRejected = Problem
+
+// GHLUnavailable An RFC 9457 problem document.
+type GHLUnavailable = Problem
+
 // InternalError An RFC 9457 problem document.
 type InternalError = Problem
 
@@ -4338,6 +4678,18 @@ type ListApiKeysParams struct {
 // ListApiKeysParamsState defines parameters for ListApiKeys.
 type ListApiKeysParamsState string
 
+// GhlOAuthCallbackParams defines parameters for GhlOAuthCallback.
+type GhlOAuthCallbackParams struct {
+	// Code The authorization code GHL issued; absent when `error` is present.
+	Code *string `form:"code,omitempty" json:"code,omitempty"`
+
+	// State The `state` of the authorization URL, as GHL sends it back.
+	State string `form:"state" json:"state"`
+
+	// Error Set by GHL when the authorization did not happen, such as `access_denied`.
+	Error *string `form:"error,omitempty" json:"error,omitempty"`
+}
+
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
 	// State Keep the jobs in this state.
@@ -4387,6 +4739,15 @@ type ListAnalysesParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListGhlWorkflowsParams defines parameters for ListGhlWorkflows.
+type ListGhlWorkflowsParams struct {
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListSimulationsParams defines parameters for ListSimulations.
 type ListSimulationsParams struct {
 	// Limit The most items to return, 1 to 200.
@@ -4410,6 +4771,15 @@ type ListWorkflowsParams struct {
 	// IfNoneMatch The `ETag` of a copy the client has, or several separated by commas, or `*`. When one of
 	// them matches the current one, the answer is `304` without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListGhlWorkflowVersionsParams defines parameters for ListGhlWorkflowVersions.
+type ListGhlWorkflowVersionsParams struct {
+	// Limit The most items to return, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit it for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListRulesParams defines parameters for ListRules.
@@ -4443,6 +4813,9 @@ type AnalyzeLocationJSONRequestBody = AnalysisRequest
 
 // PutLocationContextJSONRequestBody defines body for PutLocationContext for application/json ContentType.
 type PutLocationContextJSONRequestBody = LocationContext
+
+// PutGhlPrivateTokenJSONRequestBody defines body for PutGhlPrivateToken for application/json ContentType.
+type PutGhlPrivateTokenJSONRequestBody = GHLPrivateToken
 
 // SimulateLocationJSONRequestBody defines body for SimulateLocation for application/json ContentType.
 type SimulateLocationJSONRequestBody = SimulationRequest
@@ -4644,6 +5017,9 @@ type ServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /v1/api-keys/{keyId})
 	RevokeApiKey(ctx *echo.Context, keyId KeyId) error
+	// GhlOAuthCallback GHL's OAuth redirect (reached by the browser, not by API clients)
+	// (GET /v1/ghl/oauth/callback)
+	GhlOAuthCallback(ctx *echo.Context, params GhlOAuthCallbackParams) error
 	// ListJobs The account's recent background jobs
 	// (GET /v1/jobs)
 	ListJobs(ctx *echo.Context, params ListJobsParams) error
@@ -4677,6 +5053,21 @@ type ServerInterface interface {
 	// PutLocationContext Replace a location's context
 	// (PUT /v1/locations/{locationId}/context)
 	PutLocationContext(ctx *echo.Context, locationId LocationId) error
+	// DisconnectGhl Disconnect a location from GHL
+	// (DELETE /v1/locations/{locationId}/ghl)
+	DisconnectGhl(ctx *echo.Context, locationId LocationId) error
+	// PutGhlPrivateToken Connect a location with a Private Integration Token
+	// (PUT /v1/locations/{locationId}/ghl)
+	PutGhlPrivateToken(ctx *echo.Context, locationId LocationId) error
+	// ConnectGhl Start connecting a location to GHL (OAuth)
+	// (POST /v1/locations/{locationId}/ghl/connect)
+	ConnectGhl(ctx *echo.Context, locationId LocationId) error
+	// SyncGhl Sync a location's workflow list from GHL now
+	// (POST /v1/locations/{locationId}/ghl/sync)
+	SyncGhl(ctx *echo.Context, locationId LocationId) error
+	// ListGhlWorkflows GHL's workflow list of a location, as the last sync saw it
+	// (GET /v1/locations/{locationId}/ghl/workflows)
+	ListGhlWorkflows(ctx *echo.Context, locationId LocationId, params ListGhlWorkflowsParams) error
 	// ListSimulations A location's simulations
 	// (GET /v1/locations/{locationId}/simulations)
 	ListSimulations(ctx *echo.Context, locationId LocationId, params ListSimulationsParams) error
@@ -4695,6 +5086,9 @@ type ServerInterface interface {
 	// GetWorkflow Get a workflow with its documents
 	// (GET /v1/locations/{locationId}/workflows/{workflowId})
 	GetWorkflow(ctx *echo.Context, locationId LocationId, workflowId WorkflowId) error
+	// ListGhlWorkflowVersions The drift history of a stored workflow
+	// (GET /v1/locations/{locationId}/workflows/{workflowId}/ghl-versions)
+	ListGhlWorkflowVersions(ctx *echo.Context, locationId LocationId, workflowId WorkflowId, params ListGhlWorkflowVersionsParams) error
 	// GetMe The calling account
 	// (GET /v1/me)
 	GetMe(ctx *echo.Context) error
@@ -4920,6 +5314,38 @@ func (w *ServerInterfaceWrapper) RevokeApiKey(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RevokeApiKey(ctx, keyId)
+	return err
+}
+
+// GhlOAuthCallback converts echo context to params.
+func (w *ServerInterfaceWrapper) GhlOAuthCallback(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GhlOAuthCallbackParams
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", ctx.QueryParams(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// ------------- Required query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "error" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error", ctx.QueryParams(), &params.Error, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter error: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GhlOAuthCallback(ctx, params)
 	return err
 }
 
@@ -5185,6 +5611,102 @@ func (w *ServerInterfaceWrapper) PutLocationContext(ctx *echo.Context) error {
 	return err
 }
 
+// DisconnectGhl converts echo context to params.
+func (w *ServerInterfaceWrapper) DisconnectGhl(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisconnectGhl(ctx, locationId)
+	return err
+}
+
+// PutGhlPrivateToken converts echo context to params.
+func (w *ServerInterfaceWrapper) PutGhlPrivateToken(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutGhlPrivateToken(ctx, locationId)
+	return err
+}
+
+// ConnectGhl converts echo context to params.
+func (w *ServerInterfaceWrapper) ConnectGhl(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConnectGhl(ctx, locationId)
+	return err
+}
+
+// SyncGhl converts echo context to params.
+func (w *ServerInterfaceWrapper) SyncGhl(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SyncGhl(ctx, locationId)
+	return err
+}
+
+// ListGhlWorkflows converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGhlWorkflows(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGhlWorkflowsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGhlWorkflows(ctx, locationId, params)
+	return err
+}
+
 // ListSimulations converts echo context to params.
 func (w *ServerInterfaceWrapper) ListSimulations(ctx *echo.Context) error {
 	var err error
@@ -5350,6 +5872,46 @@ func (w *ServerInterfaceWrapper) GetWorkflow(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetWorkflow(ctx, locationId, workflowId)
+	return err
+}
+
+// ListGhlWorkflowVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGhlWorkflowVersions(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "locationId" -------------
+	var locationId LocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "locationId", ctx.Param("locationId"), &locationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locationId: %s", err))
+	}
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", ctx.Param("workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workflowId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGhlWorkflowVersionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGhlWorkflowVersions(ctx, locationId, workflowId, params)
 	return err
 }
 
@@ -5532,6 +6094,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/simulations/:simulationId", wrapper.GetSimulation, options.OperationMiddlewares["getSimulation"]...)
 	router.GET(options.BaseURL+"/v1/jobs", wrapper.ListJobs, options.OperationMiddlewares["listJobs"]...)
 	router.GET(options.BaseURL+"/v1/jobs/:jobId", wrapper.GetJob, options.OperationMiddlewares["getJob"]...)
+	router.POST(options.BaseURL+"/v1/locations/:locationId/ghl/connect", wrapper.ConnectGhl, options.OperationMiddlewares["connectGhl"]...)
+	router.GET(options.BaseURL+"/v1/ghl/oauth/callback", wrapper.GhlOAuthCallback, options.OperationMiddlewares["ghlOAuthCallback"]...)
+	router.DELETE(options.BaseURL+"/v1/locations/:locationId/ghl", wrapper.DisconnectGhl, options.OperationMiddlewares["disconnectGhl"]...)
+	router.PUT(options.BaseURL+"/v1/locations/:locationId/ghl", wrapper.PutGhlPrivateToken, options.OperationMiddlewares["putGhlPrivateToken"]...)
+	router.POST(options.BaseURL+"/v1/locations/:locationId/ghl/sync", wrapper.SyncGhl, options.OperationMiddlewares["syncGhl"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/ghl/workflows", wrapper.ListGhlWorkflows, options.OperationMiddlewares["listGhlWorkflows"]...)
+	router.GET(options.BaseURL+"/v1/locations/:locationId/workflows/:workflowId/ghl-versions", wrapper.ListGhlWorkflowVersions, options.OperationMiddlewares["listGhlWorkflowVersions"]...)
 	router.GET(options.BaseURL+"/v1/rules", wrapper.ListRules, options.OperationMiddlewares["listRules"]...)
 	router.GET(options.BaseURL+"/v1/rules/:ruleId", wrapper.GetRule, options.OperationMiddlewares["getRule"]...)
 
@@ -5574,6 +6143,56 @@ type ForbiddenApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers ForbiddenResponseHeaders
+}
+
+type GHLLocationMismatchApplicationProblemPlusJSONResponse Problem
+
+type GHLNotConfiguredResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type GHLNotConfiguredApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers GHLNotConfiguredResponseHeaders
+}
+
+type GHLNotConnectedResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type GHLNotConnectedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers GHLNotConnectedResponseHeaders
+}
+
+type GHLTokenRejectedResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+type GHLTokenRejectedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers GHLTokenRejectedResponseHeaders
+}
+
+type GHLUnavailableResponseHeaders struct {
+	RetryAfter int64
+}
+type GHLUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers GHLUnavailableResponseHeaders
 }
 
 type InternalErrorResponseHeaders struct {
@@ -8732,6 +9351,200 @@ func (response RevokeApiKey503ApplicationProblemPlusJSONResponse) VisitRevokeApi
 	return err
 }
 
+type GhlOAuthCallbackRequestObject struct {
+	Params GhlOAuthCallbackParams
+}
+
+type GhlOAuthCallbackResponseObject interface {
+	VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error
+}
+
+type GhlOAuthCallback200JSONResponse GHLConnectedLocation
+
+func (response GhlOAuthCallback200JSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback400ApplicationProblemPlusJSONResponse Problem
+
+func (response GhlOAuthCallback400ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback404ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback409ApplicationProblemPlusJSONResponse struct {
+	GHLLocationMismatchApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback409ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback500ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback501ApplicationProblemPlusJSONResponse struct {
+	GHLNotConfiguredApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback501ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback502ApplicationProblemPlusJSONResponse struct {
+	GHLUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback502ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GhlOAuthCallback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GhlOAuthCallback503ApplicationProblemPlusJSONResponse) VisitGhlOAuthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJobsRequestObject struct {
 	Params ListJobsParams
 }
@@ -11495,6 +12308,1354 @@ func (response PutLocationContext503ApplicationProblemPlusJSONResponse) VisitPut
 	return err
 }
 
+type DisconnectGhlRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+}
+
+type DisconnectGhlResponseObject interface {
+	VisitDisconnectGhlResponse(w http.ResponseWriter) error
+}
+
+type DisconnectGhl204ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type DisconnectGhl204Response struct {
+	Headers DisconnectGhl204ResponseHeaders
+}
+
+func (response DisconnectGhl204Response) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DisconnectGhl400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl400ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisconnectGhl401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl401ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisconnectGhl404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl404ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisconnectGhl429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl429ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisconnectGhl500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl500ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisconnectGhl503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisconnectGhl503ApplicationProblemPlusJSONResponse) VisitDisconnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateTokenRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Body       *PutGhlPrivateTokenJSONRequestBody
+}
+
+type PutGhlPrivateTokenResponseObject interface {
+	VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error
+}
+
+type PutGhlPrivateToken200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type PutGhlPrivateToken200JSONResponse struct {
+	Body    GHLConnection
+	Headers PutGhlPrivateToken200ResponseHeaders
+}
+
+func (response PutGhlPrivateToken200JSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken400ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken401ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken404ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken413ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken415ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken422ApplicationProblemPlusJSONResponse struct {
+	GHLTokenRejectedApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken422ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken429ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken500ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken501ApplicationProblemPlusJSONResponse struct {
+	GHLNotConfiguredApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken501ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken502ApplicationProblemPlusJSONResponse struct {
+	GHLUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken502ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGhlPrivateToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutGhlPrivateToken503ApplicationProblemPlusJSONResponse) VisitPutGhlPrivateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhlRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+}
+
+type ConnectGhlResponseObject interface {
+	VisitConnectGhlResponse(w http.ResponseWriter) error
+}
+
+type ConnectGhl200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ConnectGhl200JSONResponse struct {
+	Body    GHLAuthorization
+	Headers ConnectGhl200ResponseHeaders
+}
+
+func (response ConnectGhl200JSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl400ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl401ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl404ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl429ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl500ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl501ApplicationProblemPlusJSONResponse struct {
+	GHLNotConfiguredApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl501ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConnectGhl503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ConnectGhl503ApplicationProblemPlusJSONResponse) VisitConnectGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhlRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+}
+
+type SyncGhlResponseObject interface {
+	VisitSyncGhlResponse(w http.ResponseWriter) error
+}
+
+type SyncGhl202ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type SyncGhl202JSONResponse struct {
+	Body    Job
+	Headers SyncGhl202ResponseHeaders
+}
+
+func (response SyncGhl202JSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl400ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl401ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl404ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl409ApplicationProblemPlusJSONResponse struct {
+	GHLNotConnectedApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl409ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl429ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl500ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl501ApplicationProblemPlusJSONResponse struct {
+	GHLNotConfiguredApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl501ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SyncGhl503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SyncGhl503ApplicationProblemPlusJSONResponse) VisitSyncGhlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowsRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	Params     ListGhlWorkflowsParams
+}
+
+type ListGhlWorkflowsResponseObject interface {
+	VisitListGhlWorkflowsResponse(w http.ResponseWriter) error
+}
+
+type ListGhlWorkflows200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListGhlWorkflows200JSONResponse struct {
+	Body    GHLWorkflowList
+	Headers ListGhlWorkflows200ResponseHeaders
+}
+
+func (response ListGhlWorkflows200JSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows400ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows401ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows404ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows429ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows500ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflows503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflows503ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSimulationsRequestObject struct {
 	LocationId LocationId `json:"locationId"`
 	Params     ListSimulationsParams
@@ -13065,6 +15226,232 @@ func (response GetWorkflow503ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	return err
 }
 
+type ListGhlWorkflowVersionsRequestObject struct {
+	LocationId LocationId `json:"locationId"`
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     ListGhlWorkflowVersionsParams
+}
+
+type ListGhlWorkflowVersionsResponseObject interface {
+	VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListGhlWorkflowVersions200ResponseHeaders struct {
+	RateLimit           *string
+	RateLimitPolicy     *string
+	XRateLimitLimit     *int64
+	XRateLimitRemaining *int64
+	XRateLimitReset     *int64
+}
+
+type ListGhlWorkflowVersions200JSONResponse struct {
+	Body    GHLVersionList
+	Headers ListGhlWorkflowVersions200ResponseHeaders
+}
+
+func (response ListGhlWorkflowVersions200JSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions400ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions401ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions404ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions429ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions500ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGhlWorkflowVersions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGhlWorkflowVersions503ApplicationProblemPlusJSONResponse) VisitListGhlWorkflowVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -14029,6 +16416,9 @@ type StrictServerInterface interface {
 	// RevokeApiKey Revoke an API key
 	// (DELETE /v1/api-keys/{keyId})
 	RevokeApiKey(ctx context.Context, request RevokeApiKeyRequestObject) (RevokeApiKeyResponseObject, error)
+	// GhlOAuthCallback GHL's OAuth redirect (reached by the browser, not by API clients)
+	// (GET /v1/ghl/oauth/callback)
+	GhlOAuthCallback(ctx context.Context, request GhlOAuthCallbackRequestObject) (GhlOAuthCallbackResponseObject, error)
 	// ListJobs The account's recent background jobs
 	// (GET /v1/jobs)
 	ListJobs(ctx context.Context, request ListJobsRequestObject) (ListJobsResponseObject, error)
@@ -14062,6 +16452,21 @@ type StrictServerInterface interface {
 	// PutLocationContext Replace a location's context
 	// (PUT /v1/locations/{locationId}/context)
 	PutLocationContext(ctx context.Context, request PutLocationContextRequestObject) (PutLocationContextResponseObject, error)
+	// DisconnectGhl Disconnect a location from GHL
+	// (DELETE /v1/locations/{locationId}/ghl)
+	DisconnectGhl(ctx context.Context, request DisconnectGhlRequestObject) (DisconnectGhlResponseObject, error)
+	// PutGhlPrivateToken Connect a location with a Private Integration Token
+	// (PUT /v1/locations/{locationId}/ghl)
+	PutGhlPrivateToken(ctx context.Context, request PutGhlPrivateTokenRequestObject) (PutGhlPrivateTokenResponseObject, error)
+	// ConnectGhl Start connecting a location to GHL (OAuth)
+	// (POST /v1/locations/{locationId}/ghl/connect)
+	ConnectGhl(ctx context.Context, request ConnectGhlRequestObject) (ConnectGhlResponseObject, error)
+	// SyncGhl Sync a location's workflow list from GHL now
+	// (POST /v1/locations/{locationId}/ghl/sync)
+	SyncGhl(ctx context.Context, request SyncGhlRequestObject) (SyncGhlResponseObject, error)
+	// ListGhlWorkflows GHL's workflow list of a location, as the last sync saw it
+	// (GET /v1/locations/{locationId}/ghl/workflows)
+	ListGhlWorkflows(ctx context.Context, request ListGhlWorkflowsRequestObject) (ListGhlWorkflowsResponseObject, error)
 	// ListSimulations A location's simulations
 	// (GET /v1/locations/{locationId}/simulations)
 	ListSimulations(ctx context.Context, request ListSimulationsRequestObject) (ListSimulationsResponseObject, error)
@@ -14080,6 +16485,9 @@ type StrictServerInterface interface {
 	// GetWorkflow Get a workflow with its documents
 	// (GET /v1/locations/{locationId}/workflows/{workflowId})
 	GetWorkflow(ctx context.Context, request GetWorkflowRequestObject) (GetWorkflowResponseObject, error)
+	// ListGhlWorkflowVersions The drift history of a stored workflow
+	// (GET /v1/locations/{locationId}/workflows/{workflowId}/ghl-versions)
+	ListGhlWorkflowVersions(ctx context.Context, request ListGhlWorkflowVersionsRequestObject) (ListGhlWorkflowVersionsResponseObject, error)
 	// GetMe The calling account
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -14494,6 +16902,31 @@ func (sh *strictHandler) RevokeApiKey(ctx *echo.Context, keyId KeyId) error {
 	return nil
 }
 
+// GhlOAuthCallback operation middleware
+func (sh *strictHandler) GhlOAuthCallback(ctx *echo.Context, params GhlOAuthCallbackParams) error {
+	var request GhlOAuthCallbackRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GhlOAuthCallback(ctx.Request().Context(), request.(GhlOAuthCallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GhlOAuthCallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GhlOAuthCallbackResponseObject); ok {
+		return validResponse.VisitGhlOAuthCallbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListJobs operation middleware
 func (sh *strictHandler) ListJobs(ctx *echo.Context, params ListJobsParams) error {
 	var request ListJobsRequestObject
@@ -14837,6 +17270,155 @@ func (sh *strictHandler) PutLocationContext(ctx *echo.Context, locationId Locati
 	return nil
 }
 
+// DisconnectGhl operation middleware
+func (sh *strictHandler) DisconnectGhl(ctx *echo.Context, locationId LocationId) error {
+	var request DisconnectGhlRequestObject
+
+	request.LocationId = locationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisconnectGhl(ctx.Request().Context(), request.(DisconnectGhlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisconnectGhl")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisconnectGhlResponseObject); ok {
+		return validResponse.VisitDisconnectGhlResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutGhlPrivateToken operation middleware
+func (sh *strictHandler) PutGhlPrivateToken(ctx *echo.Context, locationId LocationId) error {
+	var request PutGhlPrivateTokenRequestObject
+
+	request.LocationId = locationId
+
+	var body PutGhlPrivateTokenJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutGhlPrivateToken(ctx.Request().Context(), request.(PutGhlPrivateTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutGhlPrivateToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutGhlPrivateTokenResponseObject); ok {
+		return validResponse.VisitPutGhlPrivateTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConnectGhl operation middleware
+func (sh *strictHandler) ConnectGhl(ctx *echo.Context, locationId LocationId) error {
+	var request ConnectGhlRequestObject
+
+	request.LocationId = locationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConnectGhl(ctx.Request().Context(), request.(ConnectGhlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConnectGhl")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConnectGhlResponseObject); ok {
+		return validResponse.VisitConnectGhlResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SyncGhl operation middleware
+func (sh *strictHandler) SyncGhl(ctx *echo.Context, locationId LocationId) error {
+	var request SyncGhlRequestObject
+
+	request.LocationId = locationId
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SyncGhl(ctx.Request().Context(), request.(SyncGhlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SyncGhl")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SyncGhlResponseObject); ok {
+		return validResponse.VisitSyncGhlResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGhlWorkflows operation middleware
+func (sh *strictHandler) ListGhlWorkflows(ctx *echo.Context, locationId LocationId, params ListGhlWorkflowsParams) error {
+	var request ListGhlWorkflowsRequestObject
+
+	request.LocationId = locationId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGhlWorkflows(ctx.Request().Context(), request.(ListGhlWorkflowsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGhlWorkflows")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGhlWorkflowsResponseObject); ok {
+		return validResponse.VisitListGhlWorkflowsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListSimulations operation middleware
 func (sh *strictHandler) ListSimulations(ctx *echo.Context, locationId LocationId, params ListSimulationsParams) error {
 	var request ListSimulationsRequestObject
@@ -15037,6 +17619,33 @@ func (sh *strictHandler) GetWorkflow(ctx *echo.Context, locationId LocationId, w
 	return nil
 }
 
+// ListGhlWorkflowVersions operation middleware
+func (sh *strictHandler) ListGhlWorkflowVersions(ctx *echo.Context, locationId LocationId, workflowId WorkflowId, params ListGhlWorkflowVersionsParams) error {
+	var request ListGhlWorkflowVersionsRequestObject
+
+	request.LocationId = locationId
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGhlWorkflowVersions(ctx.Request().Context(), request.(ListGhlWorkflowVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGhlWorkflowVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGhlWorkflowVersionsResponseObject); ok {
+		return validResponse.VisitListGhlWorkflowVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx *echo.Context) error {
 	var request GetMeRequestObject
@@ -15187,731 +17796,830 @@ func (sh *strictHandler) GetSimulation(ctx *echo.Context, simulationId Simulatio
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19d9s4kjf6VXB095zYz1KO5LckzpkzjzuddDKTt4ndm51p9TUhEpLQpgA1QVpR98l3vwdVAAiSoEQ5",
-	"yczs3v5jd9IWCQKFQqFef/X7IJHLlRRMFGpw8fuAfaLLVcbg35dJwlYFS/8ip/o/Vblc0nwzuBhckkwm",
-	"tOBSECpotlFckV9KVRBq3hhEgzualUy/RouCLVfF4GIU2X+z9LIYXIgyy6JBkjNq/jA4Hh2fD8fj4fHZ",
-	"9Xh0cTK6GI3+MYgGMy5oxn/z3+Lp4GLwi5zejEenx4NocMuF/gvM5jd2Y6c3iAYZVcXzPJe5fdX+9kq/",
-	"kMnkJj1j57NH8+PFCT/95ez2PHu01EMu6adLnK4aXJxFg5ypMnMTUMmCpWW2feKqoAXT07qjPKPTjA0+",
-	"f44Gz6SmcF+6FgtaEFXInKWEF8r9ECTxuEHi0MSOjvXU9iV74KHTo0f6sX/hVvw+sNR4ZT55s3h0e7w8",
-	"XZ3nx+qkOLt7tD7+dDrQb5SKpYOLGc0UiwZlng0uBg/vxg9xAKYedr78ec/NTuz2wmZ/z1VC83SfzZ5R",
-	"nrGUSEHYHcs3xO5uaMPPtm/46fhiPDo6+Qobrkc6bm73Sd/t1jPuHtJfzZIpReesGrGiUheDXJBi4T22",
-	"oIoISdYyv51lcq30Bn77Mw+U9tkgtRsPbPCWrS/twW1wgWDrigHkjNBqKWteLIgUzC2mxgNIn/y/WK40",
-	"wS8G46Px0UhvtRQFE8VLqhaDi8GT2XFyys7p4+koHc9O6FnyiD2ZHqens3P6OBmx8fQkPZs9ok+SY3Y6",
-	"PU8fz0Z0nJyws+mj9MnsmMKApb0ecD9H0YCLmYR/rGkuuJgPLsafe3HZPKepJtB3lpm2HNs99u1KHxZe",
-	"aJraGen9W8m8+Lel1oyLlIu5Glz89PsgoQWbS2CKIufzOcsVnMlPg4vBKwE8bv7+QJEZzwqWK8Lxhx9e",
-	"vibTkmcpywlNUzIZXK5WkotiyYS+PWhRKsIVOTo6mgwIFfqJV4IkNGMipbn5+0zmMBo+zxQ8aJ9R8JNl",
-	"RD3YklFR6JeOBv659b9sJtyYzxWMPxnYo2rmh2uCjwpZzQ3/HBEljTycSnnLxTwiCRUJyzIrQ/VrQ7WQ",
-	"60p0ukHkrC4kmADyFQuu3Jr0MvIyY8BsH78fjbV4UyG2KniR6aX+KHByLCW0vepBNFgvNg2KXNm15kwB",
-	"wXGihgTJgoo5Iwd6iSyNSCLFjOdL+CcuVv9Tr1H/r1nuYWC9pciYsiRlqV6aXSYsbz27EVK/7P3wli71",
-	"ot5KcqWJ+IElUg86+Pxz/dDWDuUde/L8/ZvT48eLx3dXi+zDx/FfrwfRQMjiUimm4NL96fdBzqiCU1fb",
-	"BTh6nwrLB1dvrgjcnlyvlShWFPp0XJD1ghULlgOb09WKiVQRuSqGsiwIDKA3HziXiRTOh6BLpnm0FLdC",
-	"rkVjZ0/G3fTQq1WJzNng4vF59ZQ5o72PdkvK+RQXHZSufRlZYnAxWJXTjKsFaNWqYCs1uDj+/PPnllKj",
-	"ErliKCftFRxYiF6uvs70rfQBBghfTNeanJqKDS1F8/qccryc9AYgz6o/rqY/rqY/rqY/rqY/rqY/rqbq",
-	"airy8n43Uyn0hHsZzVKAY0SxRIrUWssRoTN9ZDXpZzxX1qwOWtHHu90mx0fj+1jRX+CtCtrM+ivjms08",
-	"vqfNnNKCTqlipBSee+qf5R479k3lHDcbDOUrvixRbH5gv5ZMFX8rZcGaTPCr/qOWUUtCC3I8vjgdReTq",
-	"+t172G+hz91SAstH+i+CUCuaa/ufwKG55kv2mxRwQSxZzhP68NmCJ3QuzRVME7inZ5xlKZ6wJeUZkvv/",
-	"GofpUSKXsPm5Km7MIboU+s5dLXDs/xyfjI/Pzs5G49NjTWhgiozRdAg8UVC4bOEvg5+1IG/N6i1b3/xd",
-	"5rf6bXaHHtuffDYZnQxHx9ejxxfjs4vRaDjS/1+vYUGFYHrCaqkvbi2XBhcDTS/9Xxs4m0mpCrlk+U3O",
-	"Vhln6eBz9PvAuzr0uq0MB95IaHajilyrBhunL61WxXCMW5vXpnV2DXOqpvU5ak18PK494abmzeIGrx8Q",
-	"hQuZ899Acp+M0uqbTYKMr4E//HE14wwuBsBaJEc+qz6nf71R5XTJC/TiNdhS83mAKz8uaAHsZ1hGX+xh",
-	"biY5Sxi/a+jMSpXLlX60Y1ePcRH64KSsQAb8yKYLKW9JIcmiKFbq4uFD/d/qyOPKh3hYuL7HCn0NZyx9",
-	"WteY9Iy5KLVapYzcpESVScKUmpUZvHRUya01ftXIfGAG/Y/hSeDqgo/DdhmyvKqzPYMRcZ2nerP8dYIo",
-	"BeJUHGA10i/gxOMR8pmVQXCVOX0GJpvqaf0E5+Xn6GuffLnSqn8peMGZXs7PzdPf1L978YJa6jtQFE4i",
-	"wi2QES1IIiLLQvGUkdFjfRCO9UnzdvTXkrNiuJAlKPbw3o4j5Ossx4/q2igqIE3uON7KHb2vHbzrdtOl",
-	"KfT6LKo9YSMqX3JyKai+S6i4Vc4a+dUXIGRI1uxBlqHat5ElKeRS5jlq786Da8XOC5npo/fjaitZWtxb",
-	"X6TmXuRLcx2c+BQaG6Xs+SeWlFqUXTzxtMbnAvRvrbFtv22iQZHThPXnxLoAhWv6T5O6tJ0MKuaDuffd",
-	"IfYrKLE9Z2KNvMaMlrTQ+skFahB/Itsmp6m0z+SO77fXO1Y0zalIFoOLwd/h1tCaLvfuiqQoaVgsyRXL",
-	"aaH1ycGCqhu8biptzejn5fQXppUcK6SPUM6BJLS05LOHLFOMTAYvqSLwwJ8ngwuCUyM4MUM1M909yHbS",
-	"PH3jwTchZEtcVpPWFto+Uz7dJuH2POd1W47h0bzcsg7zyHebTi7XD33iRS0iGQ0yNivq4542JIq/otP7",
-	"rgh0Jghad4W9TEj7j8jXH+7FP9yLf7gX/3Av/uFe7O9e3N+hiJdRZY93XEeqesC7cHrIdlip4sub25Pl",
-	"2epRfqxOi/O7x1qab873kOfWG6G/GnI9tczMgCdpu+fon+Y2qeVp1bwbX9cb4Mz1mqUeIlS34d0wue9n",
-	"kN7DXhv7A4xa9tooZK+N/ufZaw0N9+fP4FRbMJrqu/7i98EzmizYMymKXMIWp0wlOV/hSR3EIAiSiCzp",
-	"pyGdsz+dnI9G8QVRC6oPbaJfVmRJN+SWsRXIQyrUGlViQgVZyBLuamMbWdHSGNEcP577kYsFW1I9I8Pl",
-	"qsitq/r5NZ2353pJ1ozekjua8VQbXvYCxglFJGU5v9NUzuXS/ID6GblDBa0+z48PJyDA1RC0NtiHfSb5",
-	"mqui/0QpybgqyIrOGWbVzZnQ9qO+shqKxAMFIQRysJR6OdMNXsQTsc55wUghCS8uNO35Uh+6iFCSMrBC",
-	"nNqh/2YvQrz/9V8EWxOZE4wgOfvgcCLsVadn90CRFc3pkmll5ohcMZESXpApTW61Zhi/mg3fSsGGb7Sl",
-	"H+vZzFlB4pPRaUzWC54xImSx4GI+Efjl9Ggi2oQ/mT2hx4+ScapV3jN6fjR+NHxS/efs0ejxeO8teZ/z",
-	"O1qwD8yQnoUYHp8BTQfYO77w2ZqjTmoCGA8UkWsBeqIU2Qad0BnXSpc7E1zvgEgnghckd19WaGg1yTVl",
-	"M5kzwmiyIKViTdK0JrcnAT7Qgr3mS160Fw5OdK6INlMtxxkRpMi0TOesiKzq/+r59YsHiqgiL5OizI3k",
-	"QjqtZMaTjVGHIAY0ETlbUq71lGrEOI89DSqRWr2Ki5iUouAZqv1cpHJNtOIFbFaQKVM8ZRMRu2UM38PX",
-	"4iadJvY2V5PB0/xPT548Lf4E11wv4nRQ6NqnyIrlZMlFWTBNlJnME+ZsGcMc5IAXihRcK4eRPlj6P+Va",
-	"HEaEJrlUitAsI3KmOUORW7ax6wTOQOU6Z2olhYJTTZ2/E5KVVzlT2qRICUVRQi7fv9LDRIR9StgKzCR9",
-	"dt18bN6QljVLXjSINh6NfProHYU7jIviXNvFSy74slzC1WiIx0XBtNFRox5uyQ7yIUNZfmowkmU/w2Zu",
-	"ZILXFkFVYyIO0pzOiiFnxWy4KIoVXfFhTgsGqxuaO+4wyJaa4r+WsqAk/hUZUf/FsFy8jieCC8uXX2dX",
-	"QMiLibCbAU9rIyS8G3UW/vVP49Ho6fpP56O+PPzBHrkdG+Hzq54NHH+zLUmZ53rlWj4ZXkcKRWjESsEI",
-	"vMlSpNFEfEXWJRXn4rjdrPvkyVfh3A9MsaBkZHV6GDYJC0kQWCApfxT8E8SAyIHhpMMLp3wIlIw+6YED",
-	"FzJjuEZM9rsv801EH8LuEgmPnpydj47Pz79MMrAi31zOCpa3aXtlRH8hyZpqNQLvvyLf6NsCKHDRvhMM",
-	"5Q3BYelrqgioLeVqIg4CYhoksK05gb9r1fQQ75f6sk+Pt92q3csf71j+j16+x30oUdNPv+ocr4pcinmX",
-	"tqrg1y7F+kKrfyYVlbBPNCmyDVnbMzPdaF2n9gJJ5dFE7Kk4MmH1RtKhNk4GZ+koOZ+N2ZPpI3qanLDH",
-	"s2M6no6SJ+lj9mh2TvfUFz9Hg0rTNVV5+tBouzQkUyudkKfkIKZJcnN0dBQf1s0K/efpye3x8kw8Wp3+",
-	"ep4/VsfF6d35IBpwPdKKFovKXUPdJ7fNfEWLguX67f9XD/8THf42Gj75+fdxdD76/B+Vo8C7KC698q3g",
-	"YszvbjWCBlfT7UcPrab6aN/lCNprOc/KXMk8vJRYsE8FPhBbTlzl7I7LUoFJ85RILW954TQ4zFvTv9WX",
-	"yzZ/Gb36RfI3v1xu3vLRpzdXo83b//rbpzffS/1/6zcvJJ/9zS7+1xIdbGb1Cc7RX+mSfnrNxLxYDC7O",
-	"xsdwTO1/j0PLfDXTRwROSMda9RmO0aBM5KpmkSwoqqHgXqYZUUyzd4EmZCKXS/N7/H/iIwKXnr7gtX5a",
-	"LNjShG5VUzOIGtaRObDuXpnKdBO08BqmNVAMdbaKZDWZ0EW58ej4dDfp/iKnXbz+i5xaNv9FTpHNI7yp",
-	"KYmPR8exWd8DReLXxgqPgVQ8jesc4uUaBg7ALzCJnryvh/rJMP74SQfj/5VtupZlrn67tFu2sUsTsrCJ",
-	"mzkr6gvQjyWnbZdbeEG38PmeC9JD9znMW+yvpVR66mwJF2XOijIXERnr/zjGvBq3krNR+BiColPjpZTN",
-	"KHhL9Sv+1Xli4nx4dR5rA2nHRfra812G5u/5cHgaEarIfJENUzYtIWZFleJzAfXG5CDOZPAG2eISDeyQ",
-	"503tuU16/D7bVLn0u1Zb+fQtEyq+DC1pi/s+sCTlf7jnovQX+izqoxfBCC3JetB6beB6ljWP3A8vXxOe",
-	"1levH/v1NHm0PP705Pbk7nz6WJzlx0XHkfNiLD3XrsffvXaMGoBpAdrOdzT9UA+JmFxUulplHJnq4SqX",
-	"04wt//MXhYEdH8RgSTN9mFj6F/Oji+o4/7dnisJFYXMl0Xb5y9W7t1r7Z59WLNH3lFYZ5Qz+TrhYlSC6",
-	"uFAFFQkzZeWW31UV0oFAwqPZSfKEjtnx9DQ9TR6zJ7MRHU+Pk5P0lJ3N0LA20a9TfdBtvPWNXQV8tqKb",
-	"zfr0t/8oZXeWJOqhW/8QqKMJbFRo3kWPY+PbIDRnhKMJd2FcFoIut6/WPP/CBGJ+MsGrwQVyThVYGVwM",
-	"NLGBQCZEusrliuXFhkzg4ckAgu1cKeCNqDbU9pHMDlICQVBcDwQ4v8ZmGIYkFR2r4oLe+1K9PMSIKvB+",
-	"dXL+I2ezwcXg/3lY4XM8xF/Vw/c4CL7S6VYhqWRIBlCa0FuiVizhM3NwLghF0oDlD6Yt2Fh6EeAqdNSP",
-	"JgKcJCXElrVOJWckNy57YYPNZjBtBSsmCtDjwPwKHirUx7wgUM0vHFq/efZh9aDvOBlWPr9eL5vHP0eD",
-	"/x5Wg+w3ATcLf4ia16vXMNUbraGMM6jnMPrpzwgyImYZT+4rNdMSn2NhCXFJcqZkmScMfUKFLRYtBf+1",
-	"ZMgpitAsZzTdEPaJq0J9KzH5pDqZbtV7HMTEvvP1D6Ad2oRZaEU18Ba1yfPHYfgmh+GFzKc8TZm452kQ",
-	"srhMl7xTfdAicWXjpIIxfXUKQvUrnj/GWELNY6AV91zQ7GE6HWJ+wBechZPqLFSL3uMwzNxLX+802NAD",
-	"V0b4T0vUQq37d0k3cDWkEu+oAyqIzVsmuSwL1kHUwz/OzDc7M68MW7pqxHucG8va3Wq3YvkdTyCAk6VY",
-	"oGSSlf2oRuDmWLL7H5MzX5mz64SpsJzY4pXeR8Yu8qurcZY2qFsekWurSQmmJ5rQPOdMEft99dTUo8SO",
-	"LMZljbnAXMwJL/44Md/sxLyVH6scp3udF7ZcFZvuw9IJcfXUJNkQcJGCrvH+3dU1qalYD3+vnDCfH7p3",
-	"0cu8TTd72OXqceBpX3BjHR9XR/GtCa0U0obI9jmHQg49zK+vdgo7ie5N09FfySWrCPrHOftG56xAZEob",
-	"wrzHSdN/eyeyjsOGw5NJbTj9ymQACkihOQGiEpCE/XBRLLMI/7mk+W0q1yJwoHZCDT40RRtfoP+d106T",
-	"weMEOu11koqh9+bXO0sxEja2KTRNWsKNb9IHUPbA3yrdWs5mLP/DUvqmZ+uZXK5o/gVnK+V6l5gorhK5",
-	"wj8Fjpit++o6DCBvIc/fh/yAhNCbivvnjxbH/OSX09sz73krop9iOqRLtzAs1kS1Ss1rCRVkykABpaZy",
-	"ZO8TrNf+lW7DSzttqxWbTdnzIHtvfr2DXKxlRVaaw+l12+5oqyDOC0wArsDaQ+4e/eM0f8vT/EKWIr2/",
-	"28O9vjVqwtLKs+WczuDVupde+SUX4Gn9ApzB/Pc8MvjS13QHBmmjj8SUZVLMjS4podTL+Db+OBbf7Fi8",
-	"p5tM0vRaytc0n9/3miu81/vFFDP9eA4gEmQ8On189uh8hKlp38g1PvbcgWbRpJASJ7LPqVjhy8NCyiG+",
-	"/PWd5SEqGTidGZ9DWjZmpB6MR+QN/45MN8TkTPzhB/x2h+UKvVCNrNF7nBebdnfNl0yWRRtt1EEB5FSQ",
-	"FVWIppQymmYcDQTqVR2Gj5wbI+XoTpxxwdUCfCJckOORilqjauvDjPvUpXdCDBNqQv9VrpEz35nv1OWC",
-	"L1lKNP32OL6WKsPC0B5OogGAa+xsfU8cSpy7ujAHrXMDqhfMBticPAFTf0qKfGMAZNVC5kW2+Tayr0a9",
-	"70NYd3vQzy5qWMPK+xwN5B3LtWBkaZ10zxG4326ayqSrZrJL1aJuWqpNJyWt+5cr0P5LcOBSRZZUeDYN",
-	"ZOxr08WnrOZ0VzfSbcZ8JeoaCUE8YuxBW++tr+86T6jweBCCS/a6Edo+jCEtfgh58TFRdKNMzrisqHlE",
-	"Yr2YeCIKlmX6gc0FiUMsEVcJ513nxp4DcsChzi2VaxFNRClyRpOFHgRspgJQ2g4jElfk8Ub3ecgGkVs8",
-	"MhFtJjFYEYIZuchSKxkh+YPyIiJxU1qYD9MKcnMiOkW0J0yPyFtPmNp8eQhjxP7V9H+sPwhMyYkAEDO3",
-	"1lu2MdEhbZsvWHJrk+7/HS58j392vh2swPjfqTRcS/mGio1JlFJfpDEw9T6XTbiGVS5d+FgfEa81jldX",
-	"060meAVPUK+jOW08GrWH0Dytx9YfLDjLn/o1P7lesQLAPQ8VYnwxOr4Yj/4B5Vcno+XJ6NsI4dNjL/Pl",
-	"Wkq8GWzR0T4yOKcFG4Jy7YAbcJAXOWthr85yxtq0D9Q67Uf941GwrNWQHz7ak/6ji5PxxcjQ//T4WxlX",
-	"34b60aBcAYLKj9CiaMvbPHEZs1/lzmztSrki1FLabIPegQvSUdcW2bK+yl9fLGgxEXg1MeVfIVH7qB2R",
-	"GNkkhlxT5e+0vrfgSuB2159OROD2Xsg1boSqF7Jtv3aQGFNm68RrpZRHpM7zD5S9y2mmpAvDx9W+xZGe",
-	"a84IBYLBFTsRCz5fsBxtWGWdzVNZzhfF//D77H/pJfajoGUBaDnsvh5Ukz37V9YRaITyw2aJNlVkMrg0",
-	"nzZ5ut8xmrOczBfpDSCWfeWMmNPR2Mf28ta9hxwr/fe+SfqYTUYmLqk9cqnHABlyJ2/RYPfO0sePH4ea",
-	"mkwULqO1UVuarbXsiJHIUEq1pR4TOGOVy4QppVW472VSOoDs++RIwe77o3RY1uYJa9RMmck6YOkF+Y8j",
-	"F0/56fjnI4ARuiCuZEEL3jynm4jMISseV3M/z0aVZLEt2T80oe0p+zsm+0XZ+35c7Udta6VgalmS7pfu",
-	"BUseunc1Q4h66s+ODVzILK3nknwj/fBb5dZEgwIV/CsEZQuniDvEROP5qNZPlVa2R2MCbPFUK3BQUqf/",
-	"OMI/glbgRqA5c71Fvz2tEOaDfUoY29OZgZgf7k2PUvvzBy1IxihSZeznevnU8tKRNMFMGtIOcu15yP/N",
-	"SPq17hVHbq6wlmta+rJVq8AI2mKkbG5/1OIDK+uasiCODPaIfg3GXNFiYflfzmYMEOZsIY0gcU2A/jT6",
-	"+QjkZ3xokHqg2EabWF4NtNUgpQhufhQ4PxERTIFvKGUrPaG8hUQ5ERIwoBU5iOskj6HoC2THwoGCGKga",
-	"U5V6qHVkR89KxBj9vy3vjAatSOxLlviPiqBvqs56SksdCPMeaotBkbyW8rXEZXV4sd2HzOlX5A399BLf",
-	"xvNlhtK8fjoapZWAOzk/S9HFmcl1UJJVo/9byv5easG/XVbv1yeqp3yYwb+19tHNeleoGsMmI8wmqh1h",
-	"ZWSEd2knA/5LyPlVedTYT/8AMNEepLSXYCkubKebI4tGeuGsMYhx6D+RyeANzdXDd9lmuSpV0HLdm4jd",
-	"ZkdzRttNjt2z/YpWRwmCt44wvLfV4b39FaNl4d1tqR+YPVk9bBSRtsIwEU2NIfLVBePNM+2SbEAOImBa",
-	"54rf0E/PAR83juA/zG2hx43tCUbgkzf008cGPq7WnfSwTMy5cBHAUjGyonkTU3IiKiWuWlgcVVWtWNG8",
-	"RVW78OufHSNFAHlo/wyIuVBVDdXS+J8GWisGyGA9a0pWEnLpApY+6JxQkT0RsCMOWNUmxbSVUaBQS5ej",
-	"yrpp8f1DW6Wds4nQwq6mpx3UFbTDPzS0b6qhqXKFHp03LOX0GqTDfVM3u/EunuF4Qz0+mUCPo4erjHKB",
-	"gAvCFQ6wlGi+eAro8qRZDPGtktbOfKnpKEKWmiRwiPZzSroRhjDCEF79dulrmnpxk1TxHwlq3+jUuG1E",
-	"bLz3r4yvveHhFT4Aqoc2GjmMsDoSlUEi4XiaPPz/TlhOPTbkOeCzdWydengSwNH/MfBQnlJaMEi3aCPi",
-	"ILx/CATIompFJogqjQPcVHn2AtNqfSyjqvhR9VirfpBQz6+eVul5ESTQLJgJDj4lsSizLCZ8hrWr3cQZ",
-	"V535gsTR42CmGiINteaP8ERBWGk7c65s65ZqDs9ekRVfsYyL4BascgbtaELbgCh9yYLmNIHWKobDEO9U",
-	"yHK+wL1J5FxwpbfnqSnhNbDTLfSz+SK9efTy1+PXy398Ck3HBDp68aN51u0Bop+jbkeTgt8BuOB9iP3Z",
-	"B376SbNpZDF+DL38rkg11vKX8LMbGD1QeoF4jl9zVewCuTTHWkVEsLWWw87wrR9hQGvrPEeN159aqsFv",
-	"hIskK1OWNnvLEGmwn+zY264RI5o+V11N85xu2lSEsYI0wTUHhRudM5FsLFnQrSLXgkH6iiURqN3uhr6f",
-	"lHOIvT0l3eirSDof07Q3jml7dOVAPFqrg8oLf4FLugGjoY5DoWpfn9FMVcdiKmXGqOgWQvWVpFytMrqB",
-	"VIf6mi6TJSNvaH7LCtN0qbmSgneH5y2/XXMDBth1RmGQiir+Wd3CfnD7qjATGtJZQH1jHtaA6XngaNKK",
-	"sbceIPOYvqTcJLa9gFN9JV7or7dIYb/qRtuy6B9Xtk0DTbHvIs3ee2swjBC6c6TtbMWFh3j9tIruYDIm",
-	"y1LIMwFrE5sflNC+bGOzN7nBh15y4X963KKmTZpj+UtZ5r2I9O6O5TlP2cBL/XrP8jeYxrXvCHtxZ5vk",
-	"Xr9AmmXvZuDf2coY5o0rk6T2Ofq9QROvGd5eI37A97ANZlvxN31NFInr6IumCftwiFKPgAVAVjkX+jjA",
-	"Cfg0nMuhWTvYUh/o+o1pJNfkVDP7Nn+2pnXpdcUHDwakzpVZZiZ75BP4ez6bhYWULdJMmCJTVqyZEf62",
-	"QRJoOH4F6PbC2sBN45qJbdsFPcFn+CR0Z/rEAtfDC29O8SyXyxixteJCxkRIkkmh92RBVe+b2gzZvqqj",
-	"gf7ATjnVYseBYOsdM9ezxXnjGmz1xIKifvalEy/kPaZd2t44WyY/lcUCZokHQa/DYAkuv3zejYMA1Ie1",
-	"uFaTSFvLHf6Uf94iW8KK5TuBvYXqrUgfqOpMLbgqZL7ZS7u0h6StoPZTG9vb0tzbCli8PYP3VMHtofcm",
-	"MeDjBtNen1j9qgEfN+aBxKMO1t1eyOO/1ZDH9zQdgBK1lWzbvg9OnAdrbcuswDYn8LSYe5uJaaAgpwC5",
-	"1SIK1BpwkTm/Y4ROxHRTsCFP0cB1MhRu4cCd67dYDc3Mjm490GVm+oyqROboLIfmGTItE5MTbaW2vwXj",
-	"oxE0b20phbVurs0JqAU9Pju33xb6Xsr4byz1yLC7F9lX6BDr4QH/NBo+ocPZz7+fn4aQgKOet4QRHtVF",
-	"AR0l6Xyn3vLMPldr/Re28PHXiEw3Xk4F9E+BUKFiOcD473e0t4hr00Nz+/s/wEOf660KQ/P/4eXr6lrm",
-	"aYSZ1BCaqG9wR0vTtpPF73Ha/OIHYGxg5grV7ZcynTNCq4yuAwMNa+d1COZBRpNbgImgBY1MmGjTm6Bv",
-	"vWkFiGo6hO4ARD+QeUQEzXPsNFvU0LYPyYLRrFjAmWURGWlhOm5Avj8+34bfPq7htwd61dRaJTYn+5wm",
-	"Cx/9G8UdVDrgSZZ5iv61XhRDSWpDaDsv4KacqwsdS2HLvt4l7aeTubNW56PtAt8hgN/DALPJSM1r3bR8",
-	"rSVhNuS62ogk0J1P32lxpf6a8rkpTW7nuSxNcNN5+PxP8t9Ys5EftnZAgNiJ+EVOj0gM64khMpcxeofQ",
-	"fdokjLCg0Hb6g0iep3JP5R0zXkUogHygJqJY5ExBClajAUbtZva8F6a5bmvVmes54VaOvaCaiZ72wack",
-	"tj/F0IVQmVvNXtFxhSKPDSyEPhM/+W19Xf/3nxvNBxoh9Eo4rXti56NTFkKoUvgw+U+J5XnTHREIEnuL",
-	"iUjOZuB0B8iONVesN5b+3oj49SOIm7P1sJRif0s3aDSXQfluuL9ZE9oAgr5lBtcYErohjQv7ZIDOoQqI",
-	"Z89su0/B+jjWWnZxGRYcQXPd1gD77cpsGzKzhJp5fBU+BR9tmy9zBtIL18e8Jk3q0gbbaODpgUi/+wGo",
-	"JgWbiJZUJ7dsBf0bLNthqL6dJnAQu5i/CdBvO0jRwKWu9z5TTSsk6P7zGcFG1DwnCaT6oQEFXWZV2Bn4",
-	"zVRpTdJ/oSpNDmxbJ08owmmOJqLVFLhmfaYNLYTw9PCIfLTnrfUlXoC/H7OFHXM3uh/9D1Hm+8QkHONB",
-	"5XvKtkUkTvaLSOyniPM+bcx6ty5rx2Z7tvVxsgmzyAVZL6SqDl+NZlw50x+VCSdV7CCEZk35vK35z84I",
-	"7ZJ+utIikxebXYR94z3qKya9HCbw8Ha1/5+pzIc27UWXRKgdeCNEtbbR0FOsz8ZXQu4RtK01Z0IiR/UG",
-	"P3U1v20GdCr+/mbvijB9l1MR6ij3TjBCsR8vFYTPHrJMMcjWDXiWM1qazkEB1EKo6rVtO+FrvS2lZzBw",
-	"yKzsOvT4AWw5xS1ux0qr8LaQeUFVS/UZTPPheNA7saH2If2IvWmnJc9SlhO1kGvVygj5wFYZ91OHO9jD",
-	"kjO0XdCy/69cpFfQtCA4NeQDiwtyy7FzEvQMT8HIb+/gjGeIOa9CXucsM64FBEWv4zWZcc09u6wtudFT",
-	"7dwTsN5h1R8PfPcNVwCjUhhdL2N3LDMdX1nOiH7Nv70N3N+BjwRT7zX2qN98NMU6khYMLdFTospkAT5e",
-	"WhaL2MNw0f+2J/lGa12YFWqugpsVnbO4dSGhRRC6gMY7j4negteaPNUdnh3v/1aDD4EO8H0Yzm5U5HNL",
-	"J4++Hm/hUC6GpiwGd7XNkADQ1375O2gpi5nGBSAAFPQW95znJJGqsEcR2NIeBV7UGWH8+ORsNHrcjx3M",
-	"lwJuITOFBQN/27r+ieOznsPf8QSzNzs/AI+YM5ZLuSSKi8S4HAra8FX3++qSfvouTGLXahHb93LMyljI",
-	"LH1KpJZuEYF8HLDE7S7QnLlZTtlGirrCdf5oPHr8+Py0x9QaPGiJHxmO8Gbuk66bDY+3sKFaUG09fmAp",
-	"72bEnNFb1tFeNuF5UvKCmIcg6yKXAtwsMOoFiZNMKpbGJKFajMJfIxLLFRMxUbd8hZGiWcHyicjZCu5q",
-	"ELRlzvSTC5rNhvj4KpdTBmBZkDnDC1fRh5hZNSsUvzuIBm6AQTSA/6kZoO6xkD1mICC7k3eoIR7ApTnE",
-	"yIP4w/PvX13d/PjhtVaYrGmqb6PqaOq3KjEgBWLS7faTFUE0gbhcGe8ITsgSxiB/RSROGehJFtHLI57K",
-	"5DrbaBGtya70Udb2H1hyQr8p18LDAbObrQq5WrEUNhZ9hfpZDgUnadUGF+ZT35pyNYgGdj7gGljrn+27",
-	"9Q2Ch3coDNVOWQJFjnG7j4Yn+lv0fInQTimgP+AtrLev45AsePFBK7PtcRZ6nIfkAP73P81oh1rtt03O",
-	"XTJnzmhdaoyOnpw/8m1GWdYgBEW5nKI0WwSzoz4wmuJlgKoD7ncjd+7J+LinxISp7/5KFX7B79W+djIe",
-	"7S8DYXVuAlFF7c6t3SbzNHvAzlZqIkD02aKCB4oUazk0i9GjtfdbawYqbDNogb2BOuiA4gkhE0ogb2DP",
-	"oElD8Q2YBH31pLEboa+OZO6Q5r5UihHSI7gdaMEESaUtI9uuW2CApU1qmwoZOKJybTKKC0ADd/4+dImp",
-	"FQP9uGmFQLEeF0FVU5U48bAD1n3pAqdc0KTA5LmIUFLQeQRe3lW2icjRUeCrSXFU0Hnwy169TMvviHX7",
-	"3vfxulONhQk51HbXbme+WWRU0Ta4c1ii/85RZI8g2GXlFcIBTUfU6UbbpQAHqa3Gg4RmTKQ0h2IChPJa",
-	"arsiv2ObiBRsucpowSJ9aOdoyzQyYDrsFPyos4J/ePm6sRs0u0mkUGVWDHa0T99mA7vPYJfargD3VZHT",
-	"gs035BnNskEP50h4O6oEg/Y5WGpTzCbEARIDOHBzPp/rG77msEUBDbV9B3QKuJdgQ6LDR7kslt+0Rma8",
-	"u8peV9C0/jCUjqJsXXSf9IfKTrNz3PfNJlMbqB833DYadl36UOMJhYmWcIi6ISCdEYQ3lHMinmlBoJsm",
-	"/r2QBc3gh+kGysVCJp0trQvcSvo4mAtJ3x1YtemCW5BIX1n+Fg+k9+WhP+xnnrQyDMssC9/sdvFb/Qjg",
-	"nmxrDMJUdzckvxb40OsXrt1WHMFh1942TcrjXl/VO8Rp13LYJ2iypC1JgL9NYUdh07HAAiBOTCfqKsyT",
-	"yvCUTntMqZlPWIIQsNM0ZIosewT51ngwXZ1ZzzCrLf5oBllvQ9Vq164s6ILE80V6E5OZRAgCzdOnIzKl",
-	"ip0fe0VH3fVD70f0uyfJ94/Zi0fzl+f8L2e3r0+Xb0/k++NfP4zV9agex9Fv/jQaPrkc/oMOf/v595Pj",
-	"qEdQWq+iT3oyBHuhMMkmJ+MytcDmyUJfq/reFJjcAEwpRcIgLvusVIVcvsA6/z2vQKshJDAG8tRTEt+y",
-	"TQzGX6HIkuVzU7PlnGlWU0AcyLgtR7QiGZYkP7x8/UCBommaac+qanLQjn54+Rr1orZz9s27t8+v3334",
-	"+z4VMjDwllt2doOLCI3ZyYN2UEebsCLVPXL3fW2H7u+y/q7jK6EaAuSV/7KK3L3UpeGap8xyDCh+XRzj",
-	"7OtpThOmfAaCt2+wG/bRVMpbLuY3GRe3cX8Nyp/Clh2+uzHj77XFjcG9U1BfVONjnevajwsaX9+DGfCT",
-	"5HXHJ7fo8I1vJmUO7ajMDkMHzlqARrQiNLbo3KrMR+ano0QuH1a6bA8+tX0JXkIcsqMYwzwDaSGAEc8z",
-	"XmywmI8WTCSBfHQEv9g+oEXI4EKr/JiVxpZTlqYsJVd/e80LZvur6Dv5vVTFPGdXf3vtZ2qpXzMOPp4V",
-	"/qzqHiP3c6DOGKb+RoW16Ewa9JAV4gbJW9DtljzLuNfYwHPQnB738s/IFRPPpBCsy9Pt/Uj0wzZ2t5IS",
-	"9UuoCswJT7M6X4x76UQO5397GaLbJOspIhRJYbyIPRyULff1HIubqxn4u9CmTEj9+X76Xspsp0/HAj7a",
-	"RSRuWCBjy9ETEoYhCr3T+5F4G7SmvLBUMXsECuVa5rd1b1evzeHix5CHxGeJvBQCawpgqZApIXMISuCf",
-	"i5wKRXGxrUhMr1ks6adXacaeoTt862zQZU6mLKGlYhUNFjQlS20kajoSKTAh22QGsZW6X5hGz+qaL+85",
-	"sw1aTDAjCNFKrM7aZlh0z+U1n7HiC+Zi0IYIhuscMFGj4KU3ad7tEisuluWzr9svffYUORhriwdFbyNK",
-	"2M/M21+4CbneKtROe31XH8Nn4eL0lxaQXW+Wqh2bBXQjgzNsco8AZt0TFl8eXNSDf18iGv2brrQQvmTV",
-	"tJRWy6HCHUVLr5ntuJx63EwNaR1gqfb2WoEVobj096G18qZYCR3o0MEK3wJbboAuoV8lMnqkljOizyH5",
-	"tWT5hszokmcbj7YmJDcRQGSWHpFYDwUquDs76IzJecEUOXDnB61LLuaZP5NIH7BKk0G8fzA29VCHT0mc",
-	"A9KMvuXiqDqNYJBGtc/KGTh+hvB2/VBTqAi6g1YCNFVEloXSxoR3NaiQ3+7fRWtzfw0hoUiZ7Szc9bSE",
-	"z9FAb244awGSaWp7D8SDTr6QgljxCqbEScEqVxyIU/T2wRHer/rqb/qzL+CrnXEcmNpHLlK53iLZIG6C",
-	"89cmlIQAYqLn73E6R3ei/jO32cru1skZJI8IANuLLAJl4wY4Pu2rYBoG3muburRF2O86JaodDQqHqmq7",
-	"m2SukhwA59g6MoE4TRVXwhvKDfsKNeB7amNfXrvddWV1fLB31bWrwml9aLy/L3SfMmrbq+DLyrPCiNHW",
-	"7aAKzOTX58ZVaEVErnB0U/vk4VImNMtY/kBtQ7hJvSYL206GLYhzTRl2JF/7QbZqNmAP+Ig8XtI1wEHl",
-	"KVQNwBpNRh4WPdKJcLSxBDE43YRXpSeVKGxXtZnHm1n/WxK3PS+wfmrfwiS/qKSTYyrY6a/BMxZL2IsB",
-	"F4tclvNF1OIjxrVt3Qk+c23xYneVh766fHvp4cUe2Lv2x+tnhw0YnyXLeUIfPlvwhM6l0a5MdPP8tKPs",
-	"hCY7ubMi4jPzwufoi1gb8EgD4vo1LViOaKXqKbYNXNINtC2qYZf2vnOrmQO+qzUr8VXAW27fwQYdfIub",
-	"CDLW7FxqfOF2Jz4ZAfapgXaOT87P0rixX4/S+iE4+Mmw/+nn9PDP7r/OPi+8/zr/vDz8c7DgBaazN0G6",
-	"DlXFHHbk4DEz+n64PmuJHdtmyL5+SvoDRUoBILLGfIkjEiN2H/xzIcsc/pHSDaYUM3aLD0lRLOBfG0Zz",
-	"FQcyA/TI4WMF37R4jEvb9LzaEf21Pb27gWGO97e+8AMRTj1E6OdpKPx/STI6xVQXz/ixCDoWXlwYJzPo",
-	"DUyY4CY0ijhwP2JO/2EoCVT/ELqEMOTE03qBA8bQqVDceKTSnvUGFuom5ONjK7Q70jmD+uRmfEA/ER41",
-	"nNDu4BlhRK4uKnASPVREqFmNgXbOFHN/oN7y9H/N5bCQWCepTeAH2DLZIPVZA0gPDYmJUHESDfSIkLJg",
-	"RxpEg7kEoBnbMrlmIZn3A17tKcu2VWnoicFWQ6wDg522fBwjHj0LNSykT4/tgS54tdCGYzjWdFXg1h3v",
-	"vO19KB7Y065TcrWgq45MmSpBbJ1LuMX1xx+AvTyXcGmnc6a6zkAwKd/84rJvHihCiyLnU+g/mLIkozl7",
-	"SoZjJASkjiC0X53ww77Gwaei3+Ji/Wh84dpZRV6bK1PDgtW9VgLAbzWjPaEZzQeRuRqjAWYM6Sf0C43A",
-	"i324jR0Ki90efQAW0oqmIQ05sFVXMidqlTWLGDqBEAuaz9lWS9A8YegDxyL9clsGT6f5uFtzVHFOiF0h",
-	"t+BjzoMt4upZhoZXiWKFCpmpJkmhI+4dmew7me8KrevTe2PTqPfPVFznvChYIwduKuVtj9IvXESYTohb",
-	"EwbQQrTsep7bTJYiYM4ntGBzmXeEpvMygwCteai+CJdcFrq5Qki9LxHwYcY/tYLJl2lKJoPL1UpyUSyt",
-	"36YEMw2aLYJNNhm8EsSGfM3fbZ6SQTs2kzoKTWppwP0681nXudQiwGucUHU/E6krd/Sm7U3YfLmxjCtY",
-	"xmRgO8uYZeGsTepctST881EYb1ir010ZniA2qpYB0L+crRTh4k5mdyytEiLacCGUJJukEXP4abCe3eRs",
-	"yUVq0gedcdG+BBvWgmaarvJo/ZspHgSQliYffPx+ND4JqvI9y5VrtcoFW3VNBMUrmvJTWRZPiUn+tHkH",
-	"9gfctObGd13R+NG3ndkWoHJ4man+lxqUoLwgx6RL/zbo/FsOLTxRH/NH4WCTaZtzg0Aui03ouGywEKxo",
-	"p721eZ/MeM6w4YVF6YA/G0xWKcyf3SFoIDwf3Qdg5oeXrz013HF7aMNnDRQsfUgoWS9k1gKUuREynFNe",
-	"Tajf1ocmVP/YW0muFnJNPjDAUtvsvCvMqYsqie4dGssvlQzErUVBveWC6fIiOy8oeG4wJ9J+LZAKk+eh",
-	"kgXfg2tfJjE8HO/UP7ZX/HMxk30/qJ+Nd6bW7kAYoLkI3sfhT5rH451x3m1fbYYLgMjVVAwRQpv7g0XU",
-	"CLjZmD7UeC340AwX0IFbLsmTUUS+w38+HkXkGf7z0Sgi3+M/z0cReUGmLDOJF0Z1vhxEg+8G0eDZIBp8",
-	"P4gGL+rK8nehQ7UtJ8uha5GM3zHBVEAJtP1MWuWB8taC8HshTgwYVm30/dnL2/p05e3uwhL8eIj+uK7v",
-	"oRdM15VerS9nNOV6gR68k03x4YW2qFZMpEwkPGSoQb3VfoVN0cBGOneGr+rJc6BjLY02uRVUBJ7yo5Pl",
-	"zm/9RU7/pp+rvpXbTiS7sa4/VI9W7+9gD2ZvJkfgjY/rRgS0s7PJYRGJS0HvKAfkDx8QxBXFTqCTFPRo",
-	"q/CZMK1eb2eG83NV6tY56ArxkLbkIPYWHh9OhA3qYyWt4WIHhNAewD7v4tkHMbwaR8SWoUY411SuRQPO",
-	"CjjfW+nucxENylXBl+wK/ZqBQhP8oZ10QEzOAZK8kaZ0cj4aHZ31Sji82wZkBT6fNpwVpphNuaBNu+eu",
-	"A7MqfP6rrzfp4B0zd27qTB2SHa+gY9gHgNLqsGSqvmQYiAqBf0NkCjH10x1pkFUntDznBsrLi8aYsWz9",
-	"QM5WGbWIXyYQ1kzf7armTjnNggWHiIgOP9bnhN1VaEpoTVzPF9nQ+PIG0YCWKS9kPpyWAnN0KsCwOve2",
-	"HuxU8zpTL+twlpE9xXbCD9Seha6vTHv53vigloZRc5P9yXczlveloG/BM4h3MhnW6WxHL6xrwwqqU4wp",
-	"b3kssliczjZzPEb35bD5IvvYE5vSz/MHqNzGVh5GpBT81xLj5eZHB3Ld33LgfefhNziIEJjQM1ZNh2xT",
-	"DdsbCnOPSgFvQu2GKbvtle77tjE4PhaReFVOM64WLEXAnDSnswIh0vSWsE9YoAlVhnBgG6aoe73LTO+Y",
-	"Ct4boLBjBWQLZdBO9kuL3wD5q86SrjWMuz5sLac9TsGz6/XFDJ9b05nSNeB0AJz7u07N/l8QqkejSwYG",
-	"Q06wQZyp/kWQTFosCBfmPEN3PuOGmoh4vsheu3wO3GGQiD+Nfj7SY8RPSaxfiZ2FDgN41nkjr6I24Dbs",
-	"vuB958AnWJbCtaKYqMWrTONayMLCKPXCNRSsXyPmyYALj6rw1zd+n1NlN6vOzlw5TNyejuPIxxM1Hw9x",
-	"z1/kNORt97CUf5HTjqyaQDZHUbDlKtQjC39AfEiiJJnRPKppWxIYFRt9PSXxKG7BgnyhW8DMbQeYJbbV",
-	"w0etCuqA/rbOKAR0eXR8/056faA39d4AGK5pF/oVkTdnXKDE2zkBbR+l2o6Q+rsFdLmNU64SmqdWfifa",
-	"CskylnqwiUjNXVM+PXp0fxp23a+/yGkAC/QXOb0Zj04byVj6rzbdZPwkjK5qw+o7bNi/6sdMk8fn1i+2",
-	"4x18bh/0UccYMr9VxIIfNzArMa1eP+Y83WH95QuhRu3B70gXsWLBzhlikeaYoW7jGKk2rbNtx38czsu1",
-	"VtMOghvzyjQ2TcusxxHgCm69NVURSUsG0OalgAyKr3gkHeDVjhVcwXNBhcMA+dmQZg151Arv+r753Frv",
-	"J+mTpy5e69LD0b7j/nke9hBr/gC/pr198NCCgEb0Scs+prk5erexdv0Aw23JbQQxHKhyV4dPJ8J14YTs",
-	"AyfpcUDUKpps3bzitkEh14fbsfXj/lvfebF6p8gH5ozQkwQFNLlcknH/yzN4eraHT9dgjufNYjILVFuJ",
-	"pi5hclH5o3z30i5Vp+JYWnjxjQ4++2t37hNKwlQydWSwO39jN4F+Cz6iPNDVPvzaoctrHstZwQS+mjJ9",
-	"JapqiJXmX4hWc5arB8Q9G5EVy7lMudayNpEXNLNNC1FxvlEbkcRkxgrItKm11KiiwDC7H16+rjvwmkuD",
-	"s2m+j+YIjN7wjLRfavHnX+R0d1OvotaA8xc5VXt18tIv3LOLl9Zy/+Wdu1b/ePbq/M315eiNGH2rFl0N",
-	"R3nY6VnX7cEBHxGaZYDThka12SZFCjkHd6CBFPOKhgkWV3HETEKw+8qrjJzrnlXMJoXRJcNPBqGTqrPf",
-	"mvpf5FQ1qgI1uzdh9XqVJcosZaq4tB+7nHc7qGvV8Piem4Um34LirLTM5YKYBF60YMwtIxg80ayYf9zL",
-	"f52zIt9sowhgy9fMFnsF2GkWkkwhOyboIepXyGnMtI5J2K2Aygpj0EFpK4Dhb2qF5l23UMeHnZbRgyOw",
-	"mLhVnz/eH2jRLjca+LdRtRf+vLaxU8cZ3erCt0ql7Z9xAWtrX0tRo6ilcA7RnGBvFiubJkLrApkb2Vpq",
-	"Cstd8DABSKONTVHbsKOPRmRm8Orbdl/o6ofjAGi39sIBrw6Sh2Zacm1sW5yqG1S/nMoyzzqdSNLApBXk",
-	"IP7h+TV5eDd+aG/+h79XhPrcLH6oPdifKqH+YLgTOM+ou0kP8OFVGEIXV0ONaWNLpDI+Y1o9cnHOi7A4",
-	"JrE7G/VHJkIPA9UPB5rBinzzQMF1JGcz6zY0OpDR9uGazUtxeERicyYhideImwX0Zj5ClQuPZnyBk20L",
-	"RNzwgqx5ljUFIvG8F3qAiVBlkjCWQtFz5cy4gPsOh5Oi9SW0AqGVmDDGCyjlQuJySULFRMz4p6ckdmZV",
-	"TBTdKOi05ztK4FMIq2/+hA359OwB9q5swDz7ksqXTpUs8+WXWy/CDeP6IIXIfK0BDu093jqaELO0jb6D",
-	"KmAV5Hb9yNu6H/ze4dyAV1dMU1ekcl1P2SsFxs8bmcujfgWf2C0gFKriLPdCVZXqqn+A3OOqz3pEYvN7",
-	"+w3DpopYPEyzYaYDvO2EXqO3+a0dTrdL7ddGnyOAoHnHwDTeo9dX9VlHr5BIqfci39Kk/gEQA+elz7OJ",
-	"uxyMoQdMNBqN9P8dErpaZZwpv2WZtZ0eqGgi4kk1tckg1jKqviv6yBgF/UDfohOg7GQQH5IkY9QigrZn",
-	"RZREnRa/5Wbi46s7pVNzmhTMIBFu7VeDVXa+td1hCFQc+nsFF+5tA3DIzy0W+dlug9pykpQ7hS7AYjnm",
-	"AGU00BcgSZBvDyv4CJectGL50LZyw2E7+onV2+E3ecIYxv4koM8AvWOgqZSac/XRX8gyj4xqYy9zVFMU",
-	"mTL0dTAG8n8i2kto9n0hByM/iOpo+5TEHGWZk8w8WRw29ryvdOGVWNzZxV9ZGWraMsh0s6U1Q0bzOQOw",
-	"A9wCCJH5SUoYFcBEBOiZ0BCPp4/PHp33htipoSBvQ9hxLhJbMo3yQZGDgs5VVEOBRGsTgewilwasEAVZ",
-	"H/AVX7GMC+bgS3iOGMgKMZKVBUlWFUqyishqoTcYpYo6hN12eSNaEbFT04yGy5iy9gaPeu7xkn4CwNz3",
-	"LO/OoHD0MZFlP6HCtFayYXyoQzI15m7atvfGUWuSfedo56bniRkfW2bpFRQIdt+p9UTMwJzL9yx/AzWv",
-	"IcBafKQlJJb0loFswGrZiNAkl0qBN0Mf+1u2UagQtuXBRPwLBEKrh2Zz7VFLZDZkQddWhtmwEkChQ9x5",
-	"h6tObe66lrLYuEiou+Bt92htSADEUCKXJjOx1yWxU1Z6ojLIQP0HuMeWBOnWmWFwWe8AfqDK6dCQ6VAz",
-	"IqbQe6zdmU+1PXTteppSRWiabg9AjPdsxFhLsNiF0mCSp+RLPl+8to1C9u9zzvt+yU+P6h2+3CP9yftg",
-	"ytUqo5tAGtT3ci0KrWd8z0RBs3Dlzr1gLnYBWwSSbtP92AWMWA/356twTUfGUy1Rx2Q8OcLUQ4zVOrad",
-	"OCPU9sQyaVDcKikIZ+Yuv5zNoGvxEXllU8IzrrS5VxkV9RbhhxOxZFTo+wM6IERESYOdjr4ABq04EHpJ",
-	"FoSaDuweNIH+AsFBaju1oJBHLljIde6Up53M5Z7s33Kl1gHjc6fN4iIrSYUW3mM+AXjwPebmAZP3nhlg",
-	"U/eYmQdWvO+MEP66x4xAjd05FXjq220YKMxvUV/eORfFoLDJ6te9Z/W++kivOVndf+eE5EqrQKXgxYZU",
-	"FoP1AjuTof9EzRh9ZqmW6plcrjJOxW4z7+rNlfcw9NkB42U3yfG5b8cA0I5n1yz0Q41aYcHWw4xRkOWm",
-	"7c7WiuGd87BG3M7JsCXl2GjEpn64d78dmcAu3Tk1eOpbTeLzlqtw3yC8A2trB9Z7x+XdGBgC58qFv3ut",
-	"3unN//IA/ejVL5K/+eVy85aPPr25Gm3e/tffPr35Xur/W795Ifnsb98qbv+m3pQ7VBJo6kfNFqIngeVc",
-	"QpU1yGO9UilY1XDQwjzWoHdQy4L6UL9gFEtIaz5oW1XaOsNvurD96/nBVZsRbXxH1mIEkEllNiCIBrez",
-	"x7h57HOEMQPVz7uG59ekMW17/Ed4qBVdM191H7WjBTfUq3IM0sqUudUr8+Yyl2WhL682barfAthT7jfU",
-	"MdknrUG2G9H28scsGF1dZplMvtvWeVfOCM3g6LOU6FesBl1v337y+PH56HG/SP9G7fqiIZWcFpQLv+Mz",
-	"9m/TvKc2qmj0nj4+G5+fPT6+R8/ZBim8OUb+foQY4C1be12K9oFYtP7cQhK0hbRhcPn+lYWpqbNF2Gh1",
-	"iQS3bEM4aI8RhqcTORdcYXatEYi8mcn+7JXTouqwibbffneTuCYUkJ5dB3l8h8l9CUTT1MuACxyaL3Nb",
-	"YDTE89cQnh728mV4CeQ/YTOn0fDJzRAwC0/DSeRf3f3gbdzxzo3b5py4FE3cTYRPs312Gh6J+CmJf7x+",
-	"ZgKhcsmLVmnCTnDOfZgs6FMIMp0r4+p21l3Xy72WMmUZFk1VNYk+uJJmG7EqXQ1sjK5y56CNsYGwTd+x",
-	"uJ8xoZmSJkSDhU3WnR407k34fXvUt3JbYBfuJtpPvbJSafkilRq6R9BLATkKicRaHAOnLpcM+/wDYoly",
-	"s9xZdJl4vplerdqaTp12G7PrYA1yMyPAdJ/c4kWsOWV52t21sq+7ckeBcChPF2JziFO3X21wxcq9q4O3",
-	"lwAHBgzaEZpqVdGuaJZHwnkJID9vq+7G9fs13u4DrsbbBg72KdgG+MKu2GkLKFQ5pFDXOrT3bgAeacB+",
-	"6VHfi2hFe9QM71UH5AjpYnUQwOIFgLSIOWCnHUBAvZBErWRBkkwKpg7vdwS+YQVxLmWxBc+LOhA2l8Mo",
-	"CPu0ynjCC9OLGur5FKENYVEjlMNqa7bp2YKqqlihdU/VF/z5yj6/DYgkWAH9daqcvb2w7TB6Q0gXbBXi",
-	"dL95bUAVNZQ3nl5VFQb75dT9GrgawLLAHLZCfXhrtngfWN/fKfdP7lnU3Sritrsd+bCJtrQbhVRYIheX",
-	"JjYQiilWcHpVn/lfynTOTHqkXiyEu+u3/kzmJKPJrdYHUlrQtqzuLlXW+g301NRiecmVauKyDGrhCptk",
-	"YY7U1ZsrzDzmpiSgIkvrrO+AEWwBB56M74MU5w69bW/bJOVXBYrrAm3bUp2NLsEP+jS0GcDg60KEigF6",
-	"jvQLlEy7cYA6/Xr9wrVdeKNoFu5OswVeGtLL5cxOC9CJsPl5zT1lY1MDdLUOqigAHimArzP9L22lu98O",
-	"c1B5kE2U0gM/GZg4x40pr/CK5H9uLtJ8st2Ah+ZMdCkyqVGXE7liyjbQZRUAJ8VAxAPl7Ov+1G32/MVK",
-	"zo4e6e9mM8VCdfhkKUENiLHIFu8WQPCPIXvDg3CUpvdAm3kMNP0WWGHzhC3llTl2Cait9rxfepCWzoHr",
-	"MTB/MMs6FuAhNMCLO+kLn43cUkNE9sNZ+/ow6iG0pnEWOK/qe+ylsN0CdKdfAbK98Y9xZb8z3djuVL0g",
-	"c7rVORwP6nGnLOu2nV7kUhQkZSrcmtYRr+sLEVmBgKPTbKMF0vOj8fkpBEPr3/nP8dnZ2Wg8evJkNApq",
-	"Q0u1nXKGQAlF2unbav8mn2Y9QWaxMmVPThHB4KbXwdtFNvsJeDtCTxG/w2fUzSDedxAVpotDrrouE1zZ",
-	"ztHxMRflqZv/3ywC19D6gjuOUNxBd9qHF8/Ik9OzRw6v2zl/2qYzQEXurLxGW1xfOAn2VG5U2w3GLYyZ",
-	"C2Kzb1qJV6Zer4P4tFg4sDzri/Vrz30c5drTNjMZuBfmMBEOR0gdkUt8GgZbUixwFtJ696WAdBuopnCQ",
-	"RsWiQiJSh6agayJcO6qcro2DwdR7CXbHcpKzFaQZXZDYLta2NRRhDxfUaLlYZ5hqFRJTCDdX5rhmXApE",
-	"11SE2ZG4NYXBIrerwxTKTX/AOB8KKoTOjZvVqVnjzyAZoN7XuHfi/x6aBNzhq+9jkjO1kkIxC/pkCwMy",
-	"2UgOGDyanSRP6JgdT0/T0+QxezIb0fH0ODlJT9nZ7Hy0L1DYy+vr9w5CutlJ5bRnunEHevYlUQtAtCuX",
-	"S5q7OKtVW805fVpVFVb1+V0nzhDN33Q8IcHUwE2oT8erlImCz7ipj2jNJrbN0GsZkCm7e2geUQ8n5Wh0",
-	"kqisnMO/WBzupt49QDX9oY0IOzKXOQ/nHwKU6I+hUskXVUNXG1SR+kRSL604MpnDhSRmKDRuoPAKhMeC",
-	"z/XNXZWd9FoRTzDYvX3+DfEOv1Yo2s6ur05TSPq3+lt29+s2vVgFa/RhBXddFy4qJlgvvOr0DfRpD6EA",
-	"Z1kIedXruNtUksdnx/3qQlCIbR28hgtgSicNPs6BNldrPZmhnxB2/Dl8Sqh1MpBcrrE+NJFilvHEVbY1",
-	"s2P7TRspvAXH07tyTD9ZUTSa54KEjGnO6JF7OG4lH5tWiBlXwYZFS/qpqy2yyiQk5LiLttHSdHvP4+Px",
-	"0aNe+AJLRjs7M+vfMOgHATCvGey2T497IvOuzkbdH0659+l7rH98NO43iSdnXZN4cqZ1C9cztnMiD7C3",
-	"9vb5nBw96TmfJ53zefIV5/P46LjXfKC/79bO3bbUxhNlWg5FWIJAytUORj1+PDo67TWX9a5OwO22vyA4",
-	"G21/IX0q2Pr3Ph1/m+iLKFkiI3WdhKwo6Y6cW5A9CpYbLRdY8RC6Xtqg5luALUMQ46Y8B+xfBClHEAR1",
-	"RKBEAP+WSoZyFn80cLdYGGsGrDq8kYP4h5evv7/5cHn9/Ob1qzevrm8+PP/+1dXN9as3z9/9eB0fRjVU",
-	"cg/t3JVkeclQt4ytlIX/forYv0WZC4hZmSkroiR6Y2tr8Kt0GwCnNMumNLkNNefXO9bAuLEtLswUzeym",
-	"LKGlYpZGpt8wfjsyVzZ38JH3uJ+WMlQ+Hef6ezF258OZ5Rjq52a/IqIWNMd6ojoCzxGJcfJDS4H4At+Z",
-	"CA6BmRmfl/AqxGL9JVVpkwkcdhTMkEAQoJbdz4m2wA3F3NfjC23PWVB877NP0Q5qDiUda9SxDoASDjrd",
-	"rakCU6/5c+3TAUyRlKvXtGAi2bzZBf6zQiwdLdoaAq0eTgwvsAH+czLuif6TcvVBkyYMAfQxcIIBGxsm",
-	"64NTNw/r3nPu5QADxo28UxaUXczPkNmONQ4BDlVmkK1Gtdku81B9nOtVs80+rje2geyUO5b3SAh9Zp/7",
-	"HA3mtoHKthewy8o3ygD4ljDdicx3j+03h4nICDAbRqO6fnEebcdB2AXXuxdg+DcF/w4ifh/37CUPfsjr",
-	"zYoFjSS2Qo3EZC7oAVBnMfXWuZPELnETzQ49wYvrv79/jgEQMwD+pVGgAY+aEFmij+ceDd16hbdNIBtZ",
-	"x56PyB7JoAAosy6cmDLzOsoXNJPz0nN2Wy9pR5DkGzU0dE+1fUZeBJm6ZmrKxZMbSY9kMniLNTKwn/oQ",
-	"TgbeGPg6Xt+BZmpABoA3pb3aBu5qxLi2ScJA9RlvNaP9p3Rm5OnW7WpKxs4ugdCSp6N9CC1otVB48ILE",
-	"H1/EtfMdkfj1u2fxzrzJ+Nn1f8cdnVAaZ+/ji9pps9rLxxeDaPD63bNBNHh2/d8BEJdAldl9eiCiK3NL",
-	"djjQI2UFS4w9LYVWFVoVxwLyhO5YiCsDaVdeEHZYb3opved68fC/utdh4Iz8C5sfhuTx9p5/lgf8nn/V",
-	"tO2p6RLS4XIy18zTSegOSIffWP5f23KyXINam5GFYJa2WJoppq2bRhgr3IAp6qpQew401kNGmGKL4hXF",
-	"Sq+oCtxWu67G5nrt2CHK1otAv6hqPZxTdeEse61b0tUKkgHkqhjqgwc5WRWak0i1WTARkNJv5DUUAUKw",
-	"DVj00FZYhqOsfTAiYQ5X8DEb09jSkKM1d3+qbdW2K32BrlbZ5lp2pbKZRSlXM4i9rFxZA1DBZJhkWcO3",
-	"Cz8GobrLQl7CtN+tindl0X+B/gb1Wh8TmuI7oODa7EEgLanXFyQs4U0X+vd1Y9b+ktqN9Dfk6vrde81j",
-	"cgVQCR3NjrlQLC8uZwXLv6eh2mj4CWIf4PZL6Ua1iAnTgaCRhRdoQ9+e9AQI7MW2100W7SbGTqSQUIlv",
-	"d32oVulsKSi1RZ+Eax0HG6qSAwt7OZeYLXAYVY1I4dcl3bgfASNJTUTO1e1GPwldUsnBWubFAlI4uJg3",
-	"WgN2dyD1jFr3W2vTr/iyzDrhcwzWm3IPXdRyD3hBckB/TcFIMMi198LQqT6BpQelMN2/Zf5Vu6t0Kb3V",
-	"9wOqr+LLm9uT5dnqUX6sTovzu8fr40+nm/MvqhIwX4QOLq5NyP0xdMye7FRT3TpNkLx/iw7/VezUEdKK",
-	"ap0tfEgZO8GtXSmqb3hq3f6ZW7VkRGPUojA66oRvCW3YG0iFMVi1qmo3b60sU+xhh6jvXkKzG1XkWkvc",
-	"9GXFt3RpERm9JXBBNKeYrEr11KYSkpiuVsXwbQwWhNax9GqnUt628sPhwXFH3ke+tbVG3QrNC0UOPrx4",
-	"Rk5OTp4cBk7m6GQ4Orsen12M9MkcjvQ/9uq0EizKAN9ovmRpTA7M6rWArFB7IxJr+x7/hS68GEHzpLvz",
-	"Qz4rN3Cf3qL5Tq5VqlyuusQpNFC0GRYLRpiYc+HnvrM7mpW0YF7dH+iLUt7W3DAs9bNJ9+mT4uaHpQQ0",
-	"ZeTgx+tnXRt5fD06vjjdT8R25c2BQ8AwLoT+Ij/PynM0sOlCL7iQxGaU6P9WR+aRo0QuH/5ayoLZXATI",
-	"OUuf1uuJ9IHnomQQrIJEZUIJgEsrNSszeOloz1z6aqemzG1W6qfRlyJnNB2qgq0Gzg1p/3ONKxtEA8rt",
-	"39BBOEzQf29fWFNuuomi2KtKWCrc4qGH3aVWGbzgHVYv/X5o2w4tWT5nQ0zfr2sIbmZBv23XZWYqIVwN",
-	"J7a0ovD3QA3XyZfUijiHfeNbQS/xYD27ARbp0cqm6s5kOHf7EX9m9wRxpoLe1MLkj4AOjE9DWh/iitcY",
-	"p4nDUZS04+xAmYV/l5EFBWRpzNqUy1bGPRX0/3qHJkR9zKDpagNVYFaifcj0IvEOGZSREN747oKqqiik",
-	"raiondn0QL8Fy9JetpIqcZu63W0wXiblLUJxH1DM+4wIAuNSgTfrA4VEPmxdEaA6AO5RaEl3YU6ob5on",
-	"mJYrmhuYrPqXdt9BZqnexkWWaXoqVs9wNXsXThgqmNAPqyo4PdUd9YMAW1diqcNTXI3uP7vjI/0KJ4Mq",
-	"ZcDTm4bE/rMFFYJlJgaQyqGQxTDlqijzKbb4U0ulVQ5gjhhUkgz+d72ghaKrVRyRo6OjwyjszvhpgFy1",
-	"R2wowk6jqnsHfw9dyo0sQa2vYqJzHRZ6uiG3bBM5b3FsuT++MI6ZG2gU6y8ZarviSIs7b6wHygKneHEc",
-	"XG1INFVjIzj5IGSLd5lvLutc2AxhT04+xdgNSxayaUtm+rI+PQ5gdgQkpa0G4WwnE9ce/rpc/K6qSgnW",
-	"A3fCyVWz08/smJTHoAAytxd/bkdbreZRxzZ5akA4K/xNB5cWxjB5y9Y3f5f5bRvEpI9XpykQO1qy1Gfc",
-	"Lfqss+krCT5zcTGR/pMEHcxlh7CrT8oPdaPD/Z8oweqks5D2bn6RkWMN6dNLxnzBQf+iXftaB7tzlwxa",
-	"5EIWw33PdDMzn0L5uNlF5KiozuxNOm5XSp7f7e/nuXI2MijAC/D4usi3cz5rG+GO51pFwg5lBIMQhmcw",
-	"pkhSZmI1YiJiPVG47mS+xI69+l/okAQ4UKLKKWTIA4BjXNC5aZgO6mRcsE9FjB1QzJEyfX8nImerbBOB",
-	"48bSyvzmEU9fqabO7lUaP4yh0s7+qygVvlGjbzQRMawofhiDzmk7DWOBE4Y+I1IbADJlYZqI6InepYjE",
-	"GRe3bsbW56X/GLmMl5gcULEBi8xPosFuJTEtipxPy4KZL7m3gq0H656+e4k42hEt9TfeegJhmZUPK6qy",
-	"XCQUb3f5QsbXx2P0hezp1Kqo8QUC74VPRnTDIzoyzNw6JGnOTP2ec1o2RCA2tyvArClzxYIi0HDt1lui",
-	"SoNfZZu2Hqx13oYLYKnCyTIs67iPvOI8ZGBl5XpAPW0Um5fpnAXDhABNEP6cPuQyr53xAhz0msTofNC/",
-	"6/ujsba/gTuqcnG3wwJc3HbY2N75IknGk9umkmrKp4YwRggZwcmKrkChu1juBYBgKoK7nUAAAVz/EFnK",
-	"O6aFcdMNNL+Zgh2+bwmiYGubx2EYz/tahAnSMkdJ1nAFhTvnFnTesSF0bkoooJ+jXkhjQ9wNGhrWgK6F",
-	"nCmfmtEISLJdZQ0H6NX1u/fBoY0HMFjZ58mGkGCOKrGgyDrXfN0oB4f4wY0+AzfV7da/YPKjdwdDzYBi",
-	"GeD6IzofOuFrd67vNq0+W5heZ3AGa38q6PwG9sX822yN86Gy/EYTk7OGLlIxnP/Hqt1e/e8581v4+b94",
-	"iZd0zm5M04aaorOpHvL/aMJg6NDV++79BUjiDaYZuRrFbOGNPvo3Rjhosmkuv4GLzPMM1zy6LYru47Wy",
-	"9rs+dPBYnVXORiGsh5BjFR7ZrvqZ3PBgvMTU6GMamND/fafvANdl1OUxVZhMq5ylHJCuChNpwR5UIaiG",
-	"zlAJt6yshf8/KTziHSDT0phC9WO7vFktsXJU67agkkBQOTPFIbIsFE8ZGT3Wmsrx+AITxPcJc9ToXQtv",
-	"/FpyVgwXWnOo+r4PpyWm5ECUZWjyUgCLNb9l6XAmc3ZnUH/karjKZYFFp+4Vcxhp7Y/1WMY0o+J22BnA",
-	"qE8sGJXPdm92ZCvvPZMq3Atmm1a4N6qW17QWUvAe/o5vfI4PG0wNZT+NYnS4FrF5fStj9/hRHRL34/c/",
-	"jYZPfv79JIyEe69k1x3xodphokUgLHT8RRBi/vCNNKP+USATAPLyOEF8Idv0DAztbgFAa40l3Iv7deP3",
-	"3rtnU/5qylcmSfXftgPAb9++A0BFjc5sO72HrtWF51vIWcL43V43C9TAmqG4EeNf+4YBUbmtBRBIUauM",
-	"gYDJIX+OpQTebfiNrIkFgSuxubEwz/3dfb3syXYopRFC6WVObpP0AeJ/I4m/VSgaBDIXPO8rEjvjnDAq",
-	"/mg6WgIJo/pGz7hWd+sf+7ssc9IhIrfZMpaKoIkFvlI1CHAxGNdkC636jFFtINIAxw1ecnIpaKRZU9wq",
-	"F8751Teyj7ZdGtsJv7VYDy35FzLTd8uPq/tcTYHvdJQa7pGiYK8ie5Rq06ghLRreM9u3XeT5Pucvwker",
-	"27URgYwEBTAh0CbU9zrUReUu74WHOBai4pc6LtywKAi0shV0kKhifiPYeq+kNbliop6vtpZCC7ZMuvz2",
-	"KRWpFCxt+K/0qzsZwyPd9m3+UCWH3ifmH3l+08JDFYZWFsbfHgZZ99MWG7g5gETT2Ynm+n4NGxFmt4Lj",
-	"V6ywAYGq9xI0UoDIt0VFtt5ELfSJwXskP14/Iwc5S2SeotuEilr+HFRiKNbsS7Gzw0KLf5IqI6Of2mZT",
-	"OD5HAyRtm0qva/miQq94STdkyiwyaAx7GB+R53d+wBEQtoCcqFTb6xGzS+f8jol76JkY3kHYnVf4qmmg",
-	"3NQUFjLnv4WyJx0iAKbymekDeLpJpL6AeoQIupUjsxkMUa+y5GQE+aEn5ws8fuN0fLyIqz03D1jpFZ+c",
-	"nzVP5skordtUB2hSjaPTz+nhn91/nX1eeP91/nl5+Of/2Jp/uxcpG5LAslDUK0v1Q2cKFkTLvKj2TJYi",
-	"vTClpDRhka9DKasAp1GjCwYTpghQpBORsZmRINXpwdTTyNQ8YbMs426IGurYjAuamcC7LZ7SX5qA3Dwi",
-	"15ZrbVUCgJo5Xq4mpZkXFI5NwYYcikoSmtmqhVBgqpruNpAXk8ULSbq0I0V33wB+lUYc0qaRNrvRBF1w",
-	"hKexza6oWm+nIBa68mHaxdhdWQO1GFs7K4Kl5ACYkqyyUhFzwIP2zqlWrve3d4BD9paemO+Br6e2iUCw",
-	"XRig8TWckPfYVOvoDOxo1r9VklFWWv0TTOpTMxVznxISe6y3qvwqaAFHrgLhHoSxdneo+jpcnLCL7UIA",
-	"QF9mUysLJdjTsQKP70yFAk2kLu4qVy5Gc+HKbTm2AilQgXARDQHJQl1uK2/C+D7vu4XX+lvPRRH2JW3p",
-	"z/OcJgvTJKRuQqBm6XdUsOojdBUxTdb3nKaFvvlQip05Lsh6KPdqfbKRrt5x8RcY1W4NT7hYMWVZafsN",
-	"vQW5Un+rfkmnPI0cYJYtVeKF8kA66xdbl9JoVEEDeOmuYptbibevVKwheACTK927hcc2gfPGCps2Qma/",
-	"ytGCrdTzTywpi1CZ7hXAzDDze5t4rhERkrA2gSf9wPMtdZ6jKhTYS75sCFOnNXlM354ZLQKTOt4fMK9O",
-	"ImdJBKbubdQOru3Cvbis1XcaYwtLRlFn06yFipirMYBe7GqhGYwHgaf+FUrQv1Mp67+1QtahUTnESKf0",
-	"B2KN+0E9/a+t6F3WWxNvu+H8LsZb5WrVJ2SLNlen1WlPgftvoqjtFryOBkUPCfxVGlPVa6Kd4IoaOoan",
-	"UHhqQ0gce9vty6Tt0tnT0cJFa22dkKRlDkWo3p4dbbGTAz7QIi+ZgS0JGcckZQnXIgki26AIRlBg2QkA",
-	"Z1yVAdCRfXJAQeP86oG3nIpkEZ4F/kaoIHz2kGWKOdBwLxoTdmK7GkLVXaWnbJqkVc/we16ujMkWBbxy",
-	"Rdf30J4blY+hyoI+uS3hql9LlcngJVUYv/rzZHBh6fb3e/e9Qra2H/eTWWz+FJz6QTQQshgyd8hMfa7Z",
-	"02hgSnK1loI4fHhoVbla5UzBSc05RHPYJ6zFVfBkLU3FjdY3bhnTIt4SooyITWNuZjF/SfCS/RpmNDg1",
-	"DxRZSYU1rWZixjUIMb/xPeyAXiXGVneDtHRhTjAWAYOsWMisQ2JsaSC5PWD4rQOFrQBhc43tJlq9g4Z6",
-	"ExtZLPtUOfuWcvC26GOzByxPPF5b9efmZfy1pbQZ97ugnVLPmTWBZ0hjAvmKecENPJEWmCXZnXwJMiKM",
-	"EWkUYufjcB36TCtqFE5yNZRiaFvCgGCy6bBzCdvdTrazwZWf69XN1bBtqcRmRWizfDQyO2Ft7KgCwY5A",
-	"acCDaT7asYGnuzdwR9ZPjwy0GkkJLWBjtTyHsBcUqJhZxgHBcfo/QHDcU0h0pRBUx9Q/Lo4dDPsGJYi+",
-	"NYMCAxveYhqcExAk1kIpbiaL2wR/DFSTFUabIZwbVD/5XPTpn3uJT/oqVZ/XnN6zT7AW37NhWlNyueuN",
-	"799+jxIql1nWqyCqYKvn1dO1ysrOQkFXLmlSccpVCpgzbI96ZEgv+wgKT0APBAnUY+o/6Ofg+UJe03zO",
-	"ukon4Dc8zMBAczkssFc0OYB+/loHg5RovaxYjxcTls6bdTrdyVV8N8RJKfivBhSZi24DZYu6sSPnGtYD",
-	"qeokxuMSYys3AIWxJwgUPSHJlC3oHZdl7mBSFUDsPp2I2ODImNf1PBro1ra9hH6sDihnrFDUhyvYPacA",
-	"+5g0FnZG03tg+RZgbNw/TdVGrWbDlT0g5zU6yVZ/9RKMKsMZNWs+FzemT22FXWMuPqxGBeXpBizsGzOe",
-	"X83hPkLt7WhoVr8dK2p0hcv68LkX4erGkDecBmE84wOdljxLWV5zg3p1QjLPN2TNoFkTS8lGloOtwAWb",
-	"PnNtlCHndL2t+btBTYc+f+scMJmKiNyyVUGU1By2MLiXmVTFEeK/zNQORxpeJ6o6E9CJFEp790OQrdo4",
-	"h2KLC7rauXvP0zm7gge3lmBj4TWUjiFd0lRV5WNNRAWBWOR7gioEy64AzRflApzy2oaoFVQ4tRinI3UW",
-	"satC6d550UDHh7wQ6FhSQWLpl8mBK8kZH42PRmDrQxLY4VNPTGldeiKw5tokhy9Niwns+EF5TqhpgGNa",
-	"sTtXBlfYfdIsFbt4owzrxRQ/4jJDcUrKe924H/VznyvJ0+cV82jQP2gMs+5iqUp36WhHbqwTeKbu0iwk",
-	"0XIyEAWEtN0X4erbSz+pV4skbnqx6LEi6Bajd1vOCG9irP7+uzWNcDosvSnk589BhlMsf9WlrMCso+rA",
-	"e+enVPnNLJeigPbG94cxsN/vovkzX0tspb9aj5WR2+jaYSoCfxy2LoJwemRT7iAFqizkkhY8IW+lsF66",
-	"9t7Ywbb5Ek3WRZWdB649aKwFE+gtJb9Dp9Quark5bSGXVY1biaTgo44g7KPlolE5LZNavLg6EeSqj67U",
-	"AHy4IDF+LI5IPAPjQtt3+MGGeed0gO1Wklx1Llkr7O0tgl5ZIawoxI2OD/WU5GyGKAwGdCUQ4jS/bAdr",
-	"cf2EEDfHoBp+CTgLzrLTl1+El6fJTTPFYr2y/RsYmY92Efp5zSRqA76m6bCQw6p3hL16h7NcLqu/hxmN",
-	"ZgHP6wdmSth9wymXy0abin6xiSnN2RUSPLiZeF/P6R0Lz5sS3K7IWMhGr7AKVr9JVNZ+B0uhL6HVf6dO",
-	"A21RoBdMegXyQJoG461nWt/nImW5+gIp7U+7iz1+kCHn+SXRFgG6UZ/WFvFLuVwpAimcXs/sZci90K13",
-	"2QiDTYxn+Dl0LM1kAw64Vr6+N4Kgj11S5TMXqHo2oC868BVC3XW76NlZCncpiCyLKah/riRObkdYnsp0",
-	"szWn8IFqQ++HrBtSyJRuyJCsqQDNZp7TqUP4LfiS/TkYP+uqPuvE7ruTPAlVocVKJpxmeKXk7I6zddwP",
-	"5CSXy7fdll9ng4XdiPVmbGxct627FhXQtMLg/rjiw9a5Hfzn+OzsbDQePXkSDg8timUWZAyg2ANFXl6/",
-	"eU30ptfHxX7YK2yGfQWO4gVdrTbYFUngDlOiMlkc4bMPzcN7FcN5EzHPNOGFd9jLBVuutMkScr7awYl9",
-	"CCpAavqwyBDTWRSt4E2xym5m4PctVx0Zm0KhNddRw+gQUvHCSFmSAZSoX9kopBguaX7Lip43Q7OWwByX",
-	"LtnQqBnrUvVQuapUPrwoakVj4ds4Y3OabLrwo1c5SyDH5hl85+GPqEl6kzL2cL87cT8d05t8Tc802mVN",
-	"48T1NsQDvnIfEB/7e8gi+uIiuOCgCHOyZ82b7a1eet4bxQq/Bger4jSJ1q2AS6+yty36+EcaCqu9p6Wq",
-	"a3LBfMKtSRbV7zVUZ33Z12/8XibXs0xPKZhCUea0T2Die/tcZ9dax8b1OV6YTu8RoQRPaL1xWITdPrNN",
-	"5C8UKrA9L7GJzekBzD/rcB3ofTU/wXBhOPMbA2pVR7TJWVLmObYsCbplu2K7mPuw0y2IT5n0fFkW+xC7",
-	"aoa97Y1rvmQf8clgq9ZOBq5cSt1+HgVQhdBcD6oW71hOXl5fv99H9bKZt/oJUwlfq+MuBfu0oi4GXbl3",
-	"JrhXk8HFxPP1wN8+f54Mgo6eBaNgBARnomdOzBMu37vXKTLEegnvhg7TkhULmW75LD5QX+H7d1fXQW9V",
-	"3gFg8OOH16YFQQMmrLN7QRg8rOmdyrvuYJmz9Bn2PQwxig8ygg18vCaJ7SxqMwrNsnezwcVP20n+2oxt",
-	"P//55x2N0swXIt/Owu5lg2jwaTiXQ7PAX5QURx/o2ouV4MHfqge1v1R9gHysPilkEWEqOGBzaiMWvSam",
-	"pHAiKs80RNEA3yRnxiuNBcC+O9oEzfbycThB1trTa96lvVdly6uMCoOsVjTwkb1KD4eoljOG221j+Kuc",
-	"q0Y6Gv7a4nRPeLULi/XHXeG0bbKBCNtSkDilGxWTg6tSaFONKzI6JFNWrBkTrmgXMEKZVpQO4pcvL968",
-	"wTTpOmumwQ5k2FV0Y9oQwByhq9qKiYiYj04ZF3MyajjG0G2T0rpV8tM4Oo5OotPozHdQdDdQPt/VPrnt",
-	"TEu35DqZFSSZVExFxFCj0XjxSSfIyPbOPWZwTZuusUfhsbeUQgW5twuY8ApxAhy7OLSA7gwx7He6oz2E",
-	"SbPq304PstWutuQJYeNFly1kv5CXoulgLer5N7mURd/wv0Fp7ZqB6dwLEojmuckFM1N5SrTVvixVgUiO",
-	"vS9JszkvYPgQh3ZlPpgPQ/KDDTSA2Rl59TOKtMpninzekf0QFufWbeySybp7cCNBNqt+XSi7Q+3V0vpH",
-	"29t9ZoNQb3R93ekw7B+hrSvTPSE4wdmjJVfGf2MpfO3ClT/dFHQeR9V/GsTJ2p+wkCCOJiKuQWpuwLKt",
-	"5TSCM6yB0Rk3cK1r49R+qPCtb2pgmvqXNppm9etExAFczRg6JYLPDv8J7skbE521fj0zmP7PVKQ3ZtEw",
-	"pm+LgDlvsmdcAihs1gNF5NqE2dc1zQJQbtBDq1hDMdi1lf8/D7qHnNJWUkT2Mqgk55bbxwi4QEs9LUoh",
-	"OwMfNGv64eVr2znAtDE6iO0Zsf38eJOnjxwTWUCy+u3VAWbtTHHTjRsqNrrm0SkJjlSn2Olu42RTivED",
-	"XNn2Q2nUTxJBGnk4XqG2BCxU+KPtnkc/DbBZ3xcEiJDoblJBHtms2DNtJ3d2003Mr/oc6+OMuYZ5LSE8",
-	"sN9lOHRI4cbUv96jHEIE8QLe2tNOi1aQt1873RXNC063zFc/cI9i6+7bqIuIfjdnkd7U8/x6i0iIwbGN",
-	"UZnWLGdOJDZYzN02/Iu6XqBwgj2vqGn2y00zxH4/dqwAwUFz0yuuRS0rNRo3AEJX+TdAmzFv2aaTYJEV",
-	"Q3g8Ze76UyMhzR3QomONjCEXNi06it/+cvXuLd4fJo6pFx2RnGVUC3jrXm8SAAnYiVhe9VU4urlBReOV",
-	"lmUIfXlz89Po590QanrOEZAruHHhKKiT58YCJ+BfFt32zOWK/5WF7Fn9V0sUOxjmcjluvpO39yqMBqVA",
-	"MXW94OqlLPNQNAufAPFcmpwl8JKXea71XGtBziq0bf04Nld4WsFk2V/es1x/Kb5HAbF15ISwzOxPNSot",
-	"qLqHbDVuTyDKG4AHC4lDfMaBL2ylih3RUCVCZUlfIVwk2f/H3rt3J25ke8NfpR7OrBXIIzBgfKPXrHe5",
-	"3dekb8d2ps+ZqJ9WIRVGsagiKmFMevzd31V7100gMNidSdLDHzNpC6lUqtq17/u3pwlLvIUyN39gOb69",
-	"vFSdB+A4uIULFoit8msr6KKK8Muu1UrG5fltdVWHbtxaHdZbyZFwiMro9xlGUZuXyHm3SZuwo8I9Gzq3",
-	"6WSS6YT3vV+kuD8UpT7KTKNyGVeWCZ0SLykJnLSA+G52MyjBZJi6afmw5ur2TYq1o6dDi5S1eBTdLYHt",
-	"U5qthKfVP5pDYz5oeXqAEW1mV5GdQKdJWoi8OZjyJKucx9Uo+wfLZWXa5kLx1A3ep5b+5as3AYnanhvC",
-	"ztG4IeSC73AzjnM1yj5uXs6FrpaXr96Qusit18Ush5lSo6oYxZDOUi2YVrC3KHpZmtDVKGsmbDBVYnlx",
-	"/Ozzr734aNy9PbnevzkcHPODvFscVVYTUlmgzEnvj+3oKbzxn1nr1FlbdPdOkIuRmJFzBor+fCsc18l0",
-	"kKVyxHRkP8npUHftUhvFbtXuIDwSUqV8QqjvibGUNKZzRUXYDWWWysUmPOY9qyCl5doMHzHUoEX6kHkz",
-	"qMxW3EwwY27DFgymdIK/Gn+pypsvHy1NG3YfHUcq8QSzkgvk6ONo+B+9jqs/s3AHmwXPrDS4C74ssHG3",
-	"V5sP984+4wauDMe5Xgl8kTDGImGZdQW4fiqMJsYFek+QThcIVeMKo2t2zYxcV2zL5OqSMRJdscJ8VdSw",
-	"jQQWfMQlAKcVdcLCdExe+x0L5OVtB37hMhl8Cioi9CDI3WkwkAyLC26BTC1nWFwEFHw+rek7Ya35XJPH",
-	"ulVfJFvXVWI5CLApoRlVvPLzS0K9TEoBYbc0LrK52nBkmCzpEwoM1Pjd8TqpA7rDDcvEBOVbyCOzpCZv",
-	"SCcmQ8/hgTKVymtu73hGC4puXMoJfKxmjuNGQCgPuVYnNOMmdTf2z58iPRjwiyhAuKzqoHPDuordVocc",
-	"97oeLa8fzkkZCdHyKY4aGtV2RCeMFCzL8LWanYWcgqOG/IRuavSBqEW4ZpMi0FbjcCrVCk95ll4z3X7L",
-	"y/lIoVDFWioSXUuDech9h4NJN0f/aLFoyVOugSTTgsSUqxdPlxzgX3z4x5+/1D4rpaOkluh+rBUi2kjk",
-	"kmTUgvDnL7UxK6jLcnloxrBVKu4pqBxLoHrtnMAZmGPkd6P8dPfpTnGbxJ5YdR69o/xmQQ1aq8qoDUZk",
-	"PMu9secL1SNo4B+1ZOC+tbzSqzqy/WEWeeSCr0IPuUpPta+sK4u/Ct9MXR4dXXfHvclh3pX7xcHN0ax7",
-	"WwmhoDnEes3CvlJxxzFN2FcE0APzfoNKd4DiOsOblUKf0+TeutGXcJNS22Jxf5WpoYYLuBmfytlGtDFi",
-	"NCtGBB6wLQzMqgWkrYi+gy3A7LIdHgVrUhw67fb6JIfF9hSOasznmg8wi2XXurTr61SrLZspWRazVSsl",
-	"r1HBgxopefrcv79/0u/SDMl80QU6hO9Zt2bGblhmvMeysrBKzN5OsyKdZGxt3rhJ7xDcFekoa2lEbxiB",
-	"tlw0W2i2rfV1Mpg/BCxOzex8FRyemQ0tzQWyqMr2DsCybpSMQKeFeEvz61N5XhkK8PNbvCNucRrHNL82",
-	"Gcw3LJdYKU/lspt+5TfHmeBsw1eTmI4Z1rtRIjmdyJEAj32cThjqUyhDK70OK6eASfG6UPRFLsZKFlZj",
-	"xphZ2eQh6Bi0sPzQCwKgjql0ZaT3z0MWYvKenxv0pPsJwHRqtZV3ED23XY62I76ilF+3aRrxOjDxyKYz",
-	"kEg7yCNI7Ib2KEq9QSUYE5nqpeTBBRHuYDbu6Urkn6Bg9VFfWux1VLB0TpaZFADUxdM8LeYXapV0ojOj",
-	"OctPpxiBwr9eGBF3NUo+k9MPrwm6axeWTj0k8vQ3IOM+eQrPEvWMUnDQBqDQdBq2O/rw/gJ7NdJJ2lS6",
-	"d2R0f5qMU05iMR5TbL4P2wibD4O6NR0VxaR2p74l5UPh4RmDLwC1Ud/nRuQUlrSm05BtbnHJMZewmz1z",
-	"41ID8dJwaN+/FK/Sq9EbYOL1l6/eNNzJStgw5anuMmgDP4zGI+/08QSuhNwid6hRiJwOmpq6GgjIA+B8",
-	"AblmbIJmxChVtvIcQd3RwlEG2hXj8ZzMIAqJQGIhn+UC615ZztR/5hYIHurGbklatEIe8v/6L6J2Ett6",
-	"qMmEHKDuSbR304kIZkioOXLGEnidpghigIPuoYQWgWAdQidru1T9FhEpiGRxzgoilRnEcqnMIax8yhi9",
-	"ZomSa7JFTuF9qYQUM04Ej1kpMVqLtCeYkSxZfpPGDN0KElNsFa8bUTlSY0GPZrU2Ol8Jq6wgXAjvuWKF",
-	"JFGv3YnMAj3Pc5FLszBM/QWp0BxgJE96B0e2qag15uuRHxXRP//fXyQYscinSPQBL0eNVsgjReMaeUgW",
-	"SkUhP52/hi5gC51Ln9iA2Osk0g2qkT6i/2nqKFzz9bOIGJi7kOt4k/Gf6CWCvglXskX+QbM00UjX8K0I",
-	"Iw50K4ZD3ZhNp6VwSBtTT2DEWC3TeclEJjmDCLRZYAwfBYTdxmyyELywMRr1gRFa0B+towJb4URa+zXO",
-	"nMgY2JhpTq0yYyP+VCO2QnaDcZy0Qv5O6Ipw0EyAeWjz8N1Pb0g8ojmN1fP1n/5vu91uN/qEYqmHLifO",
-	"MRGAkl+nihSUbACzPuQTmtMxU8+ORAbLhe2y5EzRddRrtyMDCALLCnVduKL1hfVsBEpzhcTrkCe0oAMq",
-	"bb8cmqXXTJGx8UpARWp+A4clsxjtUtdowJaD4wHoRNGsPdIhR5xXFygz7qa+81EAVkedkiKnaQb9FzMq",
-	"RyAk2W2RU7UG+kQRya6wFCoRhTqH8JdUf04HGTaGZzwWCUtwFCYb/gr10L0T9doHxod0moH3Cj4KPg9O",
-	"uP40Zd4ilzN07U4hM8kYE0ZNnl4xahFDqKZwJqO5zhnh5LBHfkyfhhynRKLefidSn750tgshGsAbTkl0",
-	"0N6PSD26wBP1E6c3NM00XIXLfDab5fJPBsxsG9cyQadrGnCCPvqU7P6bcJqenSLbdMxIPTJ3NKf+ywOd",
-	"pCYLymNmksmmkK9CZcgByttKKPQnK+5bj8QNyzNBE5ZEDesDNP6EnHIyobrXQ8JoAmW7OvlLf2XI65F5",
-	"oKlLxaJGi7xWb8hzxSCic1bk8+apUkQtm31mWQFkYkJtRmghVdFXZz29FDJ6YPpe20zHTZREVfeoo1AI",
-	"kRn/6YL3NOR4Gcv5Sl5N+HZf/H9X4ZGu9FI21Pk0Uym7Bo3DD1PSLO13u5GDnF5K+3EsGLvKo5sTKS7E",
-	"tF2J4t/bBdjNWMgC+5BhwVr6m6KYXmc/CkinTd6mTxXrdJ0Wy/gVqTp0LOROqHWCdrvtP+JECoTQ8AnH",
-	"3eud9uITTzxAc6jBCzlLtcky5cXCotQjoIOmEh0MSNKHVYLf7DZrVwwujwFDE8OQ06p6p3pBr2RAMAHK",
-	"YjvyRCdiBsSks8rAgCqZRC7T04WlecghE1tCB8Ux1OvmN2yubh6plcAYo+JzudqDKUcIEKFWBpdGL5ld",
-	"ErdUQchxERbXgAzYXPCk0SKAEGrOphJpBb1mNm9m8YxSSxv1bpvIkC9uJOWOY+jkJmj9puftAqaOcRSg",
-	"jj3RUyJ6K4FNG04F2JLAJ5Gp+2cfebcHeKeDQSI3aURWS9WvDPmpx49SqSSyc2doAAFQ9tRE4VSkhWMV",
-	"hl5toEUnM/QJldcpvwo5OCcMlvSUG7aM+b45QxwfJHmB3fqse7fbbitTMmcYRQDgn4YPc0AJZ7MQ+kqq",
-	"uzuKVaBWaUcp+eiUJjiHYwUarFH/UftRB3xgkqNN20CTMmyWzQi8NJEhv2A8WVQS6x3wdXaPnfqDuthp",
-	"85+ENn8j7eYJaZHPpE+aUUPdG4scUhCZI6iQW+5V1i2fuKC9/yu5YlxpIQwLYfQaGH3Viglno3ygVynX",
-	"WssbpZtaLUYizeMZMZ/TbbcD2yvhoG2pW0zor1Nm3YeBvq7oNOTRlxAdfmGtT35utVqfAhJ6rj91Oay1",
-	"Wq2wdhe1SOR+AbV9ldNRf8H7mbJwRukECVin40nmmyg6aiGmeQx2j3YWeQWLhi4W1CYTJlTKIZIXOLSt",
-	"HsRuU2nX8lxtnRGvuPLOzLOVnCVbL9W1kiwBg0RPKCA0zoUE9KyFbMzvZMivgQ8O8NOKlOUgUfVBdd+k",
-	"Phpno/tdGBUVM2zBZdQilzOhUwV1gmHfpRCqKWHTUlJnmpKQ6rUXArRr9SENPCSWfU1AX5/mpA5KuT2E",
-	"xuKwIh27Di+YIYTGxZRm2dwyyycoMHF3dN4+2HPAKUyrpjKDCNTqDnPGQG3Ab/xOlsoQrW4QcsxDs8p/",
-	"gYuhVSaqVoOatUAOpj5PyVzkY7BNqWLiecWOeVsB1itCeEAoXolM00Oc+BxYx0w1b+91TyJT3uMz8H/h",
-	"W//lNm3PTPNfTprs4Wb8K+T/ajab9n/qcbVA5F+k2yb/UpoLXJvkAv5qm/9XF13RLvkXOTC/wY+G2i2f",
-	"Adj9VbTilNX/aaoj8waEMPw/lD/5V8/ZmKY85Ve6Srf8m2SKMf3E01vU2VNOJIsFT2TDdmk36xJykxBr",
-	"NSs6ZiaI+fr55QuoT8+ncTFVNKXUDlKH3Kpmyophc1QUEzpJm4q7ot6gbZ1GP+SRm9YHkaXxXHE0++ra",
-	"k1//3mm3n8z+ftjWH2LvX7gx//vJyZPi7z1Q0aDXhjL44JtQG+di1gBCsWdZqSdX6Q0DTVuzP8P0NNH5",
-	"gECaZyiyrEcfTi/PXpG9VO0tp9mefl7ufdH/ep3caWsFuB8We/RRghvO5ViOIQAZcrXJc3zIlKIZ49C3",
-	"sgEsgurT6euoJ2oB1Fo39WuiRoWaQ+p2w5EBkQj7SUSmcNVkCtg3JNbDlSsCguQ4OATuM/D1AOStaTXk",
-	"0XQCwcOf8kzJqJfP0ek6ZpEuWpNkIIqR4aXfKd22OlNbGnlxJsbQqwWE76k7PUpTKUjGlKTrKNMZPeTF",
-	"KGdyJLCCqawRRC9fvXn2+eU/X3/4/Pb1u89P//fy+YVSkBDAIuRXv6WTZqxfZ8voIpPP/JzHQplBfaJu",
-	"jAI8v3GWwqShh090Gsds4m5VPFpdkDh4i1yMoS+jIwE8aKyCMeiBy5IUh4MJBKDU48yn3E3bpxsPeKSw",
-	"6dWKP7wTTW9dI1JX9jiYHg1Cs5nS+kDWUV4e3M4Re7bjHE02A9qWSkOFCQJYJu5tilAnJEsHOc3nLbup",
-	"LAm5XQuCpyH6B83nfbK4lEAPC54+3R0dfMHeJNfuG6mD10XbxJLIUZ7y65DrrjSMD0WW6GQeMFu1meck",
-	"Eho23vuUYRsQKYy7DpYj5cMMVMwJVRpq6p/bzn70pHwzbi9yf1i8ku/OaIo6CdXaGfhhylDrHFhHxtNc",
-	"zJTFuCRvPIni5+g332Pj0z7hQvJ0OFRGxP80X+R07P327Pm7/wXBc86GLM9Zblk4F81cX0O2Td3aX+ig",
-	"j745IvVJNlV84qLI07hoXuaUS7UP9k5QYRM2ycQcXSnGvWjwci4aLXKm9L6myNOrlAOKizRRzwF+fMjV",
-	"4YDwlnFNWi8NPqazs+yLwOcMtg6yibP35xef35+/fvn63UWE2VFZGjMdeNTRng+5mOQpK6huoZsW2VIQ",
-	"6PTD61pQuzHJ7bVOq9dq6/JPTidprV/bb7Vb+9iffgSBsT1MEFH/rGyvcGqIQ5l8mty/hDrzCg0Fca3s",
-	"BGWrZcx4J2Mm9XpKhB4Cp9iIxdeK/EyZMePxXFNzJmhCBjRTJjk4j5Bf644NWXrDuBpykosBa5F3gtBS",
-	"MAeXzWr3rxO1Nqx4hR8Hbbnw5Ksv7LbbFtxGZ0wuFnb0v5iQJ0INA+KSLSexeWeA2H2nA3n0vmitng08",
-	"UdlJHFZN+7lTfmV1Jcj0PMBZV73Aft3ea604QCSnFAyt9X/+FNSkacFae2OWFHalZtDrf67pWX5SD2vq",
-	"2EMZjskBlWTywTbrtH5c7NmKnG+m4+WWNWkHxUjMSCYwQ7AQ4jrw6UdpRGM2FjmG9K5ELqZFyjEzUcMx",
-	"2BINo0ROJxq8DPUKneCWW0vQuN+UtnXOklRicDaV1iEEWRXqrVq/MXPHuw2zpGSS+h75AY2vr3Kov/xF",
-	"DEL+65RNWV/9G1q8cgTnpSn6pdXk9L8LoeRKzoo8haJrf1WAh2QJKO36dhh8RCVcABFsDqhzPGF0UGnT",
-	"wPZdxYp1sVshDw/DEdRucTizeOhyRpPUnTolRmANQr6gKaD7C/IvwL2u3UMy5XHZGYIBXkPdroJJHeiQ",
-	"b3Ginxl6/Non2ywRNiO7SjlkOPyaYec+JWV5PH8ra/12q9dFxnomOMcWWhIqonNlYbvMK4AZU+QEZ8fS",
-	"MBbzjRidnGaZiJ/OC3XteP/4+LB9HNTkXOpL3YPO4cFxt3cX1ICm4KNM+AOKjJBCTs210yt2gTq4muWx",
-	"mlCRz/HudlDTxAhTVYwpmcK57kCqvraBsKRvSLNMkbWE5xBE0HyLVw5Tg94qeO7si/cP2+3WgS+Mbjqt",
-	"tpJG27JLu9UVbBO1DidLLHN5MMNUT+1vSUKGZp5p+Jr1xDQRsrjKmSyTU7fdbrc6FQTVLhEUpAx9RYpa",
-	"veOd4/3FTW+an+HUJal84+Z/0G519dXz5elaUvEid38UzVyuiTXqajnUz6n2XZA6Jl8kYsYDAlX8+H1Q",
-	"GV8AsB/kSHkohp5JvGrG+u49uBXu9GKqauJrZPe55cwgvJHre8cAxbVcJdTXehfUfG2MX64sMnK37J2a",
-	"ZyH/fUKLqh63Z+CVk55P5DvjK4Xu58oEBDOP0VwuukvEsNIHWu3iNFGDAnysk0k2r3a39Ak1gZ4KxDwx",
-	"4yE6VAIShTXrXAlrEcnSYQGCrj6EIkxcTfOwbATGRW6/RglYcBnAm/GzQm4MPQjEaMNLp0pkbFgAeCfG",
-	"RTBsnUq0FbWHc8FOdHPn7LZQxq726OgUC6vgOJ3Br5e3cQ295hzrwYYij5mnTWFCVyzGDA2hFolKNgjm",
-	"uElWoJtIRhog2fj3rG2k0+BIlnKl0GtHfMhxAPcx2jPf92zSazb3jdb9qEpXwBI9TZuu1v2pRjzdgr/D",
-	"LoLabw/gUxpfm3X391TWvKLzBdSDWl8RhSu6tzX++IM6mcryzFOsHnAve7nCl1hxJEyU0XmaYVprZ+Vo",
-	"u1Y5uf12+w7qPG1hg5vaW1Geml6SSS5gWfz3wt8IKbkFP9f7hyje+KBLMtXq1WM1QG/R3SppuilX0C/U",
-	"k7RNPQmULNE4/jzYv+6OD/jRpPfrYX4su0Xv5lD9Lk8VVduUX23Tn8ZjRt4aKHbFrb01Cmqaoqr27EsN",
-	"Y2f4Wk3hbh/dyizt5hccFrY1uGcUFN9322/XG5z5CulriMWYThUMZ1GcGjXlXmFqb7wLaoshgI0f1rff",
-	"BbWlgMjGY9hZVEZPNh7GPbE01Bog64phANBa7UdvE634KU20/7MGj3Tuf+QnsN9EDkWx8ND+/Q+9EPkg",
-	"TRLG8Yne/U+8E8ULZWXDA50NXvGBzjNBk0sh3tAcS5J7nYNNvkenSrPkLUtSChgj6uHuyf0PXwrxlvK5",
-	"QYp5tDWy/qnlnLxFz085Af7nT3cldfJM6xOLqplSyMqamKdRvrd5CYtaZUzjEWsqnV+u9Beda8fQouel",
-	"mAldNQSj9HVyX9M4x/C3epR1oj70GIdC1YEybIKQs5sU7SYvXWsEuHLovLFPd6O+75OCpEE+TK+mAHw3",
-	"nQQkYSDuEiLykKPq7zLAaGE77sRpHk/TggxyRq8NKJcsxERal43gSq3TWaUwkQYONlRjQzzeJD4DZns9",
-	"UicJSjV07BnazOhUs89ZKqGOQyfJfJ7QK6YBB3XyTKHWAmpUMVw+SgsCe0WoznWGhQgM5GBmIdKcCC+5",
-	"8cr3hXwI1hUqozrxCxvLLewmeoDSApPi1RNGzyMVah4kUmyt512x4kyRygXQ26O1gRnNxyVNQG0NmkFq",
-	"BTBDHhH11ILU+kdt07fXVjoq0x445igtztWrav126+TwKFAXZK1/0ulCCaWEWe532krYdxcfODrqmQe6",
-	"Pe/+o/adOr74hgGa9J3j/YN2+7iNSMYpOgMO1J/mRKAPh95qH8DhUad9fHzYs2/W9Fvr1wBsOsF2DPpI",
-	"mLI1oHzQrWvbaAXe/qxQCeCwQ7yfol2nnbQ7PeB31AP+PUL9GxSXiliBVFNZpPFmQjEZbCwRPeYbW1cg",
-	"mQiRkToC2acQHQtICtnb0LoFJB6GyoHDY93GkI7TbB7yuk3jXMyAkwaQA46ermOwvXgseFwLpE4jgNgE",
-	"pNS7+yHibJsl+MGLOQR1vECAjQyiPEDxXoiCIuTJmFFPzh60i1EQ8pODYgTXTk6KkbJ1Y8aLNHPJySYf",
-	"2rh3ICU4Z+o2b5akHsGaYLkkVCK9UKsDDpicQVDWBPRhUEgshqlBLhPkowXGkYPLq6EV5OK2YfGGgDoI",
-	"cJRA2fh94nK9dLROkJBvJx2fDb6SaBxM5bwkGqt82opMoaw+0dGJlP8kESp2TG9fJxk7Q/mi5ZG6cpmO",
-	"7dUuXH2TDqFvUPne90vRlnaFx7yHjZrP0H5v41+mQw+EbjCUgmLy5y81iOrX+p0DJZWZJ+Dh8Fi5zmRL",
-	"q1yIhgBu+07rKKgpslV/dVoHQW1y0MZ/d4La5ORA/Xu/daL+faL+fdzqBjUgK3i+e9xu9VzToE6727sL",
-	"7JROjjs9N6WOP6VJ+vmazWXLC5oxN69ea99NC1zzelrtVufYzqvd6nXsxNpqknZinZPDbut4YWKfcN3m",
-	"H/2Lm6sBhhBXxb+FyEoqAHotfUZGJGNcHcEhzXeqwU41+NOpBs+MBABprYgYyXczZeGms2dYDURhhCzW",
-	"gPJGiasSVQJ5DbyWxkxbLDptWBTRkCvGhlBNPloK+QgJP0YNeJ1EQRl2B/KiY5EnBgaXFl4NUshLhdzU",
-	"nyN1RXJc+M2ZbAWLi0gsNqwKuelYBRPEJIKliV2zSWHTjq3TMROcBcQF8XTaforp26fQA28RqU0GpdpA",
-	"VwJCx4CYTep+OU6wVHMTuBL4Bi5ZMc25TR+E1CrIQi7lyz/BKppyfW233Yn8qjvUNaqq7iyEmE7p1cGs",
-	"ctkZlaYACIfQmai2Mk8pd6YpT6klXD36W8vMoeVA0dqfWgiHVi5/M6ke9kZTOuDK37hrzy0jU3Vqgaft",
-	"2psqgCuqFKeFwNdSLPAJpLFA2j7WnmHKSivkFkFK5yGnElu1TieBlyqPbhGoZdVTKRFCKT06wAw4rEpZ",
-	"URhhn5TQ31ZO41ipfFWa20INxqMiWGoSFpqvlKHgoQb+R8KwOc5W66s/PicH7HB4dNUd7ae9Xw6uD7Oj",
-	"cXebgJXZLwPZZd3ov0foCkl71ZTMnXvncJtDyd08nGM+YsqrtLbTtTwRSrFY8kQ7WC3Pc5CeeCh2itzv",
-	"psh1UZHbJtaNwc57Seodm319erpcBPTz2H9i9YwFevH5WnXvTQN3zGZ29DKkka947a2BKCwfX/+jl6GQ",
-	"dmT8VwxZ/jUCkN1NHtauNqXjWh3i2zS6tEVEKFEWk4en7tlaxmpatrT2vjiAyrs13lksh3flc1AMAsnc",
-	"y+qnBXYeTrNMJ8EHpvhMYyJhJG0heQp1PtJsIvwmARglMslTXshyNSpnSquPdVad4AYHKjEuSgtLYKws",
-	"pYTmgl+R6PklNfWb4MuGGp1cZH31phvo+c1FE2IyUd/Vh43pHDK4dYVRAuVeCMeEIw5ofA1lLa+HzXeC",
-	"s+ZbWsQjXVKEaFP77V5krQEsS1rhtvSQ17dLR3w9VO+GV4Mm+Egdi97TkMCKROy7/AipeJ9IXBB8pa27",
-	"j61+wI09ZzeIgAWcRO3afQ9eAM3AnTup9lWl2j5KmzUq0Eh32jLIHC6Oog8cBF2WDxxkLCODUBZvY0c4",
-	"O3Xo36IOfXu6xUsoUV8wc5VkR6FerWFsK7FOHUI2OCVWqid7STocrtRRzhARx7TWBCAt6UCMLNoHjAVw",
-	"BiIKyFQisoeBjs8bxpYXUPoe8kg729Qjw1yMo0aLvDDD05xpZEaAJsqnEJH2IUBlwSZ9SGxHaC8xJOrN",
-	"iKSDagBC9ilGBuMjyAybRYHRt/T1qicKgfcP01to9Wsb9ptZCa4jvJHFOIpIHRE2qcQBRoijOG60CDgG",
-	"dbNFddmAS3sLii4+/FQsObcwzNAkF7B/pxMd9g15yJ+KYuTUQ+jSPWAYJRdVyiSpOzQhQL5p6KSYG43D",
-	"LOmYebiqsM6xmDCbWFYGn4TfnHvGwZb5r+l2oeqai6KJ4EoIsFelnyk6tAS/RO5rRBqgKgGZIpV5nQLK",
-	"pCig5cdS83B196Ab7yc9djA8vDoaddP9X3rXB7WglqqXQbjFOSs15a613Se0UJyl1q/9PzX6z7T5W7t5",
-	"8ulLJzhs3/2tAuf48Tql4OyFIteSL9a1Gxjib52gxtkMQtGWcrFQT98AseuCXUEpmPN4wu+1fu019xvE",
-	"QxNhbCGvDRG/twpNEhKWepijU1cdLQCCAroK1ZgGLk5fN7SG9+usDAspVybDVEKKB0Rl1L7qY7PQPd20",
-	"9wwreqqHNa0VmfnpVqW67MHODS+DLYRh5IEQ11CDG1Mesyxz54aLpmIGrk7GDqINPXvKAHFH56z6iN6K",
-	"E8Cx+Pis3dmvKfFyw1C81GY05ya5H0v2f+IOyGz5q2tBbTaaV/aTV/yEYbwGJ6qXQJcD1dUnKvsP8vby",
-	"MfwTPxaswpGYqf/qz21UfO+UZ0xKi7OmPm3mtaYrRQPMD+9WRAXUKVFM25pQv7H8Hx4yQafVxhRDdWZe",
-	"UTlSV+l+fMCOBidJd9ijh/Exaw+6SW94SI/jDtsfHCRHwxPajXvscHCctIeL99f8nh2QNQGHCCG0IREk",
-	"16Wvd8Gasg7bJkQXvNSe2RKP1dxns0ACJGhcOOrASdouIHYU2yGjf9gpbwKUCmnG8POnoFaIbVb4ZAir",
-	"R48H7aQz3KcH8RE7sWvcZp3BfnIwPKIncZf1BofJ8bBNO/E+OxgcJSfDLt14hdtrVrjjCmfMCp/5K7zC",
-	"+/p7rfDRfuUKeyz3Hj57zhCKwGO2SrGoOMAg8vSpDWt4XsMaqZcQsBZ4GEr+hGWsYEYyGrno+Oel5ZlP",
-	"zaipxR3JWQydMM4AApTlBO8hFUw30Hx+8TwrAZBJgYl7UvGOis+7h3FbSeF/pQQerfQpzaHNKwZCp/2h",
-	"hoXlfJLkFKuDSjz3sMxzzZ4bjvvMLcEkV8ZUesMsn1VScMM1SjkZ0hsxBcmw/IlP/HHsiwDeSMkmJbSN",
-	"dOSI+TAWN9VsNmfjlCdIZAuc9qLIFS3OyRnNMtKEeaplC6ftdveQnNsn7z7dbe+DeqYMjFVV0+lwyHLG",
-	"Y7bLy/6PtO67Gz1wZm2HbzX/WxswxczV2f4RjoA97YNY5Q+4xCrrCc1TKTiY0b7dFhmUF+iqOESIf5ZL",
-	"wTEtG2SzsSxzpvvFAea59gdotFloslP3fQsIsM3LjggwWgIbihUevDQgv2knpwCAH+wkgvA7CP8zTG9X",
-	"uB281pHlDzQ+ALTtF4Am/d2D4RDwDhqMqt8t9GuFka1TsJ15jnD+3a5OXHp1+fYNqUuWDZu69QJA+0ho",
-	"W+oyQ9TCR9/JhhPVgOP7BAIrIdcQf31SsNtib0zz60TMODYWfqv/gqCQvlFDLNIEy2k1QrWXIn64MkU8",
-	"HQ7PjUNrZ8yXjXlY/VExzpazb8zx0zZ8Tcng/fj/JCJWryHqIbjEQo4/qSsko/zq72GN8bCmf8XfGE38",
-	"v8esADDbXLLi72FtWgybx+UnQL/BC0+xmaM9j319fJ+R+mEHwKzPSP1ov4EP7nlPmqnJYm4u7X1PUg5Y",
-	"6nBRku/39HPeTfqKN2s90EAk89J30JSXvrNTPWUzYKc83ITEGZXy72HthuVJGhdmDS6AKx12SP0ZfODR",
-	"PqmfNfqkYz2NmuO0Fb8JSMdhnLf0uyblV+0tTnVv8Vv2/C1dCPEt54CUzu391PNfZGlJeMjxM7//Hj/0",
-	"++/Vp37/PX7s99/j5678TIRpBF8TqXca+Pd/kY+n5+9ev3tJwF/RJ+s9Evd+aHVFnxM8+KU7lfE/UGVs",
-	"H270AMovpzLuFE1MbNE61x6qWFpTE8Oy7lIHbcPTCRr/bmX0Hj10u9yZrZRS3Y6BqrGbkimZHTOiBUVg",
-	"ksUHc2K8A9r+RmdOUFZQc8qvMYo1g9wcKGCMhSy8Pp/1SsW0ERBKlI2uxDXsEHpWy13HETpJv+47bNkJ",
-	"ahEEFGXBJsFS+3BAn7XDXOV0MnIxyHgeZxoNM+T5NDN4jFIiWLDRd8GFQ68YYi0pIaA4NJANdMsFxFFf",
-	"VyV1Lf/PLi5glIt/vAzA6Q7bCk1gOAJ2ZSm/lkRMC5kmuvBRjdkwmJJq7pKI4VCNBzow5YQ1xzTNCC0K",
-	"Go+wkxaAJEArGdTTMedJCbsPz15Y1KiQa9TdFsEWH2tUZPXl5kgYgjJAYFAPCx0M7knAckPihBpPcN3K",
-	"GrsBTS5r4ohltUYVx31IcjoD+uOMeS1bpF9/ArWjczBT1O22a4vfTMWUxri2Rg6Rt6oVMoJ6Qx2CXg1X",
-	"e/Ok6gU05AsJdrrEJGYL/ZSgK69WQgJdOwLrL+lcAt4vAH/pull7JqQN8Jo1uSc3zNos34IKb+qyTMtu",
-	"nJuvyB/9mdT36uluq8S/xI8LtI/h8KhPusemN2PKydGhR1bQ83OcymGaMyBQ7FJGipwOh2n8Z9XqV6yU",
-	"r9sfoW7vfXxAOp1jouMpMiD7HZLyoTCNaPx1aT1MQ9+p5Tu1fDu1/JtTsMFQxeRmp1z7Uu/fqlvrdtEr",
-	"9eg3RmBWqM/YgoqzGZMF5h31vWZVY7/ZHsrszHSnKtIbFnL/mukRjD2JL6BzMWoLmFNqKrn6JJrkbJje",
-	"RqhPYcemcnM1EO/QjypNGC/SIWaiX7PKtG+lEpxO0h/VKtzjiPwIGK/qs5WOqB5c8C3GOspX5UlEHCOf",
-	"Y+rFUQ9mmRqIT8e6i3ktcIPppfHajn/FrKBiJn7U+2+TgqBNG0agV8NQHvgwlNds/jnuLcfGAW9aFj/J",
-	"9RF5vUJnr20TSLUTsM26U/rRq1+7b8b/vHXLocbDqPmKabYv2ycLaJlqmuMu3xe9ycGvh/mR7Bb7097N",
-	"wcI0ETJVT+p9lpCMTgoxWZzT6WA/eX5w9ao8JzeBnjeB7eKiH17/yObq5N2DZqnP4E6c/vXF6bcn56CR",
-	"ZLlUXiMKlQKX5hLIs0rwiTM43ZqDWyt7QRwh0JHtBaRNZRQv6dh0hIB++NE1m0cklSGHfNy+xqhKC8LF",
-	"rNT+V/eOgFGo7XoKfTOXxAjyIBQkj0N+TkvMuII3bsFK3rEZcpPNasEfUbnrUkofLzOu2XyB739o06cn",
-	"8bNj9uLo6tVh+sPB9Zve+N2++ND99bwjL9vrOPjDxMoWSIP6g711XubYinShuhhvfmKpEP1wQJmYL8kx",
-	"11PwHSLxt8DYd3DBXyf/Bc6N1zW3WoYsmDV7X67ZXJfYYjZjVaRAHfx7IgWgZpl2zxq5dpIzrIUrINsu",
-	"6rU7kXUacwLdhGBwGMpaOND8VJfQmtbcrlGyaXoGeQctcgq3g4FY6lbsQ9m0e5UpFvg+TyA9EvUDjZCv",
-	"zOl/T+ugNF7XauLb6uFrOHoA+PH6lTtmvSs+/AYYLbLDexntts6nHxUfdn6nX8TgYT6ncsu7BfdTQASM",
-	"ATlg2rUksAMvxt3ABxO1yAeom8NYFACyYdSKsxk2z6N5nt4wgCGAFvQQik35VD0EYXHbhP4XMSBpEXJJ",
-	"Z5ApCEhUZhDm4OAoSejcPTwnjCekHqnFUmIpiQIS2cKZqAHtxcmMseuQ16MklTHNE+aSHM9TdIqNxY3O",
-	"NHziR/EkvkMDgMmCrvR8/aA24h6314+MTWB0+KxUK6iwlmX/l/2ajV1g69jvDwKwO4F+76Uvw7vuvfEM",
-	"NvRrgDRMoAqi0m9Gi4KNJwXUqeh/r676aXWVlNugNGiYcpopXrXipl7ryMrcX8Tgc6fd69bKQPG/sc9e",
-	"MYqiYOQu2mLaotzlFD9L1voHsJLgyHTIFa/vKawxKGK6Oc00zzbGRLrzegiuWy4DHO+oUm06Z7eFpoF+",
-	"jc1/mPzz7PXh28vT9lu+VdO3H8RglYfuPWeY46DVSce91AHa6Qk7b92fMyrlt/AHIPMFYetpAiA2rLml",
-	"ftz78osYPBrNaOGNffCOKAYWoLwJiGanuh9vBs3HIXpN6oDDjtVpIP37umQ3vsY8IgwqYQEBtuQbM6ls",
-	"LCXETQ+VHNqvGABPaA5nAnOYdlRAilHKSYRcT6kTIsugzTCI90hzWgMSFzlgzqjb7kZkyos0s9oIAAk4",
-	"PYDUc0YTO3gjIJ74Nz9axo2agqc5PCE05PZ7sGcKdtJLs4wMoFhQXVHmJbzZNmqNoEwaFKEWOS2bm8i6",
-	"FozOwBZBZKnSGN0y2i69AMe4Ip/mBzF4vFnqePt9SEln5k71XsWyzaLe++Qzc6d+0jazvQ8BE++Dp7YR",
-	"K6sMzl/EYCc7djbmt5FjXOLzBoF/WcBsa2b+oGSQMzNtK5EH2Zr26SUr0yh4tCAUxIgyKaXU7UbYTSqm",
-	"EnNSvwNUGaNyQvlbFOt/FwIch1icdlvAkKvstDf2S7Zdkj/AMoJl+rDaPFpt63Rskf4oe+MbIzfs5PmH",
-	"t73u8ej45mKUnX/s/HhpbJ01hoo2PJ+JGS/EjJNnjBc0gzLtMftNQCOR0zHL05junY3SmF4J6BGdrJ9f",
-	"lSHRfv2LSN/+cjp/l7Zv31605+/+8d+3b58J9b/Z2xciHf43nBIlu1euzcK4W0aizIptYpi4Ljs7mbKz",
-	"R/4K2QOZxwKNmHBscXX+wGmSSEIBeciW1dbldNDUQzdW4GEpy6D0UGpRFGiSsCTkkIU+cWpyX/2ADS20",
-	"hu0pzCdRi0SG7UTYdIK8Pn13igkK6irhUATMk5Dr3DAwN6KfLs+i1TkHb5xD5+FZBwkyRp8nbciCH8Ji",
-	"t8tgsB/4J8hh+KsIqO2Fxiqzw5L/jEok/MeAoZvRlsHQ7fHeW7NcOzT0b9062kCSnQk+zNK42OVXfEWT",
-	"LEkIJV5soErCLlpVe19cwGBtjsUzuH6P788O6xqxYXaE9spNeQKdk1sEhoOHPThK8DwpqZrljCZzclVq",
-	"YbQqSwJnXBKhJWmyAi65xBRxjF0CwM458020k0PUt3uZQfAIN3/J+FzyDK8+je3Ha7U71W6Zi+04145z",
-	"fSu46fezrS3dp44TLLuVSwpQqY/mPc5mm6cjhhtyykUfNJUEvzxlMuT16OXzS7ISLSPS9XPIlhfw5Bvr",
-	"8qFM+JNtkxSVFmxM0oJAUtRzQKXQkMlX6Q3jgEWucdL6JHI4lJEuuFjIZIJ+1zcQQNW9EQ2SOMCD4sux",
-	"vVvItTLWCEg0TrkBZY10JtgM/h+6ZEuWpwIAjhG4SamOBckYNS0YAb6DBSRC2M8o5HoMRP/woOXhdoRm",
-	"j6BfRkTqKY+zqUxvGMabIwj6RqTObu31AcQ/oFoRpBJosel4ZQxgNfj5Nt1pgpXpXauW3EOeJvVoNswQ",
-	"bq1swqvLv/bio3H39uR6/+ZwcMwP8m5xtCIVzAMfXQGlpga8H0ptg6/ZeM9TDby/kNXm0LSrPsQjso0z",
-	"2+wDm80f6M1MUx3gEumlEkivPGcDCl41Y41iu2LZPz77GVZ8/6HLrRUsNWORW86QYroFqZ+/OCP7+/sn",
-	"C+RjVJ125xIStU3+eFUWoTphpekjboqy5mjBmuo9j5s6IiBtPOvuJrOG8/+gWf+1Mh//SFDwrkEFP/RQ",
-	"wbvt7YDXX/yBsOC9KuD1LWKNv5VijVsDMW+a0KgbbP8hLZ7UHHcNnv6NncH0ZiMBPLQ72I5UdjbtzqZ9",
-	"UKqUB6PmmvThmfw6uDAlC3dlEN0rLPHQsbRrHgtsNrJirfFpoONAL7jVcHbYb1lqSBg5zQrTOMhbBiN+",
-	"SASStG9/i0r1LyGfjUTmngwWkQ0RvRAMtYQlbjhzQ3k4AqP5AQchSF2K6lEB3FtjIqIF6Exb/WF6tcyD",
-	"IfctYcx8Nhh1Aa5YbIB6/QVpztKE6bdqw22aJcClByzkZhIA/Ye2uCWjFApbEX4SMRtBRbNIBzOwtqmD",
-	"6LMvN2oeuUE9rxXyjwZ83WGX60jMCAEYV7dtDzSIuDcv27ld3RxyXRTLITF6KlnSJ0U+ZZEFVxRDMmCK",
-	"6Fz77iua8ieElnpw+1W2nagV8lMvlKNxAD2wQhs96nYjUo+4sNssNer6qd8vXL9DI4Bq6PCFLBZLUhOW",
-	"k5GY5k+gNhiyzdUZMrnT/ooOpskVg+AW3DadBPAMMDDjElF7rqdSWmzvG06iAB072EvOZqVrh4Y+y/ZJ",
-	"hGmU0zhmLJH6azOaX3lbnHq0oQ+qS+3sk5n6ghQIioxFbtoFe0tcjCgPefTy1Ztnn394//Ti8+nF/747",
-	"+/zx/fmPL968/3gBKPf6UTw/lJOl2y8un3+4iABlimYzOpf4ZsQo1esEMJBRWKNyzuOwpgko0OQMXYtT",
-	"qTP09YpEP4gBUh0lkUvnR9lIOB1jrk/I69FiGUTUeEImuiwATD8oGihl+utSPsjoL3yIe3XWTf5/yE3V",
-	"ASKT/CIGuIiy/IzXjwBdAvqrkTBG9IYZBov90iz7XX0qvdZ9dN4iS3uPfhX/0JoDb6SCNBUD2h3AY6YF",
-	"AJznwDT/imBPsBICdqVUlAGVCxWkrUTH8kFbPF6WBtX8bLcFOA2w/uBJdT0efxGDRgAz7YccfaQFdLLW",
-	"va+hUSK8UOOvklKxhXS1D1fpDYDKqPNQ5dFbqBJ5VPaWO3Pqr+Uu5UtHE1g7M40dPdkq099YLXCWPeyM",
-	"y7ZZMFwhn9VL/7GPVd5pTn3lnfbHpcZEK/yKD7BvrUK6SR7Z9ggJWNF4X1UI3PaIjt3n08p43uk6AYuF",
-	"OCx5og+Cla5Uase5PrO7SODvZjU9KjNxLUm9Y7OvT0+lpiuAXOT0HKOnPy4V0G8xX04FvL8GeJcJ+MeR",
-	"cXdLMjZS9146PtU3frWKOY8hYvFjovTeJWGI0AkDkcwNbtwvYoDi3dP6OB0ra1GXMz6E6HUBX5nWQWn0",
-	"qvV3dL1zapWdWn9MhutG7VAMyrj8Vr1vWn92WSUIZMwQB9JrbFDtilufL6I9X5skzmKza7Cq9FPbZI5I",
-	"obNj0YfAr7mY8ZCbEpXE9x5BQ4i0AAcW5oegmug3+WiRU+dG6UXKxIJqcUDHLwi1Tj1fs7w3+fZML8em",
-	"ObjmHe6TAMBzp8Hu/P5/fc7zQuRXpXS276QheI/VOP57bz4uwOEOfmFxsUXSWTnfStmNQ5aTQoS8rqYQ",
-	"kBg6F5NhyrIE8/bBsFe/uF7LU8nUfwx6H3TyyceKL03zG8CQL9h4ktGCySDk0I+H8Ol4AE9dvL0A0yNL",
-	"KY9ZI0APl0k0GyOAfk6iDz9dRoZFFiM2bhFwn4KnE7B+4aeARMAp0NcE4EORcWrnABvMBYn0Qkf9VYxR",
-	"O+6QO4Z8kT1WA17cy+e29TjAl5STm51EsesPpAYJDTHNPseCA1STzUsptXaGABDu6QvYUkQDowUqBv3a",
-	"2/fvnl++P/9fkyMRDz+jc9qi9uqmVS17Wb/nKf7tXvAPIBSDPAUUYf4AEniHFGCvGeoxF+RYnlm6sBeR",
-	"osyf5pxwNmtmjCZqOqIpR2IGaPqG6sztQKi2GbteXvAOQW/25fXWV4COtvBHXQAtGjq4JznbHXzwbxv6",
-	"NcRrHN2GevkONXgnAb+9bO4NxN/jot7TStk5yWj8SPXbeWMHIpkH2v0QcuwjpXacjEXCsu8kiEUItKSy",
-	"IBkbFkRMC1JXp17xpKjh6bpPoKfdeFLM8fYxo1yHva2tgtk6ZpZCWg0AY0kAOuI3WytFbyFOVI11P5lW",
-	"CrOHRi/Udp7y5MxJLF+kPViOrWP+DyiiKbHrrx08QOL6vWU5Srm/ovj9uqLVnGFrnO4Mx51v7c/lW/uJ",
-	"T3IRMymV4HymW19+s5DTIGa3kfbrHWsyHU+zjYG/vLsfU44VcluPRVw5ljf43hf3x7qaLEzcwCib4u+N",
-	"VsjXAFb709+6RAuBq1fUG114y/gXQB1bU5WgjVL8MkaTJoRaNigKYACdDD+295v7nct2t9/z8JghO6/W",
-	"72pzWKbjz9f744PJUd6VveLw5njWve3NDx9dMqBhTWWt3wNg47zwptUuT8u6a55z6K9f6+//G2oIHLFs",
-	"WkVQyjqxlLYTwzvr9VvL25YlRmrkmc9ef6es7fMpl+jOpDE0CM/F9GqkG8VPpoMM2xXY3OXN0rmdhbmc",
-	"z+18VcCl1HPW/mU3jBckgh+s15WTCK7LKAj5UJm6QEmCR6S+3yYJnUuvkWhDTeomzYspzaA0bzlt3C22",
-	"NbW9rYCmneSylPMp5zwe5YKLqcSG/4xfpeA2xhJdlyCdpdBbfcDUYgFOW65WOOVknGZZKlksuE6VvXSJ",
-	"3iOR6bkVudJz6rj+2Hzfro7eJa1kmK8Dv0FOeTwiBb1mAEdtGuzzJIXPRJe7Tv7GhhcFNoowcNjSfwOg",
-	"e6c3prJ0zPIraIcOLvxhmmWmf7rz+zOUJNhCnQ0LnTUr5XQ8Qc1jTBOllDB0jusVDHlMOeBAqynSghEp",
-	"xgxBfeqUzNhgJMT1dyZJOYCuI6/1wlBOphySY+WITnQZdblzOyTTTzmZ5NAGo04JBgQ5+XWasgLyP2VA",
-	"KBlMcwkuG7Me6qKBCkfNiPKQi0nRFFOsWyUaU1uXDlC7ehOaX7OEDEWutjEArVVMFPlPJkgpL1+9gV0U",
-	"k1Bp8QWL1RiNgDAaj9yG51NolI+dpJI0LjAXD9bQZILrdoR0zKxiKG5YHnKXm2s36Qr2lJLBvGBN7Hyr",
-	"6AiJUKdv+4OomSt6Xkpzh6tNdhszBj1HXKZzn0Rv6e1zPK9Ax7yQIZ9ALxIYOSCddrvdbgRw5yt3lA8P",
-	"4CzrHy4KNlEjYFI3u2XxtFBkBw+3G0TkIVf3fVzQZSJSt8yKccjMDciBeqRFTr2UeHuGNQFOJSN1tcUm",
-	"UmwxF4HQkDPpsl/NoDQF4u14QzFHOvSWK+T1KOVQmdZ0nCdquG0WwyHDcm04Yk/8ZIKVJQchX1FzQE59",
-	"BleRAJ2bHmW6aEDwrLL5ix7l6+Qf/zoVBbscMX5RiIn671Mhru/N93ICUAv1/1bD1B6ic26V2ft75WGi",
-	"78lN6kFfsspn5e16TjFrY0blV0nEdEMvp6f59usa62aXtbZT6f+KnjX/3H2Tdoj+QOYpMMYKqIRKKhsl",
-	"691sLvntfifbY0pGq8H3Q27R9wMrSIsRS3OSaH+pbJHnoHIZlSGmOfjnlqswwSnmKotKCDhpoeTwNMsi",
-	"hwzCcDpqNo0WqAzFVEZ+w+jyV2t1gBYhx3tXOd0+ehmFXx3lBya2NCndzG0KGTnxCHoUWOMQCvCiJKfD",
-	"IiqLB3vLmm5vU1mCPBnT2zeMXylCPewFtXHKzZ+dvwj0ycNbG3SNfy5JacZidQOdJmkh8uZgypOMIfKg",
-	"BU7Zhz8/lmuhPnMB4TPtb1wDuqQI2laFbNGYTZelrfWKLiOvGOCVtge80r5zoCrP1sKeHB7dWap5J8jF",
-	"SMzIOYPjN9eN3KZygeLAcgB36GrExG51t4YtuyqYLdjEr2nP1g7w4j8BG8UKFkjB2IGj7Ghl52T/dzcJ",
-	"KUWNq+oxvmaWWKWX/TVkIS/quTqUbHRRkvJCbIqKDF6/gUjmIQeEhbkbpoS+kTOaKK1N/YClvKns614n",
-	"g2maJSwn7BZypOsy5VcZC8hgml0HZEBzFnLLv0QOlfV5Tud6fuMGOMC0ikJQRSF1i1Eif/6kcRIiEMVR",
-	"QCbZVC453HU8oAHJq+BxWMh7I/Xonb3kyu3AA+h+MJsYNXBxtBJFUkkSVrC4YIntvW8X6zuJvuMW+Un7",
-	"8a7ZXAZKBWcT8OZhznqRp1dXLDdXdN/mQNf852yoEUf8kkLM/sbey9bhr/PRU4zpFznlkoLzt69jLm7B",
-	"h6WZQhhCZ6hDFQ2EH1rk1NujVBL06g5T9DOnhYSdThNSj0q6YtR4oudS6kaTm3zGtACk1GHKMYLg8GnU",
-	"mGkSkBIgKfxuUXcsLImdvGdWVe09qSoWKFUItFqtRqDmma/OuAx53STm/4QanwcY0XhCqJuPsQbVKmaM",
-	"3lRncJoDo13jpROGi8dy4z+GOMSin9z4fc2T2usbcvML5t393P7Ugm9WCkBhmg39cPH+HZnQYmRIwfmJ",
-	"waywtljIo7+13KnrfmrBeVOjKqUWsDLs3Et+/bpjRhOW628KNJDKhOWOthSpS6CVhE2KUWPjkIANitmm",
-	"qmN6m46n4ychp1hSKwzKhEx/Y0sRh85+ZVsGnKtvCz/cOa1Z2FM0shbwMRYZHHA0SMgxx24Rb+k7SUCy",
-	"eCAZ6/McPTfJz19qn9NFS+5hhs/PX2pjVoDxMoA1qV2IXHEYRsaplCwhczElhUjonDTJjHKgvKucDgjV",
-	"zV3V0f7/as70qhjAQyQdS7C0zUsTllH11i6EdbxRPtK0IPqqfXpGU6z90KwWPwBBoU3fO3z8dDIRKS+A",
-	"mi+MB0GPQt1vtbtPd+Cf0mLuAqTbwu5WyUEtlj24EbuNfzP2oDK8bdSliQ/u3XTA+4Fuxwpj06K/SjHN",
-	"Yxgw26CLQAnsZH/YiU+SLmse0V6v2Rscs+YJPeg023E3OWKHww49aaulLq2ikjA3zHjebVjYLDHL1MiQ",
-	"Y50kQEF41CAPKOUJu22KYVM97NbCI2VQuYBm23FveEQ7rHkw6CbNHjumzZPh4X6zkxzF3cEBPWa9tiPn",
-	"S3qF3aLc9mkH5OdCWR2fyngw6caf7w4Mm5E3ii9/ZFksAD238sDcGI9Kz73yGUUq9nKQ1UoWRZ4OpoUG",
-	"1cFj9SolX76YqiZw/3xWE7i7A9Qyfg1p+0pAxBDXFtPi/6gtgg86GRyxTnzQbXaSNm32hoeseRzvD5pd",
-	"epD02OHwiB533Afp7yAm79E7eJ/u7h7gsXB5o79HWGxgGepizrqWz4Yk1zi8yrzRBtrwuce4vx7GVLt3",
-	"21QGoN5/Dn7kVWE7z9nKHP5Z3SBNA+WAypM0dplvuzDZLgH9j/Aj4EH2zirY6pXxsc2T0O1oe1+cjN+4",
-	"S5pvKG7qNHhdSDJxcSwGYZ05STmmCy0jqGLyHGphRps3cM/avkwTjQM5THmird1S/zU70cf0X/votLHN",
-	"sB/sW3f913ZOzW+0/5pnojwA7+FhTMSl8y666UJej9w1QJKlVd5Im6fpnBIOZFC7VRJSj3I6i/qgOtOQ",
-	"L9hoEDJBMyoKXIMgDQBsjJ/IgPAwfsMyMWGAK4G+FGXfhlwrnmXPrK6BVU+ybNhYAdawmiNtGzHmQmmg",
-	"G/ag2zZI3P6aQWKswlytObvtB7JbPUOWQKnKz5/sDDbxduRCFBD/Z5OmsookKwosr/lSo1kmZm+nWZFO",
-	"MvYelJoph9MEMAgB3nDOnvNCHSK0H+i0EG9pfn0qz5Ula27N2VjcsDO06F7kYvyGyuKiYBN7hyzE5D0/",
-	"1/tu8B3u9cdgCZCZ/nUKtUM6y9jV8DzeYxPU4hHlnGXWLbO5B+fTWudBySHjFeCu987kdHa57KBZ5bWB",
-	"+9UibOUJW6SFc8bcVt/9CV1lX9nXtf4LO5tkQTzAf8AKmmb3mbY7vWund30zeCPOsDCKkE0m/B1Cyvdn",
-	"rnmi3bafHLOVCZc+2pdW7+Dfpx9eAw70gGUCKmcEtpQoUpYHfmkTWHHqquJ/UFtgqm6cthhP81yxrKkS",
-	"Z4FuoGHsR1t/AOjotrOaetT1CDAjzFKeiJkMudbkclrYmdSVOqlHHTtYdQ+BfRHyHSsenvjTAAx3lg1N",
-	"pUSWXjOIpwNbX6X8vWWPV/smuSjpfHr51qt/roMcZOnF8efB/nV3fMCPJr1fD/Nj2S16N4fqd3majFNu",
-	"NRYjUOIxI0rlAfMcWg2zXImMXKhzhCvrsgGZ/MDyV2Ka1/qddjuopfyF0KGLpRu+4NP6ThPjwBcEtSmH",
-	"X1nilCVDCB9Y/jblU3R4bDXGHVRDPxXJ/OkcfPKddu/44OiwDdc1xsd7RLSBMdtt/Amqiz6w3Crx+CP8",
-	"Zo/uB5aj3wd/rZxwp92+C2pTo7ahsnQ6SX8EkJNuYJfpcpRKXKeeK/WWkMRphlW32HG727jz37KVQCZl",
-	"S24niX9HSfwQsfrtSckKqvOhb/UV6xsF/MR7ygMwM0ZXQ3ruhHjE4msZEJEnkIY/mENmiiui9KUzxSyb",
-	"GcLcYo2oDMhsNCdpQcbQ31QGRJkVhSDD9JakuuUUuCpoQdV9HDrdkHeCqI3ECkqoi/IqhkOesAnjiU7z",
-	"F7yyIRKA7iLebkzjEQPQjnpUyu3sYwl2HIR8TG+b9Ir9ff+w3Y7QhWKSaijX6aNPiGSQZAHQ5RV5pGC1",
-	"sIJE+yucrVkqi3PYkUfVFjw+iz6mBc3E1bQcPVzdO9TLr6cFuxJAita88osSTklYe4e5F1Abp2grrDm1",
-	"Tj+E5LRsf5n8j2wOFcCYoKQ95C2A/Lit9Wuvua7mhrG+k/oGadQbP+2AJgkJS5YeGnKKMlqtVliDzQ7V",
-	"mPZ9eN04s/B+napmk6bKPq1UAgBcoR5qGf3BNAEGqga19UVNHeaKjqSljBiQclWLY/LkbLscTjwztak/",
-	"TLf6Ft59VUtZpAXs2E8cr7HEH8y8qxbUZqN5pa1MhmnOMPpuCurhMqZfk/pAiGuWBCQWfJjmY/gn1nSr",
-	"fyoKUf/ViToNdZBxGDtX3Z3ITK9V2yo6rA7aqpKB55blPSb3G242926Y9o0p32uT2u3h/EMS2h/3UQ8w",
-	"mB8ibMsSc0lAgixzPM7JR2S+Zem49wUbct/da9QJroe2fnyzUdXisEKQPfGkkbKFMDJoBwoWWgfhNrfI",
-	"KSdpYiN8M5ZlgFWpuOi00J0xuMDJeRXsK8TQFQMp9EcLoVnSxui7hzW5Ey5fT7i4vvk78bKZeNlOuKwy",
-	"Cv+kYgWYw3+ERNnam/qVRdB7LSe+W5AHFYJoiQVX79t3WBRgq4Ph8C+UAxuGAKXAE1qMXEAHBdxamIgJ",
-	"WGjq0f/38dnP7ebJpy/7d3+rLVcFGyfoAsbjVvhXit6W0a+gZCeyyfzB6rqbEHCJJKlLxki0kKseNQK/",
-	"G2e0CLQSgS/TlazLQpjkm5C7RP58Acyqv9yotB15YEJYzU4zwVmpIgCGrSpnCGwrG6gZ4KZ4BZxwwUIF",
-	"AEVGaO8KdKWDrWLQOVOe6xWz/+vR31pmLl4VQ1tXMWDhRhmVKOQe1sm2CEXroG5sFttjqglyNk55wvLT",
-	"YcHyM2D4SymwNC6wVhxhl3XV+GfjpOXUJggDGOURiKsx+01w+H3M8jSme2ejNKZX4Lg1KwhqS3U5gZmX",
-	"13FBiGu1KOfulw2jpGNwU8pa/7BdGY9UQpOp84VwCF5ctIM9V/X1hfT/YCkOuya3Wh2tuZgS6FAEo7a8",
-	"93jftFnQ1WXCex/y2UIU6O2rWWGOY60oOwhqiHyFEXTvV5PITieTAnMYFqE6e5edQ+PmvwtqtPTj/mWn",
-	"62IAy2//bBUMmJ4Gyqv1a0eJe9dXnVH3snOwdkaoBdW2cWebY/hA9Kbt+7JCfvY2YFTqgcdgUa1LCC/j",
-	"OD1R2hDUDex6sH5L8fQd+tGfH/1IqYwssZrSfSBIq5G8N3LcrMy99PG7PXUONaK0sGhvCA6uWEsQcu0L",
-	"QOaDjpnoapQ1EzaYgg1tdB7SbA5FPqYFUbwxIpM8BVykU53Y5IG6epzp3rTtK+ax78cHy92r/ywgezsm",
-	"vEtq+maSmryTvabPwFeDpr7wmGMNq3TvmzDLb1Z7IBI2ycRcW7O0IHC3ROAya+fWL3MI9SqTWjFZSdIC",
-	"SuqmeVbr1/YqINFONdJyymWhFGuErGaJhrW4EgAu3NqLx8mez1wjN+yoKCb9PSgBykZCFv3j9nHb7z70",
-	"5f6sDT8TS+c+qU2BrJNWzcvtwdh6FbTbXCduec5+Bu5TK2VMFoo/IOaEyYoRX756Q+R00NTPSyJm3KFg",
-	"V2Sd6CHf2MyXVau9iNMSuJoAgO8wBdYu7S6w0k9Xl3rv8/sPL73PpIWJoVfKFVR270XE5wWFwKYHpLkF",
-	"v/BWz3T5XX7zpecqUktfigYpjX8xu8CNin655SHPhTLIXX2DruDWH+cOCCS/zbFXpdr/ZJz6VKC33Hvh",
-	"eyPWq976Jr1hnEmpmQRNUvhLqzISedP6D3rFaFZU4RGCa07XpSzqZivx6UtbSZSiYsHg40zE1/2Q27KU",
-	"RbTzAFol4qbORhoT2aRze/xueaqKyvwvxmTEpTbyzj9aAorBOSsN387cW58fxADKu///AAAA//8=",
+	"7P17c9s4sjAOfxWU3rMV+zmUI8mXxE5t7ePJZZLZ3Db27Jzd0bwmREISxhSgIUjbmql891+hGwBBCpQo",
+	"x9nd51T+2J1YJHFpdDf63n/0ErlYSsFEoXpnf/TYHV0sMwb/Pk8StixY+oOc6D9VuVjQfNU7652TTCa0",
+	"4FIQKmi2UlyRX0tVEGq+6EW9G5qVTH9Gi4ItlkXvbBDZf7P0vOidiTLLol6SM2p+6I0Go5P+cNgfHV8O",
+	"B2eHg7PB4J+9qDflgmb8d/8rnvbOer/KydVwcDTqRb1rLvQvsJrf2ZVdXi/qZVQVL/Nc5vZT++yN/iCT",
+	"yVV6zE6mT2aj+SE/+vX4+iR7stBDLujdOS5X9c6Oo17OVJm5BahkztIy27xwVdCC6WXdUJ7RScZ6nz9H",
+	"vedSQ7grXIs5LYgqZM5SwgvlHgRBPGyAOLSwg5Fe2q5gD7x0dPBEv/ZvPIo/ehYab8yUV/Mn16PF0fIk",
+	"H6nD4vjmye3o7qinvygVS3tnU5opFvXKPOud9R7fDB/jAEw9bv34846HndjjhcN+wVVC83SXw55SnrGU",
+	"SEHYDctXxJ5u6MCPNx/40fBsODg4fIAD1yONmsd92PW49Yrbh/R3s2BK0RmrRqyg1IYgZ6SYe6/NqSJC",
+	"kluZX08zeav0AX59mgdI+2iQ2oMHNHjPbs8t4TawQLDbCgHklNBqK7e8mBMpmNtMDQcQPvnfWa40wM96",
+	"w4PhwUAftRQFE8Vrqua9s97pdJQcsRP6dDJIh9NDepw8YaeTUXo0PaFPkwEbTg7T4+kTepqM2NHkJH06",
+	"HdBhcsiOJ0/S0+mIwoClvR7wPAdRj4uphH/c0lxwMeudDT93wrJZTlMNoO8sMm0g2x3O7UITCy80TO2K",
+	"9PktZV78x0JrykXKxUz1zn7+o5fQgs0kIEWR89mM5Qpo8q531nsjAMfN748UmfKsYLkiHB98//otmZQ8",
+	"S1lOaJqSce98uZRcFAsm9O1Bi1IRrsjBwcG4R6jQb7wRJKEZEynNze9TmcNo+D5T8KJ9R8Eji4h6sAWj",
+	"otAfHfR8uvVnNgturOcCxh/3LKma9eGeYFIhq7XhzxFR0vDDiZTXXMwiklCRsCyzPFR/1ldzeVuxTjeI",
+	"nNaZBBMAvmLOlduT3kZeZgyQ7acXg6FmbyqEVgUvMr3VHwUujqWEru+6F/Vu56sGRC7sXnOmAOC4UAOC",
+	"ZE7FjJE9vUWWRiSRYsrzBfwTN6v/qfeo/2u2ux/YbykypixIWaq3ZrcJ27udXgmpP/YevKcLvan3klxo",
+	"IH5iidSD9j7/UifaGlHesNOXH98djZ7On95czLNPPw3/etmLekIW50oxBZfuz3/0ckYVUF3tFID07gqL",
+	"BxfvLgjcnlzvlShWFJo6zsjtnBVzlgOa0+WSiVQRuSz6siwIDKAPHzCXiRToQ9AF0zhaimshb0XjZA+H",
+	"7fDQu1WJzFnv7OlJ9Zah0c6kvcblfIiLFkjXZkaU6J31luUk42oOUrUq2FL1zkaff/m8JtSoRC4Z8kl7",
+	"BdeH0zhr3vU3ry83fUd9guHC19SlBq6GaUNm0Zg/oxyvKn0ciMHq20X17aL6dlF9u6i+XVTfLqrqoiry",
+	"8iHuqVLo5XdSqKUAo4liiRSp1aQjQqeagPVBTHmurMod1LBH200qo4PhfTTsL7BkBfVpPcuwpk8P76lP",
+	"p7SgE6oYKYVnuvpXmc5Gvhqd42GDEn3BFyUy0U/st5Kp4m+lLFgTCX7TP2qOtSC0IKPh2dEgIheXHz7C",
+	"eQtNhQsJBBDpXwShllHXzj8BErrkC/a7FHBdLFjOE/r4+ZwndCbNhUwTuLWnnGUp0tuC8gzB/X+NMfUg",
+	"kQs4/FwVV4akzoW+gZdzHPu/h4fD0fHx8WB4NNKABqTIGE37gBMFhasXfun9otn62qres9urf8j8Wn/N",
+	"btCa+7OPJoPD/mB0OXh6Njw+Gwz6A/3/eg9zKgTTC1YLfY1rLtU762l46b9WQKlJqQq5YPlVzpYZZ2nv",
+	"c/RHz7tI9L4tRwfcSGh2pYpcCworJz0tl0V/iEeb15Z1fAlrqpb1OVpb+HBYe8MtzVvFFV5GwBjnMue/",
+	"Ax8/HKTVnE2ADC8BP/xxNeL0znqAWiRHPKum00+vVDlZ8AItfA201HgewMqf5rQA9DMoo6/5MDaTnCWM",
+	"3zQkaKXKxVK/2nKqI9yEJpyUFYiAP7HJXMprUkgyL4qlOnv8WP+tDjysfIzEwvWtVuhLOWPps7r8pFfM",
+	"RamFLGX4JiWqTBKm1LTM4KODim/d4qzmBgBk0P/oHwYuMpgcjsuA5U0d7RmMiPs80ofl7xNYKQCnwgAr",
+	"n34BJo4GiGeWB8HF5qQbWGyql/Uz0Msv0UNTvlxqRaAUvOBMb+eXJvU3pfFOuKAW+g4UheOIcAtkRDOS",
+	"iMiyUDxlZPBUE8JIU5p3or+VnBX9uSxBzIfvtpCQL8GMntRlUxRHmtgx2ogdna8dvOu2w6XJ9Lpsan3B",
+	"hlW+5uRcUH2XUHGtnG7ym89ASJ/cskdZhkLgSpakkAuZ5yjLO+uuZTuvZKZJ78flRrCsYW99kxp7ES/N",
+	"dXDoQ2hoRLSXdywpNSs7O/VkyJcCpHEtv22+baJekdOEdcfEOgOFa/rP4zq3Hfcq5IO1dz0h9huItB1X",
+	"YlW+xooWtNDyyRlKEH8mmxanobTL4kb3O+stO5rkVCTz3lnvH3BraEmXe3dFUpQ0zJbkkuW00PJkb07V",
+	"FV43lbRmpPVy8ivTQo5l0gfI54ATWljy6WOWKUbGvddUEXjhL+PeGcGlEVyYgZpZ7g5gO2xS37D3VQC5",
+	"xi6rRWt9bZclH23icDvSeV2zY0ia5xv2YV75btWK5fqlO17UvJVRL2PToj7uUYOj+Ds6uu+OQGYCh3ab",
+	"S8y4u795xb4ZG78ZG78ZG78ZG78ZG7sbG7/UvIhXU6Wdt1xOqnrBu346cHrYt+KLq+vDxfHyST5SR8XJ",
+	"zVPN21cnO3B3a5vQs4YMUWtKZ8CutNmO9C8zotQiumq2joe1DTjlvaa3hwDVroY3FPD7qaf30N6G/gCD",
+	"Ne1tENLeBv/vaW8NefeXz2BimzOa6pv/7I/ec5rM2XMpilzCEadMJTlfIqX2YmALSUQW9K5PZ+zPhyeD",
+	"QXxG1Jxqok30x4os6IpcM7YE7kiFukUBmVBB5rKEm9toSpbRNEY05Mdz36sxZwuqV2SwXBW5NVy/vKSz",
+	"9bWek1tGr8kNzXiq1TB7HeOCIpKynN9oKOdyYR6gtEZuUFyrr/Onx2Ng56oPMhycwy6LfMtV0X2hlGRc",
+	"FWRJZwzj72ZMaG1SX2ANseKRAocC2VtIvZ3JCq/lsbjNecFIIQkvzjTs+UITXUQoSRnoJE4I0b/ZaxGl",
+	"Af2LYLdE5gS9S05b2B8Le/Hp1T1SZElzumBatDkgF0ykhBdkQpNrLSfGb6b991Kw/jut98d6NTNWkPhw",
+	"cBST2znPGBGymHMxGwucOT0Yi3XAH05P6ehJMky1AHxMTw6GT/qn1Z/TJ4Onw52P5GPOb2jBPjEDehZC",
+	"eHwH5B5A7/jMR2uOEqpxZzxSRN4KkBqlyFZoks64FsEcTXB9AiIdC16Q3M2sUO1qgmvCpjJnhNFkTkrF",
+	"mqBZW9yOAPhEC/aWL3ixvnEwqXNFtNJqMc6wIEUmZTpjRWQVgTcvL189UkQVeZkUZW44F8JpKTOerIxw",
+	"BB6hscjZgnIttVQjxnnsyVOJ1MJWXMSkFAXPUAngIpW3RIthgGYFmTDFUzYWsdtG/yPMFjfhNLa3uRr3",
+	"nuV/Pj19VvwZrrlOwGmB0KUPkSXLyYKLsmAaKFOZJ8xpNgY5yB4vFCm4FhUjTVj6T3kr9iNCk1wqRWiW",
+	"ETnVmKHINVvZfQJmoKidM7WUQgFVU2f9hLDmZc6UVjBSQpGVkPOPb/QwEWF3CVuC0qRp163HxhRpXrPg",
+	"RQNow8HAh48+UbjDuChOtJa84IIvygVcjQZ4XBRMqyA16OGRbAEfIpTFpwYiWfQzaOZGJnhtERQ1xmIv",
+	"zem06HNWTPvzoljSJe/ntGCwu7654/aDaKkh/lspC0ri3xAR9S8G5eLbeCy4sHj5MKcCTF6MhT0MeFur",
+	"JOHTqKPwb38eDgbPbv98MuiKw58syW05CB9f9WqA/M2xJGWe651r/mRwHSEUoUorBSPwJUsRRmPxgKhL",
+	"KszFcdtR9/T0QTD3E1MsyBlZHR4GTcJMEhgWcMofBb8DjxDZM5i0f+aED4Gc0Qc9YOBcZgz3iIGA90W+",
+	"segC2G0s4cnp8clgdHLyZZyBFfnqfFqwfB22F4b1F5LcUi1G4P1X5Ct9WwAEztbvBAN5A3DY+i1VBMSW",
+	"cjkWewE2DRzYZqfA71o03cf7pb7to9GmW7V9+8Mt2//+9dt7QSAiVKFVQl2zFK8VeStIDEP3Yex4n1i7",
+	"GstveKLlNKYKvqAFO6iz+a+zuR+90Jb7bLK2yAc9gIsil2LWJooreNqmNZxp2dbE4BJ2R5MiW5FbyxAm",
+	"Ky3I1T4gqTwYix2lYiasUExaZOJx7zgdJCfTITudPKFHySF7Oh3R4WSQnKZP2ZPpCd1RGP4c9Sox3iQn",
+	"ao6gle7QhVEJvDwlezFNkquDg4N4v64z6Z8nh9ejxbF4sjz67SR/qkbF0c1JL+pxPdKSFvPKMkXdlJtW",
+	"vqRFwXL99f9fD/8z7f8+6J/+8scwOhl8/q/KCuLdgudeFltwM+a5242gwd20uwxCu6km7bodQTtt53mZ",
+	"K5mHtxILdlfgC7HFxGXObrgsFehrz4jUlwkvnHiKIXr6WX27bPXD4M2vkr/79Xz1ng/u3l0MVu///re7",
+	"dy+k/t/tu1eST/9mN/9bibZEs/sE1+jvdEHv3jIxK+a9s+PhCMjU/j0MbfPNVJMIUEjLXjUNx6gtJ3JZ",
+	"U7fmFGVssKTTjCim0btA/TiRi4V5Hv+f+IDAja6lFy18F3O2MF5q1RR7oobqZwjWXZoTma6C6mvDbgAQ",
+	"Q4G0AlmNJ7RBbjgYHW0H3Q9y0obrv8qJRfNf5QTRPEIxhJJ4NBjFZn+PFInfGhNDDKDiaVzHEC+sMkAA",
+	"v8IiOuK+Hupng/jD0xbE/ytbtW3LyDV2a9dsZbcmZGFjVHNW1DegX0uO1u2J4Q1dw/QdN6SH7kLMG5TL",
+	"hVR66WwBF2XOijIXERnqP0YYQuR2cjwIkyFIcTVcStmUgilYf+JfnYfGpYlX50hrf1su0reeYTa0fs9A",
+	"xVMQWmbzrJ+ySQnuOaoUnwlIuyZ7cSaDN8gGe2/ghDxTccdj0uN3OabKX9G228phYZFQ8UVoSxt8E4Et",
+	"KX/ijpvSM3TZ1E+eeya0JWse7HSAt9OsSXJaRuVpfff6td+OkieL0d3p9eHNyeSpOM5HRQvJeQ6kjnvX",
+	"42/fO7pEQG8Caec7mn6q+3tM2C1dLjOOSPV4mctJxhb//atCr5Vfy2FBM01MLP3BPHQuK2fc9/RsuChs",
+	"WCgqZj9cfHivVRt2t2SJvqe0yCin8DvhYlkC6+JCFVQkzGTXW3xXlb8KvCRPpofJKR2y0eQoPUqestPp",
+	"gA4no+QwPWLHU7QaGEffkSZ061p+Z3cB01ZwswGu/vEfpOzGgkQ9dvvvA3Q0gI0IzdvgMTKGG0JzRjjq",
+	"p2fGHiPoYvNuzfuvjJfpZ+OZ650h5lReo95ZTwMbAGS8wctcLllerMgYXh73IK6AKwW4EdWG2jySOUFK",
+	"wN+L+wFf7kMchkFIUsGxyqPofC7Vx310HgPuV5TzXzmb9s56/7/HVZmSx/hUPf6Ig+AnrTYjkkqGYACh",
+	"CU1BaskSPjWEc0YoggbMGqC3g46lNwF2UAf9aCzAAlSCG13LVHJKcuOPENavbgbTKr5iooisphsmKpTH",
+	"PA9Xzegd2r9593H1om8V6lcGzU4fm9c/R73/6VeD7LYAtwp/iJpJr9Mw1RdrQxlLV8dh9NufsdaKmGY8",
+	"uS/XTEt8j4U5xDnJmZJlnjA0eBU2S7YU/LeSIaYoQrOc0XRF2B1XhfpabPK0oky36x0IMbHfPDwB2qGN",
+	"D4lWUANT2Dp4vhHDVyGGVzKf8DRl4p7UIGRxni54q/igWeLSOoEFY/rqFITqTzx7jNGEmmSgBfdc0Oxx",
+	"Oulj8MMX0MJhRQvVpncghqn76OGowfpVuDLMf1KiFGpt2wu6gqshlXhH7VFBbIg2yWVZsBag7n+jma9G",
+	"M9+/fmvVyHdcLayx5z4SuPf5OvWAubwsIOSKpUSVk77FCzr8bpQcvjhix69OZk9eP+WnPwwiwB5AExc3",
+	"qBErEHf4jECokanTAMGrcykVC74cuJxm8+yx1Et7nNAsm9Dk+oFuKb1lt3gHnR2oVD+xA/TdAA9DsaAa",
+	"KlWCz6+Q10wYV5SEmEv/fIo5Fc2Al3g2zyrzQ0z29PNSsXwsljy5hnAVHAnMekKroo/QALp/QN4b4zpI",
+	"kBBuuH6Iehj05/HZHIx/WpBEjH0vCy0C8FkJ2uh9mX19jBaOn7JlJlcQxWvTCKUQqCKCx+97+ZrP5m/Z",
+	"DcsIXS6fEcUKvd0XV9+/fnv1/O2bl+8vr968iNZ+u3j5/NPLS+/3Ty9fvPn08vnl1Y+f3no/X37468v3",
+	"V399+Y+LTaLV4zZLDSC4WfP9Mft4MKxjthkRrkIEioXljhguZNH3vn64C8k7ORNq3Dgqb9EQMmRj6uEu",
+	"UiShQu/sVubXz9DXa+KkIBVIa10HJEZkiUFtRt3KqFIukJnsMXHDcylgJTc053SSVW4q4x7c/6Ymfd1b",
+	"DnkGEu49WcYk13yy3bjk8ccGhXBF8GOyBwjGpuAbx3CFac7UHHnw/jP7FXEBB/emebUSyQNeZTXWd08i",
+	"Nx8/HI37wsEab/7+9VsX5xU+DEe+iq4UuZ2vWg7gG1l+LbK81Afxif36JXSZe5+HJU+f4CphxxdyQsIi",
+	"2TsaDPfvTYBfQHujUZ32cM1unzsSH3zdd18/nADpg9XE8pI3omAzoyNfOlA3xEcf8ntojPR+ikjObjAV",
+	"SubOu6uHiF3s/EHOaCpFtooJJMQEpcpvpPs1SbcRYXQPwi3rIwRo1xfYwCvOUnI8ONTc/ciWO1LPSJGv",
+	"jOqQ0YLlX1nLOx40yNPfx460WatA9DCE6cEs5Sk6SDBiolRsWmbZiuyBL0JFEA4py6KKh841DYPXeh8o",
+	"z4Se5qzIOVNjIaeg0RnIhVW56jSwnkotLm5dzq0ebkXEWuge7P2NMau5wlH3QENrmmuX7IyQThJZZqkR",
+	"NDCv3A85DaDdgn0JmnnOKLtPWArLia0z0hnZ7CYf3A1lYYO+sQNyaT1BQutMJKG5xhxi51fPTOmQ2IHF",
+	"hNxh2rZGJl5849xfjXO/lz9VCWj3ohfNdFfb1aC1SuXPTAYUgRAv8JV8/HBxSeoi1R9VEMnnx+5bjJK7",
+	"nyxmo4wfSCCzLK+QNn55FzoUsu+Vbn94RagJdG+ZDv5KLlgF0G909pXorMAGI18gIOnfPoishdhweDKu",
+	"Dac/GffAgVJoTICoSsiXfzwvFlmE/1zQ/DqVtyHrwtaOEY9NfY0vMC2c1KjJtFXZVXwSsuh7Xz4cLcUI",
+	"2NjmNzVhCTe+ye1A3gO/Vb5BOZ2y/Jun96vS1nO5WNL8C2gr5fqUmCgutP6oWkjMluhpIwbgt6CB+tVZ",
+	"IVv3qsL+2ZP5iB/+enR97L1vWfQzzFV1uTDWMNwoR56azxIqyISBAEqNjrszBeu9P9BteG6XbaVicyg7",
+	"ErL35cMRcnErK7DSHKjXHbuDrYI4dUACUINqL1UGh2/U/BWp+ZUsxRd48tznG6M+WVpF5rigOYjKuZdc",
+	"+SUX4FH9ApzC+nckGfzoIcOZgrDRJDFhmRQzI0uiX9fY6r6RxVcji490lUmaXkr5luaz+15zhfd5t5jo",
+	"TL+eo9t/ODh6evzkZICpdV8ptG/ohTOZTZNCSlzILlSxxI/7hZR9/Pjhg/1CUDKVj40v2aQL7w0H5B3/",
+	"jkxWxOR8fItj+nrEcoFWqC+3Sdu0wUu0jK63iXFVG3MqyJIq9EykjKYZRwWBeiWhwiTnxrAG2ikXXM2t",
+	"xXU0UNHaqJ7Z9ZlLT637Ov4dppFjPxjRicsFX7CUaPjtQL4WKn1jlYYsBlurv3Gy9TNxBf3d1YUW79YD",
+	"qD6oW8i5gKX7Nmw1l3mRrb4O76tB70WoLcEO8LObajgVop68YblmjOgirUD3Evsv2kNTmXSlZuxWwVte",
+	"qlUrJK35lyuQ/ksw4FJFFlR4Og2UU9Cqiw9ZjemuqEe7GvNA0DUcgnjA2AG23lcPbzo3kUYGByHq0V43",
+	"QuuHNQeKjVVgQotjDpoHJNabiceiYFkGwQxnJA6hRFwlzLfRjaUDssch7C2VtyIai1LkjCZzPQjoTAUU",
+	"1N+PSFyBxxvdxyEbBL+GI2OxjiSmrKdghi+y1PdF3VJeRCRucgszMa26o4xFK4tu9WHZfH9wY8T+1fR/",
+	"rD0IVMmxgHrzbq/XbGW8Q1o3n7Pk2hYN+E+48O/lY/ux3hzlf6HQcCnlOypWJtFLfZHEwNTHXDZraS5z",
+	"6cLfNYl4HY69oiftYoJXjcYFWgwHg/UhNE7rsfWEBWf5M78gS653rKA3gleyc3g2GJ0NB/+E2jiHg8Xh",
+	"4Osw4aORF0h2KSXeDLYizC48OKcF64Nw7apq4iCvcrbWJmeaM7YO+0Ahmt2gPxoEa44Z8MOkHeE/ODsc",
+	"ng0M/I9GX0u5+jrQj3rlEord/gidpjd8zROX8fsgd+baqZRLQi2kzTHoEzgjLUWHIltzqbLXF3NajAVe",
+	"TUz5V0i0TmrBoF8zv7634Erg9tSfjUXg9p7LWzwIVS/Es/naQWBMmC3iV6tzdUDqOP9I2bucZko6N3xc",
+	"nVsc6bXmjFAAGFyxYzHnsznLUYdV1tg8keVsXvw/fp/9L73EfhRVXs39U3cUF7O/shZHI5RPatbPo4qM",
+	"e+dmapNn/B2jOcvJbJ5eQXH5B46IOfKTEGr73oGPlf53XyX9zSZTE5eUH7nUaajnCsGNDWPQTz/91NfQ",
+	"ZKJwGbmN2ljZreYdMQIZSsFsqCcFmLHMZcKU0iLcC5mUrpfZfWKk4PT9UVo0a/OGVWomzEQdsPSM/NeB",
+	"86f8PPrlAGo8nxFXckEz3jynq4jMIKsfd3M/y0YVZLGpWEFoQZtLDmxZ7BdVH/D9aj9qXSsFVcuCdLdw",
+	"L9hy332rEULUQ3+2HOBcZmk9luQryYdfK7Ym6hUo4F9g/fxwirtrbmEsH9X+qdLC9mBIAC2eaQEOSgLp",
+	"Hwf4I0gFbgSaMxPLsNEv+0Cwwhqs7C5hbEdjBhZkdV96kNodP2hBMkYRKkM/1suHlheOpAFmwpC2gGtH",
+	"Iv8PA+mDZbFZcHOFtWgmpc9btQiMFXUNl83tQ80+sDJQkxfEkSkMqz+DMZe0mFv8l9Mpg/L/thCIIHGN",
+	"gf48+OUA+Ge8b8KGoVjIjU32xBpuVoKUInj4UYB+IiKYAttQypZ6Qfla05CxkNCuS5G9uA7yGIrWAO+Y",
+	"u4qtpo6wqaq1r2VkB8+KxRj5f53fGQlakdjnLPG3VL2vKs56Qku9S8k9xBbT4uNSyrcSt9VixXYTGepX",
+	"5B29e41fI32ZoTSuHw0GacXgDk+OUzRxZvI2yMmq0f8jeX8nseA/Lqr34YHqCR9m8K8tfbSj3gWKxnDI",
+	"2AMFxY6wMDLAu7QVAf8t4HxQHDX60z+h00sHUNpLsBRntinxgW0Vc+a0MfBx6J/IuPeO5urxh2y1WJYq",
+	"qLnuDMR2taO5os0qx/bVPqDWUQLjrbd/2lnr8L5+QG9Z+HTXxA+MnqxeNoLIusAwFk2JIfLFBWPNM52t",
+	"rUMOPGBa5orf0buX0LwojuAPc1vocWNLwVi49R29+6nRvEjLTnpYJmZcOA9gqRhZ0rzZ8GMsKiGu2lgc",
+	"VVW5sCLbBlHtzK/f5hApgn4U9mdoZwRV4aDaG/5pSoPHUJ9Dr5qSpYRYuoCmDzInVJQbCzgR1/XGBsWs",
+	"C6MAoTVZjiprpsXv922VuZyNhWZ2NTltry6gfSum8HUlNFUu0aLzjqWcXgJ3uG/oZnu9zuc4Xl+PT8bQ",
+	"jvrxMqNcYMFI4RIHWEo0XjyDRoCkmQzxtYLWjn2u6SBCFhokQES7GSXdCH0YoQ+ffr3wNQ29uAmq+FuA",
+	"2leiGneMWNv/4xtja29YeIXfncZrBRO5LPh6JW1TSZUjNXnNGVt7puixIc4B363XBq67J6Fz3T97XpXq",
+	"lBYMwi3WK/pi78VQEWNbFTwyTlRpDOAmy7NTMfC1yTKqih9Vh73qF6HwmLWrp1V4XgQBNFCyR5QFe0Zi",
+	"UWZZTPgUc1fbgTM8Gww2AUePg5FqWCl5bf1YXjnY88uunCvbZbdaw/M3ZMmXLOMieATLnEHn4NAxYJeB",
+	"ZE5zmkAXXINh2IxGyHI2x7NJ5ExwpY/nmUnhNT3B1qq3z+bp1ZPXv43eLv55F1qOcXR0wkfzrjsDbE2H",
+	"sh1NCn4DzRHuA+zPfuHqnzWaRrZGsYGX38C6hlr+Fn5xA6MFSm8Q6fgtV8W2Jh2GrFVEBLvVfNgpvnUS",
+	"hmrzrXTU+PyZhRo8I1wkWZmytNkGmEhTu9qOvekaMazps9st+DjWoQhjBWGCew4yNzpjIllZsKBZRd4K",
+	"BuErFkQgdrsb+n5czrVT6sjpBg/C6fyeLJ37sKyPrlwR0rXdQeaFv8EFXYHSUK+jqWqzm17AZqKJlBmj",
+	"op0J1XeScrXM6ApCHep7Ok8WjLyj+TUrTH/s5k4K3u6et/h2yU0zgzYahUEqqPi0ugH94PZVYSS0ZSdN",
+	"t0OjHta6BvIAadIKsTcSkHlNX1JuEZs+wKW+Ea/07GugsLO60TZs+sel7aFJ05TrHdPso7cHgwihO0fa",
+	"JuRceO3InlXeHQzGZFkKcSagbWJnyhI6za9s9CY3zbsWXPhTD9egaYPmWP5alnknIH24YXnOU9bzQr8+",
+	"svwdhnHtOsJO2LkOchMgBHvJsg9TsO9sRAzzxYUJUvsc/dGAicmr3nnET/jd51/Cgr9pOotFO73uEdht",
+	"l/T7yPUIaABkmXOhyQEo4K4/k32zd9ClPtHbd6bnfxNTzerX8XNtWedVfBVaMCB0rswys9gDH8Av+HQa",
+	"ZlI2STNhikxYccsM87fdq0HC8TNANyfWBm4a1/d90ynoBT7HN6F19h0LXA+vvDXF01wuYqwNHhcyJkKS",
+	"TAp9JnOqOt/UZsj1qzrq6Qm28qk1dOwJdrtl5Xq1uG7cg82emFOUz7504YW8x7JL27h4w+InspjDKpEQ",
+	"9D5ML4TFl6+7QQgAfdhLZFEIYWuxw1/yLxt4S1iw/CCw8bPpUl0VVXM0NeeqkPlqJ+nSEsm6gNpNbFw/",
+	"lubZVo3R1lfwkSq4PfTZJKZ5munJpylWf2qapxn1QJqKxHTXzmm/1zqn7ag6ACRqO9l0fJ8cOw/m2pZZ",
+	"gT1o4W0x8w4Tw0CBT0HnGVtRoNYdncz4DSN0LCargvV5igqu46FwCwfu3N9Z/nccILwyO7q1QJcZU5ZJ",
+	"5mgsh86mMi0TV8IUubZ/BMODwcEgJBQaK+FrqgJd5dScjo5P7NxC30sZ1AuvwLC9UfzpdJQcsRP6dDJI",
+	"h9NDepw8YaeTUXo0PaFPkwEbTg7T4+kTepqM2NHkJH06HdBhcsiOJ0/S0+mIarhV/Yx+HvRPaX/6yx8n",
+	"R6FORlHHW8Iwj+qiSOQNy+lsq9zy3L4HlwuyszYNH59GZLLyYiqguS24ChXLoQ3hbqS9gV1DJPG277+H",
+	"lz5HfnOw4Ppr9dJ5GmEkNbgm6gccqtUZOhkhi3OlmFKhq+ETIDYgc1XV7dcynTFCq4iuvUbtyn1QDzKa",
+	"XEOZCFrQyLiJVp0B+t5bVgComs7Y1oZuezKPiKB5Lm9Ziq6kqlvYPpkzmhVzoFkWkYFmpsNGy7qnJ5v6",
+	"zw1r/ecCjYSj3q0fNFBf7EuazP3uZcjuINMBKVnmqSnT2AViyEmtC23rBdzkc3WmYyFs0de7pP1wMkdr",
+	"dTzazPBdB7N7KGA2GKl5rWN6bz0Is8HXodLz2iHE+k6LK/HXpM9NaHI9y2VpnJvOwudPyX9nZ81Wm9Ca",
+	"EhvcjMWvcnJAYthPDJ65jNEbLN2nVcIIEwqVxNI24MnzRO6JvGH13shjUcxzpiAEq9HAs3Yze9YLENoD",
+	"u85cz0y3c2zU3Qz0tC8+q8rKxuSasaUyt5q9ouOqCx424BSaJn6uXPYV5mj8qDVPbLjQK+Z027H3Hxpl",
+	"wYUqhd/m7xmxOI+nEgNAYm8zkSvQCyU7brlinXsB7tzRr06CeDgbiaUUu2u6QaW5DPJ3g/3NnNBGI6tr",
+	"ZvoyQUA3hHFhn0+QOVQB/mxNkILdQg+KDoa1Nb24DDOOoLpuc4D9XvK2R7zZQk09vghTwU+2B7uhgfTM",
+	"EEGDm9S5DbYBReoBT797AFCTgo3FGlcn12wJ/Sct2qGrfj1MYC92Pn/joN9ESFHPha53pqmmFhI0//mI",
+	"YD1qnpEEQv1QgSIZV84U8q8SpTVI/42iNNmz5bo9pgjUHI1FynJ+w1LsVty4M+yAtZ6l+wfkJ0tvazPx",
+	"Auz9GC3skLvRvfn/EWG+i0/CIR5kvqdsk0ficDePxG6COO/Shr1z6/V132zHtsSON2EUuSC3c6kq4qvB",
+	"jCun+qMw4biKHYTQrMmfNzUv3uqhXdC7C80yebHaBth33qu+YNLJYAIvbxb7/xXCvCpoxtp9Tlo3m2u8",
+	"lZr+oaSCiYzjnuEpZzQ989UnrpWrG3BCQkN4LrApBx0LwW49XuDKKEnB6ievxzwgNvcNJc4wDsBK0rFo",
+	"SJvAZE3EixaUbV2G7f6xTSLaqzYuWWOC5mLRElhDdrN2LF8wu4cju9ZwGxEvqjdtrqs+66pRqzLkE4DF",
+	"j23et+9yKpJ52GZJ8wXauwifPoYWSqpgy4DVPaOl6QodqOgIGc/mUpvAbJ21yOcwcEjlbmOIOAG2E+e2",
+	"pslSqzc2yVvTxBrbmeT9Ya9z0EdtIv2KlUImJc9SlhM1l7dqLVrmE1tm3A+rbkETC87QcT2nyZz9lYv0",
+	"AhpSBpeG+GBrplxz7IqdQBAsGEDWT3DKM6zHr0IW+SwzZhcsGF+vZWXGNTLIorblRr/8E+/y8RiZnjww",
+	"7zuuoMRMYeTgDPojwDpuWc6I/syXbEwpxD2/Sk69j/yTbuvREGsJ6DCwRCuSKpM52L9pWcxjr76N/rel",
+	"6CstkWLErLkmr5Z0xuK1yxq1pdDlPNxKJvoIoH1EJd9ko92/auAhwAHmh+HsQUU+trTi6NvhBgzlom9S",
+	"hvBU1xESiheuf/yd/tlEYUN7C1LQazxznpNEqsKSIqClJQVe1BFh+PTweDB42g0dzEwBk5lZwpyBLfK2",
+	"PsXouOPwNzzByNbWCeAVQ2O5lAuiuEiMOaagDTt+t1kX9O67MIj1+YDtGY5Ac8wFXUHm6DMiNXeLCMQq",
+	"gZXCngLNmVvlhK2kqAujJ0+Gg6dPT446LK2Bgxb4kcEIb+U+6NrRcLQBDdWcajnnE0t5OyLmjF6zvIXT",
+	"8jwpeUHMSxCRkksBJigY9YzESSYVS2OSUM1G4deIxHLJREzUNV+iF21asHwscraEuxoYbZkz/eacZtM+",
+	"vr7M5YRBITGQ8Hjhsh2xnlhNQ8d5e1HPDdCLevCfmnLuXgvpql6vzbCQSQ3woJScq6a5F396+eLNxdWP",
+	"n95qwcmq7VZQRNLUX1VsQAqs17fdhlgEKy3E5dJYjnBBFjCmKlpE4pSBvGSrnXnAU5m8zVaaRWuwa7Hz",
+	"FsXSYs6E/lLeCq9Gmj1sVcjlkqVwsGhH1e9ySMZJY7drWE/9aMplL+rZ9YDZ5FY/tt/WDwhe3iIw+J08",
+	"EUCRQ9x20vBY/xo8X2PZqxQqY+AtrI+vhUjmvPikhdr1ceZ6nMdkD/7732a0fa0SmSyVwgW6gtpQ42QH",
+	"pydPfH1alrXyiqJcTJCbzYORY58YTfEyyGrtqGqTnA5HHTkmLH37LJVrCuerzXY4HOzOA2F3bgFRBe3W",
+	"o93E8zR6YM9lJyaCSmgTLh4pUtzKvtmMHm39vLVkoMI6g2bYK8gRDwieoE5SAjEVOzqUGoJvQCXoKicN",
+	"3QhdZSRzhzTPpRKMEB7B40ANJggqrRmhNTeRAp1P66C2YaIBEkVtnSsYiKXOFormQrVkIB83tRBIZOQi",
+	"KGqqEhceNk67mc5wyQVNCgwsjAglBZ1FYAFfZquIHBwEZk2Kg4LOgjN7uURrNlmsaeDNj9edamxMyL7W",
+	"u7Y7Oswmowq2wZPD8gUfHER2cBCeV7YMHBB94mSy0noplMrUWuNeQjMmUppDogWWOVtovSK/YauIFGyx",
+	"zGjBIk20M9RlGtFBLXoKTuq04O9fv22cBs2uEilUmRUY+PmWiVkxh6DPHXRgN41+pd35f1HktGCzFXlO",
+	"s6zXwUgSPo4q+GKdDhZaFbPBglClAozbOZ/N9A1fM2Yjg4a8xz06gZqgoEOi4Ue5CJ/ftURmrF3KXlfD",
+	"g+HBYD8UqqNszniX0JBKT7Nr3PXLJlKbMkhuuE0wbLv0If8VkjYt4LAiiYBQT2DekOqKtV4LLRRQ83sh",
+	"C5rBg8kKUulCKp1NOwzcSpoczIWk7w7MaHWOP0gyqDR/Wyul8+WhJ/ajctaiL8ssC9/sdvMb7Qhgul2X",
+	"GITJfG9wfs3w9cueJdb3sbi6vtdNlXLUaVZ9Qpy2bYfdQQMqrUlCaeAUThQOHZNPoPwLMHXlucBSGV7S",
+	"UYclNWMtS2ACdpkGTJFFjyDeGgumy8Hr6IK2iTFNB/R1KJPv0qVMnZF4Nk+vYjKVWJ5B4/TRgEyoYicj",
+	"LyGrPbfq44B+d5q8eMpePZm9PuE/HF+/PVq8P5QfR799GqrLQd3Hpb/8edA/Pe//k/Z//+WPw1HUwWGv",
+	"d9EldBsc4ZC0ZQO3cZuaYfNkrq9VfW8KDPwApJQiYeCzfl6qQi5eYQ2EHa9AKyEkMAbi1DMSX7NVDMpf",
+	"ociC5TOTz+aMaVZSwBqZ8Tof0YJkmJN8//rtIwWCJhKYuRCsiII93kEuWjfOvvvw/uXlh0//2CV7CAbe",
+	"cMtOr3AToTFbcdAO6mATFqTaR26/r+3Q3U3W37XMEsqvQFz5uxXk7iUu9W95yizGgODXhjFOv57kNGHK",
+	"RyD4+gq+VgcTKa+5mF1lXFzH3SUofwkbTvjmyoy/0xE3BveooL6pxmSt+9oNCxqz74AMOCV52zLlBhm+",
+	"MWdS5tCqy5wwdCetOWjEmofGJuRbkfnAPDpI5OJxJct2wFPbs+E1+GhbElXMOxAyA/XzecaLFSY60oKJ",
+	"JBCrj4VBNg9oq4dwoUV+jNhjiwlLU5aSi7+95QWzvWf0nfxRqmKWs4u/vfWj2NRvGQcbzxIfq7rFyD0O",
+	"5GDD0t+psBSdSVNZZYk1leQ1yHYLnmXca/rgGWiORp3sM3LJxHMpBGuzdHsPiX7Z+u6WUqJ8CRmTOeFp",
+	"VseLYSeZyPVA2Jyi6Q7JNS6nCApjRexgoFwzX88w8btagX8K65AJiT8vJh+lzLbadGwxTLuJxA0LYFwz",
+	"9ISYYQhCH/R5JN4B3VJeWKiYMwKB8lbm13VrV6fD4eLHkIXER4m8FALzLWCrEEEgc3BK4M9FToWiuNk1",
+	"T0ynVSzo3Zs0Y8/RHL5xNWgyJxOW0FKxCgZzmpKFVhI1HIkUGKxuoqbYUt3PTaNXdckX91zZCjUmWBG4",
+	"aCVmrm1SLNrX8pZPWfEFazGVmAi661zRpkYyUGfQfNjGVpwvy0dfd16a9hTZG2qNB1lvw0vYTc3bnbkJ",
+	"ebuRqR11mleT4fNw4v5rW6xeH5aqkc0cOrUBDZuYHChB7zGLL3cu6sFflFip/11bWAhfsGpZSovlkP2P",
+	"rKXTyrZcTh1upga3DqDU+vFahhUhu/TPYW3nTbYSIugQYYVvgQ03QBvTr4I8PVDLKdF0SH4rWb4iU7rg",
+	"2cqDrXHJjQUAmaUHJNZDgQjuaAeNMTkvmCJ7jn5Qu+RilvkriTSBVZIM9kIAZVMPtf+MxDlU4dG3XBxV",
+	"1AgKaVSbVk7B8NOHr+tETSFb6gbaLNBUEVkWSisT3tWgQna7/xSpzf0aqhIjZbY1qdmTEj5HPX244agF",
+	"CKapnT0AD7ocQ2hehSuRC/Bzpjhgp2jtAxLeLTPtb3raVzBrqx8HlvYTF6m83cDZwG+C69cqlAQHYqLX",
+	"72E6R3Oi/pnbSG536+QMgkcEFCKMbHXOxg0wOuoqYBoE3umY2qRFOO86JKoTDTKHKqO9HWQuyx6K8bHb",
+	"yDjiNFRcenMoNuwB8uN3lMa+PK+97cpqmbBzRrrLUFqbaLi7LXSXFHPbx+HLUtfC1bSt2UEVmOWg6cZl",
+	"r0VELnF0kxfm1exMaJax/JHaVP0n9RpQbKIMmyzoGlZsCUz3nWzVakAf8KsVeQHpUCorTyGjAvZoIvIw",
+	"IZSOhYONBYipYU54lZZTscL1jD/zejMjYkNQu2cF1m/tmrTlJ9y0YkxVkvshcMbWWfZ8wMU8l+VsHq3h",
+	"EeNat24tzHNpa+luS519c/7+3Kulu2fv2h8vn+83ShwtWM4T+vj5nCd0Jo10ZbybJ0ctKTk02YqdFRCf",
+	"mw8+R1+E2lCrNcCu39KC5VjJVT3DlooLuoKWTrW6rp3v3GrlUPvWqpX4KdSiXr+DTeX0DWYiiFiza6nh",
+	"hTud+HAAdWFN2ev48OQ4jRvn9SStE8Hezwb9jz6n+39xfx1/nnt/nXxe7P8lmAwEy9kZIG1EVSGHHTlI",
+	"ZkbeD+euLbCb3RTR1w9Jf6RIKaDArlFf4ojEWNcQ/jmXZQ7/SOkKQ4oZu8aXpCjm8K8Vo7mKA5EBeuQw",
+	"WcGctlblwjaEr05Ez7ajdTcwzGh37QsniHDpIUC/TEPu/3OS0QmGunjKj60uZEuvC2NkBrmBCePchCYa",
+	"e+4hxvTvh4JA9YPQJYQuJ57WExzQh06F4sYilXbMN7BlgEI2PrZEvSOdMcjdbvoH9BvhUcMB7a50JYzI",
+	"1VlVuEUPFRFqdmPKXmeKuR+otz3910z2C4k5pFoFfoTtpE0VQ6sA6aEhMBEyTqKeHhFCFuxIvag3k1CE",
+	"x7aTrmlI5vuAVXvCsk1ZGnphcNTg60Bnp02tR49Hx0QNW+6ow/FAh8Caa8MhHGuaKvDoRltve79MEZxp",
+	"G5VczOmyJVKmChC7zSXc4nryR6AvzyRc2umMqTYaCAblmycu+uaRIrQocj6B3owpSzKas2ekP0RAQOgI",
+	"lj2sA77fVTm4K7ptLtavxmeu1VfktQAzOSyY+Ww5ADyrKe0JzWjei8zVGPUwYki/oT9oOF7sy+t1VWGz",
+	"m70PgEJa0DSgIXs260rmRC2zZhJDaxJcQfMZ26gJmjcMfIAs0i/XZZA6zeRuz1GFOSF0hdiCn3IebJ9X",
+	"jzI0uEoUK1RITTVBCi1+78hE38l8m2tdU++VDaPePVLxNudFwRoxcBMprzukfuEmwnDCmj7h4mJYSbwe",
+	"5zaVpQio8wkt2EzmLa7pvMzAQWteqm/CBZeFbq5QFePXWAxjyu/WnMnnaUrGvfPlUnJRLKzdpgQ1DRpR",
+	"gk427r0RxLp8ze82TslUgjaLOggtamEKH7bGs97mUrMAr6lE1RlOpC7d0Vu2t2Azc2MbF7CNcc923THb",
+	"wlWb0LlqS/jzQbgWsxan2yI8gW1U7RSgtztbKsLFjcxuWFoFRKyXUqEkWSUNn8PPvdvpVc4WXKQmfNAp",
+	"F+uXYENb0EjTljqun5nkQShg08SDn14MhodBUb5jKnctj7tgy7aFIHtFVX4iy+IZMcGfNu7APsBDax58",
+	"2xWNk75vjbYAkcOLTPVnakCC8oKMSJv8bToXbCBaeKM+5o/ClZSm65gbLHIzX4XIZYWJYMV62Ns67pMp",
+	"zxk2A7EVTOBnU69WCvOzI4JG9euD+xTf+f71W08M99PZ1w582qgQpomEktu5zNaK7VwJGY4prxbU7ehD",
+	"C6pP9l6Si7m8JZ8Y5N+vtt4VhuqiiqN7RGPxpeKBeLTIqDdcMG1WZGcFBcsNxkTa2QKhMHkeSlnwLbj2",
+	"YxLDy/FW+WNzNQQuprLrhPrdeGto7ZZSajQXwfs4PKV5Pd7q5900a9NdAECulmKAEDrc71+/rfV9Dkqi",
+	"OQM7DjMew1KBZXeSy1uF9Y2Mfl0r1SBtVFzDwufPBh3nw5pzMpdSsb4bD8qkWgJN2TKTK81ZtEaxXJqI",
+	"cGpcjP1SoTWsaKZT22CxBdQ6X2Y0YQczOeezOSawJXLxWOolPsb57fR/yZlaSqHYlYbgnxOZsnE5GIxO",
+	"kowzUVzx9M8nT45P6SAZsePJIT0aDIbTUXKaDll/cXQ3uj5dPsEPcpbynCXFVZnzP8Ny/nR4/qfRqz+N",
+	"XtEl94PX/jR6dTP80+jVbJ79afQKVvWn0auEZtmEJtc4GpSJ+HNVTy5nNJUiW5mnGgJ/Zqsf8je/Sk5/",
+	"f3P77td/8LfPfyj13wcHB387OLw5TfzSNGXOQzyN3S01695YFAeDjVQhl4pMmDG3Y0ufycqZ4fXaN1XL",
+	"OdqlWk6zWGATt/yFt2C/8eCz9K1r2rax0I2/D4v3kGJl+pNWpqZ13J/Nt3oBqxVBw7VIf/O2YxGeKhxV",
+	"vuazOaRx2lhuEIjlNRPBXiRdq3Bmu66k1iWpq+tj8yHXyqTUoQN/bznosD3WX7lnLDRMjMRCFlfusOMz",
+	"LQkCNNFlik6eAwhRd6+olUjUWOSlOCDxJNdvx2eGUMAnZAaw2cKaiDXR7GmBxRb7wzpi05ypuemZhp/t",
+	"PxsLM+gnaC0YE0VXitzOV1UzBIuyi1JBRze3Oj8rvGnLqYYMS3uA/xWEONwD10y4MjhGZjPsF8pNmt0f",
+	"dKnV5Ba5kdfYOGFvJbYUl9d2xpiU3JAbq3QNz4aj+zcBCltSrempqr1HVbWcMxIDV4+tnwzefVddTXi1",
+	"xUteVNU6P+b8RvPZN/ruR/8CucQDWFdb6ruvpZrDzPr8ecOYah8E+zRdmOqkW1iYfu0TlL/bkJnvm7iq",
+	"WsGqyVSrogY10lQFzzIgGlUzJfuE2vPQCcxNGk6NKgfe8y3Zocbu4yNoVCcYD0YtTMicHhzYzs7W1qNv",
+	"VkF9ZBJayknfOFTX76IlDuaN5RYViMmDWWyejMkBgGQgsqfRs28qYRnOxkSSr5Zwgth1Ci3ryHVqNKi/",
+	"tX35+kfseNo/oU8m/afJadofsOF0RA8nR8lxWnfXHg1OT2rZqU/rlQHH47vRsD8e3z15+ct/b/eVt4Gi",
+	"5Qw95A5bYMoikZWC5x0KlLjX94LjUc1aByEW2ZCfN4pgK5GQKRdczTdxu+HZYHg22qEmYcoy1mpxqmxN",
+	"EEWOawCTjvkslCEz2Fmvsr0k2y4lnNfUofKvAF4QVSbYjbTTFSRk8QYb8G/dMdQ5x5KzXhYq4Lzp4Z9u",
+	"DXzfvG15vcU5oLcN+ZqoN+nVAN+sQlqKrvVT2sxIzbLVprqj3rxNTvWKCYKvZeFq5bEv1afbS5O3nUWj",
+	"3tKXKdMUCgJc9xwG1muL22J6PtJUBNPCQkzJvpeiCFa29avNehUYAcMonriitx5ZNRLOGROt0hO1TCLX",
+	"vIjeItEGmy98Ecu42VRN1yss6yrIrvOI4y87uJuqLiICZPNhtLf+S3M+LVwtUziTBkW4Tit2Ny0tAWfz",
+	"7KeOtcLbcwufPD0+Pp1MDvuT09Ggf3QyZP3JYDjoP5mM6Ojp8CQd0dNgsqpBz13qHDs6tqEvX8jNNnSt",
+	"cQUV9Gnds3VNk7T+Ha1rtl4v28uzPlJNfOL4S14VV23lsG38fZudvIHSgcLBG0rMbxawakVM6zSwjpYV",
+	"S+3Yo+f7129dO4mgE9T3cFWXpKuKA4p687psRKoiO+/GVFH2qdn2Z9ByL5cLb/5Ge1R7e9ns2vupobCC",
+	"i87834ku1Vq36Mi7XAGzefb3e90CxMQfOXkZrz6z2oY8c7wzE/qP4MId9WHT2cxfELpzAZtcS/1OHOBB",
+	"LoB180pnQbcFe72TAfW5A/YCYuyEvDvLL+1p8t5RCGzrtY4d2312He+BbhcA2cO/4PLSWnYthl/TDhgV",
+	"S6H2O9dSLNXW7dvADFMJ3BVaWJaTDFRQLG+b5nRaNBwx7pX7uHRDV1WwJPdmHN10oe1Wv7t5p5l+twaM",
+	"NU7ocYBGde/2i9Dn6jUiibybacvVuL0BISKcu7NAkay1FIFAKXSn79SP0E8YyVOIOagN1FW0a28a9e8X",
+	"6+7XXvB72+sh4EphRYHNtGmtacAZOUfefzqIyHf4z6eDiDzHfz4ZROQF/vNkEJFXZMIsXzQW0vNe1Puu",
+	"F/We96Lei17Ue1U3iH4XIshNFTFc3yeS8RsmmAqE4LXxk1heW/nHSzDFdE1le+bU7LvyumGtvu5kuC3D",
+	"MYa4rxeg17cZe6r95YymXG/QazxkCyzwQpGULZlImUh4KEwWql3uVlYy6tk8063Jg/XSJRDhtjCxfBvb",
+	"XcBbfm5ouXWuH+Tkb/q9aq6cFgx6Mm/vwvyperX6fgt6MBsX5AC88juOEcFYqlxpjojEpaA3lAO5+m0Z",
+	"XEnisdB3ghTszOschL42fZwZrs/VCLepGa4MKsKW7MXexuP9sbCeN6xjbLDYlaFfH8C+77KJ92L4NI6I",
+	"LQIc4VpTeSsajZYA872dbqeLqFcutbhzgVklgTJ/+GA95ZuYjG8EeaNIxOHJYHBw3Kncy0ajEETcrzda",
+	"wgIfEy5oM+r0pqWbUpj+I88gVIeDR2aObupIHeIdaO1rcwRAHKkTz62HONCWGvICsdv7Fp3A5dolNM85",
+	"S5veBTOW9fjnDHyIqe9y7morSDnNguVesVc3PKyv6ZaampC0xq5n86xvMil6UY+WKS9k3p+UIjVGU9vK",
+	"qo69ay+2ioiqm8U6slRsF/xI7Vhm2Bp3O3eutDCMmofsL74dsbyZNhs1OiAZVknc3FevHosI2oYNpK7k",
+	"P9uzx/pVHI7RXTHsnjo4NHFtHOV+RErBfysxW9k8dO2Xu8dt8q7r8INaImyZ5/ncnV4WcHd2t6DtoIDe",
+	"S/Psrt5FLfocBOPpI2F3WB4XarwCwaoddD1XHTcQJgv3BoRLYv3Ztf53Qb3/HqVHecgw2VTibCVdS05B",
+	"2hU3NOPpq3DKyQeoFAJvYL1ckO6NmLt74oo5/zNC9Wh0wUBhyLW6kLLc1F7G9o20mBMuDD1PZLqyyvpY",
+	"xLUYKjxh4Ig/D3450GPEz0isP4ld+CUM4MVGN7Lam0FZrWFkrcGmdodwrSjrdjB3ip7d1sDAHOF5L+rh",
+	"puvXiHkzkECxOb4J54aKaHBYdXTmynVr7Zi2E/mdLs3kIez5QU5C3kCvy++vctJS0yAQaVsUbLEMXOLn",
+	"+ADDpYiSZErzqCZtSUDUJCtTcKYPwoEKXxCUbda2JcoLFHDzqhVBN4ZObGzBePAF4V1dmkLqs4E2rSbq",
+	"9QF7Qk65QI63dQFaP0q1HiH1vAVLY+w9ktA8tfw70VpIlrHUs5QhNLct+ejgyf1h2Ha//ionAWfTr3Jy",
+	"NRwcNUph6F9tsv/wNNz304bibdFh/6pfMzbnlzYrYcs3+N4ufTEdYsj8WhHblrdhpsSiZvo1l2cUll++",
+	"sAmmJfyWZH3LFuyaIRPUkBnKNg6RuntghuGqSFZr2gJwL4gwmbO0zDqQAAc7oybFiKQlpC7kpQAz3wOS",
+	"pAtq3LKDC3gvKHCYNmo2sLAW2GyZd/3cfGz1mVIdPHX2WuceDvYt98/LcH6Oxg/IKrG3DxItMGiMubLo",
+	"E5lqzJBbhJXD9zDZMbmOIIMOaowriGCuWekdp8cBUar4gmC4xnBbjn7Y/ehbL1aPivy2iBFakqB8YS4X",
+	"ZNj98gxSz+bk1VtQx/NmKU/bLrRiTW3M5KyyR/nmpa3JFw5jIWLKLrIFz/7aXnkCOWEqmTownRN/Z1eu",
+	"l3lVZ8vvdQ5wtS+/dX3PNY7lrGACP0VniaqGcPFqBWe5ekTcuxFZspzLlGspaxV5KYtG3HqGgvOVWokk",
+	"JlNWQJ0D6ttjqsg06/mvG/CaWwPaNPOjOgKjNywj6x+t4ecPcrLd2wMUgnt5pDTE1U4+Hf3BPYN0tJT7",
+	"7/DgVEBkqx+W/3z+5uTd5fngnRh8Le9Ow1AeNnrWZXswwEeEZhl0yUKl2hyTIoWcgTnQhK54JZsJlrbk",
+	"2LEG27BXVmXEXPeuYrYkB10wnDLYuKai/bWl/yAnqlGTVaN7s6lZp6KwMkuZKs7tZOezdgN1rRY5fudW",
+	"ocE3p7gqzXO5IKZ8Emow5pYRDN5o1it/2sl+nbMiX22CCMTF1tQWewXYZRaSTKA2QdBC1K2MrlHTWhZh",
+	"jwLq2hmFDgoLQ5v2Va3Md9st1DKxkzI6YASWcl6rjj7cvc2d3W7U82+j6iz8dW1CpxYa3WjCt0LlMpdp",
+	"mbD0DPa2fi1FjZKChTOI5iRnpaoU17HQskDmRraamsJ0FyQmaJFnfVOUoMzWSSIyK2hTTOzzgMZFBb2a",
+	"P7keLY6WJ/lIHRbHN09uR3dHYQtKqTa2/xQVLCpnqWY30KGDusKINNOcC11h3PbjWuuO2FrRpsyzDRnL",
+	"2KSqIHvx9y8vyeOb4WN78z/+owLU52bpudqL3aHSlIeqk8B1Oqi14OFFa5pUzoxQBBwfBOyMT5kWj5yf",
+	"8yzMjknsaKP+yljoYaD23J5GsCJfPVJwHcnp1JoNjQxkpH24ZvNS7B+Q2NAklFAy7EYzX66RNHakGZ/h",
+	"YtcZosmXJbc8y5oMkXjWCz3AWFT5G74x4wzuOxxOirWZUAuEtDlhlBcQyoXE7ZKEirGY8rtnJHZqVZVH",
+	"eeAbSmAqbGpufsLcNL16aDpWNprs+pzK504VL/P5l9svNnvF/UEBBzNbM2mten2NNMFn+Ua8knnS0l6y",
+	"cnJDEzP94rrsB89bjBvw6ZJp6IpU3tYzD0uB/vNGFsagW7ld7NUeclVxlnuuqkp01Q+g8hNKfHruiMTm",
+	"+foXBk0Vsd0IzYHpYfQNg2/V4W2erbvT7VY3O27tzCYh03xjmuR14XMNzlJN6+AVYimACB9uWJ7zUJDR",
+	"ufCAKG8FrkvTs/G77A01Dx1Gg8FA/2+f0OUy4wyFTs1ZjRahofNIRWMRj6uljXux5lH1U9EkYwT0PX2L",
+	"jgGy4168T5KMUduPcX1VREmUaXEutxK/u7UTOjWmScFMH7h13RrLfJsKp/plX9veGqP6R9Ws2TsGwJBf",
+	"1lDkF3sMagMlKUeFzsFiMWYPeTTAFxpCIN7uV8X7XXDSkuV940kywwY8AuZS+8jy17LMQzhhFGN/EdDl",
+	"nd4wkFRKjbma9OeyzCMj2tjLHMUUW/1hmjMG/H8s1rdQa+oEEawD34nqYPuMxBx5mePMPJnvN868K3fh",
+	"FVvcpKHikVkeapriy3S1oTF+RvMZg1LzeATgIvODlNArgIEI0LG+wR6Pnh4/Oenc4KTWg3ZTfxNnIrEF",
+	"q5E/KLJX0JmKaj34UNvENmKRK8KksAetJvAlX7KMC+aaR/AcO9Aq7FCrbItaVfWoVRFZzvUBI1dR+3Da",
+	"Lm5ECyJ2aRrRcBsTtn7Ag45nvKB30K70I8vbIygcfIxnuZEl4mIqUIB3Fb7dsoEmZLZ2x3Vfo12bXidG",
+	"fGxYpVfOTbD7Lq1jvwKMufzI8ndQcTjULhRfWWMSC3rNgDdgreKI0CSXSoE1Q5P9NVspFAjX+cFY/BsY",
+	"QlPPXNt7tMYyG7yg7SjDaFgxoBARt97hqlWau6yFLDYuEuoueFdIIWfY4CWRCxOZ2OmS2MorPVYZRKDu",
+	"A9zjSIJwa40wOMdMK2c59ook7GtErKoVtTrWuziDaxU/aJpudkAMd/M9/RvqCN2vXhD/V9YJ2hQy5U2Y",
+	"crXM6CoQOvVC3opCyyYvmChoFq61eK/GBNtaEQQCddPdUAwUX69Ty4NgWkuUVC24x0RJOcDU3ZLVPtpr",
+	"M9nhDDvcsSxKA+5WvMFqDO7azNkUKtUdkDc2mBxzQD11JGP0BnucEFkW+2OxYFTomwc610dESdPzGq0I",
+	"DFIRsWWOLAhViikw87ma0ZBBg4M0c/rGAhqZBozuTuzaimLuzc6el9qFAwQT1nacTyapujx3WE+grfMO",
+	"a/MaSndeGfQU7rAyr8nsrivCtsUdVgQC8NalwFtf78BA1H6PkvbWtSgGBSmtZN55VR+rSTqtyWoNWxck",
+	"l1p4KgUvVqTSNaz92Ckb3RdqxuiySrVQz+VimXEqtiuIF+8uvJf116j2bAc5vvf1EEBrdVtXoV9q1HgW",
+	"7LafMQocXfYhRHpjpeet67Dq39bFsAXlGTZgM0Ej7tuvBybQaLcuDd76Wov4vOEq3NV975psrbvkO3v0",
+	"3RjoPOfKOc477d5J3P921/7gza+Sv/v1fPWeD+7eXQxW7//+t7t3L6T+3+27V5JP//a1PP7v6N2FV508",
+	"lExo6v6aI0QbBMu5hOrYwI/1TqVgsfP/2fZ89Tp3IGtBXV+/0C+W/q1Zr2014DUaftfWk70eWYwM2Krt",
+	"kdU1oTmgMgcQ7OK1DWXOzWufI/Q2qG52OaRfEwC16fUf4aU1v5yZ1U1qRwseqJcfGYSVSZCr5/TNZC7L",
+	"Ql9egRJA7lmg8rF7hjImu9MS5Frb6lEnS86c0eV5lsmkxWoJP4OxKwPSZynRn1gJujbl08OnT08GT7vF",
+	"CKzUthkNqOSkoFwr3C5FUgOKgodSrVTBFvXSYcfDk+Onzb6bXQIIGqDw1hj55xFCgPfs9vzjm7+y1c7V",
+	"Gq0luJAENSKtGJx/fGPbi9TRIqy6uhCEa7YyhXsjdGwncia4wrhcwxB5Mwb++RsnRdXrJw6N18P9vY39",
+	"wepawOObWu4LIJqmXuxcsG7Wlxgv0I/iWXoIT/c7WTT8qpLn/X9iE8arPvSaOwqHnz+4EcI7uNHWg9tk",
+	"ojgXzX6J2PbKlu1o2CXiZyT+8fK5caHKBS/Wkhq2NlXcBcmCloUg0rkEsM01u71EsYVMWdasZuE3xdFo",
+	"I5aly56N0cjuTLuxZuxjYQN/bL/GmNBMSePcwZQoVyktpNwbx/1mf3FltqA5C3RpqedkKs1fpFJ99wpa",
+	"KSC6IZGYxWPaYMsFg95W2GlCuVVuTddMPNtMlhnXahdx0Bp1Pv8SbbcesLuiGUsAtpeDTbbEmjmXpxF+",
+	"ab67j9FyS2pxKMIXvHrYX2y3rOIKlTvnFW9OHg4MGNQjNNSqdF/RTKwEegnUQduUF47797PD3QQuO9y6",
+	"HHZJ9Ya2c21e17UGj8p1eLSNdbprcNBHMqC/dMgMrqrZdMw23imDyAHSefnA9cULKO8iZtDzag8rxkui",
+	"lrIgSSYFU/v3I4GvmHucS1ls6MNEXfMsF/0oCLtbZjzhBWGiwK5BkG/cYBY1QLkeW+b8u3TDVKzQsqfq",
+	"2rT3wr6/qYTJl9bC2pAf7Z0FTVyP7W6tfwu2DGG6a+QWFkUN5I2lV1UpxX4idqcFXJpGU4E13K9ybCvf",
+	"P7xnOvha+rc97chvd2eTwpFJhTlycW58AyFvZNUGLZFlhq3qfy3TGfMq/0ak0ZgKE1IymlxreSClBV3n",
+	"1e1Jzlq+0d9gywSuVLOiS6/mrrDhGYakLt5dYMwyN8kEFVjWaH1L+7e1hm+Hw/uUg/MKJJu2cg1QPmiD",
+	"r7ZmWxvyutEk+ElTwzoCmL6o4KFiUHdH+qlNOAq2qAzY89q6AMJX7dUrtV54pWjG1I5tgSEwXU7tsqCu",
+	"UQpXQc08ZX1TPTS19iovAJIUtB1Dt8yVzZE3f9puz9YKbHyVXtmUnvFzXJnEDC+9/pfmJs2Ua1tc0ty0",
+	"Zw8IMqaYOzRXMok2UrCqwCFFR8Qj5fTr7tBtoI/JAeXhqPAP06lioQx+spAgBsSYnot3C3RejyHuw2u9",
+	"J03P+HXkMS3FN7SDNW/YJGCZY3f32m5PugUWae4cuB4D6we1rGUDXm0H+HB76WE9beS2GgKy787a1YZR",
+	"d6E1lbMAvaoX2AO/Y/lXBR3JjX2MKzvPZEVML/1OxXbaxTkcDzJ5J9gsKqw7vcqlKEjKVLCsmHDAa5sh",
+	"IktgcHSSrTRDenkwPDkCZ2h9nv8eHh8fD4aD09PBICgNLdRmyBkAJRRhp2+rDiBqmrtwP0FksTxlR0wR",
+	"QedmZVqvPJvdGLwdoSOL32IzakcQbx6sJ9OGIRdtlwnubOvo+Fq9cqtT/7+aB64h9QVPHFsoB81pn149",
+	"J6dHx09cn2W/TH6zhHhb+5Jazjbq4vrCSbDHVSNPrzdcq05zRmwMzlr4lcn0awE+LeauzJ61xfpZ637/",
+	"29rbNqYZsBfWMBauApE6IOf4Ngy2oJgaLaS17ksB4TaQh+GKIRXzqoaR2jepYGOR0CwD/pRDv4tlWdhM",
+	"MWyykrMlBBudkdhuNjYfi7CFC7K7nK8zDLWqhlOo36nMcc+4FfCuqQjjKvFoCtND2u4Ogy9X3UvN+UWk",
+	"Ql2V8bBaJWt8DJwBMoWNeSf+n74J3e2/eRET29HSlouq2sY1ggN6T6aHySkdstHkKD1KnrLTqW3ZdMSO",
+	"pyeDXUuMvb68/Oha/8q0juBHHQOVW7oenxM1h1p45WJBc+dntWKrodNnVT5ildnfRnEGaP6hI4UEAwTh",
+	"h+aq3qRMFHzKTWbF2mpi25e0FgeZspvH5hX1eFwOBoeJysoZ/KutsWn7ANXy+9YjvK3rZ7mEIqTBLq2v",
+	"IENwmrMqBlxqiqReQHJkYo4LScxQqNxAyhYwjzmf6Zu7SljptCOeoLN78/ob7B2eVt2PnV5fUVOI+/+t",
+	"ZPnqFV3wbJMXGEq4aL6PoetQmoxM4SsoX9ZeURVDs+deXvuKFFJeh+oHZ1moZms1tWoKycPjUbeMEmRi",
+	"GwevVRQwSZemss6eVleV34wxgkNeMFkW+88ItUYGkstbzCxNpJhmPHE5cc0Y2W7LRghvqADqXTmo0UGP",
+	"89qBAYeMac7ogXs5XgtBxtviIOOq6IVrK71rQ41MQkCOu2gTwAdvfi7IgmcZN9UK6j7v4cGTTpUJFoyK",
+	"tiXoZ+j0M72LzNybpx52rOm7PB60T5xyb+p77H94MOy2iNPjtkWcHmvZguV6Xp61L+QRrHPLeg4PTjuu",
+	"57R1PacPuJ6nB6NO6ylkQbO2FcH52CQdj5VpPhRh8gIpl1sQdfR0cHDUaS2YNLzB6rAGCmScDmQu/YyY",
+	"XE7wkxYUOmHeNMwTw8HoHgVBDWeJDNd1HLKCpCM5tyFLChYbLRZY9hC6XtbLoW8oiRkqTu53SMXy5lg+",
+	"QR0QSBTA31LJkM/iQ1MoF1NqzYCPlOXYZC/+/vXbF1efzi9fXr198+7N5dWnly/eXFxdvnn38sOPl/F+",
+	"VKtn7tVJd8lcXjDUNWNLZQuHP8OqwUWZC/BZmSUroiRaY2t7aO9TPDUduAMY/VyfWKM6DqwQG1FidTJY",
+	"3YQltFTMwoinHogic2VzV3jyHvfTQoYSr+Ncz2d6QePKcnT1c3NeEVFzatpk1Gv3HJAYF9+3EIjP8Jux",
+	"wNa5Uz4r4VPwxfpbqsImEyB2ZMwQQBCAlj3PsdbADcTc7NgB25bT96Z9hnpQcyjpUKNeJQEg4Yquuz1V",
+	"Zdhr9lz7dqAaScrVW1owkazebSsbtMQqPJq1NRha3Z0Y3mCjbNDhsGPdoJSrTxo04eJBPwUoGKpqw2L9",
+	"stZNYt15zZ0MYIC4kUdlQd7F/AiZzVXKwcGhygyi1ahW203TqmZ8jEaXbfrxK4yHfY4vQ3TKDcs7BIQ+",
+	"t+99jnoz23plYxYdvPSVIgC+ZoHvRObbx/bbykRkANUeBoO6fHESba6gsK3Q706lxr9q2fBgrfBuobTG",
+	"Dnm5WrKgksSWKJGYyAU9gPJ7dOWOE7vATVQ79ALPLv/x8SU6QMwA+EsjQQNeNS6yRJPnxvSMbYbO9urm",
+	"iDqWPiJLkkEGUGZtFWbKSrBNaEEzOSs9Y7e1krY4SRJasJnMV+2OY8h+w5cajuvKM78eR2TfWrcZ1Vvs",
+	"2kGcP7kR9EjGvfeYIwPnqYlw3PPGwM/x+j73HFkXaPICMEBhVOpy+MiUZ8axFij+fBe+0gpJpvwO+7s5",
+	"1/eUN0Xz3nmaknHPX4lt3KbIwcHBuAfYO+69EdV68HdclbKNIMzODnZJ9TXH1eSMP70YDA+DXJGxtlxD",
+	"iFlwG4UXz0j806u4Rt8Rid9+eB5vjZuMn1/+T9zSQ6VBez+9qlGblV5+etWLem8/PO9FveeX/xMo/xLI",
+	"MvOyQzbG59j3ILcMTJkbosMBHikrWGL0aSm0qLCWdywgTuiGhbAyEHblOWH7BmMQIWxhLSxO1wWHW6y1",
+	"HoLAG/X1/ihwRC0JeQs2Kw1GisxX4ar+ARohC4jtbtLKOmSmPGfKsxNbyzUkW2vRFn92YChFxpQFFUpf",
+	"HfKqHdPzkMSzVhocwC0iT6iWbammjUm3t7bGaBnLoVuKQfzO8o0tQ+1LLiILy2DaZGmmmNZuGm6scOum",
+	"1g7RLwHGeshaE8EdGgjCbbXtamzu144dgmw9CfSLstbDMVVnTrOHnrjLJQQDyGXR14QHMVlVHSiRarVg",
+	"LCCk3/BrbPK7ZzF332ZYhr2sXapLwhouYDLr09jQymNt7f5S10XbtvAFulxmq0vZFspmNqVcziB2wXJp",
+	"DQAFE2GSZQ3bLjwMFvkuC3kOy/6wLD6URfcN+gfUaX9MaIhvKSK3jh4EwpI6zSBhC+/a6oZfNlbtb6np",
+	"C1tmK3Jx+eGjxjG5hFIJB2GdnAvF8uJ8WrD8BQ3lRsMj8H2A2S+lK7UGTFgOOI1seYH1ormHHUsLdkLb",
+	"yyaKtgNja72QUIpve36oFulsKii1SZ+EaxmHYWnKPVswcyYxWmA/IrHJ/cSnC7pyD6G6khqLnKvrlX6T",
+	"i6mMyd6tzIs5hHBwMWs0FbSewSqhFDJMa2aY6tnaoV/wRZm1Ft4xVeKUe+msFnvAC5JD3dgUlART8/Ze",
+	"1XeqKTD1oMRhqwZpD9QEok3oreYPiL6KL66uDxfHyyf5SB0VJzdPb0d3R6uTL8oSMDNC7xfXYOT+lXTM",
+	"mWwVU90+jZO8e3MP/1Ps8RGSimo9MfzCMnaBG/tZVHN4Yt3ukVu1YESj1CIzOmgt3xI6sHcQCmOq3Con",
+	"yDotyyR72CHqp5fQ7EoVuZYSV11R8T1d2FqO3ha4IBpTTFSlemZDCUlMl8ui/z4GDULLWHq3Eymv1+LD",
+	"4cVhS9xHvrEpR10LzQtF9j69ek4ODw9P9wOUOTjsD44vh8dnA02Z/YH+x049WoJJGWAbzRcsjcme2b1m",
+	"kFW934jEWr/Hf6EJL8Zye9Ld+SGblRu4S1fSfCvWKlUulm3sFFov2giLOSNMzLjwY9/ZDc1KWjAv7w/k",
+	"RSmva2YYlvrRpLt0WHHrw1QCmjKy9+Pl87aDHF0ORmdHu7HYtrg5MAgYxAXXX+THWXmGBjaZ6w0XktiI",
+	"Ev23OjCvHCRy8fi3UhbMxiJAzFn6rJ5PpAmei5KBswoClQklUJZaqWmZwUcHO8bSVyc1Ye6wUj+MvhQ5",
+	"o2lfFWzZc2ZI++ct7qwX9Si3v6GBsJ+g/d5+cEu56UOKbK9KYakqHve9Cl5qmcEHHrF64fd927BowfIZ",
+	"62P4fl1CcCsL2m3b2/pDJoTL4cRmWBR+D+RwHX5Jrogz2DfmClqJe7fTK0CRDk1wqr5OBnM3k/hzeyZY",
+	"ZypoTS2Y7cTvThDC+rAieQ1xmnU4ipK20A6kWfh3GZlTqEmNUZtysRZxTwX9vx7RhKCPETRtDaQKjEq0",
+	"L5kuJh6RQRoJ4Y1551RVSSHrgoraGk0P8JuzLO2kK6kSj6nd3AbjZVJeYxHvPYpxnxHBkrpU4M36SCGQ",
+	"99euCBAdoO5RaEs3YUyoH5rHmBZLmpsyWfWZtt9BZqvewUUWaToKVs9xNzsnThgoGNcPqzI4PdEd5YMA",
+	"WldsqcVSXI3uv7tlkm6Jk0GRMmDpTUNs//mcCsEy4wNIZV/Iop9yVZT5BJsDqoXSIgcgRwwiSQb/vZ3T",
+	"QtHlMo7IwcHBfhQ2Z/zcQ6zawTcUYY9S1X6Cf4Qu5UaUoJZXMdC5XlB6siLXbBU5a3FssT8+M4aZK2gx",
+	"628ZcrviSLM7b6xHyhZO8fw4uNsQa6rGxrLmvZAu3qa+uahzYSOEPT75DH03LJnLpi6Z6cv6aBSo2RHg",
+	"lDYbhLOtSFx7+WGx+EOVlRLMB24tJ1etTr+zZVEegkKRuZ3wc3PN1Wod9domz0wRzqr+piuXFq5h8p7d",
+	"Xv1D5tfrRUy6WHWaDLGlmUt9xe2szxqbHojxmYuLifRfxOhgLVuYXX1RvqsbDe7/Qg5WB50thu/WFxk+",
+	"1uA+nXjMFxD6F53aQxF26ymZapFzWfR3pelmZD6F9HFziohRUR3Zm3DcLJS8vNndznPhdGQQgOdg8XWe",
+	"b2d81jrCDc+1iIS9zQg6IQzOoE+RpMz4asRYxHqhcN3JfIG9fvW/0CAJ5UCJKicQIQ8FHOOCzkyrdRAn",
+	"44LdFTH2TjEkZToGj0XOltkqAsONhZV55gFPX6kmz+5NGj+OIdPO/qsoFX5Rg280FjHsKH4cg8xpexRj",
+	"ghO6PiNSGwAiZWGZWNETrUsRiTMurt2Krc1L/xi5iJeY7FGxAo3MD6LBPicxLYqcT8qCmZncV8GmhXVL",
+	"371YHG3xlvoHby2BsM3KhhVVUS4SkrfbbCHDy9EQbSE7GrUqaHwBw3vlgxHN8FgdGVZuDZI0ZyZ/zxkt",
+	"GywQ2+IVoNaUuWJBFmiwduMtUYXBL7PVuhysZd6GCWChwsEyLGu5j7zkPERgZfl6QDxtJJuX6YwF3YRQ",
+	"miA8nSZymddovAADvQYxGh/0c31/NPb2NzBHVSbudbcAF9ctOrZHXyTJeHLdFFJN+lQfxghVRnC8os1R",
+	"6C6WexVAMBnB7UYgKAFcn4gs5A3TzLhpBppdTUAP3zUFUbBbG8dhEM+bLcIAaZkjJ2uYgsI9dws6azkQ",
+	"OjMpFNAJUm+kcSDuBg0Na4quhYwpd01vBATZLrOGAfTi8sPH4NDGAhjM7PN4Q4gxRxVbUOQ213jdSAcH",
+	"/8GVpoGr6nbrnjD5k3cHQ86AYhnU9cfqfGiEr925vtm0mrYwXdKABms/FXR2Bedi/m2OxtlQWX6lgclZ",
+	"QxapEM7/sWrUV/89Z37zP/+JF3hJZ+zKtG6oCTqr6iX/R+MGQ4OuPnfvFwCJN5hG5GoUc4RXmvSvDHPQ",
+	"YNNYfgUXmWcZrll01yC6i9XK6u+a6OC1OqocD0K1HkKGVXhls+hnYsOD/hKTo49hYEL/faPvANef1MUx",
+	"VTWZljlLOVS6KoynBbtXhUo1tLpKuEVlzfz/Re4Rj4BMM2QK2Y/r6c1qgZmjWrYFkQScyplJDpFloXjK",
+	"yOCpllRGwzMMEN/FzVGDd8298VvJWdGfa8mh6hjfn5QYkgNelr6JS4FarPk1S/tTmbMbU/VHLvvLXBam",
+	"y439xBAjrf1Y92VMMiqu+60OjPrCgl75bPthRzbz3lOpwh1hNkmFO1fV8trdQgje4z/wi8/xfgOpIe2n",
+	"kYwO1yK2vV+L2B09qZfE/enFz4P+6S9/HIYr4d4r2HWLf6hGTLQIuIVGX1RCzB++EWbU3QtkHEBeHCew",
+	"L0Sbjo6h7S0AaK2xhPtwtz7+3nf3bOdfLfnCBKn+x3YA+P3rdwCooNEabafP0LW68GwLOUsYv9npZoEc",
+	"WDMUN2z8oW8YYJWbWgABF7XCGDCYHOLnWErg24bdyKpY4LgSqytb5rm7ua+TPrnuSmm4UDqpk5s4fQD4",
+	"X4njb2SKpgKZc553ZYmtfk4YFR+aXpgAwqh+0FOuxd36ZP+QZU5aWOQmXcZCESSxwCxVgwDng3FNtlCr",
+	"zxjVCiINYFzvNSfngkYaNcW1cu6c33wl+2DTpbEZ8BuT9VCTfyUzfbf8uLzP1RSYpyXVcIcQBXsVWVKq",
+	"LaNWadHgnjm+zSzPtzl/UX20ul4bEYhIUFAmBBqM+laHOqvcZr3wKo6FoPilhgs3LDICLWwFDSSqmF0J",
+	"drtT0JpcMlGPV7uVQjO2TLr49gkVqRQsbdiv9KdbEcMD3eZj/lQFh97H5x95dtPCqyoMrSyMvT1cZN0P",
+	"W2zUzYFKNK2daC7v17YRy+xW5fgVK6xDoOq9BI0UwPNtqyJba6Jm+sTUeyQ/Xj4nezlLZJ6i2YSKWvwc",
+	"ZGIo1uxLsbXDwhr+JFVERjexzYZwfI56CNp1KL2txYsKveMFXZEJs5VBYzjD+IC8vPEdjlBhC8CJQrW9",
+	"HjG6dMZvmLiHnInuHSy78wY/Na2Xm5LCXOb891D0pKsIgKF8ZvlQPN0EUp9BPkIEfc4R2UwNUS+z5HAA",
+	"8aGHJ3Mkv2E6HM3j6szNC5Z7xYcnx03KPBykdZ1qD1WqYXT0Od3/i/vr+PPc++vk82L/L/+1Mf52J1A2",
+	"OIFFoahTlOqn1hAs8JZ5Xu2pLEV6ZlJJacIiX4ZSVgBOo0YXDCZMEqBIxyJjU8NBKurB0NPI5Dxhsyxj",
+	"boga4tiUC5oZx7tNntIzjYFvHpBLi7U2KwGKmjlcrhalkRcEjlXB+hySShKa2ayFkGOqWu6mIi8miheC",
+	"dGlLiO6uDvwqjDgkTSNstlcTdM4RnsY2uqJq2p0CW2iLh1lPxm6LGqj52NajIlhK9gApyTIrFTEEHtR3",
+	"jrRwvbu+AxiyM/fEeA/8PLVNBILtwqAaX8MIeY9DtYbOwIlm3VslGWFlrX+CCX1qhmLukkJiyXqjyK+C",
+	"GnDkMhDuARird4eyr8PJCdvQLlQA6Mt0amVLCXY0rMDrW0OhQBKps7vKlIveXLhy1wxbgRCogLuIhgrJ",
+	"Ql7uWtyEsX3e9wgv9VwvRRG2JW3oz/OSJnPTJKSuQqBk6XdUsOIjdBUx7dl3XKYtffOpFFtjXBD1kO/V",
+	"umUjXD1y8TcY1W4Nj7lYNmVRafMNvaFypZ6rfkmnPI1cwSybqsQL5RXprF9sbUKjEQVNwUt3FdvYSrx9",
+	"pWINxgM1udKdW3hsYjjvLLNZr5DZLXO0YEv18o4lZRFK072AMjPMPF8HnmtEhCCsLeC0W/F8C52XKAoF",
+	"zpIvGszUSU0e0q+vjBaBRY12L5hXB5HTJAJL9w5qC9a21b04r+V3GmULU0ZRZtOohYKYyzGAXuxqrhGM",
+	"BwtP/TuEoP+kVNb/aIGsRaJyFSOd0B/wNe5W6ul/bUbvot6aeNMN53cx3shXqz4hG6S5OqyOOjLc/xBB",
+	"bTvjdTAoOnDgB2lMVc+JdowrasgYnkDhiQ0hduwdt8+TNnNnT0YLJ62ty4QkLXNIQvXO7GCDnhywgRZ5",
+	"yUzZkpByTFKWcM2SwLMNgmAECZatBeCMqTJQdGSXGFCQOB/c8ZZTkczDq8BnhArCp49ZppgrGu55Y8JG",
+	"bJdDqNqz9JQNk7TiGc7nxcqYaFGoV67o7T2k50bmYyizoEtsSzjr10Jl3HtNFfqv/jLunVm4/ePefa8Q",
+	"re3kfjCLjZ8Cqu9FPSGLPnNEZvJzzZlGPZOSq6UUrMOHRKvK5TJnCig15+DNYXeYi6vgzVqYihutq98y",
+	"pkW8wUUZERvG3Ixi/hLnJfstjGhANY/+P/bevLtxG0sf/ip4Nd0ncg8lS7K8n5w5jiu1JK5lbFfXzET1",
+	"MyESkhhTAENQVinV/u7vwb0ACFKkFruyVfuP7pQpLiAI3P0+jySJkNjTqgemQ4OQ8+s+wA/YqMXY2G5Q",
+	"ls71DsYmYJAVExHXSIwVBJKrE4a/daJwKUFYfsdlEq2Nk4bqI5aqWLbpcnY95UptsYnPXuF54vZaaT+X",
+	"lfGXltL6vt9V+inFmlmdeIYyJpCvWBdcwhNZArMk64svQUZUY0Rqg9jGOCxDn6aiRuEkkpbgLUMJA4LJ",
+	"lMOOBXzu5WI7k1z5WOxuzm+7LJXYKKv6WC4amRmwcnZkhmBHYDTgxtQPrfmA/fUfcE3VzwYVaIUpJTSD",
+	"D6vkOaS9oEFFj9KvEBz9v4DgeKCQqCshyLepu13sctDLt1KCKK1ZKTCQ8BbL4KyAIL4SSn65WNwU+GOi",
+	"miSYbYZ0bqX5GY35Jvy5Z3ima1Jtcpm1e7ZJ1uJ1Jk2rWy7XXfHszTOUUKmI440aojKWfJ+fXeisrG0U",
+	"tO2SuhRnloSAOcO26EeG8rIPYPBU2IEggTYY+gt1HpyfiWuajlld6wT8hpsZFtBYtDLkiiZN4PNXNhiU",
+	"RKvX8tX9fMLCcblPp764KloPcTLj0S8aFDni9Q7KCnNjTc01vA+UqhMft4uPVG4ACmN2EBh6XJAhm9C7",
+	"SMxSC5MqAWL3dMB9jSOjL1fjKKFbG3oJdVoRUE57oWgP57B71gB2MWkM7Iya74ZZtwBjY/+puzYKPRu2",
+	"7QFXXolJNj/qFBjljjNa1tGY32ie2hy7Ris+7EYF4+kGPOwbfT+3m8M+hBrtqOesqB3z2ahLl22yzp0M",
+	"Vz2GvF5pkMbTMdDhLIpDlhbCoE6fkEjTBZkzIGtiIVmIWWMlcMFik7GW2pBTOl9F/q5R04Hnb54CJlPm",
+	"kVuWZEQKtcImGvcyFjJrI/7LSK4JpKE6kfmeACZSaO3dDkE2p3Guyi1OaLL2630fjtkVnLiyBRsbr6F1",
+	"DOclDGXePlZGVOCIRb4lqEJl2xWg+aJcgF1e+CAygQ6npYVTUzqL2FVV5d5pVkLHh7oQYCzJIbHUxaRp",
+	"W3K67W67A74+FIHtnDpiStnSA44917o4fKopJpDxg0YpoZoAR1Ox21BGJJF9Ur8qsnijDNtoUbzH16zK",
+	"U9JoI437QZ13n0ueTS7Rp1bGB7VjVt8sldsuNXTk2juBc4ohzUwQJScrsoBQtvu8uvv2zC3qVSIp0lws",
+	"6l4esMWory1GJCpjrH7+bFwjHA4LbzJxf1+54CRLX9UZKzBqL9/wzv6ZyfRmlAqeAb3xw2EMzPPr5vzc",
+	"tRKXyl9NxErLbQztMOlBPA6piyCd7pmSOyiBmmViSrMoIG8EN1G65W9jbrYqlqirLvLqPAjtAbEWDGBj",
+	"KfkdBqXWzZYd04rpMqbxUiEpxKg9SPsouahNTrNIDV5ccRJEsomtVAJ8OCE+Psz3iD8C50L5d/jAkntn",
+	"bYDVXpJIal9ZGezLnwi4sqqwohA32t9RQxKjEaIwaNCVihSn/mU1WIvlE0LcHI1q+BhwFhxlbSw/q349",
+	"Nd00lsxXb7Y9gZF+aN1Ef19wiZYBX8OwlYlWzh1hVG9rlIppfrx6odG4IvJ6yXQLu+s4pWJaoqnYLDcx",
+	"pCm7wgmv/Jior8f0jlWPmxL8XJ72kLVdYQyszQaRe/s1SwpjCUv8O8U5UB4FRsGE0yAPU1NaePORsvcj",
+	"HrJUPkJKu8OuWx4vRFXw/IwojwDDqKeFl/h5Nk0kgRJOhzN7WhVeqLe7TIbBFMYzfBwGlkaiBAdcaF/f",
+	"GkHQxS7J65kzND1L0Bc1+ApV7Lp181nbCnfGiZhlQzD/bEucWI2wPBThYmVN4TdyGXq/yrshmQjpgrTI",
+	"nHKwbMYpHVqE3yyasv+qzJ/VdZ/VYvfdiSio6kLzpQgiGqNKSdldxOb+ZiAnqZi+qff8agkW1iPW63sj",
+	"cd0qdi3KgbRC4/7Y5sOlfdv4z+7+/n6n2zk+rk4PTbJpXLkwYMa+keTl9esLoj568b7Ih50gGfYVBIon",
+	"NEkWyIrE8QtTImORtfHcXX3yVs1wzkD0OWV44TX+csamiXJZqoKv5ubEnAQdIAV7mMeI6cyzpeRNlsQ3",
+	"I4j7zpKaik0u0Zur6WG0CKmoMEIWxAAl6nY2csFbU5resmxDzVDuJdDbpU42lHrG6kw9NK5ykw8VRaFp",
+	"rFobx2xMg0UdfnSSsgBqbM7hObvv0ZJ0BqX94c104nY2pjP4gp2prcuCxYnvWxIPeMlDQHzM71Ue0aOb",
+	"4CpvijAnW/a8GW71mRO9kSxze3CwK05N0Xwp4bJR29sKe/wDrUqrvaMzWbTkKusJVxZZ5L8XUJ2Vsi9q",
+	"/I1crvNYDamyhGKW0k0SE8/MebWstXYZF8d4opnePUIJ7tAicZiHbJ/xwnNfFDqwnSixzs2pG+h/FuE6",
+	"MPqqf4LbVcOZ32hQqyKiTcqCWZoiZUllWLYut4u1D2vDgniWLs8Xs2ybyc7JsFddcR1N2Qc8s5KqtXYB",
+	"5yGl+jiPBKhCINeDrsU7lpKX19fvtjG9TOWtOkN3whf6uGecfUqozUHn4Z0BfqtB42TgxHrg2P39oFEZ",
+	"6JkwCk5A5UjUyIk+w9Z7b7SL9GS9hGurNtOUZRMRrngsnlB8w3dvr64ro1VpDYDB+8sLTUFQggmrZS+o",
+	"Bg8rR6fSOh0sUhaeI+9h1UJxQUaQwMchSVyuotZ3oXH8dtQ4+Wn1lF/oe5vH339cQ5Smn+C5fhaylzW8",
+	"xqfWWLT0C/4sBW9f0rmTK8GNv9IOWn5S/gDyIX8kF5mHpeCAzamcWIya6JbCAc8j05BFA3yTlOmoNDYA",
+	"u+FonTTbKsZhBdnSN72O6qz3vG05iSnXyGpZCR/Z6fSwiGopY/i5TQ4/SSNZKkfDX5dWuiO8lhuL1cNt",
+	"47Qh2UCEbcGJH9KF9EnzasaVqxZJ0tkhQ5bNGeO2aRcwQpkylJr+y5cnr19jmXRxaYaVDGTIKrrQNAQw",
+	"RmBVSxj3iH7okEV8TDqlwBiGbUJa9Ep+6no9b8/re/tugKKeQPlgHX3ycjAtXFHrpN8giIVk0iN6NkrE",
+	"i8e1ICOrmXv0zdXc1N27U33vFa1Qlau3DpjwCnEC7HKxaAH1FWLId7qGHkKXWW1OpwfValcr6oSQeNFW",
+	"C5knpDNeDrBmxfqbVIhs0/S/RmmtG4Fm7gUJRNNU14LpoZwS5bVPZzJDJMeNlaT+OM/h9lUrtK7yQT8Y",
+	"ih9MogHcTs/pn5FkqX0mS8c11Q/V4tyEjW0xWT0HN07IItmMhbI+1Z6/2ubZ9mWe2UqoNzq/rg0Ybp6h",
+	"LRrTG0JwQrBHSa44+pWF8LQT2/50k9Gx7+V/asTJwiFsJPC9AfcLkJoL8GwLNY0QDCthdPolXOvCfQo/",
+	"5PjWNwUwTfXLMppm/uuA+xW4mj4wJULMDv8J4ckbnZ01cT19M/VnyMMb/dJwT9cXAXdeV8/YAlD4WN9I",
+	"IuY6zT4vWBaAcoMRWslKhsG6T/lvnnSvCkobSeEZZZBLzhXaRwu4Cko9JUqhOgNP1O/04uWFYQ7QNEZN",
+	"3+wRw+cXldd02y4iA0hW1F41YNbWFdds3NCxUTeOWknQlrVip57GyZQU4wMiaeiHQm8zSQRl5NX5Crki",
+	"YSGrH7rMefRTA8n6HpEgwkm3g6pcI4uEnSs/uZZNN9C/qn2stjPWGqaFgvCK7z2rTh1S0Jjq1we0Q/BK",
+	"vIA3ZrfTbCnJuxmdbkLTLKIrxqtOeECzdb02qptEl82ZhzfFOr+NRSTk4NhCm0xzljIrEktLzGqb6FGs",
+	"Fyic4Jvns6m/lx1m1fJ7X/MGCA6aaq64pdkyUqOkARC6ytUAywvzli1qJ8wzYgi3p0gtPzVOpNYBS/NY",
+	"mMaqEDbNaprffrh6+wb1h85jqpf2SMpiqgS8Ca+XJwAnsBaxPOdVaN/coKHxSskyhL68ufmp83E9hJoa",
+	"swfTVfnhqrOgVp5rD5xAfJnX+zNnSfQjq/Jn1VEzKeZmWMtlV/OduH1QYzQYBZLJ60kkX4pZWpXNwjNA",
+	"PM90zRJEyWdpquxc40GOcrRtdTqSK5zmMFnml3csVU/yH9BAbAI5VVhm5qfCLE2ofIBs1WFPmJTXAA9W",
+	"JQ7xHAu+sHJWzB31rHhoLCkVEvEgnoUsdCbKnPyOpfj04lR1H4DjkE+cV1pslW9bsS6qFn4xtFopuJy4",
+	"re7q0MSt1Wm9WomEt6jMfp9jFrV1jZJ3m7IJe1c4Z8PgNk2SWBe87/4sxfpUlHopM4zKaaxtEzojTlES",
+	"BGkB8d18Ta8Ak2H6puXDyNXtk5Rox0iHVikr8Sh6WwLbRzSuhafVP5pNY15oeXiAEW1GV1GdQGdhlIm0",
+	"NZzxMK4cx3gSP2PQ0VY7KZTIBQ/0VKBSLQxkrLYvFHu9eHlhUaznkyjGIqk4kgh/if7hgNvSde0Qqtub",
+	"GPHDmtrGk/ifLJWVxaeaD4XJjNzhOeWSLd0xEnE1XC9H44XZhXfXQDJYqYrVUQNu593cFvxcLvASJXGL",
+	"zu1mMnc8iT9s3tCGwSY1y02R2riTGZhZODtV7TjmKyx1w2kXY4u2n6UBjSdxK2TDmTJMyvePb37pB4fT",
+	"3qfj2727g+ER30972WHl4/R7rPy0zrPNd6ibBo/4HSdyZreViZzJUri76oOtjmerFYN2QrQ+H6cHfuFe",
+	"szIQt7JR8o0gVxMxJ5cMnLNFTQw8XhEtRufazGLTz3eVv0OwcDGhMitOLnBR4l+FTTXggMKkrFWtQ8lc",
+	"7SK1VtMZL2+O2pqTWrzgZDaMIzlhuoIkTOlIs8OpR7BPakQIw4XST54S6kb87Oef0oX69Mi6M49kmezJ",
+	"PKcOulyurCQTIw2OpYWOM4LKqtjNDECsodlCkRU0xRfTY1X9GUUBptez/Y655itI7eXNblZrSUWZKS/t",
+	"NRfYxZ2dVWbGM4u/sVk215on997nkl2Rf9TNb/fGXpPfuDI/nJN38PIKmoqQxTY2lRP8MBqamPyarLHu",
+	"WKsGukZtu2JEOU27lQdNyRjxxywzb+XvODZBIWlRQBSr0fHCUHivfI/SOnQ+B77h8jL46FWUjIBlmW8b",
+	"gxFSnnCLrGtFSHkS0BJz15o+E+aaL/TyWDXr5WWb05wsZ6U2XWjGN6x8/YKVWVxKHmGfaJDFC/XBUbKy",
+	"8IRQkLQmEYTHSRPgRu5YLBI0NwbcN1NqCtl0pTyQYA+V716cc3vGM5pRzCtQTuBltRSd7niE8gHX9q2W",
+	"8KSZ3/unj76+GcgL30P8tuoqiB2bu8g/9YDjt276y/OHY1Jmr7+8i/0dDbM8oQkjGYtjfKyWewNOIXJI",
+	"3mPeBINyahJuWZJ5Oowxmkk1wzMeR7dM88E5RUgRdE5Z11lirHO4GHA3Amb6HzBgn5VDS5RrZNMoIwHl",
+	"6sGzpYzMZxeP9KfPjRtlAxasRE0QXGF/GNVdUKFaY/70uTFlGc3Lrh5awm4tpjUdvlMJq15Hy3AEZhu5",
+	"9Kgf7z/eK2kT2h2r9qOzlS9KNt5KO019YIRqtNIbXRGq76CRqNSUad9Cy0qnDc4SFpVlZCl4pm9Z5zbY",
+	"RzZ9ymkV4J46PDm87U37yUHak3vZ/t3hvPepEtNDS4jVJoh9pJKOUxqyL4joCPGmDaAXABvuHE9W/lVK",
+	"w7WNzC/gJGXfBWJ927NZDVdwMl6Vso3WxoTROJsQuMByaphZ80hHLfouctLZaTs49FbU3HQ7ndVeSpkv",
+	"JV815nXNC5jJsnNd+OqrTKst2b2siNmK28thzngQs5djz/3+hF6/CTuXeaMrzFCsmbdWzO5YbNIZsrLT",
+	"T8xfz+IsSmK2spHBeJCC511jyq2a0DtGgCeOxiX2d22vk+HiIeiFamSXdfiMZjS0MBYo6ys6RuChblQd",
+	"Q2eZeE3T2zN5WZmbcguunC1ugUOnNL01JfXKwcb4F5XLeaPadw5iwdmGjyYBneqYHCWS00ROBKSQgihh",
+	"aE+hDq0MAtUOAbs0dOfy81RMlS6sBjEyo7LVbEBhVZp+ICcB7G0q877mTWICInnLLw2c1/oFYKiDbSso",
+	"lHPYQN92iy8rFHxuWte+Ct3et/U1xNcZGx86DYCvR5k3aARjZV2zUM1aUuE57ssamix3B3n1W31pslet",
+	"gqV9siykADExmKVRtrhSs6Qr7xlNWXo2w5Qo/vXcqLjxJLwhZ+9eEcwflKZOXSTS6FdYxifkO7iWqGuU",
+	"gYM+AAUWdPjc/ru3V0geSpOopWxv39j+NJxGnARiOqUc9iR8Rvj4cNN8TidZljTu1btEfCQcgG2IBaA1",
+	"6oZAiZzBlDZ0Xbwtdi/ESUN2t2tOXGK0L9wO/fsX4mU0nlyAEG++eHmxk++skI0iHmnaS5uJZDSYOLuP",
+	"h3DEiceruxA5G7b06tpBhChAi/TILWMJuhGTSPnKC2QZQA9HOWhjxoMFRvnmiGw34PNUYCM2S5n6z8Iy",
+	"E0Aj4ycSZe0BH/D/+A+iviTyzKjBDDhwLxB/967rEyzZUWPkjIXwOL0iiEGyWrMS2gSyx4jlrf1S9ZtP",
+	"pCCSBSnLiFRuEEulcoewFS9m9BaDnLJNzuB5kYSaR04ED1ihUl+rNJ0ekCy9iwKGYQWJNd9K1k2onKh7",
+	"AWm4mhtdQIdtf5C/hueMWSaJ3+90fTNB36epSKWZGKb+gtp8Drimx/39Q8tya535pu+m6fTP//mzBCcW",
+	"5RTx3+Fhf6c94L5a4xoKS2bKRCHvL18BLV2JSvfUZmhfhb5mTMf14f9PS6eFW6+e+cTgLg64ToCa+Ime",
+	"IiDyGMs2+SeNo1BDr8O7Iq49rFsxGmmmQF0nxaGOUV2BJQxqmi4LLjJJGZREmAnGfKZH2KeAJaVsmk0a",
+	"qhf00YP+YAMVyM3ka+vXBHN842Bj6wO1xowtQaEaQhjKbUzgpD3gb4SGKADLBISHdg/fvL8gwYSmNFDX",
+	"N9//Z6fT6eycEIq9R7q/PcXKFEp+mamloHQDuPUDntCUTpm6diJimC7kb5Nzta79fqfjG4QamFZoNMQZ",
+	"bZbmc8dTlit0Agx4SDM6pNISONE4umVqGZuoBLRIp3ewWWJLGiB10xB8cgg8wDpRa9Zu6QFH4OE8c2vC",
+	"TSd5jALAY5qUZCmNYiAEjamcgJJkn7KUqjnQO4pINsZ0TygytQ/hL6n+nA1jBjU8jAciZCHehckdd4b6",
+	"GN7x+519E0M6iyF6BS8Frwc7XL+acm9Rypl1ne9CZqqDEkZN4Wg2aROzUE0nV0xTXcTEyUGf/Bh9N+A4",
+	"JOL397q+evWlvZ0JsQOy4Yz4+509nzT9K9xR7zm9o1Gs8VPyUnzzsfKCqCEzn41rnaDrhw1axgnGlOz3",
+	"N8kyPTq1bKMpI03fnNGauQ/3dNWkzCgPmKlunEEBFZUDDtjyVkNhPFlJ36Yv7lgaCxqy0N+xMUATT0gp",
+	"z3NRIaMh9JHrakT9lgPe9M0FLd276O+0ySv1hDRVAsK/ZFm6aJ0pQ9SK2WdWFEBpMDQLDSzGL8bqbKSX",
+	"QokZDN/hcc2lidKo6hy1FTIhYhM/LUVPBxwPY39pIaoJ7+6q/28qItKVUcodtT/NUIqhQRPwwxpJu/Z7",
+	"PT/HQF+qQ8tFMIghHebEFTfAOnKJ6t/5CvA1AyEzJMbDDsroV7Vi+t093yPdDnkdfadEZ079WQRUidSm",
+	"YwOeK7Wu1+l03EtylQK5Nrwil+7Nbqd8xamDsA9NoQPOIu2yzHhWmpSmD+ugpVQHgyXp4nzBb/Yz61AM",
+	"To9B5xOjAadVDXjNjI6lR7Aiz4KN8lBXBnvE1FdLz6B8mcpCQzLEonTAoTVAAqXnFBrI0zu2UCdP1Exg",
+	"MlLJuVR9gxlHTBqhZganRk+ZnZJ8qrwBx0kozwEZsoXg4U6bAGSt2ZtKpWX0ltlCrvIepXZtNHsdIge8",
+	"/CEpzyWGrrYDLkI97jyzmguODMyxUz0koj8liGkjqQDsFOQkCnV376PsdhAYdTJIpKauzVqp+pEDfubI",
+	"o0gqjZyHMzSiBRh7aqCwK6IsFxVmvdpEi067nxAqbyM+NulzDW4+40YsYwF6yhBYCpe8QPpIG97tdTrK",
+	"lUwZZhEAiWrHxd2ghLP5AIhO1dldJSrQqrR3KcTolCW4gG0FFqwx/9H6URt8aKr1DY+lqWE302YUXhTK",
+	"Ab9iPCwbic0uxDp7R7n5g7bYWev/CG39SjqtY9ImN+SEtPwddW4gUqiJZfmCGnArvYq25Wme3Xd/JWPG",
+	"lRXCsDNLz4GxV62ayH2Ud3QccW21XCjb1FoxEtc87hHzOr1Ox7PkHfsdu7pFQn+ZMRs+9PRxtU4H3P88",
+	"wIDfoHFCfmq32x89MnBCf+rwoNFutweNe79N/PwXMNvrgo76Dd7OlYcziRJcwLo+VDLXRdFZCzFLA/B7",
+	"dLDI6aA166JkNpk0oTIOcXlBQNvaQexTJO1cXqpPZ9Qrznzu5tnW4oKvF+nmXRaCQ6IH5BEapEICnFup",
+	"PPgbOeC3IAeH+GpZxFLQqHqj5u+kXhpHowlYjImKJd8QMmqT67nQtau64vUkr2lVQ0IWXdJkeiXhqtdR",
+	"CLCu1Yvs4Cax4isBe32WkiYY5XYTGo/DqnSkwS65IYQG2YzG8cIKy1NUmPh1dCMJ+HMgKQx3WFFAeGp2",
+	"RyljYDbgO34jC32x1jYYcKwGtMZ/hpOhTSaqZoOauUAJpl5P6VyUY/CZIiXE04ov5nwK8F4RUwZS8Upl",
+	"GlJ74kpgnTPVsr3fO/ZNeaErwP+FT/1X/tF2zTD/lWuTXfwY/xrwf7VaLfs/dbmaIPIv0uuQfynLBY4l",
+	"qYC/Oub/1cG8i5z8i+yb3+BHs9qtnAEeiLq1khur/9NSW+YClDD8P/TjuUcv2ZRGPOJj3TZe/E0yJZje",
+	"8+gT2uwRJ5IFgodyB/SMW6A94KZC21pWdMpMEvPV99fPATAhnQXZTK0pZXaQJhRhtSKWjVqTLEtoErWU",
+	"dEW7Qfs6OycD7ufDeifiKFgoiWYf3Tj95dtup3M6//ago1/Enl86Mf32+Pg0+7YPJhqQvyiHD94JrXEu",
+	"5juwUOxeVubJOLpjYGlr8WeEnl50LkKVlhlqWTb9d2fX5y/JbqS+Lafxrr5e7n7W/3oV3mtvBaQfdh+d",
+	"oAY3kisXOWYByAFXH3mBF5neSOMcul42oJdQvTtdG/VYTYCa65Z+jL9TYeaQpv3gKICIjwQnvumkNpUC",
+	"9gmhjXClagFBFR1sgvw18PGALK/X6oD7swSSh+/TWOmoF99j0HXKfN1FKclQZBMjS79Rtm1164A0+uJc",
+	"TIE8CJTvWb57lKWSkZgpTddVrjNGyLNJyuREYEtd0SLwX7y8eHbz4v9evbt5/erNzXf/e/39lTKQEFFl",
+	"wMe/Rkkr0I+zfZ2+KbD/ngdCuUEnRJ3oe7h/gziCQQOplH8WBCzJT1UyWh2QePM2uZoCUWi+BHCjsQrB",
+	"oG9c1KR4OxiAB0Y9jnzG82G768ZBwslsvb+SD29Ey5lXnzSVPw6uxw6h8VxZfaDrKC/e3I7RQ1xWGKOp",
+	"ZkDfUlmoMEBAb8VvGyH2DomjYUrTRdt+VBYOuJ0LgrvB/ydNFyekPJWwHkqRPk3XD7FgZ5ArvxtpQtRF",
+	"+8SSyEka8dsB1zRJjI9EHOpiHnBbtZuXayR0bJznKcfWI1KYcB1MR8RHMZiYCVUWauTu2+6ef1o8GT8v",
+	"Sn+YvELszliKulrV+hn4YspR6+7bQMZ3qZgrj3FJ3zgaxW0aab1FJt4TwoXk0WiknIj/aT1P6dT57dn3",
+	"b/4XFM8lG7E0ZakV4Vy0Un0MxTbN5/5KJ330yT5pJvFMyYmrLI2CrHWdUi7Vd7BnggkbsiQWCwylmPCi",
+	"AXC62mmTc2X3tUQajSMOsELSZD2H+PIDrjYHpLdMaNJGafAyXZ1lH2T6FbgWE+dvL69u3l6+evHqzZWP",
+	"1VFxFDCdeNTZnnepSNKIZVRzOkdZvJQEOnv3quE17kwxe6Pb7rc7uh+Z0yRqnDT22p32XgObAyExtosF",
+	"IuqflXwfZ2ZxKJdPL/fPA115hY6CuFV+gu7H0NHJgEk9nxKxsCAoNmHBrVp+pu+d8WChV3MsaEiGNFYu",
+	"OQSPUF5rCpE4umNc3TJJxZC1yRtBaCGZg9NmrftXoZoblr3ElwOeONz56g17nY5FW9IVk+VOo5PPJuWJ",
+	"2NcAAWb7m2zdGUDI3+tEHl2XrdWjgSsqqe1h1nScO+JjaytBpec+jrrqAfbtdl9pwwEyOYVkaOPkp49e",
+	"QxpO4MaFmVL4Kg1Dp/BTQ4/yo7pYr45d1OFYHFC5TN5Z9lgbx0USYZR8c50vt6JJBygmYk5igRWCmRC3",
+	"nrt+lEU0ZVORYkpvLFIxyyKOlYkaH8Q2ExgjcpZoND20K3SBW2o9QRN+U9bWJQsjicnZSNqAEFRVqKdq",
+	"+8aMHc82wpKSJHIj8kMa3I5T6F36WQwH/JcZm7ET9W/gHOaIFk0jjEurwel/Z0LplZRlaQQoAO6sgAyJ",
+	"QzDa9elw8wmVcABUsNmgeeAJs4PKmgaxn/ej2BC7VfJwMWxBHRaHPYubLmU0jPJdp9QIzMGAlywFDH9B",
+	"/QWE13V4SEY8KAZDMMFrVnfeUqc29IBvsaOfmfX4pXe2mSJkxxtHHCocfomRSlJpWR4sXsvGSafd76Fg",
+	"PRecI6ebhBb9VHnYeeUV4N6p5QR7x65h7C6dMJqcxbEIvltk6tjR3tHRQefIa8iF1Id6+92D/aNe/95r",
+	"wJqClzLpD2ghwhVyZo6djdkV2uBqlEdqQFm6wLM7XkMvRhiqEkzhDPZ1F0r1tQ+EPaYjGsdqWUu4DlEt",
+	"zbs4fTMNIPvBfWcfvHfQ6bT3XWV01213lDbaVlzaT10hNtHqyHWJFS4PFpjqqr0tl5BZM880ntLqxZQI",
+	"mY1TJovLqdfpdNrdigXVKSwoKBn6giuq/ot3j/bKH71lfoZdF0byIh//fqfd00cvl4drl4qTufuj1sz1",
+	"ilyjbl5E+5zq2AVpYvFFKObcIwArge8HUA0ZIE1CjZQDq+m4xHUj1mfvwqlwppNTVQNfobsvrWQG5Y1S",
+	"39kGqK5lnVJfGV1Q47U5flnbZJSfsntmroX694RmVaTL5xCVk05M5BsTKwU6fuUCgpvHaCrL4RIxqoyB",
+	"Voc4TdYggxhrksSL6nDLCaEm0VMB4SjmfIABFY/4g4YNrgwaPomjEfYbN0fQE4uzaS6WO54Jkdu3UQoW",
+	"QgbwZHytATeOHiRitOOlSyViNsoATRbzIpi2jiT6ijrCWfIT87Fz9ilTzq6O6OgSC2vg5DaDC+Bg8xp6",
+	"zjn2g41EGjDHmsKCrkBMGTpCbeIXfBCscZMswzCR9DVit4nvWd9Il8GROOLKoNeB+AHHG+QvoyPzJ45P",
+	"essWrtO651fZCtiip9dmDr7wnYbg3UK+w1cEs99uwO9ocGvm3f2msuGgIJRgOBonalHkKBAWdAJ/UDtT",
+	"eZ5phN0D+cNe1MQSK7aEyTLmkWYY1spR5Wu7UTm4vU7nHhpCbWNDPrTXojg0PSVJKmBa3OfC34hxuoU8",
+	"198PYeXxwrzIVJtXj7UAnUnPZ0mvmyKkQ6mfpGP6SaBliQbBzXDvtjfd54dJ/5eD9Ej2sv7dgfpdnqlV",
+	"bUt+tU9/FkwZeW24AZS0dubIa+gVVfXNPjcwd4aP1Ss8/475zCx9zc94W/is3pq7oPq+3/5zXeDIa7Sv",
+	"WSzGdaoQOGV1asyUtcrUnnjvNcopgI0v1qffe42lhMjG97CjqMyebHyb/IqlW61AVq+4DSCsq+/R38Qq",
+	"/o6GOv7ZgEu66y95D/6bSKEpFi7aW3/Rc5EOozBkHK/or7/ijcieKy8bLuhu8Ih3dBELGl4LcUFTbEnu",
+	"d/c3eR9dKs3C1yyMKIDeqIt7x+svvhbiNeULA130aG9k9VXLNXnlyE+xAP6nj/cFc/Jc2xNl00wZZEVL",
+	"zLEo39q6hLJVGdBgwlrK5pe18aJLHRgqR16yudBdQ3CXE13c1zLBMfyt6cdd/wRI76FRdagcG2/A2V2E",
+	"fpNTrjUBoEMM3tire/6JG5OCokE+isYzQGKcJR4JGai7kIh0wNH0zyvAaGYpoIIoDWZRRoYpo7cGJU5m",
+	"IpE2ZCO4Mut0VSkMZAdvNlL3hny8KXwGEoGmr3YStGro3DPwHulSs5s4ktDHoYtkbhI6ZhoBUxfPZGou",
+	"oEcV0+WTKCPwrQjVtc4wEZ7BwIwtZl+uwgthvOJ5Az4C7wqNUV34hUyHpa+JEaAow6J4dYWx80iFmQeF",
+	"FFvbeWOWnaulcgXr7dHWwJym04IloD4NukFqBrBCHiEe1YQ0Tg47hkjadjoq1x4k5iTKLtWjGied9vHB",
+	"oacOyMbJcbcHLZQSRrnX7Shl3ytfcHjYNxf0+s75h517tX3xCUN06btHe/udzlEHobUjDAbsqz/NjsAY",
+	"Dv2kYwAHh93O0dFB3z5Zr9/GSQPQz0PkB9FbwrStwcoH27qxjVXgfJ8akwA2O+T7Kfp1Okj7ZAf8hnbA",
+	"76PUv0J1qRYrLNVIZlGwmVIMhxtrREf4BjYUSBIhYtJEZoUIsmMeiaB6G7iEQONhqhwkPPZtjOg0ihcD",
+	"3rRlnOUKOGkAOWDr6T4GSw5l0QzboHV2PMhNQEl9fj5knC17h5u8WEBSx0kE2Mwg6gNU75nIKEKeTBl1",
+	"9Ox+J5t4A368n03g2PFxNlG+bsB4FsV5cbKphzbhHSgJTpk6zRklafowJ9guCZ1Iz9XsQAAmZQZ8zYZB",
+	"sLAYhga1TFCP5plADk6vhlaQ5c+GzRsC+iAgUAJt4+vU5WrtaIMgA76ddnw2/EKqcTiTi4JqrIppq2UK",
+	"bfWhzk5E/L1E7OIp/fQqjNk56hetj9SR62hqj/bg6EU0AiKr4rlvl7ItnYqIeR+Zw8/Rf+/gX4YyClI3",
+	"mEpBNfnT5wZk9Rsn3X2llZmj4GHzWL3OZFubXIiGAGH7bvvQa6hlq/7qtve9RrLfwX93vUZyvK/+vdc+",
+	"Vv8+Vv8+ave8BiwruL531Gn3cxarbqfXv/fskI6Puv18SF13SEl0c8sWsu0kzVg+rn57Lx8WhOb1sDrt",
+	"7pEdV6fd79qBddQg7cC6xwe99lFpYB9x3hYf3IObmwFmIdblv4WICyYARi1dQUYkY1xtwRFNn0yDJ9Pg",
+	"T2caPDMaALS1WsS4fDczFu66u0bUQBZGyGwFSrQf5l2iSiGvgNfSmGnlptMdC2s74EqwIVSTi5ZCPkDB",
+	"jzEDXoW+V4TdgbroQKShwWWmmdODNOCFRm7qjpHmTXJcuGxhtoMlz0iUGdQG3FCowQCxiGBpYLcsyWzZ",
+	"sQ06xoIzj+RJPF22H2H59hmQMpaR2qRX6A3MW0DoFCDcSdNtx/GWem68vAV+B6csm6Xclg9CaRVUIRfq",
+	"5U+xi6bYX9vrdH23666AFFvourMQYrqkVyezim1nVJoGILyFrkS1nXnKuDMsUQWOwqb/t7YZQzsHRet8",
+	"bCMcWrH9zZR62BNN60De/sZzvnjpm65Ti4Ru5950AYypMpxKia+lXOAplLFA2T72nmHJSnvALYKUrkOO",
+	"JHIHzxLPKZXHsAj0suqhFBZCoTzawwo47EqpaYywV0ogXJazIFAmX5XlVurBeFQGSw3CQvMVKhQc1MB/",
+	"Sxi2XLI1TtQfN+E+OxgdjnuTvaj/8/7tQXw47W2TsDLfy0B22TD6b5G6wqVdNyRz5u4lnJZDAG+ezjEv",
+	"MeNVVtvZSpkIrVgsPNUBVivzckhP3BRPhtxvZsj10JDbJteNyc61S+oNm3/59XRdBvRzxH9o7YzSenHl",
+	"WjUZrMFFZnN79yKkkWt47a6AKCxuX/ell6GQnpbxXzFl+ddIQPY2uViH2pSNa22Ir9Pp0h4RoUR5TA7w",
+	"uuNrGa9p2dPa/ZwDVN6viM5iO3zePgfNIFDMvWx+WmDn0SyOdRG8Z5rPNCYSZtJKxVNo85FWC+E3CcAo",
+	"kSSNeCaL3aicKas+0FV1ghscqNCEKC0sgfGylBGaCj4m/vfX1PRvQiwbenRSEZ+oJ90BCT0XLcjJ+Cd5",
+	"f9iULqCCW3cYhdDuhXBMeMchDW6hreXVqPVGcNZ6TbNgoluKEG1qr9P3rTeAbUk1YUsHeX27csRXI/Vs",
+	"eDRYgo+0segatgWrEpEI/BFacZ1KLCm+wqdbJ1bf4Ye9ZHeIgAWSRH21dRdewZqBM5+02hfVanuobVaY",
+	"QBNN/WaQOfI8it5wkHRZ3nBQsYwCQnm8O08L58kc+l3Moa/PtngBLeolN1dpdlTq1RbGthrrLEfIhqBE",
+	"rXmyG0ajUa2Nco6IOIbrFYC0ZA5iZNE+4F4AZyB8j8wkInsY6Ph0x/jyAlrfB9zXwTZ1ySgVU3+nTZ6b",
+	"29OUaWRGgCZKZ5CRdiFAZcaSEyhsR2gvMSLqyYikg2YAQvYpQQb3R5AZNvc9Y2/p41VXZALPH0WfgHta",
+	"J4UH3IxKcJ3h9S3GkU+aiLBJJd5ggjiK0502MYxkGUvgsAGXdiYUQ3z4qthybmGYgbUZsH9niU77DviA",
+	"fyeySW4eAm38kGGWXFQZk6SZowkB8s2OLoq50zjMkk5dnjOY50AkzBaWFcEn4bc8PJPDlrmP6fWg65qL",
+	"rIXgSgiwV2WfqXVoF/zScl+h0gBVCZYprjKHKaC4FAVQfiyx2auzh71gL+yz/dHB+HDSi/Z+7t/uN7xG",
+	"pB4G6ZY8WKlX7krfPaGZkiyNk8b/U3f/ibZ+7bSOP37ueged+79V4Bw/3qYUnD1Xy7UQi83pBkb4W9dr",
+	"cDaHVLRdudiop0+A3HXGxtAKlkc84ffGSeMV+hs5u76m7TaOiMutQsOQDAqk+hjUVVsLgKBgXQ3UPQ1c",
+	"nD5u1hqer6syLKRccRlGEko8ICujvqveNiU6f8M3O6gg+R80tFVkxqe5c3Xbgx0bHgZfCNPIQyFuoQc3",
+	"oDxgcZzvGy5aShjkfTL2JtrRs7sMEHd0zaqL6K0kAWyLD8863b2GUi93DNVLY05Tbor7sWX/Pc+BzJbf",
+	"uuE15pNFaUauzLsq6Q4lPncmqziTph2oqV5R+X9Qt5dO4Z/4suAVTsRc/Ve/7k7F+854zKS0OGvq1eYO",
+	"U2AhG2B+eFOTFVC7RAlt60L9ytJ/OsgE3XYHSwzVnnlJ5UQdpXvBPjscHoe9UZ8eBEesM+yF/dEBPQq6",
+	"bG+4Hx6Ojmkv6LOD4VHYGZXPb7icHVA1AZsIIbShECTVra/33oq2DksTohteGs9si0e99NkskQAFGlf5",
+	"6sBBWhYQexfLkHFy0LWserp5xP0k0DikxcRPH71GJraZ7+MRzCU9GnbC7miP7geH7NjOeId1h3vh/uiQ",
+	"Hgc91h8ehEejDu0Ge2x/eBgej3p04/nurJjvbt5GY+b73J3vmljsbzXfh3sbzLcjjtfI4EuGMAWOIFZG",
+	"R8XmBnWod/SggXt50CDNAjpWSb6hVRACd53RmkZn5rL12srT78xdI4tJkrIAWDLOAR6UpQTPIRUC2dM6",
+	"oLzXlXKIpcCiPqnkSsXrrRHqVou4bylBfitbS0tv84ih0CWBaH1hq58kKcXOoYI8PijKY7MCjDR+lk9B",
+	"kipHK7pjVgYrDbnhHEWcjOidmIHWWH7FU/c+9kEAfaT0llLoRnNyxIMAOswqEZyyacRDXGQlKXyVpWot",
+	"Lsg5jWPSgnGqaRvMOp3eAbm0V95/vN8+PvVMOR91HdXRaMRSxgP2VLP9b+n59za64Nz6FV9rbbh2brJ5",
+	"3oP7RwQJdnV8oi5WcI0d2AlNI4l81b7r0/kGAQYYF0cI/89SKTiWbIOmNl5nyjSXHOCh61iBRqIFAp6m",
+	"G3dA8G1eDFKAQ+PZNK1woKcBFU4HQAWA/yDLCELzIDTQKPpUE5JwaCWLL2jiA+j3l0Ao3a8Ht0MwPCAf",
+	"Vb9bWNgKB1yXZ+euO0L993q6qOnl9esL0pQsHrU0LQPA/kigNM2rRtTE+9/InVxVA8bvKSRdBlzD/52Q",
+	"jH3Kdqc0vQ3FnCM78Wv9FySM9IkafpGG2Gqr0aud8vGD2vLxaDS6NMGuJ0e/6OjD7E+yabxcmWO2n/bv",
+	"G0oH7wX/XygC9RiiLoJDbMDxJ3WExJSPvx00GB809K/4G6Oh+/eUZQB0m0qWfTtozLJR66h4Bdg3eOA7",
+	"JHq0+/FEb99npHnQBaDrc9I83NvBC3edK83QZLYwh3b/QSIOOOtwUJJ/7OrrnJP0EWfU+kZDES4K70Ej",
+	"XnjPbvWQzQ27xdslJIiplN8OGncsDaMgM3NwBVLpoEuaz+AFD/dI83znhHRtFFJLnI6SNx7p5vjnbf2s",
+	"pPio3fJQd8vvsut+0lL6b7k+pLBv16+e/yBLU8IHHF/zH//AF/3HP9Sr/uMf+LL/+Ae+bu1rIoQjxKFI",
+	"s7uDf/8H+XB2+ebVmxcEYhknZHW0Yu2LVnf75YoH3/TJZPw3NBk7BxtdgPorNxmfDE0setE21y6aWNpS",
+	"E6Oi7dIEa8OxCXZ+b2N0jR26XV3NVkappmqg6t4tyZTODhjRisIzheTDBTHRAe1/YzDHKxqoKeW3mOGa",
+	"Q90ONDcGQmYOB2iz0jDd8QglykdX6hq+EEZdi4zkCKukH/cN0nmCWQTJRpmxxFuiFgdkWnubcUqTSZ6f",
+	"DBZBrJEyBzydxQarUUoEEjb2LoRw6JghDpNSAkpCw7IBJl1AI3VtVdLU+v/86grucvXPFx4E5OGzAkEM",
+	"RzCvOOK3kohZJqNQN0Wqe+4YvEk1dknEaKTuBzYw5YS1pjSKCc0yGkyQZQsAFIBmBu10rIdSyu7ds+cW",
+	"UWrANSJvmyD9xwoTWb252RJmQRmQMOiVBXaDNcVZ+S1xQDunOG9Fi90AKhctccS5WmGK43cIUzqH9ccZ",
+	"c+hcpNubAn2lC3BT1OmW0cUlWjFtMznlUY7WW0WTjIDf0KOgZyPvyzmtegAd8FLxnW4/CViJawkYe7UR",
+	"4um+Eph/SRcSsIABFEz31No9IW3y18zJmrox67N8DSa86dkydN44NteQP/wzme/Vw93WiH+BL+fpGMPB",
+	"4QnpHRnexoiTwwNnWQEf6DSSoyhlsECRwYxkKR2NouDPatXXzJRr2x+ibe+8vEe63SOisyvSI3tdEvGR",
+	"MCQ17ry0H2ahP5nlT2b5dmb5V2dgg6OKhc+5ce1qvd/VttZU0rV29IVRmBXmM9JTcTZnMsOapBOHyGrq",
+	"EvGhzo4Nc1UW3bEBd48Z/mDkK74CVmO0FrDe1HR5nRA/Sdko+uSjPYVsTkXiNVDvwFUVhYxn0Qir1G9Z",
+	"ZUm4MgnOkuhHNQtrApEfAP9VvbayEdWFpdhioLN8VZFExDhyJaaeHHVhHKsb8dlUM5w3vPxmemocSvIv",
+	"WDGUzcWP+vvbgiGgcMMMdD1E5b4LUXnLFjdBfzlTDljUMnsvV+fn9Qydv7IEkepLwGfWLOqHL3/pXUz/",
+	"71M+Hep+mDWvGWbnunNcQtJUw5z2+J7oJ/u/HKSHspftzfp3+6VhIpyqHtTbOCQxTTKRlMd0NtwLv98f",
+	"vyyOKR9A3xnAdnnRd69+ZAu189YgXeo9+KRO//rq9OvTc0AyWWyj12hDhcSlOQT6rBKY4hx2t5bg1ssu",
+	"qSMEQbI8QdpVRvUSTQ1bBHDl+7ds4ZNIDjjU6p5o/KooI1zMC9TAmlcC7kItIypwai6pEZRBqEgehwod",
+	"FYRxhWzcQpS8YXOUJpv1iT+iqzcvN328zrhli5Lcf9eh3x0Hz47Y88Pxy4Poh/3bi/70zZ541/vlsiuv",
+	"O6sk+MPUyhYohPqFnXlelthq6ULnMZ58alchxuFgZWItJcc6UMGf0Iq/BsH+BCX8ZepfYN84jLrVOqTk",
+	"1ux+vmUL3X6L1YxVmQK18ddkCsDMMlTQGtU2SRn2yWVQbef3O13fBo05AaYhuDncyno4QIyq22sNbXdO",
+	"omwI0aDuoE3O4HRwEAtMxi7MTadfWWKBz3MU0iMRQdAJ+cKS/rf0Dgr361lLfFs7fIVE9wBbXj/ySVg/",
+	"NSZ+BYIWxeFaQbtt8OlHJYfzuNN4Eu8KNfm7geF+qotAvXh54fC/ziR0HOmMHAHqGMxUg+CeCCFZy1bP",
+	"JXTMDAduIELm58V/PsRjdPmar/FwX0xiZZPJGQtJU6T6SgiO+zndnRoDCVmgRFG4A6SROc37gHPGQgNB",
+	"Cw/xiIzGHLO8LmudGstMIuMTD5jnkBiXqCzyjjybwTM30dyXOX58k5KMThMGkA3sU6LsfWAyj1NGwwWx",
+	"oGUFeladlIRbtCIOTdn+jrqB0VWY1A2BGvrFy4tvJMnELeOE8RDKd7x8KDTT+Lvq90gSOuByNmzlZC7q",
+	"uHHknDShMn7V545CeAt7mlF+7k306Afc73eOfSQLMrdqTSM5xY51bMRCLRsZZKgdD/8h82FKwniQLpJM",
+	"cyXmCracHbeQsOgqYgBSLnig7g9MeqGaIrDfqzKJk/it2nnnOefZ+uJHLaVwUcNHgGmChXpK6FAifzPj",
+	"drFG0tgnxRBlf9QbHged8Igd0oPR/rAf7IU91h116PHwKDgMD9j+qE/3hjVBTPXsQgxzSj9dMD5WkqTX",
+	"6R95jWnEzYHucsDSq3o9sxUNnX7hbd9fXkAGPxcDUQaAIMX3Yosf0lc/i4j++mr++uf/jS7Of5ipv9vt",
+	"9n+39+6OgzVR2frqTucNu51ef+s3vGKZ2vhq/FaCFF/RkMVNaAIo3BYlmwYBk/ImZDxioV+ONTu/1bxc",
+	"3pVU9bn2D9a9y+PDy3q3lAzH8SRGagC18y4ZhQvRZ7cXVPXPdU+6PWURaloEUCDaiLxa8MDcw7AJ5A+/",
+	"99QzL9zWrjt2/P271/3e0eTo7moSX37o/njd+A1w+168vDg347CQYjUmpdVbkZUzmnKyv3Lmk1QMYzb9",
+	"z0oSSa2nivCMwONnGpEMV6GxhXCJJglpFhYZwH0YVHGNblahx23sC6bwcLQXHNMu6w37YT84YsejDu3m",
+	"9dcdB+Wx3+nk7VNqYMVdMjLErHqVTrIskSe7u24tTTtkd2Y2JPxSuEdrZNgb9SK5ZElMF3WTcz1Ruqsw",
+	"iAmVVpEOGQO4/PAU28fQZ0MPMLcnfs9Je4V6m4CCIUa0bTVfBQNgm3X+Du9Sn/hH4FPNEk+N4aOxpGDS",
+	"Xry8OCGUWHUIbd2RlADukJIpjUcinbJwwJu+Ro1RHxU1HrZ/aBsokuttIHWXSpNH2yUFK08dVEsyZSOw",
+	"n4wxZG5Stcx8MA3R9HBQKQcP5KTqbOBqvHh5YWTMa20CPcbd6G70RKiKtYwucGFvowsLPsoXc2+KMCtg",
+	"qOJ+SFkYpSzISBNAmnN7XDsTHqzM4QKMeczQSzf1/uLlRR5h+lkMH5Y0L/J5l/LnHhFwD2hi0blxIRmJ",
+	"uC4cREupTd4BKAgW08E+wrI7zubIDE7TNLpjgLE2S6VIoZY04jN1kfWWlN5Up5MoG3BJ59DqBDC75iYs",
+	"x7qmJKSL/OKFsvtJ01cfKWYZIKT4FhXA34HdRuaM3aotEkYyoGnI8i6tywiz+lNxp1ulTt0yRInP0OjG",
+	"MqO1qfsf1IdYY0P/yFgCd4fXinSEHeayaFTZt9k4h79KJP4ggJiAoVW4xkE2wZe1J57DB/0SCHQJtHFX",
+	"Jv5plrFpkoFVqP9dD2nQBqNsA9yDUcRpHP1ae1K/fWiDhj+L4U230+81iixYv7Ibp7derWCUV9r026J7",
+	"/wxfSzZO9mEmoRIjh+V7tQYnwEAk62b+WRpvDPh67xCkr5qu3I41q1J9dM4+ZXoNgNuT/N/5q4PX12ed",
+	"13wrRusfxLCuxOAtZ1ikbTwyK73UBnoKdD6VG/w5y+rydapZmkrK1lHmoDYK2nz3889i+Gio1tITTyC9",
+	"qwSYZ2KBWpxKz+rgAQcTljSBZArhNUD7n2g8ouAWGyGwKg47oJFvfMpkm5yBEjcEkdrU1ewEwHxtKgux",
+	"byKDHomIEx+lnjInRByrg6jefS1pjSnp56wDfq/T88mMZ1Gch1AjSRw7AMyr0N58xyOO+jc/WsGNloJj",
+	"OZwSOuD2fdCSRprwKI7JENBO1BHwtdSTU5alC0AUAwwoMITa5KyYL0PRVcqaebaLO45uGaH5NBo+B8Sa",
+	"r2kI+EEMG18gQGJk+zoY2HNzpnquEtlmUtde+cycqa9MZ3yVnMvh/fE8uGobtVLnA/4shk+64ylJ9nU0",
+	"SRbkvKEXW1Yw2+bJflA6KM+TWZ7EB/ma9uolL9MYeDQjFNSIciml1FyK7C4SM4lNdd8AZKYxOQG/ww/0",
+	"vzMBlQ+IrvEpg1vW+WkX9k22nZI/wDOCaXpX7x7V+zpdizm2YYxb+y01IWwuspuHhLGjNf6P9mefiTnP",
+	"xJyTZ4xnNAb4qin7VQD54tmUpVFAd88nUUDHouE1EA9rxWtX+SedVz+L6PXPZ4s3UefT66vO4s0///vT",
+	"62dC/W/++rmIRv8Nm09NQe2Ul+67ZYWembFN/J2cmfRJVT25OX+FqurYkaxG++TStr6u+iwMJaEQ1raJ",
+	"p6aTYt+pwRBWDkfhosiiy9EwZOGAQ3duklvfJ+oHJAHUhrtjhx/7beIbseMjUR95dfbmDAu31VEojMCs",
+	"vO6ZAS/Gf3997tfXYl/kcaKHV2OHKBhL2ctNRPBDROx2ld3FdOIfW9v9b673ttdFa3PAcypxPz2Gl8qW",
+	"DS3xUlmpsbtiup6Iqb52X24DBXku+CiOguypnP0LOpBhSChxMhlVirvsA+5+ztMbK0van8HxNZFKe9uc",
+	"Extz1TqGOOMhS0mUtQncDi52mAEgThbl1RDjUklhdVE6jrigmQtKqoa5piAU8R5P9dZPoaSvgtkbQbbX",
+	"CgPvEUmJgk+7FMeu342dxxvLTxbj72YxPgnEJ4H4tTBjrZeGW8aQc0mwHFsv2FW2fmODiLstVhKjDQVw",
+	"ORBPJcE3j5gc8Kb/4vtrUot56GsUFJT2JcawnVVFYSYHzLapDIsyNiVRRqAy7HvAFtSkOOPojnFgm9Jo",
+	"1yfEz9kEfN02XyrnohliAkL1JM0criggecCHI4H3gGsbb8cj/jTihmjD1+Vwc/j/qZAZkSyNBFDYIPyu",
+	"skgzEjNqSPYBhJF5xEfyBn/A9T0Qw9EhD4PTkXzLB0ZEnzQjHsQzGd0xTLr7kPn2SZN9sseHkASCJh1Q",
+	"dmAcR9PaREg9vdU2/KNebY1b3ZQ73EKk6c9HMYJmFyMD6vAv/eBw2vt0fLt3dzA84vtpLzusqYdzKCRq",
+	"ALHVDdcDYm/wNht/80hTq5VK+3K+pKoXcRbZxuV99oLNxg/rzQxTbeDC0oskLL3imA3tU9WINRdJzbR/",
+	"ePYTzPjeQ6db223QyZRayRBhzQlpXj4/J3t7e8el5WNMnU73GtptTRdwVSml2mGF4SP6pXISacZa6jmP",
+	"Gzri2G486t4mo4b9/6BR/7XKP/9IoqeeYXo6cJieep3tqLWe/4FUT/311Fpb5El/LeRJtybX2bTGcxLJ",
+	"TKSLP4TSV43xidD3d2SC1h8bF8BD2aCflsqTh/vk4T6oeszpJ89J2XFPfhmsz4K/W1sA4PTaOIjHOv6P",
+	"PUcb+bTWFTVw4GAlfNIQ5SkLRKrhG7Ao2BDFOtNg1A/xQa+e2N/8QkvQgM8nIs6v9Mpo9YhID25byML8",
+	"duaE4u0I3M3NaghBmlJU3xUImzTOPfqDuaOrX0zPlrlwwF2/GIvBDe64hzMWGPIVd0Ja8yhk+qnajZvF",
+	"2KU7ZANuBgFgEOiZ22UUAVhR3tymDTaLXjcH35vmsOv24cboI3do9bUH/INpWM/5qHS6Z4Kg+kX+cstz",
+	"Bdg4SAzljMtguMLJA66BjjjUis8kQGakM+ZbwHwxIkOmFp1a47PMVH2fEgq5bXtrBzmp67cH/MzJF2ls",
+	"dweA3qaoej2fNH0u7GeWmknrzHmgeYZmddB0UKUKHLukEpaSiZilp4D3ZJE2TDm5O6PDWThmkEGD02aJ",
+	"B9dgl6wOkKhvrodSmGznHY59D8M8yB1uC/V1eEPvZXslQu/LWRAwFkr9tjFNx8Xmc7s29EbNq11PEMQg",
+	"ggVFpgKCTfCMfIqzCeUD7r94efHs5oe3313dnF3975vzmw9vL398fvH2wxUwl+lLcf9QTpZOv7r+/t2V",
+	"72Hb7pwupIVPGHAzTwDt7w8aVC54MGjoBeTp5QydxZHUTQt6RvwfxBBXHSV+3uGAupFwOsU6pQFv+uXO",
+	"EH/nlCS6UwIcQeijKDQ/6O5GaHLIXNoytddNS8SAm0YMhBD5WQxdPBJ7jcMxhwEC/da4MCb0jhkBi/zY",
+	"VvzW70qHqp0u2mTp22OUxd20ZsMbrSBNE0UOc2IQdtR+9gzZsw/fBJtD4KsU+lSgmaNiaSvVsbzRytvL",
+	"rkE1PsugB7sB5h/iqjmn/89iuOPBSE8GHCOmWRqpLQnQ0hpPRj1Qc2qQQv+JzNtBxtEds/gjFfG9UuPM",
+	"oyrP8j2n/nKsB5yN5a0Jop0ZIn9Ht8roV9bwcj8fvkxe0lNyY6EW16kxspdVnml2feWZ9sclstmaKOMD",
+	"/FtrkG5SA7c96h02ea5rlIHTzIgaD3iJWWV272yVgsXeJBae6o1gtSuVOoxuEAee8oK/ldf0qKrKlUvq",
+	"DZt/+fVUINIENNrczjF2+uPqDc3dl+sN17dFP5Ub/nHLuLflMjZad+06PtMnfrEmQkcgYj9oqOzeJWWI",
+	"aBJDES4MFvjPYojq3bH6EHDPAHo/ZNHrnsbiWgej0QEweFrXT0GtYlDrjymj3Yji0jBHya81+qbt57zG",
+	"BMlpGGL7O2R11aG41dUjOvK1SXUuwlWBV6Wv2qaORApdgosxBH7LxZwPuGmvCd3oEZD8RRkEsLBaBM1E",
+	"l7ixTc7yMEof0E6hgR4YzzJCbVCvhGW1usL3XE/HpoW+5hn5KwEpw5MF+xT3/+tLnuciHReK2xBOVm8Q",
+	"I2py+bu26BcoToY/syDbogStWH2l/MYRS0kmBryphuCRYCYzMSWjiMUhNgeAY69+oTHjIU2lB+h40rOI",
+	"7MDOmk6VXJqld8ALlrFpEtOMSW/AgWOV8Nl0CFddvb4C1yOOKA/YjocRLlN2NkVStJT4795f+0ZEZhM2",
+	"bRMIn0KkE/hb4CeP+CApMNYEGXeL85wyRBwEhGc10f5JnWDUgTuUjgNeFo/VGCBr5dy2EQd4k2IFda5R",
+	"7PzDUoPyhoDGN4HggF5lq1SuspRmbLwg5zSOIQGE3/Q5fFIESKMZGgYnjddv33x//fbyf03FRDC6weC0",
+	"ZWLRRMRte1g/5zv8O3/AP2GhmNJsWBHmD1gCb3AF2GNm9dhi7qk8t+vCHsQVZf40+4SzeStmNFTDES05",
+	"EXNgSDOrzpwOC9VQhZnphejQvdfQOqYw3/oIrKMt4lFXsBbNOlhTqp1vfIhvm/VrFq8JdJvVy5+YYJ40",
+	"4NdX272B+ntc1ntWqTuTmAaPNL/zaOxQhAtPhx8GHLmB1RcnUxGy+BsJahESLZHMSMxGGRGzDMgFfCWT",
+	"/B3H1j0FnvJpki3w9CmjXBbx/3W1jhmlkNYCwFwS4LC4BNqF7C3kiar5y5JZpTJ7aPZCfc4zHp7nGstV",
+	"aQ/WY6uE/wNaagri+ksnD3Bx/da6XDdK/QXV75dVrWYPW+f0yXF8iq39uWJr73mSioBJQD5/JoLZVEmS",
+	"r5VGCNTsNtp+dWBNd4luElRznvji5YXD2JIDZwLli3InNVWNXPBA2gwYaQJu+IDbAjBQx6ZQStdHmZo1",
+	"0OC6YcmUwp1qN7ZQF4MsbxhIVM6rrsAod9RDLa7pZC211AOvf17bgKQoWYb1ZFIQOuAhS2KxUEtLY1mm",
+	"IkkYvjewKiQJwPVgKRCO2+XBiTIyETEUBy0H9yKZMxtsE9Sr/gBkrlycp37+JxfnK+rnt1vEzTAYfosl",
+	"OoHfwsXRfDMb439kAtmJsEBOl+YTNX1j3PvkGqi4xGjAsafS4eFqAmvHlRVCFZfLUwIVQXmTqGynjIaC",
+	"xwt/x3PqPdX9maZrUOcV2ZixaCtnFhNcE5EVxfQysRiSm+VT55veMCW/sd7vhBjCsZzmY7lYdDyJW3BW",
+	"K2U/g3z2dwa8kmMMh24p0LRNaknGkJgMqrWQ9FcTfr7KSGo8VMoXA85oGkdQpWaFaMmr86xiWsNFNuBv",
+	"GAulIZZQkteoCofNDQaoHqMJLtU6fk3TW5ZpjZ4kp1YBZZraOHIZSfc7XTNZXGStwJKDQH1tlef5YhLr",
+	"dQMr7VGeZ4IS2/pcCd7YWY/4jBN1ZssQ67T6bH/UOqCHw9ZRcBy2Oqw76tG9YT/YD7ekeyq8yW/iWVaz",
+	"aj2WTktN3EZkWg8hv9qe9erJGnjy3P4sntuLlxfXuLl+tvgyv7ft8pckY1pD6r1sKK0zQur4mOq9xl0t",
+	"U7Dl+Ys3UV1lNNVwIGi39NqdImlcCwg7wT7Rmrugd5W9UdKvYMIA4dMGkE62biPLK9PQLKpiwz0lItG1",
+	"83zAac59lUTBLbrCjnGH7QBRaGroHM+6ZFHpyvkkScUda6sBgC3HHepew9mbCbi4wIKKXSzBxO2DcJhW",
+	"Demter2ApmAHUlKg8FU2FrDsegaRQ1Qx6TpWk0O9izYckudhZ4ePrHHyLPNJs9sh04jPMiZ32uRMIqG7",
+	"JqCQgJwCxa+Cs1Ni7DXBGYDCLwbcvS/2BKWGlK5NjH4EjvhadL08HmCtwyiDbglrFVpyUUMqWG7zcQID",
+	"eW+EjQhYoUE2seNMowzkJgxHn4lEVELyrggbbGv+FHZXwQQq/PIeKJkM7eE032LtsZhE40nM7ljcDsTU",
+	"kDHCdjGf4L/MIG+yRcK+BbK/WafTO0BmuJso/PbgcP+YdoIe2x/u0X6n0x31guOwy1rT/qfe7XFyiBcY",
+	"3rmbWRp9C8P5+97Z33vP/957TpOord9MDeTvved33b/3no8n8d97z2FUf+89N98T7wae1LfLjpT+Ve2I",
+	"bzchw7Xre8ku7G+NUPbi5cVZ4ZtUWHofIJ2dCRAIFVTeTwbfU/jnT2tC/Q62ENgRVueVtAEGaJqgMnce",
+	"YAJhw9dvYv/894yhBoSww7oMeq7HivCzTgtvzzchi1MMB5WMjrbxUH2SsTiWthkwpRhfnog5NEAxnln1",
+	"WnxgygiNpRhwNWYWkoSlkQgjNVwIycOrKMEqKwNMzShErn7k9JrpIjnMCpwSnTtIZsM4CoBMFHP22O2a",
+	"Gzq6BZJhcBDzBXLHs/3yjAYT++RvpHmAN+BKl+X9nvnofECd0fVDOHKTq5iKO/WiVLdU2uyE4MyDtzLt",
+	"9TZboVbchJpyQSW8MVxlLvUMt36E1RTKUjRZkAgeb6eSylsWDriyahGSzlkjrvevI1Y/i4jrMoVCM3dl",
+	"ggQKqNBOdYyhCPTKLbSCulQDhq9X2zNcx/BOYdLRGYk0OF+VFaPeptKE2bZ/Bt+0aLsYys1OiXJTR3Lq",
+	"sY/2q+g18aqcSvPIpdIcT+IbkAm/AYWmDhutIrjcLxFcuiLzS/QIFSOgT5bFv6FlsSFbNup6/tcL6vwe",
+	"FgmIblf9lvIsOqdFOHR4b2uT5G02q4FWAZk+f3SerRcjQisMCgBGIJIpowDUkEeGCxhnFJ6g11ynu+0F",
+	"pvlF91Fbbdn0zT99z+nI1rALjq6OMMFjL9QP2MlvbdRrnWLWVyiFhVp9BxWu0e3qqZDXV99Cc+s0fa2A",
+	"zzJ/R+eSlBEzL5Y5WFCQcMA1BAJVhpRW2XYidXoKbSQN+JJXJ9bhm76YxB+cDqo/PdfbChhEO5u2pE4Z",
+	"BleM8ep0Ss/gmVvcxH3484MLfnB4tL9/PBzutYbHvU6rf9BlrWGn22kdDnu0d9Q9CHv0uOE1zEIwPaPm",
+	"b3vrPZ2rqRpN96RjRqPLCN8IcqUM40sGiLCLhoUo1C2psBkgGzeMgQN+c9AG70vMVHd5po5pZ7QX9Fir",
+	"G/aHrT47oq3j4HDU6g0Pwn3Wp3ujbqcwUxptcWmqHOT4zWbruyjNJiFdkLejEUsbZThHO1lhSkdZYz2+",
+	"45Z8dS9eXpiJ2AS+seijSEfePZk+T0GVr6FtoMIJB+3vlEA4HWRg/ks6J1H2ZettVhs1MprO4o3ZWp2z",
+	"HwMfP+AWP57k8PHOzXc/53+swpBHaCnEAVGO3E57wOsB5QvD3xpSfsAlndfZD1fONP61zQfdNodvxmjY",
+	"Ahd8AxBjBk46/NjZa+11rzs9E5UHLx/wAxsnPe3fy2h6c7s33U8O057sZwd3R/Pep/7i4NEQx5qLXjZO",
+	"+qD00swZVqc4LKt+vlciQmnjvd8B5ThfLJviHBdwsexKe1KUT4rya0OWlQVBatSgK15/I1zZyxmX2HBN",
+	"g8wn2SQVs/FEO/LWv8j1+WaAs3kP3DLibN5NC1JKXWe9c3bHeAah8TSzfeGc+HBc+h7GpX1YSYL7pLnX",
+	"ISFdSGVFa7bZHTWouyjNZjQGKoFlYNt8sm0zoPMpwF8m1wVUSmWlTFLBxUye4ED5OILGdixgyCFcY7Wj",
+	"JBkyNVngtadqhiNOplEcR5IFguss/3UORQtF/Fgtm9KAkSbOv8xY4sQu9FfSRoZ5OyzXoDyYkIzeMo71",
+	"Efr8MILXRFAADU+LdSLZDl5q9Ib7BDVbLLozTBhTlo7ZgGuQgVEUxyz0SkDEDDUJzHXMRpnG9ZRyNk3Q",
+	"8pjSUBklDNv39QwOeEA5Fxlhaog0Y0SKKcPy3CYlczacCHH7januVd+SnL3SE0M5mXGA75QTmmjaF/ic",
+	"Ru8i3O+MEyh1keqWCFnCyS+ziGWAUCk9QslwlqKhauZDHdT/1pYR5QMukqwlZsizQQLKAxbHxqq1s5fQ",
+	"9JaFZCRS9Rk9sH1FYoNA6PHBVxTJgCepyDATsuPpPJL54OksZvjRkpSFUZAhWiDMocGq1WXXdMqsYSju",
+	"WIrpOEQPtR9pDN+UkuEiY60oZDyL1DrCRagzOO5N1MjVel6qrYajLfYpYCx0S0yi7IT4r+mn73G/wjrm",
+	"mRzwhKXmzh7pdjqdzo4HZ77Mt/LBPuxl/cNVxhJ1B4SdZZ9YMIMMElzc2SEiHXB13oeSLeOTphVWjEMZ",
+	"ukf21SVtcuaA9to9rBfgTDLSVJ/YYNlYRmtYaCiZdCm6FlB6BeLpeEK2wHXoTNeAN/0I64paueTxd/LP",
+	"LEYjhvQysMVOyzV2laDIA16DikzOXAFXAdGq50AaWGPB40VlAg3v8mUQUn+ZiYxdTxi/ykSi/vudELdr",
+	"EelyBaiV+n+r2zQeYnNuhT36WyFFYndsPqgHvUltJi3/6ia9Pqfyi0BF5rdeBtBz/dcV3s0Trt6TSf9X",
+	"7P11991X6YfoF2SOAWO8gEpqx6JTsjrMtmne8LGkFsVIm9BhhAGnGaHaTHa6oKKUhLqjW7bJ927pjq1Y",
+	"XuaJgKBYjn1eYOyDfB5AhORMZqbFS3C208b655k0fIu2rSt/a20O0AzajbOZrAu6PTxjtwErIQxsaVDQ",
+	"FKfG5BE5CyaESuJb5xAoAnxIr/hF9eDmpyp55TA34yqDKf10wfhYLdSDvteYRtz82f2LULXBV3+3ItJY",
+	"G1PsmfhcGNEYuiAadBZGmUhbwxkPY4ZpuGfl/J2bmttbTs3NRzdcAOiHjkGuIo6syVxafOsTTTgHLKer",
+	"Kds0wP7K6Okyo5whlOs4hHKd+5ws7tlKOreDw/sN0qjl1KC7TsHfgCBqPS+0/lCPzBxukzbMa8ifiLz+",
+	"DTjfiumzJ9K3p7XyFJr/HU3iC0CQqaqmk78R+l1lbP4VlpmX7ESdgDYWLIl4JjY0lDFWOBThYsCBOWqR",
+	"36bAKgalaB7KFaQoieSJ7kAbzqI4ZNAVJ9KMNGXExzHzyHAW33pkSFOnMh3ipJzQNKULPb4p1MYRbdgQ",
+	"NGxIM4eb+Omj5n/yQRX7HknimVwK0+sswg7UlEOcooTnR5r+G3sopxGAuGH+g/mI/g5Ojja9ECYow2pF",
+	"KJ6EXlA9Wd9IjDi3yXsd/btlC+kpw50lEAPEUsUsjcZjlpojKSO3LMk8XayHwBXhSZFIClFtJWLomjSB",
+	"xtmNsBIgSymXFELGJ+WSS9O1aleHcac8RAeHpEWbnDnfKJIEY8GjCKPTBn0oCrGjMLcm/R0DlqSrGLGz",
+	"stjnGLJRxCMLIYQOj7pnFHqkQLuOLSCGTdDSrdnBO85Y1bcnVSDIBeTjdru940G/ST2S5IA3DeDwe7T4",
+	"HCKsnVNC8/EYH1LNYszoXTUypdkwppXT3WHavk5N1BmyF+XouokWmyt1rHjAzS+IJ/hT52Mb3lkZAJnp",
+	"of3h6u0bktBsYpZCHl0GZ8R6cAPu/62d77rexzbsN3VXZdQCB5gdeyEb0MyFUWKbTDxNEJewNF9baqlj",
+	"xWvIkmyys3EiwabSLArVlH6KprPpKTRCi3CBQ8J03q9sKU/R3fOr/Gccq+tBPzykrUXYd+ialXi/ygIO",
+	"JBqU8ZhtV25y/kYS0CwO+ddq/EYnuPLT58ZNVPb1VrpBtY7PT58bU5aB8zKEOWlciVRJGEamkZQsJAsx",
+	"I5kI6YK0yJxyWHnjlA4J5QLKpdXW/q9G7ohV3MDhXZ9K8M/NQ0MWU/XUHiSDnLt8oFFG9FF79ZxGiGmt",
+	"RS2+wCiKtSL+aC8/SxIR8QxW85WJO+i70Py3xv3He4hqaTV3Bdqt9HWr9KBWyw6Nmv2MfzP+oHLNba6m",
+	"hRfu3nWxwxf87gpn03LcSzFLA7hhoVLojh1//+51v3c0Obq7msSXH7o/XpfrgfdG3eA47LHWIe33W/3h",
+	"EWsd0/1uqxP0wkN2MOrS446a6sIsKg1zZ4uObTLZTDGL1Z0BOzYMYQXhVoPqoYiH7FNLjFrq4nwunKUM",
+	"Jhes2U7QHx3SLmvtD3uhLh0eHey1uuFh0Bvu0yPW7+TL+ZqOCdUP1J9Phy1vMuV1fCzy3EUbv36+Ydic",
+	"XCi5/IHFgZiyug1zZ2Ik/fyRzyiuYgdb9SdoF0uj4SzTZIG4rV5G5PNng9YOQaMbNYD7e2Bj5bcAR6wU",
+	"RADZcDHL/j/1ieCFjoeHrBvs91rdsENb/dEBax0Fe8NWj+6HfXYwOqRH3fyF9HsQg+fobLyP9/cPiFjk",
+	"eJi/RTJtaAVqGYtX62ezJFeEyYqy0abn8LrHBMgeJlR799sgHqPdf4k9ejXJPidEy3Je16Z+UwIrB0ye",
+	"cOepXu4pufYErPtHxBFwIzt7FXz1yqza5uC69m67n3Mdf78J3m7B/Ny4jr1NXmUSm94sua/M6AJAiaqZ",
+	"4bHkDq0wY83rn4x/GYW6q34UacyhaZvAQGEYjntahtcZ59zZBmm3ltrqQ26NbQZ/a586p/IJ7PYpqPk1",
+	"gd0iejR1XZQH8Fg9TIjkRcDlMN2AN/38GGCL0apopK3uzIMSOXmy0/Sb0rl/AqYzHfCSjwYpE3SjfC9H",
+	"uMVKY984P74hF2T8jsUiYZ6FqQX/dsC14VmMzGpuD3Uli0c7NSRU9RJp2zwzF8oCLZrJv2lqufOFU8ud",
+	"cmoZH1lvYefLBJZn/ZuwEBphfvpoR7VJVCQVIoPqApa0lPdkINLgY8SxmL+exVmUxOwtGD8zDrtO55Lh",
+	"hEv2Pc/UZkM/g84y8Zqmt2fyUnm85tSUTcUdO0fP73kqphdUZlcZS5zEtEje8ku9Pgy/1dq4DTYYmeFr",
+	"+BBdw5x3CD0+suM1ggnlnMU2fLN5pOfjyiBDIXDjEJCsjuKkdH69HMipi+7A+WoStoqYldfCJWP5p77/",
+	"E4bUvnBMbJvaie4mtRMPiDqwjEbxOof4yVp7sta+Gva13B0x5pMtXPwNEtHrq+Qc5b+uw7raTd0dT+KW",
+	"DpyuBZOhwcSivUALeRlDDVxD6vSQa0iYYjkozJ0GnhtwZS5q7H3GuEeGTEYhK3DFIIqaY1ZianhME0mG",
+	"LJszxs25uuOa3jE54Ph4zVYqcFgBnY0nyLxAhrNpIgtPElznb9Ud0MAFmDwulKLYKeZpHw3x8k8z73+B",
+	"Vu0wjUZl0PxHorO4NY15OaZcgzJio/z76v3lGpQUe/ZeVXFgCcdlQ8iWrbBI9Etu2mG9DFkoDSDgkx59",
+	"0qN/fT0KNT1KltgAZJUm+aLQIw9To1NWqw5dCnEDka7+ffbuFRC6DFksoNlVeEjYFbHUc7uRQSOpo8qp",
+	"gHZA0yjroL3O0lT5ATPlI3ok4kE8C03w1rYMurRo2FuIjRoQ/tF3mEc8FHMJgPiAV0IzO5Jmyqi56xT6",
+	"VzVCKMC+O02K9iHYpHjqDmPAMcZimhvj6JZBMRv4SnWRl9fs8TGXJBVFHFCcvtWxF5vAB3+TBsHNcO+2",
+	"N93nh0n/l4P0SPay/t2B+l2ehdOIWx/LeGnBlGnWASWFvIb6ksrzSoXaRjizeWE+k+9Y+lLM0sZJt9Px",
+	"GhF/LnTdwNIJn/FqfaYpMMAHeI0Zh18tWte9rZZRd3gNKPtb3+MeAEy+E+HiuwUkxLud/tH+4UEHjmvi",
+	"0LdIkwv37HTwJ2gIfsdSG0HDH+E3awG/YykmXfDXygF3O517rzEzsRCMQJwl0Y/AnNrz7DRdTyKJ89TP",
+	"0Vkk2A/mtuoUe9/eNrn016yWHbUYRn1SxL+hIn6IVv06lWRp1Tka8UwfsYnJdKbF4VokUA1g4MTygwkL",
+	"bqVHRBpC59xwAWWhOe6B6+RSLHGFjIDy3SBX6JH5ZEGijExpprSpByDimSCj6BOJspxhLaQZVedx4NUg",
+	"bwRQvSDoAbQyOyAfQMUJ7CfQACd4cdQGzptIgbWdJKDBhAHOVtMvNFacIGpKANDfn1p0zL7dO+h0fMxf",
+	"WEIUrns3TpFjIcoI0IAsN3FAKJBlxN+ryXQqJ+8Svsij2gEf77IFNKOxGM+KpTtmDq331ei2u23Agsxb",
+	"4mjGxgKWoo1Zun2EZ2TQeIOFj9DOrtbWoOHEAfAiXE7LQU1TfBkvALQDq4N1eroNKF2fGieNV1wDsMC9",
+	"vpH6BGnMG7fmj4YhGRTCpxqgNpKk3W4PGvCxB+qe9nl43GSS8HxdJ24rlosJpUgCqzywJLaN/fDhWae7",
+	"11C+JQsx+vO8oTbzMiJYsRwVtFzV5Jgidcszw4kT+23pF8PJAPx2y0dTMZVZlMEXe8/xGAvdm5lnNbzG",
+	"fLKoDECTUZQyLH0zGDhwGHufSHMoxC0LPeTASafwT4RhUf9UK0T9V1fJ7uQBFjvWGY+ZNO/DwnZjq9Is",
+	"tdHqfOvvrch7TOMVnGzO3bDnCvutVnaU2c35h3STPe6lHuAvP0TZFjXmkoIEXZbLuFw/ovAtasfdz+o/",
+	"ui5nbT4dbm2T6OZDVavDCkV26mgj5QthWY69kYt+TafmM7fJGSdRaMtr5iyO1babKik6y4AzA5gwYHAO",
+	"6EyNGhoz0EJ/tBKahx0sfcuT4k/K5QsqF9OT/aReNlUv2ymXOqfwT6pWQDj8W2iUrYOpX1gFvdV64puS",
+	"PqhQREsiuPq7fYMdeRbQAzZ/CcHDCARA70hoNsmrJFDBrUR2SsBDU5f+vw/Pfuq0jj9+3rv/W2MZyMME",
+	"QUuwzFtBVqr1tgxYCf2yvu2k8+qbXgccCRiakjHilxrF/B2PsE80yJSYl8QvY6P5EMvMUWYMWTkEWfMu",
+	"urSEP2l6Pw3OpN/rdHwH/w8BaGgsOCu048Ftq3oJocsTSvKgYY+bzlEIwnml9juKgtCe5ek2Q9tCqAuW",
+	"ndArtt41/b+1zVicFsKObiHErskikOCAO/Bk24IKrkKnsyXkj2nlS9k04iFLz0YZS89B4C/1n1CkpcUu",
+	"Uwv0cmOCtJza7hzAjz4EdTVlvwoOv09ZGgV093wSBXQMgVszg2C2VPfymXE5bAdCAKXpZf7LhqVHmhW1",
+	"cXLQqSzyUUoTqNYRwcgpNuoCTKZGNir33nlLxU0rGpvU1lqImdIFlMNd285znHfarJIpb0NzXuTGogrp",
+	"z9ewyhzvVdPz5zUQrBLL0pxfTRcZTZIMCwPL6Nr96+6BCfPfew1a+HHvutvLcwDLT7+xBgYMT2PbNk4a",
+	"h2H+rC86ot51d3/liNAKamwTzjbb8IGAi52tNywSmG2BH6kueAx85KpurCL04qmyhqBpb05N+/1TFP+v",
+	"n05/Aiz88wMWKpORhdZSWodbWE++sVHgprbxwaXccMw5tIgc/lPk81CixYP6MTAPQfhgYAYIMEM2nIEP",
+	"bWwe0mqNRDqlGVGy0SdJGgGU4ZmuFnZw2B3JtLZnaswc8f34ZHn+6D8LLu6TEH6qafpqaoOdnb2CGuiL",
+	"sUlcOcKxgRAZ6wbM0rv6CETIklgstDdLMwJnS8QatX5u8zqFVK9yqZH3MMqgn32Wxo2Txm4FiumZJkeI",
+	"uMyUYY0sEyzUmFJjAXwA7d1gGu66wtXPbzvJsuRkFwqb44mQ2clR56iDvgNO5ef1VRtuJZaufVIfBapO",
+	"2g2ntgdz61VorAtduOUE+xmET62WMVUo7g2xJkxW3BGIKGfDlr5eEjHnOXFFRdWJvuWFrXypm+0ySJqX",
+	"N+QBdpZBN8mr1z2r/TS0g/O8vJy94nmmLKxEKaaVsbqhE/lJlw0CWx4QpRZ5ypk9ffuKJ187oSI19YVs",
+	"kLL4y9UF+V0xLrd8y0uhHPK8uVDDp+iXyzcIFL8toI4Bvn84jdxVoD+588C3Rq1XPfUiumOcSamFBA0j",
+	"+EubMhJl0+oXeslonFVBCENoTjeFlm2zWkqZwqckylCx/C1BLILbkwG3PaFlghLgaOWGbVXTGJgeKUfe",
+	"LQ9VrTL3jbEYUZtgQxrcjlOlQvL4aAGlDcesLHw7cmd+fhDDuiXk8J4X3zsT5IV4GY0nF+yOxSfkrRKl",
+	"uIQ1FidR2maMH5ZcI2G6IYqFYssK6j2vQJkLhbCFOXrx8kIJ8/8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -794,6 +794,212 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/locations/{locationId}/ghl/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting a location to GHL (OAuth)
+         * @description Starts the OAuth 2.0 authorization-code flow of the deployment's GHL Marketplace app for one
+         *     of the calling account's locations. Answers the URL of GHL's choose-location page; open it in
+         *     a browser, pick the sub-account whose id is the location's `ghlLocationId`, and approve. GHL
+         *     then sends the browser to `ghlOAuthCallback`, which stores the connection.
+         *
+         *     The URL carries a `state` that is signed, bound to the account and the location, usable once
+         *     and valid until `expiresAt` (10 minutes). Asking again issues a new one; earlier ones stay
+         *     valid until used or expired. Connecting a location that is already connected replaces its
+         *     connection when the callback succeeds.
+         *
+         *     A deployment without a GHL app configured answers `501` (`ghl-not-configured`) naming the
+         *     missing settings.
+         */
+        post: operations["connectGhl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ghl/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GHL's OAuth redirect (reached by the browser, not by API clients)
+         * @description GHL sends the user's browser here after the choose-location page, with `code` and the
+         *     `state` that `connectGhl` issued (or with `error` when the user declined). No API key is
+         *     needed: the state, signed by the service and usable once, names the account and the
+         *     location.
+         *
+         *     The service checks the state (a tampered, expired or already used one answers `400`
+         *     `ghl-state-invalid`), exchanges the code at GHL's token endpoint, checks that the token is a
+         *     sub-account token for the location's own GHL id (a token for another sub-account answers
+         *     `409` `ghl-location-mismatch` and nothing is stored), stores the tokens encrypted, and
+         *     answers the location's connection. The first sync is queued at once.
+         */
+        get: operations["ghlOAuthCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/locations/{locationId}/ghl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Connect a location with a Private Integration Token
+         * @description Connects one of the calling account's locations to GHL with a Private Integration Token of
+         *     that sub-account (GHL: Settings, Private Integrations; scope `workflows.readonly`), instead of
+         *     the OAuth flow. The service tries the token on GHL's workflow list for the location's
+         *     `ghlLocationId` before storing it: a token GHL refuses answers `422` (`ghl-token-rejected`)
+         *     and nothing is stored. The token is stored encrypted and never shown again. It replaces any
+         *     earlier connection of the location, and the first sync is queued at once.
+         *
+         *     Needs only the deployment's token encryption key, not a Marketplace app; without the key it
+         *     answers `501` (`ghl-not-configured`).
+         */
+        put: operations["putGhlPrivateToken"];
+        post?: never;
+        /**
+         * Disconnect a location from GHL
+         * @description Deletes the location's GHL connection and its tokens. What the syncs recorded (GHL's
+         *     workflow list and the version history) is deleted with it; imported workflows and analyses
+         *     stay. A location that is not connected answers `404`. Works without GHL settings, so a
+         *     deployment that dropped its GHL app can still delete the tokens it holds.
+         */
+        delete: operations["disconnectGhl"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/locations/{locationId}/ghl/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync a location's workflow list from GHL now
+         * @description Queues a sync of one of the calling account's connected locations and answers `202` at once;
+         *     the location's `ghl.lastSync` tells when it ran and how it went. Connected locations are also
+         *     synced periodically. A sync reads GHL's workflow list (id, name, status and version; GHL's
+         *     public API has no steps, which still come from imports), records each workflow's version,
+         *     marks a stored workflow `stale` when GHL's version moved past the imported one, lists the
+         *     workflows GHL has that were never imported, and notices those deleted in GHL. A sync asked
+         *     for while one of the location is queued joins it.
+         *
+         *     A location that is not connected, or whose connection is broken, answers `409`
+         *     (`ghl-not-connected`); reconnect it first.
+         */
+        post: operations["syncGhl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/locations/{locationId}/ghl/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * GHL's workflow list of a location, as the last sync saw it
+         * @description Lists every workflow the syncs of a connected location have seen in GHL, by GHL id: its
+         *     name, status and version in GHL, whether it was imported (`imported`, with the stored
+         *     workflow's id and imported version), whether GHL has moved past the imported version
+         *     (`stale`), and when GHL stopped listing it (`deletedAt`). It reads what the syncs stored and
+         *     never calls GHL. A location never synced has an empty list.
+         */
+        get: operations["listGhlWorkflows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/locations/{locationId}/workflows/{workflowId}/ghl-versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+                /**
+                 * @description The workflow's id, as ghl-debugger assigned it (`wfl_...`), not its GHL id.
+                 * @example wfl_q4c7m2x9k3v6b8n5r2t7
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The drift history of a stored workflow
+         * @description Lists each version of a stored workflow that a sync saw in GHL, newest first, with when it
+         *     was first seen, beside the version that was imported. The gaps between versions are saves
+         *     in GHL that no sync caught (GHL bumps the version on every save and tells nobody). A
+         *     workflow never synced has an empty list.
+         */
+        get: operations["listGhlWorkflowVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/rules": {
         parameters: {
             query?: never;
@@ -1514,6 +1720,7 @@ export interface components {
              * @example 2026-11-25T10:10:00Z
              */
             updatedAt: string;
+            ghl: components["schemas"]["GHLConnection"];
         };
         /** @description A request to add a location. */
         NewLocation: {
@@ -1744,10 +1951,30 @@ export interface components {
             dialect: string;
             /**
              * Format: int32
-             * @description The workflow's version in GHL, `0` when the document did not say.
+             * @description The newest version of the workflow known in GHL, from the last sync that listed it; the
+             *     imported version when no sync has.
              * @example 3
              */
             ghlVersion: number;
+            /**
+             * Format: int32
+             * @description The workflow's version in the imported document, `0` when the document did not say.
+             * @example 3
+             */
+            importedVersion: number;
+            /**
+             * @description Whether GHL's version (`ghlVersion`) moved past the imported one; import the workflow
+             *     again to analyse what GHL runs.
+             * @example false
+             */
+            stale: boolean;
+            /**
+             * Format: date-time
+             * @description When a sync first found the workflow gone from GHL; `null` while GHL lists it or the
+             *     location is not synced.
+             * @example null
+             */
+            ghlDeletedAt: string | null;
             /**
              * Format: int32
              * @description The number of steps of the normalized workflow.
@@ -2587,6 +2814,13 @@ export interface components {
         MaxSeverity: "none" | "info" | "warning" | "error";
         /** @description An analysis without its report, as the history lists it. */
         AnalysisSummary: {
+            /**
+             * @description Whether GHL has moved past what this analysis read: a workflow it covered has, in GHL, a
+             *     newer version than the one the analysis read. Always `false` for a document analysis and
+             *     for a location that is not synced.
+             * @example false
+             */
+            stale: boolean;
             /**
              * @description The analysis's id.
              * @example ana_h7k2m4p6r2s3t5v7w2x4
@@ -3779,6 +4013,237 @@ export interface components {
              */
             oldestAvailableAgeSeconds: number;
         };
+        /** @description Where to send the user's browser to connect a location to GHL. */
+        GHLAuthorization: {
+            /**
+             * Format: uri
+             * @description GHL's choose-location page for the deployment's app, with a single-use `state`.
+             * @example https://marketplace.gohighlevel.com/oauth/chooselocation?response_type=code&client_id=6759a0c2e5b3a4001f2c9d1e-m4x2k9p7&redirect_uri=https%3A%2F%2Fapi.example.com%2Fv1%2Fghl%2Foauth%2Fcallback&scope=workflows.readonly&state=eyJrIjoiazIwMjYiLCJuIjoi...Q.3v9c
+             */
+            authorizationUrl: string;
+            /**
+             * Format: date-time
+             * @description When the state stops being accepted by the callback.
+             * @example 2026-11-25T10:40:00Z
+             */
+            expiresAt: string;
+        };
+        /** @description A Private Integration Token of the location's GHL sub-account. */
+        GHLPrivateToken: {
+            /**
+             * @description The token as GHL shows it once (`pit-...`); stored encrypted, never shown again.
+             * @example pit-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d
+             */
+            privateIntegrationToken: string;
+        };
+        /**
+         * @description A location's connection to GHL. `not_connected`: no tokens are stored. `connected`: syncs
+         *     run. `broken`: the stored tokens stopped working (GHL refused the refresh or the token);
+         *     `brokenReason` says why and the location must be connected again.
+         */
+        GHLConnection: {
+            /**
+             * @description Whether the location is connected, and whether its connection still works.
+             * @example connected
+             * @enum {string}
+             */
+            state: "not_connected" | "connected" | "broken";
+            /**
+             * @description How the location was connected: `oauth` through the Marketplace app, `pit` with a
+             *     Private Integration Token; absent when it is not connected.
+             * @example oauth
+             * @enum {string}
+             */
+            kind?: "oauth" | "pit";
+            /**
+             * Format: date-time
+             * @description When the current connection was made; `null` when not connected.
+             * @example 2026-11-25T10:31:12Z
+             */
+            connectedAt: string | null;
+            /**
+             * @description Why the connection is broken; `null` unless `state` is `broken`.
+             * @example null
+             */
+            brokenReason: string | null;
+            lastSync: components["schemas"]["GHLSyncResult"];
+        };
+        /** @description The outcome of the location's last sync; `null` before the first. */
+        GHLSyncResult: {
+            /**
+             * Format: date-time
+             * @description When the sync finished.
+             * @example 2026-11-25T11:01:20Z
+             */
+            at: string;
+            /**
+             * @description Whether the sync read GHL's list and recorded it.
+             * @example true
+             */
+            ok: boolean;
+            /**
+             * @description Why the sync failed; `null` when it succeeded.
+             * @example null
+             */
+            detail: string | null;
+            /**
+             * Format: int32
+             * @description The workflows GHL listed.
+             * @example 12
+             */
+            workflows: number;
+            /**
+             * Format: int32
+             * @description The stored workflows whose GHL version moved past the imported one.
+             * @example 2
+             */
+            stale: number;
+            /**
+             * Format: int32
+             * @description The workflows GHL listed that were never imported.
+             * @example 3
+             */
+            notImported: number;
+            /**
+             * Format: int32
+             * @description The workflows this sync found deleted in GHL.
+             * @example 0
+             */
+            deleted: number;
+        } | null;
+        /** @description The location the callback connected, and its connection. */
+        GHLConnectedLocation: {
+            /**
+             * @description The location's id in ghl-debugger.
+             * @example loc_d5e6f7g2h3i4j5k6l7m2
+             */
+            locationId: string;
+            /**
+             * @description The location's id in GoHighLevel, which the token is for.
+             * @example ve9EPM428h8vShlRW1KT
+             */
+            ghlLocationId: string;
+            ghl: components["schemas"]["GHLConnection"];
+        };
+        /** @description One workflow of GHL's list, as the syncs recorded it. */
+        GHLWorkflow: {
+            /**
+             * @description The workflow's id in GHL.
+             * @example 78559bb3-b920-461e-b010-7b2a2816d2a9
+             */
+            ghlWorkflowId: string;
+            /**
+             * @description The workflow's name in GHL.
+             * @example No Show Recovery
+             */
+            name: string;
+            /**
+             * @description The workflow's status in GHL, such as `published` or `draft`.
+             * @example published
+             */
+            status: string;
+            /**
+             * Format: int32
+             * @description The workflow's version in GHL at the last sync that listed it.
+             * @example 5
+             */
+            ghlVersion: number;
+            /**
+             * @description Whether the location has the workflow's steps from an import.
+             * @example true
+             */
+            imported: boolean;
+            /**
+             * @description The stored workflow's id (`wfl_...`); `null` when not imported.
+             * @example wfl_q4c7m2x9k3v6b8n5r2t7
+             */
+            workflowId: string | null;
+            /**
+             * Format: int32
+             * @description The version of the imported document; `null` when not imported.
+             * @example 3
+             */
+            importedVersion: number | null;
+            /**
+             * @description Whether GHL's version is newer than the imported one (import it again to analyse what GHL runs).
+             * @example true
+             */
+            stale: boolean;
+            /**
+             * Format: date-time
+             * @description When a sync first listed the workflow.
+             * @example 2026-11-25T10:31:20Z
+             */
+            firstSeenAt: string;
+            /**
+             * Format: date-time
+             * @description When a sync last listed the workflow.
+             * @example 2026-11-25T11:01:20Z
+             */
+            lastSeenAt: string;
+            /**
+             * Format: date-time
+             * @description When a sync first found the workflow gone from GHL's list; `null` while GHL lists it.
+             * @example null
+             */
+            deletedAt: string | null;
+        };
+        /** @description One page of GHL's workflow list of a location, by GHL id. */
+        GHLWorkflowList: {
+            /** @description The workflows, ordered by GHL id. */
+            items: components["schemas"]["GHLWorkflow"][];
+            /**
+             * @description Pass it as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A version of a workflow that a sync saw in GHL. */
+        GHLVersionEntry: {
+            /**
+             * Format: int32
+             * @description The workflow's version in GHL.
+             * @example 5
+             */
+            version: number;
+            /**
+             * Format: date-time
+             * @description When a sync first saw this version.
+             * @example 2026-11-25T11:01:20Z
+             */
+            seenAt: string;
+        };
+        /** @description The drift history of a stored workflow, newest version first. */
+        GHLVersionList: {
+            /**
+             * @description The stored workflow's id.
+             * @example wfl_q4c7m2x9k3v6b8n5r2t7
+             */
+            workflowId: string;
+            /**
+             * @description The workflow's id in GHL.
+             * @example 78559bb3-b920-461e-b010-7b2a2816d2a9
+             */
+            ghlWorkflowId: string;
+            /**
+             * Format: int32
+             * @description The version of the imported document.
+             * @example 3
+             */
+            importedVersion: number;
+            /**
+             * @description Whether GHL's newest version is newer than the imported one.
+             * @example true
+             */
+            stale: boolean;
+            /** @description The versions seen, newest first. */
+            items: components["schemas"]["GHLVersionEntry"][];
+            /**
+             * @description Pass it as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
     };
     responses: {
         /**
@@ -4020,6 +4485,76 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The deployment has no GoHighLevel app configured, so the GHL routes cannot work; everything
+         *     else does. `detail` names the missing settings (environment variables of the service).
+         */
+        GHLNotConfigured: {
+            headers: {
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description GHL issued a token for another sub-account than the location's `ghlLocationId` (the user
+         *     picked another one on GHL's page). Nothing was stored; start again and pick the right one.
+         */
+        GHLLocationMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The location is not connected to GHL, or its connection is broken (`detail` says why); connect it again. */
+        GHLNotConnected: {
+            headers: {
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description GHL refused the Private Integration Token for the location's sub-account (wrong sub-account, revoked, or without the `workflows.readonly` scope). Nothing was stored. */
+        GHLTokenRejected: {
+            headers: {
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description GoHighLevel did not answer usefully (errors, timeouts, or its rate limit) within the retries
+         *     of one request. Nothing was stored; try again after `Retry-After`.
+         */
+        GHLUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterGHL"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -4153,6 +4688,11 @@ export interface components {
          * @example 2
          */
         RetryAfterUnavailable: number;
+        /**
+         * @description Seconds to wait before trying again, as GHL asked (its own `Retry-After`) or the service's estimate.
+         * @example 10
+         */
+        RetryAfterGHL: number;
     };
     pathItems: never;
 }
@@ -5593,6 +6133,321 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    connectGhl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to send the user's browser. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GHLAuthorization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["GHLNotConfigured"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ghlOAuthCallback: {
+        parameters: {
+            query: {
+                /**
+                 * @description The authorization code GHL issued; absent when `error` is present.
+                 * @example 4f2b9c0d8e7a6f5b4c3d2e1f0a9b8c7d6e5f4a3b
+                 */
+                code?: string;
+                /**
+                 * @description The `state` of the authorization URL, as GHL sends it back.
+                 * @example eyJrIjoiazIwMjYiLCJuIjoi...Q.3v9c
+                 */
+                state: string;
+                /**
+                 * @description Set by GHL when the authorization did not happen, such as `access_denied`.
+                 * @example access_denied
+                 */
+                error?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The location is connected. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GHLConnectedLocation"];
+                };
+            };
+            /**
+             * @description The request is not a usable answer from GHL: a parameter is missing or malformed
+             *     (`validation-error`), the state is tampered, expired or already used
+             *     (`ghl-state-invalid`), or the user declined or GHL refused the code
+             *     (`ghl-authorization-failed`). Nothing was stored.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["GHLLocationMismatch"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["GHLNotConfigured"];
+            502: components["responses"]["GHLUnavailable"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putGhlPrivateToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GHLPrivateToken"];
+            };
+        };
+        responses: {
+            /** @description The location is connected. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GHLConnection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["GHLTokenRejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["GHLNotConfigured"];
+            502: components["responses"]["GHLUnavailable"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    disconnectGhl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection and its tokens were deleted. */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    syncGhl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sync is queued. */
+            202: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["GHLNotConnected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["GHLNotConfigured"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listGhlWorkflows: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return, 1 to 200.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `nextCursor` of the previous page; omit it for the first page.
+                 * @example eyJ0IjoiMjAyNi0xMS0yNVQxMDoxMDowMFoifQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of GHL's workflows, by GHL id. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GHLWorkflowList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listGhlWorkflowVersions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return, 1 to 200.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `nextCursor` of the previous page; omit it for the first page.
+                 * @example eyJ0IjoiMjAyNi0xMS0yNVQxMDoxMDowMFoifQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The location's id, as ghl-debugger assigned it (`loc_...`).
+                 * @example loc_d5e6f7g2h3i4j5k6l7m2
+                 */
+                locationId: components["parameters"]["LocationId"];
+                /**
+                 * @description The workflow's id, as ghl-debugger assigned it (`wfl_...`), not its GHL id.
+                 * @example wfl_q4c7m2x9k3v6b8n5r2t7
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the workflow's versions in GHL. */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GHLVersionList"];
                 };
             };
             400: components["responses"]["BadRequest"];
