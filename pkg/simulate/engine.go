@@ -478,8 +478,12 @@ func (e *engine) prepareContact() {
 		}
 	}
 	c.dnd = map[string]bool{}
+	c.optOuts = map[string]time.Time{}
 	for _, ch := range e.req.Contact.DND {
+		// A channel with DND on at the start is one the contact opted out of: a workflow that turns
+		// it off and then sends is the same harm as after a STOP.
 		c.dnd[strings.ToLower(ch)] = true
+		c.optOuts[strings.ToLower(ch)] = e.now
 	}
 	for i, a := range e.req.Contact.Appointments {
 		if a.ID == "" {
@@ -494,7 +498,6 @@ func (e *engine) prepareContact() {
 		c.opps = append(c.opps, o)
 	}
 	c.cancelledAt = map[string]time.Time{}
-	c.optOuts = map[string]time.Time{}
 	c.dndClearedBy = map[string]string{}
 }
 

@@ -111,7 +111,25 @@ func TestBrokenSample(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"loop", "3am", "after-cancel"} {
+	// A contact who opted out of texts, whose deal is then marked lost: the reactivation workflow
+	// turns DND off and texts them.
+	for _, wf := range loc.Workflows {
+		if wf.ID != "di-dormant-reactivation" {
+			continue
+		}
+		req := sampleRequest(&wf.Triggers[0])
+		req.Contact.DND = []string{"sms"}
+		res, err := simulate.Run(loc, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Findings {
+			if f.Kind == simulate.FindingAfterOptOut && f.RuleID == "WD032" {
+				felt["after-opt-out"] = true
+			}
+		}
+	}
+	for _, want := range []string{"loop", "3am", "after-cancel", "after-opt-out"} {
 		if !felt[want] {
 			t.Errorf("no simulation of the broken sample shows %s", want)
 		}

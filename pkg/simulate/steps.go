@@ -275,11 +275,11 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 		switch {
 		case ch == m.Channel && e.c.dndClearedBy[ch] != "":
 			e.finding(FindingAfterOptOut, SeverityError, r, s.ID, "WD032",
-				"%s sent after the contact replied STOP (%s): workflow %q turned DND off again.", m.Channel, e.localText(at), e.c.dndClearedBy[ch])
+				"%s sent after the contact opted out of %s (%s): workflow %q turned DND off again.", m.Channel, ch, e.localText(at), e.c.dndClearedBy[ch])
 		case ch != m.Channel && !e.optOutNoted[m.Channel]:
 			e.optOutNoted[m.Channel] = true
 			e.finding(FindingAfterOptOut, SeverityInfo, r, s.ID, "WD023",
-				"%s sent after the contact replied STOP by %s (%s): STOP opts out of %s only.", m.Channel, ch, e.localText(at), ch)
+				"%s sent after the contact opted out of %s (%s): the opt-out covers %s only.", m.Channel, ch, e.localText(at), ch)
 		}
 	}
 	if len(m.BlankFields) > 0 && e.fresh(FindingBlankMergeField, r, s.ID) {
