@@ -24,11 +24,50 @@ const dndTrigger = analyzer.TriggerDND
 // against, and the trigger types it fires.
 type handled struct {
 	ev       *Event
-	attrs    map[string]string
+	attrs    []attr
 	triggers []string
 	appt     string
 	// status is the appointment status an appointment event sets.
 	status string
+}
+
+// attr is one value an event describes, by the filter field that tests it.
+type attr struct{ key, value string }
+
+// set records the value of key (events describe few, so a list beats a map).
+func (h *handled) set(key, value string) {
+	for i := range h.attrs {
+		if h.attrs[i].key == key {
+			h.attrs[i].value = value
+			return
+		}
+	}
+	h.attrs = append(h.attrs, attr{key, value})
+}
+
+// get returns the value of key and whether the event describes it.
+func (h *handled) get(key string) (string, bool) {
+	for _, a := range h.attrs {
+		if a.key == key {
+			return a.value, true
+		}
+	}
+	return "", false
+}
+
+// has reports whether the event gives key a value.
+func (h *handled) has(key string) bool {
+	v, _ := h.get(key)
+	return v != ""
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // handleEvent applies one event: the contact's state, stop on response, goals, waits, triggers.
@@ -86,17 +125,19 @@ func describeEvent(ev *Event) string {
 // (applied) was caused by a step that already changed the state; only its triggers are worked out.
 func (e *engine) apply(ev *Event, applied bool) handled {
 	c := &e.c
-	h := handled{ev: ev, attrs: map[string]string{}}
-	for k, v := range ev.Attributes {
-		h.attrs[strings.ToLower(k)] = v
+	h := handled{ev: ev, attrs: make([]attr, 0, 8)}
+	for _, k := range sortedKeys(ev.Attributes) {
+		h.set(strings.ToLower(k), ev.Attributes[k])
 	}
 	switch ev.Type {
 	case EventFormSubmitted:
 		h.triggers = []string{analyzer.TriggerFormSubmitted}
-		h.attrs["form.id"], h.attrs["form"] = ev.Form, ev.Form
+		h.set("form.id", ev.Form)
+		h.set("form", ev.Form)
 	case EventSurveySubmitted:
 		h.triggers = []string{analyzer.TriggerSurveySubmitted}
-		h.attrs["survey.id"], h.attrs["survey"] = ev.Form, ev.Form
+		h.set("survey.id", ev.Form)
+		h.set("survey", ev.Form)
 	case EventTagAdded:
 		if !applied {
 			if ev.Tag == "" || c.hasTag(ev.Tag) {
@@ -106,7 +147,7 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 			c.tags = append(c.tags, ev.Tag)
 		}
 		h.triggers = []string{analyzer.TriggerContactTag}
-		h.attrs["tag"] = ev.Tag
+		h.set("tag", ev.Tag)
 	case EventTagRemoved:
 		if !applied {
 			i := slices.IndexFunc(c.tags, func(t string) bool { return strings.EqualFold(t, ev.Tag) })
@@ -115,11 +156,13 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 			}
 			c.tags = slices.Delete(c.tags, i, i+1)
 		}
-		h.attrs["tag"] = ev.Tag
+		h.set("tag", ev.Tag)
 	case EventCustomerReplied:
 		ch := strings.ToLower(cmpOr(ev.Channel, analyzer.ChannelSMS))
 		h.triggers = []string{analyzer.TriggerCustomerReply}
-		h.attrs["message.body"], h.attrs["channel"], h.attrs["message.type"] = ev.Text, ch, ch
+		h.set("message.body", ev.Text)
+		h.set("channel", ch)
+		h.set("message.type", ch)
 		word := strings.ToUpper(strings.TrimSpace(ev.Text))
 		switch {
 		case slices.Contains(optOutWords, word) && !c.dnd[ch]:
@@ -188,16 +231,18 @@ func (e *engine) apply(ev *Event, applied bool) handled {
 			c.fields[key] = ev.Value
 		}
 		h.triggers = []string{analyzer.TriggerContactChanged}
-		h.attrs["contact."+strings.ToLower(key)] = cmpOr(ev.Value, "\x00changed")
+		h.set("contact."+strings.ToLower(key), cmpOr(ev.Value, "\x00changed"))
 	case EventCallStatus:
 		h.triggers = []string{analyzer.TriggerCallStatus}
-		h.attrs["call.status"] = ev.Status
+		h.set("call.status", ev.Status)
 	case EventTriggerLinkClicked:
 		h.triggers = []string{analyzer.TriggerTriggerLink}
-		h.attrs["link.id"], h.attrs["link"] = ev.Link, ev.Link
+		h.set("link.id", ev.Link)
+		h.set("link", ev.Link)
 	case EventEmailEvent:
 		h.triggers = []string{"mailgun_email_event"}
-		h.attrs["email.event"], h.attrs["status"] = ev.Status, ev.Status
+		h.set("email.event", ev.Status)
+		h.set("status", ev.Status)
 	case EventTrigger:
 		h.triggers = []string{normType(ev.Trigger)}
 		if normType(ev.Trigger) == dndTrigger && !applied {
@@ -218,11 +263,11 @@ func dndEvent(at time.Time, channel string, on bool) *Event {
 }
 
 func (e *engine) apptAttrs(h *handled, a Appointment, rescheduled string) {
-	h.attrs["appointment.status"] = a.Status
-	h.attrs["status"] = a.Status
-	h.attrs["calendar.id"] = a.CalendarID
-	h.attrs["appointment.rescheduled"] = rescheduled
-	h.attrs["appointment.appointmentrescheduled"] = rescheduled
+	h.set("appointment.status", a.Status)
+	h.set("status", a.Status)
+	h.set("calendar.id", a.CalendarID)
+	h.set("appointment.rescheduled", rescheduled)
+	h.set("appointment.appointmentrescheduled", rescheduled)
 }
 
 // applyOpportunity places, creates or changes the status of an opportunity.
@@ -236,7 +281,9 @@ func (e *engine) applyOpportunity(ev *Event, h *handled, applied bool) {
 			EventOpportunityStatus:  analyzer.TriggerOpportunityStatus,
 		}[ev.Type]}
 		o := c.opps[i]
-		h.attrs["pipeline.id"], h.attrs["pipeline.stage.id"], h.attrs["opportunity.status"] = o.PipelineID, o.StageID, o.Status
+		h.set("pipeline.id", o.PipelineID)
+		h.set("pipeline.stage.id", o.StageID)
+		h.set("opportunity.status", o.Status)
 		return
 	}
 	switch ev.Type {
@@ -272,7 +319,9 @@ func (e *engine) applyOpportunity(ev *Event, h *handled, applied bool) {
 		h.triggers = []string{analyzer.TriggerOpportunityStatus}
 	}
 	o := c.opps[i]
-	h.attrs["pipeline.id"], h.attrs["pipeline.stage.id"], h.attrs["opportunity.status"] = o.PipelineID, o.StageID, o.Status
+	h.set("pipeline.id", o.PipelineID)
+	h.set("pipeline.stage.id", o.StageID)
+	h.set("opportunity.status", o.Status)
 }
 
 // firstStage is stage, or the pipeline's first stage when stage is empty: GHL puts an opportunity
@@ -424,7 +473,7 @@ func (e *engine) filtersMatch(f *flow, t *analyzer.Trigger, h handled) (bool, st
 	var assumed []string
 	for _, fl := range t.Filters {
 		field := strings.ToLower(fl.Field)
-		got, ok := h.attrs[field]
+		got, ok := h.get(field)
 		if !ok || got == "" {
 			if strings.HasPrefix(field, "contact.") && fl.Operator != "has_changed" && h.ev.Type != EventFieldChanged {
 				// A contact-field filter on another trigger tests the contact's field.

@@ -880,7 +880,7 @@ func (e *engine) goalMet(r *run, s *analyzer.Step, h handled) bool {
 	case strings.Contains(t, "tag") && strings.Contains(t, "remov"):
 		return ev.Type == EventTagRemoved && match(ev.Tag)
 	case strings.Contains(t, "tag"):
-		return ev.Type == EventTagAdded && h.attrs["tag"] != "" && match(ev.Tag)
+		return ev.Type == EventTagAdded && h.has("tag") && match(ev.Tag)
 	case strings.Contains(t, "appointment"):
 		return h.appt != "" && match(h.status)
 	case strings.Contains(t, "form"):
