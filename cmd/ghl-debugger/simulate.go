@@ -18,7 +18,10 @@ import (
 // eventFlags collects repeated --event flags.
 type eventFlags []string
 
-func (e *eventFlags) String() string     { return strings.Join(*e, "; ") }
+// String lists the events given, for flag's help.
+func (e *eventFlags) String() string { return strings.Join(*e, "; ") }
+
+// Set adds one --event.
 func (e *eventFlags) Set(v string) error { *e = append(*e, v); return nil }
 
 // simulateSynopsis is the command's help: its flags and the --event syntax.

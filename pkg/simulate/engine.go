@@ -70,15 +70,24 @@ type item struct {
 
 type itemHeap []*item
 
+// Len, Less, Swap, Push and Pop make itemHeap a container/heap ordered by time, then by the order
+// items were scheduled.
 func (h itemHeap) Len() int { return len(h) }
+
+// Less orders by time, then by scheduling order.
 func (h itemHeap) Less(i, j int) bool {
 	if h[i].ns != h[j].ns {
 		return h[i].ns < h[j].ns
 	}
 	return h[i].seq < h[j].seq
 }
+// Swap swaps two items.
 func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(*item)) }
+
+// Push adds an item.
+func (h *itemHeap) Push(x any) { *h = append(*h, x.(*item)) }
+
+// Pop removes the last item.
 func (h *itemHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
