@@ -81,6 +81,7 @@ func (h itemHeap) Less(i, j int) bool {
 	}
 	return h[i].seq < h[j].seq
 }
+
 // Swap swaps two items.
 func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
