@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/elnormous/contenttype"
 	"github.com/labstack/echo/v5"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -34,9 +34,14 @@ const (
 // reportMediaKey is the context key of the representation a report request negotiated.
 type reportMediaKey struct{}
 
+// reportOffers are the representations of a report, HTML first: it is chosen when Accept is
+// absent or welcomes both equally.
+var reportOffers = []contenttype.MediaType{contenttype.NewMediaType(mediaHTML), contenttype.NewMediaType(mediaMarkdown)}
+
 // negotiateReport is a strict-handler middleware for the report operations: it chooses HTML or
-// Markdown from the request's Accept header (HTML when both are equally welcome or Accept is absent)
-// and answers 406 when Accept admits neither.
+// Markdown from the request's Accept header (RFC 9110 §12.5.1, by elnormous/contenttype) and
+// answers 406 when Accept admits neither. An Accept header that does not parse is treated as
+// absent, as a browser's odd header should not cost the reader the page.
 func negotiateReport(next gen.StrictHandlerFunc, operationID string) gen.StrictHandlerFunc {
 	if operationID != opGetAnalysisReport && operationID != opGetDiffReport {
 		return next
@@ -44,62 +49,19 @@ func negotiateReport(next gen.StrictHandlerFunc, operationID string) gen.StrictH
 	return func(c *echo.Context, request any) (any, error) {
 		req := c.Request()
 		accept := strings.Join(req.Header.Values(echo.HeaderAccept), ", ")
-		media := negotiate(accept, mediaHTML, mediaMarkdown)
-		if media == "" {
-			return nil, newProblem(kindNotAcceptable, fmt.Sprintf("Accept %q admits none of %s, %s.", accept, mediaHTML, mediaMarkdown), nil)
+		media := mediaHTML
+		if strings.TrimSpace(accept) != "" {
+			chosen, _, err := contenttype.GetAcceptableMediaTypeFromHeader(accept, reportOffers)
+			switch {
+			case errors.Is(err, contenttype.ErrNoAcceptableTypeFound):
+				return nil, newProblem(kindNotAcceptable, fmt.Sprintf("Accept %q admits none of %s, %s.", accept, mediaHTML, mediaMarkdown), nil)
+			case err == nil:
+				media = chosen.MIME()
+			}
 		}
 		c.SetRequest(req.WithContext(context.WithValue(req.Context(), reportMediaKey{}, media)))
 		return next(c, request)
 	}
-}
-
-// negotiate returns the offer the Accept header value prefers (RFC 9110 §12.5.1): each offer takes
-// the quality of the most specific media range that matches it, and the first offer wins a tie. It
-// returns "" when every offer has quality 0, and the first offer when accept is empty. Ranges that
-// do not parse are ignored.
-func negotiate(accept string, offers ...string) string {
-	if strings.TrimSpace(accept) == "" {
-		return offers[0]
-	}
-	best, bestQ := "", 0.0
-	for _, offer := range offers {
-		q, specificity := 0.0, -1
-		for _, part := range strings.Split(accept, ",") {
-			mediaRange, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			s := rangeSpecificity(mediaRange, offer)
-			if s <= specificity {
-				continue
-			}
-			specificity, q = s, 1
-			if v, ok := params["q"]; ok {
-				if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
-					q = 0
-				}
-			}
-		}
-		if q > bestQ {
-			best, bestQ = offer, q
-		}
-	}
-	return best
-}
-
-// rangeSpecificity says how closely a media range matches a media type: 2 for the type itself, 1
-// for its type's wildcard (text/*), 0 for */*, -1 for no match.
-func rangeSpecificity(mediaRange, media string) int {
-	typ, _, _ := strings.Cut(media, "/")
-	switch mediaRange {
-	case media:
-		return 2
-	case typ + "/*":
-		return 1
-	case "*/*":
-		return 0
-	}
-	return -1
 }
 
 // reportMedia returns the representation negotiateReport chose.
