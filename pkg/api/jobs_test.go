@@ -21,6 +21,12 @@ import (
 // location with more than asyncWorkflows workflows is analysed in the background.
 func mustJobsEnv(tb testing.TB, engine string, asyncWorkflows int) *testEnv {
 	tb.Helper()
+	return mustJobsEnvSteps(tb, engine, asyncWorkflows, 0)
+}
+
+// mustJobsEnvSteps is mustJobsEnv with a threshold of steps too (0 for the default).
+func mustJobsEnvSteps(tb testing.TB, engine string, asyncWorkflows, asyncSteps int) *testEnv {
+	tb.Helper()
 	db := storetest.New(tb, engine)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
@@ -32,7 +38,7 @@ func mustJobsEnv(tb testing.TB, engine string, asyncWorkflows int) *testEnv {
 	require.NoError(tb, err)
 	h, err := api.NewHandler(api.Config{
 		Store: db, Logger: logger, Version: "v1.2.3-test", MaxBodyBytes: documentBodyBytes,
-		Jobs: q, JobAnalyzer: analyzer, AsyncWorkflows: asyncWorkflows,
+		Jobs: q, JobAnalyzer: analyzer, AsyncWorkflows: asyncWorkflows, AsyncSteps: asyncSteps,
 	})
 	require.NoError(tb, err)
 	require.NoError(tb, q.Start(context.Background()))
@@ -113,6 +119,20 @@ func TestAnalyzeLocationInBackground(t *testing.T) {
 		env.mustImport(t, key, small.Id, `{"workflows":[`+noShowFixed+`]}`)
 		env.mustAnalyze(t, key, small.Id, `{"scope":"location"}`, http.StatusCreated)
 	})
+}
+
+// TestAnalyzeLocationStepsThreshold checks that a location with more steps than the threshold is
+// analysed in the background, whatever its number of workflows.
+func TestAnalyzeLocationStepsThreshold(t *testing.T) {
+	env := mustJobsEnvSteps(t, store.EngineSQLite, 1000, 2)
+	_, key := env.mustAccount(t, "Acme", store.TierPro)
+	small := env.mustCreateLocation(t, key, "onestep", "One step")
+	env.mustImport(t, key, small.Id, `{"workflows":[`+noShowFixed+`]}`) // one workflow, one step
+	env.mustAnalyze(t, key, small.Id, `{"scope":"location"}`, http.StatusCreated)
+	steps := env.mustCreateLocation(t, key, "threesteps", "Three steps")
+	env.mustImport(t, key, steps.Id, bundleDoc) // three workflows of one step each
+	j := env.mustJobDone(t, key, env.mustAccepted(t, key, steps.Id, `{"scope":"location"}`).Id)
+	require.Equal(t, gen.JobStateCompleted, j.State)
 }
 
 // TestJobsTenantScoped checks that jobs are their account's: another account's job is a 404, the

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ghl-debugger/ghl-debugger/pkg/jobs"
+	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
@@ -113,6 +116,7 @@ func TestAnalyzeLocationRetries(t *testing.T) {
 				maxAttempts: 5, state: jobs.StateCancelled, attempt: 1, lastError: "attempt 1: permanent failure"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				before := mustJobCounters(t)
 				cfg := testConfig(db)
 				cfg.Analyzer, cfg.MaxAttempts = tc.analyzer, tc.maxAttempts
 				q := mustNew(t, cfg)
@@ -134,6 +138,27 @@ func TestAnalyzeLocationRetries(t *testing.T) {
 				} else {
 					require.Nil(t, j.Result)
 				}
+
+				// The metrics count each attempt and its outcome once.
+				failed := tc.attempt
+				if tc.state == jobs.StateCompleted {
+					failed--
+				}
+				want := map[string]int{
+					"jobs_started_total": tc.attempt, "jobs_failed_total": failed,
+					"jobs_succeeded_total": b2i(tc.state == jobs.StateCompleted),
+					"jobs_discarded_total": b2i(tc.state == jobs.StateDiscarded),
+					"jobs_retried_total":   failed - b2i(tc.state != jobs.StateCompleted),
+				}
+				require.Eventually(t, func() bool {
+					after := mustJobCounters(t)
+					for name, n := range want {
+						if after[name]-before[name] != n {
+							return false
+						}
+					}
+					return true
+				}, 5*time.Second, 10*time.Millisecond, "counters moved by %v: before %v, after %v", want, before, mustJobCounters(t))
 			})
 		}
 	})
@@ -389,4 +414,30 @@ func TestIDs(t *testing.T) {
 			require.Equal(t, tc.want, n, tc.id)
 		}
 	}
+}
+
+// mustJobCounters reads the job counters of the analyze_location kind from the metrics' output.
+func mustJobCounters(tb testing.TB) map[string]int {
+	tb.Helper()
+	var b strings.Builder
+	require.NoError(tb, metrics.WritePrometheus(&b))
+	out := map[string]int{}
+	for line := range strings.Lines(b.String()) {
+		name, rest, ok := strings.Cut(line, `{kind="analyze_location"} `)
+		if !ok || !strings.HasSuffix(name, "_total") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(rest))
+		require.NoError(tb, err, line)
+		out[name] = n
+	}
+	return out
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
