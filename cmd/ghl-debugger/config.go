@@ -90,6 +90,8 @@ type config struct {
 	// GHL is the connection to GoHighLevel: the Marketplace app, GHL's URLs and the keys that
 	// encrypt tokens at rest. Missing settings turn the GHL routes off (501), nothing else.
 	GHL ghl.Config
+	// GHLSyncInterval is how often every connected location's workflow list is synced from GHL.
+	GHLSyncInterval time.Duration
 }
 
 // setting is one environment variable: its name, its default (as it would be written in the
@@ -140,7 +142,7 @@ var settings = []setting{
 		apply: func(c *config, v string) (err error) { c.MaxContextObjects, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_ANALYSIS_TIMEOUT", def: "20s", help: "deadline of one analysis, under GHLD_WRITE_TIMEOUT; a longer one is stopped and answers 503 analysis-timeout",
 		apply: func(c *config, v string) (err error) { c.AnalysisTimeout, err = time.ParseDuration(v); return err }},
-	{env: "GHLD_MAX_CONCURRENT_ANALYSES", def: "0", help: "imports and analyses computed at once by this instance (0: one per CPU); the others wait GHLD_ANALYSIS_QUEUE_WAIT, then get 503 overloaded",
+	{env: "GHLD_MAX_CONCURRENT_ANALYSES", def: "0", help: "imports, analyses, simulations and reports computed at once by this instance (0: one per CPU); the others wait GHLD_ANALYSIS_QUEUE_WAIT, then get 503 overloaded",
 		apply: func(c *config, v string) (err error) { c.MaxConcurrentAnalyses, err = strconv.Atoi(v); return err }},
 	{env: "GHLD_ANALYSIS_QUEUE_WAIT", def: "2s", help: "how long an import or analysis waits for a computation slot before it answers 503 overloaded",
 		apply: func(c *config, v string) (err error) { c.AnalysisQueueWait, err = time.ParseDuration(v); return err }},
@@ -218,6 +220,8 @@ var settings = []setting{
 		apply: func(c *config, v string) error { c.GHL.APIURL = v; return nil }},
 	{env: ghl.EnvAPIVersion, def: ghl.DefaultAPIVersion, help: "the Version header sent to GHL's API",
 		apply: func(c *config, v string) error { c.GHL.APIVersion = v; return nil }},
+	{env: "GHLD_GHL_SYNC_INTERVAL", def: "15m", help: "how often every connected location's workflow list is synced from GHL (on one instance); at least 1m",
+		apply: func(c *config, v string) (err error) { c.GHLSyncInterval, err = time.ParseDuration(v); return err }},
 }
 
 // loadConfig reads every setting from getenv, taking the default for unset or empty variables.
@@ -373,6 +377,9 @@ func (c config) validate() error {
 	}
 	if c.JobAsyncSteps < 1 {
 		add("GHLD_JOBS_ASYNC_STEPS %d: must be at least 1", c.JobAsyncSteps)
+	}
+	if c.GHLSyncInterval < time.Minute {
+		add("GHLD_GHL_SYNC_INTERVAL %s: must be at least 1m", c.GHLSyncInterval)
 	}
 	if c.RetentionInterval < time.Second {
 		add("GHLD_RETENTION_INTERVAL %s: must be at least 1s", c.RetentionInterval)
@@ -538,6 +545,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("ghl_auth_url", c.GHL.AuthURL),
 		slog.String("ghl_api_url", c.GHL.APIURL),
 		slog.String("ghl_api_version", c.GHL.APIVersion),
+		slog.String("ghl_sync_interval", c.GHLSyncInterval.String()),
 	)
 }
 

@@ -68,11 +68,19 @@ func analysisTimedOut(err error, timeout time.Duration) error {
 // opAnalyzeLocation is the operation id of the analysis of a location's stored workflows.
 const opAnalyzeLocation = "AnalyzeLocation"
 
-// limitCompute is a strict-handler middleware that runs the operations that decode and analyse
-// documents (imports and analyses) in a computation slot.
+// The operation ids of simulations, which run the engine in the request.
+const (
+	opSimulateLocation = "SimulateLocation"
+	opSimulateDocument = "SimulateDocument"
+)
+
+// limitCompute is a strict-handler middleware that runs the operations that spend CPU time in
+// proportion to what they are given (imports, analyses, simulations and rendered reports) in a
+// computation slot, so a burst of them queues instead of starving every other request.
 func (s *Server) limitCompute(next gen.StrictHandlerFunc, operationID string) gen.StrictHandlerFunc {
 	switch operationID {
-	case opImportWorkflows, opAnalyzeDocument, opAnalyzeLocation:
+	case opImportWorkflows, opAnalyzeDocument, opAnalyzeLocation, opSimulateLocation, opSimulateDocument,
+		opGetAnalysisReport, opGetDiffReport:
 	default:
 		return next
 	}
