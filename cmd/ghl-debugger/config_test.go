@@ -59,6 +59,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		RetentionFree: 30 * 24 * time.Hour, RetentionPro: 365 * 24 * time.Hour, RetentionInterval: time.Hour, RetentionBatch: 1000,
 		GHL: ghl.Config{Scopes: []string{ghl.DefaultScopes}, AuthURL: ghl.DefaultAuthURL, APIURL: ghl.DefaultAPIURL,
 			APIVersion: ghl.DefaultAPIVersion},
+		GHLSyncInterval: 15 * time.Minute,
 	}, cfg)
 }
 
@@ -102,6 +103,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		"GHLD_JOBS_RESCUE_AFTER": "1m", "GHLD_JOBS_POLL_INTERVAL": "250ms", "GHLD_JOBS_ASYNC_WORKFLOWS": "20",
 		"GHLD_JOBS_ASYNC_STEPS": "400", "GHLD_RETENTION_FREE": "7d", "GHLD_RETENTION_PRO": "2160h",
 		"GHLD_RETENTION_ENTERPRISE": "3650d", "GHLD_RETENTION_INTERVAL": "10m", "GHLD_RETENTION_BATCH": "500",
+		"GHLD_GHL_SYNC_INTERVAL": "5m",
 
 		"GHLD_GHL_CLIENT_ID": "app-1", "GHLD_GHL_REDIRECT_URL": "https://api.example.com/v1/ghl/oauth/callback",
 		"GHLD_GHL_SCOPES": "workflows.readonly  locations.readonly", "GHLD_GHL_AUTH_URL": "https://marketplace.leadconnectorhq.com",
@@ -152,6 +154,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		GHL: ghl.Config{ClientID: "app-1", RedirectURL: "https://api.example.com/v1/ghl/oauth/callback",
 			Scopes: []string{"workflows.readonly", "locations.readonly"}, AuthURL: "https://marketplace.leadconnectorhq.com",
 			APIURL: "http://127.0.0.1:9999", APIVersion: "v3"},
+		GHLSyncInterval: 5 * time.Minute,
 	}, cfg)
 	require.Equal(t, "postgres", cfg.engine())
 }

@@ -10,8 +10,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ghl"
 	"github.com/ghl-debugger/ghl-debugger/pkg/jobs"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 )
@@ -75,7 +79,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The job queue's analyze_location jobs run on the handler's own analysis path: the analyzer is
 	// made first, given to the queue, and bound to the handler's server by NewHandler.
 	analyzer := api.NewJobAnalyzer(logger)
-	queue, err := openJobs(cfg, db, analyzer, logger)
+	ghlService, err := openGHL(cfg, db, rdb, c, logger)
+	if err != nil {
+		return err
+	}
+	queue, err := openJobs(cfg, db, analyzer, ghlService, logger)
 	if err != nil {
 		return err
 	}
@@ -103,6 +111,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		JobAnalyzer:               analyzer,
 		AsyncWorkflows:            cfg.JobAsyncWorkflows,
 		AsyncSteps:                cfg.JobAsyncSteps,
+		GHL:                       ghlService,
 	})
 	if err != nil {
 		return fmt.Errorf("build HTTP handler: %w", err)
@@ -171,8 +180,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // openJobs builds the background job queue over the store's database, with the analyze_location
-// jobs done by analyzer and the periodic retention job. It does not start it.
-func openJobs(cfg config, db *store.DB, analyzer *api.JobAnalyzer, logger *slog.Logger) (*jobs.Queue, error) {
+// jobs done by analyzer, the ghl_sync jobs by ghlService (periodic for every connected location) and
+// the periodic retention job. It does not start it.
+func openJobs(cfg config, db *store.DB, analyzer *api.JobAnalyzer, ghlService *ghl.Service, logger *slog.Logger) (*jobs.Queue, error) {
 	q, err := jobs.New(jobs.Config{
 		DB: db.SQL().DB, Engine: db.Engine(), Logger: logger,
 		Workers: cfg.JobWorkers, MaxAttempts: cfg.JobMaxAttempts, RetryBackoff: cfg.JobRetryBackoff,
@@ -184,6 +194,9 @@ func openJobs(cfg config, db *store.DB, analyzer *api.JobAnalyzer, logger *slog.
 		},
 		RetentionBatch:    cfg.RetentionBatch,
 		RetentionInterval: cfg.RetentionInterval,
+		GHLSyncer:         ghlService,
+		GHLConnections:    db,
+		GHLSyncInterval:   cfg.GHLSyncInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("background jobs: %w", err)
@@ -286,4 +299,29 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// openGHL builds the GHL connection: the per-location limiter of GHL calls (in Redis when the
+// process has Redis, shared by every instance), the client and the service. They are built whatever
+// the settings, so that a deployment with only the token keys connects Private Integration Tokens;
+// the service refuses what the missing settings prevent (501 ghl-not-configured).
+func openGHL(cfg config, db *store.DB, rdb *redis.Client, c *cache.Cache, logger *slog.Logger) (*ghl.Service, error) {
+	lcfg := ghl.LimiterConfig{Logger: logger}
+	if rdb != nil {
+		// A nil *redis.Client in the interface would not be nil.
+		lcfg.Redis = rdb
+	}
+	limiter, err := ghl.NewLimiter(lcfg)
+	if err != nil {
+		return nil, fmt.Errorf("GHL limiter: %w", err)
+	}
+	client, err := ghl.NewClient(ghl.ClientConfig{GHL: cfg.GHL, Limiter: limiter})
+	if err != nil {
+		return nil, fmt.Errorf("GHL client: %w", err)
+	}
+	svc, err := ghl.NewService(ghl.ServiceConfig{GHL: cfg.GHL, Client: client, Store: db, Cache: c, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("GHL service: %w", err)
+	}
+	return svc, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
@@ -23,6 +24,7 @@ type AnalysisStore interface {
 	GetAnalysis(ctx context.Context, accountID, analysisID string) (store.Analysis, error)
 	ListAnalyses(ctx context.Context, accountID, locationID string, f store.HistoryFilter, p store.Page) ([]store.AnalysisSummary, string, error)
 	PointLastAnalysis(ctx context.Context, accountID, analysisID string) error
+	StaleAnalyses(ctx context.Context, accountID string, analysisIDs []string) (map[string]bool, error)
 }
 
 // analysisJob is one analysis to reuse or run: its key (location, scope, workflow, content hash and,
@@ -41,6 +43,10 @@ type analysisJob struct {
 	// stored maps the GHL id of each stored workflow the result covers to its id (wfl_), for the
 	// per-workflow results.
 	stored map[string]string
+	// versions maps the GHL id of each stored workflow to the version the analysis reads (its
+	// imported version), recorded with the per-workflow results so that a sync can tell when GHL
+	// moved past it.
+	versions map[string]int
 	// prepaid is set for a background job, whose analyses per hour were counted when it was
 	// accepted: computing it takes none, so that its retries never count twice.
 	prepaid bool
@@ -123,15 +129,17 @@ func (s *Server) locationJob(ctx context.Context, accountID string, loc store.Lo
 		Workflows: make([]analyzer.Workflow, len(stored)),
 	}
 	ids := make(map[string]string, len(stored))
+	versions := make(map[string]int, len(stored))
 	for i, w := range stored {
 		if err := json.Unmarshal(w.Normalized, &input.Workflows[i]); err != nil {
 			return analysisJob{}, fmt.Errorf("decode stored workflow %s: %w", w.ID, err)
 		}
 		ids[input.Workflows[i].ID] = w.ID
+		versions[input.Workflows[i].ID] = w.GHLVersion
 	}
 	return analysisJob{
 		locationID: loc.ID, scope: store.ScopeLocation, hash: analyzer.ContentHash(input),
-		input: input, stored: ids,
+		input: input, stored: ids, versions: versions,
 	}, nil
 }
 
@@ -299,10 +307,14 @@ func newAnalysis(job analysisJob, rep *analyzer.Report) (store.NewAnalysis, erro
 	}
 	for _, w := range rep.Workflows {
 		if id, ok := job.stored[w.ID]; ok {
-			in.PerWorkflow = append(in.PerWorkflow, store.WorkflowResult{
+			r := store.WorkflowResult{
 				WorkflowID: id, Score: w.Score, Grade: w.Grade,
 				Errors: w.Counts.Error, Warnings: w.Counts.Warning, Infos: w.Counts.Info,
-			})
+			}
+			if v, ok := job.versions[w.ID]; ok {
+				r.GHLVersion = &v
+			}
+			in.PerWorkflow = append(in.PerWorkflow, r)
 		}
 	}
 	return in, nil
@@ -385,6 +397,10 @@ func (s *Server) GetAnalysis(ctx context.Context, req gen.GetAnalysisRequestObje
 			if err != nil {
 				return nil, fmt.Errorf("get analysis %s: %w", req.AnalysisId, err)
 			}
+			// A sync that changes what is stale bumps the account's analyses (see ghl.Service).
+			if err := s.markStale(ctx, p.Account.ID, &a.AnalysisSummary); err != nil {
+				return nil, err
+			}
 			return encodeAnalysis(a)
 		})
 	if err != nil {
@@ -425,6 +441,15 @@ func (s *Server) ListAnalyses(ctx context.Context, req gen.ListAnalysesRequestOb
 	if etagMatches(req.Params.IfNoneMatch, etag) {
 		return gen.ListAnalyses304Response{Headers: gen.ListAnalyses304ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 	}
+	// The page may be the cache's; staleness is read fresh (a sync also moves the validator).
+	items = slices.Clone(items)
+	ptrs := make([]*store.AnalysisSummary, len(items))
+	for i := range items {
+		ptrs[i] = &items[i]
+	}
+	if err := s.markStale(ctx, p.Account.ID, ptrs...); err != nil {
+		return nil, err
+	}
 	out := gen.AnalysisList{Items: mapSlice(items, toAnalysisSummary)}
 	if next != "" {
 		out.NextCursor = &next
@@ -449,6 +474,9 @@ func (s *Server) DiffAnalyses(ctx context.Context, req gen.DiffAnalysesRequestOb
 	}
 	if why := incomparable(from.AnalysisSummary, to.AnalysisSummary); why != "" {
 		return nil, newProblem(kindNotComparable, why, nil)
+	}
+	if err := s.markStale(ctx, p.Account.ID, &from.AnalysisSummary, &to.AnalysisSummary); err != nil {
+		return nil, err
 	}
 	var fromRep, toRep analyzer.Report
 	if err := json.Unmarshal(from.Report, &fromRep); err != nil {
@@ -566,6 +594,7 @@ func toAnalysisSummary(a store.AnalysisSummary) gen.AnalysisSummary {
 		Id: a.ID, Scope: gen.AnalysisScope(a.Scope), ContentHash: a.ContentHash, AnalyzerVersion: a.AnalyzerVersion,
 		Score: int32(a.Score), Grade: gen.Grade(a.Grade), Counts: counts(a.Errors, a.Warnings, a.Infos),
 		MaxSeverity: severityNames[min(max(a.MaxSeverity, 0), len(severityNames)-1)], CreatedAt: a.CreatedAt,
+		Stale: a.Stale,
 	}
 	if a.LocationID != "" {
 		out.LocationId = &a.LocationID
@@ -582,7 +611,7 @@ func toAnalysis(a store.Analysis) gen.Analysis {
 	return gen.Analysis{
 		Id: s.Id, LocationId: s.LocationId, Scope: s.Scope, WorkflowId: s.WorkflowId, ContentHash: s.ContentHash,
 		AnalyzerVersion: s.AnalyzerVersion, Score: s.Score, Grade: s.Grade, Counts: s.Counts,
-		MaxSeverity: s.MaxSeverity, CreatedAt: s.CreatedAt, Report: a.Report,
+		MaxSeverity: s.MaxSeverity, CreatedAt: s.CreatedAt, Report: a.Report, Stale: s.Stale,
 	}
 }
 
@@ -592,7 +621,7 @@ func toAnalysisRun(a store.Analysis, reused bool) gen.AnalysisRun {
 	return gen.AnalysisRun{
 		Id: s.Id, LocationId: s.LocationId, Scope: s.Scope, WorkflowId: s.WorkflowId, ContentHash: s.ContentHash,
 		AnalyzerVersion: s.AnalyzerVersion, Score: s.Score, Grade: s.Grade, Counts: s.Counts,
-		MaxSeverity: s.MaxSeverity, CreatedAt: s.CreatedAt, Report: s.Report, Reused: reused,
+		MaxSeverity: s.MaxSeverity, CreatedAt: s.CreatedAt, Report: s.Report, Reused: reused, Stale: s.Stale,
 	}
 }
 
@@ -616,4 +645,26 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// markStale sets Stale on the analyses GHL has moved past, with one query for them all. A document
+// analysis read no stored workflow and is never stale, so it costs nothing.
+func (s *Server) markStale(ctx context.Context, accountID string, items ...*store.AnalysisSummary) error {
+	ids := make([]string, 0, len(items))
+	for _, a := range items {
+		if a.LocationID != "" && a.Scope != store.ScopeDocument {
+			ids = append(ids, a.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	stale, err := s.store.StaleAnalyses(ctx, accountID, ids)
+	if err != nil {
+		return fmt.Errorf("read which analyses are stale: %w", err)
+	}
+	for _, a := range items {
+		a.Stale = stale[a.ID]
+	}
+	return nil
 }

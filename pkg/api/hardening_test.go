@@ -25,6 +25,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/api"
 	"github.com/ghl-debugger/ghl-debugger/pkg/apikey"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ghl/ghltest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
@@ -436,9 +437,11 @@ func (e *testEnv) mustRequestMix(tb testing.TB, key string) (string, string) {
 }
 
 func TestMetrics(t *testing.T) {
-	env := mustDocumentEnv(t, store.EngineSQLite, nil)
+	fake := ghltest.New(t)
+	env := mustDocumentEnv(t, store.EngineSQLite, withFakeGHL(t, fake))
 	acc, key := env.mustAccount(t, "Acme", store.TierPro)
 	locID, analysisID := env.mustRequestMix(t, key)
+	env.mustGHLConnected(t, key, fake)
 	s := env.mustScrape(t, nil)
 
 	t.Run("every family is present", func(t *testing.T) {

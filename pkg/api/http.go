@@ -16,6 +16,7 @@ import (
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer/importer"
 	"github.com/ghl-debugger/ghl-debugger/pkg/cache"
+	"github.com/ghl-debugger/ghl-debugger/pkg/ghl"
 	"github.com/ghl-debugger/ghl-debugger/pkg/metrics"
 	"github.com/ghl-debugger/ghl-debugger/pkg/ratelimit"
 )
@@ -111,6 +112,10 @@ type Config struct {
 	// DefaultAsyncSteps.
 	AsyncWorkflows int
 	AsyncSteps     int
+	// GHL connects locations to GoHighLevel (a *ghl.Service built with the deployment's settings).
+	// Nil means a service without settings over Store when Store is a *store.DB (the GHL routes
+	// that need settings answer 501 naming them, disconnecting works), and otherwise none.
+	GHL GHLService
 }
 
 // NewHandler builds the service's HTTP handler: the generated routes of openapi.yaml behind the
@@ -144,6 +149,14 @@ func NewHandler(cfg Config) (*echo.Echo, error) {
 	srv.jobs = cfg.Jobs
 	srv.asyncWorkflows = cmp.Or(cfg.AsyncWorkflows, DefaultAsyncWorkflows)
 	srv.asyncSteps = cmp.Or(cfg.AsyncSteps, DefaultAsyncSteps)
+	srv.logger = cfg.Logger
+	if srv.ghl = cfg.GHL; srv.ghl == nil {
+		if st, ok := cfg.Store.(ghl.Store); ok {
+			if srv.ghl, err = ghl.NewService(ghl.ServiceConfig{Store: st, Cache: cfg.Cache, Logger: cfg.Logger}); err != nil {
+				return nil, fmt.Errorf("GHL service without settings: %w", err)
+			}
+		}
+	}
 	if cfg.JobAnalyzer != nil {
 		cfg.JobAnalyzer.srv.Store(srv)
 	}

@@ -20,6 +20,7 @@ import (
 // into the usual problems.
 type JobQueue interface {
 	EnqueueAnalyzeLocation(ctx context.Context, tx *sql.Tx, args jobs.AnalyzeLocationArgs) (jobs.Job, error)
+	EnqueueGHLSync(ctx context.Context, args jobs.GHLSyncArgs) (jobs.Job, error)
 	Get(ctx context.Context, accountID, id string) (jobs.Job, error)
 	List(ctx context.Context, accountID, state, cursor string, limit int) ([]jobs.Job, string, error)
 	Stats(ctx context.Context) (jobs.Stats, error)
@@ -170,6 +171,9 @@ func (s *Server) analyzeLater(ctx context.Context, account store.Account, job an
 func (s *Server) analyzeNow(ctx context.Context, account store.Account, job analysisJob) (gen.AnalyzeLocationResponseObject, error) {
 	a, reused, err := s.run(ctx, account, job)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.markStale(ctx, account.ID, &a.AnalysisSummary); err != nil {
 		return nil, err
 	}
 	if reused {

@@ -216,6 +216,9 @@ func toProblem(err error) *Problem {
 	if p, ok := errors.AsType[*Problem](err); ok {
 		return p
 	}
+	if p := ghlProblem(err); p != nil {
+		return p
+	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {
 			if row.field != nil {

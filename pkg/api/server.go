@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
 	"time"
@@ -47,6 +48,7 @@ type Store interface {
 	WorkflowStore
 	AnalysisStore
 	SimulationStore
+	GHLStore
 }
 
 var (
@@ -91,12 +93,18 @@ type Server struct {
 	// the background (see jobs.go).
 	jobs                       JobQueue
 	asyncWorkflows, asyncSteps int
+	// ghl connects locations to GHL; nil when the handler has none (every GHL route that needs it
+	// then answers 501).
+	ghl GHLService
+	// logger receives what the handlers note without failing the request.
+	logger *slog.Logger
 }
 
 // NewServer returns the operations over st. version is reported by the detailed health check and
 // maxBodyBytes by GET /v1/me.
 func NewServer(st Store, version string, maxBodyBytes int64) *Server {
-	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes}
+	return &Server{store: st, version: version, started: time.Now(), maxBodyBytes: maxBodyBytes,
+		logger: slog.New(slog.DiscardHandler)}
 }
 
 // GetHealth answers while the process serves.
@@ -281,7 +289,21 @@ func (s *Server) ListLocations(ctx context.Context, req gen.ListLocationsRequest
 	if err != nil {
 		return nil, fmt.Errorf("list locations: %w", err)
 	}
-	out := gen.LocationList{Items: mapSlice(locs, toLocation)}
+	ids := make([]string, len(locs))
+	for i, l := range locs {
+		ids[i] = l.ID
+	}
+	// One query shows the whole page's connections.
+	conns, err := s.store.GHLConnectionsOf(ctx, p.Account.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list locations' GHL connections: %w", err)
+	}
+	out := gen.LocationList{Items: mapSlice(locs, func(l store.Location) gen.Location {
+		if c, ok := conns[l.ID]; ok {
+			return toLocation(l, &c)
+		}
+		return toLocation(l, nil)
+	})}
 	if next != "" {
 		out.NextCursor = &next
 	}
@@ -303,7 +325,7 @@ func (s *Server) CreateLocation(ctx context.Context, req gen.CreateLocationReque
 		return nil, fmt.Errorf("create location: %w", err)
 	}
 	return gen.CreateLocation201JSONResponse{
-		Body:    toLocation(loc),
+		Body:    toLocation(loc, nil),
 		Headers: gen.CreateLocation201ResponseHeaders{Location: "/v1/locations/" + loc.ID},
 	}, nil
 }
@@ -318,7 +340,14 @@ func (s *Server) GetLocation(ctx context.Context, req gen.GetLocationRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("get location %s: %w", req.LocationId, err)
 	}
-	return gen.GetLocation200JSONResponse{Body: toLocation(loc)}, nil
+	conn, err := s.store.GetGHLConnection(ctx, p.Account.ID, loc.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return gen.GetLocation200JSONResponse{Body: toLocation(loc, nil)}, nil
+	case err != nil:
+		return nil, fmt.Errorf("get GHL connection of %s: %w", loc.ID, err)
+	}
+	return gen.GetLocation200JSONResponse{Body: toLocation(loc, &conn)}, nil
 }
 
 // DeleteLocation deletes one of the caller's locations.
@@ -358,10 +387,11 @@ func toAPIKey(k store.APIKey) gen.APIKey {
 	return gen.APIKey{Id: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
-func toLocation(l store.Location) gen.Location {
+// toLocation converts a location with its GHL connection (nil: not connected).
+func toLocation(l store.Location, c *store.GHLConnection) gen.Location {
 	return gen.Location{
 		Id: l.ID, GhlLocationId: l.GHLLocationID, Name: l.Name, Timezone: l.Timezone,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, Ghl: toGHLConnection(c),
 	}
 }
 

@@ -181,7 +181,16 @@ func (s *Server) ListWorkflows(ctx context.Context, req gen.ListWorkflowsRequest
 	if etagMatches(req.Params.IfNoneMatch, etag) {
 		return gen.ListWorkflows304Response{Headers: gen.ListWorkflows304ResponseHeaders{CacheControl: analysisCacheControl, ETag: etag}}, nil
 	}
-	out := gen.WorkflowList{Items: mapSlice(wfs, toWorkflow)}
+	// What the syncs recorded is read for the page after the validator check, fresh (a sync moves
+	// the validator too).
+	byGHL, err := s.ghlOfWorkflows(ctx, p.Account.ID, req.LocationId, wfs)
+	if err != nil {
+		return nil, err
+	}
+	out := gen.WorkflowList{Items: mapSlice(wfs, func(w store.Workflow) gen.Workflow {
+		g, listed := byGHL[w.GHLWorkflowID]
+		return withGHL(toWorkflow(w), g, listed)
+	})}
 	if next != "" {
 		out.NextCursor = &next
 	}
@@ -198,11 +207,17 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if err != nil {
 		return nil, fmt.Errorf("get workflow %s: %w", req.WorkflowId, err)
 	}
-	sum := toWorkflow(w)
+	byGHL, err := s.ghlOfWorkflows(ctx, p.Account.ID, req.LocationId, []store.Workflow{w})
+	if err != nil {
+		return nil, err
+	}
+	g, listed := byGHL[w.GHLWorkflowID]
+	sum := withGHL(toWorkflow(w), g, listed)
 	out := gen.WorkflowDetail{
 		Id: sum.Id, GhlWorkflowId: sum.GhlWorkflowId, Name: sum.Name, Status: sum.Status, Dialect: sum.Dialect,
 		GhlVersion: sum.GhlVersion, Steps: sum.Steps, LastAnalysis: sum.LastAnalysis,
 		CreatedAt: sum.CreatedAt, UpdatedAt: sum.UpdatedAt, Normalized: w.Normalized,
+		ImportedVersion: sum.ImportedVersion, Stale: sum.Stale, GhlDeletedAt: sum.GhlDeletedAt,
 	}
 	if w.Raw != nil {
 		out.Raw = &w.Raw
@@ -347,7 +362,8 @@ func toPage(limit *gen.Limit, cursor *gen.Cursor) store.Page {
 func toWorkflow(w store.Workflow) gen.Workflow {
 	out := gen.Workflow{
 		Id: w.ID, GhlWorkflowId: w.GHLWorkflowID, Name: w.Name, Status: w.Status, Dialect: w.Dialect,
-		GhlVersion: int32(w.GHLVersion), Steps: int32(w.Steps), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+		GhlVersion: int32(w.GHLVersion), ImportedVersion: int32(w.GHLVersion), Steps: int32(w.Steps),
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 	if a := w.LastAnalysis; a != nil {
 		out.LastAnalysis = &gen.WorkflowLastAnalysis{

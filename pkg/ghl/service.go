@@ -174,6 +174,10 @@ func (s *Service) notConfigured(missing []string) error {
 	return &NotConfiguredError{Missing: missing}
 }
 
+// CheckSync returns a *NotConfiguredError (ErrNotConfigured) when the deployment lacks what a sync
+// needs (the token keys), and nil otherwise, so that a sync is refused before it is queued.
+func (s *Service) CheckSync() error { return s.notConfigured(s.ghl.MissingForPIT()) }
+
 // tokenAAD binds a ciphertext to its row and field.
 func tokenAAD(locationID, field string) string { return "ghl-token/" + locationID + "/" + field }
 
@@ -439,6 +443,10 @@ func (s *Service) invalidate(ctx context.Context, accountID, locationID string, 
 		kinds = append(kinds, cache.KindGHLWorkflows)
 	}
 	if err := s.cache.Bump(ctx, cache.Scope{Account: accountID, ID: locationID}, kinds...); err != nil {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "invalidate GHL views", slog.String("location_id", locationID), slog.String("error", err.Error()))
+	}
+	// An analysis shows whether GHL moved past it, and the API caches analyses by account.
+	if err := s.cache.Bump(ctx, cache.Scope{Account: accountID}, cache.KindAnalysis); err != nil {
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "invalidate GHL views", slog.String("location_id", locationID), slog.String("error", err.Error()))
 	}
 }

@@ -10,7 +10,8 @@
 //   - analyze_location (AnalyzeLocationArgs): an analysis of a location, done by a LocationAnalyzer
 //     that stores it exactly as the synchronous API path does;
 //   - retention (RetentionArgs): periodic, deletes the analyses past their tier's retention;
-//   - ghl_sync: reserved for the GHL connection, which will register its worker here.
+//   - ghl_sync (GHLSyncArgs): a sync of a location's workflow list from GHL, done by a GHLSyncer,
+//     and ghl_sync_schedule, periodic, which enqueues one per connected location (ghlsync.go).
 //
 // Periodic jobs are enqueued by River's leader only, elected through the database, so that with
 // several instances on one PostgreSQL database each period's job is enqueued once (and made unique
@@ -44,13 +45,12 @@ import (
 const (
 	KindAnalyzeLocation = "analyze_location"
 	KindRetention       = "retention"
-	// KindGHLSync is the kind of the GHL synchronisation, whose worker arrives with the GHL
-	// connection; it is named here so that the API and the metrics know it.
+	// KindGHLSync is the kind of the GHL synchronisation of a location (ghlsync.go).
 	KindGHLSync = "ghl_sync"
 )
 
 // Kinds lists the job kinds, the fixed set of the metrics' kind label.
-var Kinds = []string{KindAnalyzeLocation, KindRetention, KindGHLSync}
+var Kinds = []string{KindAnalyzeLocation, KindRetention, KindGHLSync, KindGHLSyncSchedule}
 
 // accountKinds are the kinds whose jobs belong to an account (their arguments carry account_id), the
 // only ones GET /v1/jobs shows.
@@ -125,6 +125,13 @@ type Config struct {
 	RetentionBatch    int
 	RetentionInterval time.Duration
 
+	// GHLSyncer does the ghl_sync jobs; without it the kind is not registered. GHLConnections, when
+	// set with it, lists the locations the periodic schedule syncs every GHLSyncInterval (0 means
+	// DefaultGHLSyncInterval).
+	GHLSyncer       GHLSyncer
+	GHLConnections  GHLConnections
+	GHLSyncInterval time.Duration
+
 	// StatsInterval is how often the queue-depth gauges are read from the database while the queue
 	// runs; 0 means DefaultStatsInterval.
 	StatsInterval time.Duration
@@ -181,6 +188,13 @@ func New(cfg Config) (*Queue, error) {
 		interval := cmp.Or(cfg.RetentionInterval, DefaultRetentionInterval)
 		river.AddWorker(workers, &retentionWorker{retainer: cfg.Retainer, retention: cfg.Retention, batch: cfg.RetentionBatch})
 		periodic = append(periodic, retentionJob(interval))
+	}
+	if cfg.GHLSyncer != nil {
+		river.AddWorker(workers, &ghlSyncWorker{syncer: cfg.GHLSyncer, logger: cfg.Logger})
+		if cfg.GHLConnections != nil {
+			river.AddWorker(workers, &ghlSyncScheduleWorker{connections: cfg.GHLConnections})
+			periodic = append(periodic, ghlSyncScheduleJob(cmp.Or(cfg.GHLSyncInterval, DefaultGHLSyncInterval)))
+		}
 	}
 	if cfg.register != nil {
 		periodic = append(periodic, cfg.register(workers)...)

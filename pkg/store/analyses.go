@@ -188,13 +188,13 @@ func (q *queries) insertFindings(ctx context.Context, a AnalysisSummary, finding
 // insertWorkflowResults writes the per-workflow results of analysis a.
 func (q *queries) insertWorkflowResults(ctx context.Context, a AnalysisSummary, results []WorkflowResult) error {
 	for chunk := range slices.Chunk(results, rowBatch) {
-		args := make([]any, 0, len(chunk)*10)
+		args := make([]any, 0, len(chunk)*11)
 		for _, r := range chunk {
 			args = append(args, a.ID, r.WorkflowID, a.LocationID, a.CreatedAt, r.Score, r.Grade, r.Errors, r.Warnings,
-				r.Infos, a.MaxSeverity)
+				r.Infos, a.MaxSeverity, r.GHLVersion)
 		}
 		query := `INSERT INTO analysis_workflows (analysis_id, workflow_id, location_id, created_at, score, grade,
-	errors, warnings, infos, analysis_max_severity) VALUES ` + placeholders(len(chunk), 10)
+	errors, warnings, infos, analysis_max_severity, ghl_version) VALUES ` + placeholders(len(chunk), 11)
 		if _, err := q.exec(ctx, famAnalysesInsertWorkflowResults, query, args...); err != nil {
 			return err
 		}

@@ -157,6 +157,9 @@ type AnalysisSummary struct {
 	Infos           int
 	MaxSeverity     int
 	CreatedAt       time.Time
+	// Stale is whether GHL has moved past what the analysis read. The store's reads of analyses
+	// leave it false: it changes with every sync, and StaleAnalyses computes it for a page.
+	Stale bool
 }
 
 // Analysis is a stored analysis with its full report (analyzer.Report as JSON, byte for byte as
@@ -204,6 +207,9 @@ type WorkflowResult struct {
 	Errors     int
 	Warnings   int
 	Infos      int
+	// GHLVersion is the workflow's version that the analysis read (its imported version), so that
+	// a sync that sees a newer one in GHL marks the analysis stale; nil when unknown.
+	GHLVersion *int
 }
 
 // HistoryFilter narrows ListAnalyses. Every field set must match: WorkflowID keeps the analyses that
