@@ -377,6 +377,48 @@ func TestStopCancelsAfterTimeout(t *testing.T) {
 	})
 }
 
+// slowArgs is the tests' job that takes a little while and then succeeds.
+type slowArgs struct{}
+
+func (slowArgs) Kind() string { return "test_slow" }
+
+type slowWorker struct {
+	river.WorkerDefaults[slowArgs]
+	started chan struct{}
+}
+
+func (w *slowWorker) Work(context.Context, *river.Job[slowArgs]) error {
+	close(w.started)
+	time.Sleep(300 * time.Millisecond)
+	return nil
+}
+
+// TestStopLetsRunningJobsFinish checks graceful shutdown within its time: a running job finishes and
+// is completed before Stop returns.
+func TestStopLetsRunningJobsFinish(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *store.DB) {
+		w := &slowWorker{started: make(chan struct{})}
+		q := mustNew(t, jobs.WithRegister(testConfig(db), func(ws *river.Workers) []*river.PeriodicJob {
+			river.AddWorker(ws, w)
+			return nil
+		}))
+		require.NoError(t, q.Start(t.Context()))
+		res, err := jobs.Client(q).Insert(t.Context(), slowArgs{}, nil)
+		require.NoError(t, err)
+		select {
+		case <-w.started:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the job did not start")
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, q.Stop(ctx))
+		row, err := jobs.Client(q).JobGet(t.Context(), res.Job.ID)
+		require.NoError(t, err)
+		require.Equal(t, jobs.StateCompleted, string(row.State))
+	})
+}
+
 // TestNew checks the configuration New refuses.
 func TestNew(t *testing.T) {
 	db := storetest.New(t, store.EngineSQLite)
