@@ -147,7 +147,6 @@ type Queue struct {
 	db      *sql.DB
 	engine  string
 	logger  *slog.Logger
-	maxAtt  int
 	statsIv time.Duration
 
 	mu      sync.Mutex
@@ -220,7 +219,7 @@ func New(cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	return &Queue{
-		client: client, db: cfg.DB, engine: cfg.Engine, logger: cfg.Logger, maxAtt: maxAttempts,
+		client: client, db: cfg.DB, engine: cfg.Engine, logger: cfg.Logger,
 		statsIv: cmp.Or(cfg.StatsInterval, DefaultStatsInterval),
 	}, nil
 }
