@@ -245,6 +245,10 @@ func TestGHLOAuthFlow(t *testing.T) {
 		}
 		run := g.mustAnalyze(t, key, loc.Id, `{"scope":"location"}`, http.StatusCreated)
 		require.False(t, run.Stale)
+		// Read once, so that the cache holds the analysis and the history page: the sync below must
+		// invalidate them.
+		require.False(t, mustJSON[gen.Analysis](t, g.call(t, request{method: http.MethodGet, path: "/v1/analyses/" + run.Id, key: key}), http.StatusOK).Stale)
+		require.False(t, mustJSON[gen.AnalysisList](t, g.call(t, request{method: http.MethodGet, path: "/v1/locations/" + loc.Id + "/analyses", key: key}), http.StatusOK).Items[0].Stale)
 
 		// wf_a is saved twice in GHL, wf_c once; wf_b does not move.
 		g.fake.SetWorkflows("ghl-loc-a", []ghltest.Workflow{
@@ -275,6 +279,20 @@ func TestGHLOAuthFlow(t *testing.T) {
 			hist := mustJSON[gen.AnalysisList](t, g.call(t, request{method: http.MethodGet, path: "/v1/locations/" + loc.Id + "/analyses", key: key}), http.StatusOK)
 			require.Len(t, hist.Items, 1)
 			require.True(t, hist.Items[0].Stale)
+		})
+		t.Run("the syncs are the account's jobs", func(t *testing.T) {
+			list := mustJSON[gen.JobList](t, g.call(t, request{method: http.MethodGet, path: "/v1/jobs", key: key}), http.StatusOK)
+			syncs := 0
+			for _, j := range list.Items {
+				if j.Kind == gen.JobKindGhlSync {
+					syncs++
+					require.Equal(t, loc.Id, *j.LocationId)
+				}
+			}
+			require.GreaterOrEqual(t, syncs, 2)
+			_, otherKey := g.mustAccount(t, "Other", store.TierPro)
+			other := mustJSON[gen.JobList](t, g.call(t, request{method: http.MethodGet, path: "/v1/jobs", key: otherKey}), http.StatusOK)
+			require.Empty(t, other.Items)
 		})
 		t.Run("GHL's list shows what was never imported", func(t *testing.T) {
 			list := mustJSON[gen.GHLWorkflowList](t, g.call(t, request{method: http.MethodGet, path: "/v1/locations/" + loc.Id + "/ghl/workflows", key: key}), http.StatusOK)
