@@ -3864,8 +3864,9 @@ export interface components {
          * @description Where a job is in its life. `available`: waiting for a worker. `scheduled`: waiting for
          *     its time (a retry's backoff, or a periodic job's next run). `running`: a worker has it.
          *     `retryable`: its last attempt failed and it will be tried again. `completed`: it
-         *     succeeded. `discarded`: it failed on its last attempt, or with an error that no retry can
-         *     fix; `lastError` says why. `cancelled`: it was cancelled and will not run.
+         *     succeeded. `discarded`: it failed on its last attempt; `lastError` says why. `cancelled`: it will not run
+         *     again because it failed with an error that no retry can fix (the location or workflow was
+         *     deleted, the location has no workflows); `lastError` says why.
          * @example completed
          * @enum {string}
          */
