@@ -30,7 +30,7 @@ const (
 // can create accounts and keys without an API key of their own.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("admin: name a subcommand: create-account, create-key or set-limits")
+		return usagef("admin: name a subcommand: create-account, create-key, set-limits or rotate-ghl-key")
 	}
 	switch args[0] {
 	case "create-account":
@@ -39,11 +39,13 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runCreateKey(ctx, args[1:], getenv, stdout, stderr)
 	case "set-limits":
 		return runSetLimits(ctx, args[1:], getenv, stdout, stderr)
+	case "rotate-ghl-key":
+		return runRotateGHLKey(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		printAdminUsage(stdout)
 		return flag.ErrHelp
 	default:
-		return usagef("admin: unknown subcommand %q (want create-account, create-key or set-limits)", args[0])
+		return usagef("admin: unknown subcommand %q (want create-account, create-key, set-limits or rotate-ghl-key)", args[0])
 	}
 }
 
@@ -53,16 +55,19 @@ func printAdminUsage(w io.Writer) {
   %s
   %s
   %s
+  %s
 
 Subcommands:
   create-account  Add an account and print it as JSON.
   create-key      Issue an API key for an account and print it as JSON; the key is shown only once.
   set-limits      Change an account's tier or its own limits and print the account with the
                   limits in force as JSON, as PATCH /internal/accounts/{accountId} does.
+  rotate-ghl-key  Re-encrypt every stored GHL token under the first key of GHLD_GHL_TOKEN_KEYS
+                  and print how many connections moved as JSON (docs/ghl.md).
 
 All work on the database directly (migrating it first unless GHLD_AUTO_MIGRATE=false).
 Run 'ghl-debugger admin SUBCOMMAND --help' for the flags of a subcommand.
-`, createAccountSynopsis, createKeySynopsis, setLimitsSynopsis)
+`, createAccountSynopsis, createKeySynopsis, setLimitsSynopsis, rotateGHLKeySynopsis)
 }
 
 // accountOutput is what create-account prints.

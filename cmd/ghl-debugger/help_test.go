@@ -23,6 +23,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{name: "admin help", command: []string{"admin", "help"}, usage: []string{"ghl-debugger admin create-account", "ghl-debugger admin create-key", "ghl-debugger admin set-limits", "Subcommands:"}},
 		{name: "admin create-account", command: []string{"admin", "create-account"}, usage: []string{"Usage: ghl-debugger admin create-account", "-name", "-tier"}},
 		{name: "admin create-key", command: []string{"admin", "create-key"}, usage: []string{"Usage: ghl-debugger admin create-key", "-account"}},
+		{name: "admin rotate-ghl-key", command: []string{"admin", "rotate-ghl-key"}, usage: []string{"Usage: ghl-debugger admin rotate-ghl-key", "-data-dir"}},
 		{name: "admin set-limits", command: []string{"admin", "set-limits"}, usage: []string{"Usage: ghl-debugger admin set-limits", "-account", "-tier", "-requests-per-minute", "-analyses-per-hour"}},
 		{name: "analyze", command: []string{"analyze"}, usage: []string{"Usage: ghl-debugger analyze", "-format", "-fail-on"}},
 		{name: "verify", command: []string{"verify"}, usage: []string{"Usage: ghl-debugger verify URL", "-key", "-timeout"}},
