@@ -118,6 +118,36 @@ func (s cachedStore) ListWorkflows(ctx context.Context, accountID, locationID, s
 	return page.Items, page.Next, nil
 }
 
+// ghlOfPage is what the syncs recorded of a page's workflows, as the cache keeps it.
+type ghlOfPage struct {
+	ByID map[string]store.GHLWorkflow `json:"byId"`
+}
+
+// GHLWorkflowsOf reads what the syncs recorded of a page of a location's workflows through the
+// cache, beside the page itself (KindWorkflowList, the location's generation): an import or a
+// deletion (which change the imported versions) bumps it as for the page, and a sync that changes
+// anything, or a disconnect, bumps it too (ghl.Service). The key is a hash of the ids asked for.
+func (s cachedStore) GHLWorkflowsOf(ctx context.Context, accountID, locationID string, ghlIDs []string) (map[string]store.GHLWorkflow, error) {
+	h := sha256.New()
+	for _, id := range ghlIDs {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	item := "ghl-of|" + hex.EncodeToString(h.Sum(nil)[:16])
+	page, err := cache.GetOrFill(ctx, s.cache, cache.KindWorkflowList, cache.Scope{Account: accountID, ID: locationID}.Key(item),
+		func(ctx context.Context) (*ghlOfPage, error) {
+			byID, err := s.Store.GHLWorkflowsOf(ctx, accountID, locationID, ghlIDs)
+			if err != nil {
+				return nil, err
+			}
+			return &ghlOfPage{ByID: byID}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return page.ByID, nil
+}
+
 // historyPage is one page of a location's history, as the cache keeps it.
 type historyPage struct {
 	Items []store.AnalysisSummary `json:"items"`
