@@ -529,3 +529,32 @@ func (e *testEnv) mustGHLConnected(tb testing.TB, key string, fake *ghltest.Serv
 		body: `{"privateIntegrationToken":"` + fake.AddPIT("ghl-loc-metrics") + `"}`})
 	require.Equal(tb, http.StatusOK, rec.Code, rec.Body.String())
 }
+
+// TestGHLLocationListOneQuery checks that a page of locations reads its connections in one query,
+// not one per location, and shows each location's own state.
+func TestGHLLocationListOneQuery(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		fake := ghltest.New(t)
+		env := mustDocumentEnv(t, engine, withFakeGHL(t, fake))
+		_, key := env.mustAccount(t, "Acme", store.TierPro)
+		for _, id := range []string{"ghl-l1", "ghl-l2", "ghl-l3"} {
+			env.mustCreateLocation(t, key, id, id)
+		}
+		env.mustGHLConnected(t, key, fake)
+		queries := func(family string) float64 {
+			return env.mustScrape(t, nil).series[`database_query_duration_seconds_count{query="`+family+`"}`]
+		}
+		gets, pages := queries("ghl_connections.get"), queries("ghl_connections.of_locations")
+		list := mustJSON[gen.LocationList](t, env.call(t, request{method: http.MethodGet, path: "/v1/locations", key: key}), http.StatusOK)
+		require.Equal(t, gets, queries("ghl_connections.get"), "a query per location")
+		require.Equal(t, pages+1, queries("ghl_connections.of_locations"))
+		states := map[string]gen.GHLConnectionState{}
+		for _, l := range list.Items {
+			states[l.GhlLocationId] = l.Ghl.State
+		}
+		require.Equal(t, map[string]gen.GHLConnectionState{
+			"ghl-l1": gen.GHLConnectionStateNotConnected, "ghl-l2": gen.GHLConnectionStateNotConnected,
+			"ghl-l3": gen.GHLConnectionStateNotConnected, "ghl-loc-metrics": gen.GHLConnectionStateConnected,
+		}, states)
+	})
+}
