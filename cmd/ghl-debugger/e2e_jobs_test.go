@@ -17,7 +17,6 @@ import (
 
 	"github.com/ghl-debugger/ghl-debugger/gen"
 	"github.com/ghl-debugger/ghl-debugger/pkg/jobs"
-	"github.com/ghl-debugger/ghl-debugger/pkg/logtest"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store"
 	"github.com/ghl-debugger/ghl-debugger/pkg/store/storetest"
 )
@@ -45,21 +44,7 @@ func mustLaunchJobtest(tb testing.TB, env map[string]string) *process {
 	require.NoError(tb, err)
 	cmd := command(env, "serve", "--addr", "127.0.0.1:0")
 	cmd.Path, cmd.Args[0] = bin, bin
-	p := &process{cmd: cmd, stdout: &logtest.Buffer{}, stderr: &logtest.Buffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	require.NoError(tb, p.cmd.Start())
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
-	tb.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
+	p := mustStartCmd(tb, cmd)
 	p.mustListen(tb)
 	return p
 }

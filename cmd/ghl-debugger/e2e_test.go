@@ -258,12 +258,13 @@ func mustStart(tb testing.TB, env map[string]string) *process {
 // it if it is still running.
 func mustLaunch(tb testing.TB, env map[string]string) *process {
 	tb.Helper()
-	p := &process{
-		cmd:    command(env, "serve", "--addr", "127.0.0.1:0"),
-		stdout: &logtest.Buffer{},
-		stderr: &logtest.Buffer{},
-		exited: make(chan struct{}),
-	}
+	return mustStartCmd(tb, command(env, "serve", "--addr", "127.0.0.1:0"))
+}
+
+// mustStartCmd starts cmd with its output captured; the test's cleanup kills it if it is still running.
+func mustStartCmd(tb testing.TB, cmd *exec.Cmd) *process {
+	tb.Helper()
+	p := &process{cmd: cmd, stdout: &logtest.Buffer{}, stderr: &logtest.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	require.NoError(tb, p.cmd.Start())
 	go func() {
