@@ -124,7 +124,7 @@ func (s *Server) PutGhlPrivateToken(ctx context.Context, req gen.PutGhlPrivateTo
 		return nil, err
 	}
 	if req.Body == nil {
-		return nil, fmt.Errorf("connect GHL token: no request body after validation")
+		return nil, errors.New("connect GHL token: no request body after validation")
 	}
 	svc, err := s.ghlService()
 	if err != nil {

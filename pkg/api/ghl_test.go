@@ -322,6 +322,20 @@ func TestGHLOAuthFlow(t *testing.T) {
 			g.mustImport(t, key, loc.Id, strings.Replace(versionedDoc, `"version":1`, `"version":3`, 1))
 			require.False(t, g.mustWorkflowsByGHLID(t, key, loc.Id)["wf_a"].Stale)
 		})
+		t.Run("a revoked authorization breaks the connection", func(t *testing.T) {
+			g.fake.RevokeAll("ghl-loc-a")
+			rec := g.call(t, request{method: http.MethodPost, path: "/v1/locations/" + loc.Id + "/ghl/sync", key: key})
+			j := g.mustJobDone(t, key, mustJSON[gen.Job](t, rec, http.StatusAccepted).Id)
+			require.Equal(t, gen.JobStateCancelled, j.State)
+			got := g.mustLocation(t, key, loc.Id)
+			require.Equal(t, gen.GHLConnectionStateBroken, got.Ghl.State)
+			require.NotNil(t, got.Ghl.BrokenReason)
+			require.Contains(t, *got.Ghl.BrokenReason, "connect the location again")
+			require.False(t, got.Ghl.LastSync.Ok)
+			p := mustProblem(t, g.call(t, request{method: http.MethodPost, path: "/v1/locations/" + loc.Id + "/ghl/sync", key: key}),
+				http.StatusConflict, "ghl-not-connected")
+			problems = append(problems, *p.Detail, *got.Ghl.BrokenReason, *got.Ghl.LastSync.Detail)
+		})
 		t.Run("disconnect", func(t *testing.T) {
 			rec := g.call(t, request{method: http.MethodDelete, path: "/v1/locations/" + loc.Id + "/ghl", key: key})
 			require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
