@@ -9,30 +9,11 @@
 //                                                        CHROMIUM_PATH another browser)
 
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-
+import { artifactsDir, launchChromium } from "./chromium.mjs";
 import { startServer } from "./server.mjs";
-
-const artifactsDir = process.env.ARTIFACTS_DIR
-  ? resolve(process.env.ARTIFACTS_DIR)
-  : fileURLToPath(new URL("../../.ci/artifacts", import.meta.url));
-
-// Debian's chromium, with the flags this sandbox needs: no GPU, no QUIC, and none of the background
-// connections (updates, sync) that a closed network refuses.
-const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const chromiumArgs = [
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const timeoutMs = 30_000;
 const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -41,9 +22,8 @@ let server;
 let browser;
 
 before(async () => {
-  await mkdir(artifactsDir, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -13,33 +13,18 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-import { chromium } from "playwright-core";
-
+import { artifactsDir, launchChromium } from "./chromium.mjs";
 import { binaryPath } from "./server.mjs";
 
-const artifactsDir = process.env.ARTIFACTS_DIR
-  ? resolve(process.env.ARTIFACTS_DIR)
-  : fileURLToPath(new URL("../../.ci/artifacts", import.meta.url));
 const sample = fileURLToPath(
   new URL("../../pkg/analyzer/testdata/samples/ghl-workflow-auditor/broken-account.json", import.meta.url),
 );
-
-// The same Chromium and flags as docs.test.mjs.
-const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const chromiumArgs = [
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const timeoutMs = 30_000;
 // A full-page screenshot of the whole report (tens of thousands of pixels tall) takes seconds, and
@@ -53,7 +38,6 @@ let workDir;
 let reportUrl;
 
 before(async () => {
-  await mkdir(artifactsDir, { recursive: true });
   workDir = await mkdtemp(join(tmpdir(), "ghl-debugger-report-"));
   // The sample has errors, so analyze exits 1 unless --fail-on none; the report is the same.
   const html = execFileSync(binaryPath(), ["analyze", "--format", "html", "--fail-on", "none", sample], {
@@ -62,7 +46,7 @@ before(async () => {
   const path = join(workDir, "report.html");
   await writeFile(path, html);
   reportUrl = pathToFileURL(path).href;
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  browser = await launchChromium();
 });
 
 after(async () => {
