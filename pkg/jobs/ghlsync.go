@@ -42,12 +42,13 @@ var (
 )
 
 // GHLSyncArgs are a ghl_sync job's arguments: the account's location to sync, and whether to read
-// GHL even when the cache holds its list (a sync a user asked for). A location has at most one sync
-// waiting or running: a sync asked for meanwhile joins it, whatever its Fresh.
+// GHL even when the cache holds its list (a sync a user asked for). A location has at most one
+// fresh and one periodic sync waiting or running: a sync asked for meanwhile joins the one of its
+// kind. A user's sync never joins a periodic one, which may answer from the cache.
 type GHLSyncArgs struct {
 	AccountID  string `json:"account_id" river:"unique"`
 	LocationID string `json:"location_id" river:"unique"`
-	Fresh      bool   `json:"fresh,omitempty"`
+	Fresh      bool   `json:"fresh,omitempty" river:"unique"`
 }
 
 // Kind implements river.JobArgs.

@@ -99,8 +99,9 @@ func TestGHLSyncOutcomes(t *testing.T) {
 	})
 }
 
-// TestGHLSyncUnique checks that a location has one sync waiting at a time: a second request joins
-// it, whatever its Fresh, and another location gets its own.
+// TestGHLSyncUnique checks that a location has one sync of each kind waiting at a time: a second
+// request joins the one of its kind, a user's (fresh) sync never joins a periodic one, and another
+// location gets its own.
 func TestGHLSyncUnique(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB) {
 		cfg := testConfig(db)
@@ -108,15 +109,21 @@ func TestGHLSyncUnique(t *testing.T) {
 		q := mustNew(t, cfg) // not started: the jobs stay available
 		first, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_1", Fresh: true})
 		require.NoError(t, err)
-		again, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_1"})
+		again, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_1", Fresh: true})
 		require.NoError(t, err)
 		require.Equal(t, first.ID, again.ID)
+		periodic, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_1"})
+		require.NoError(t, err)
+		require.NotEqual(t, first.ID, periodic.ID)
+		periodicAgain, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_1"})
+		require.NoError(t, err)
+		require.Equal(t, periodic.ID, periodicAgain.ID)
 		other, err := q.EnqueueGHLSync(t.Context(), jobs.GHLSyncArgs{AccountID: "acc_1", LocationID: "loc_2"})
 		require.NoError(t, err)
 		require.NotEqual(t, first.ID, other.ID)
 		list, _, err := q.List(t.Context(), "acc_1", "", "", 0)
 		require.NoError(t, err)
-		require.Len(t, list, 2)
+		require.Len(t, list, 3)
 		_, err = q.Get(t.Context(), "acc_2", first.ID)
 		require.ErrorIs(t, err, store.ErrNotFound, "another account's sync")
 	})
