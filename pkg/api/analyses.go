@@ -464,38 +464,54 @@ func (s *Server) DiffAnalyses(ctx context.Context, req gen.DiffAnalysesRequestOb
 	if err != nil {
 		return nil, err
 	}
-	to, err := s.store.GetAnalysis(ctx, p.Account.ID, req.AnalysisId)
+	c, err := s.compare(ctx, p.Account.ID, req.Params.Against, req.AnalysisId)
 	if err != nil {
-		return nil, fmt.Errorf("diff analysis %s: %w", req.AnalysisId, err)
-	}
-	from, err := s.store.GetAnalysis(ctx, p.Account.ID, req.Params.Against)
-	if err != nil {
-		return nil, fmt.Errorf("diff against analysis %s: %w", req.Params.Against, err)
-	}
-	if why := incomparable(from.AnalysisSummary, to.AnalysisSummary); why != "" {
-		return nil, newProblem(kindNotComparable, why, nil)
-	}
-	if err := s.markStale(ctx, p.Account.ID, &from.AnalysisSummary, &to.AnalysisSummary); err != nil {
 		return nil, err
 	}
-	var fromRep, toRep analyzer.Report
-	if err := json.Unmarshal(from.Report, &fromRep); err != nil {
-		return nil, fmt.Errorf("decode report of %s: %w", from.ID, err)
+	if err := s.markStale(ctx, p.Account.ID, &c.from.AnalysisSummary, &c.to.AnalysisSummary); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(to.Report, &toRep); err != nil {
-		return nil, fmt.Errorf("decode report of %s: %w", to.ID, err)
-	}
-	d := diffFindings(fromRep.Findings, toRep.Findings)
 	return gen.DiffAnalyses200JSONResponse{Body: gen.AnalysisDiff{
-		From: toAnalysisSummary(from.AnalysisSummary),
-		To:   toAnalysisSummary(to.AnalysisSummary),
+		From: toAnalysisSummary(c.from.AnalysisSummary),
+		To:   toAnalysisSummary(c.to.AnalysisSummary),
 		Counts: gen.DiffCounts{
-			New: int32(len(d.added)), Fixed: int32(len(d.fixed)), Unchanged: int32(len(d.unchanged)),
+			New: int32(len(c.added)), Fixed: int32(len(c.fixed)), Unchanged: int32(len(c.unchanged)),
 		},
-		New:       mapSlice(d.added, toFinding),
-		Fixed:     mapSlice(d.fixed, toFinding),
-		Unchanged: mapSlice(d.unchanged, toFinding),
+		New:       mapSlice(c.added, toFinding),
+		Fixed:     mapSlice(c.fixed, toFinding),
+		Unchanged: mapSlice(c.unchanged, toFinding),
 	}}, nil
+}
+
+// comparison is two analyses of the account, their reports and their findings paired.
+type comparison struct {
+	from, to       store.Analysis
+	fromRep, toRep analyzer.Report
+	findingDiff
+}
+
+// compare reads two of the account's analyses (another account's is ErrNotFound), refuses a pair
+// that cannot be compared (a 422 problem saying why), and pairs their findings.
+func (s *Server) compare(ctx context.Context, accountID, fromID, toID string) (comparison, error) {
+	var c comparison
+	var err error
+	if c.to, err = s.store.GetAnalysis(ctx, accountID, toID); err != nil {
+		return c, fmt.Errorf("diff analysis %s: %w", toID, err)
+	}
+	if c.from, err = s.store.GetAnalysis(ctx, accountID, fromID); err != nil {
+		return c, fmt.Errorf("diff against analysis %s: %w", fromID, err)
+	}
+	if why := incomparable(c.from.AnalysisSummary, c.to.AnalysisSummary); why != "" {
+		return c, newProblem(kindNotComparable, why, nil)
+	}
+	if err := json.Unmarshal(c.from.Report, &c.fromRep); err != nil {
+		return c, fmt.Errorf("decode report of %s: %w", c.from.ID, err)
+	}
+	if err := json.Unmarshal(c.to.Report, &c.toRep); err != nil {
+		return c, fmt.Errorf("decode report of %s: %w", c.to.ID, err)
+	}
+	c.findingDiff = diffFindings(c.fromRep.Findings, c.toRep.Findings)
+	return c, nil
 }
 
 // incomparable explains why two analyses cannot be compared, or returns "" when they can: they must

@@ -184,7 +184,7 @@ func (s *Server) SyncGhl(ctx context.Context, req gen.SyncGhlRequestObject) (gen
 	if err != nil {
 		return nil, err
 	}
-	return gen.SyncGhl202JSONResponse{Body: toJob(j)}, nil
+	return gen.SyncGhl202JSONResponse{Body: toJob(j), Headers: gen.SyncGhl202ResponseHeaders{Location: "/v1/jobs/" + j.ID}}, nil
 }
 
 // ListGhlWorkflows returns one page of GHL's workflow list of a location, as the syncs recorded it.

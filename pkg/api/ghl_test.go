@@ -166,6 +166,7 @@ func (g *ghlEnv) mustSynced(tb testing.TB, key, locationID string) gen.Job {
 	j := mustJSON[gen.Job](tb, rec, http.StatusAccepted)
 	require.Equal(tb, gen.JobKindGhlSync, j.Kind)
 	require.Equal(tb, locationID, *j.LocationId)
+	require.Equal(tb, "/v1/jobs/"+j.Id, rec.Header().Get("Location"))
 	done := g.mustJobDone(tb, key, j.Id)
 	require.Equal(tb, gen.JobStateCompleted, done.State, "last error: %+v", done.LastError)
 	require.Nil(tb, done.Result)

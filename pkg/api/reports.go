@@ -178,28 +178,13 @@ func (s *Server) GetDiffReport(ctx context.Context, req gen.GetDiffReportRequest
 	if err != nil {
 		return nil, err
 	}
-	to, err := s.store.GetAnalysis(ctx, p.Account.ID, req.AnalysisId)
+	c, err := s.compare(ctx, p.Account.ID, req.Params.Against, req.AnalysisId)
 	if err != nil {
-		return nil, fmt.Errorf("diff report of analysis %s: %w", req.AnalysisId, err)
+		return nil, err
 	}
-	from, err := s.store.GetAnalysis(ctx, p.Account.ID, req.Params.Against)
-	if err != nil {
-		return nil, fmt.Errorf("diff report against analysis %s: %w", req.Params.Against, err)
-	}
-	if why := incomparable(from.AnalysisSummary, to.AnalysisSummary); why != "" {
-		return nil, newProblem(kindNotComparable, why, nil)
-	}
-	var fromRep, toRep analyzer.Report
-	if err := json.Unmarshal(from.Report, &fromRep); err != nil {
-		return nil, fmt.Errorf("decode report of %s: %w", from.ID, err)
-	}
-	if err := json.Unmarshal(to.Report, &toRep); err != nil {
-		return nil, fmt.Errorf("decode report of %s: %w", to.ID, err)
-	}
-	d := diffFindings(fromRep.Findings, toRep.Findings)
 	in := report.Diff{
-		From: &fromRep, To: &toRep, FromLabel: analysisLabel(from.AnalysisSummary), ToLabel: analysisLabel(to.AnalysisSummary),
-		Fixed: d.fixed, New: d.added, Unchanged: d.unchanged,
+		From: &c.fromRep, To: &c.toRep, FromLabel: analysisLabel(c.from.AnalysisSummary), ToLabel: analysisLabel(c.to.AnalysisSummary),
+		Fixed: c.fixed, New: c.added, Unchanged: c.unchanged,
 	}
 	var buf bytes.Buffer
 	media := reportMedia(ctx)
@@ -209,7 +194,7 @@ func (s *Server) GetDiffReport(ctx context.Context, req gen.GetDiffReportRequest
 		err = report.RenderDiff(&buf, in)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("diff report of %s against %s: %w", to.ID, from.ID, err)
+		return nil, fmt.Errorf("diff report of %s against %s: %w", c.to.ID, c.from.ID, err)
 	}
 	return reportResponse{media: media, body: buf.Bytes()}, nil
 }

@@ -6334,9 +6334,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The sync is queued. */
+            /** @description The sync is queued; the body is the job, and `Location` names it. */
             202: {
                 headers: {
+                    /**
+                     * @description The URL of the job.
+                     * @example /v1/jobs/job_1842
+                     */
+                    Location: string;
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
