@@ -256,9 +256,13 @@ type engine struct {
 	forms        map[string]string
 	// traceRecs is the trace while the run goes on.
 	traceRecs []traceRec
+	// clock converts instants to the contact's wall clock (see zoneClock).
+	clock zoneClock
 	// localAt and localStr cache the last local time formatted.
 	localAt  time.Time
 	localStr string
+	// buf is scratch space for text built on the hot paths, copied out into a string each time.
+	buf []byte
 	// found holds the findings already reported, by kind, step and workflow.
 	found map[findKey]bool
 	// optOutNoted records the channels already reported as still used after an opt-out elsewhere.
@@ -314,6 +318,7 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 			return nil, inputErrorf(fmt.Sprintf("contact.appointments[%d].start", i), "is required, between the years %d and %d", minYear, maxYear)
 		}
 	}
+	e.clock = newZoneClock(e.zone)
 	e.now = req.Start.At.UTC()
 	e.end = e.now.Add(horizon)
 	e.prepareContext()
@@ -671,7 +676,8 @@ func isEventWait(mode string) bool {
 // before, so the last answer is kept.
 func (e *engine) local(t time.Time) string {
 	if !t.Equal(e.localAt) || e.localStr == "" {
-		e.localAt, e.localStr = t, t.In(e.zone).Format(time.RFC3339)
+		e.buf = e.clock.appendRFC3339(e.buf[:0], t)
+		e.localAt, e.localStr = t, string(e.buf)
 	}
 	return e.localStr
 }
@@ -679,17 +685,21 @@ func (e *engine) local(t time.Time) string {
 // localText formats t for sentences: "Mon 2 Mar 21:40". It is written out by hand because the
 // trace asks for it at every wait.
 func (e *engine) localText(t time.Time) string {
-	lt := t.In(e.zone)
+	e.buf = e.appendLocalText(e.buf[:0], t)
+	return string(e.buf)
+}
+
+// appendLocalText appends t as localText writes it, so a sentence can be built in one buffer.
+func (e *engine) appendLocalText(b []byte, t time.Time) []byte {
+	lt := e.clock.wall(t)
 	_, mo, d := lt.Date()
 	h, m, _ := lt.Clock()
-	b := make([]byte, 0, 16)
 	b = append(b, lt.Weekday().String()[:3]...)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(d), 10)
 	b = append(b, ' ')
 	b = append(b, mo.String()[:3]...)
-	b = append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
-	return string(b)
+	return append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
 }
 
 // traceRec is a trace entry as the engine keeps it while it runs: about a third of a TraceEntry,
@@ -735,13 +745,34 @@ func (e *engine) note(r *run, stepID, kind, detail string) *traceRec {
 }
 
 // expandTrace writes the records out as the result's trace.
+//
+// The local times of all entries are written into one strings.Builder, sized for them up front, and
+// the entries share slices of its string: one allocation instead of one per moment, for the
+// thousands of entries of a busy run. (A Builder's String never copies, and the text written before
+// stays valid as more is appended, so each slice can be taken as soon as its text is written.)
 func (e *engine) expandTrace() {
-	out := make([]TraceEntry, len(e.traceRecs))
-	for i := range e.traceRecs {
-		rec := &e.traceRecs[i]
-		at := time.Unix(0, rec.ns).UTC()
+	recs := e.traceRecs
+	out := make([]TraceEntry, len(recs))
+	moments := 0
+	for i := range recs {
+		if i == 0 || recs[i].ns != recs[i-1].ns {
+			moments++
+		}
+	}
+	var locals strings.Builder
+	locals.Grow(moments * len("2006-01-02T15:04:05-07:00"))
+	local := ""
+	for i := range recs {
+		rec := &recs[i]
+		// Entries at the moment of the one before share its text.
+		if i == 0 || rec.ns != recs[i-1].ns {
+			from := locals.Len()
+			e.buf = e.clock.appendRFC3339(e.buf[:0], time.Unix(0, rec.ns).UTC())
+			locals.Write(e.buf)
+			local = locals.String()[from:]
+		}
 		te := &out[i]
-		te.Seq, te.At, te.Local, te.StepID, te.Kind, te.Detail = i+1, at, e.local(at), rec.stepID, rec.kind, rec.detail
+		te.Seq, te.At, te.Local, te.StepID, te.Kind, te.Detail = i+1, time.Unix(0, rec.ns).UTC(), local, rec.stepID, rec.kind, rec.detail
 		if rec.f != nil {
 			te.WorkflowID, te.Workflow = rec.f.wf.ID, rec.f.wf.Name
 		}
