@@ -117,6 +117,10 @@ type flow struct {
 	// waitTexts and windowDesc cache descriptions the trace repeats.
 	waitTexts  []string
 	windowDesc string
+	// texts caches, by step index, more sentences the trace repeats each time a run passes the
+	// step (see stepTexts); triggerBy caches "trigger <type>" by trigger index.
+	texts     []stepTexts
+	triggerBy []string
 	// goals are the indexes of the workflow's goal steps, which every event is checked against.
 	goals []int
 }

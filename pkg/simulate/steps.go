@@ -186,7 +186,12 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 			r.windowed, r.windowZone = true, r.f.contactZone
 			r.gen++
 			e.push(item{at: open, kind: itemResume, r: r, gen: r.gen})
-			e.note(r, s.ID, TraceWait, "The workflow's time window ("+r.f.windowText()+") holds this "+ch+" until "+e.localText(open)+".")
+			// The sentence is built in the engine's buffer: one allocation, not one per part.
+			b := append(e.buf[:0], "The workflow's time window ("...)
+			b = append(append(append(b, r.f.windowText()...), ") holds this "...), ch...)
+			b = append(e.appendLocalText(append(b, " until "...), open), '.')
+			e.buf = b
+			e.note(r, s.ID, TraceWait, string(b))
 			return "", true
 		}
 	}
@@ -206,9 +211,40 @@ func (e *engine) message(r *run, s *analyzer.Step) (string, bool) {
 	e.res.Messages = append(e.res.Messages, msg)
 	e.res.Stats.Messages++
 	r.sent = true
-	e.note(r, s.ID, TraceSend, ch+" sent: "+strconv.Quote(clip(text, 80))+".")
+	e.note(r, s.ID, TraceSend, e.sentDetail(r, s, ch, text))
 	e.messageFindings(r, s, &msg)
 	return nextStep(r), false
+}
+
+// sentDetail is the trace's sentence for sending text on channel ch: `sms sent: "Hi Ana".`. A step
+// usually renders the same text each time, so its last sentence is kept and reused when the text
+// and channel match.
+func (e *engine) sentDetail(r *run, s *analyzer.Step, ch, text string) string {
+	st := r.texts(s)
+	if st != nil && st.sentDetail != "" && st.sentText == text && st.sentCh == ch {
+		return st.sentDetail
+	}
+	b := append(append(e.buf[:0], ch...), " sent: "...)
+	b = append(strconv.AppendQuote(b, clip(text, 80)), '.')
+	e.buf = b
+	detail := string(b)
+	if st != nil {
+		st.sentCh, st.sentText, st.sentDetail = ch, text, detail
+	}
+	return detail
+}
+
+// waitEnds is the trace's sentence for a wait that ends, kept per step.
+func waitEnds(r *run, s *analyzer.Step) string {
+	st := r.texts(s)
+	if st != nil && st.waitEnds != "" {
+		return st.waitEnds
+	}
+	detail := "Wait " + strconv.Quote(stepName(s)) + " ends."
+	if st != nil {
+		st.waitEnds = detail
+	}
+	return detail
 }
 
 // messageText is what the contact reads: an SMS body, or an email's HTML with its tags dropped.
@@ -478,9 +514,45 @@ func (e *engine) unenroll(r *run, s *analyzer.Step) bool {
 	return self
 }
 
-// source names a step for the internal events its writes fire.
+// source names a step for the internal events its writes fire. The name is the same every time
+// the step runs, so it is kept (when s is the run's current step, as it is for every write).
 func source(r *run, s *analyzer.Step) string {
-	return fmt.Sprintf("written by %q step %s", r.f.wf.Name, s.ID)
+	st := r.texts(s)
+	if st != nil && st.source != "" {
+		return st.source
+	}
+	src := fmt.Sprintf("written by %q step %s", r.f.wf.Name, s.ID)
+	if st != nil {
+		st.source = src
+	}
+	return src
+}
+
+// stepTexts are sentences about one step of a workflow that stay the same every time a run passes
+// it. A busy location passes the same steps thousands of times, and writing these afresh was a
+// large part of the garbage a run made.
+type stepTexts struct {
+	// source is the step as source names it.
+	source string
+	// waitEnds is the trace's "Wait "name" ends.".
+	waitEnds string
+	// sentCh and sentText are the channel and text of the last message the step sent, and
+	// sentDetail the trace's sentence about sending it; a message renders the same each time unless
+	// the merge fields it uses changed.
+	sentCh, sentText, sentDetail string
+}
+
+// texts returns the cached sentences of s when s is the step r is at, and nil otherwise (the
+// caller then writes them afresh).
+func (r *run) texts(s *analyzer.Step) *stepTexts {
+	f := r.f
+	if r.step < 0 || r.step >= len(f.wf.Steps) || &f.wf.Steps[r.step] != s {
+		return nil
+	}
+	if f.texts == nil {
+		f.texts = make([]stepTexts, len(f.wf.Steps))
+	}
+	return &f.texts[r.step]
 }
 
 // tags adds or removes tags; a tag newly added fires Contact Tag triggers.
@@ -730,7 +802,10 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 	r.hold(waitState{step: r.step, mode: mode, until: until})
 	r.gen++
 	e.push(item{at: until, kind: itemResume, r: r, gen: r.gen})
-	e.note(r, s.ID, TraceWait, "Waits until "+e.localText(until)+" ("+r.f.waitText(r.step)+").")
+	b := e.appendLocalText(append(e.buf[:0], "Waits until "...), until)
+	b = append(append(append(b, " ("...), r.f.waitText(r.step)...), ")."...)
+	e.buf = b
+	e.note(r, s.ID, TraceWait, string(b))
 	return "", true
 }
 
@@ -758,7 +833,7 @@ func (e *engine) resume(r *run, timeout bool) {
 		}
 		e.moveTo(r, s, to)
 	default:
-		e.note(r, s.ID, TraceResume, "Wait "+strconv.Quote(stepName(s))+" ends.")
+		e.note(r, s.ID, TraceResume, waitEnds(r, s))
 		r.fromWait = true
 		e.moveTo(r, s, nextStep(r))
 	}
