@@ -265,6 +265,8 @@ type engine struct {
 	// localAt and localStr cache the last local time formatted.
 	localAt  time.Time
 	localStr string
+	// freeAttrs holds attribute slices of events already handled, for reuse.
+	freeAttrs [][]attr
 	// buf is scratch space for text built on the hot paths, copied out into a string each time.
 	buf []byte
 	// found holds the findings already reported, by kind, step and workflow.
@@ -305,16 +307,15 @@ func newEngine(loc *analyzer.Location, req Request, lim Limits) (*engine, error)
 		}
 		e.zone = z
 	}
-	if err := validateEvent(&req.Start, "start"); err != nil {
+	if err := validateEvent(&req.Start, -1); err != nil {
 		return nil, err
 	}
 	for i := range req.Events {
-		field := fmt.Sprintf("events[%d]", i)
-		if err := validateEvent(&req.Events[i], field); err != nil {
+		if err := validateEvent(&req.Events[i], i); err != nil {
 			return nil, err
 		}
 		if req.Events[i].At.Before(req.Start.At) {
-			return nil, inputErrorf(field+".at", "%s is before start (%s)", req.Events[i].At.Format(time.RFC3339), req.Start.At.Format(time.RFC3339))
+			return nil, inputErrorf(eventField(i)+".at", "%s is before start (%s)", req.Events[i].At.Format(time.RFC3339), req.Start.At.Format(time.RFC3339))
 		}
 	}
 	for i, a := range req.Contact.Appointments {
@@ -374,27 +375,38 @@ func validTime(t time.Time) bool {
 	return y >= minYear && y <= maxYear
 }
 
-func validateEvent(ev *Event, field string) error {
+// eventField names the request's field for its start event (i < 0) or its events[i].
+func eventField(i int) string {
+	if i < 0 {
+		return "start"
+	}
+	return fmt.Sprintf("events[%d]", i)
+}
+
+// validateEvent checks the request's start event (i < 0) or its events[i]. The field's name is
+// written only when the event fails: writing it for each of thousands of valid events cost two
+// allocations apiece.
+func validateEvent(ev *Event, i int) error {
 	if ev.At.IsZero() {
-		return inputErrorf(field+".at", "is required")
+		return inputErrorf(eventField(i)+".at", "is required")
 	}
 	if !validTime(ev.At) {
-		return inputErrorf(field+".at", "must be between the years %d and %d", minYear, maxYear)
+		return inputErrorf(eventField(i)+".at", "must be between the years %d and %d", minYear, maxYear)
 	}
 	if ev.Appointment != nil && !ev.Appointment.Start.IsZero() && !validTime(ev.Appointment.Start) {
-		return inputErrorf(field+".appointment.start", "must be between the years %d and %d", minYear, maxYear)
+		return inputErrorf(eventField(i)+".appointment.start", "must be between the years %d and %d", minYear, maxYear)
 	}
 	if !slices.Contains(EventTypes, ev.Type) {
-		return inputErrorf(field+".type", "unknown event type %q (want one of %s)", ev.Type, strings.Join(EventTypes, ", "))
+		return inputErrorf(eventField(i)+".type", "unknown event type %q (want one of %s)", ev.Type, strings.Join(EventTypes, ", "))
 	}
 	switch ev.Type {
 	case EventAppointmentBooked, EventAppointmentRescheduled:
 		if ev.Appointment == nil || ev.Appointment.Start.IsZero() {
-			return inputErrorf(field+".appointment.start", "is required for %s", ev.Type)
+			return inputErrorf(eventField(i)+".appointment.start", "is required for %s", ev.Type)
 		}
 	case EventTrigger:
 		if ev.Trigger == "" {
-			return inputErrorf(field+".trigger", "is required for %s", ev.Type)
+			return inputErrorf(eventField(i)+".trigger", "is required for %s", ev.Type)
 		}
 	}
 	return nil

@@ -82,14 +82,37 @@ func (e *engine) handleEvent(ev *Event, source string) {
 	e.goals(h)
 	e.releaseWaits(h)
 	e.fireTriggers(h, source)
+	// Nothing keeps the attributes once the event is handled, so their slice serves the next event
+	// (see apply).
+	e.freeAttrs = append(e.freeAttrs, h.attrs[:0])
 }
 
-// describeEvent writes an event as the CLI's --event syntax reads it.
+// triggeredBy is how a run entered by the workflow's trigger ti names it: "trigger <type>", written
+// once per trigger rather than once per event.
+func (f *flow) triggeredBy(ti int) string {
+	if f.triggerBy == nil {
+		f.triggerBy = make([]string, len(f.wf.Triggers))
+	}
+	if f.triggerBy[ti] == "" {
+		f.triggerBy[ti] = "trigger " + f.wf.Triggers[ti].Type
+	}
+	return f.triggerBy[ti]
+}
+
+// describeEvent writes an event as the CLI's --event syntax reads it. Every request event is
+// described in the trace, so the text is appended into one builder instead of joined from parts.
 func describeEvent(ev *Event) string {
-	parts := []string{ev.Type}
+	var b strings.Builder
+	b.Grow(64)
+	b.WriteString(ev.Type)
+	var q []byte
 	add := func(k, v string) {
 		if v != "" {
-			parts = append(parts, k+"="+strconv.Quote(v))
+			b.WriteByte(' ')
+			b.WriteString(k)
+			b.WriteByte('=')
+			q = strconv.AppendQuote(q[:0], v)
+			b.Write(q)
 		}
 	}
 	add("form", ev.Form)
@@ -118,14 +141,22 @@ func describeEvent(ev *Event) string {
 	for _, k := range keys {
 		add(k, ev.Attributes[k])
 	}
-	return strings.Join(parts, " ")
+	return b.String()
 }
 
 // apply changes the contact's state for ev and says which triggers it fires. An internal event
 // (applied) was caused by a step that already changed the state; only its triggers are worked out.
 func (e *engine) apply(ev *Event, applied bool) handled {
 	c := &e.c
-	h := handled{ev: ev, attrs: make([]attr, 0, 8)}
+	// The attribute slice comes from the ones earlier events finished with: every event needs one,
+	// and a step's write handles an internal event while the outer one is still in use, so each
+	// event takes its own from a free list rather than sharing one buffer.
+	h := handled{ev: ev}
+	if n := len(e.freeAttrs); n > 0 {
+		h.attrs, e.freeAttrs = e.freeAttrs[n-1], e.freeAttrs[:n-1]
+	} else {
+		h.attrs = make([]attr, 0, 8)
+	}
 	for _, k := range sortedKeys(ev.Attributes) {
 		h.set(strings.ToLower(k), ev.Attributes[k])
 	}
@@ -436,7 +467,7 @@ func (e *engine) fireTriggers(h handled, source string) {
 			if !ok {
 				continue
 			}
-			by := "trigger " + t.Type
+			by := f.triggeredBy(ti)
 			if source != "" {
 				by += " (" + source + ")"
 			}
