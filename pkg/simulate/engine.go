@@ -119,8 +119,9 @@ type flow struct {
 	windowDesc string
 	// texts caches, by step index, more sentences the trace repeats each time a run passes the
 	// step (see stepTexts); triggerBy caches "trigger <type>" by trigger index.
-	texts     []stepTexts
-	triggerBy []string
+	texts       []stepTexts
+	triggerBy   []string
+	filterTexts []string
 	// goals are the indexes of the workflow's goal steps, which every event is checked against.
 	goals []int
 }

@@ -463,7 +463,7 @@ func (e *engine) fireTriggers(h handled, source string) {
 			if !t.Active || !e.triggerType(t, h) {
 				continue
 			}
-			ok, why := e.filtersMatch(f, t, h)
+			ok, why := e.filtersMatch(f, ti, h)
 			if !ok {
 				continue
 			}
@@ -499,10 +499,16 @@ func (e *engine) triggerType(t *analyzer.Trigger, h handled) bool {
 // filtersMatch evaluates a trigger's filters against the event. A filter about something the event
 // does not describe is assumed to match (and recorded), so a sparse event still reaches the
 // workflows a real one would.
-func (e *engine) filtersMatch(f *flow, t *analyzer.Trigger, h handled) (bool, string) {
-	var why []string
+//
+// The reason names the filters that matched. When none had to be assumed that is every filter of
+// the trigger, the same sentence each time, so it is kept per trigger (filterTexts).
+func (e *engine) filtersMatch(f *flow, ti int, h handled) (bool, string) {
+	t := &f.wf.Triggers[ti]
 	var assumed []string
-	for _, fl := range t.Filters {
+	// skipped marks the filters left out of the reason because they were assumed; it is made only
+	// when one is.
+	var skipped []bool
+	for fi, fl := range t.Filters {
 		field := strings.ToLower(fl.Field)
 		got, ok := h.get(field)
 		if !ok || got == "" {
@@ -517,6 +523,7 @@ func (e *engine) filtersMatch(f *flow, t *analyzer.Trigger, h handled) (bool, st
 				return false, ""
 			}
 			assumed = append(assumed, fl.Field)
+			skipped = skip(skipped, len(t.Filters), fi)
 			continue
 		}
 		if got == "\x00changed" {
@@ -525,16 +532,18 @@ func (e *engine) filtersMatch(f *flow, t *analyzer.Trigger, h handled) (bool, st
 		match, known := e.testFilter(fl, field, got)
 		if !known {
 			assumed = append(assumed, fl.Field+" "+fl.Operator)
+			skipped = skip(skipped, len(t.Filters), fi)
 			continue
 		}
 		if !match {
 			return false, ""
 		}
-		why = append(why, fl.Field+" "+opText(fl.Operator)+" "+quoteList(fl.Values))
 	}
-	detail := "no filters"
-	if len(why) > 0 {
-		detail = strings.Join(why, ", ")
+	var detail string
+	if skipped == nil {
+		detail = f.filterText(ti)
+	} else {
+		detail = filterText(t.Filters, skipped)
 	}
 	if len(t.Unread) > 0 || len(assumed) > 0 {
 		var parts []string
@@ -578,6 +587,41 @@ func (e *engine) testFilter(fl analyzer.Filter, field, got string) (match, known
 		return false, true
 	}
 	return false, false
+}
+
+// skip marks filter i of n as skipped, making the marks on first use.
+func skip(marks []bool, n, i int) []bool {
+	if marks == nil {
+		marks = make([]bool, n)
+	}
+	marks[i] = true
+	return marks
+}
+
+// filterText describes the filters not skipped as a trigger's reason to fire: `form = "f1", tag =
+// "vip"`, or "no filters".
+func filterText(filters []analyzer.Filter, skipped []bool) string {
+	var why []string
+	for i, fl := range filters {
+		if skipped == nil || !skipped[i] {
+			why = append(why, fl.Field+" "+opText(fl.Operator)+" "+quoteList(fl.Values))
+		}
+	}
+	if len(why) == 0 {
+		return "no filters"
+	}
+	return strings.Join(why, ", ")
+}
+
+// filterText is the reason trigger ti fires when all its filters matched, written once.
+func (f *flow) filterText(ti int) string {
+	if f.filterTexts == nil {
+		f.filterTexts = make([]string, len(f.wf.Triggers))
+	}
+	if f.filterTexts[ti] == "" {
+		f.filterTexts[ti] = filterText(f.wf.Triggers[ti].Filters, nil)
+	}
+	return f.filterTexts[ti]
 }
 
 func opText(op string) string {

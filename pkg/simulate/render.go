@@ -77,7 +77,8 @@ func (e *engine) mergeValue(r *run, key string) (string, bool) {
 		if a == nil {
 			return "", true
 		}
-		local := a.Start.In(e.zone)
+		// The wall clock in the contact's zone, from the engine's cached offset (see zoneClock).
+		local := e.clock.wall(a.Start)
 		switch strings.ToLower(rest) {
 		case "start_time":
 			return local.Format("Monday, January 2, 2006 3:04 PM"), true
@@ -92,7 +93,7 @@ func (e *engine) mergeValue(r *run, key string) (string, bool) {
 		}
 		return "", false
 	case "right_now":
-		local := e.now.In(e.zone)
+		local := e.clock.wall(e.now)
 		switch strings.ToLower(rest) {
 		case "date":
 			return local.Format("2006-01-02"), true
