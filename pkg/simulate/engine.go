@@ -266,6 +266,12 @@ type engine struct {
 	// localAt and localStr cache the last local time formatted.
 	localAt  time.Time
 	localStr string
+	// waiters lists, by the wait modes in waitLists, the runs that may be waiting on a wait an
+	// event can end or move (see listWaiter).
+	waiters [len(waitLists)][]*run
+	// hasGoals is true when some workflow has a goal step; without one, events skip looking for
+	// runs a goal could move.
+	hasGoals bool
 	// freeAttrs holds attribute slices of events already handled, for reuse.
 	freeAttrs [][]attr
 	// buf is scratch space for text built on the hot paths, copied out into a string each time.
@@ -472,6 +478,7 @@ func (e *engine) prepareFlows() {
 		for j := range wf.Steps {
 			if wf.Steps[j].Kind == analyzer.KindGoal && wf.Steps[j].Goal != nil {
 				f.goals = append(f.goals, j)
+				e.hasGoals = true
 			}
 		}
 		switch tz := wf.Settings.Timezone; {

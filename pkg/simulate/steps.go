@@ -771,6 +771,7 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 			}
 		}
 		ws := r.hold(waitState{step: r.step, mode: mode})
+		e.listWaiter(r)
 		r.gen++
 		if w.Timeout != nil && w.Timeout.Value > 0 {
 			ws.until, ws.timeout = e.addDuration(r, e.now, w.Timeout), true
@@ -800,6 +801,7 @@ func (e *engine) wait(r *run, s *analyzer.Step) (string, bool) {
 		return nextStep(r), false
 	}
 	r.hold(waitState{step: r.step, mode: mode, until: until})
+	e.listWaiter(r)
 	r.gen++
 	e.push(item{at: until, kind: itemResume, r: r, gen: r.gen})
 	b := e.appendLocalText(append(e.buf[:0], "Waits until "...), until)
@@ -855,6 +857,53 @@ func (e *engine) release(r *run, why string, vals []ConditionValue) {
 	e.advance(r)
 }
 
+// waitLists are the wait modes an event can release or move (releaseWaits), in the order of the
+// engine's waiters lists.
+var waitLists = [...]string{analyzer.WaitCondition, analyzer.WaitReply, analyzer.WaitTriggerLink, analyzer.WaitEmailEvent, analyzer.WaitAppointment}
+
+// waitList returns the index of mode in waitLists, or -1 when no event acts on waits of that mode.
+func waitList(mode string) int {
+	for i, m := range waitLists {
+		if m == mode {
+			return i
+		}
+	}
+	return -1
+}
+
+// listWaiter records r, which has just started waiting, in the list of its wait's mode when an
+// event can act on that wait.
+//
+// Most active runs are waiting at any moment, mostly on delays no event ends, and scanning all of
+// them for every event was a tenth of a busy run. The lists are pruned lazily: an entry stays until
+// a scan finds its run no longer waiting in that mode, so a run that leaves a wait and comes back
+// to the same mode before the next scan is listed twice (waitingFor's callers drop the repeat).
+func (e *engine) listWaiter(r *run) {
+	if i := waitList(r.wait.mode); i >= 0 {
+		e.waiters[i] = append(e.waiters[i], r)
+	}
+}
+
+// waitingFor appends to out the runs waiting, not held by a time window, on a wait of mode, and
+// drops from mode's list the runs no longer waiting there.
+func (e *engine) waitingFor(mode string, out []*run) []*run {
+	i := waitList(mode)
+	if i < 0 {
+		return out
+	}
+	list := e.waiters[i]
+	kept := list[:0]
+	for _, r := range list {
+		if r.active && r.wait != nil && !r.wait.hold && r.wait.mode == mode {
+			kept = append(kept, r)
+			out = append(out, r)
+		}
+	}
+	clear(list[len(kept):]) // Let the runs dropped be collected.
+	e.waiters[i] = kept
+	return out
+}
+
 // releaseWaits ends the event waits the event satisfies and moves appointment waits whose
 // appointment moved.
 func (e *engine) releaseWaits(h handled) {
@@ -871,9 +920,15 @@ func (e *engine) releaseWaits(h handled) {
 	case EventAppointmentRescheduled:
 		want = analyzer.WaitAppointment
 	}
-	waiting := e.runningWhere(func(r *run) bool {
-		return r.wait != nil && !r.wait.hold && (r.wait.mode == analyzer.WaitCondition || r.wait.mode == want)
-	})
+	waiting := e.waitingFor(analyzer.WaitCondition, nil)
+	if want != "" {
+		waiting = e.waitingFor(want, waiting)
+	}
+	// The runs are visited in order of entry, as the list of active runs keeps them (a run's idx
+	// is its place in that order). A run can appear twice in a list (see listWaiter), so after
+	// sorting any repeat is next to the first.
+	slices.SortFunc(waiting, func(a, b *run) int { return a.idx - b.idx })
+	waiting = slices.Compact(waiting)
 	for _, r := range waiting {
 		if e.err != nil {
 			return
@@ -919,6 +974,9 @@ func (e *engine) releaseWaits(h handled) {
 
 // goals moves every run with a goal the event meets to that goal.
 func (e *engine) goals(h handled) {
+	if !e.hasGoals {
+		return
+	}
 	for _, r := range e.runningWhere(func(r *run) bool { return len(r.f.goals) > 0 }) {
 		if e.err != nil {
 			return
