@@ -119,6 +119,8 @@ type flow struct {
 	windowDesc string
 	// texts caches, by step index, more sentences the trace repeats each time a run passes the
 	// step (see stepTexts); triggerBy caches "trigger <type>" by trigger index.
+	// clock converts instants to the wall clock of the workflow's zone, for its time windows.
+	clock       zoneClock
 	texts       []stepTexts
 	triggerBy   []string
 	filterTexts []string
