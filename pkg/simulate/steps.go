@@ -284,7 +284,8 @@ func appendNew(dst []string, items ...string) []string {
 
 // messageFindings checks one sent message against what the contact should never receive.
 func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
-	local := e.now.In(e.zone)
+	// Only the hour and "15:04" are read, so the wall clock from the cached offset serves.
+	local := e.clock.wall(e.now)
 	if slices.Contains(quietChannels, m.Channel) && (local.Hour() < quietEnd || local.Hour() >= quietStart) && e.fresh(FindingQuietHours, r, s.ID) {
 		switch {
 		case r.windowed && !r.windowZone && e.zone.String() != r.f.zone.String():
@@ -322,7 +323,12 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 		e.finding(FindingBlankMergeField, SeverityWarning, r, s.ID, "WD036",
 			"The %s renders with blank merge fields: %s.", m.Channel, strings.Join(m.BlankFields, ", "))
 	}
-	if id := r.apptRef(); id != "" && (e.fresh(FindingAfterCancel, r, s.ID) || e.fresh(FindingAfterAppointment, r, s.ID)) {
+	// Each fresh check hashes the finding's key, so each is asked once per message.
+	if id := r.apptRef(); id != "" {
+		freshCancel, freshAfter := e.fresh(FindingAfterCancel, r, s.ID), e.fresh(FindingAfterAppointment, r, s.ID)
+		if !freshCancel && !freshAfter {
+			return
+		}
 		if i := e.c.appt(id); i >= 0 {
 			a := e.c.appts[i]
 			at, cancelled := e.c.cancelledAt[id]
@@ -331,7 +337,7 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 				// A reminder sequence keeps sending after a cancellation, and the finding is
 				// reported once: checking first skips building its sentence every other time,
 				// which was a fifth of all the allocations of a busy run.
-				if !e.fresh(FindingAfterCancel, r, s.ID) {
+				if !freshCancel {
 					break
 				}
 				rule := ""
@@ -341,7 +347,7 @@ func (e *engine) messageFindings(r *run, s *analyzer.Step, m *Message) {
 				e.finding(FindingAfterCancel, SeverityError, r, s.ID, rule,
 					"%s about appointment %s sent after it was cancelled (%s): nothing removes the contact from this workflow on cancellation.", m.Channel, id, e.localText(at))
 			case r.beforeAppt && e.now.After(a.Start):
-				if !e.fresh(FindingAfterAppointment, r, s.ID) {
+				if !freshAfter {
 					break
 				}
 				rule := ""
