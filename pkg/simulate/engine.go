@@ -372,11 +372,12 @@ func loadZone(name string) (*time.Location, error) {
 	return z, nil
 }
 
-// Virtual times must fall within these years, so every time the simulation reaches (a year of
-// horizon later included) can be written as RFC 3339.
+// Virtual times must fall within these years: the engine keeps times as Unix nanoseconds, which
+// hold the years 1678 to 2262, and every time a simulation reaches (a year of horizon after the
+// last event included) must fit, and be written as RFC 3339.
 const (
 	minYear = 1900
-	maxYear = 9000
+	maxYear = 2200
 )
 
 func validTime(t time.Time) bool {

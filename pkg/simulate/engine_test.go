@@ -161,6 +161,9 @@ func TestInputErrors(t *testing.T) {
 		{name: "no start time", req: simulate.Request{Start: simulate.Event{Type: simulate.EventContactCreated}}, field: "start.at"},
 		{name: "booking without a start", req: simulate.Request{Start: ev("2026-03-02T10:00:00-05:00", simulate.EventAppointmentBooked)}, field: "start.appointment.start"},
 		{name: "bad horizon", req: simulate.Request{Start: start, Horizon: "soon"}, field: "horizon"},
+		{name: "start past the years the engine holds", req: simulate.Request{Start: form("2300-03-02T10:00:00-05:00", "Any")}, field: "start.at"},
+		{name: "event past the years the engine holds", req: simulate.Request{Start: start, Events: []simulate.Event{form("2263-01-01T10:00:00-05:00", "Any")}}, field: "events[0].at"},
+		{name: "start before 1900", req: simulate.Request{Start: form("1850-03-02T10:00:00-05:00", "Any")}, field: "start.at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
