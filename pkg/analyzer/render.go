@@ -71,7 +71,9 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-func severityTag(s string) string {
+// SeverityTag is a severity as the text format marks it: five characters, upper case, so the
+// columns after it line up.
+func SeverityTag(s string) string {
 	switch s {
 	case SeverityError:
 		return "ERROR"
@@ -105,7 +107,7 @@ func writeText(w io.Writer, rep *Report) error {
 			if f.StepID != "" {
 				where = " at " + stepRef(f)
 			}
-			fmt.Fprintf(b, "  %s %s %s%s\n", severityTag(f.Severity), f.RuleID, f.Title, where)
+			fmt.Fprintf(b, "  %s %s %s%s\n", SeverityTag(f.Severity), f.RuleID, f.Title, where)
 			fmt.Fprintf(b, "        %s\n        fix: %s\n", f.Message, f.Fix)
 		}
 	}

@@ -5,7 +5,11 @@
 // imports no HTTP, SQL or cache code, like the analyzer itself.
 package simulate
 
-import "time"
+import (
+	"time"
+
+	"github.com/ghl-debugger/ghl-debugger/pkg/analyzer"
+)
 
 // Event types. A trigger event starts contacts into the workflows whose triggers it matches; the
 // same event also resolves waits and goals of workflows the contact is already in.
@@ -309,11 +313,11 @@ const (
 	FindingBlankMergeField  = "blank-merge-field"
 )
 
-// Finding severities, the analyzer's.
+// Finding severities: the analyzer's, so a simulation's findings rank and read like its findings.
 const (
-	SeverityError   = "error"
-	SeverityWarning = "warning"
-	SeverityInfo    = "info"
+	SeverityError   = analyzer.SeverityError
+	SeverityWarning = analyzer.SeverityWarning
+	SeverityInfo    = analyzer.SeverityInfo
 )
 
 // Finding is a problem the run proves, with the rule that predicts it statically when there is one.

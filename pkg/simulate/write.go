@@ -41,16 +41,6 @@ func localShort(s string) string {
 	return t.Format("Mon 2006-01-02 15:04 -07:00")
 }
 
-func severityTag(s string) string {
-	switch s {
-	case SeverityError:
-		return "ERROR"
-	case SeverityWarning:
-		return "WARN "
-	}
-	return "INFO "
-}
-
 func summaryLine(res *Result) string {
 	return fmt.Sprintf("%s, %s, %s, %s; %s executed",
 		plural(len(res.Messages), "message"), plural(len(res.Findings), "finding"),
@@ -126,7 +116,7 @@ func writeText(w *bufio.Writer, res *Result) {
 		if f.RuleID != "" {
 			rule = " [" + f.RuleID + "]"
 		}
-		fmt.Fprintf(w, "  %s %-18s %s  %s %s%s\n", severityTag(f.Severity), f.Kind, localShort(f.Local), f.WorkflowID, f.StepID, rule)
+		fmt.Fprintf(w, "  %s %-18s %s  %s %s%s\n", analyzer.SeverityTag(f.Severity), f.Kind, localShort(f.Local), f.WorkflowID, f.StepID, rule)
 		fmt.Fprintf(w, "      %s\n", f.Detail)
 	}
 	fmt.Fprintf(w, "\nWorkflows (%d)\n", len(res.Workflows))
