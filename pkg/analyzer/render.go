@@ -61,10 +61,12 @@ func groups(rep *Report) []group {
 }
 
 func countsText(c Counts) string {
-	return fmt.Sprintf("%d %s, %d %s, %d info", c.Error, plural(c.Error, "error"), c.Warning, plural(c.Warning, "warning"), c.Info)
+	return fmt.Sprintf("%d %s, %d %s, %d info", c.Error, Plural(c.Error, "error"), c.Warning, Plural(c.Warning, "warning"), c.Info)
 }
 
-func plural(n int, word string) string {
+// Plural is word for a count of n: as it is for one, with an s otherwise. Every word the reports
+// count takes a plain s.
+func Plural(n int, word string) string {
 	if n == 1 {
 		return word
 	}
@@ -90,7 +92,7 @@ func writeText(w io.Writer, rep *Report) error {
 		loc = "location " + rep.LocationID
 	}
 	fmt.Fprintf(b, "ghl-debugger analyzer %s: %s, %d %s, score %d (%s): %s\n",
-		rep.AnalyzerVersion, loc, len(rep.Workflows), plural(len(rep.Workflows), "workflow"), rep.Score, rep.Grade, countsText(rep.Counts))
+		rep.AnalyzerVersion, loc, len(rep.Workflows), Plural(len(rep.Workflows), "workflow"), rep.Score, rep.Grade, countsText(rep.Counts))
 	for _, g := range groups(rep) {
 		if g.summary == nil && len(g.findings) == 0 {
 			continue
@@ -100,7 +102,7 @@ func writeText(w io.Writer, rep *Report) error {
 			fmt.Fprintln(b, "Location-wide")
 		} else {
 			s := g.summary
-			fmt.Fprintf(b, "%s (%s, %s, %d %s): score %d (%s), %s\n", quoteName(s.Name), s.ID, s.Status, s.Steps, plural(s.Steps, "step"), s.Score, s.Grade, countsText(s.Counts))
+			fmt.Fprintf(b, "%s (%s, %s, %d %s): score %d (%s), %s\n", quoteName(s.Name), s.ID, s.Status, s.Steps, Plural(s.Steps, "step"), s.Score, s.Grade, countsText(s.Counts))
 		}
 		for _, f := range g.findings {
 			where := ""
@@ -132,7 +134,7 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 		fmt.Fprintf(b, "Location `%s`. ", rep.LocationID)
 	}
 	fmt.Fprintf(b, "Score **%d (%s)**: %s across %d %s. Analyzer %s, content hash `%.12s`.\n\n",
-		rep.Score, rep.Grade, countsText(rep.Counts), len(rep.Workflows), plural(len(rep.Workflows), "workflow"), rep.AnalyzerVersion, rep.ContentHash)
+		rep.Score, rep.Grade, countsText(rep.Counts), len(rep.Workflows), Plural(len(rep.Workflows), "workflow"), rep.AnalyzerVersion, rep.ContentHash)
 	fmt.Fprintf(b, "| Workflow | Status | Steps | Score | Errors | Warnings | Info |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range rep.Workflows {
 		fmt.Fprintf(b, "| %s | %s | %d | %d (%s) | %d | %d | %d |\n", mdCell(s.Name), s.Status, s.Steps, s.Score, s.Grade, s.Counts.Error, s.Counts.Warning, s.Counts.Info)

@@ -359,7 +359,7 @@ func reportRace(p *pass, lg *locGraph, t raceTarget, wi int, partners []int, ste
 	var others, related []string
 	for k, o := range partners {
 		if k == racePartnersShown {
-			others = append(others, fmt.Sprintf("%d more %s", len(partners)-k, plural(len(partners)-k, "workflow")))
+			others = append(others, fmt.Sprintf("%d more %s", len(partners)-k, Plural(len(partners)-k, "workflow")))
 			break
 		}
 		others = append(others, workflowLabel(&p.loc.Workflows[o]))

@@ -248,7 +248,7 @@ func checkUnreachable(p *pass) {
 			return
 		}
 		p.report(s.ID, "Step %s and %d %s after it are never reached: no trigger entry, start step or go-to leads to them, so they never run.",
-			stepLabel(s), size-1, plural(size-1, "step"))
+			stepLabel(s), size-1, Plural(size-1, "step"))
 	}
 	hasPred := func(i int) bool {
 		for _, ei := range g.in[i] {
@@ -332,7 +332,7 @@ func checkEdgeShapes(p *pass) {
 				branches = "branch"
 			}
 			p.report(s.ID, "Step %s declares %d %s but next lists %d %s; %s.", stepLabel(s), sh.Branches, branches,
-				sh.Targets, plural(sh.Targets, "target"), routerExpectation(s, sh))
+				sh.Targets, Plural(sh.Targets, "target"), routerExpectation(s, sh))
 		}
 	}
 }

@@ -426,7 +426,7 @@ func checkUnwrittenTriggerTags(p *pass) {
 	}
 	if !p.loc.Complete && len(missing) > 0 {
 		p.notAssessed(fmt.Sprintf("no known workflow adds trigger %s %s, and not every workflow of the location is known",
-			plural(len(missing), "tag"), quoteList(missing)))
+			Plural(len(missing), "tag"), quoteList(missing)))
 	}
 }
 

@@ -145,7 +145,7 @@ func checkReplyWaitPlacement(p *pass) {
 		case len(bad) > 0:
 			others := ""
 			if len(bad) > 1 {
-				others = fmt.Sprintf(" (and %d other %s)", len(bad)-1, plural(len(bad)-1, "step"))
+				others = fmt.Sprintf(" (and %d other %s)", len(bad)-1, Plural(len(bad)-1, "step"))
 			}
 			p.report(s.ID, "Reply wait %s comes right after %s%s, not after a message; GHL ties a reply wait to the message just "+
 				"before it, so this wait never sees the reply.", stepLabel(s), stepLabel(&p.wf.Steps[bad[0]]), others)
@@ -361,7 +361,7 @@ func formatOffset(m int) string {
 	default:
 		n, unit = m, "minute"
 	}
-	return fmt.Sprintf("%d %s %s", n, plural(n, unit), when)
+	return fmt.Sprintf("%d %s %s", n, Plural(n, unit), when)
 }
 
 // formatNumber writes a duration value without a needless decimal part.

@@ -209,10 +209,10 @@ func coverageLine(c Coverage) string {
 	}
 	var who []string
 	if steps > 0 {
-		who = append(who, fmt.Sprintf("%d %s", steps, plural(steps, "step")))
+		who = append(who, fmt.Sprintf("%d %s", steps, Plural(steps, "step")))
 	}
 	if triggers > 0 {
-		who = append(who, fmt.Sprintf("%d %s", triggers, plural(triggers, "trigger")))
+		who = append(who, fmt.Sprintf("%d %s", triggers, Plural(triggers, "trigger")))
 	}
 	var what []string
 	describe := func(prefix string, cc CoverageCounts) {

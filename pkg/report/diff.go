@@ -59,7 +59,7 @@ func diffVerdict(d Diff) string {
 	}
 	return fmt.Sprintf("The score %s %d (%s) from %d (%s): %d %s fixed, %d new, %d unchanged.",
 		move, d.To.Score, d.To.Grade, d.From.Score, d.From.Grade,
-		len(d.Fixed), plural(len(d.Fixed), "finding"), len(d.New), len(d.Unchanged))
+		len(d.Fixed), analyzer.Plural(len(d.Fixed), "finding"), len(d.New), len(d.Unchanged))
 }
 
 // WriteDiffMarkdown writes the before/after comparison d as Markdown, in the style of the analyzer's

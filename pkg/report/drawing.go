@@ -333,12 +333,12 @@ func chartDesc(wf *analyzer.Workflow, reach, back []bool, collapsed bool) string
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s leading into %d %s", len(wf.Triggers), plural(len(wf.Triggers), "trigger"), len(wf.Steps), plural(len(wf.Steps), "step"))
+	fmt.Fprintf(&b, "%d %s leading into %d %s", len(wf.Triggers), analyzer.Plural(len(wf.Triggers), "trigger"), len(wf.Steps), analyzer.Plural(len(wf.Steps), "step"))
 	if unreachable > 0 {
 		fmt.Fprintf(&b, ", %d of them unreachable (greyed)", unreachable)
 	}
 	if loops > 0 {
-		fmt.Fprintf(&b, ", with %d %s back to an earlier step", loops, plural(loops, "loop"))
+		fmt.Fprintf(&b, ", with %d %s back to an earlier step", loops, analyzer.Plural(loops, "loop"))
 	}
 	b.WriteString(".")
 	if collapsed {
@@ -679,11 +679,4 @@ func cut(s string, n int) string {
 // f1 formats a coordinate with one decimal, the precision of the drawings.
 func f1(v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

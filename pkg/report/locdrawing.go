@@ -88,9 +88,9 @@ func locationChart(loc *analyzer.Location, links []analyzer.Link, anchors map[st
 		}
 		edges = append(edges, e)
 	}
-	desc := fmt.Sprintf("%d %s that start or are started by another, joined by %d %s", len(nodes), plural(len(nodes), "workflow"), len(edges), plural(len(edges), "arrow"))
+	desc := fmt.Sprintf("%d %s that start or are started by another, joined by %d %s", len(nodes), analyzer.Plural(len(nodes), "workflow"), len(edges), analyzer.Plural(len(edges), "arrow"))
 	if cycles > 0 {
-		desc += fmt.Sprintf("; %d %s lie on a cycle, drawn thick and dashed and marked ↻", cycles, plural(cycles, "arrow"))
+		desc += fmt.Sprintf("; %d %s lie on a cycle, drawn thick and dashed and marked ↻", cycles, analyzer.Plural(cycles, "arrow"))
 	}
 	return &chart{
 		id: "location-graph", nodes: nodes, edges: edges, band: whole, bandLabel: "Whole location",

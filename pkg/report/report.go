@@ -243,7 +243,7 @@ func newPage(ctx context.Context, rep *analyzer.Report, opts Options) (*page, er
 		case c == nil:
 			p.LocGraphNote = "No workflow starts another: no step adds a tag, writes a field, moves a stage or adds to a workflow that another workflow's trigger listens to."
 		case cycles > 0:
-			p.LocGraphNote = fmt.Sprintf("%d %s of this graph %s on a cycle: a contact can go round those workflows again and again.", cycles, plural(cycles, "arrow"), isAre(cycles))
+			p.LocGraphNote = fmt.Sprintf("%d %s of this graph %s on a cycle: a contact can go round those workflows again and again.", cycles, analyzer.Plural(cycles, "arrow"), isAre(cycles))
 		default:
 			p.LocGraphNote = "No workflows start each other in a cycle."
 		}
@@ -402,13 +402,13 @@ func verdict(rep *analyzer.Report) string {
 	case c.Error > 0:
 		n := wfWith(func(c analyzer.Counts) bool { return c.Error > 0 })
 		return fmt.Sprintf("%d %s in %d of %d %s will misfire for ordinary contacts; fix %s first.",
-			c.Error, plural(c.Error, "error"), n, total, plural(total, "workflow"), itThem(c.Error))
+			c.Error, analyzer.Plural(c.Error, "error"), n, total, analyzer.Plural(total, "workflow"), itThem(c.Error))
 	case c.Warning > 0:
 		n := wfWith(func(c analyzer.Counts) bool { return c.Warning > 0 })
 		return fmt.Sprintf("No errors, but %d %s in %d of %d %s can misfire in some cases.",
-			c.Warning, plural(c.Warning, "warning"), n, total, plural(total, "workflow"))
+			c.Warning, analyzer.Plural(c.Warning, "warning"), n, total, analyzer.Plural(total, "workflow"))
 	case c.Info > 0:
-		return fmt.Sprintf("No errors or warnings; %d %s worth a look.", c.Info, plural(c.Info, "note is"))
+		return fmt.Sprintf("No errors or warnings; %d %s worth a look.", c.Info, analyzer.Plural(c.Info, "note is"))
 	}
 	return "No findings: every rule that could run passed."
 }

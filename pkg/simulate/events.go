@@ -789,9 +789,7 @@ func durText(d time.Duration) string {
 	return plural(int(d/time.Minute), "minute")
 }
 
+// plural is a count and its word: "1 day", "3 hours".
 func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
+	return strconv.Itoa(n) + " " + analyzer.Plural(n, word)
 }
