@@ -53,6 +53,31 @@ const (
 	famSimulationsCreate             = queryFamily("simulations.create")
 	famSimulationsGet                = queryFamily("simulations.get")
 	famSimulationsList               = queryFamily("simulations.list")
+	famGHLStatesCreate               = queryFamily("ghl_states.create")
+	famGHLStatesCleanup              = queryFamily("ghl_states.cleanup")
+	famGHLStatesConsume              = queryFamily("ghl_states.consume")
+	famGHLStatesGet                  = queryFamily("ghl_states.get")
+	famGHLConnectionsPut             = queryFamily("ghl_connections.put")
+	famGHLConnectionsGet             = queryFamily("ghl_connections.get")
+	famGHLConnectionsDelete          = queryFamily("ghl_connections.delete")
+	famGHLConnectionsList            = queryFamily("ghl_connections.list")
+	famGHLConnectionsLease           = queryFamily("ghl_connections.lease")
+	famGHLConnectionsRefresh         = queryFamily("ghl_connections.refresh")
+	famGHLConnectionsRelease         = queryFamily("ghl_connections.release")
+	famGHLConnectionsBroken          = queryFamily("ghl_connections.broken")
+	famGHLConnectionsSynced          = queryFamily("ghl_connections.synced")
+	famGHLConnectionsKeys            = queryFamily("ghl_connections.keys")
+	famGHLConnectionsRekey           = queryFamily("ghl_connections.rekey")
+	famGHLWorkflowsRead              = queryFamily("ghl_workflows.read")
+	famGHLWorkflowsUpsert            = queryFamily("ghl_workflows.upsert")
+	famGHLWorkflowsDelete            = queryFamily("ghl_workflows.mark_deleted")
+	famGHLWorkflowsCount             = queryFamily("ghl_workflows.count")
+	famGHLWorkflowsList              = queryFamily("ghl_workflows.list")
+	famGHLWorkflowsOf                = queryFamily("ghl_workflows.of_ids")
+	famGHLVersionsInsert             = queryFamily("ghl_versions.insert")
+	famGHLVersionsList               = queryFamily("ghl_versions.list")
+	famGHLConnectionsOf              = queryFamily("ghl_connections.of_locations")
+	famAnalysesStale                 = queryFamily("analyses.stale")
 )
 
 // queryFamilies lists every family, for the conformance suite.
@@ -65,6 +90,12 @@ var queryFamilies = []queryFamily{
 	famAnalysesCreate, famAnalysesInsertFindings, famAnalysesInsertWorkflowResults, famAnalysesFind,
 	famAnalysesGet, famAnalysesPointCheck, famAnalysesHistory, famAnalysesRetentionScan, famAnalysesRetentionDelete,
 	famSimulationsCreate, famSimulationsGet, famSimulationsList,
+	famGHLStatesCreate, famGHLStatesCleanup, famGHLStatesConsume, famGHLStatesGet,
+	famGHLConnectionsPut, famGHLConnectionsGet, famGHLConnectionsDelete, famGHLConnectionsList,
+	famGHLConnectionsLease, famGHLConnectionsRefresh, famGHLConnectionsRelease, famGHLConnectionsBroken,
+	famGHLConnectionsSynced, famGHLConnectionsKeys, famGHLConnectionsRekey, famGHLConnectionsOf,
+	famGHLWorkflowsRead, famGHLWorkflowsUpsert, famGHLWorkflowsDelete, famGHLWorkflowsCount,
+	famGHLWorkflowsList, famGHLWorkflowsOf, famGHLVersionsInsert, famGHLVersionsList, famAnalysesStale,
 }
 
 // observe records a statement of family that started at start and ended with err (already turned

@@ -177,49 +177,6 @@ type GHLCiphertexts struct {
 	RefreshToken string
 }
 
-// The GHL query families.
-const (
-	famGHLStatesCreate       = queryFamily("ghl_states.create")
-	famGHLStatesCleanup      = queryFamily("ghl_states.cleanup")
-	famGHLStatesConsume      = queryFamily("ghl_states.consume")
-	famGHLStatesGet          = queryFamily("ghl_states.get")
-	famGHLConnectionsPut     = queryFamily("ghl_connections.put")
-	famGHLConnectionsGet     = queryFamily("ghl_connections.get")
-	famGHLConnectionsDelete  = queryFamily("ghl_connections.delete")
-	famGHLConnectionsList    = queryFamily("ghl_connections.list")
-	famGHLConnectionsLease   = queryFamily("ghl_connections.lease")
-	famGHLConnectionsRefresh = queryFamily("ghl_connections.refresh")
-	famGHLConnectionsRelease = queryFamily("ghl_connections.release")
-	famGHLConnectionsBroken  = queryFamily("ghl_connections.broken")
-	famGHLConnectionsSynced  = queryFamily("ghl_connections.synced")
-	famGHLConnectionsKeys    = queryFamily("ghl_connections.keys")
-	famGHLConnectionsRekey   = queryFamily("ghl_connections.rekey")
-	famGHLWorkflowsRead      = queryFamily("ghl_workflows.read")
-	famGHLWorkflowsUpsert    = queryFamily("ghl_workflows.upsert")
-	famGHLWorkflowsDelete    = queryFamily("ghl_workflows.mark_deleted")
-	famGHLWorkflowsCount     = queryFamily("ghl_workflows.count")
-	famGHLWorkflowsList      = queryFamily("ghl_workflows.list")
-	famGHLWorkflowsOf        = queryFamily("ghl_workflows.of_ids")
-	famGHLVersionsInsert     = queryFamily("ghl_versions.insert")
-	famGHLVersionsList       = queryFamily("ghl_versions.list")
-)
-
-func init() {
-	// The GHL families are declared beside their queries; the conformance suite sees them through
-	// queryFamilies like the others.
-	queryFamilies = append(queryFamilies,
-		famGHLStatesCreate, famGHLStatesCleanup, famGHLStatesConsume, famGHLStatesGet,
-		famGHLConnectionsPut, famGHLConnectionsGet, famGHLConnectionsDelete, famGHLConnectionsList,
-		famGHLConnectionsLease, famGHLConnectionsRefresh, famGHLConnectionsRelease, famGHLConnectionsBroken,
-		famGHLConnectionsSynced, famGHLConnectionsKeys, famGHLConnectionsRekey,
-		famGHLWorkflowsRead, famGHLWorkflowsUpsert, famGHLWorkflowsDelete, famGHLWorkflowsCount,
-		famGHLWorkflowsList, famGHLWorkflowsOf, famGHLVersionsInsert, famGHLVersionsList)
-	// Their texts are built per call from the number of rows, like the import's.
-	for _, f := range []queryFamily{famGHLWorkflowsUpsert, famGHLWorkflowsDelete, famGHLVersionsInsert, famGHLWorkflowsOf} {
-		builtPerCall[f] = true
-	}
-}
-
 // ghlStateExpiredKept is how long an expired OAuth state is kept before issuing a new state deletes
 // it: long enough that a late callback is told "expired" rather than "unknown".
 const ghlStateExpiredKept = 24 * time.Hour
@@ -778,8 +735,7 @@ func (q *queries) markGHLWorkflowsDeleted(ctx context.Context, locationID string
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		query := `UPDATE ghl_workflows SET deleted_at = ? WHERE location_id = ? AND ghl_workflow_id IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+		query := `UPDATE ghl_workflows SET deleted_at = ? WHERE location_id = ? AND ghl_workflow_id IN ` + placeholders(1, len(chunk))
 		if _, err := q.exec(ctx, famGHLWorkflowsDelete, query, args...); err != nil {
 			return err
 		}
@@ -884,7 +840,7 @@ func (q *queries) GHLWorkflowsOf(ctx context.Context, accountID, locationID stri
 			args = append(args, id)
 		}
 		query := `SELECT ` + ghlWorkflowColumns + ` FROM ` + ghlWorkflowFrom + `
-WHERE g.location_id = ? AND g.ghl_workflow_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+WHERE g.location_id = ? AND g.ghl_workflow_id IN ` + placeholders(1, len(chunk))
 		var rows []ghlWorkflowRow
 		if err := q.list(ctx, famGHLWorkflowsOf, &rows, query, args...); err != nil {
 			return nil, fmt.Errorf("GHL workflows of ids: %w", err)
@@ -911,7 +867,7 @@ func (q *queries) GHLWorkflowsByStoredID(ctx context.Context, accountID, locatio
 			args = append(args, id)
 		}
 		query := `SELECT ` + ghlWorkflowColumns + ` FROM ` + ghlWorkflowFrom + `
-WHERE g.location_id = ? AND w.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+WHERE g.location_id = ? AND w.id IN ` + placeholders(1, len(chunk))
 		var rows []ghlWorkflowRow
 		if err := q.list(ctx, famGHLWorkflowsOf, &rows, query, args...); err != nil {
 			return nil, fmt.Errorf("GHL workflows of stored ids: %w", err)

@@ -4,27 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // The reads that decorate the API's existing views with the GHL connection: the connection state of
 // a page of locations, and which analyses GHL has moved past.
-
-// The query families of the views.
-const (
-	famGHLConnectionsOf = queryFamily("ghl_connections.of_locations")
-	famAnalysesStale    = queryFamily("analyses.stale")
-)
-
-func init() {
-	queryFamilies = append(queryFamilies, famGHLConnectionsOf, famAnalysesStale)
-	// Their texts are built per call from the number of ids.
-	builtPerCall[famGHLConnectionsOf] = true
-	builtPerCall[famAnalysesStale] = true
-}
-
-// inList is "?, ?, ..." for n values.
-func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // GHLConnectionsOf returns the connections of the account's locations among locationIDs, by
 // location id, in one statement per 200 ids: a location without a connection (or another account's)
@@ -39,7 +22,7 @@ func (q *queries) GHLConnectionsOf(ctx context.Context, accountID string, locati
 			args = append(args, id)
 		}
 		query := `SELECT ` + ghlConnectionColumns + ` FROM ghl_connections c JOIN locations l ON l.id = c.location_id
-WHERE l.account_id = ? AND c.location_id IN (` + inList(len(chunk)) + `)`
+WHERE l.account_id = ? AND c.location_id IN ` + placeholders(1, len(chunk))
 		var rows []ghlConnectionRow
 		if err := q.list(ctx, famGHLConnectionsOf, &rows, query, args...); err != nil {
 			return nil, fmt.Errorf("GHL connections of locations: %w", err)
@@ -69,7 +52,7 @@ func (q *queries) StaleAnalyses(ctx context.Context, accountID string, analysisI
 JOIN analyses a ON a.id = aw.analysis_id
 JOIN workflows w ON w.id = aw.workflow_id AND w.location_id = aw.location_id
 JOIN ghl_workflows g ON g.location_id = w.location_id AND g.ghl_workflow_id = w.ghl_workflow_id
-WHERE a.account_id = ? AND aw.analysis_id IN (` + inList(len(chunk)) + `)
+WHERE a.account_id = ? AND aw.analysis_id IN ` + placeholders(1, len(chunk)) + `
 	AND aw.ghl_version IS NOT NULL AND g.deleted_at IS NULL AND g.version > aw.ghl_version`
 		var ids []string
 		if err := q.list(ctx, famAnalysesStale, &ids, query, args...); err != nil {

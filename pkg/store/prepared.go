@@ -41,6 +41,12 @@ var builtPerCall = map[queryFamily]bool{
 	famAnalysesInsertWorkflowResults: true,
 	famWorkflowsUpsert:               true,
 	famWorkflowsImported:             true,
+	famGHLWorkflowsUpsert:            true,
+	famGHLWorkflowsDelete:            true,
+	famGHLVersionsInsert:             true,
+	famGHLWorkflowsOf:                true,
+	famGHLConnectionsOf:              true,
+	famAnalysesStale:                 true,
 }
 
 // pools are a DB's connection pools, shared by the DB and its transactions.
